@@ -1,0 +1,71 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Plugins are dynamic libraries loaded with dlopen; each gets its own product so
+// `swift build` leaves lib<Name>.so next to the goldfish executable.
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
+let package = Package(
+  name: "goldfish",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "goldfish", targets: ["goldfish"]),
+    .library(name: "Host", targets: ["Host"]),
+    .library(name: "PluginKit", targets: ["PluginKit"]),
+    .library(name: "GoldfishLocal", type: .dynamic, targets: ["GoldfishLocal"]),
+    .library(name: "GoldfishDocker", type: .dynamic, targets: ["GoldfishDocker"]),
+    .library(name: "GoldfishGCE", type: .dynamic, targets: ["GoldfishGCE"]),
+    .library(name: "GoldfishGCS", type: .dynamic, targets: ["GoldfishGCS"]),
+    .library(name: "GoldfishCDir", type: .dynamic, targets: ["GoldfishCDir"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+  ],
+  targets: [
+    .target(name: "PluginABI", path: "Sources/PluginABI"),
+    .systemLibrary(
+      name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+      providers: [.apt(["libcurl4-openssl-dev"])]),
+    .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim"),
+    .systemLibrary(
+      name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
+      providers: [.apt(["libgit2-dev"])]),
+    .target(
+      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim"], path: "Sources/PluginKit",
+      swiftSettings: swiftSettings),
+    .target(
+      name: "Host",
+      dependencies: [
+        "PluginABI", "PluginKit",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Yams", package: "Yams"),
+      ],
+      path: "Sources/Host", swiftSettings: swiftSettings),
+    .executableTarget(
+      name: "goldfish",
+      dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "Sources/goldfish", swiftSettings: swiftSettings),
+    .target(
+      name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
+      swiftSettings: swiftSettings),
+    .target(
+      name: "GoldfishDocker", dependencies: ["PluginKit"], path: "Plugins/LocalDocker",
+      swiftSettings: swiftSettings),
+    .target(
+      name: "GoldfishGCE", dependencies: ["PluginKit"], path: "Plugins/GCE",
+      swiftSettings: swiftSettings),
+    .target(
+      name: "GoldfishGCS", dependencies: ["PluginKit"], path: "Plugins/GCS",
+      swiftSettings: swiftSettings),
+    .target(
+      name: "GoldfishCDir", dependencies: ["PluginABI"], path: "Examples/CPlugin",
+      exclude: ["README.md"], publicHeadersPath: ".",
+      cSettings: [.unsafeFlags(["-std=c99", "-fvisibility=hidden"])]),
+    .testTarget(
+      name: "HostTests",
+      dependencies: ["Host", "PluginKit"],
+      path: "Tests/HostTests", swiftSettings: swiftSettings),
+  ]
+)

@@ -1,0 +1,71 @@
+import PluginKit
+
+/// The plugins of one goldfish process with the project's config: opens the run backend,
+/// storage and image builder that goldfish.yaml names, by name only.
+public final class PluginHost: Sendable {
+  public let project: ProjectLocation?
+  public let document: ConfigDocument?
+  public let registry: PluginRegistry
+
+  /// The config keys that pick each kind of service, and their defaults.
+  public static let selectors: [(kind: ServiceKind, key: String, fallback: String?)] = [
+    (.runBackend, "jobs.backend", "process"),
+    (.objectStorage, "storage.backend", "file"),
+    (.imageBuilder, "jobs.image_builder", nil),
+  ]
+
+  /// Loads the project's config (if any) and every plugin it and the defaults name.
+  /// `extraPaths` (from the command line) are loaded before anything else.
+  public static func start(project: ProjectLocation?, extraPaths: [String] = [])
+    throws(GoldfishError) -> PluginHost
+  {
+    StdoutGuard.protect()
+    let document = try project.map { location throws(GoldfishError) in try ConfigDocument.load(location.configPath) }
+    let config = try document.map { document throws(GoldfishError) in try PluginsConfig(from: document) } ?? PluginsConfig()
+    let discovery = PluginDiscovery(config: config, projectRoot: project?.root)
+    let extra = extraPaths.map { PluginDiscovery.Candidate(path: $0, origin: "command line") }
+    let registry = PluginRegistry.load(extra + discovery.candidates())
+    return PluginHost(project: project, document: document, registry: registry)
+  }
+
+  init(project: ProjectLocation?, document: ConfigDocument?, registry: PluginRegistry) {
+    self.project = project
+    self.document = document
+    self.registry = registry
+  }
+
+  public var context: ServiceContext {
+    ServiceContext(
+      projectRoot: project?.root, stateDir: project?.stateDir, hostVersion: GoldfishVersion.current)
+  }
+
+  /// The name goldfish.yaml selects for a kind of service, or nil when none is selected.
+  public func selectedName(_ kind: ServiceKind) throws(GoldfishError) -> String? {
+    guard let selector = Self.selectors.first(where: { $0.kind == kind }) else { return nil }
+    guard let value = document?.value(at: selector.key), !value.isNull else { return selector.fallback }
+    guard let name = value.stringValue, !name.isEmpty else {
+      throw GoldfishError(
+        .configInvalid, "\(document?.locate(selector.key) ?? selector.key) should be a service name",
+        hint: "available: \(registry.serviceNames(kind).joined(separator: ", "))")
+    }
+    return name
+  }
+
+  /// Opens a service with the goldfish.yaml section named after it.
+  public func open(_ kind: ServiceKind, _ name: String, config: JSONValue? = nil) throws(GoldfishError)
+    -> OpenedService
+  {
+    try registry.open(kind, name, config: config ?? document?.section(name) ?? [:], context: context)
+  }
+
+  /// Opens the service goldfish.yaml selects for `kind`.
+  public func openSelected(_ kind: ServiceKind) throws(GoldfishError) -> OpenedService {
+    guard let name = try selectedName(kind) else {
+      throw GoldfishError(
+        .serviceNotFound, "goldfish.yaml selects no \(kind.label)",
+        hint: "set \(Self.selectors.first { $0.kind == kind }?.key ?? kind.label) to one of: "
+          + registry.serviceNames(kind).joined(separator: ", "))
+    }
+    return try open(kind, name)
+  }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Host
+import Logging
+import PluginKit
+
+@main
+struct Goldfish: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "goldfish",
+    abstract: "The research backbone for AI agents doing machine learning.",
+    version: GoldfishVersion.current,
+    subcommands: [PluginsCommand.self])
+
+  static func main() {
+    // Before anything can load a plugin: fd 1 is the MCP wire and only Goldfish writes to it.
+    StdoutGuard.protect()
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = Logger.Level(rawValue: Environment.value("GOLDFISH_LOG_LEVEL") ?? "") ?? .warning
+      return handler
+    }
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      Console.exit(withError: error, command: Self.self)
+    }
+  }
+}
