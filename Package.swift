@@ -10,6 +10,7 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .executable(name: "goldfish", targets: ["goldfish"]),
+    .executable(name: "goldfish-runner", targets: ["goldfish-runner"]),
     .library(name: "Host", targets: ["Host"]),
     .library(name: "PluginKit", targets: ["PluginKit"]),
     .library(name: "GoldfishLocal", type: .dynamic, targets: ["GoldfishLocal"]),
@@ -29,12 +30,14 @@ let package = Package(
       name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
       providers: [.apt(["libcurl4-openssl-dev"])]),
     .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim"),
+    .target(name: "CPluginSupport", path: "Sources/CPluginSupport"),
     .systemLibrary(
       name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"])]),
     .target(
-      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim"], path: "Sources/PluginKit",
-      swiftSettings: swiftSettings),
+      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim", "CPluginSupport"], path: "Sources/PluginKit",
+      // Hashing and copying run over every byte a plugin stores: keep them fast in debug builds.
+      swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(
       name: "Host",
       dependencies: [
@@ -47,6 +50,7 @@ let package = Package(
       name: "goldfish",
       dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
+    .executableTarget(name: "goldfish-runner", path: "Sources/Runner"),
     .target(
       name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
       swiftSettings: swiftSettings),

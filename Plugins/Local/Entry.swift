@@ -6,5 +6,5 @@ public func goldfishPluginEntry(_ host: UnsafePointer<gf_host_api>?) -> UnsafeRa
   Plugin.export(
     host, name: "goldfish-local", version: GoldfishVersion.current,
     description: "Runs stages as local processes and stores objects as local files",
-    services: [FileStorage.self])
+    services: [FileStorage.self, ProcessBackend.self])
 }

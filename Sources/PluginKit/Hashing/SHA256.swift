@@ -77,7 +77,19 @@ public struct SHA256Hasher: Sendable {
   }
 
   private mutating func compress(_ block: UnsafeRawBufferPointer, at offset: Int) {
-    var w = [UInt32](repeating: 0, count: 64)
+    withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+      Self.k.withUnsafeBufferPointer { k in
+        state.withUnsafeMutableBufferPointer { h in
+          Self.compress(block, at: offset, w: w, k: k, h: h)
+        }
+      }
+    }
+  }
+
+  private static func compress(
+    _ block: UnsafeRawBufferPointer, at offset: Int, w: UnsafeMutableBufferPointer<UInt32>,
+    k: UnsafeBufferPointer<UInt32>, h: UnsafeMutableBufferPointer<UInt32>
+  ) {
     for i in 0..<16 {
       let base = offset + i * 4
       w[i] =
@@ -89,16 +101,16 @@ public struct SHA256Hasher: Sendable {
       let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
       w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
     }
-    var a = state[0], b = state[1], c = state[2], d = state[3]
-    var e = state[4], f = state[5], g = state[6], h = state[7]
+    var a = h[0], b = h[1], c = h[2], d = h[3]
+    var e = h[4], f = h[5], g = h[6], hh = h[7]
     for i in 0..<64 {
       let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
       let choice = (e & f) ^ (~e & g)
-      let t1 = h &+ s1 &+ choice &+ Self.k[i] &+ w[i]
+      let t1 = hh &+ s1 &+ choice &+ k[i] &+ w[i]
       let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
       let majority = (a & b) ^ (a & c) ^ (b & c)
       let t2 = s0 &+ majority
-      h = g
+      hh = g
       g = f
       f = e
       e = d &+ t1
@@ -107,17 +119,17 @@ public struct SHA256Hasher: Sendable {
       b = a
       a = t1 &+ t2
     }
-    state[0] &+= a
-    state[1] &+= b
-    state[2] &+= c
-    state[3] &+= d
-    state[4] &+= e
-    state[5] &+= f
-    state[6] &+= g
-    state[7] &+= h
+    h[0] &+= a
+    h[1] &+= b
+    h[2] &+= c
+    h[3] &+= d
+    h[4] &+= e
+    h[5] &+= f
+    h[6] &+= g
+    h[7] &+= hh
   }
 
-  @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
+  @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
     (x >> n) | (x << (32 - n))
   }
 }

@@ -1,0 +1,103 @@
+import Foundation
+import PluginKit
+
+/// `process` backend: each run is a local process group under a detached supervisor
+/// (goldfish-runner), so runs outlive the goldfish process that started them and are found
+/// again by pid and start time.
+final class ProcessBackend: RunBackend, @unchecked Sendable {
+  static let serviceName = "process"
+  static let capabilities: JSONValue = [
+    "concurrency": "parallel", "implemented": true, "isolation": "process", "gpu": false,
+    "spot": false, "network_policy": false, "resource_limits": [], "logs": "offset",
+    "recover": true, "warm_reuse": false, "needs_image": false,
+  ]
+
+  private struct Config: Decodable {
+    var runner: String?
+  }
+
+  let runner: String
+
+  init(config: JSONValue, context: ServiceContext) throws(PluginError) {
+    let settings = try Self.decodeConfig(Config.self, from: config)
+    runner = try RunnerLocator.find(configured: settings.runner)
+  }
+
+  func launch(_ spec: RunSpec) throws(PluginError) -> JSONValue {
+    try Self.validate(spec)
+    let run = RunFolder(path: spec.workDir)
+    if run.hasStarted {
+      throw PluginError(
+        .alreadyExists, "run \(spec.runId) was already launched in \(spec.workDir)",
+        detail: ["run_id": .string(spec.runId)])
+    }
+    try POSIXFile.makeDirectories(spec.workDir)
+    if let outputs = spec.outputsDir { try POSIXFile.makeDirectories(outputs) }
+    var environment: [String: String] = [:]
+    for key in ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ"] {
+      if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
+    }
+    environment.merge(spec.env) { _, new in new }
+    let argv =
+      [runner, spec.workDir, spec.codeDir ?? spec.workDir, String(spec.timeoutSeconds ?? 0), "--"]
+      + spec.command
+    let pid = try Spawn.start(argv, environment: environment)
+    guard Spawn.wait(pid) == 0, let identity = run.supervisor else {
+      throw PluginError(
+        .internal, "the run supervisor \(runner) did not start run \(spec.runId)",
+        detail: ["work_dir": .string(spec.workDir)])
+    }
+    return [
+      "run_id": .string(spec.runId), "backend": "process", "work_dir": .string(spec.workDir),
+      "pid": .int(Int64(identity.pid)), "start_time": .int(Int64(identity.startTime)),
+    ]
+  }
+
+  func status(handle: JSONValue) throws(PluginError) -> RunStatus {
+    try RunFolder.of(handle).status()
+  }
+
+  func logs(handle: JSONValue, request: LogRequest) throws(PluginError) -> LogChunk {
+    let run = try RunFolder.of(handle)
+    let finished = try run.status().state.isFinal
+    return try LogFile.read(path: run.logPath, request: request, finished: finished)
+  }
+
+  func cancel(handle: JSONValue, reason: String?) throws(PluginError) {
+    let run = try RunFolder.of(handle)
+    guard run.finalRecord == nil else { return }
+    run.supervisor?.signal(SIGTERM)
+  }
+
+  func cleanup(handle: JSONValue) throws(PluginError) {
+    let run = try RunFolder.of(handle)
+    guard run.finalRecord == nil, let supervisor = run.supervisor, supervisor.isAlive else { return }
+    supervisor.signal(SIGTERM)
+  }
+
+  func recover(handle: JSONValue) throws(PluginError) -> RecoveredRun {
+    RecoveredRun(handle: handle, status: try RunFolder.of(handle).status())
+  }
+
+  static func validate(_ spec: RunSpec) throws(PluginError) {
+    guard !spec.command.isEmpty, !spec.command[0].isEmpty else {
+      throw PluginError(.invalidArgument, "the run spec has an empty command")
+    }
+    guard spec.workDir.hasPrefix("/") else {
+      throw PluginError(.invalidArgument, "work_dir must be an absolute path, got \(spec.workDir)")
+    }
+    if let timeout = spec.timeoutSeconds, timeout <= 0 {
+      throw PluginError(
+        .invalidArgument,
+        "timeout_seconds must be positive, got \(timeout); leave it out for no limit")
+    }
+    for key in spec.env.keys where !Spawn.isValidEnvironmentKey(key) {
+      throw PluginError(
+        .invalidArgument, "environment key \(key.debugDescription) is not [A-Za-z_][A-Za-z0-9_]*")
+    }
+    for (name, value) in [("command", spec.command.joined()), ("work_dir", spec.workDir)]
+    where value.utf8.contains(0) {
+      throw PluginError(.invalidArgument, "\(name) contains a NUL byte")
+    }
+  }
+}

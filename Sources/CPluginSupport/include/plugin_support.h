@@ -1,0 +1,13 @@
+/* Small libc helpers that Swift's Glibc module does not expose (they need _GNU_SOURCE). */
+#ifndef GOLDFISH_PLUGIN_SUPPORT_H
+#define GOLDFISH_PLUGIN_SUPPORT_H
+
+/* The path of the shared object that contains address, or NULL. The string is
+ * owned by the dynamic loader; copy it. */
+const char *gf_support_object_path(const void *address);
+
+/* The path of the shared object this very function lives in: the plugin that
+ * statically links this support code. */
+const char *gf_support_own_path(void);
+
+#endif
