@@ -154,6 +154,7 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
   }
   if (child == 0) {
     setpgid(0, 0);
+    signal(SIGALRM, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
@@ -235,6 +236,10 @@ int main(int argc, char **argv) {
             "usage: goldfish-runner WORK_DIR CWD TIMEOUT_SECONDS -- PROGRAM [ARG...]\n");
     return 2;
   }
+  /* A parent may have blocked or ignored signals; cancel and timeout need them. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
   const char *work_dir = argv[1];
   const char *cwd = argv[2];
   long timeout = strtol(argv[3], NULL, 10);

@@ -106,9 +106,9 @@ struct StorageConformance {
     try TestData.write(path: source, size: size, binary: binary)
     let uri = try uri(key)
     let put = try service.call("put_file", ["uri": .string(uri), "path": .string(source)])
-    try expect(put["size"]?.intValue == Int64(size), "put_file reported size \(put["size"].map { "\($0)" } ?? "none"), expected \(size)")
+    try expect(put["size"]?.intValue == Int64(size), "put_file reported size \(put["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
     let got = try service.call("get_file", ["uri": .string(uri), "path": .string(target)])
-    try expect(got["size"]?.intValue == Int64(size), "get_file reported size \(got["size"].map { "\($0)" } ?? "none"), expected \(size)")
+    try expect(got["size"]?.intValue == Int64(size), "get_file reported size \(got["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
     if let difference = TestData.firstDifference(source, target) {
       throw CheckFailure("the object read back differs from what was written: \(difference)")
     }

@@ -35,7 +35,8 @@ public enum LogFile {
     }
     let offset = request.offset ?? 0
     guard offset >= 0 else { throw PluginError(.invalidArgument, "offset must not be negative, got \(offset)") }
-    let limit = min(max(request.maxBytes ?? defaultMaxBytes, 1), maxMaxBytes)
+    // At least 4 bytes so one whole UTF-8 character always fits.
+    let limit = min(max(request.maxBytes ?? defaultMaxBytes, 4), maxMaxBytes)
     let count = Int(max(0, min(Int64(limit), size - offset)))
     var bytes = try readRange(fd, from: offset, count: count, path: path)
     // Never cut a UTF-8 sequence in two: stop before an incomplete trailing character.
