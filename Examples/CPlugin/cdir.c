@@ -954,6 +954,17 @@ static int open_object(const char *path, int *fd, struct stat *st) {
   return err;
 }
 
+/* Removes dir and then its parents while they are empty, stopping at the
+ * root, so deletes and failed puts leave no husks behind. rmdir only ever
+ * removes an empty directory, so this cannot take another thread's new object
+ * with it; a racing put just makes the directory again (see store_object). */
+static void remove_empty_dirs(const char *root, char *dir) {
+  size_t root_len = strlen(root);
+  char *slash;
+  while (strlen(dir) > root_len && rmdir(dir) == 0 && (slash = strrchr(dir, '/')) != NULL)
+    *slash = '\0';
+}
+
 /* 1 when path is an object, 0 when not, -1 (errno set) when we cannot tell. */
 static int object_exists(const char *path) {
   struct stat st;
@@ -1160,6 +1171,7 @@ static int32_t store_object(const call *c, int src_fd, const uint8_t *data, size
     else if (err != 0) rc = fail_errno(error_json, err, c->uri, c->path, "storing the object");
     else rc = respond_hash(response_json, error_json, size, &hash);
   }
+  if (rc != GF_OK && dir != NULL) remove_empty_dirs(c->store->root, dir);
   free(dir);
   free(tmp);
   return rc;
@@ -1491,8 +1503,6 @@ static int32_t cdir_list(void *instance, const char *request_json, char **respon
 static int32_t cdir_delete_object(void *instance, const char *request_json,
                                   char **response_json, char **error_json) {
   call c;
-  size_t root_len;
-  char *slash;
   int found, deleted = 0;
   if (!call_begin(&c, instance, request_json, 1, response_json, error_json))
     return call_end(&c, GF_ERROR);
@@ -1505,15 +1515,8 @@ static int32_t cdir_delete_object(void *instance, const char *request_json,
   }
   if (found) {
     deleted = 1;
-    /* Remove the directories this left empty, up to the root, so the tree
-     * does not fill with husks. rmdir only removes empty directories, so
-     * this cannot take another thread's new object with it; a racing put
-     * just makes the directory again (see store_object). */
-    root_len = strlen(c.store->root);
-    while ((slash = strrchr(c.path, '/')) != NULL && (size_t)(slash - c.path) > root_len) {
-      *slash = '\0';
-      if (rmdir(c.path) != 0) break;
-    }
+    *strrchr(c.path, '/') = '\0';
+    remove_empty_dirs(c.store->root, c.path);
   }
   return call_end(&c, respondf(response_json, error_json, "{\"deleted\":%s}",
                                deleted ? "true" : "false"));

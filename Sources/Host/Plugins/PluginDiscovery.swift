@@ -6,7 +6,7 @@ public struct PluginDiscovery: Sendable {
   public struct Candidate: Sendable, Equatable {
     public var path: String
     /// Why this file was looked at: "plugins.paths", "plugins.search_paths", "GOLDFISH_PLUGIN_PATH",
-    /// "executable folder", "~/.goldfish/plugins" or "command line".
+    /// "executable folder", "installed plugins", "~/.goldfish/plugins" or "command line".
     public var origin: String
 
     public init(path: String, origin: String) {
@@ -44,7 +44,10 @@ public struct PluginDiscovery: Sendable {
     if includeDefaults {
       let fromEnvironment = (environment["GOLDFISH_PLUGIN_PATH"] ?? "").split(separator: ":")
       folders += fromEnvironment.map { (String($0), "GOLDFISH_PLUGIN_PATH") }
-      if let executableFolder { folders.append((executableFolder, "executable folder")) }
+      if let executableFolder {
+        folders.append((executableFolder, "executable folder"))
+        folders.append((executableFolder + "/../lib/goldfish/plugins", "installed plugins"))
+      }
       let home = environment["HOME"] ?? NSHomeDirectory()
       folders.append((home + "/.goldfish/plugins", "~/.goldfish/plugins"))
     }

@@ -17,7 +17,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../../.." && pwd)"
 out="$1"
 mkdir -p "$out"
-cc="${CC:-cc}"
+# CC may carry words of its own ("ccache cc").
+read -r -a cc <<<"${CC:-cc}"
 plugin_flags=(-std=c99 -shared -fPIC -fvisibility=hidden -I "$repo/Sources/PluginABI/include")
 
 # Builds through a temp name and renames, so tests running in parallel never
@@ -38,12 +39,12 @@ emit() {
 for src in "$here"/*.c; do
   name="$(basename "$src" .c)"
   [[ "$name" == exe_main ]] && continue
-  emit "lib$name.so" "$cc" "${plugin_flags[@]}" "$src"
+  emit "lib$name.so" "${cc[@]}" "${plugin_flags[@]}" "$src"
 done
-emit libcdir.so "$cc" "${plugin_flags[@]}" "$repo/Examples/CPlugin/cdir.c"
+emit libcdir.so "${cc[@]}" "${plugin_flags[@]}" "$repo/Examples/CPlugin/cdir.c"
 # Explicitly PIE: glibc then refuses it with "cannot dynamically load
 # position-independent executable", whatever the toolchain's default.
-emit libexecutable.so "$cc" -std=c99 -fPIE -pie "$here/exe_main.c"
+emit libexecutable.so "${cc[@]}" -std=c99 -fPIE -pie "$here/exe_main.c"
 
 tmp="$(mktemp "$out/.build.XXXXXX")"
 printf 'this is not a shared library\n' >"$tmp"

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds everything, runs every test.
+#   scripts/test.sh [extra swift test arguments]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/deps.sh
+swift build --build-tests
+swift test --skip-build "$@"
