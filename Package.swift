@@ -18,6 +18,7 @@ let package = Package(
     .library(name: "GoldfishGCE", type: .dynamic, targets: ["GoldfishGCE"]),
     .library(name: "GoldfishGCS", type: .dynamic, targets: ["GoldfishGCS"]),
     .library(name: "GoldfishCDir", type: .dynamic, targets: ["GoldfishCDir"]),
+    .library(name: "GoldfishSwiftExample", type: .dynamic, targets: ["GoldfishSwiftExample"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,6 +68,9 @@ let package = Package(
       name: "GoldfishCDir", dependencies: ["PluginABI"], path: "Examples/CPlugin",
       exclude: ["README.md"], publicHeadersPath: ".",
       cSettings: [.unsafeFlags(["-std=c99", "-fvisibility=hidden"])]),
+    .target(
+      name: "GoldfishSwiftExample", dependencies: ["PluginKit"], path: "Examples/SwiftPlugin",
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "HostTests",
       dependencies: ["Host", "PluginKit"],

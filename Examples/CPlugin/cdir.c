@@ -26,16 +26,21 @@
 
 /* mkstemp, fsync, realpath, O_NOFOLLOW, O_CLOEXEC, strerror_r are POSIX.1-2008
  * + XSI; strict -std=c99 hides them unless we ask. This must come before any
- * #include. */
+ * #include, and the libc headers must come before goldfish_plugin.h: SwiftPM
+ * builds with clang modules, where that header is a prebuilt module whose
+ * <stdint.h> would otherwise settle libc's feature macros without ours. */
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
+#endif
+/* macOS hides O_NOFOLLOW once _XOPEN_SOURCE is set, unless we also ask for
+ * its own extensions. */
+#if defined(__APPLE__) && !defined(_DARWIN_C_SOURCE)
+#define _DARWIN_C_SOURCE
 #endif
 /* 64-bit off_t on 32-bit systems, so objects over 2 GiB work there too. */
 #ifndef _FILE_OFFSET_BITS
 #define _FILE_OFFSET_BITS 64
 #endif
-
-#include "goldfish_plugin.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -51,6 +56,8 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "goldfish_plugin.h"
 
 /* ================================================================== */
 /* 1. Settings and reuse hooks                                         */
@@ -356,6 +363,7 @@ static void sb_json_string(strbuf *b, const char *s) {
   }
   sb_putn(b, "\"", 1);
 }
+
 /* ================================================================== */
 /* 5. JSON reader                                                      */
 /* ================================================================== */

@@ -42,6 +42,13 @@ struct PluginCheckTests {
     }
   }
 
+  @Test("the Swift example plugin passes")
+  func swiftExample() {
+    let result = Command.goldfish(["plugins", "check", TestEnvironment.plugin("GoldfishSwiftExample")])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.contains("example-swift-memory"))
+  }
+
   @Test("a broken storage fails and the report names the failing case")
   func brokenFixture() {
     let root = TestEnvironment.temporaryFolder("broken")

@@ -100,6 +100,16 @@ public enum POSIXFile {
     }
   }
 
+  public static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ path: String) throws(PluginError) {
+    let failure = bytes.withUnsafeBytes { buffer -> PluginError? in
+      do throws(PluginError) {
+        try writeAll(fd, buffer, path)
+        return nil
+      } catch { return error }
+    }
+    if let failure { throw failure }
+  }
+
   /// Streams a file through SHA-256.
   public static func sha256(of path: String) throws(PluginError) -> (size: Int64, sha256: String) {
     let input = open(path, O_RDONLY | O_CLOEXEC)
