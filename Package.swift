@@ -24,6 +24,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
   ],
   targets: [
     .target(name: "PluginABI", path: "Sources/PluginABI"),
@@ -42,9 +43,10 @@ let package = Package(
     .target(
       name: "Host",
       dependencies: [
-        "PluginABI", "PluginKit",
+        "PluginABI", "PluginKit", "CGit2",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
+        .product(name: "GRDB", package: "GRDB.swift"),
       ],
       path: "Sources/Host", swiftSettings: swiftSettings),
     .executableTarget(

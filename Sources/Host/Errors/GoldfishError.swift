@@ -3,16 +3,13 @@ import PluginKit
 /// Every failure a user of Goldfish can see: a stable code, a message a person can act on,
 /// a hint on how to fix it, and details for machines.
 public struct GoldfishError: Error, Sendable, Equatable, CustomStringConvertible {
-  public enum Code: String, Sendable, Codable {
-    case configInvalid = "config_invalid"
-    case configNotFound = "config_not_found"
-    case pluginRefused = "plugin_refused"
-    case serviceNotFound = "service_not_found"
-    case serviceUnsupported = "service_unsupported"
-    case pluginCallFailed = "plugin_call_failed"
-    case invalidArgument = "invalid_argument"
-    case ioFailed = "io_failed"
-    case conformanceFailed = "conformance_failed"
+  /// A stable error code. Each concept declares its own codes in an extension of `Code`
+  /// next to the code that throws them (see Codes.swift for the shared ones).
+  public struct Code: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
   }
 
   public var code: Code
