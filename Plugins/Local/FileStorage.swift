@@ -43,8 +43,12 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
     return "file://" + root + "/" + key
   }
 
-  /// The local path of a URI, refused unless it names something strictly below the root.
   func localPath(uri: String) throws(PluginError) -> String {
+    try existingPath(uri)
+  }
+
+  /// The path a URI names, refused unless it is strictly below the root.
+  private func resolve(_ uri: String) throws(PluginError) -> String {
     guard uri.hasPrefix("file://") else {
       throw PluginError(
         .invalidArgument, "\(uri) is not a file:// URI of this storage (root \(root))")
@@ -59,7 +63,7 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   }
 
   func putFile(uri: String, path: String, contentType: String?) throws(PluginError) -> ObjectInfo {
-    let destination = try localPath(uri: uri)
+    let destination = try resolve(uri)
     let (size, digest) = try POSIXFile.atomicCopy(from: path, to: destination)
     return ObjectInfo(size: size, hash: ["sha256": digest])
   }
@@ -72,7 +76,7 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   func putBytes(uri: String, data: UnsafeRawBufferPointer, contentType: String?)
     throws(PluginError) -> ObjectInfo
   {
-    let destination = try localPath(uri: uri)
+    let destination = try resolve(uri)
     try POSIXFile.atomicWrite(to: destination) { (fd: Int32) throws(PluginError) in
       try POSIXFile.writeAll(fd, data, destination)
     }
@@ -109,7 +113,7 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   }
 
   func exists(uri: String) throws(PluginError) -> Bool {
-    let path = try localPath(uri: uri)
+    let path = try resolve(uri)
     guard let info = POSIXFile.fileInfo(path) else { return false }
     return (info.st_mode & S_IFMT) == S_IFREG
   }
@@ -135,7 +139,7 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   }
 
   func delete(uri: String) throws(PluginError) -> Bool {
-    let path = try localPath(uri: uri)
+    let path = try resolve(uri)
     if unlink(path) == 0 {
       removeEmptyParents(of: path)
       return true
@@ -145,7 +149,7 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   }
 
   private func existingPath(_ uri: String) throws(PluginError) -> String {
-    let path = try localPath(uri: uri)
+    let path = try resolve(uri)
     guard let info = POSIXFile.fileInfo(path), (info.st_mode & S_IFMT) == S_IFREG else {
       throw PluginError(.notFound, "object \(uri) does not exist", detail: ["uri": .string(uri)])
     }

@@ -78,13 +78,17 @@ struct StorageConformance {
     }
     if service.supports("local_path") {
       runner.run("local_path") {
-        let uri = try uri("local/file")
-        _ = try service.putBytes(["uri": .string(uri)], Array("local".utf8))
-        guard let path = try service.call("local_path", ["uri": .string(uri)])["path"]?.stringValue else {
+        let stored = try uri("local/file")
+        _ = try service.putBytes(["uri": .string(stored)], Array("local".utf8))
+        guard let path = try service.call("local_path", ["uri": .string(stored)])["path"]?.stringValue else {
           throw CheckFailure("local_path returned no path")
         }
         let content = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
         try expect(content == Array("local".utf8), "\(path) does not hold the object's bytes")
+        let absent = try uri("local/absent")
+        try expectFailure(.notFound, "local_path of a missing object") {
+          try service.call("local_path", ["uri": .string(absent)])
+        }
         return path
       }
     } else {

@@ -24,7 +24,9 @@
  *     file paths. Every buffer a plugin returns (response JSON, error JSON,
  *     bytes) is released by the host with that plugin's descriptor->free.
  *     Everything the host passes in is borrowed for the duration of the call.
- *  5. Every call returns GF_OK or GF_ERROR. On GF_ERROR the plugin sets
+ *  5. Every call returns GF_OK or GF_ERROR. The host frees whatever the plugin
+ *     put in any out-parameter, whichever it returned, so a plugin may leave
+ *     them NULL or set them. On GF_ERROR the plugin sets
  *     *error_json (may be left NULL, the host then reports "no detail") to
  *        {"code": "not_found", "retryable": false,
  *         "message": "object runs/r1/out.npy does not exist",
@@ -32,6 +34,7 @@
  *     code is one of GF_ERROR_CODES below; unknown codes are treated as
  *     "internal". retryable is true only when the same call may succeed
  *     later unchanged (capacity, quota, preemption, 5xx, dropped connection).
+ *     A full disk is "io" with retryable false: it needs a person.
  *  6. Long work is a handle: launch returns a JSON handle that the host
  *     persists before it does anything else; status/logs/cancel/cleanup/
  *     recover take that handle, also after the host restarted. Calls return
@@ -100,7 +103,7 @@ typedef struct gf_host_api {
   uint16_t abi_minor;
   /* Version of the goldfish host, e.g. "0.1.0". */
   const char *host_version;
-  /* Log a message through the host (stderr / the host's log sink).
+  /* Log a message through the host (stderr / the host's log sink). Never NULL.
    * source: the plugin or service name; level: GF_LOG_*; message: UTF-8.
    * Thread-safe. Never write to stdout. */
   void (*log)(const char *source, int32_t level, const char *message);
@@ -254,7 +257,9 @@ typedef struct gf_object_storage_v1 {
                        uint8_t **data, size_t *len, char **error_json);
 
   /* stat: {"uri": "..."} -> {"size": 123, "hash": {"md5": "..."},
-   *   "etag": "...", "updated_at": "..."}; not_found if absent. */
+   *   "etag": "...", "updated_at": "2026-11-29T07:00:00Z"}; not_found if
+   *   absent. "hash" holds at least the algorithm capabilities.hash names;
+   *   updated_at is RFC 3339 UTC; etag is opaque. */
   gf_call_fn stat;
 
   /* exists: {"uri": "..."} -> {"exists": true} */
@@ -262,7 +267,10 @@ typedef struct gf_object_storage_v1 {
 
   /* list: {"prefix": "gs://bucket/runs/", "page_token": null, "page_size": 1000}
    *   -> {"objects": [{"uri": "...", "size": 1}], "next_page_token": null}
-   * Objects come in lexicographic key order; a page holds at most page_size. */
+   * Objects come in byte-wise lexicographic URI order; a page holds at most
+   * page_size (1..10000, default 1000). page_token is opaque: pass back what
+   * the previous page returned. A prefix of another storage is
+   * invalid_argument. */
   gf_call_fn list;
 
   /* delete: {"uri": "..."} -> {"deleted": true|false}. Deleting a missing
@@ -270,14 +278,17 @@ typedef struct gf_object_storage_v1 {
   gf_call_fn delete_object;
 
   /* local_path: {"uri": "..."} -> {"path": "/abs/..."} for storages whose
-   * objects are local files (capabilities.local); NULL otherwise. */
+   * objects are local files (capabilities.local); NULL otherwise. not_found
+   * when the object does not exist. */
   gf_call_fn local_path;
 
   /* uri_for: {"key": "runs/stage-7f3a9c21/outputs/model.pt"}
    *   -> {"uri": "gs://bucket/goldfish/runs/stage-7f3a9c21/outputs/model.pt"}
-   * Maps a storage-relative key (segments of [A-Za-z0-9._-], no "..", no
-   * leading "/") to this storage's URI, applying its configured bucket,
-   * root and prefixes. The host names every object through it. */
+   * Maps a storage-relative key to this storage's URI, applying its
+   * configured bucket, root and prefixes. The host names every object
+   * through it. A key is 1..1024 bytes of segments joined by "/"; each
+   * segment is 1..255 bytes of [A-Za-z0-9._-] and is not "." or "..";
+   * no leading, trailing or doubled "/". Anything else: invalid_argument. */
   gf_call_fn uri_for;
 } gf_object_storage_v1;
 

@@ -19,6 +19,7 @@ public enum StorageKey {
     for segment in key.split(separator: "/", omittingEmptySubsequences: false) {
       if segment.isEmpty { return "it has an empty segment" }
       if segment == "." || segment == ".." { return "it has a '\(segment)' segment" }
+      if segment.utf8.count > 255 { return "a segment is longer than 255 bytes" }
       let allowed = segment.utf8.allSatisfy { byte in
         (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
           || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2E || byte == 0x5F || byte == 0x2D
