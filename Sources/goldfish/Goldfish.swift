@@ -9,7 +9,11 @@ struct Goldfish: ParsableCommand {
     commandName: "goldfish",
     abstract: "The research backbone for AI agents doing machine learning.",
     version: GoldfishVersion.current,
-    subcommands: [PluginsCommand.self])
+    subcommands: [
+      InitCommand.self, StatusCommand.self, WorkspaceCommand.self, SourceCommand.self,
+      RunCommand.self, RunsCommand.self, InspectCommand.self, LogsCommand.self, CancelCommand.self,
+      LineageCommand.self, ThoughtCommand.self, PluginsCommand.self, DriveCommand.self,
+    ])
 
   static func main() {
     // Before anything can load a plugin: fd 1 is the MCP wire and only Goldfish writes to it.

@@ -22,7 +22,8 @@ struct StorageConformance {
     }
     runner.run("round trip: binary via put_file/get_file") { try fileRoundTrip(key: "files/binary", size: 1024, binary: true) }
     runner.run("round trip: bytes via put_bytes/get_bytes") {
-      for (index, content) in [[], [0x00], Array(0...255).map(UInt8.init), Array("hello".utf8)].enumerated() {
+      let contents: [[UInt8]] = [[], [0x00], Array(0...255).map(UInt8.init), Array("hello".utf8)]
+      for (index, content) in contents.enumerated() {
         let uri = try uri("bytes/\(index)")
         _ = try service.putBytes(["uri": .string(uri)], content)
         let back = try service.getBytes(["uri": .string(uri)])

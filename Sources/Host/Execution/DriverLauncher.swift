@@ -1,0 +1,48 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Starts `goldfish drive PIPELINE_RUN` as a detached process (own session, output to the
+/// run's driver.log), so a run goes on after the command that started it returns.
+public enum DriverLauncher {
+  /// glibc's POSIX_SPAWN_SETSID, which Swift's Glibc module does not export.
+  static let setsidFlag: Int16 = 0x80
+
+  public static func spawn(project: Project, pipelineRunID: String) throws(GoldfishError) {
+    guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+      throw GoldfishError(.ioFailed, "cannot find the goldfish executable to drive \(pipelineRunID)")
+    }
+    let folder = project.paths.runs + "/" + pipelineRunID
+    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let argv = [executable, "drive", pipelineRunID, "--project", project.location.root]
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    posix_spawnattr_setflags(&attributes, setsidFlag)
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, folder + "/driver.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var pid: pid_t = 0
+    var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    let result = posix_spawn(&pid, executable, &actions, &attributes, &pointers, environ)
+    guard result == 0 else {
+      throw GoldfishError(.ioFailed, "cannot start the driver of \(pipelineRunID): \(String(cString: strerror(result)))")
+    }
+  }
+
+  /// Restarts drivers for pipeline runs whose driver died (no live lease holder).
+  public static func resumeInterrupted(project: Project) {
+    guard let runs = try? project.store.activePipelineRuns() else { return }
+    for run in runs where (try? project.store.leaseIsFree("pipeline-run:\(run.id)")) == true {
+      try? spawn(project: project, pipelineRunID: run.id)
+    }
+  }
+}

@@ -1,0 +1,43 @@
+import PluginKit
+
+/// The plugins a project runs against, opened once per process by the names goldfish.yaml
+/// gives (`jobs.backend`, `storage.backend`).
+public final class ExecutionServices: Sendable {
+  public let project: Project
+  public let plugins: PluginHost
+  public let backend: OpenedService
+  public let storage: OpenedService
+
+  public init(project: Project, plugins: PluginHost) throws(GoldfishError) {
+    self.project = project
+    self.plugins = plugins
+    backend = try plugins.openSelected(.runBackend)
+    storage = try plugins.openSelected(.objectStorage)
+    guard backend.info.implemented else {
+      throw GoldfishError(
+        .serviceUnsupported, "the run backend \(backend.info.name) is not implemented in this build",
+        hint: "set jobs.backend in goldfish.yaml to one of: "
+          + plugins.registry.serviceNames(.runBackend).joined(separator: ", "))
+    }
+    guard storage.info.implemented else {
+      throw GoldfishError(
+        .serviceUnsupported, "the storage \(storage.info.name) is not implemented in this build",
+        hint: "set storage.backend in goldfish.yaml to one of: "
+          + plugins.registry.serviceNames(.objectStorage).joined(separator: ", "))
+    }
+  }
+
+  public static func open(_ project: Project) throws(GoldfishError) -> ExecutionServices {
+    try ExecutionServices(project: project, plugins: try PluginHost.start(project: project.location))
+  }
+
+  /// A plugin failure as a Goldfish error, keeping the plugin's code and retryability.
+  static func failure(_ error: PluginCallError, while action: String) -> GoldfishError {
+    GoldfishError(
+      .pluginCallFailed, "\(action): \(error.error.message)",
+      detail: [
+        "plugin": .string(error.plugin), "service": .string(error.service), "function": .string(error.function),
+        "code": .string(error.error.code.rawValue), "retryable": .bool(error.error.retryable),
+      ])
+  }
+}

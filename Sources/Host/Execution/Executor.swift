@@ -1,0 +1,128 @@
+import Foundation
+import PluginKit
+
+extension GoldfishError.Code {
+  public static let runRefused = Self("run_refused")
+}
+
+/// Starts runs: versions the workspace before anything executes, validates the pipeline,
+/// records a pipeline run with one stage run per selected stage, and hands them to a driver.
+public struct Executor: Sendable {
+  public let services: ExecutionServices
+  var project: Project { services.project }
+
+  public init(services: ExecutionServices) { self.services = services }
+
+  public struct Started: Codable, Sendable {
+    public var pipelineRunID: String
+    public var workspace: String
+    public var version: String
+    public var stageRuns: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+      case pipelineRunID = "pipeline_run_id"
+      case workspace, version
+      case stageRuns = "stage_runs"
+    }
+  }
+
+  public func start(_ request: RunRequest) throws(GoldfishError) -> Started {
+    let reason = try Reason.validate(request.reason, minimum: project.settings.minReasonLength)
+    let slot = try slot(for: request.target)
+    // Provenance first: the exact files that run are a version before anything executes.
+    let checkpoint = try project.workspaces.checkpoint(
+      slot: slot, message: "Run: \(reason)", reason: reason, createdBy: "run")
+    let workspace = checkpoint.workspace
+    guard let number = Int(checkpoint.version.dropFirst()),
+      let version = try project.store.version(of: workspace, number)
+    else {
+      throw GoldfishError(.notFound, "version \(checkpoint.version) of \(workspace) vanished")
+    }
+    let pipelineRunID = RunIdentifiers.pipelineRun()
+    let codeDir = project.paths.runs + "/" + pipelineRunID + "/code"
+    try project.repository.materialize(CommitID(hex: version.sha), into: codeDir, preserving: [])
+    ReadOnly.apply(codeDir)
+
+    let validator = PipelineValidator(
+      workspaceDirectory: codeDir,
+      datasetExists: { name in (try? project.store.source(name)) != nil },
+      profileExists: { name in ResourceProfileCatalog.exists(name, project: project) },
+      knownProfiles: ResourceProfileCatalog.names(project: project))
+    let loaded = validator.validateAndLoad(pipeline: request.pipeline, configOverrides: request.configOverrides)
+    if let error = loaded.issues.asError() { throw error }
+    guard let definition = loaded.definition else {
+      throw GoldfishError(.runRefused, "the pipeline of \(workspace) could not be read")
+    }
+    let selected = try select(request.stages, in: definition)
+    let runs = selected.map { stage in
+      StageRunRecord(
+        id: RunIdentifiers.stageRun(), workspace: workspace, version: version.version, pipeline: definition.name,
+        stage: stage, reason: reason, pipelineRunID: pipelineRunID)
+    }
+    let overrideText = try? JSONCoding.encode(request.overrideMapping)
+    let record = PipelineRunRecord(
+      id: pipelineRunID, workspace: workspace, pipeline: definition.name, version: version.version,
+      status: "running", reason: reason, createdAt: Timestamp.now(),
+      stages: try? JSONCoding.encode(JSONValue.array(selected.map { .string($0) })),
+      configOverride: overrideText, codeDir: codeDir, rerun: request.rerun)
+    try project.store.insertPipelineRun(record, stageRuns: runs)
+    try project.journal.record(
+      "run", reason: reason, slot: slot, workspace: workspace,
+      details: [
+        "pipeline_run": .string(pipelineRunID), "version": .string(version.label),
+        "stages": .array(selected.map { .string($0) }), "rerun": .bool(request.rerun),
+      ])
+    return Started(
+      pipelineRunID: pipelineRunID, workspace: workspace, version: version.label,
+      stageRuns: Dictionary(uniqueKeysWithValues: runs.map { ($0.stage, $0.id) }))
+  }
+
+  /// Cancels a stage run, or every unfinished stage of a pipeline run.
+  public func cancel(_ id: String, reason: String) throws(GoldfishError) -> [String] {
+    let reason = try Reason.validate(reason, minimum: project.settings.minReasonLength)
+    let runs: [StageRunRecord]
+    if id.hasPrefix("prun-") {
+      runs = try project.store.stageRuns(ofPipelineRun: id)
+    } else if let run = try project.store.stageRun(id) {
+      runs = [run]
+    } else {
+      throw GoldfishError(.notFound, "no run \(id)", hint: "list runs with goldfish runs")
+    }
+    var canceled: [String] = []
+    for run in runs where run.state.isActive {
+      let outcome = try project.store.transition(run.id, .userCancel, TransitionContext(source: "user", reason: reason))
+      if case .moved = outcome { canceled.append(run.id) }
+      if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
+        _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
+      }
+    }
+    try project.journal.record("cancel", reason: reason, details: ["runs": .array(canceled.map { .string($0) })])
+    return canceled
+  }
+
+  private func slot(for target: String) throws(GoldfishError) -> String {
+    if project.settings.slots.contains(target) { return target }
+    guard let mount = try project.store.mount(ofWorkspace: target) else {
+      if try project.store.workspace(target) != nil {
+        throw GoldfishError(
+          .runRefused, "workspace \(target) is not mounted",
+          hint: "mount it first: goldfish workspace mount \(target) SLOT --reason …")
+      }
+      throw GoldfishError(
+        .notFound, "\(target) is neither a slot nor a workspace",
+        hint: "slots: \(project.settings.slots.joined(separator: ", "))")
+    }
+    return mount.slot
+  }
+
+  private func select(_ requested: [String], in definition: PipelineDefinition) throws(GoldfishError) -> [String] {
+    let order = PipelineGraph(definition).topologicalOrder()
+    guard !requested.isEmpty else { return order }
+    for stage in requested where definition.stage(named: stage) == nil {
+      throw GoldfishError(
+        .notFound, "pipeline \(definition.name) has no stage \(stage)",
+        hint: "its stages: \(order.joined(separator: ", "))")
+    }
+    return order.filter(requested.contains)
+  }
+}

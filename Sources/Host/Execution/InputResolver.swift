@@ -1,0 +1,146 @@
+import Foundation
+import PluginKit
+
+/// One input of a stage, staged where the stage will read it.
+struct ResolvedInput {
+  var name: String
+  var type: SignalType
+  var format: String?
+  var schema: JSONValue?
+  /// The file or folder under the run's inputs folder.
+  var localPath: String
+  /// What the input is, for fingerprints: the upstream output's hash, or the dataset's URI.
+  var identity: String
+  var lineage: SignalRecord
+}
+
+/// Finds each input of a stage (a registered dataset, or an output of an upstream stage from
+/// this pipeline run or the latest completed run of that stage) and stages it.
+struct InputResolver {
+  let services: ExecutionServices
+  let pipelineRun: PipelineRunRecord
+  let run: StageRunRecord
+
+  var store: ProjectStore { services.project.store }
+
+  func resolve(_ stage: StageDefinition, stagingDir: String) throws(GoldfishError) -> [ResolvedInput] {
+    try makeFolder(stagingDir)
+    var resolved: [ResolvedInput] = []
+    for input in stage.inputs {
+      let target = stagingDir + "/" + input.name
+      if let upstreamStage = input.fromStage {
+        resolved.append(try fromUpstream(input, stage: upstreamStage, target: target))
+      } else if let dataset = input.dataset {
+        resolved.append(try fromDataset(input, dataset: dataset, target: target))
+      } else {
+        throw GoldfishError(
+          .runRefused, "input \(input.name) of stage \(stage.name) names neither a dataset nor an upstream stage")
+      }
+    }
+    return resolved
+  }
+
+  private func fromUpstream(_ input: SignalDefinition, stage upstream: String, target: String) throws(GoldfishError)
+    -> ResolvedInput
+  {
+    let signalName = input.signal ?? input.name
+    let sibling = try store.stageRuns(ofPipelineRun: pipelineRun.id).first { $0.stage == upstream && $0.state == .completed }
+    guard let source = try sibling ?? store.latestCompletedRun(workspace: run.workspace, stage: upstream) else {
+      throw GoldfishError(
+        .runRefused,
+        "input \(input.name) needs output \(signalName) of stage \(upstream), which has never completed in workspace \(run.workspace)",
+        hint: "run \(upstream) first, or run both: goldfish run \(run.workspace) \(upstream) \(run.stage) --reason …")
+    }
+    guard let output = try store.signals(of: source.id).first(where: { $0.direction == "output" && $0.signal == signalName }),
+      let uri = output.uri
+    else {
+      throw GoldfishError(.runRefused, "run \(source.id) of \(upstream) recorded no output \(signalName)")
+    }
+    try stage(uri: uri, at: target)
+    return ResolvedInput(
+      name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
+      identity: output.hash ?? uri,
+      lineage: SignalRecord(
+        stageRunID: run.id, signal: input.name, direction: "input", signalType: input.type.rawValue, uri: uri,
+        sizeBytes: output.sizeBytes, hash: output.hash, sourceStageRunID: source.id))
+  }
+
+  private func fromDataset(_ input: SignalDefinition, dataset: String, target: String) throws(GoldfishError) -> ResolvedInput {
+    guard let source = try store.source(dataset) else {
+      throw GoldfishError(.runRefused, "input \(input.name) names dataset \(dataset), which is not registered")
+    }
+    if source.uri.hasPrefix("file://") {
+      let path = String(source.uri.dropFirst("file://".count))
+      guard FileManager.default.fileExists(atPath: path) else {
+        throw GoldfishError(.runRefused, "dataset \(dataset) is registered at \(path), which no longer exists")
+      }
+      try link(target, to: path)
+    } else {
+      try stage(uri: source.uri, at: target)
+    }
+    return ResolvedInput(
+      name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
+      identity: "\(source.uri)#\(source.sizeBytes ?? -1)",
+      lineage: SignalRecord(
+        stageRunID: run.id, signal: input.name, direction: "input", signalType: input.type.rawValue, uri: source.uri,
+        sizeBytes: source.sizeBytes, sourceName: dataset))
+  }
+
+  /// A stored object or folder (a URI ending in "/") made available at `target`: linked when
+  /// the storage keeps objects as local files, downloaded otherwise.
+  private func stage(uri: String, at target: String) throws(GoldfishError) {
+    let storage = services.storage
+    if !uri.hasSuffix("/") {
+      try fetch(uri, to: target)
+      return
+    }
+    try makeFolder(target)
+    var token: JSONValue = .null
+    repeat {
+      let page: ObjectListing
+      do {
+        page = try JSONCoding.convert(try storage.call("list", ["prefix": .string(uri), "page_token": token]), to: ObjectListing.self)
+      } catch let error as PluginCallError {
+        throw ExecutionServices.failure(error, while: "cannot list \(uri)")
+      } catch {
+        throw GoldfishError(.pluginCallFailed, "the storage listed \(uri) in an unreadable form")
+      }
+      for object in page.objects {
+        let relative = String(object.uri.dropFirst(uri.count))
+        try fetch(object.uri, to: target + "/" + relative)
+      }
+      token = page.nextPageToken.map { .string($0) } ?? .null
+    } while token != .null
+  }
+
+  private func fetch(_ uri: String, to path: String) throws(GoldfishError) {
+    let storage = services.storage
+    try makeFolder((path as NSString).deletingLastPathComponent)
+    if storage.supports("local_path"), let local = try? storage.call("local_path", ["uri": .string(uri)])["path"]?.stringValue {
+      try link(path, to: local)
+      return
+    }
+    do {
+      _ = try storage.call("get_file", ["uri": .string(uri), "path": .string(path)])
+    } catch {
+      throw ExecutionServices.failure(error, while: "cannot fetch \(uri)")
+    }
+  }
+
+  private func link(_ path: String, to destination: String) throws(GoldfishError) {
+    try? FileManager.default.removeItem(atPath: path)
+    do {
+      try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: destination)
+    } catch {
+      throw GoldfishError(.ioFailed, "cannot stage \(destination) at \(path): \(error.localizedDescription)")
+    }
+  }
+
+  private func makeFolder(_ path: String) throws(GoldfishError) {
+    do {
+      try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    } catch {
+      throw GoldfishError(.ioFailed, "cannot create \(path): \(error.localizedDescription)")
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import PluginKit
+
+extension GoldfishError.Code {
+  public static let outputMissing = Self("output_missing")
+}
+
+/// Stores a finished stage's declared outputs through object storage under
+/// `runs/<run id>/outputs/`, with sizes and SHA-256 hashes, and records their lineage.
+struct OutputRecorder {
+  let services: ExecutionServices
+  let run: StageRunRecord
+  let outputsDir: String
+
+  func record(_ outputs: [SignalDefinition]) throws(GoldfishError) -> [SignalRecord] {
+    var records: [SignalRecord] = []
+    for output in outputs {
+      guard let path = locate(output) else {
+        throw GoldfishError(
+          .outputMissing, "stage \(run.stage) did not write its declared output \(output.name)",
+          hint: "save it with goldfish.io.save_output(\"\(output.name)\", …) or write it to get_output_path(\"\(output.name)\")")
+      }
+      records.append(try store(output, at: path))
+    }
+    try services.project.store.recordSignals(records)
+    return records
+  }
+
+  /// Where the stage left an output: what outputs.json says, else the conventional name.
+  private func locate(_ output: SignalDefinition) -> String? {
+    let manifest = (try? String(contentsOfFile: outputsDir + "/.goldfish/outputs.json", encoding: .utf8))
+      .flatMap { try? JSONCoding.parse($0) }
+    var candidates: [String] = []
+    if let relative = manifest?[output.name]?["path"]?.stringValue, !relative.contains("..") {
+      candidates.append(outputsDir + "/" + relative)
+    }
+    switch output.type {
+    case .npy: candidates.append(outputsDir + "/\(output.name).npy")
+    case .csv: candidates.append(outputsDir + "/\(output.name).csv")
+    default: break
+    }
+    candidates.append(outputsDir + "/" + output.name)
+    return candidates.first { FileManager.default.fileExists(atPath: $0) }
+  }
+
+  private func store(_ output: SignalDefinition, at path: String) throws(GoldfishError) -> SignalRecord {
+    var isDirectory: ObjCBool = false
+    FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    let base = "runs/\(run.id)/outputs/"
+    if !isDirectory.boolValue {
+      let name = output.name + ((path as NSString).pathExtension.isEmpty ? "" : "." + (path as NSString).pathExtension)
+      let (uri, size, hash) = try put(path, key: base + name)
+      return SignalRecord(
+        stageRunID: run.id, signal: output.name, direction: "output", signalType: output.type.rawValue, uri: uri,
+        sizeBytes: size, hash: "sha256:" + hash)
+    }
+    let files = Self.files(in: path)
+    var total: Int64 = 0
+    var listing = ""
+    for relative in files {
+      let (_, size, hash) = try put(path + "/" + relative, key: base + output.name + "/" + relative)
+      total += size
+      listing += "\(relative):\(hash)\n"
+    }
+    let folderURI = try uri(for: base + output.name) + "/"
+    return SignalRecord(
+      stageRunID: run.id, signal: output.name, direction: "output", signalType: output.type.rawValue, uri: folderURI,
+      sizeBytes: total, hash: "sha256:" + SHA256Hasher.hex(of: Array(listing.utf8)))
+  }
+
+  private func put(_ path: String, key: String) throws(GoldfishError) -> (String, Int64, String) {
+    let uri = try uri(for: key)
+    do {
+      let info = try JSONCoding.convert(
+        try services.storage.call("put_file", ["uri": .string(uri), "path": .string(path)]), to: ObjectInfo.self)
+      let hash = info.hash["sha256"] ?? (try? POSIXFile.sha256(of: path).sha256) ?? ""
+      return (uri, info.size, hash)
+    } catch let error as PluginCallError {
+      throw ExecutionServices.failure(error, while: "cannot store output file \(path)")
+    } catch {
+      throw GoldfishError(.pluginCallFailed, "the storage answered put_file in an unreadable form")
+    }
+  }
+
+  private func uri(for key: String) throws(GoldfishError) -> String {
+    do {
+      guard let uri = try services.storage.call("uri_for", ["key": .string(key)])["uri"]?.stringValue else {
+        throw GoldfishError(.pluginCallFailed, "the storage gave no URI for \(key)")
+      }
+      return uri
+    } catch let error as PluginCallError {
+      throw ExecutionServices.failure(error, while: "output file name \(key) is not storable")
+    }
+  }
+
+  static func files(in folder: String) -> [String] {
+    guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+    var files: [String] = []
+    while let item = walker.nextObject() as? String {
+      var isDirectory: ObjCBool = false
+      if FileManager.default.fileExists(atPath: folder + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue {
+        files.append(item)
+      }
+    }
+    return files.sorted()
+  }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import PluginKit
+
+/// Drives one pipeline run to its end: launches every stage whose inputs are ready (up to
+/// `jobs.max_parallel_stages` at once), watches running stages, finalises finished ones, and
+/// stops the dependants of a failed stage, naming it. Any goldfish process can drive a run;
+/// a lease in the database keeps it to one at a time, and a new driver picks up where a
+/// killed one stopped.
+public struct PipelineDriver: Sendable {
+  public let services: ExecutionServices
+  public let pipelineRunID: String
+  public var maxParallel: Int = 4
+  public var pollInterval: TimeInterval = 0.1
+
+  public init(services: ExecutionServices, pipelineRunID: String) {
+    self.services = services
+    self.pipelineRunID = pipelineRunID
+  }
+
+  var project: Project { services.project }
+  var store: ProjectStore { services.project.store }
+
+  /// Runs until every stage is final; `progress` hears of every state change.
+  public func drive(progress: (StageRunRecord) -> Void = { _ in }) throws(GoldfishError) -> PipelineRunRecord {
+    guard let pipelineRun = try store.pipelineRun(pipelineRunID) else {
+      throw GoldfishError(.notFound, "no pipeline run \(pipelineRunID)")
+    }
+    let lease = "pipeline-run:\(pipelineRunID)"
+    guard try store.acquireLease(lease, seconds: 30) else {
+      throw GoldfishError(.runRefused, "another goldfish process is driving \(pipelineRunID)")
+    }
+    defer { try? store.releaseLease(lease) }
+    let definition = try loadDefinition(pipelineRun)
+    let launcher = StageLauncher(services: services, pipelineRun: pipelineRun, definition: definition)
+    let finalizer = StageFinalizer(services: services)
+    var lastStates: [String: StageRunState] = [:]
+    while true {
+      _ = try store.acquireLease(lease, seconds: 30)
+      let runs = try store.stageRuns(ofPipelineRun: pipelineRunID)
+      for run in runs where lastStates[run.id] != run.state {
+        lastStates[run.id] = run.state
+        progress(run)
+      }
+      if runs.allSatisfy({ $0.state.isTerminal }) {
+        let failed = runs.filter { $0.state != .completed }
+        try store.finishPipelineRun(
+          pipelineRunID, status: failed.isEmpty ? "completed" : "failed",
+          error: failed.isEmpty ? nil : "stages not completed: " + failed.map { "\($0.stage) (\($0.state.rawValue))" }.joined(separator: ", "))
+        try project.journal.regenerateStateMD()
+        return try store.pipelineRun(pipelineRunID) ?? pipelineRun
+      }
+      var active = runs.filter { [.building, .launching, .running, .postRun].contains($0.state) }.count
+      for run in runs {
+        switch run.state {
+        case .preparing:
+          let dependencies = PipelineGraph(definition).dependencies(of: run.stage)
+          let upstream = runs.filter { dependencies.contains($0.stage) }
+          if let blocker = upstream.first(where: { $0.state.isTerminal && $0.state != .completed }) {
+            try store.transition(
+              run.id, .prepareFail,
+              TransitionContext(source: "executor", reason: "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"),
+              update: ["error": "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"])
+          } else if upstream.allSatisfy({ $0.state == .completed }) && active < maxParallel {
+            active += 1
+            launcher.launch(run)
+          }
+        case .launching, .running:
+          try finalizer.poll(run)
+        case .postRun:
+          try finalizer.finish(run)
+        default:
+          break
+        }
+      }
+      Thread.sleep(forTimeInterval: pollInterval)
+    }
+  }
+
+  private func loadDefinition(_ pipelineRun: PipelineRunRecord) throws(GoldfishError) -> PipelineDefinition {
+    guard let codeDir = pipelineRun.codeDir else {
+      throw GoldfishError(.notFound, "pipeline run \(pipelineRunID) has no code folder")
+    }
+    let named = pipelineRun.pipeline == "pipeline" ? nil : pipelineRun.pipeline
+    return try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: named)
+  }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import PluginKit
+
+/// Reading runs: details, logs and lineage, for `inspect`, `logs`, `lineage` and the MCP tools.
+public struct RunQueries: Sendable {
+  public let services: ExecutionServices
+  var store: ProjectStore { services.project.store }
+
+  public init(services: ExecutionServices) { self.services = services }
+
+  public struct Details: Codable, Sendable {
+    public var run: StageRunRecord
+    public var transitions: [StageRunTransitionRecord]
+    public var inputs: [SignalRecord]
+    public var outputs: [SignalRecord]
+    public var metrics: [String: Double]
+  }
+
+  public func run(_ id: String) throws(GoldfishError) -> StageRunRecord {
+    guard let run = try store.stageRun(id) else {
+      throw GoldfishError(.notFound, "no run \(id)", hint: "list runs with goldfish runs")
+    }
+    return run
+  }
+
+  public func details(_ id: String) throws(GoldfishError) -> Details {
+    let run = try run(id)
+    let signals = try store.signals(of: id)
+    var latest: [String: Double] = [:]
+    for metric in try store.metrics(of: id) { latest[metric.name] = metric.value }
+    return Details(
+      run: run, transitions: try store.transitions(of: id), inputs: signals.filter { $0.direction == "input" },
+      outputs: signals.filter { $0.direction == "output" }, metrics: latest)
+  }
+
+  /// Logs from the backend while the run is live, from storage once it was finalised.
+  public func logs(_ id: String, offset: Int64 = 0, tail: Int? = nil) throws(GoldfishError) -> LogChunk {
+    let run = try run(id)
+    if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
+      var request: [String: JSONValue] = ["handle": handle, "offset": .int(offset)]
+      if let tail { request = ["handle": handle, "tail": .int(Int64(tail))] }
+      if let chunk = try? JSONCoding.convert(try services.backend.call("logs", .object(request)), to: LogChunk.self) {
+        return chunk
+      }
+    }
+    if let workDir = run.workDir, FileManager.default.fileExists(atPath: workDir + "/run.log") {
+      return try LogFile.read(path: workDir + "/run.log", request: LogRequest(offset: offset, tail: tail), finished: run.state.isTerminal)
+    }
+    return LogChunk(text: "", nextOffset: offset, complete: run.state.isTerminal)
+  }
+
+  /// Where a run's inputs came from, recursively up to the datasets.
+  public func lineage(_ id: String, depth: Int = 10) throws(GoldfishError) -> JSONValue {
+    let run = try run(id)
+    let signals = try store.signals(of: id)
+    var inputs: [JSONValue] = []
+    for input in signals where input.direction == "input" {
+      var entry: [String: JSONValue] = [
+        "signal": .string(input.signal), "type": .string(input.signalType), "uri": input.uri.map { .string($0) } ?? .null,
+      ]
+      if let source = input.sourceName { entry["dataset"] = .string(source) }
+      if let upstream = input.sourceStageRunID, depth > 0 { entry["from"] = try lineage(upstream, depth: depth - 1) }
+      inputs.append(.object(entry))
+    }
+    let outputs = signals.filter { $0.direction == "output" }.map { output -> JSONValue in
+      ["signal": .string(output.signal), "type": .string(output.signalType), "uri": output.uri.map { .string($0) } ?? .null,
+       "size_bytes": output.sizeBytes.map { .int($0) } ?? .null, "hash": output.hash.map { .string($0) } ?? .null]
+    }
+    return [
+      "run": .string(run.id), "stage": .string(run.stage), "workspace": .string(run.workspace),
+      "version": .string("v\(run.version)"), "state": .string(run.state.rawValue),
+      "reused_from": run.reusedFrom.map { .string($0) } ?? .null, "inputs": .array(inputs), "outputs": .array(outputs),
+    ]
+  }
+}

@@ -1,0 +1,75 @@
+import PluginKit
+
+/// What `run` asks for: stages of a mounted workspace's pipeline, with per-run config
+/// overrides and the reason for the run.
+public struct RunRequest: Sendable {
+  /// A slot (w1) or the name of a mounted workspace.
+  public var target: String
+  /// Stages to run; empty means the whole pipeline.
+  public var stages: [String]
+  /// A named pipeline (pipelines/<name>.yaml); nil means pipeline.yaml.
+  public var pipeline: String?
+  /// Dotted keys set in every selected stage's config, e.g. `compute.profile` → "cpu-large".
+  public var configOverrides: [String: JSONValue]
+  public var reason: String
+  /// Run stages again even when nothing they depend on changed.
+  public var rerun: Bool
+
+  public init(
+    target: String, stages: [String] = [], pipeline: String? = nil, configOverrides: [String: JSONValue] = [:],
+    reason: String, rerun: Bool = false
+  ) {
+    self.target = target
+    self.stages = stages
+    self.pipeline = pipeline
+    self.configOverrides = configOverrides
+    self.reason = reason
+    self.rerun = rerun
+  }
+
+  /// Parses `KEY=VALUE` (VALUE as a YAML scalar: numbers, booleans, strings).
+  public static func parseOverride(_ text: String) throws(GoldfishError) -> (String, JSONValue) {
+    guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
+      throw GoldfishError(.invalidArgument, "--config \(text) is not KEY=VALUE", hint: "e.g. --config compute.profile=cpu-large")
+    }
+    let key = String(text[..<equals])
+    let raw = String(text[text.index(after: equals)...])
+    let allowed = key.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+      !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+    }
+    guard allowed else {
+      throw GoldfishError(.invalidArgument, "--config key \(key.debugDescription) must be dotted names like compute.profile")
+    }
+    let value: JSONValue
+    if let integer = Int64(raw) {
+      value = .int(integer)
+    } else if let number = Double(raw), raw.contains(".") {
+      value = .double(number)
+    } else if raw == "true" || raw == "false" {
+      value = .bool(raw == "true")
+    } else {
+      value = .string(raw)
+    }
+    return (key, value)
+  }
+
+  /// The overrides as a nested mapping, the shape stage configs merge.
+  var overrideMapping: JSONValue {
+    var root: [String: JSONValue] = [:]
+    for (key, value) in configOverrides.sorted(by: { $0.key < $1.key }) {
+      Self.insert(value, at: key.split(separator: ".").map(String.init), into: &root)
+    }
+    return .object(root)
+  }
+
+  private static func insert(_ value: JSONValue, at path: [String], into mapping: inout [String: JSONValue]) {
+    guard let head = path.first else { return }
+    if path.count == 1 {
+      mapping[head] = value
+      return
+    }
+    var child = mapping[head]?.objectValue ?? [:]
+    insert(value, at: Array(path.dropFirst()), into: &child)
+    mapping[head] = .object(child)
+  }
+}

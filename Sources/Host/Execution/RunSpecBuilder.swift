@@ -1,0 +1,65 @@
+import Foundation
+import PluginKit
+
+/// The run spec of one stage run: the command, the GOLDFISH_* environment the stage IO
+/// library reads, its folders, profile and timeout.
+struct RunSpecBuilder {
+  let project: Project
+  let pipelineRun: PipelineRunRecord
+  let run: StageRunRecord
+  let stage: StageDefinition
+  let config: StageConfig
+
+  static let defaultTimeout = 3600
+
+  func build(workDir: String, codeDir: String, inputs: [ResolvedInput]) throws(GoldfishError) -> RunSpec {
+    let outputsDir = workDir + "/outputs"
+    var stageConfig = config.values.objectValue ?? [:]
+    stageConfig["stage"] = .string(stage.name)
+    stageConfig["inputs"] = .object(Dictionary(uniqueKeysWithValues: inputs.map { input in
+      (input.name, JSONValue.object([
+        "location": .string(input.localPath), "format": input.format.map { .string($0) } ?? .string(Self.format(input.type)),
+        "type": .string(input.type.rawValue), "schema": input.schema ?? .null,
+      ]))
+    }))
+    stageConfig["outputs"] = .object(Dictionary(uniqueKeysWithValues: stage.outputs.map { output in
+      (output.name, JSONValue.object([
+        "format": output.format.map { .string($0) } ?? .string(Self.format(output.type)),
+        "type": .string(output.type.rawValue), "schema": output.schema ?? .null,
+      ]))
+    }))
+    guard let library = PythonLibrary.folder() else {
+      throw GoldfishError(
+        .runRefused, "cannot find the stage IO library (goldfish.io)",
+        hint: "set GOLDFISH_PYTHON_PATH to the folder that holds goldfish/io, or reinstall goldfish")
+    }
+    let version = try project.store.version(of: run.workspace, run.version)
+    var env = config.environment
+    env.merge([
+      "GOLDFISH_RUN_ID": run.id, "GOLDFISH_PIPELINE_RUN_ID": pipelineRun.id, "GOLDFISH_WORKSPACE": run.workspace,
+      "GOLDFISH_STAGE": stage.name, "GOLDFISH_PROJECT_NAME": project.settings.projectName,
+      "GOLDFISH_VERSION": "v\(run.version)", "GOLDFISH_GIT_SHA": version?.sha ?? "",
+      "GOLDFISH_INPUTS_DIR": workDir + "/inputs", "GOLDFISH_OUTPUTS_DIR": outputsDir,
+      "GOLDFISH_STAGE_CONFIG": (try? JSONCoding.encode(JSONValue.object(stageConfig))) ?? "{}",
+      "PYTHONPATH": library + ":" + codeDir, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    ]) { _, goldfish in goldfish }
+    return RunSpec(
+      runId: run.id, command: ["python3", "-m", "goldfish.io.bootstrap", "modules.\(stage.name)"], workDir: workDir,
+      env: env, codeDir: codeDir,
+      inputs: inputs.map { RunInput(name: $0.name, type: $0.type.rawValue, uri: $0.lineage.uri, localPath: $0.localPath) },
+      outputsDir: outputsDir, profile: ResourceProfile(name: config.profileName ?? "cpu-small"),
+      timeoutSeconds: config.maxRuntimeSeconds ?? Self.defaultTimeout,
+      labels: ["goldfish-project": project.settings.projectName, "goldfish-run": run.id],
+      workspace: run.workspace, version: "v\(run.version)", stage: stage.name)
+  }
+
+  static func format(_ type: SignalType) -> String {
+    switch type {
+    case .npy: return "npy"
+    case .csv: return "csv"
+    case .directory: return "directory"
+    case .file: return "file"
+    case .dataset: return "dataset"
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import PluginKit
+
+/// Takes one stage run from `preparing` to `running`: resolves its inputs, reuses an
+/// unchanged earlier run when it can, builds the run spec and launches it through the run
+/// backend. The handle is stored before the launch call and replaced by the backend's own
+/// right after, so a crash at any point leaves a handle that `recover` understands.
+struct StageLauncher {
+  let services: ExecutionServices
+  let pipelineRun: PipelineRunRecord
+  let definition: PipelineDefinition
+
+  var project: Project { services.project }
+  var store: ProjectStore { project.store }
+
+  /// Never throws: whatever goes wrong ends this run as failed with the reason.
+  func launch(_ run: StageRunRecord) {
+    do {
+      try launchOrThrow(run)
+    } catch {
+      let message = error.message + (error.hint.map { " (\($0))" } ?? "")
+      let current = (try? store.stageRun(run.id))?.state ?? run.state
+      let event: StageRunEvent = current == .launching ? .launchFail : current == .building ? .buildFail : .prepareFail
+      _ = try? store.transition(run.id, event, TransitionContext(source: "executor", reason: message), update: ["error": message])
+    }
+  }
+
+  private func launchOrThrow(_ run: StageRunRecord) throws(GoldfishError) {
+    guard let stage = definition.stage(named: run.stage), let codeDir = pipelineRun.codeDir else {
+      throw GoldfishError(.notFound, "stage \(run.stage) is not in pipeline \(definition.name)")
+    }
+    let override = pipelineRun.configOverride.flatMap { try? JSONCoding.parse($0) }
+    let config = try StageConfig.load(workspaceDirectory: codeDir, stage: stage.name, defaults: stage.defaults, override: override)
+    let workDir = project.paths.runs + "/" + run.id
+    let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
+      .resolve(stage, stagingDir: workDir + "/inputs")
+    let fingerprint = Fingerprint.of(stage: stage, definition: definition, codeDir: codeDir, config: config.values, inputs: inputs)
+    if !pipelineRun.rerun,
+      let earlier = try store.reusableRun(workspace: run.workspace, stage: run.stage, fingerprint: fingerprint)
+    {
+      try reuse(earlier, for: run, fingerprint: fingerprint, inputs: inputs)
+      return
+    }
+
+    try store.transition(
+      run.id, .buildStart, TransitionContext(source: "executor"),
+      update: ["work_dir": workDir, "fingerprint": fingerprint, "config": try? JSONCoding.encode(config.values), "profile": config.profileName])
+    try store.recordSignals(inputs.map(\.lineage))
+    // The process backend needs no image; an image builder joins here with the docker backend.
+    try store.transition(run.id, .buildOK, TransitionContext(source: "executor"))
+
+    let spec = try RunSpecBuilder(project: project, pipelineRun: pipelineRun, run: run, stage: stage, config: config)
+      .build(workDir: workDir, codeDir: codeDir, inputs: inputs)
+    let backendName = services.backend.info.name
+    let provisional: JSONValue = ["run_id": .string(run.id), "backend": .string(backendName), "work_dir": .string(workDir)]
+    try store.updateStageRun(
+      run.id, expecting: .launching,
+      ["backend": backendName, "backend_handle": try? JSONCoding.encode(provisional)])
+    let handle: JSONValue
+    do {
+      handle = try services.backend.call("launch", try JSONCoding.value(of: spec))
+    } catch {
+      throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
+    }
+    try store.transition(
+      run.id, .launchOK, TransitionContext(source: "executor"),
+      update: ["backend_handle": try? JSONCoding.encode(handle)])
+  }
+
+  /// An earlier run with the same code, config and inputs: its outputs stand for this run's.
+  private func reuse(_ earlier: StageRunRecord, for run: StageRunRecord, fingerprint: String, inputs: [ResolvedInput])
+    throws(GoldfishError)
+  {
+    let outputs = try store.signals(of: earlier.id).filter { $0.direction == "output" }.map { signal in
+      SignalRecord(
+        stageRunID: run.id, signal: signal.signal, direction: "output", signalType: signal.signalType, uri: signal.uri,
+        sizeBytes: signal.sizeBytes, hash: signal.hash, sourceStageRunID: earlier.id)
+    }
+    try store.recordSignals(inputs.map(\.lineage) + outputs)
+    try store.transition(
+      run.id, .reuse, TransitionContext(source: "executor", reason: "nothing changed since \(earlier.id)"),
+      update: ["fingerprint": fingerprint, "reused_from": earlier.id, "outputs": earlier.outputs, "exit_code": earlier.exitCode])
+  }
+}

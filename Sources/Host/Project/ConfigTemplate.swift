@@ -1,0 +1,26 @@
+/// The goldfish.yaml that `goldfish init` writes: the choices it made, and why.
+enum ConfigTemplate {
+  static func render(name: String, backend: String, reason: String, slots: [String]) -> String {
+    """
+    # Goldfish project. Every key is described in docs/configuration.md;
+    # `goldfish config show` prints the effective configuration with all defaults.
+    project_name: \(name)
+    slots: [\(slots.joined(separator: ", "))]
+
+    jobs:
+      # goldfish init chose \(backend): \(reason).
+      backend: \(backend)
+
+    storage:
+      backend: file
+
+    audit:
+      min_reason_length: 15
+
+    state_md:
+      path: STATE.md
+      max_recent_actions: 15
+
+    """
+  }
+}

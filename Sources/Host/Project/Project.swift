@@ -1,0 +1,54 @@
+import Foundation
+
+/// An open project: its settings, files, database and version repository. Both faces of
+/// Goldfish (CLI and MCP server) act on a project only through this type and its managers.
+public final class Project: Sendable {
+  public let location: ProjectLocation
+  public let settings: ProjectSettings
+  public let paths: ProjectPaths
+  public let store: ProjectStore
+  public let repository: GitRepository
+
+  public static func open(_ location: ProjectLocation) throws(GoldfishError) -> Project {
+    let document = try ConfigDocument.load(location.configPath)
+    let settings = try ProjectSettings(document: document)
+    let paths = ProjectPaths(root: location.root, settings: settings)
+    guard FileManager.default.fileExists(atPath: paths.database) else {
+      throw GoldfishError(
+        .configNotFound, "\(location.root) has goldfish.yaml but no Goldfish data in \(paths.devDir)",
+        hint: "it was not created by `goldfish init`, or \(settings.devRepoPath) was moved; restore it")
+    }
+    return Project(
+      location: location, settings: settings, paths: paths,
+      store: try ProjectStore.open(path: paths.database),
+      repository: try GitRepository.open(at: paths.repository))
+  }
+
+  init(
+    location: ProjectLocation, settings: ProjectSettings, paths: ProjectPaths, store: ProjectStore,
+    repository: GitRepository
+  ) {
+    self.location = location
+    self.settings = settings
+    self.paths = paths
+    self.store = store
+    self.repository = repository
+  }
+
+  public var workspaces: WorkspaceManager { WorkspaceManager(project: self) }
+  public var sources: SourceRegistry { SourceRegistry(project: self) }
+  public var journal: Journal { Journal(project: self) }
+
+  /// The ignore rules of every version: defaults, goldfish.yaml's extras.
+  var ignoreRules: IgnoreRules {
+    IgnoreRules(patterns: IgnoreRules.defaultPatterns + settings.extraIgnorePatterns)
+  }
+
+  public func validateSlot(_ slot: String) throws(GoldfishError) {
+    guard settings.slots.contains(slot) else {
+      throw GoldfishError(
+        .invalidArgument, "there is no slot \(slot)",
+        hint: "slots of this project: \(settings.slots.joined(separator: ", ")) (goldfish.yaml: slots)")
+    }
+  }
+}

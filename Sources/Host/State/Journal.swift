@@ -1,0 +1,47 @@
+import Foundation
+import PluginKit
+
+/// The audit log and STATE.md: every user-visible change is recorded with its reason and
+/// STATE.md is regenerated from the database right after.
+public struct Journal: Sendable {
+  let project: Project
+
+  public func record(
+    _ operation: String, reason: String, slot: String? = nil, workspace: String? = nil,
+    details: JSONValue? = nil
+  ) throws(GoldfishError) {
+    try project.store.audit(operation, reason: reason, slot: slot, workspace: workspace, details: details)
+    try regenerateStateMD()
+  }
+
+  /// `log_thought`: a note for whoever picks the project up next.
+  public func thought(_ text: String, workspace: String?) throws(GoldfishError) {
+    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard !trimmed.isEmpty else {
+      throw GoldfishError(.invalidArgument, "the thought is empty", hint: "write what you learned or plan")
+    }
+    guard trimmed.count <= 4000 else {
+      throw GoldfishError(.invalidArgument, "the thought is \(trimmed.count) characters; keep it under 4000")
+    }
+    if let workspace, try project.store.workspace(workspace) == nil {
+      throw GoldfishError(.notFound, "no workspace \(workspace)")
+    }
+    try project.store.addThought(trimmed, workspace: workspace)
+    try regenerateStateMD()
+  }
+
+  public func regenerateStateMD() throws(GoldfishError) {
+    let text = try StateMarkdown(project: project).render()
+    do {
+      let temporary = project.paths.stateMD + ".tmp-\(getpid())"
+      try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+      guard rename(temporary, project.paths.stateMD) == 0 else {
+        throw GoldfishError(.ioFailed, "cannot replace \(project.paths.stateMD): \(String(cString: strerror(errno)))")
+      }
+    } catch let error as GoldfishError {
+      throw error
+    } catch {
+      throw GoldfishError(.ioFailed, "cannot write \(project.paths.stateMD): \(error.localizedDescription)")
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// `status`: everything an agent needs to pick the project up in one answer, small enough
+/// for a context window.
+public struct ProjectStatus: Codable, Sendable {
+  public struct RunLine: Codable, Sendable {
+    public var id: String
+    public var stage: String
+    public var workspace: String
+    public var version: String
+    public var state: String
+    public var since: String
+  }
+
+  public var project: String
+  public var root: String
+  public var slots: [SlotSummary]
+  public var workspaces: [WorkspaceSummary]
+  public var activeRuns: [RunLine]
+  public var recentRuns: [RunLine]
+  public var sources: Int
+  public var stateMD: String
+  public var nextSteps: [String]
+
+  enum CodingKeys: String, CodingKey {
+    case project, root, slots, workspaces
+    case activeRuns = "active_runs"
+    case recentRuns = "recent_runs"
+    case sources
+    case stateMD = "state_md"
+    case nextSteps = "next_steps"
+  }
+
+  public init(project: Project) throws(GoldfishError) {
+    let store = project.store
+    self.project = project.settings.projectName
+    root = project.location.root
+    slots = try project.workspaces.slots()
+    workspaces = try project.workspaces.list()
+    let line = { (run: StageRunRecord) in
+      RunLine(id: run.id, stage: run.stage, workspace: run.workspace, version: "v\(run.version)", state: run.state.rawValue, since: run.stateEnteredAt)
+    }
+    activeRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
+    recentRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
+    sources = try store.sources().count
+    stateMD = (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)).map { String($0.prefix(4000)) } ?? ""
+    var steps: [String] = []
+    if workspaces.isEmpty {
+      steps.append("create a workspace: goldfish workspace create NAME --goal … --reason …")
+    } else if slots.allSatisfy({ $0.workspace == nil }) {
+      steps.append("mount a workspace: goldfish workspace mount NAME \(project.settings.slots.first ?? "w1") --reason …")
+    }
+    for slot in slots where slot.dirty == true {
+      steps.append("slot \(slot.slot) has \(slot.changedFiles ?? 0) unsaved changes: checkpoint or run it")
+    }
+    nextSteps = steps
+  }
+}

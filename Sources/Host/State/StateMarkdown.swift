@@ -1,0 +1,63 @@
+import Foundation
+
+/// Renders STATE.md from the database: what an agent that lost its context reads first.
+struct StateMarkdown {
+  let project: Project
+
+  func render() throws(GoldfishError) -> String {
+    let store = project.store
+    let workspaces = try store.workspaces()
+    let mounts = try store.mounts()
+    let runs = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20)
+    let actions = try store.recentAudit(limit: project.settings.maxRecentActions)
+    let thoughts = try store.recentThoughts(limit: 10)
+    var lines: [String] = [
+      "# \(project.settings.projectName)", "",
+      "_Written by Goldfish after every change; edits here are overwritten. "
+        + "Add notes with `goldfish thought` (MCP: `log_thought`)._", "",
+    ]
+
+    lines += ["## Active goals", ""]
+    let mounted = mounts.compactMap { mount in workspaces.first { $0.name == mount.workspace }.map { (mount, $0) } }
+    if mounted.isEmpty {
+      lines.append("No workspace is mounted. Create one: `goldfish workspace create NAME --goal … --reason …`.")
+    }
+    for (mount, workspace) in mounted {
+      lines.append("- **\(workspace.name)** (slot \(mount.slot)): \(workspace.goal)")
+    }
+
+    lines += ["", "## Workspaces", ""]
+    if workspaces.isEmpty { lines.append("None yet.") }
+    for workspace in workspaces {
+      let versions = try store.versions(of: workspace.name)
+      let place = mounts.first { $0.workspace == workspace.name }.map { "mounted in \($0.slot)" } ?? "hibernated"
+      let latest = versions.last.map { "latest \($0.label)" } ?? "no versions yet"
+      lines.append("- \(workspace.name): \(place), \(versions.count) versions, \(latest). Goal: \(workspace.goal)")
+    }
+
+    lines += ["", "## Background runs", ""]
+    if runs.isEmpty { lines.append("None running.") }
+    for run in runs {
+      lines.append("- \(run.id): \(run.stage) of \(run.workspace)@v\(run.version), \(run.state.rawValue) since \(run.stateEnteredAt)")
+    }
+
+    lines += ["", "## Recent actions", ""]
+    if actions.isEmpty { lines.append("None yet.") }
+    for action in actions {
+      let subject = [action.workspace, action.slot.map { "slot \($0)" }].compactMap { $0 }.joined(separator: ", ")
+      lines.append("- \(action.timestamp) \(action.operation)\(subject.isEmpty ? "" : " (\(subject))"): \(action.reason)")
+    }
+
+    if !thoughts.isEmpty {
+      lines += ["", "## Thoughts", ""]
+      for thought in thoughts {
+        lines.append("- \(thought.timestamp)\(thought.workspace.map { " [\($0)]" } ?? ""): \(thought.text)")
+      }
+    }
+    if !project.settings.invariants.isEmpty {
+      lines += ["", "## Invariants (do not change)", ""]
+      lines += project.settings.invariants.map { "- \($0)" }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}

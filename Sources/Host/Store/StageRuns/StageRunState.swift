@@ -1,0 +1,98 @@
+/// The life of a stage run. Every change is one compare-and-swap in the database
+/// (`ProjectStore.transition`), so two processes can never both move the same run.
+public enum StageRunState: String, Sendable, Codable, CaseIterable {
+  case preparing, building, launching, running
+  case postRun = "post_run"
+  case awaitingUserFinalization = "awaiting_user_finalization"
+  case completed, failed, terminated, canceled, unknown
+
+  public var isTerminal: Bool {
+    switch self {
+    case .completed, .failed, .terminated, .canceled: return true
+    default: return false
+    }
+  }
+
+  public var isActive: Bool { !isTerminal && self != .unknown }
+}
+
+public enum StageRunEvent: String, Sendable, Codable, CaseIterable {
+  case buildStart = "build_start"
+  case buildOK = "build_ok"
+  case buildFail = "build_fail"
+  case launchOK = "launch_ok"
+  case launchFail = "launch_fail"
+  case exitSuccess = "exit_success"
+  case exitFailure = "exit_failure"
+  case exitMissing = "exit_missing"
+  case postRunOK = "post_run_ok"
+  case postRunFail = "post_run_fail"
+  case instanceLost = "instance_lost"
+  case timeout
+  case userCancel = "user_cancel"
+  case userFinalize = "user_finalize"
+  case prepareFail = "prepare_fail"
+  /// An unchanged earlier run's outputs stand for this run (partial re-runs).
+  case reuse
+}
+
+/// What an event needs to pick its target when one event can lead to two states.
+public struct TransitionContext: Sendable {
+  public var reason: String?
+  public var source: String
+  public var exitCode: Int?
+  public var terminationCause: String?
+  /// post_run_fail: whether a critical finalisation step (recording outputs) failed.
+  public var critical: Bool
+  /// exit_missing: only once the backend confirmed the job is gone.
+  public var confirmedGone: Bool
+
+  public init(
+    source: String, reason: String? = nil, exitCode: Int? = nil, terminationCause: String? = nil,
+    critical: Bool = true, confirmedGone: Bool = false
+  ) {
+    self.source = source
+    self.reason = reason
+    self.exitCode = exitCode
+    self.terminationCause = terminationCause
+    self.critical = critical
+    self.confirmedGone = confirmedGone
+  }
+}
+
+public enum StageRunTransitions {
+  /// The target of `event` from `state`, or nil when the event is not allowed there.
+  public static func target(from state: StageRunState, on event: StageRunEvent, _ context: TransitionContext)
+    -> StageRunState?
+  {
+    // Events every active state accepts.
+    if state.isActive {
+      switch event {
+      case .userCancel: return .canceled
+      case .instanceLost where state != .awaitingUserFinalization: return .terminated
+      default: break
+      }
+    }
+    switch (state, event) {
+    case (.preparing, .buildStart): return .building
+    case (.preparing, .prepareFail): return .failed
+    case (.preparing, .reuse): return .completed
+    case (.preparing, .timeout), (.building, .timeout), (.launching, .timeout), (.running, .timeout):
+      return .terminated
+    case (.building, .buildOK): return .launching
+    case (.building, .buildFail): return .failed
+    case (.launching, .launchOK): return .running
+    case (.launching, .launchFail): return .failed
+    case (.running, .exitSuccess): return .postRun
+    case (.running, .exitFailure): return .failed
+    case (.running, .exitMissing): return context.confirmedGone ? .terminated : nil
+    case (.running, .userFinalize), (.postRun, .userFinalize), (.awaitingUserFinalization, .userFinalize):
+      return .completed
+    case (.postRun, .postRunOK): return .awaitingUserFinalization
+    case (.postRun, .postRunFail): return context.critical ? .failed : .awaitingUserFinalization
+    case (.postRun, .timeout): return .failed
+    case (.unknown, .timeout): return .terminated
+    default: return nil
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import GRDB
+import PluginKit
+
+/// What a transition attempt did.
+public enum TransitionOutcome: Sendable, Equatable {
+  case moved(from: StageRunState, to: StageRunState)
+  /// The run already is where the event leads (another process got there first).
+  case alreadyThere(StageRunState)
+}
+
+extension GoldfishError.Code {
+  public static let invalidTransition = Self("invalid_transition")
+}
+
+extension ProjectStore {
+  public func createStageRun(_ run: StageRunRecord) throws(GoldfishError) {
+    try write { db in
+      if try StageRunRecord.fetchOne(db, key: run.id) != nil {
+        throw GoldfishError(.alreadyExists, "run \(run.id) already exists")
+      }
+      try run.insert(db)
+      try insertTransition(db, run.id, from: "none", to: run.state.rawValue, event: "created", TransitionContext(source: "executor", reason: run.reason))
+    }
+  }
+
+  public func stageRun(_ id: String) throws(GoldfishError) -> StageRunRecord? {
+    try read { db in try StageRunRecord.fetchOne(db, key: id) }
+  }
+
+  public func stageRuns(workspace: String? = nil, states: [StageRunState]? = nil, limit: Int = 50)
+    throws(GoldfishError) -> [StageRunRecord]
+  {
+    try read { db in
+      var request = StageRunRecord.all()
+      if let workspace { request = request.filter(StageRunRecord.CodingKeys.workspace == workspace) }
+      if let states { request = request.filter(states.map(\.rawValue).contains(StageRunRecord.CodingKeys.state)) }
+      return try request.order(StageRunRecord.CodingKeys.createdAt.desc, StageRunRecord.CodingKeys.id.desc)
+        .limit(limit).fetchAll(db)
+    }
+  }
+
+  /// Applies `event` to a run as one compare-and-swap on its state, recording the transition
+  /// with its reason. Fields in `update` are written in the same statement.
+  @discardableResult
+  public func transition(
+    _ id: String, _ event: StageRunEvent, _ context: TransitionContext,
+    update: [String: (any DatabaseValueConvertible)?] = [:]
+  ) throws(GoldfishError) -> TransitionOutcome {
+    try write { db in
+      guard let current = try StageRunRecord.fetchOne(db, key: id) else {
+        throw GoldfishError(.notFound, "no run \(id)", hint: "list runs with `goldfish runs`")
+      }
+      guard let target = StageRunTransitions.target(from: current.state, on: event, context) else {
+        if current.state.isTerminal || current.state == terminalTargetIfAny(event) {
+          return .alreadyThere(current.state)
+        }
+        throw GoldfishError(
+          .invalidTransition, "run \(id) is \(current.state.rawValue); \(event.rawValue) does not apply",
+          detail: ["state": .string(current.state.rawValue), "event": .string(event.rawValue)])
+      }
+      let now = Timestamp.now()
+      var assignments = ["state = ?", "state_entered_at = ?"]
+      var arguments: [(any DatabaseValueConvertible)?] = [target.rawValue, now]
+      if target.isTerminal {
+        assignments.append("finished_at = ?")
+        arguments.append(now)
+      }
+      if let cause = context.terminationCause ?? (event == .timeout ? "timeout" : nil), target == .terminated {
+        assignments.append("termination_cause = ?")
+        arguments.append(cause)
+      }
+      if let code = context.exitCode {
+        assignments.append("exit_code = ?")
+        arguments.append(code)
+      }
+      for (column, value) in update.sorted(by: { $0.key < $1.key }) {
+        assignments.append("\(column) = ?")
+        arguments.append(value)
+      }
+      arguments += [id, current.state.rawValue]
+      try db.execute(
+        sql: "UPDATE stage_runs SET \(assignments.joined(separator: ", ")) WHERE id = ? AND state = ?",
+        arguments: StatementArguments(arguments.map { $0?.databaseValue ?? .null }))
+      guard db.changesCount == 1 else {
+        throw GoldfishError(.staleState, "run \(id) changed while \(event.rawValue) was being applied; retry")
+      }
+      try insertTransition(db, id, from: current.state.rawValue, to: target.rawValue, event: event.rawValue, context)
+      return .moved(from: current.state, to: target)
+    }
+  }
+
+  public func transitions(of id: String) throws(GoldfishError) -> [StageRunTransitionRecord] {
+    try read { db in
+      try StageRunTransitionRecord.fetchAll(
+        db, sql: "SELECT * FROM stage_state_transitions WHERE stage_run_id = ? ORDER BY id", arguments: [id])
+    }
+  }
+
+  /// Fields of a run that change without a state change (phase, handle, outputs, …).
+  public func updateStageRun(_ id: String, expecting state: StageRunState, _ fields: [String: (any DatabaseValueConvertible)?])
+    throws(GoldfishError)
+  {
+    guard !fields.isEmpty else { return }
+    try write { db in
+      let sorted = fields.sorted { $0.key < $1.key }
+      let sql = "UPDATE stage_runs SET " + sorted.map { "\($0.key) = ?" }.joined(separator: ", ")
+        + " WHERE id = ? AND state = ?"
+      let values = sorted.map { $0.value?.databaseValue ?? .null } + [id.databaseValue, state.rawValue.databaseValue]
+      try db.execute(sql: sql, arguments: StatementArguments(values))
+      guard db.changesCount == 1 else {
+        throw GoldfishError(.staleState, "run \(id) is no longer \(state.rawValue)")
+      }
+    }
+  }
+
+  private func terminalTargetIfAny(_ event: StageRunEvent) -> StageRunState? {
+    event == .userCancel ? .canceled : nil
+  }
+
+  private func insertTransition(
+    _ db: Database, _ id: String, from: String, to: String, event: String, _ context: TransitionContext
+  ) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO stage_state_transitions (stage_run_id, from_state, to_state, event, reason, source, exit_code, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [id, from, to, event, context.reason, context.source, context.exitCode, Timestamp.now()])
+  }
+}

@@ -1,0 +1,87 @@
+extension WorkspaceManager {
+  /// What a diff compares: a slot's current files or a committed state.
+  enum DiffSide {
+    case slot(String, path: String)
+    case commit(CommitID, label: String)
+  }
+
+  /// `diff SLOT` (slot vs its latest version), `diff WS@vN` (vN vs the version before it),
+  /// `diff A B` (any two of slots, WS, WS@vN).
+  public func diff(_ first: String, _ second: String? = nil) throws(GoldfishError) -> WorkspaceDiff {
+    let left: DiffSide
+    let right: DiffSide
+    if let second {
+      left = try side(first)
+      right = try side(second)
+    } else {
+      right = try side(first)
+      left = try previous(of: right, named: first)
+    }
+    guard case .commit(let base, let baseLabel) = left else {
+      guard case .commit(let other, let otherLabel) = right else {
+        throw GoldfishError(.invalidArgument, "compare a slot with a version, not two slots", hint: "e.g. diff w1 baseline@v2")
+      }
+      // Put the committed side first so the patch reads as "from version to slot" reversed.
+      return try compare(other, otherLabel, with: left, reversed: true)
+    }
+    return try compare(base, baseLabel, with: right, reversed: false)
+  }
+
+  private func compare(_ base: CommitID, _ baseLabel: String, with side: DiffSide, reversed: Bool)
+    throws(GoldfishError) -> WorkspaceDiff
+  {
+    switch side {
+    case .commit(let other, let label):
+      let (from, to, fromLabel, toLabel) = reversed ? (other, base, label, baseLabel) : (base, other, baseLabel, label)
+      return WorkspaceDiff(
+        from: fromLabel, to: toLabel, changes: try repository.changes(from: from, to: to),
+        patch: try repository.unifiedDiff(from: from, to: to))
+    case .slot(let slot, let path):
+      let rules = ignore(path)
+      let changes = try repository.changes(from: base, toDirectory: path, ignore: rules, excluding: excluded)
+      let patch = try repository.unifiedDiff(from: base, toDirectory: path, ignore: rules, excluding: excluded)
+      // A slot is always shown as the newer side.
+      return WorkspaceDiff(from: baseLabel, to: "slot \(slot)", changes: changes, patch: patch)
+    }
+  }
+
+  private func side(_ text: String) throws(GoldfishError) -> DiffSide {
+    if project.settings.slots.contains(text) {
+      _ = try mounted(text)
+      return .slot(text, path: project.paths.slot(text))
+    }
+    let reference = try WorkspaceReference(parsing: text)
+    let workspace = try workspaceRecord(reference.workspace)
+    if let version = reference.version {
+      guard let record = try store.version(of: workspace.name, version) else {
+        throw GoldfishError(.notFound, "workspace \(workspace.name) has no version v\(version)")
+      }
+      return .commit(CommitID(hex: record.sha), label: reference.description)
+    }
+    guard let head = try repository.branchHead(workspace.branch) else {
+      throw GoldfishError(.notFound, "workspace \(workspace.name) has lost its files")
+    }
+    return .commit(head, label: workspace.name)
+  }
+
+  private func previous(of side: DiffSide, named text: String) throws(GoldfishError) -> DiffSide {
+    switch side {
+    case .slot(let slot, _):
+      let mount = try mounted(slot)
+      if let latest = try store.latestVersion(of: mount.workspace) {
+        return .commit(CommitID(hex: latest.sha), label: "\(mount.workspace)@\(latest.label)")
+      }
+      return .commit(CommitID(hex: mount.mountedSHA), label: "\(mount.workspace) as mounted")
+    case .commit:
+      let reference = try WorkspaceReference(parsing: text)
+      let versions = try store.versions(of: reference.workspace)
+      let number = reference.version ?? versions.last?.version ?? 0
+      guard let earlier = versions.last(where: { $0.version < number }) else {
+        throw GoldfishError(
+          .invalidArgument, "\(text) has no earlier version to compare with",
+          hint: "name two sides: diff \(text) OTHER@vN")
+      }
+      return .commit(CommitID(hex: earlier.sha), label: "\(reference.workspace)@\(earlier.label)")
+    }
+  }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import Host
+import PluginKit
+
+struct RunCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run", abstract: "Version a workspace and run stages of its pipeline.")
+
+  @OptionGroup var projectOptions: ProjectOptions
+  @Argument(help: "A slot (w1) or a mounted workspace.") var target: String
+  @Argument(help: "Stages to run (default: the whole pipeline).") var stages: [String] = []
+  @Option(help: "A named pipeline (pipelines/NAME.yaml).") var pipeline: String?
+  @Option(name: .customLong("config"), help: "KEY=VALUE set in each stage's config (repeatable).")
+  var overrides: [String] = []
+  @Option(help: "Why you run it (recorded with the run).") var reason: String
+  @Flag(help: "Wait for the run to end, showing progress.") var wait = false
+  @Flag(help: "Run every stage even when an unchanged earlier run could be reused.") var rerun = false
+  @Flag(help: "Print JSON for machines.") var json = false
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    let services = try ExecutionServices.open(project)
+    var parsed: [String: JSONValue] = [:]
+    for text in overrides {
+      let (key, value) = try RunRequest.parseOverride(text)
+      parsed[key] = value
+    }
+    let started = try Executor(services: services).start(
+      RunRequest(target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun))
+    guard wait else {
+      try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
+      if json { return try Console.json(started) }
+      Console.print("Started \(started.pipelineRunID) on \(started.workspace) \(started.version)")
+      for (stage, id) in started.stageRuns.sorted(by: { $0.key < $1.key }) { Console.print("  \(stage): \(id)") }
+      Console.print("Follow it: goldfish runs, goldfish logs RUN --follow")
+      return
+    }
+    if !json { Console.print("Running \(started.pipelineRunID) on \(started.workspace) \(started.version)") }
+    let final = try PipelineDriver(services: services, pipelineRunID: started.pipelineRunID).drive { run in
+      if !json { Console.print("  \(run.stage) \(run.id): \(run.state.rawValue)\(run.error.map { " — \($0)" } ?? "")") }
+    }
+    if json {
+      try Console.json(RunSummary(services: services, pipelineRun: final))
+    } else {
+      Console.print("\(final.id) \(final.status)\(final.error.map { ": \($0)" } ?? "")")
+    }
+    if final.status != "completed" { throw ExitCode(1) }
+  }
+}
+
+/// A pipeline run with its stage runs, as JSON.
+struct RunSummary: Encodable {
+  var pipelineRun: PipelineRunRecord
+  var stageRuns: [StageRunRecord]
+
+  init(services: ExecutionServices, pipelineRun: PipelineRunRecord) throws {
+    self.pipelineRun = pipelineRun
+    stageRuns = try services.project.store.stageRuns(ofPipelineRun: pipelineRun.id)
+  }
+
+  enum CodingKeys: String, CodingKey {
+    case pipelineRun = "pipeline_run"
+    case stageRuns = "stage_runs"
+  }
+}
+
+struct DriveCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "drive", abstract: "Drive a pipeline run to its end (started by goldfish run).", shouldDisplay: false)
+  @OptionGroup var projectOptions: ProjectOptions
+  @Argument var pipelineRunID: String
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    _ = try PipelineDriver(services: try ExecutionServices.open(project), pipelineRunID: pipelineRunID).drive()
+  }
+}
+
+struct RunsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recent stage runs.")
+  @OptionGroup var projectOptions: ProjectOptions
+  @Option(help: "Only this workspace.") var workspace: String?
+  @Option(help: "How many.") var limit = 20
+  @Flag(help: "Print JSON for machines.") var json = false
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    DriverLauncher.resumeInterrupted(project: project)
+    let runs = try project.store.stageRuns(workspace: workspace, limit: limit)
+    if json { return try Console.json(runs) }
+    if runs.isEmpty { Console.print("No runs yet.") }
+    for run in runs {
+      Console.print("\(run.id)  \(run.stage)  \(run.workspace)@v\(run.version)  \(run.state.rawValue)  \(run.createdAt)")
+    }
+  }
+}
+
+struct InspectCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show one run: state history, inputs, outputs, metrics.")
+  @OptionGroup var projectOptions: ProjectOptions
+  @Argument var run: String
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).details(run))
+  }
+}
+
+struct LogsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a run's output.")
+  @OptionGroup var projectOptions: ProjectOptions
+  @Argument var run: String
+  @Option(help: "Only the last N lines.") var tail: Int?
+  @Flag(help: "Keep printing until the run ends.") var follow = false
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    let queries = RunQueries(services: try ExecutionServices.open(project))
+    if let tail {
+      StdoutGuard.write(try queries.logs(run, tail: tail).text)
+      return
+    }
+    var offset: Int64 = 0
+    while true {
+      let chunk = try queries.logs(run, offset: offset)
+      StdoutGuard.write(chunk.text)
+      offset = chunk.nextOffset
+      if chunk.complete || !follow { break }
+      if chunk.text.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+    }
+  }
+}
+
+struct CancelCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a stage run or a whole pipeline run.")
+  @OptionGroup var projectOptions: ProjectOptions
+  @Argument var run: String
+  @Option(help: "Why (recorded in the journal).") var reason: String
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    let canceled = try Executor(services: try ExecutionServices.open(project)).cancel(run, reason: reason)
+    Console.print(canceled.isEmpty ? "Nothing to cancel: \(run) already ended." : "Canceled \(canceled.joined(separator: ", "))")
+  }
+}
+
+struct LineageCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(commandName: "lineage", abstract: "Where a run's inputs came from and what it produced.")
+  @OptionGroup var projectOptions: ProjectOptions
+  @Argument var run: String
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).lineage(run))
+  }
+}
