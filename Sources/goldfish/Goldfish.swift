@@ -9,7 +9,7 @@ struct Goldfish: ParsableCommand {
     commandName: "goldfish",
     abstract: "The research backbone for AI agents doing machine learning.",
     version: GoldfishVersion.current,
-    subcommands: [PluginsCommand.self])
+    subcommands: [ConfigCommand.self, PluginsCommand.self])
 
   static func main() {
     // Before anything can load a plugin: fd 1 is the MCP wire and only Goldfish writes to it.
