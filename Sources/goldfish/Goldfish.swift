@@ -10,9 +10,9 @@ struct Goldfish: ParsableCommand {
     abstract: "The research backbone for AI agents doing machine learning.",
     version: GoldfishVersion.current,
     subcommands: [
-      InitCommand.self, StatusCommand.self, WorkspaceCommand.self, SourceCommand.self,
+      InitCommand.self, StatusCommand.self, WorkspaceCommand.self, SourceCommand.self, PipelineCommand.self,
       RunCommand.self, RunsCommand.self, InspectCommand.self, LogsCommand.self, CancelCommand.self,
-      LineageCommand.self, ThoughtCommand.self, PluginsCommand.self, DriveCommand.self,
+      LineageCommand.self, ThoughtCommand.self, ConfigCommand.self, PluginsCommand.self, DriveCommand.self,
     ])
 
   static func main() {

@@ -14,12 +14,57 @@ enum ConfigError {
       detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
   }
 
-  static func wrongType(_ document: ConfigDocument, _ keyPath: String, expected: String)
+  static func wrongType(_ document: ConfigDocument, _ keyPath: String, expected: String, found: JSONValue? = nil)
     -> GoldfishError
   {
     GoldfishError(
-      .configInvalid, "\(document.locate(keyPath)) should be \(expected)",
+      .configInvalid,
+      "\(document.locate(keyPath)) should be \(expected)" + (found.map { ", not \(describe($0))" } ?? ""),
       detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
+  }
+
+  /// A value of the right type outside what is allowed: says the value and the allowed range.
+  static func outOfRange(_ document: ConfigDocument, _ keyPath: String, value: String, allowed: String)
+    -> GoldfishError
+  {
+    GoldfishError(
+      .configInvalid, "\(document.locate(keyPath)) is \(value); it must be \(allowed)",
+      hint: "allowed: \(allowed)",
+      detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
+  }
+
+  /// A word that must be one of a fixed set: names every allowed value and the likely typo fix.
+  static func notOneOf(_ document: ConfigDocument, _ keyPath: String, value: String, allowed: [String])
+    -> GoldfishError
+  {
+    let suggestion = Suggest.closest(to: value, in: allowed)
+    return GoldfishError(
+      .configInvalid, "\(document.locate(keyPath)) is \"\(value)\"; allowed values: \(allowed.joined(separator: ", "))",
+      hint: (suggestion.map { "did you mean \"\($0)\"? " } ?? "")
+        + "allowed values: \(allowed.joined(separator: ", "))",
+      detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
+  }
+
+  /// Any other rule a value breaks, stated in words.
+  static func invalid(_ document: ConfigDocument, _ keyPath: String, _ problem: String, hint: String? = nil)
+    -> GoldfishError
+  {
+    GoldfishError(
+      .configInvalid, "\(document.locate(keyPath)): \(problem)", hint: hint,
+      detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
+  }
+
+  /// How a wrong value reads in a message: its YAML type and, when short, the value itself.
+  static func describe(_ value: JSONValue) -> String {
+    switch value {
+    case .null: return "empty"
+    case .bool(let flag): return "the boolean \(flag)"
+    case .int(let number): return "the number \(number)"
+    case .double(let number): return "the number \(number)"
+    case .string(let text): return text.count <= 40 ? "the string \"\(text)\"" : "a string"
+    case .array: return "a list"
+    case .object: return "a mapping"
+    }
   }
 
   static func stringList(_ document: ConfigDocument, _ keyPath: String) throws(GoldfishError) -> [String] {
@@ -50,7 +95,8 @@ enum Suggest {
   }
 
   static func distance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
     var previous = Array(0...b.count)

@@ -34,4 +34,6 @@ public struct PluginsConfig: Sendable, Equatable {
       defaults = flag
     }
   }
+
+  var json: JSONValue { ["paths": .list(paths), "search_paths": .list(searchPaths), "defaults": .bool(defaults)] }
 }

@@ -1,0 +1,76 @@
+import PluginKit
+
+/// `docker:`: the images stages run in and how the local Docker engine is reached.
+public struct DockerConfig: Sendable, Equatable {
+  public enum Network: String, Sendable, CaseIterable {
+    /// No network at all: a stage cannot reach anything but its mounted inputs.
+    case none
+    case host
+  }
+
+  /// Per image kind: a short name resolved against the registry, or a full image reference.
+  public struct ByKind<Value: Sendable & Equatable>: Sendable, Equatable {
+    public var cpu: Value
+    public var gpu: Value
+  }
+
+  public var baseImages = ByKind<String?>(cpu: nil, gpu: nil)
+  public var baseImageVersion: String?
+  public var projectImageVersion: String?
+  /// pip arguments added to the cpu image, the gpu image, or both (`base`).
+  public var extraPackages = ExtraPackages()
+  public var socket = "/var/run/docker.sock"
+  public var network = Network.none
+
+  public struct ExtraPackages: Sendable, Equatable {
+    public var cpu: [String] = []
+    public var gpu: [String] = []
+    public var base: [String] = []
+    static let keys = ["cpu", "gpu", "base"]
+  }
+
+  public init() {}
+
+  static let keys = [
+    "base_images", "base_image_version", "project_image_version", "extra_packages", "socket", "network",
+    "cloud_build",
+  ]
+
+  /// `rootExtraPackages` is upstream's old top-level `extra_packages: [..]`, added to `base`.
+  init(reading section: ConfigSection?, rootExtraPackages: [String]) {
+    extraPackages.base = rootExtraPackages
+    guard let section else { return }
+    if let images = section.section("base_images", keys: ["cpu", "gpu"]) {
+      baseImages = ByKind(cpu: images.optionalString("cpu"), gpu: images.optionalString("gpu"))
+    }
+    baseImageVersion = section.optionalString("base_image_version")
+    projectImageVersion = section.optionalString("project_image_version")
+    if let packages = section.section("extra_packages", keys: ExtraPackages.keys) {
+      extraPackages.cpu = packages.strings("cpu")
+      extraPackages.gpu = packages.strings("gpu")
+      extraPackages.base = packages.strings("base") + rootExtraPackages
+    }
+    socket = section.string("socket", default: socket)
+    if !socket.hasPrefix("/") {
+      section.problems.add(
+        ConfigError.invalid(
+          section.document, section.key("socket"), "\"\(socket)\" is not an absolute path",
+          hint: "the Docker engine's unix socket, e.g. /var/run/docker.sock"))
+    }
+    network = section.choice("network", default: network)
+    if section.has("cloud_build") {
+      section.problems.note(section.key("cloud_build"), "ignored: images are built by the jobs.image_builder service")
+    }
+  }
+
+  var json: JSONValue {
+    [
+      "base_images": ["cpu": .optional(baseImages.cpu), "gpu": .optional(baseImages.gpu)],
+      "base_image_version": .optional(baseImageVersion), "project_image_version": .optional(projectImageVersion),
+      "extra_packages": [
+        "cpu": .list(extraPackages.cpu), "gpu": .list(extraPackages.gpu), "base": .list(extraPackages.base),
+      ],
+      "socket": .string(socket), "network": .string(network.rawValue),
+    ]
+  }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PluginKit
+
+extension GoldfishConfig {
+  /// The config as Goldfish uses it: every key of every section, defaults filled in, migrations
+  /// applied, unset optional values as null. Loading it again gives the same config.
+  public func effectiveJSON() -> JSONValue {
+    var fields: [String: JSONValue] = [
+      "project_name": .string(projectName), "dev_repo_path": .string(devRepoPath),
+      "workspaces_dir": .string(workspacesDir), "slots": .list(slots), "invariants": .list(invariants),
+      "state_md": stateMD.json, "audit": audit.json, "defaults": defaults.json, "jobs": jobs.json,
+      "storage": storage.json, "gcs": gcs?.json ?? .null, "versioning": versioning.json, "gce": gce?.json ?? .null,
+      "docker": docker.json, "local": local.json, "svs": svs.json, "metrics": metrics.json,
+      "pre_run_review": preRunReview.json, "plugins": plugins.json,
+    ]
+    for (name, section) in services { fields[name] = section }
+    return .object(fields)
+  }
+
+  /// `effectiveJSON()` as YAML, sections in the order of `sectionKeys`, then service sections.
+  public func effectiveYAML() -> String {
+    let order = Self.sectionKeys + services.keys.sorted()
+    return ConfigYAML.render(effectiveJSON(), topLevelOrder: order)
+  }
+}
+
+/// A small YAML writer for `config show`: block mappings, flow lists of scalars, and strings
+/// quoted whenever reading them back could give anything but the same string.
+enum ConfigYAML {
+  static func render(_ value: JSONValue, topLevelOrder: [String]) -> String {
+    var lines: [String] = []
+    if case .object(let fields) = value {
+      let ordered =
+        topLevelOrder.filter { fields[$0] != nil } + fields.keys.filter { !topLevelOrder.contains($0) }.sorted()
+      for key in ordered { entry(key, fields[key] ?? .null, indent: "", into: &lines) }
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  private static func entry(_ key: String, _ value: JSONValue, indent: String, into lines: inout [String]) {
+    let name = scalar(.string(key))
+    switch value {
+    case .object(let fields) where !fields.isEmpty:
+      lines.append("\(indent)\(name):")
+      for child in fields.keys.sorted() { entry(child, fields[child] ?? .null, indent: indent + "  ", into: &lines) }
+    case .array(let items) where items.contains(where: { $0.objectValue != nil || $0.arrayValue != nil }):
+      lines.append("\(indent)\(name):")
+      for item in items {
+        guard case .object(let fields) = item, !fields.isEmpty else {
+          lines.append("\(indent)  - \(inline(item))")
+          continue
+        }
+        var nested: [String] = []
+        for child in fields.keys.sorted() {
+          entry(child, fields[child] ?? .null, indent: indent + "    ", into: &nested)
+        }
+        if var first = nested.first {
+          first.replaceSubrange(
+            first.startIndex..<first.index(first.startIndex, offsetBy: indent.count + 2), with: indent + "- ")
+          nested[0] = first
+        }
+        lines.append(contentsOf: nested)
+      }
+    default:
+      lines.append("\(indent)\(name): \(inline(value))")
+    }
+  }
+
+  private static func inline(_ value: JSONValue) -> String {
+    switch value {
+    case .object(let fields):
+      return "{"
+        + fields.keys.sorted().map { "\(scalar(.string($0))): \(inline(fields[$0] ?? .null))" }
+        .joined(separator: ", ") + "}"
+    case .array(let items): return "[" + items.map(inline).joined(separator: ", ") + "]"
+    default: return scalar(value)
+    }
+  }
+
+  private static func scalar(_ value: JSONValue) -> String {
+    switch value {
+    case .null: return "null"
+    case .bool(let flag): return flag ? "true" : "false"
+    case .int(let number): return "\(number)"
+    case .double(let number): return "\(number)"
+    case .string(let text): return isPlain(text) ? text : quoted(text)
+    case .array, .object: return inline(value)
+    }
+  }
+
+  private static let plainFirst = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_/")
+  private static let plainBody = plainFirst.union("-.@")
+
+  /// Plain only when the text cannot be read back as anything else (a number, a bool, null).
+  private static func isPlain(_ text: String) -> Bool {
+    guard let first = text.first, plainFirst.contains(first), text.allSatisfy(plainBody.contains) else { return false }
+    guard case .string(let back) = (try? ConfigDocument(yaml: "k: \(text)"))?.root["k"] ?? .null else { return false }
+    return back == text
+  }
+
+  private static func quoted(_ text: String) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    let data = (try? encoder.encode(text)) ?? Data("\"\"".utf8)
+    return String(decoding: data, as: UTF8.self)
+  }
+}
+
+extension ResourceProfiles {
+  /// Every profile as YAML, for `config show --profiles`.
+  public var yaml: String { ConfigYAML.render(json, topLevelOrder: names) }
+}

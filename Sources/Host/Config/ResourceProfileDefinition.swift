@@ -1,0 +1,166 @@
+import PluginKit
+
+/// One compute profile a stage can ask for (`compute.profile` in configs/<stage>.yaml): the cloud
+/// machine shape, where it may run, and what a local backend should give the stage.
+public struct ResourceProfileDefinition: Sendable, Equatable {
+  public struct GPU: Sendable, Equatable {
+    /// Short family name: h100, a100, t4, v100 or none.
+    public var type: String
+    /// The Compute Engine accelerator type; nil for none, and for machine types with GPUs built in.
+    public var accelerator: String?
+    public var count: Int
+
+    public init(type: String, accelerator: String?, count: Int) {
+      self.type = type
+      self.accelerator = accelerator
+      self.count = count
+    }
+
+    public static let none = GPU(type: "none", accelerator: nil, count: 0)
+  }
+
+  public struct BootDisk: Sendable, Equatable {
+    public var type: String
+    public var sizeGB: Int
+    public var imageFamily: String
+    public var imageProject: String
+
+    public init(type: String, sizeGB: Int, imageFamily: String, imageProject: String) {
+      self.type = type
+      self.sizeGB = sizeGB
+      self.imageFamily = imageFamily
+      self.imageProject = imageProject
+    }
+  }
+
+  public struct DataDisk: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable { case rw, ro }
+    public var type: String
+    public var sizeGB: Int
+    public var mode: Mode
+
+    public init(type: String, sizeGB: Int, mode: Mode) {
+      self.type = type
+      self.sizeGB = sizeGB
+      self.mode = mode
+    }
+  }
+
+  public var name: String
+  /// A short image name resolved against the artifact registry, or a full image reference.
+  public var baseImage: String?
+  public var machineType: String
+  public var gpu: GPU
+  /// May run on spot (preemptible) capacity.
+  public var preemptibleAllowed: Bool
+  /// May run on on-demand capacity.
+  public var onDemandAllowed: Bool
+  /// In search order.
+  public var zones: [String]
+  public var bootDisk: BootDisk
+  public var dataDisk: DataDisk?
+  /// Per-attempt launch budget, for machines that take long to come up.
+  public var launchTimeoutSeconds: Int?
+  /// The cloud machine's shape.
+  public var memoryGB: Double?
+  public var vcpus: Int?
+  /// What a local backend gives the stage; nil means "the machine's shape".
+  public var cpus: Double?
+  public var memoryMB: Int?
+
+  /// CPUs a local backend should allow: `cpus`, else the cloud machine's vCPUs.
+  public var localCPUs: Double? { cpus ?? vcpus.map(Double.init) }
+  /// Memory a local backend should allow: `memory_mb`, else the cloud machine's memory.
+  public var localMemoryMB: Int? { memoryMB ?? memoryGB.map { Int($0 * 1024) } }
+
+  static let keys = [
+    "base_image", "machine_type", "gpu", "preemptible_allowed", "on_demand_allowed", "zones", "boot_disk",
+    "data_disk", "launch_timeout_seconds", "memory_gb", "vcpus", "cpus", "memory_mb", "preemptible",
+  ]
+  static let gpuKeys = ["type", "accelerator", "count"]
+  static let bootDiskKeys = ["type", "size_gb", "image_family", "image_project"]
+  static let dataDiskKeys = ["type", "size_gb", "mode"]
+
+  /// Reads a complete profile (a built-in with its override merged in, or a custom one).
+  /// Returns nil when a required part is missing; the problem is recorded.
+  static func read(name: String, _ section: ConfigSection, custom: Bool) -> ResourceProfileDefinition? {
+    let problems = section.problems
+    var missing: [String] = []
+    let machineType = section.optionalString("machine_type")
+    if machineType == nil { missing.append("machine_type") }
+    let zones = section.optionalStrings("zones") ?? []
+    if zones.isEmpty { missing.append("zones (here or gce.zones)") }
+    let boot = section.section("boot_disk", keys: bootDiskKeys)
+    if boot == nil { missing.append("boot_disk") }
+    let gpu =
+      section.section("gpu", keys: gpuKeys).map { read in
+        GPU(
+          type: read.string("type", default: "none"), accelerator: read.optionalString("accelerator"),
+          count: read.int("count", default: 0, .range(0...16)))
+      } ?? .none
+    let data = section.section("data_disk", keys: dataDiskKeys).map { read in
+      DataDisk(
+        type: read.string("type", default: "pd-balanced"),
+        sizeGB: read.int("size_gb", default: 100, .range(10...65536)),
+        mode: read.choice("mode", default: .rw))
+    }
+    let preemptibleAllowed = section.bool("preemptible_allowed", default: false)
+    let onDemandAllowed = section.bool("on_demand_allowed", default: true)
+    let definition = ResourceProfileDefinition(
+      name: name, baseImage: section.optionalString("base_image"), machineType: machineType ?? "",
+      gpu: gpu, preemptibleAllowed: preemptibleAllowed, onDemandAllowed: onDemandAllowed, zones: zones,
+      bootDisk: BootDisk(
+        type: boot?.string("type", default: "pd-balanced") ?? "pd-balanced",
+        sizeGB: boot?.int("size_gb", default: 200, .range(10...65536)) ?? 200,
+        imageFamily: boot?.string("image_family", default: "debian-12") ?? "debian-12",
+        imageProject: boot?.string("image_project", default: "debian-cloud") ?? "debian-cloud"),
+      dataDisk: data, launchTimeoutSeconds: section.optionalInt("launch_timeout_seconds", .atLeast(1)),
+      memoryGB: section.optionalNumber("memory_gb", .above(0)), vcpus: section.optionalInt("vcpus", .atLeast(1)),
+      cpus: section.optionalNumber("cpus", .above(0)), memoryMB: section.optionalInt("memory_mb", .atLeast(1)))
+    if !missing.isEmpty && !custom {
+      problems.add(
+        ConfigError.invalid(
+          problems.document, section.path, "profile \"\(name)\" is left without \(missing.joined(separator: ", "))",
+          hint: "leave the key out to keep the built-in value"))
+      return nil
+    }
+    if !missing.isEmpty {
+      problems.add(
+        ConfigError.invalid(
+          problems.document, section.path,
+          "custom profile \"\(name)\" is missing \(missing.joined(separator: ", "))",
+          hint: (Suggest.closest(to: name, in: ResourceProfiles.builtInNames).map {
+            "did you mean the built-in \"\($0)\"? "
+          } ?? "") + "a profile not named after a built-in (\(ResourceProfiles.builtInNames.joined(separator: ", "))) "
+            + "must define machine_type, zones and boot_disk"))
+      return nil
+    }
+    if !preemptibleAllowed && !onDemandAllowed {
+      problems.add(
+        ConfigError.invalid(
+          problems.document, section.key("on_demand_allowed"),
+          "profile \"\(name)\" allows neither spot nor on-demand capacity, so it can never launch",
+          hint: "set preemptible_allowed or on_demand_allowed to true"))
+    }
+    return definition
+  }
+
+  /// The profile as goldfish.yaml would write it; built-ins are merged with overrides in this form.
+  public var json: JSONValue {
+    [
+      "base_image": .optional(baseImage), "machine_type": .string(machineType),
+      "gpu": ["type": .string(gpu.type), "accelerator": .optional(gpu.accelerator), "count": .number(gpu.count)],
+      "preemptible_allowed": .bool(preemptibleAllowed), "on_demand_allowed": .bool(onDemandAllowed),
+      "zones": .list(zones),
+      "boot_disk": [
+        "type": .string(bootDisk.type), "size_gb": .number(bootDisk.sizeGB),
+        "image_family": .string(bootDisk.imageFamily), "image_project": .string(bootDisk.imageProject),
+      ],
+      "data_disk": dataDisk.map {
+        ["type": .string($0.type), "size_gb": .number($0.sizeGB), "mode": .string($0.mode.rawValue)]
+      } ?? .null,
+      "launch_timeout_seconds": .optional(launchTimeoutSeconds), "memory_gb": .optional(memoryGB),
+      "vcpus": .optional(vcpus), "cpus": .optional(cpus), "memory_mb": .optional(memoryMB),
+    ]
+  }
+}
