@@ -1,0 +1,49 @@
+"""goldfish.io: what a stage uses to talk to Goldfish.
+
+The same import and names as the Python goldfish-ml, so stage code written for it runs
+unchanged. Standard library only; numpy is imported when an npy signal is touched and
+pandas, if installed, is used for csv (without pandas, csv inputs load as a list of
+dicts with string values). Importing never fails; outside a Goldfish run each call
+raises GoldfishIOError saying so.
+
+Contract with the host (set by the backend that starts the stage):
+  GOLDFISH_STAGE_CONFIG   JSON: user config + stage, inputs {name: {location, format,
+                          type, schema}}, outputs {name: {format, type, schema}}
+  GOLDFISH_INPUTS_DIR     inputs staged read-only at <dir>/<name> (default /mnt/inputs)
+  GOLDFISH_OUTPUTS_DIR    outputs written under it (default /mnt/outputs); runtime files
+                          (metrics.jsonl, heartbeat, logs.txt, outputs.json,
+                          stop_requested, checkpoints/) under <dir>/.goldfish/
+  GOLDFISH_RUN_ID, GOLDFISH_WORKSPACE, GOLDFISH_STAGE, GOLDFISH_PROJECT_NAME,
+  GOLDFISH_GIT_SHA, GOLDFISH_METRICS_FLUSH_INTERVAL (s, default 5),
+  GOLDFISH_METRICS_MAX_NAMES (default 10000)
+"""
+
+from ._checkpoints import checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
+from ._context import GoldfishIOError, get_config
+from ._heartbeat import get_heartbeat_age, heartbeat, read_heartbeat, runtime_log, should_stop
+from ._inputs import get_input_path, load_input
+from ._metrics import finish_metrics, flush_metrics, log_artifact, log_metric, log_metrics
+from ._outputs import get_output_path, save_output
+
+__all__ = [
+    "GoldfishIOError",
+    "load_input",
+    "save_output",
+    "get_config",
+    "get_input_path",
+    "get_output_path",
+    "log_metric",
+    "log_metrics",
+    "log_artifact",
+    "flush_metrics",
+    "finish_metrics",
+    "heartbeat",
+    "get_heartbeat_age",
+    "read_heartbeat",
+    "runtime_log",
+    "should_stop",
+    "save_checkpoint",
+    "load_checkpoint",
+    "list_checkpoints",
+    "checkpoint",
+]
