@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
-# Goldfish's main job on the embedded default (process backend, file storage):
-# builds Goldfish, shows the plugins it loads, and runs the conformance suite of the
-# local backend and storage end to end.
+# Goldfish's main job on the embedded default (process backend, file storage): creates a
+# sample project with a three-stage pipeline (preprocess → train → evaluate, plain Python),
+# runs it, and prints the lineage and metrics of the result.
+#   scripts/demo.sh [PROJECT_DIR]     (default: a new temporary folder)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo="$(pwd)"
 
 scripts/deps.sh
 swift build
 bin="$(swift build --show-bin-path)"
-"$bin/goldfish" --version
-"$bin/goldfish" plugins list
-"$bin/goldfish" plugins check "$bin/libGoldfishLocal.so"
+goldfish() { "$bin/goldfish" "$@"; }
+
+dir="${1:-$(mktemp -d)/demo}"
+goldfish init demo --path "$dir" --from "$repo/Examples/Pipeline"
+cd "$dir"
+goldfish source register points "$repo/Examples/Pipeline/points.csv" \
+  --description "200 noisy points on the line y = 0.3x + 1" --reason "the data every stage starts from"
+goldfish workspace create line --goal "fit a line to the points" --reason "the first experiment of the demo"
+goldfish workspace mount line w1 --reason "run the sample pipeline from slot w1"
+goldfish pipeline validate w1
+goldfish run w1 --wait --reason "run the whole sample pipeline end to end"
+evaluate="$(goldfish runs --stage evaluate --limit 1 --ids)"
+echo
+echo "Lineage of $evaluate:"
+goldfish lineage "$evaluate"
+echo
+echo "Metrics:"
+goldfish runs --limit 3 --metrics
+echo
+echo "The project is in $dir (STATE.md tells where it stands)."

@@ -16,6 +16,10 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The stage IO library's tests run with pytest (from PyPI when Debian's is missing).
+if ! python3 -c "import pytest" 2>/dev/null; then
+  python3 -m pip install --quiet pytest 2>/dev/null || python3 -m pip install --quiet --break-system-packages pytest
+fi
 if ! command -v swift >/dev/null 2>&1; then
   for candidate in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
     [[ -x $candidate/swift ]] && { echo "swift is at $candidate: add it to PATH" >&2; break; }

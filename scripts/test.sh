@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/deps.sh
+python3 -m pytest python/tests -q -p no:cacheprovider
 swift build --build-tests
 swift test --skip-build "$@"

@@ -16,6 +16,7 @@
  * other than the run's own group.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -230,7 +231,25 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
   return write_atomically(work_dir, "status.json", text) == 0 ? 0 : 1;
 }
 
+/* A run must not keep its launcher's descriptors open: a pipe inherited from a
+ * caller would keep that caller waiting for the whole run. */
+static void close_inherited_descriptors(void) {
+  DIR *dir = opendir("/proc/self/fd");
+  if (!dir) return;
+  int own = dirfd(dir);
+  int fds[1024];
+  int count = 0;
+  struct dirent *entry;
+  while ((entry = readdir(dir)) && count < 1024) {
+    int fd = atoi(entry->d_name);
+    if (fd > 2 && fd != own) fds[count++] = fd;
+  }
+  closedir(dir);
+  for (int i = 0; i < count; i++) close(fds[i]);
+}
+
 int main(int argc, char **argv) {
+  close_inherited_descriptors();
   if (argc < 6 || strcmp(argv[4], "--") != 0) {
     fprintf(stderr,
             "usage: goldfish-runner WORK_DIR CWD TIMEOUT_SECONDS -- PROGRAM [ARG...]\n");

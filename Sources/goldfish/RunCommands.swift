@@ -81,17 +81,25 @@ struct RunsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "runs", abstract: "List recent stage runs.")
   @OptionGroup var projectOptions: ProjectOptions
   @Option(help: "Only this workspace.") var workspace: String?
+  @Option(help: "Only this stage.") var stage: String?
   @Option(help: "How many.") var limit = 20
+  @Flag(help: "Print only the run ids, newest first.") var ids = false
+  @Flag(help: "Show each run's latest metrics.") var metrics = false
   @Flag(help: "Print JSON for machines.") var json = false
 
   func run() throws {
     let project = try projectOptions.openProject()
     DriverLauncher.resumeInterrupted(project: project)
-    let runs = try project.store.stageRuns(workspace: workspace, limit: limit)
+    let runs = try project.store.stageRuns(workspace: workspace, stage: stage, limit: limit)
     if json { return try Console.json(runs) }
+    if ids { return runs.forEach { Console.print($0.id) } }
     if runs.isEmpty { Console.print("No runs yet.") }
     for run in runs {
       Console.print("\(run.id)  \(run.stage)  \(run.workspace)@v\(run.version)  \(run.state.rawValue)  \(run.createdAt)")
+      guard metrics else { continue }
+      var latest: [String: Double] = [:]
+      for metric in try project.store.metrics(of: run.id) { latest[metric.name] = metric.value }
+      for (name, value) in latest.sorted(by: { $0.key < $1.key }) { Console.print("    \(name) = \(value)") }
     }
   }
 }
@@ -99,18 +107,18 @@ struct RunsCommand: ParsableCommand {
 struct InspectCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show one run: state history, inputs, outputs, metrics.")
   @OptionGroup var projectOptions: ProjectOptions
-  @Argument var run: String
+  @Argument(help: "A stage run id (stage-…).") var runID: String
 
   func run() throws {
     let project = try projectOptions.openProject()
-    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).details(run))
+    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).details(runID))
   }
 }
 
 struct LogsCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a run's output.")
   @OptionGroup var projectOptions: ProjectOptions
-  @Argument var run: String
+  @Argument(help: "A stage run id (stage-…).") var runID: String
   @Option(help: "Only the last N lines.") var tail: Int?
   @Flag(help: "Keep printing until the run ends.") var follow = false
 
@@ -118,12 +126,12 @@ struct LogsCommand: ParsableCommand {
     let project = try projectOptions.openProject()
     let queries = RunQueries(services: try ExecutionServices.open(project))
     if let tail {
-      StdoutGuard.write(try queries.logs(run, tail: tail).text)
+      StdoutGuard.write(try queries.logs(runID, tail: tail).text)
       return
     }
     var offset: Int64 = 0
     while true {
-      let chunk = try queries.logs(run, offset: offset)
+      let chunk = try queries.logs(runID, offset: offset)
       StdoutGuard.write(chunk.text)
       offset = chunk.nextOffset
       if chunk.complete || !follow { break }
@@ -135,23 +143,23 @@ struct LogsCommand: ParsableCommand {
 struct CancelCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a stage run or a whole pipeline run.")
   @OptionGroup var projectOptions: ProjectOptions
-  @Argument var run: String
+  @Argument(help: "A stage run id (stage-…).") var runID: String
   @Option(help: "Why (recorded in the journal).") var reason: String
 
   func run() throws {
     let project = try projectOptions.openProject()
-    let canceled = try Executor(services: try ExecutionServices.open(project)).cancel(run, reason: reason)
-    Console.print(canceled.isEmpty ? "Nothing to cancel: \(run) already ended." : "Canceled \(canceled.joined(separator: ", "))")
+    let canceled = try Executor(services: try ExecutionServices.open(project)).cancel(runID, reason: reason)
+    Console.print(canceled.isEmpty ? "Nothing to cancel: \(runID) already ended." : "Canceled \(canceled.joined(separator: ", "))")
   }
 }
 
 struct LineageCommand: ParsableCommand {
   static let configuration = CommandConfiguration(commandName: "lineage", abstract: "Where a run's inputs came from and what it produced.")
   @OptionGroup var projectOptions: ProjectOptions
-  @Argument var run: String
+  @Argument(help: "A stage run id (stage-…).") var runID: String
 
   func run() throws {
     let project = try projectOptions.openProject()
-    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).lineage(run))
+    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).lineage(runID))
   }
 }

@@ -29,12 +29,23 @@ public enum DriverLauncher {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, folder + "/driver.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    markDescriptorsCloseOnExec()
     var pid: pid_t = 0
     var pointers: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
     defer { pointers.forEach { free($0) } }
     let result = posix_spawn(&pid, executable, &actions, &attributes, &pointers, environ)
     guard result == 0 else {
       throw GoldfishError(.ioFailed, "cannot start the driver of \(pipelineRunID): \(String(cString: strerror(result)))")
+    }
+  }
+
+  /// A driver must not inherit this process's descriptors: a caller's pipe held open by it
+  /// would keep that caller waiting for the whole run.
+  static func markDescriptorsCloseOnExec() {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+    for fd in entries.compactMap(Int32.init) where fd > 2 {
+      let flags = fcntl(fd, F_GETFD)
+      if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
     }
   }
 

@@ -28,7 +28,7 @@ public final class ExecutionServices: Sendable {
   }
 
   public static func open(_ project: Project) throws(GoldfishError) -> ExecutionServices {
-    try ExecutionServices(project: project, plugins: try PluginHost.start(project: project.location))
+    try ExecutionServices(project: project, plugins: project.plugins)
   }
 
   /// A plugin failure as a Goldfish error, keeping the plugin's code and retryability.

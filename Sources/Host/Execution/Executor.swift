@@ -48,18 +48,21 @@ public struct Executor: Sendable {
       datasetExists: { name in (try? project.store.source(name)) != nil },
       profileExists: { name in ResourceProfileCatalog.exists(name, project: project) },
       knownProfiles: ResourceProfileCatalog.names(project: project))
-    let loaded = validator.validateAndLoad(pipeline: request.pipeline, configOverrides: request.configOverrides)
-    if let error = loaded.issues.asError() { throw error }
-    guard let definition = loaded.definition else {
-      throw GoldfishError(.runRefused, "the pipeline of \(workspace) could not be read")
+    let parsed = PipelineLoader.parse(workspaceDirectory: codeDir, pipeline: request.pipeline)
+    guard let definition = parsed.definition else {
+      throw parsed.issues.asError() ?? GoldfishError(.runRefused, "the pipeline of \(workspace) could not be read")
     }
     let selected = try select(request.stages, in: definition)
+    let names = Set(definition.stages.map(\.name))
+    let overrides = request.configOverrides.isEmpty
+      ? [:] : Dictionary(uniqueKeysWithValues: selected.map { ($0, request.overrides(for: $0, stages: names)) })
+    if let error = validator.validate(definition, configOverrides: overrides).asError() { throw error }
     let runs = selected.map { stage in
       StageRunRecord(
         id: RunIdentifiers.stageRun(), workspace: workspace, version: version.version, pipeline: definition.name,
         stage: stage, reason: reason, pipelineRunID: pipelineRunID)
     }
-    let overrideText = try? JSONCoding.encode(request.overrideMapping)
+    let overrideText = try? JSONCoding.encode(JSONValue.object(overrides))
     let record = PipelineRunRecord(
       id: pipelineRunID, workspace: workspace, pipeline: definition.name, version: version.version,
       status: "running", reason: reason, createdAt: Timestamp.now(),
@@ -116,7 +119,7 @@ public struct Executor: Sendable {
   }
 
   private func select(_ requested: [String], in definition: PipelineDefinition) throws(GoldfishError) -> [String] {
-    let order = PipelineGraph(definition).topologicalOrder()
+    let order = definition.topologicalOrder()
     guard !requested.isEmpty else { return order }
     for stage in requested where definition.stage(named: stage) == nil {
       throw GoldfishError(

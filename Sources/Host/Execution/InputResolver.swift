@@ -44,8 +44,10 @@ struct InputResolver {
     -> ResolvedInput
   {
     let signalName = input.signal ?? input.name
-    let sibling = try store.stageRuns(ofPipelineRun: pipelineRun.id).first { $0.stage == upstream && $0.state == .completed }
-    guard let source = try sibling ?? store.latestCompletedRun(workspace: run.workspace, stage: upstream) else {
+    let siblings = try store.stageRuns(ofPipelineRun: pipelineRun.id)
+    let sibling = siblings.first { $0.stage == upstream && $0.state == .completed }
+    let latest = try store.latestCompletedRun(workspace: run.workspace, stage: upstream)
+    guard let source = sibling ?? latest else {
       throw GoldfishError(
         .runRefused,
         "input \(input.name) needs output \(signalName) of stage \(upstream), which has never completed in workspace \(run.workspace)",

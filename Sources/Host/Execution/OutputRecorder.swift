@@ -83,14 +83,16 @@ struct OutputRecorder {
   }
 
   private func uri(for key: String) throws(GoldfishError) -> String {
+    let answer: JSONValue
     do {
-      guard let uri = try services.storage.call("uri_for", ["key": .string(key)])["uri"]?.stringValue else {
-        throw GoldfishError(.pluginCallFailed, "the storage gave no URI for \(key)")
-      }
-      return uri
-    } catch let error as PluginCallError {
+      answer = try services.storage.call("uri_for", ["key": .string(key)])
+    } catch {
       throw ExecutionServices.failure(error, while: "output file name \(key) is not storable")
     }
+    guard let uri = answer["uri"]?.stringValue else {
+      throw GoldfishError(.pluginCallFailed, "the storage gave no URI for \(key)")
+    }
+    return uri
   }
 
   static func files(in folder: String) -> [String] {

@@ -15,6 +15,7 @@ public struct PipelineDriver: Sendable {
   public init(services: ExecutionServices, pipelineRunID: String) {
     self.services = services
     self.pipelineRunID = pipelineRunID
+    maxParallel = services.project.config.jobs.maxParallelStages
   }
 
   var project: Project { services.project }
@@ -53,7 +54,7 @@ public struct PipelineDriver: Sendable {
       for run in runs {
         switch run.state {
         case .preparing:
-          let dependencies = PipelineGraph(definition).dependencies(of: run.stage)
+          let dependencies = definition.dependencies(of: run.stage)
           let upstream = runs.filter { dependencies.contains($0.stage) }
           if let blocker = upstream.first(where: { $0.state.isTerminal && $0.state != .completed }) {
             try store.transition(

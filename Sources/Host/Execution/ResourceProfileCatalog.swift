@@ -1,10 +1,8 @@
-/// The compute profiles a stage config may name.
+/// The compute profiles a stage config may name: built-ins plus goldfish.yaml's overrides.
 enum ResourceProfileCatalog {
-  static func names(project: Project) -> [String] {
-    ["cpu-small", "cpu-large", "h100-spot", "h100-on-demand", "a100-spot", "a100-on-demand"]
-  }
+  static func names(project: Project) -> [String] { project.config.profiles.names }
 
   static func exists(_ name: String, project: Project) -> Bool {
-    names(project: project).contains(name)
+    project.config.profiles.definitions[name] != nil
   }
 }

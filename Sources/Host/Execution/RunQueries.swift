@@ -44,7 +44,11 @@ public struct RunQueries: Sendable {
       }
     }
     if let workDir = run.workDir, FileManager.default.fileExists(atPath: workDir + "/run.log") {
-      return try LogFile.read(path: workDir + "/run.log", request: LogRequest(offset: offset, tail: tail), finished: run.state.isTerminal)
+      do {
+        return try LogFile.read(path: workDir + "/run.log", request: LogRequest(offset: offset, tail: tail), finished: run.state.isTerminal)
+      } catch {
+        throw GoldfishError(.ioFailed, "cannot read the log of \(id): \(error.message)")
+      }
     }
     return LogChunk(text: "", nextOffset: offset, complete: run.state.isTerminal)
   }

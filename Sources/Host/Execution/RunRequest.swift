@@ -53,11 +53,18 @@ public struct RunRequest: Sendable {
     return (key, value)
   }
 
-  /// The overrides as a nested mapping, the shape stage configs merge.
-  var overrideMapping: JSONValue {
+  /// The overrides of one stage as a nested mapping, the shape stage configs merge. A key
+  /// whose first part names a stage (`train.epochs`) applies to that stage only; any other key
+  /// applies to every stage of the run.
+  func overrides(for stage: String, stages: Set<String>) -> JSONValue {
     var root: [String: JSONValue] = [:]
     for (key, value) in configOverrides.sorted(by: { $0.key < $1.key }) {
-      Self.insert(value, at: key.split(separator: ".").map(String.init), into: &root)
+      var path = key.split(separator: ".").map(String.init)
+      if let first = path.first, stages.contains(first) {
+        guard first == stage, path.count > 1 else { continue }
+        path.removeFirst()
+      }
+      Self.insert(value, at: path, into: &root)
     }
     return .object(root)
   }

@@ -10,8 +10,6 @@ struct RunSpecBuilder {
   let stage: StageDefinition
   let config: StageConfig
 
-  static let defaultTimeout = 3600
-
   func build(workDir: String, codeDir: String, inputs: [ResolvedInput]) throws(GoldfishError) -> RunSpec {
     let outputsDir = workDir + "/outputs"
     var stageConfig = config.values.objectValue ?? [:]
@@ -48,7 +46,7 @@ struct RunSpecBuilder {
       env: env, codeDir: codeDir,
       inputs: inputs.map { RunInput(name: $0.name, type: $0.type.rawValue, uri: $0.lineage.uri, localPath: $0.localPath) },
       outputsDir: outputsDir, profile: ResourceProfile(name: config.profileName ?? "cpu-small"),
-      timeoutSeconds: config.maxRuntimeSeconds ?? Self.defaultTimeout,
+      timeoutSeconds: config.maxRuntimeSeconds ?? project.config.defaults.timeoutSeconds,
       labels: ["goldfish-project": project.settings.projectName, "goldfish-run": run.id],
       workspace: run.workspace, version: "v\(run.version)", stage: stage.name)
   }

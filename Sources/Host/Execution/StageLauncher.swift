@@ -29,7 +29,7 @@ struct StageLauncher {
     guard let stage = definition.stage(named: run.stage), let codeDir = pipelineRun.codeDir else {
       throw GoldfishError(.notFound, "stage \(run.stage) is not in pipeline \(definition.name)")
     }
-    let override = pipelineRun.configOverride.flatMap { try? JSONCoding.parse($0) }
+    let override = pipelineRun.configOverride.flatMap { try? JSONCoding.parse($0) }?[run.stage]
     let config = try StageConfig.load(workspaceDirectory: codeDir, stage: stage.name, defaults: stage.defaults, override: override)
     let workDir = project.paths.runs + "/" + run.id
     let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
@@ -56,9 +56,15 @@ struct StageLauncher {
     try store.updateStageRun(
       run.id, expecting: .launching,
       ["backend": backendName, "backend_handle": try? JSONCoding.encode(provisional)])
+    let specValue: JSONValue
+    do {
+      specValue = try JSONCoding.value(of: spec)
+    } catch {
+      throw GoldfishError(.runRefused, "the run spec of \(run.stage) cannot be encoded: \(error.message)")
+    }
     let handle: JSONValue
     do {
-      handle = try services.backend.call("launch", try JSONCoding.value(of: spec))
+      handle = try services.backend.call("launch", specValue)
     } catch {
       throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
     }
@@ -71,14 +77,16 @@ struct StageLauncher {
   private func reuse(_ earlier: StageRunRecord, for run: StageRunRecord, fingerprint: String, inputs: [ResolvedInput])
     throws(GoldfishError)
   {
+    // Point at the run that produced the outputs, not at another reuse of it.
+    let origin = earlier.reusedFrom ?? earlier.id
     let outputs = try store.signals(of: earlier.id).filter { $0.direction == "output" }.map { signal in
       SignalRecord(
         stageRunID: run.id, signal: signal.signal, direction: "output", signalType: signal.signalType, uri: signal.uri,
-        sizeBytes: signal.sizeBytes, hash: signal.hash, sourceStageRunID: earlier.id)
+        sizeBytes: signal.sizeBytes, hash: signal.hash, sourceStageRunID: origin)
     }
     try store.recordSignals(inputs.map(\.lineage) + outputs)
     try store.transition(
-      run.id, .reuse, TransitionContext(source: "executor", reason: "nothing changed since \(earlier.id)"),
-      update: ["fingerprint": fingerprint, "reused_from": earlier.id, "outputs": earlier.outputs, "exit_code": earlier.exitCode])
+      run.id, .reuse, TransitionContext(source: "executor", reason: "nothing changed since \(origin)"),
+      update: ["fingerprint": fingerprint, "reused_from": origin, "outputs": earlier.outputs, "exit_code": earlier.exitCode])
   }
 }

@@ -36,7 +36,14 @@ public final class PluginHost: Sendable {
 
   public var context: ServiceContext {
     ServiceContext(
-      projectRoot: project?.root, stateDir: project?.stateDir, hostVersion: GoldfishVersion.current)
+      projectRoot: project?.root, stateDir: stateDir, hostVersion: GoldfishVersion.current)
+  }
+
+  /// The project's hidden folder (dev_repo_path), where plugins keep their own state.
+  var stateDir: String? {
+    guard let project else { return nil }
+    let dev = document?.value(at: "dev_repo_path")?.stringValue ?? ".goldfish"
+    return dev.hasPrefix("/") ? dev : project.root + "/" + dev
   }
 
   /// The name goldfish.yaml selects for a kind of service, or nil when none is selected.

@@ -4,14 +4,20 @@ import Foundation
 /// Goldfish (CLI and MCP server) act on a project only through this type and its managers.
 public final class Project: Sendable {
   public let location: ProjectLocation
+  public let config: GoldfishConfig
+  public let plugins: PluginHost
   public let settings: ProjectSettings
   public let paths: ProjectPaths
   public let store: ProjectStore
   public let repository: GitRepository
 
+  /// Opens a project: its plugins first, since goldfish.yaml may hold sections named after
+  /// the services they register, then the typed config, the database and the versions.
   public static func open(_ location: ProjectLocation) throws(GoldfishError) -> Project {
-    let document = try ConfigDocument.load(location.configPath)
-    let settings = try ProjectSettings(document: document)
+    let plugins = try PluginHost.start(project: location)
+    let serviceNames = Set(plugins.registry.plugins.flatMap(\.services).map(\.name))
+    let config = try GoldfishConfig.load(project: location, serviceNames: serviceNames)
+    let settings = ProjectSettings(config: config)
     let paths = ProjectPaths(root: location.root, settings: settings)
     guard FileManager.default.fileExists(atPath: paths.database) else {
       throw GoldfishError(
@@ -19,17 +25,19 @@ public final class Project: Sendable {
         hint: "it was not created by `goldfish init`, or \(settings.devRepoPath) was moved; restore it")
     }
     return Project(
-      location: location, settings: settings, paths: paths,
+      location: location, config: config, plugins: plugins, paths: paths,
       store: try ProjectStore.open(path: paths.database),
       repository: try GitRepository.open(at: paths.repository))
   }
 
   init(
-    location: ProjectLocation, settings: ProjectSettings, paths: ProjectPaths, store: ProjectStore,
-    repository: GitRepository
+    location: ProjectLocation, config: GoldfishConfig, plugins: PluginHost, paths: ProjectPaths,
+    store: ProjectStore, repository: GitRepository
   ) {
     self.location = location
-    self.settings = settings
+    self.config = config
+    self.plugins = plugins
+    self.settings = ProjectSettings(config: config)
     self.paths = paths
     self.store = store
     self.repository = repository

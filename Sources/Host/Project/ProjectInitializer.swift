@@ -53,8 +53,8 @@ public struct ProjectInitializer: Sendable {
     }
     let source = try from.map { source throws(GoldfishError) in try Self.checkSource(source) }
     let (backend, why) = chooseBackend()
-    var settings = ProjectSettings(projectName: name)
-    settings.slots = ["w1", "w2", "w3"]
+    let config = GoldfishConfig(projectName: name)
+    let settings = ProjectSettings(config: config)
     let paths = ProjectPaths(root: path, settings: settings)
     let createdRoot = !manager.fileExists(atPath: path)
     do {
@@ -67,9 +67,10 @@ public struct ProjectInitializer: Sendable {
       cleanUp(createdRoot: createdRoot)
       throw GoldfishError(.ioFailed, "cannot create the project in \(path): \(error.localizedDescription)")
     }
-    do {
+    do throws(GoldfishError) {
       let repository = try GitRepository.create(at: paths.repository)
-      let initial = try source ?? Self.skeleton(in: paths.devDir)
+      let initial: String
+      if let source { initial = source } else { initial = try Self.skeleton(in: paths.devDir) }
       _ = try repository.commitDirectory(
         initial, branch: WorkspaceManager.mainBranch,
         message: from.map { "Initial files from \($0)" } ?? "Initial project files",
@@ -77,8 +78,10 @@ public struct ProjectInitializer: Sendable {
         maxFileBytes: settings.maxFileBytes, excluding: [])
       if source == nil { try? manager.removeItem(atPath: initial) }
       let store = try ProjectStore.open(path: paths.database)
+      let location = ProjectLocation(root: path)
       let project = Project(
-        location: ProjectLocation(root: path), settings: settings, paths: paths, store: store, repository: repository)
+        location: location, config: config, plugins: try PluginHost.start(project: location), paths: paths,
+        store: store, repository: repository)
       try project.journal.record(
         "init", reason: "initialize project \(name) with the \(backend) backend",
         details: ["backend": .string(backend), "from": from.map { .string($0) } ?? .null])

@@ -4,8 +4,6 @@ import Foundation
 public struct ProjectLocation: Sendable, Equatable {
   public var root: String
   public var configPath: String { root + "/goldfish.yaml" }
-  /// Goldfish's own files for this project (database, plugin state, run folders).
-  public var stateDir: String { root + "/.goldfish" }
 
   public init(root: String) { self.root = root }
 

@@ -46,3 +46,12 @@ extension ProjectStore {
     }
   }
 }
+
+extension ProjectStore {
+  /// Tests stand in for the 30 s a dead holder's lease takes to expire.
+  func expireLeaseForTesting(_ name: String) throws(GoldfishError) {
+    try write { db in
+      try db.execute(sql: "UPDATE leases SET expires_at = '2000-01-01T00:00:00.000Z' WHERE name = ?", arguments: [name])
+    }
+  }
+}

@@ -68,8 +68,8 @@ extension WorkspaceManager {
     switch side {
     case .slot(let slot, _):
       let mount = try mounted(slot)
-      if let latest = try store.latestVersion(of: mount.workspace) {
-        return .commit(CommitID(hex: latest.sha), label: "\(mount.workspace)@\(latest.label)")
+      if let version = try store.versions(of: mount.workspace).last(where: { $0.sha == mount.mountedSHA }) {
+        return .commit(CommitID(hex: version.sha), label: "\(mount.workspace)@\(version.label)")
       }
       return .commit(CommitID(hex: mount.mountedSHA), label: "\(mount.workspace) as mounted")
     case .commit:

@@ -67,7 +67,7 @@ public struct WorkspaceManager: Sendable {
         throw GoldfishError(.notFound, "workspace \(name) has lost its files", hint: "restore the dev folder from a backup")
       }
       try store.claimSlot(slot, workspace: name, sha: head.hex)
-      do {
+      do throws(GoldfishError) {
         try repository.materialize(head, into: path, preserving: [])
         let latest = try store.latestVersion(of: name)
         try MountMarker(
@@ -114,7 +114,8 @@ public struct WorkspaceManager: Sendable {
     let workspace = try activeWorkspace(mount.workspace)
     let path = project.paths.slot(slot)
     let latest = try store.latestVersion(of: workspace.name)
-    let base = latest.map { CommitID(hex: $0.sha) } ?? CommitID(hex: mount.mountedSHA)
+    // What the slot started from: the last save, the mounted version or a rollback target.
+    let base = CommitID(hex: mount.mountedSHA)
     let changes = try repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)
     let commit = try repository.commitDirectory(
       path, branch: workspace.branch, message: message, ignore: ignore(path),
@@ -225,11 +226,12 @@ public struct WorkspaceManager: Sendable {
     return try project.settings.slots.map { slot throws(GoldfishError) in
       guard let mount = mounts.first(where: { $0.slot == slot }) else { return SlotSummary(slot: slot) }
       let path = project.paths.slot(slot)
-      let latest = try store.latestVersion(of: mount.workspace)
-      let base = CommitID(hex: latest?.sha ?? mount.mountedSHA)
+      let versions = try store.versions(of: mount.workspace)
+      let base = CommitID(hex: mount.mountedSHA)
       let changes = (try? repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)) ?? []
+      let holding = versions.last { $0.sha == mount.mountedSHA } ?? versions.last
       return SlotSummary(
-        slot: slot, workspace: mount.workspace, version: latest?.label, dirty: !changes.isEmpty,
+        slot: slot, workspace: mount.workspace, version: holding?.label, dirty: !changes.isEmpty,
         changedFiles: changes.count)
     }
   }

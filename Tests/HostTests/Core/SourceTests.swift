@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Host
+import PluginKit
 
 @Suite("sources")
 struct SourceTests {

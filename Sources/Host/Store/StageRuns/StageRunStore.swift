@@ -27,12 +27,13 @@ extension ProjectStore {
     try read { db in try StageRunRecord.fetchOne(db, key: id) }
   }
 
-  public func stageRuns(workspace: String? = nil, states: [StageRunState]? = nil, limit: Int = 50)
+  public func stageRuns(workspace: String? = nil, stage: String? = nil, states: [StageRunState]? = nil, limit: Int = 50)
     throws(GoldfishError) -> [StageRunRecord]
   {
     try read { db in
       var request = StageRunRecord.all()
       if let workspace { request = request.filter(StageRunRecord.CodingKeys.workspace == workspace) }
+      if let stage { request = request.filter(StageRunRecord.CodingKeys.stage == stage) }
       if let states { request = request.filter(states.map(\.rawValue).contains(StageRunRecord.CodingKeys.state)) }
       return try request.order(StageRunRecord.CodingKeys.createdAt.desc, StageRunRecord.CodingKeys.id.desc)
         .limit(limit).fetchAll(db)
