@@ -2,7 +2,8 @@
 # Installs goldfish, its run supervisor, the first-party plugins and the plugin header:
 #   scripts/install.sh [--prefix DIR] [--build-dir DIR]
 # PREFIX/bin/goldfish, PREFIX/bin/goldfish-runner, PREFIX/lib/goldfish/plugins/*.so,
-# PREFIX/include/goldfish/goldfish_plugin.h. Without --build-dir it builds in release mode.
+# PREFIX/include/goldfish/goldfish_plugin.h, PREFIX/lib/goldfish/python (the stage IO library).
+# Without --build-dir it builds in release mode.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,4 +27,9 @@ for plugin in GoldfishLocal GoldfishDocker GoldfishGCE GoldfishGCS GoldfishCDir;
   install -m 0755 "$build_dir/lib$plugin.so" "$prefix/lib/goldfish/plugins/"
 done
 install -m 0644 Sources/PluginABI/include/goldfish_plugin.h "$prefix/include/goldfish/"
+# The stage IO library (import goldfish.io), found by goldfish at ../lib/goldfish/python.
+rm -rf "$prefix/lib/goldfish/python"
+mkdir -p "$prefix/lib/goldfish/python"
+cp -R python/goldfish "$prefix/lib/goldfish/python/"
+find "$prefix/lib/goldfish/python" -name __pycache__ -prune -exec rm -rf {} +
 echo "installed goldfish into $prefix"
