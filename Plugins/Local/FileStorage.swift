@@ -14,6 +14,10 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
     var root: String?
   }
 
+  /// Stored objects are read-only: runs read their inputs through links to them, and an
+  /// object changes only by being replaced whole.
+  static let objectMode: mode_t = 0o444
+
   /// The resolved root, without a trailing slash; every object lives strictly below it.
   let root: String
 
@@ -64,7 +68,7 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
 
   func putFile(uri: String, path: String, contentType: String?) throws(PluginError) -> ObjectInfo {
     let destination = try resolve(uri)
-    let (size, digest) = try POSIXFile.atomicCopy(from: path, to: destination)
+    let (size, digest) = try POSIXFile.atomicCopy(from: path, to: destination, mode: Self.objectMode)
     return ObjectInfo(size: size, hash: ["sha256": digest])
   }
 
@@ -77,7 +81,7 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
     throws(PluginError) -> ObjectInfo
   {
     let destination = try resolve(uri)
-    try POSIXFile.atomicWrite(to: destination) { (fd: Int32) throws(PluginError) in
+    try POSIXFile.atomicWrite(to: destination, mode: Self.objectMode) { (fd: Int32) throws(PluginError) in
       try POSIXFile.writeAll(fd, data, destination)
     }
     var hasher = SHA256Hasher()

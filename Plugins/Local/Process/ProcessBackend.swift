@@ -8,19 +8,23 @@ final class ProcessBackend: RunBackend, @unchecked Sendable {
   static let serviceName = "process"
   static let capabilities: JSONValue = [
     "concurrency": "parallel", "implemented": true, "isolation": "process", "gpu": false,
-    "spot": false, "network_policy": false, "resource_limits": [], "logs": "offset",
-    "recover": true, "warm_reuse": false, "needs_image": false,
+    "spot": false, "network_policy": true, "resource_limits": [], "logs": "offset",
+    "recover": true, "warm_reuse": false, "needs_image": false, "sandbox": "bubblewrap when installed",
   ]
 
   private struct Config: Decodable {
     var runner: String?
+    /// false turns the bubblewrap sandbox off; absent means "use it when it works".
+    var sandbox: Bool?
   }
 
   let runner: String
+  let sandbox: Sandbox?
 
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     let settings = try Self.decodeConfig(Config.self, from: config)
     runner = try RunnerLocator.find(configured: settings.runner)
+    sandbox = Sandbox.detect(configured: settings.sandbox)
   }
 
   func launch(_ spec: RunSpec) throws(PluginError) -> JSONValue {
@@ -38,9 +42,16 @@ final class ProcessBackend: RunBackend, @unchecked Sendable {
       if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
     }
     environment.merge(spec.env) { _, new in new }
-    let argv =
-      [runner, spec.workDir, spec.codeDir ?? spec.workDir, String(spec.timeoutSeconds ?? 0), "--"]
-      + spec.command
+    let cwd = spec.codeDir ?? spec.workDir
+    var command = spec.command
+    if let sandbox {
+      // The run may write only below its own folder; temp files go there too.
+      let temporary = spec.workDir + "/tmp"
+      try POSIXFile.makeDirectories(temporary)
+      environment["TMPDIR"] = temporary
+      command = sandbox.wrap(command, workDir: spec.workDir, cwd: cwd, network: spec.profile?.network ?? false)
+    }
+    let argv = [runner, spec.workDir, cwd, String(spec.timeoutSeconds ?? 0), "--"] + command
     let pid = try Spawn.start(argv, environment: environment)
     guard Spawn.wait(pid) == 0, let identity = run.supervisor else {
       throw PluginError(

@@ -28,13 +28,13 @@ public enum POSIXFile {
   /// Streams `source` into a new file at `destination` atomically (temp file in the same
   /// directory, fsync, rename) and returns its size and SHA-256.
   @discardableResult
-  public static func atomicCopy(from source: String, to destination: String) throws(PluginError)
-    -> (size: Int64, sha256: String)
+  public static func atomicCopy(from source: String, to destination: String, mode: mode_t = 0o666)
+    throws(PluginError) -> (size: Int64, sha256: String)
   {
     let input = open(source, O_RDONLY | O_CLOEXEC)
     guard input >= 0 else { throw error(errno, "cannot read", source) }
     defer { close(input) }
-    return try atomicWrite(to: destination) { (output: Int32) throws(PluginError) in
+    return try atomicWrite(to: destination, mode: mode) { (output: Int32) throws(PluginError) in
       var hasher = SHA256Hasher()
       var total: Int64 = 0
       let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
@@ -56,8 +56,9 @@ public enum POSIXFile {
   }
 
   /// Writes through `body` into a temp file next to `destination`, then renames it into place.
+  /// `mode` is narrowed by the umask, as for any new file.
   public static func atomicWrite<T>(
-    to destination: String, _ body: (Int32) throws(PluginError) -> T
+    to destination: String, mode: mode_t = 0o666, _ body: (Int32) throws(PluginError) -> T
   ) throws(PluginError) -> T {
     let directory = parent(of: destination)
     try makeDirectories(directory)
@@ -78,7 +79,7 @@ public enum POSIXFile {
       throw error
     }
     guard close(output) == 0 else { throw error(errno, "cannot write", destination) }
-    fchmodPath(temporary)
+    applyMode(temporary, mode)
     guard rename(temporary, destination) == 0 else {
       throw error(errno, "cannot move into place", destination)
     }
@@ -155,10 +156,10 @@ public enum POSIXFile {
     return slash == path.startIndex ? "/" : String(path[..<slash])
   }
 
-  /// mkstemp creates 0600 files; stored objects are ordinary files (0644 before umask).
-  private static func fchmodPath(_ path: String) {
+  /// mkstemp creates 0600 files; the file gets the mode it would have had if created plainly.
+  private static func applyMode(_ path: String, _ mode: mode_t) {
     let mask = umask(0)
     umask(mask)
-    chmod(path, 0o666 & ~mask)
+    chmod(path, mode & ~mask)
   }
 }

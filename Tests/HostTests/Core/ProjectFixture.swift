@@ -16,6 +16,16 @@ struct ProjectFixture {
 
   func reopen() throws -> Project { try Project.open(ProjectLocation(root: root)) }
 
+  private init(root: String, project: Project) {
+    self.root = root
+    self.project = project
+  }
+
+  /// The same project opened again, after goldfish.yaml changed.
+  static func reopened(_ fixture: ProjectFixture) throws -> ProjectFixture {
+    ProjectFixture(root: fixture.root, project: try fixture.reopen())
+  }
+
   func slot(_ name: String) -> String { project.paths.slot(name) }
 
   func write(_ relative: String, _ text: String, slot: String = "w1") throws {
