@@ -24,6 +24,15 @@ struct CLIWalkthroughTests {
     #expect(try String(contentsOfFile: folder + "/mnist/workspaces/w1/train.py", encoding: .utf8) == "lr = 0.1\n")
     let history = goldfish("workspace", "history", "baseline")
     #expect(history.stdout.contains("v1") && history.stdout.contains("v2"))
+    // A pipeline: refused with the stage and line while its module is missing, valid once written.
+    let slot = folder + "/mnist/workspaces/w1"
+    try "name: pipeline\nstages:\n  - name: train\n    outputs:\n      model: {type: file, schema: null}\n"
+      .write(toFile: slot + "/pipeline.yaml", atomically: true, encoding: .utf8)
+    let invalid = Command.goldfish(["pipeline", "validate", "w1"], cwd: folder + "/mnist")
+    #expect(invalid.status == 1)
+    #expect(invalid.stdout.contains("stage train") && invalid.stdout.contains("modules/train.py"), "\(invalid.stdout)")
+    try "print('training')\n".write(toFile: slot + "/modules/train.py", atomically: true, encoding: .utf8)
+    #expect(goldfish("pipeline", "validate", "w1").stdout.contains("is valid"))
     let status = goldfish("status", "--json")
     let object = try #require(try status.json() as? [String: Any])
     #expect((object["slots"] as? [[String: Any]])?.first?["workspace"] as? String == "baseline")
