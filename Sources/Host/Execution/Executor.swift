@@ -40,7 +40,7 @@ public struct Executor: Sendable {
     }
     let pipelineRunID = RunIdentifiers.pipelineRun()
     let codeDir = project.paths.runs + "/" + pipelineRunID + "/code"
-    try project.repository.materialize(CommitID(hex: version.sha), into: codeDir, preserving: [])
+    try project.repository.materialize(try CommitID.stored(version.sha), into: codeDir, preserving: [])
     ReadOnly.apply(codeDir)
 
     let validator = PipelineValidator(

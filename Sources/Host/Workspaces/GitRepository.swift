@@ -1,247 +1,154 @@
 import CGit2
 import Foundation
+import PluginKit
 
-/// The version store: a bare git repository, used only through libgit2. Workspaces are
-/// branches, versions are tags; nothing about git reaches users. One handle may be used from
-/// several threads: libgit2 objects are not thread-safe per repository, so calls are serialised.
+/// The hidden bare repository that holds every workspace of a project: a workspace is the branch
+/// `goldfish/<name>`, a version is the tag `<workspace>-vN`, `main` is the fork base.
+///
+/// One instance may be shared by threads: a libgit2 repository handle is not thread-safe, so every
+/// call holds `lock`. Several instances (or processes) on one repository coordinate through git's own
+/// lock files and the compare-and-swap on branch moves.
 public final class GitRepository: @unchecked Sendable {
-  let repository: OpaquePointer
-  let lock = PthreadLock()
+  let handle: OpaquePointer
   public let path: String
+  let lock = NSLock()
+  /// Test seam: runs after the new commit is written and before the branch is moved, so a test can
+  /// move the branch from elsewhere at exactly the moment a real race would.
+  var beforeBranchMove: (@Sendable () -> Void)?
 
-  private init(repository: OpaquePointer, path: String) {
-    self.repository = repository
+  private init(handle: OpaquePointer, path: String) {
+    self.handle = handle
     self.path = path
   }
 
-  deinit { git_repository_free(repository) }
+  deinit { git_repository_free(handle) }
 
+  /// Creates an empty bare repository whose HEAD names `main`; refuses if anything exists at `path`.
   public static func create(at path: String) throws(GoldfishError) -> GitRepository {
     _ = Git.initialized
     if FileManager.default.fileExists(atPath: path) {
-      throw GoldfishError(.alreadyExists, "a version store already exists at \(path)")
+      throw GoldfishError(
+        .versionStoreExists, "A version store already exists at '\(path)' (or something else is there).",
+        hint: "Open the existing project instead, or choose an empty location.", detail: ["path": .string(path)])
     }
-    var repository: OpaquePointer?
-    try Git.check(git_repository_init(&repository, path, 1), "be created at \(path)")
-    return GitRepository(repository: repository!, path: path)
+    var options = git_repository_init_options()
+    try Git.check(
+      git_repository_init_options_init(&options, UInt32(GIT_REPOSITORY_INIT_OPTIONS_VERSION)),
+      "creating the version store")
+    options.flags =
+      GIT_REPOSITORY_INIT_BARE.rawValue | GIT_REPOSITORY_INIT_MKPATH.rawValue
+      | GIT_REPOSITORY_INIT_NO_REINIT.rawValue
+    var repo: OpaquePointer?
+    let rc = "main".withCString { head in
+      options.initial_head = head
+      return git_repository_init_ext(&repo, path, &options)
+    }
+    try Git.check(rc, "creating the version store at '\(path)'")
+    guard let repo else { throw Git.failure(-1, "creating the version store") }
+    try isolateConfig(repo, path: path)
+    return GitRepository(handle: repo, path: path)
   }
 
   public static func open(at path: String) throws(GoldfishError) -> GitRepository {
     _ = Git.initialized
-    var repository: OpaquePointer?
-    let code = git_repository_open_bare(&repository, path)
-    guard code == 0, let repository else {
+    var repo: OpaquePointer?
+    let flags = GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue | GIT_REPOSITORY_OPEN_BARE.rawValue
+    let rc = git_repository_open_ext(&repo, path, UInt32(flags), nil)
+    if rc == Git.notFound {
       throw GoldfishError(
-        .versionStoreFailed, "the version store at \(path) cannot be opened",
-        hint: "restore the project's .goldfish folder from a backup",
-        detail: ["internal": .string(Git.lastError())])
+        .versionStoreNotFound, "No version store was found at '\(path)'.",
+        hint: "Run `goldfish init` to create a project, or check the project path.",
+        detail: ["path": .string(path), "internal": .string(Git.lastMessage())])
     }
-    return GitRepository(repository: repository, path: path)
-  }
-
-  func withLock<T>(_ body: () throws(GoldfishError) -> T) throws(GoldfishError) -> T {
+    try Git.check(rc, "opening the version store at '\(path)'")
+    guard let repo else { throw Git.failure(-1, "opening the version store") }
     do {
-      return try lock.withLock { () throws -> T in try body() }
-    } catch let error as GoldfishError {
-      throw error
+      try isolateConfig(repo, path: path)
     } catch {
-      throw GoldfishError(.versionStoreFailed, "the version store failed: \(error)")
+      git_repository_free(repo)
+      throw error
     }
+    return GitRepository(handle: repo, path: path)
   }
 
-  // MARK: references
-
-  public func branchHead(_ name: String) throws(GoldfishError) -> CommitID? {
-    try withLock { () throws(GoldfishError) -> CommitID? in try resolve("refs/heads/" + name) }
-  }
-
-  public func tagTarget(_ name: String) throws(GoldfishError) -> CommitID? {
-    try withLock { () throws(GoldfishError) -> CommitID? in try resolve("refs/tags/" + name) }
-  }
-
-  func resolve(_ reference: String) throws(GoldfishError) -> CommitID? {
-    var oid = git_oid()
-    let code = git_reference_name_to_id(&oid, repository, reference)
-    if code == GIT_ENOTFOUND.rawValue { return nil }
-    try Git.check(code, "read \(reference)")
-    return Git.commitID(oid)
-  }
-
-  public func createBranch(_ name: String, at commit: CommitID) throws(GoldfishError) {
-    try withLock { () throws(GoldfishError) in
-      var oid = try Git.oid(commit)
-      var reference: OpaquePointer?
-      let code = git_reference_create(&reference, repository, "refs/heads/" + name, &oid, 0, "goldfish: create")
-      defer { git_reference_free(reference) }
-      if code == GIT_EEXISTS.rawValue {
-        throw GoldfishError(.branchExists, "a workspace line named \(name) already exists")
-      }
-      try Git.check(code, "create \(name)")
+  /// Reads only the repository's own config file: ~/.gitconfig and /etc/gitconfig (autocrlf, diff
+  /// prefixes, hooks paths, …) must not change what Goldfish stores or shows.
+  private static func isolateConfig(_ repo: OpaquePointer, path: String) throws(GoldfishError) {
+    var config: OpaquePointer?
+    try Git.check(git_config_new(&config), "reading the version store settings")
+    defer { git_config_free(config) }
+    let file = String(cString: git_repository_path(repo)) + "config"
+    if FileManager.default.fileExists(atPath: file) {
+      try Git.check(
+        git_config_add_file_ondisk(config, file, GIT_CONFIG_LEVEL_LOCAL, repo, 0),
+        "reading the version store settings")
     }
+    try Git.check(git_repository_set_config(repo, config), "reading the version store settings")
   }
 
-  public func deleteBranch(_ name: String) throws(GoldfishError) {
-    try withLock { () throws(GoldfishError) in try deleteReference("refs/heads/" + name) }
+  /// Runs `body` with the handle to itself.
+  func locked<T>(_ body: () throws(GoldfishError) -> T) throws(GoldfishError) -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body()
   }
 
-  public func createTag(_ name: String, at commit: CommitID) throws(GoldfishError) {
-    try withLock { () throws(GoldfishError) in
-      var oid = try Git.oid(commit)
-      var reference: OpaquePointer?
-      let code = git_reference_create(&reference, repository, "refs/tags/" + name, &oid, 0, "goldfish: version")
-      defer { git_reference_free(reference) }
-      if code == GIT_EEXISTS.rawValue {
-        if try resolve("refs/tags/" + name) == commit { return }
-        throw GoldfishError(.tagExists, "version \(name) already exists with other files")
-      }
-      try Git.check(code, "record version \(name)")
+  // MARK: names
+
+  static func branchRef(_ name: String) throws(GoldfishError) -> String {
+    try validRef("refs/heads/" + name, name: name, kind: "workspace")
+  }
+
+  static func tagRef(_ name: String) throws(GoldfishError) -> String {
+    try validRef("refs/tags/" + name, name: name, kind: "version")
+  }
+
+  private static func validRef(_ ref: String, name: String, kind: String) throws(GoldfishError) -> String {
+    var valid: Int32 = 0
+    guard !name.isEmpty, !name.hasPrefix("-"), git_reference_name_is_valid(&valid, ref) == 0, valid != 0 else {
+      throw GitFailure.invalidName(name, kind: kind)
     }
+    return ref
   }
 
-  public func deleteTag(_ name: String) throws(GoldfishError) {
-    try withLock { () throws(GoldfishError) in try deleteReference("refs/tags/" + name) }
-  }
+  // MARK: objects (callers hold the lock)
 
-  public func tags(prefix: String) throws(GoldfishError) -> [String] {
-    try withLock { () throws(GoldfishError) -> [String] in
-      var names = git_strarray()
-      try Git.check(git_tag_list_match(&names, prefix + "*", repository), "list versions")
-      defer { git_strarray_dispose(&names) }
-      return (0..<names.count).compactMap { names.strings[$0].map { String(cString: $0) } }.sorted()
-    }
-  }
-
-  private func deleteReference(_ name: String) throws(GoldfishError) {
-    var reference: OpaquePointer?
-    let code = git_reference_lookup(&reference, repository, name)
-    if code == GIT_ENOTFOUND.rawValue { return }
-    try Git.check(code, "find \(name)")
-    defer { git_reference_free(reference) }
-    try Git.check(git_reference_delete(reference), "delete \(name)")
-  }
-
-  // MARK: commits
-
-  /// Commits exactly the files of `directory` on `branch` (see WorkspaceManager for the rules);
-  /// the branch moves by compare-and-swap against the head read at the start.
-  public func commitDirectory(
-    _ directory: String, branch: String, message: String, ignore: IgnoreRules, maxFileBytes: Int64?,
-    excluding: Set<String>
-  ) throws(GoldfishError) -> CommitResult {
-    try withLock { () throws(GoldfishError) -> CommitResult in
-      let reference = "refs/heads/" + branch
-      let head = try resolve(reference)
-      try DirectorySnapshot.checkSizes(directory, ignore: ignore, excluding: excluding, maxFileBytes: maxFileBytes)
-      var tree = try DirectorySnapshot(repository: repository).writeTree(directory, ignore: ignore, excluding: excluding)
-      if let head, try treeOf(head) == Git.commitID(tree) {
-        return CommitResult(commit: head, changed: false)
-      }
-      var commitOID = try createCommit(tree: &tree, parent: head, message: message)
-      var newReference: OpaquePointer?
-      defer { git_reference_free(newReference) }
-      let code: Int32
-      if let head {
-        var expected = try Git.oid(head)
-        code = git_reference_create_matching(&newReference, repository, reference, &commitOID, 1, &expected, "goldfish: save")
-      } else {
-        code = git_reference_create(&newReference, repository, reference, &commitOID, 0, "goldfish: save")
-      }
-      if code == GIT_EMODIFIED.rawValue || code == GIT_ELOCKED.rawValue || code == GIT_EEXISTS.rawValue {
-        throw GoldfishError(
-          .versionConflict, "the workspace changed while its files were being saved",
-          hint: "retry: another goldfish process saved it at the same moment",
-          detail: ["retryable": true, "internal": .string(Git.lastError())])
-      }
-      try Git.check(code, "save the workspace")
-      return CommitResult(commit: Git.commitID(commitOID), changed: true)
-    }
-  }
-
-  private func createCommit(tree: inout git_oid, parent: CommitID?, message: String) throws(GoldfishError) -> git_oid {
-    var treeObject: OpaquePointer?
-    try Git.check(git_tree_lookup(&treeObject, repository, &tree), "read the saved files")
-    defer { git_tree_free(treeObject) }
-    var signature: UnsafeMutablePointer<git_signature>?
-    try Git.check(git_signature_now(&signature, "Goldfish", "goldfish@localhost"), "sign the version")
-    defer { git_signature_free(signature) }
-    var parentObject: OpaquePointer?
-    defer { git_commit_free(parentObject) }
-    if let parent {
-      var parentOID = try Git.oid(parent)
-      try Git.check(git_commit_lookup(&parentObject, repository, &parentOID), "read the previous version")
-    }
-    var oid = git_oid()
-    var parents: [OpaquePointer?] = parentObject.map { [$0] } ?? []
-    let code = parents.withUnsafeMutableBufferPointer { buffer in
-      git_commit_create(
-        &oid, repository, nil, signature, signature, "UTF-8", message, treeObject, buffer.count,
-        buffer.baseAddress)
-    }
-    try Git.check(code, "record the version")
-    return oid
-  }
-
-  func treeOf(_ commit: CommitID) throws(GoldfishError) -> CommitID {
-    var oid = try Git.oid(commit)
-    var object: OpaquePointer?
-    try Git.check(git_commit_lookup(&object, repository, &oid), "read version \(commit.short)")
-    defer { git_commit_free(object) }
-    return Git.commitID(git_commit_tree_id(object).pointee)
-  }
-
-  public func commitInfo(_ id: CommitID) throws(GoldfishError) -> CommitInfo {
-    try withLock { () throws(GoldfishError) -> CommitInfo in try info(id) }
-  }
-
-  func info(_ id: CommitID) throws(GoldfishError) -> CommitInfo {
-    var oid = try Git.oid(id)
+  /// The commit object for `id`, to be freed with git_commit_free.
+  func lookupCommit(_ id: CommitID) throws(GoldfishError) -> OpaquePointer {
+    var oid = Git.oid(id)
     var commit: OpaquePointer?
-    try Git.check(git_commit_lookup(&commit, repository, &oid), "read version \(id.short)")
+    let rc = git_commit_lookup(&commit, handle, &oid)
+    if rc == Git.notFound || rc == GIT_EINVALIDSPEC.rawValue { throw GitFailure.commitNotFound(id) }
+    try Git.check(rc, "reading the saved state \(id.short)")
+    guard let commit else { throw GitFailure.commitNotFound(id) }
+    return commit
+  }
+
+  /// The root tree of a commit read through `repo` (this handle or a scratch one), to be freed with
+  /// git_tree_free; nil for nil.
+  func lookupTree(_ id: CommitID?, in repo: OpaquePointer) throws(GoldfishError) -> OpaquePointer? {
+    guard let id else { return nil }
+    var oid = Git.oid(id)
+    var commit: OpaquePointer?
+    let rc = git_commit_lookup(&commit, repo, &oid)
+    if rc == Git.notFound { throw GitFailure.commitNotFound(id) }
+    try Git.check(rc, "reading the saved state \(id.short)")
     defer { git_commit_free(commit) }
-    let parents = (0..<git_commit_parentcount(commit)).compactMap { index in
-      git_commit_parent_id(commit, index).map { Git.commitID($0.pointee) }
-    }
-    return CommitInfo(
-      id: id, message: git_commit_message(commit).map { String(cString: $0) } ?? "",
-      time: Date(timeIntervalSince1970: TimeInterval(git_commit_time(commit))), parents: parents)
+    var tree: OpaquePointer?
+    try Git.check(git_commit_tree(&tree, commit), "reading the files of \(id.short)")
+    return tree
   }
 
-  public func log(branch: String, limit: Int) throws(GoldfishError) -> [CommitInfo] {
-    try withLock { () throws(GoldfishError) -> [CommitInfo] in
-      guard try resolve("refs/heads/" + branch) != nil else { return [] }
-      var walker: OpaquePointer?
-      try Git.check(git_revwalk_new(&walker, repository), "walk the history")
-      defer { git_revwalk_free(walker) }
-      git_revwalk_sorting(walker, GIT_SORT_TOPOLOGICAL.rawValue | GIT_SORT_TIME.rawValue)
-      try Git.check(git_revwalk_push_ref(walker, "refs/heads/" + branch), "walk the history")
-      var result: [CommitInfo] = []
-      var oid = git_oid()
-      while result.count < limit && git_revwalk_next(&oid, walker) == 0 {
-        result.append(try info(Git.commitID(oid)))
-      }
-      return result
-    }
-  }
-
-  public func readFile(at path: String, in commit: CommitID) throws(GoldfishError) -> Data? {
-    try withLock { () throws(GoldfishError) -> Data? in
-      var oid = try Git.oid(commit)
-      var commitObject: OpaquePointer?
-      try Git.check(git_commit_lookup(&commitObject, repository, &oid), "read version \(commit.short)")
-      defer { git_commit_free(commitObject) }
-      var tree: OpaquePointer?
-      try Git.check(git_commit_tree(&tree, commitObject), "read version \(commit.short)")
-      defer { git_tree_free(tree) }
-      var entry: OpaquePointer?
-      let code = git_tree_entry_bypath(&entry, tree, path)
-      if code == GIT_ENOTFOUND.rawValue { return nil }
-      try Git.check(code, "find \(path)")
-      defer { git_tree_entry_free(entry) }
-      guard git_tree_entry_type(entry) == GIT_OBJECT_BLOB else { return nil }
-      var blob: OpaquePointer?
-      try Git.check(git_blob_lookup(&blob, repository, git_tree_entry_id(entry)), "read \(path)")
-      defer { git_blob_free(blob) }
-      return Data(bytes: git_blob_rawcontent(blob), count: Int(git_blob_rawsize(blob)))
-    }
+  /// The id a reference points at (peeled to a commit), or nil when it does not exist.
+  func resolve(_ ref: String) throws(GoldfishError) -> CommitID? {
+    var reference: OpaquePointer?
+    let rc = git_reference_lookup(&reference, handle, ref)
+    if rc == Git.notFound { return nil }
+    try Git.check(rc, "reading '\(ref)'")
+    defer { git_reference_free(reference) }
+    var object: OpaquePointer?
+    try Git.check(git_reference_peel(&object, reference, GIT_OBJECT_COMMIT), "reading '\(ref)'")
+    defer { git_object_free(object) }
+    return CommitID(git_object_id(object).pointee)
   }
 }

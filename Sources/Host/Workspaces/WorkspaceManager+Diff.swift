@@ -56,7 +56,7 @@ extension WorkspaceManager {
       guard let record = try store.version(of: workspace.name, version) else {
         throw GoldfishError(.notFound, "workspace \(workspace.name) has no version v\(version)")
       }
-      return .commit(CommitID(hex: record.sha), label: reference.description)
+      return .commit(try CommitID.stored(record.sha), label: reference.description)
     }
     guard let head = try repository.branchHead(workspace.branch) else {
       throw GoldfishError(.notFound, "workspace \(workspace.name) has lost its files")
@@ -69,9 +69,9 @@ extension WorkspaceManager {
     case .slot(let slot, _):
       let mount = try mounted(slot)
       if let version = try store.versions(of: mount.workspace).last(where: { $0.sha == mount.mountedSHA }) {
-        return .commit(CommitID(hex: version.sha), label: "\(mount.workspace)@\(version.label)")
+        return .commit(try CommitID.stored(version.sha), label: "\(mount.workspace)@\(version.label)")
       }
-      return .commit(CommitID(hex: mount.mountedSHA), label: "\(mount.workspace) as mounted")
+      return .commit(try CommitID.stored(mount.mountedSHA), label: "\(mount.workspace) as mounted")
     case .commit:
       let reference = try WorkspaceReference(parsing: text)
       let versions = try store.versions(of: reference.workspace)
@@ -81,7 +81,7 @@ extension WorkspaceManager {
           .invalidArgument, "\(text) has no earlier version to compare with",
           hint: "name two sides: diff \(text) OTHER@vN")
       }
-      return .commit(CommitID(hex: earlier.sha), label: "\(reference.workspace)@\(earlier.label)")
+      return .commit(try CommitID.stored(earlier.sha), label: "\(reference.workspace)@\(earlier.label)")
     }
   }
 }

@@ -115,7 +115,7 @@ public struct WorkspaceManager: Sendable {
     let path = project.paths.slot(slot)
     let latest = try store.latestVersion(of: workspace.name)
     // What the slot started from: the last save, the mounted version or a rollback target.
-    let base = CommitID(hex: mount.mountedSHA)
+    let base = try CommitID.stored(mount.mountedSHA)
     let changes = try repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)
     let commit = try repository.commitDirectory(
       path, branch: workspace.branch, message: message, ignore: ignore(path),
@@ -154,7 +154,7 @@ public struct WorkspaceManager: Sendable {
       let saved = try syncAndVersion(
         slot: slot, message: "Saved before rolling back to v\(version)", createdBy: "auto_save", runID: nil)
       let path = project.paths.slot(slot)
-      try repository.materialize(CommitID(hex: target.sha), into: path, preserving: excluded)
+      try repository.materialize(try CommitID.stored(target.sha), into: path, preserving: excluded)
       try MountMarker(workspace: mount.workspace, sha: target.sha, mountedAt: Timestamp.now(), version: version)
         .write(slotPath: path)
       try store.updateMountedSHA(slot: slot, sha: target.sha)
@@ -227,7 +227,7 @@ public struct WorkspaceManager: Sendable {
       guard let mount = mounts.first(where: { $0.slot == slot }) else { return SlotSummary(slot: slot) }
       let path = project.paths.slot(slot)
       let versions = try store.versions(of: mount.workspace)
-      let base = CommitID(hex: mount.mountedSHA)
+      let base = try CommitID.stored(mount.mountedSHA)
       let changes = (try? repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)) ?? []
       let holding = versions.last { $0.sha == mount.mountedSHA } ?? versions.last
       return SlotSummary(
@@ -298,7 +298,7 @@ public struct WorkspaceManager: Sendable {
       guard let record = try store.version(of: parent.name, version) else {
         throw GoldfishError(.notFound, "workspace \(parent.name) has no version v\(version)")
       }
-      return (CommitID(hex: record.sha), base)
+      return (try CommitID.stored(record.sha), base)
     }
     guard let head = try repository.branchHead(parent.branch) else {
       throw GoldfishError(.notFound, "workspace \(parent.name) has lost its files")

@@ -28,7 +28,7 @@ struct ConcurrencyTests {
     }
     let final = try #require(versions.last)
     for index in 0..<8 {
-      #expect(try fixture.project.repository.readFile(at: "file-\(index).txt", in: CommitID(hex: final.sha)) != nil)
+      #expect(try fixture.project.repository.readFile(at: "file-\(index).txt", in: try CommitID.stored(final.sha)) != nil)
     }
   }
 

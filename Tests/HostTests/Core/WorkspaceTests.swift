@@ -40,9 +40,9 @@ struct WorkspaceTests {
     #expect(result.changes == [FileChange(path: "gone.py", status: .deleted)])
     let sha = try #require(try fixture.project.store.latestVersion(of: "baseline")).sha
     let repository = fixture.project.repository
-    #expect(try repository.readFile(at: "gone.py", in: CommitID(hex: sha)) == nil)
-    #expect(try repository.readFile(at: "__pycache__/keep.cpython-311.pyc", in: CommitID(hex: sha)) == nil)
-    #expect(try repository.readFile(at: ".goldfish-mount", in: CommitID(hex: sha)) == nil)
+    #expect(try repository.readFile(at: "gone.py", in: try CommitID.stored(sha)) == nil)
+    #expect(try repository.readFile(at: "__pycache__/keep.cpython-311.pyc", in: try CommitID.stored(sha)) == nil)
+    #expect(try repository.readFile(at: ".goldfish-mount", in: try CommitID.stored(sha)) == nil)
   }
 
   @Test("a file over the size limit fails the sync and leaves slot and versions as they were")
