@@ -29,7 +29,9 @@ public struct Executor: Sendable {
   public func start(_ request: RunRequest) throws(GoldfishError) -> Started {
     let reason = try Reason.validate(request.reason, minimum: project.settings.minReasonLength)
     let slot = try slot(for: request.target)
-    // Provenance first: the exact files that run are a version before anything executes.
+    // Refuse a broken pipeline before anything is saved or started.
+    let plan = try plan(request, in: project.paths.slot(slot))
+    // Provenance: the exact files that run are a version before anything executes.
     let checkpoint = try project.workspaces.checkpoint(
       slot: slot, message: "Run: \(reason)", reason: reason, createdBy: "run")
     let workspace = checkpoint.workspace
@@ -42,21 +44,7 @@ public struct Executor: Sendable {
     let codeDir = project.paths.runs + "/" + pipelineRunID + "/code"
     try project.repository.materialize(try CommitID.stored(version.sha), into: codeDir, preserving: [])
     ReadOnly.apply(codeDir)
-
-    let validator = PipelineValidator(
-      workspaceDirectory: codeDir,
-      datasetExists: { name in (try? project.store.source(name)) != nil },
-      profileExists: { name in ResourceProfileCatalog.exists(name, project: project) },
-      knownProfiles: ResourceProfileCatalog.names(project: project))
-    let parsed = PipelineLoader.parse(workspaceDirectory: codeDir, pipeline: request.pipeline)
-    guard let definition = parsed.definition else {
-      throw parsed.issues.asError() ?? GoldfishError(.runRefused, "the pipeline of \(workspace) could not be read")
-    }
-    let selected = try select(request.stages, in: definition)
-    let names = Set(definition.stages.map(\.name))
-    let overrides = request.configOverrides.isEmpty
-      ? [:] : Dictionary(uniqueKeysWithValues: selected.map { ($0, request.overrides(for: $0, stages: names)) })
-    if let error = validator.validate(definition, configOverrides: overrides).asError() { throw error }
+    let (definition, selected, overrides) = plan
     let runs = selected.map { stage in
       StageRunRecord(
         id: RunIdentifiers.stageRun(), workspace: workspace, version: version.version, pipeline: definition.name,
@@ -78,6 +66,28 @@ public struct Executor: Sendable {
     return Started(
       pipelineRunID: pipelineRunID, workspace: workspace, version: version.label,
       stageRuns: Dictionary(uniqueKeysWithValues: runs.map { ($0.stage, $0.id) }))
+  }
+
+  /// The pipeline, the stages to run and each one's config overrides, validated.
+  private func plan(_ request: RunRequest, in directory: String) throws(GoldfishError)
+    -> (PipelineDefinition, [String], [String: JSONValue])
+  {
+    let store = project.store
+    let validator = PipelineValidator(
+      workspaceDirectory: directory,
+      datasetExists: { name in (try? store.source(name)) != nil },
+      profileExists: { name in ResourceProfileCatalog.exists(name, project: project) },
+      knownProfiles: ResourceProfileCatalog.names(project: project))
+    let parsed = PipelineLoader.parse(workspaceDirectory: directory, pipeline: request.pipeline)
+    guard let definition = parsed.definition else {
+      throw parsed.issues.asError() ?? GoldfishError(.runRefused, "the pipeline in \(directory) could not be read")
+    }
+    let selected = try select(request.stages, in: definition)
+    let names = Set(definition.stages.map(\.name))
+    let overrides = request.configOverrides.isEmpty
+      ? [:] : Dictionary(uniqueKeysWithValues: selected.map { ($0, request.overrides(for: $0, stages: names)) })
+    if let error = validator.validate(definition, configOverrides: overrides).asError() { throw error }
+    return (definition, selected, overrides)
   }
 
   /// Cancels a stage run, or every unfinished stage of a pipeline run.

@@ -123,6 +123,7 @@ struct ExecutionTests {
       #expect(error.message.contains("evaluate"), "\(error.message)")
     }
     #expect(try fixture.project.store.stageRuns().isEmpty)
+    #expect(try fixture.project.workspaces.history("line").isEmpty, "a refused run saves no version")
   }
 
   @Test("a timeout ends the run as terminated by timeout")
