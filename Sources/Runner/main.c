@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -103,22 +104,43 @@ static void fail_early(const char *work_dir, const char *message) {
   write_atomically(work_dir, "status.json", text);
 }
 
+/* As a subreaper, the supervisor inherits the run's orphaned descendants (a
+ * sandbox's inner process, a daemonised helper); reaping them at once keeps a
+ * finished group from looking alive as zombies. */
+static pid_t watched = -1;      /* the run's own process */
+static int watched_status = 0;
+static int watched_reaped = 0;
+
+static void reap_orphans(void) {
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    if (pid == watched) {
+      watched_status = status;
+      watched_reaped = 1;
+    }
+  }
+}
+
 /* SIGTERM to the run's group, SIGKILL after the grace period. Reaps the
  * leader as it goes (a zombie still counts as a group member) and returns
  * whether it was reaped, with its status. */
 static int terminate_group(pid_t group, int *status) {
   if (group <= 1) return 0; /* never pid 0, 1 or "every process" */
   kill(-group, SIGTERM);
-  int reaped = 0;
   for (int i = 0; i < GRACE_SECONDS * 20; i++) {
-    if (!reaped && waitpid(group, status, WNOHANG) == group) reaped = 1;
-    if (kill(-group, 0) != 0) return reaped;
+    reap_orphans();
+    if (kill(-group, 0) != 0) break;
     struct timespec pause = {0, 50000000L};
     nanosleep(&pause, NULL);
   }
-  kill(-group, SIGKILL);
-  if (!reaped && waitpid(group, status, 0) == group) reaped = 1;
-  return reaped;
+  if (kill(-group, 0) == 0) {
+    kill(-group, SIGKILL);
+    while (!watched_reaped && group == watched && waitpid(group, &watched_status, 0) == group) watched_reaped = 1;
+    reap_orphans();
+  }
+  if (group == watched && watched_reaped) *status = watched_status;
+  return group == watched && watched_reaped;
 }
 
 static void install_handlers(void) {
@@ -135,6 +157,7 @@ static void install_handlers(void) {
 static int supervise(const char *work_dir, const char *cwd, long timeout,
                      char **argv) {
   char log_path[4096], started[32];
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
   snprintf(log_path, sizeof log_path, "%s/output.log", work_dir);
   int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
@@ -174,6 +197,7 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
     _exit(127);
   }
   setpgid(child, child);
+  watched = child;
   close(exec_pipe[1]);
   int exec_errno = 0;
   ssize_t got;
@@ -203,10 +227,14 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
       if (terminate_group(child, &status)) break;
     }
     pid_t done = waitpid(child, &status, 0);
-    if (done == child) break;
+    if (done == child) {
+      watched_reaped = 1;
+      break;
+    }
     if (done < 0 && errno != EINTR) break;
   }
   /* Whatever the run left behind in its group goes with it. */
+  reap_orphans();
   if (kill(-child, 0) == 0) {
     int ignored;
     terminate_group(child, &ignored);
