@@ -22,7 +22,7 @@ enum StatusTool {
       let steps = nextSteps(status, slots: project.settings.slots)
       let output: Value = [
         "project_name": .string(status.project), "root": .string(status.root),
-        "slots": try MCPValue.encode(status.slots), "workspaces": try MCPValue.encode(status.workspaces),
+        "slots": .array(status.slots.map(slotValue)), "workspaces": try MCPValue.encode(status.workspaces),
         "active_runs": try MCPValue.encode(status.activeRuns), "recent_runs": try MCPValue.encode(status.recentRuns),
         "source_count": .int(status.sources), "state_md": .string(MCPValue.truncated(status.stateMD, limit: 2500)),
         "next_steps": .array(steps.map(Value.string)),
@@ -32,6 +32,15 @@ enum StatusTool {
         output,
         text: "Project \(status.project): \(status.workspaces.count) workspaces, \(mounted) mounted, \(status.activeRuns.count) runs active")
     }
+  }
+
+  /// A slot with every field present (null when empty), so an agent never guesses at a missing key.
+  static func slotValue(_ slot: SlotSummary) -> Value {
+    [
+      "slot": .string(slot.slot), "state": slot.workspace == nil ? "empty" : "mounted",
+      "workspace": slot.workspace.map(Value.string) ?? .null, "version": slot.version.map(Value.string) ?? .null,
+      "dirty": slot.dirty.map(Value.bool) ?? .null, "changed_files": slot.changedFiles.map(Value.int) ?? .null,
+    ]
   }
 
   /// What to do next, in tool calls (ProjectStatus's own steps name CLI commands).
