@@ -25,6 +25,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+    // The SDK's StdioTransport takes SystemPackage FileDescriptors (the server hands it a private stdout).
+    .package(url: "https://github.com/apple/swift-system", from: "1.0.0"),
   ],
   targets: [
     .target(name: "PluginABI", path: "Sources/PluginABI"),
@@ -47,6 +50,8 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "MCP", package: "swift-sdk"),
+        .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/Host", swiftSettings: swiftSettings),
     .executableTarget(

@@ -6,5 +6,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/deps.sh
 python3 -m pytest python/tests -q -p no:cacheprovider
+scripts/mcp-venv.sh
 swift build --build-tests
 swift test --skip-build "$@"
+# goldfish serve, driven end to end by the official MCP client (pytest's exit code is the script's).
+GOLDFISH_BIN="$(swift build --show-bin-path)/goldfish" \
+  .venv-mcp/bin/python -m pytest Tests/MCP -q -p no:cacheprovider -c Tests/MCP/pytest.ini

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import MCP
+import PluginKit
+import SystemPackage
+
+/// `goldfish serve`: the MCP server over stdio. The CLI and this server are two faces of the
+/// same Host library; every tool opens the project per call and runs its work off the loop.
+public enum MCPServer {
+  static let logger = Logger(label: "goldfish.mcp")
+
+  /// Serves until the client closes stdin. `stdout` is the private descriptor from
+  /// `StdoutGuard.protect()`: fd 1 already points at stderr, so nothing a plugin prints can
+  /// reach the wire.
+  public static func serve(project: String?, startDirectory: String, stdout: Int32) async throws {
+    let context = ServerContext(explicitProject: project, startDirectory: startDirectory)
+    let tools = ToolRegistry.all
+    let byName = Dictionary(tools.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    let server = Server(
+      name: "goldfish", version: GoldfishVersion.current,
+      instructions: """
+        Goldfish versions every run of an ML experiment before it executes and remembers it.
+        Start with `status`: it shows the slots, workspaces, runs, STATE.md and what to do next.
+        """,
+      capabilities: .init(logging: .init(), tools: .init(listChanged: false)))
+
+    await server.withMethodHandler(ListTools.self) { _ in
+      ListTools.Result(tools: tools.map(\.definition))
+    }
+    await server.withMethodHandler(CallTool.self) { [server] params in
+      await call(params, tools: byName, context: context, server: server)
+    }
+
+    resumeInterruptedRuns(context)
+    let transport = StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: stdout))
+    try await server.start(transport: transport)
+    await server.waitUntilCompleted()
+  }
+
+  /// Pipeline runs whose driver died (a host restart) are driven again, detached, as the CLI does.
+  static func resumeInterruptedRuns(_ context: ServerContext) {
+    DispatchQueue.global().async {
+      guard let project = try? context.openProject() else { return }
+      DriverLauncher.resumeInterrupted(project: project)
+    }
+  }
+
+  static func call(
+    _ params: CallTool.Parameters, tools: [String: MCPTool], context: ServerContext, server: Server
+  ) async -> CallTool.Result {
+    guard let tool = tools[params.name] else {
+      let near = tools.keys.filter { $0.contains(params.name) || params.name.contains($0) }.sorted()
+      return failure(
+        GoldfishError(
+          .unknownTool, "there is no tool \"\(params.name)\"",
+          hint: near.isEmpty
+            ? "tools/list shows every tool; start with status" : "did you mean \(near.joined(separator: ", "))?"))
+    }
+    let token = params._meta?.progressToken
+    let progress: @Sendable (Double, Double?, String) async -> Void = { done, total, message in
+      guard let token else { return }
+      let notice = ProgressNotification.Parameters(progressToken: token, progress: done, total: total, message: message)
+      try? await server.notify(ProgressNotification.message(notice))
+    }
+    do {
+      let arguments = try ToolCall.checked(params.arguments ?? [:], for: tool)
+      let output = try await tool.handler(
+        ToolCall(tool: tool.name, arguments: arguments, context: context, progress: progress))
+      return CallTool.Result(
+        content: [.text(text: output.text + "\n" + compactJSON(output.structured), annotations: nil, _meta: nil)],
+        structuredContent: Value?.some(output.structured), isError: false)
+    } catch let error as GoldfishError {
+      return failure(error)
+    } catch is CancellationError {
+      return failure(GoldfishError(.canceled, "\(tool.name) was cancelled by the client"))
+    } catch {
+      // Never hand an internal message to the agent: log it for the person running the server.
+      logger.error("\(tool.name) failed: \(String(describing: error))")
+      return failure(
+        GoldfishError(
+          .internalError, "\(tool.name) failed unexpectedly",
+          hint: "the server's stderr log has the details; try again or use the goldfish CLI"))
+    }
+  }
+
+  static func failure(_ error: GoldfishError) -> CallTool.Result {
+    var fields: [String: Value] = ["code": .string(error.code.rawValue), "message": .string(error.message)]
+    fields["hint"] = error.hint.map(Value.string) ?? .null
+    if !error.detail.isEmpty, let detail = try? MCPValue.encode(error.detail) { fields["detail"] = detail }
+    var text = "error [\(error.code.rawValue)]: \(error.message)"
+    if let hint = error.hint { text += "\nhint: \(hint)" }
+    return CallTool.Result(
+      content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: Value?.some(.object(fields)), isError: true)
+  }
+
+  static func compactJSON(_ value: Value) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+  }
+}
+
+extension GoldfishError.Code {
+  public static let canceled = Self("canceled")
+}

@@ -1,0 +1,139 @@
+import Foundation
+import MCP
+
+/// One `tools/call`: its checked arguments, the project it acts on, and a way to report progress.
+struct ToolCall: Sendable {
+  let tool: String
+  let arguments: [String: Value]
+  let context: ServerContext
+  /// Sends `notifications/progress` when the client asked for it; a no-op otherwise.
+  let progress: @Sendable (_ done: Double, _ total: Double?, _ message: String) async -> Void
+
+  /// Checks the arguments against the tool's parameters: unknown names, missing required ones
+  /// and wrong types are `invalid_argument` errors that list what the tool accepts.
+  static func checked(_ arguments: [String: Value], for tool: MCPTool) throws(GoldfishError) -> [String: Value] {
+    let accepted = tool.parameters.map(\.name)
+    let usage = accepted.isEmpty ? "it takes no arguments" : "it takes: " + accepted.joined(separator: ", ")
+    for name in arguments.keys.sorted() where !accepted.contains(name) {
+      throw GoldfishError(.invalidArgument, "\(tool.name) has no parameter \"\(name)\"", hint: usage)
+    }
+    for parameter in tool.parameters {
+      guard let value = arguments[parameter.name], !value.isNull else {
+        if parameter.required {
+          throw GoldfishError(
+            .invalidArgument, "\(tool.name) needs \"\(parameter.name)\": \(parameter.description)", hint: usage)
+        }
+        continue
+      }
+      guard matches(value, parameter) else {
+        throw GoldfishError(
+          .invalidArgument, "\"\(parameter.name)\" of \(tool.name) must be \(describe(parameter.kind))",
+          hint: parameter.description)
+      }
+      if let choices = parameter.choices, let text = value.stringValue, !choices.contains(text) {
+        throw GoldfishError(
+          .invalidArgument, "\"\(parameter.name)\" of \(tool.name) cannot be \"\(text)\"",
+          hint: "one of: " + choices.joined(separator: ", "))
+      }
+      if let number = value.intValue {
+        if let minimum = parameter.minimum, number < minimum {
+          throw GoldfishError(.invalidArgument, "\"\(parameter.name)\" must be at least \(minimum)")
+        }
+        if let maximum = parameter.maximum, number > maximum {
+          throw GoldfishError(.invalidArgument, "\"\(parameter.name)\" must be at most \(maximum)")
+        }
+      }
+    }
+    return arguments.filter { !$0.value.isNull }
+  }
+
+  private static func matches(_ value: Value, _ parameter: ToolParameter) -> Bool {
+    switch (parameter.kind, value) {
+    case (.string, .string), (.boolean, .bool), (.integer, .int), (.number, .int), (.number, .double),
+      (.object, .object), (.stringOrObject, .string), (.stringOrObject, .object):
+      return true
+    case (.integer, .double(let number)): return number.rounded() == number
+    case (.stringArray, .array(let items)): return items.allSatisfy { $0.stringValue != nil }
+    default: return false
+    }
+  }
+
+  private static func describe(_ kind: ToolParameter.Kind) -> String {
+    switch kind {
+    case .string: "a string"
+    case .integer: "an integer"
+    case .number: "a number"
+    case .boolean: "true or false"
+    case .stringArray: "a list of strings"
+    case .object: "an object"
+    case .stringOrObject: "a string or an object"
+    }
+  }
+
+  // Typed reads; `checked` already enforced the types.
+  func string(_ name: String) -> String? { arguments[name]?.stringValue }
+  func int(_ name: String) -> Int? {
+    switch arguments[name] {
+    case .int(let number)?: number
+    case .double(let number)?: Int(number)
+    default: nil
+    }
+  }
+  func double(_ name: String) -> Double? {
+    switch arguments[name] {
+    case .int(let number)?: Double(number)
+    case .double(let number)?: number
+    default: nil
+    }
+  }
+  func bool(_ name: String) -> Bool? { arguments[name]?.boolValue }
+  func strings(_ name: String) -> [String]? { arguments[name]?.arrayValue?.compactMap(\.stringValue) }
+  func object(_ name: String) -> [String: Value]? { arguments[name]?.objectValue }
+
+  /// A required string (the schema already made the client send it).
+  func required(_ name: String) throws(GoldfishError) -> String {
+    guard let text = string(name) else {
+      throw GoldfishError(.invalidArgument, "\(tool) needs \"\(name)\"")
+    }
+    return text
+  }
+
+  /// Runs blocking Host work (SQLite, git, plugin calls) off the server's loop, against a
+  /// project opened for this call only: nothing is cached across calls, so two servers and the
+  /// CLI on one project always see the same truth.
+  func withProject<T: Sendable>(_ body: @escaping @Sendable (Project) throws -> T) async throws -> T {
+    let context = self.context
+    return try await Blocking.run {
+      let project = try context.openProject()
+      return try body(project)
+    }
+  }
+}
+
+/// Runs synchronous work on a Dispatch thread, never on Swift's cooperative pool (two cores
+/// here: a blocked pool thread would stall every other request).
+enum Blocking {
+  static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async {
+        continuation.resume(with: Result { try body() })
+      }
+    }
+  }
+}
+
+/// What every tool call shares: how to find the project. Resolved on each call, so a project
+/// created after the server started is found.
+struct ServerContext: Sendable {
+  var explicitProject: String?
+  var startDirectory: String
+
+  func openProject() throws(GoldfishError) -> Project {
+    guard let location = try ProjectLocation.find(explicit: explicitProject, start: startDirectory) else {
+      throw GoldfishError(
+        .configNotFound, "\(startDirectory) is not inside a Goldfish project",
+        hint: "start the server with `goldfish serve --project PATH`, or create one with `goldfish init NAME`")
+    }
+    return try Project.open(location)
+  }
+}

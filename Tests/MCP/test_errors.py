@@ -1,0 +1,55 @@
+"""Failures are isError results with a stable code, a message and a hint: never a crash."""
+import subprocess
+from pathlib import Path
+
+from conftest import REPO, error, ok, run, session
+
+
+def test_wrong_arguments_unknown_tools_and_unknown_runs(project: Path):
+    async def main():
+        async with session(project) as client:
+            missing = error(await client.call_tool("create_workspace", {"name": "x"}))
+            assert missing["code"] == "invalid_argument" and "goal" in missing["message"]
+            unknown = error(await client.call_tool("mount", {"workspace": "x", "slot": "w1", "reason": "r" * 20, "colour": 1}))
+            assert unknown["code"] == "invalid_argument" and "colour" in unknown["message"] and "slot" in unknown["hint"]
+            typed = error(await client.call_tool("logs", {"run_id": "stage-1", "tail": "ten"}))
+            assert typed["code"] == "invalid_argument" and "integer" in typed["message"]
+            short = error(await client.call_tool("create_workspace", {"name": "x", "goal": "g", "reason": "short"}))
+            assert short["hint"] or short["message"]
+            tool = error(await client.call_tool("launch_rockets", {}))
+            assert tool["code"] == "unknown_tool" and "status" in tool["hint"]
+            nothing = error(await client.call_tool("inspect_run", {"run_id": "stage-deadbeef"}))
+            assert nothing["code"] == "not_found"
+            empty = error(await client.call_tool("hibernate", {"slot": "w1", "reason": "freeing a slot that is empty"}))
+            assert empty["message"]
+            # The server still answers after every failure.
+            assert ok(await client.call_tool("goldfish_version", {}))["version"]
+    run(main())
+
+
+def test_a_missing_project_is_reported_by_each_tool(tmp_path: Path):
+    async def main():
+        async with session(tmp_path / "nowhere") as client:
+            failure = error(await client.call_tool("status", {}))
+            assert failure["code"] == "config_not_found"
+            assert "goldfish init" in failure["hint"]
+            assert ok(await client.call_tool("goldfish_version", {}))["version"]
+    run(main())
+
+
+def test_a_plugin_that_prints_to_stdout_does_not_break_the_session(project: Path, tmp_path: Path):
+    plugins = tmp_path / "plugins"
+    subprocess.run(["bash", str(REPO / "Tests/Fixtures/plugins/build.sh"), str(plugins)], check=True)
+    config = project / "goldfish.yaml"
+    config.write_text(config.read_text() + f"\nplugins:\n  paths: [{plugins / 'libstdout_print.so'}]\n")
+
+    async def main():
+        async with session(project) as client:
+            for _ in range(3):
+                ok(await client.call_tool("status", {}))
+            listed = ok(await client.call_tool("list_plugins", {}))
+            # Loading it printed to fd 1, which is stderr in the server: the wire stayed clean and the
+            # plugin is refused with a reason an author can act on.
+            refused = [entry for entry in listed["refused"] if "stdout_print" in str(entry)]
+            assert refused and "stdout" in str(refused[0]), listed
+    run(main())
