@@ -34,7 +34,8 @@ struct DockerExecutionTests {
   func imageBuiltAndReused() throws {
     let fixture = try DockerSupport.sampleProject()
     // numpy ships in the base image, so pip needs no network to satisfy it.
-    try fixture.write("requirements.txt", "numpy\n# a comment\n")
+    // A unique comment gives a tag no earlier test built.
+    try fixture.write("requirements.txt", "numpy\n# \(UUID().uuidString)\n")
     let (first, runs) = try ExecutionTests.run(fixture, ["preprocess"])
     #expect(first.status == "completed", "\(runs.map { $0.error ?? "" })")
     let buildLog = try String(contentsOfFile: try #require(runs[0].workDir) + "/build.log", encoding: .utf8)
