@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds everything, runs every test.
 #   scripts/test.sh [extra swift test arguments]
+# A private Docker engine (scripts/docker-engine.sh) runs for the duration, so the docker
+# backend's tests run rather than skip; GOLDFISH_NO_DOCKER=1 leaves it out on a machine
+# where the engine cannot run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/deps.sh
 python3 -m pytest python/tests -q -p no:cacheprovider
 scripts/mcp-venv.sh
+if [[ ${GOLDFISH_NO_DOCKER:-0} != 1 ]]; then
+  # shellcheck source=scripts/docker-engine.sh
+  source scripts/docker-engine.sh
+  trap docker_engine_stop EXIT
+  docker_engine_start
+fi
 swift build --build-tests
 swift test --skip-build "$@"
 # goldfish serve, driven end to end by the official MCP client (pytest's exit code is the script's).

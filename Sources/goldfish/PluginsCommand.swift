@@ -67,6 +67,8 @@ struct PluginsCheck: ParsableCommand {
   @Option(help: "Check only the service with this name.") var service: String?
   @Option(help: "The service's config section as JSON, e.g. '{\"root\": \"/tmp/objects\"}'.")
   var config: String?
+  @Option(help: "The image a run backend that needs one runs the suite's jobs in (default: $GOLDFISH_CHECK_IMAGE).")
+  var image: String?
   @Flag(help: "Print JSON for machines.") var json = false
 
   func run() throws {
@@ -93,7 +95,7 @@ struct PluginsCheck: ParsableCommand {
       let scratch = try Conformance.makeScratch()
       let context = ServiceContext(stateDir: scratch + "/state", hostVersion: GoldfishVersion.current)
       let opened = try registry.open(kind, info.name, config: configValue, context: context)
-      reports.append(Conformance.check(opened, scratch: scratch))
+      reports.append(Conformance.check(opened, scratch: scratch, image: image))
     }
     if json {
       try Console.json(reports)

@@ -42,7 +42,9 @@ struct PluginListTests {
     #expect(process["kind"] as? String == "run_backend")
     #expect((process["unsupported"] as? [String])?.contains("deliver_job") == true)
     let docker = try #require(listing.services(of: "goldfish-docker").first { $0["kind"] as? String == "run_backend" })
-    #expect(docker["implemented"] as? Bool == false)
+    #expect(docker["implemented"] as? Bool == true)
+    let capabilities = try #require(docker["capabilities"] as? [String: Any])
+    #expect(capabilities["needs_image"] as? Bool == true && capabilities["isolation"] as? String == "container")
   }
 
   static let refusals: [(fixture: String, reason: String)] = [

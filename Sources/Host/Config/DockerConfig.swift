@@ -33,7 +33,7 @@ public struct DockerConfig: Sendable, Equatable {
 
   static let keys = [
     "base_images", "base_image_version", "project_image_version", "extra_packages", "socket", "network",
-    "cloud_build",
+    "cloud_build", "build_network",
   ]
 
   /// `rootExtraPackages` is upstream's old top-level `extra_packages: [..]`, added to `base`.

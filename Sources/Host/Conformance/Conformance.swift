@@ -3,7 +3,9 @@ import PluginKit
 
 /// `goldfish plugins check`: the conformance suite any plugin author can run.
 public enum Conformance {
-  public static func check(_ service: OpenedService, scratch: String) -> ConformanceReport {
+  /// `image`: the image run backends that declare `needs_image` run the suite's jobs in
+  /// (`--image`, else $GOLDFISH_CHECK_IMAGE); it needs /bin/sh.
+  public static func check(_ service: OpenedService, scratch: String, image: String? = nil) -> ConformanceReport {
     var runner = CaseRunner()
     if !service.info.implemented {
       runner.skip(
@@ -11,7 +13,10 @@ public enum Conformance {
     } else {
       switch service.kind {
       case .objectStorage: StorageConformance(service: service, scratch: scratch).run(&runner)
-      case .runBackend: RunBackendConformance(service: service, scratch: scratch).run(&runner)
+      case .runBackend: RunBackendConformance(
+          service: service, scratch: scratch,
+          image: image ?? ProcessInfo.processInfo.environment["GOLDFISH_CHECK_IMAGE"]
+        ).run(&runner)
       case .imageBuilder: ImageBuilderConformance(service: service).run(&runner)
       }
     }

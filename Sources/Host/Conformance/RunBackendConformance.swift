@@ -6,11 +6,18 @@ import PluginKit
 struct RunBackendConformance {
   let service: OpenedService
   let scratch: String
+  /// Where the jobs run when the backend declares needs_image.
+  let image: String?
   let prefix = "check-" + UUID().uuidString.prefix(6).lowercased()
   let deadline: TimeInterval = 60
 
   func run(_ runner: inout CaseRunner) {
     var handle: JSONValue?
+    let needsImage = service.info.capabilities["needs_image"]?.boolValue ?? false
+    if needsImage && image == nil {
+      runner.skip("launch and every job case", "the backend needs an image: pass --image (or set GOLDFISH_CHECK_IMAGE) to one with /bin/sh")
+      return
+    }
     runner.run("launch") {
       handle = try launch("ok", ["/bin/sh", "-c", "echo hello-from-goldfish; echo to-stderr >&2"])
       try expect(handle?["run_id"]?.stringValue == "\(prefix)-ok", "the handle has no matching run_id: \(handle ?? .null)")
@@ -88,7 +95,8 @@ struct RunBackendConformance {
     let workDir = scratch + "/" + name
     let spec = RunSpec(
       runId: "\(prefix)-\(name)", command: command, workDir: workDir,
-      env: ["GOLDFISH_CHECK": "1"], outputsDir: workDir + "/outputs", timeoutSeconds: 120,
+      env: ["GOLDFISH_CHECK": "1"], outputsDir: workDir + "/outputs",
+      image: (service.info.capabilities["needs_image"]?.boolValue ?? false) ? image : nil, timeoutSeconds: 120,
       labels: ["goldfish-check": prefix])
     return try service.call("launch", try JSONCoding.value(of: spec))
   }

@@ -7,12 +7,20 @@ public final class ExecutionServices: Sendable {
   public let plugins: PluginHost
   public let backend: OpenedService
   public let storage: OpenedService
+  /// Opened only when the backend declares `needs_image`: `jobs.image_builder`, else the
+  /// builder named like the backend (docker builds for docker).
+  public let imageBuilder: OpenedService?
 
   public init(project: Project, plugins: PluginHost) throws(GoldfishError) {
     self.project = project
     self.plugins = plugins
     backend = try plugins.openSelected(.runBackend)
     storage = try plugins.openSelected(.objectStorage)
+    if backend.info.capabilities["needs_image"]?.boolValue == true {
+      imageBuilder = try plugins.open(.imageBuilder, project.config.jobs.imageBuilder ?? backend.info.name)
+    } else {
+      imageBuilder = nil
+    }
     guard backend.info.implemented else {
       throw GoldfishError(
         .serviceUnsupported, "the run backend \(backend.info.name) is not implemented in this build",

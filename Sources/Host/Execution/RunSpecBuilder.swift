@@ -39,16 +39,27 @@ struct RunSpecBuilder {
       "GOLDFISH_VERSION": "v\(run.version)", "GOLDFISH_GIT_SHA": version?.sha ?? "",
       "GOLDFISH_INPUTS_DIR": workDir + "/inputs", "GOLDFISH_OUTPUTS_DIR": outputsDir,
       "GOLDFISH_STAGE_CONFIG": (try? JSONCoding.encode(JSONValue.object(stageConfig))) ?? "{}",
-      "PYTHONPATH": library + ":" + codeDir, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+      "PYTHONPATH": library + ":" + codeDir, "GOLDFISH_PYTHON_PATH": library, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
     ]) { _, goldfish in goldfish }
     return RunSpec(
       runId: run.id, command: ["python3", "-m", "goldfish.io.bootstrap", "modules.\(stage.name)"], workDir: workDir,
       env: env, codeDir: codeDir,
       inputs: inputs.map { RunInput(name: $0.name, type: $0.type.rawValue, uri: $0.lineage.uri, localPath: $0.localPath) },
-      outputsDir: outputsDir, profile: ResourceProfile(name: config.profileName ?? "cpu-small"),
+      outputsDir: outputsDir, profile: profile(),
       timeoutSeconds: config.maxRuntimeSeconds ?? project.config.defaults.timeoutSeconds,
       labels: ["goldfish-project": project.settings.projectName, "goldfish-run": run.id],
       workspace: run.workspace, version: "v\(run.version)", stage: stage.name)
+  }
+
+  /// The profile's local limits; jobs.container_* in goldfish.yaml win over the profile's.
+  private func profile() -> ResourceProfile {
+    let name = config.profileName ?? "cpu-small"
+    let definition = project.config.profiles.definitions[name]
+    let jobs = project.config.jobs
+    return ResourceProfile(
+      name: name, cpus: jobs.containerCPUs ?? definition?.localCPUs,
+      memoryMb: jobs.containerMemory.map { Int($0.bytes >> 20) } ?? definition?.localMemoryMB,
+      pids: jobs.containerPIDs, network: project.config.docker.network == .host ? true : nil)
   }
 
   static func format(_ type: SignalType) -> String {

@@ -46,11 +46,15 @@ struct StageLauncher {
       run.id, .buildStart, TransitionContext(source: "executor"),
       update: ["work_dir": workDir, "fingerprint": fingerprint, "config": try? JSONCoding.encode(config.values), "profile": config.profileName])
     try store.recordSignals(inputs.map(\.lineage))
-    // The process backend needs no image; an image builder joins here with the docker backend.
-    try store.transition(run.id, .buildOK, TransitionContext(source: "executor"))
+    // Backends that run stages in containers get the stage image built (or reused) here.
+    let image = try services.imageBuilder.map { builder throws(GoldfishError) in
+      try StageImage(services: services, builder: builder).prepare(codeDir: codeDir, workDir: workDir, runID: run.id)
+    }
+    try store.transition(run.id, .buildOK, TransitionContext(source: "executor", reason: image.map { "image \($0)" }))
 
-    let spec = try RunSpecBuilder(project: project, pipelineRun: pipelineRun, run: run, stage: stage, config: config)
+    var spec = try RunSpecBuilder(project: project, pipelineRun: pipelineRun, run: run, stage: stage, config: config)
       .build(workDir: workDir, codeDir: codeDir, inputs: inputs)
+    spec.image = image
     let backendName = services.backend.info.name
     let provisional: JSONValue = ["run_id": .string(run.id), "backend": .string(backendName), "work_dir": .string(workDir)]
     try store.updateStageRun(

@@ -1,0 +1,129 @@
+import Foundation
+import PluginKit
+
+/// The image a stage runs in, for backends that declare `needs_image`: goldfish.yaml's
+/// `docker.base_images.cpu` plus the workspace's requirements.txt installed with pip,
+/// tagged by a hash of both so an unchanged pair is built once and then reused.
+struct StageImage {
+  static let defaultBase = "goldfish/python:3"
+  static let buildDeadline: TimeInterval = 60 * 60
+  static let dockerfile = """
+    ARG GOLDFISH_BASE_IMAGE
+    FROM ${GOLDFISH_BASE_IMAGE}
+    COPY requirements.txt /tmp/goldfish-requirements.txt
+    RUN PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir --disable-pip-version-check \\
+        -r /tmp/goldfish-requirements.txt
+
+    """
+
+  let services: ExecutionServices
+  let builder: OpenedService
+
+  var project: Project { services.project }
+
+  /// Returns the tag to run; builds it first when no image with that tag exists. Build
+  /// output is kept in `<workDir>/build.log` and in storage next to the run's logs.
+  func prepare(codeDir: String, workDir: String, runID: String) throws(GoldfishError) -> String {
+    let base = project.config.docker.baseImages.cpu ?? Self.defaultBase
+    let requirementsPath = codeDir + "/requirements.txt"
+    let requirements = FileManager.default.contents(atPath: requirementsPath)
+    guard let requirements, !Self.isEffectivelyEmpty(requirements) else {
+      // Nothing to install: the base image is the stage image.
+      guard try exists(base) else {
+        throw GoldfishError(
+          .runRefused, "the base image \(base) does not exist in the engine",
+          hint: "build or import it (CI: scripts/docker-engine.sh), or set docker.base_images.cpu in goldfish.yaml")
+      }
+      return base
+    }
+    let tag = "goldfish-stage:" + SHA256Hasher.hex(of: Array(base.utf8) + [0] + Array(requirements))
+    if try exists(tag) { return tag }
+
+    let context = workDir + "/image-context"
+    do {
+      try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
+      try Data(Self.dockerfile.utf8).write(to: URL(fileURLWithPath: context + "/Dockerfile"))
+      try requirements.write(to: URL(fileURLWithPath: context + "/requirements.txt"))
+    } catch {
+      throw GoldfishError(.ioFailed, "cannot write the image build context in \(context): \(error.localizedDescription)")
+    }
+    let request = ImageBuildRequest(
+      contextDir: context, tag: tag, buildArgs: ["GOLDFISH_BASE_IMAGE": base],
+      labels: ["goldfish.project": project.settings.projectName, "goldfish.base": base])
+    let buildID: String
+    do {
+      buildID = try builder.call("build", try JSONCoding.value(of: request))["build_id"]?.stringValue ?? ""
+    } catch let error as PluginCallError {
+      throw ExecutionServices.failure(error, while: "the \(builder.info.name) image builder could not start building \(tag)")
+    } catch {
+      throw GoldfishError(.pluginCallFailed, "the image build request could not be encoded")
+    }
+    let status = try wait(buildID)
+    let log = keepLog(buildID, workDir: workDir, runID: runID)
+    try? FileManager.default.removeItem(atPath: context)
+    guard status.state == .succeeded else {
+      let tail = log.split(separator: "\n", omittingEmptySubsequences: true).suffix(15).joined(separator: "\n")
+      throw GoldfishError(
+        .runRefused,
+        "the image build failed (base \(base) + requirements.txt): \(status.message)"
+          + (tail.isEmpty ? "" : "; last build log lines:\n\(tail)"),
+        hint: "the whole build log is \(workDir)/build.log; check requirements.txt")
+    }
+    return tag
+  }
+
+  private func exists(_ tag: String) throws(GoldfishError) -> Bool {
+    do {
+      return try builder.call("exists", ["tag": .string(tag)])["exists"]?.boolValue ?? false
+    } catch {
+      throw ExecutionServices.failure(error, while: "the \(builder.info.name) image builder could not look up \(tag)")
+    }
+  }
+
+  private func wait(_ buildID: String) throws(GoldfishError) -> ImageBuildStatus {
+    let start = Date()
+    while true {
+      let status: ImageBuildStatus
+      do {
+        status = try JSONCoding.convert(try builder.call("build_status", ["build_id": .string(buildID)]), to: ImageBuildStatus.self)
+      } catch let error as PluginCallError {
+        throw ExecutionServices.failure(error, while: "the image build \(buildID) cannot be followed")
+      } catch {
+        throw GoldfishError(.pluginCallFailed, "the image builder answered build_status with something unreadable")
+      }
+      if status.state != .running { return status }
+      if Date().timeIntervalSince(start) > Self.buildDeadline {
+        return ImageBuildStatus(state: .failed, message: "the build took longer than \(Int(Self.buildDeadline)) s")
+      }
+      usleep(300_000)
+    }
+  }
+
+  /// Copies the build log next to the run and into storage; returns its text.
+  private func keepLog(_ buildID: String, workDir: String, runID: String) -> String {
+    var text = ""
+    var offset: Int64 = 0
+    for _ in 0..<10_000 {
+      guard let answer = try? builder.call("build_logs", ["build_id": .string(buildID), "offset": .int(offset)]),
+        let chunk = try? JSONCoding.convert(answer, to: LogChunk.self)
+      else { break }
+      text += chunk.text
+      if chunk.complete || chunk.nextOffset <= offset { break }
+      offset = chunk.nextOffset
+    }
+    let local = workDir + "/build.log"
+    try? Data(text.utf8).write(to: URL(fileURLWithPath: local))
+    if let uri = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/build.log")])["uri"] {
+      _ = try? services.storage.call("put_file", ["uri": uri, "path": .string(local)])
+    }
+    return text
+  }
+
+  /// Only blank lines and comments: nothing for pip to do.
+  static func isEffectivelyEmpty(_ data: Data) -> Bool {
+    String(decoding: data, as: UTF8.self).split(separator: "\n").allSatisfy {
+      let line = $0.trimmingCharacters(in: .whitespaces)
+      return line.isEmpty || line.hasPrefix("#")
+    }
+  }
+}
