@@ -30,8 +30,8 @@ docker_engine_start() {
   export DOCKER_HOST="unix://$root/docker.sock"
   if ! curl -sf --unix-socket "$root/docker.sock" http://localhost/_ping >/dev/null 2>&1; then
     # Mandatory flags: the default bridge would claim a private address range.
-    dockerd --data-root "$root/data" --exec-root "$root/exec" --pidfile "$root/dockerd.pid" \
-      -H "$DOCKER_HOST" --bridge=none --iptables=false --ip6tables=false \
+    dockerd --bridge=none --iptables=false --ip6tables=false -H "$DOCKER_HOST" \
+      --data-root "$root/data" --exec-root "$root/exec" --pidfile "$root/dockerd.pid" \
       >"$root/dockerd.log" 2>&1 &
     local waited=0
     until curl -sf --unix-socket "$root/docker.sock" http://localhost/_ping >/dev/null 2>&1; do
