@@ -52,7 +52,12 @@ public struct PluginDiscovery: Sendable {
       folders.append((home + "/.goldfish/plugins", "~/.goldfish/plugins"))
     }
     for (folder, origin) in folders {
-      result += Self.sharedLibraries(in: folder).map { Candidate(path: $0, origin: origin) }
+      var libraries = Self.sharedLibraries(in: folder)
+      // A build folder also holds the dynamic libraries of dependencies; only ours are plugins.
+      if origin == "executable folder" {
+        libraries = libraries.filter { ($0 as NSString).lastPathComponent.hasPrefix("libGoldfish") }
+      }
+      result += libraries.map { Candidate(path: $0, origin: origin) }
     }
     var seen: Set<String> = []
     return result.filter { seen.insert(Self.canonical($0.path)).inserted }
