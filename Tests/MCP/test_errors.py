@@ -2,7 +2,7 @@
 import subprocess
 from pathlib import Path
 
-from conftest import REPO, error, ok, run, session
+from conftest import REPO, error, field, ok, run, session
 
 
 def test_wrong_arguments_unknown_tools_and_unknown_runs(project: Path):
@@ -52,4 +52,20 @@ def test_a_plugin_that_prints_to_stdout_does_not_break_the_session(project: Path
             # plugin is refused with a reason an author can act on.
             refused = [entry for entry in listed["refused"] if "stdout_print" in str(entry)]
             assert refused and "stdout" in str(refused[0]), listed
+    run(main())
+
+
+def test_initialize_project_creates_one_and_refuses_to_overwrite(tmp_path: Path):
+    """A server started where no project exists yet can create one, then use it."""
+    root = tmp_path / "fresh"
+    async def main():
+        async with session(root) as client:
+            missing = await client.call_tool("status", {})
+            assert field(missing, "is_error", "isError")
+            created = ok(await client.call_tool("initialize_project", {"project_name": "fresh", "project_root": str(root)}))
+            assert created["success"] and (root / "goldfish.yaml").exists()
+            assert ok(await client.call_tool("status", {}))["project_name"] == "fresh"
+            again = await client.call_tool("initialize_project", {"project_name": "fresh", "project_root": str(root)})
+            assert field(again, "is_error", "isError")
+            assert "nothing was changed" in again.content[0].text
     run(main())

@@ -11,6 +11,8 @@ EXPECTED = {
     "delete_workspace", "list_workspaces", "manage_versions", "run", "wait", "inspect_run", "logs", "cancel",
     "list_runs", "register_source", "list_sources", "get_source", "delete_source", "manage_sources", "lineage",
     "log_thought", "validate_pipeline", "get_config", "list_plugins", "goldfish_version",
+    "get_lineage", "get_workspace_thoughts", "dashboard", "get_debug_info", "validate_config", "reload_config",
+    "initialize_project",
 }
 
 
@@ -87,6 +89,21 @@ def test_full_session(project: Path):
             runs = ok(await client.call_tool("list_runs", {"workspace": "w1"}))
             assert runs["total"] == 3
             ok(await client.call_tool("log_thought", {"thought": "the line fits; try fewer epochs next", "workspace": "w1"}))
+            thoughts = ok(await client.call_tool("get_workspace_thoughts", {"workspace": "line"}))
+            assert thoughts["total"] == 1 and "fewer epochs" in thoughts["thoughts"][0]["thought"]
+
+            downstream = ok(await client.call_tool("get_lineage", {"run_id": stage_runs["preprocess"]["stage_run_id"]}))
+            assert {c["stage"] for c in downstream["consumers"]} == {"train", "evaluate"}, downstream
+            upstream = ok(await client.call_tool(
+                "get_lineage", {"run_id": stage_runs["evaluate"]["stage_run_id"], "direction": "upstream"}))
+            assert {p["stage"] for p in upstream["producers"]} == {"preprocess", "train"}, upstream
+            debug = ok(await client.call_tool("get_debug_info", {"ref": train}))
+            assert debug["backend_type"] == "process" and debug["backend_handle"]["run_id"] == train
+            board = ok(await client.call_tool("dashboard", {}))
+            assert board["workspaces"]["mounted"][0]["name"] == "line" and board["recent_outcomes"]
+            config = ok(await client.call_tool("validate_config", {"workspace": "w1"}))
+            assert config["valid"], config
+            assert ok(await client.call_tool("reload_config", {}))["jobs_backend"] == "process"
             history = ok(await client.call_tool("inspect_workspace", {"name": "line"}))
             assert history["lineage"]["version_count"] >= 1
 

@@ -73,6 +73,6 @@ enum StatusTool {
 /// Every tool the server offers, by group. Later issues add theirs here.
 enum ToolRegistry {
   static var all: [MCPTool] {
-    [StatusTool.tool] + WorkspaceTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all
+    [StatusTool.tool] + WorkspaceTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all + InsightTools.all
   }
 }

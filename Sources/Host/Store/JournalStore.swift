@@ -56,3 +56,16 @@ extension ProjectStore {
     }
   }
 }
+
+extension ProjectStore {
+  /// A page of one workspace's thoughts, newest first, and how many there are.
+  public func thoughts(workspace: String, limit: Int, offset: Int) throws(GoldfishError) -> ([ThoughtRecord], Int) {
+    try read { db in
+      let page = try ThoughtRecord.fetchAll(
+        db, sql: "SELECT * FROM thoughts WHERE workspace = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        arguments: [workspace, limit, offset])
+      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM thoughts WHERE workspace = ?", arguments: [workspace]) ?? 0
+      return (page, total)
+    }
+  }
+}

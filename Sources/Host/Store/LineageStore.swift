@@ -81,3 +81,14 @@ extension ProjectStore {
     }
   }
 }
+
+extension ProjectStore {
+  /// Input signals of other runs that were produced by `stageRunID`.
+  public func consumers(of stageRunID: String) throws(GoldfishError) -> [SignalRecord] {
+    try read { db in
+      try SignalRecord.filter(
+        SignalRecord.CodingKeys.sourceStageRunID == stageRunID && SignalRecord.CodingKeys.direction == "input"
+      ).fetchAll(db)
+    }
+  }
+}
