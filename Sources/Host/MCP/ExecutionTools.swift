@@ -136,32 +136,44 @@ enum ExecutionTools {
 
   static let logs = MCPTool(
     name: "logs",
-    description: "A run's output: the last `tail` lines (default 200), or from byte `offset` on (pass the returned next_offset to read on).",
+    description: "A run's output: the last `tail` lines (default 200), or from byte `offset` on (pass the returned next_offset to read on). `since` keeps lines stamped at or after an ISO time; `follow` returns only what is new since your previous follow call.",
     parameters: [
       .string("run_id", "A stage run id (stage-…).", required: true),
       .integer("tail", "Only the last N lines (default 200).", minimum: 1, maximum: 10_000),
       .integer("offset", "Read from this byte offset instead of the tail.", minimum: 0),
+      .string("since", "ISO-8601 time: keep lines whose leading timestamp is at or after it."),
+      .boolean("follow", "Return what is new since the previous follow call of this server (the first returns the tail)."),
     ],
     output: [
       "run_id": S.string, "state": S.string, "logs": S.string, "next_offset": S.integer, "complete": S.boolean,
-      "truncated": S.boolean,
+      "truncated": S.boolean, "log_uri": S.nullable(S.string), "cursor_position": S.integer, "has_new_content": S.boolean,
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let runID = try call.required("run_id")
-    let offset = call.int("offset")
+    let follow = call.bool("follow") ?? false
+    let cursor = follow ? LogCursors.shared.position(runID) : nil
+    let offset = call.int("offset").map(Int64.init) ?? cursor
     let tail = offset == nil ? (call.int("tail") ?? 200) : nil
+    let since = call.string("since")
     return try await call.withProject { project in
-      let queries = RunQueries(services: try ExecutionServices.open(project))
+      let services = try ExecutionServices.open(project)
+      let queries = RunQueries(services: services)
       let run = try queries.run(runID)
-      let chunk = try queries.logs(runID, offset: Int64(offset ?? 0), tail: tail)
+      let chunk = try queries.logs(runID, offset: offset ?? 0, tail: tail)
+      var text = chunk.text
+      if let since { text = LogFilter.lines(text, since: since) }
+      if follow { LogCursors.shared.set(runID, chunk.complete ? nil : chunk.nextOffset) }
+      let logURI = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/output.log")])["uri"]?.stringValue
       let limit = 100_000
       return ToolOutput(
         [
-          "run_id": .string(runID), "state": .string(run.state.rawValue), "logs": .string(MCPValue.truncated(chunk.text, limit: limit)),
-          "next_offset": .int(Int(chunk.nextOffset)), "complete": .bool(chunk.complete), "truncated": .bool(chunk.text.count > limit),
+          "run_id": .string(runID), "state": .string(run.state.rawValue), "logs": .string(MCPValue.truncated(text, limit: limit)),
+          "next_offset": .int(Int(chunk.nextOffset)), "complete": .bool(chunk.complete), "truncated": .bool(text.count > limit),
+          "log_uri": logURI.map { .string($0) } ?? .null, "cursor_position": .int(Int(chunk.nextOffset)),
+          "has_new_content": .bool(!chunk.text.isEmpty),
         ],
-        text: "\(runID) (\(run.state.rawValue)): \(chunk.text.split(separator: "\n").count) lines")
+        text: "\(runID) (\(run.state.rawValue)): \(text.split(separator: "\n").count) lines")
     }
   }
 
