@@ -20,12 +20,7 @@ struct PipelineValidate: ParsableCommand {
   func run() throws {
     let project = try projectOptions.openProject()
     try project.validateSlot(slot)
-    let store = project.store
-    let validator = PipelineValidator(
-      workspaceDirectory: project.paths.slot(slot),
-      datasetExists: { name in (try? store.source(name)) != nil },
-      profileExists: { name in project.config.profiles.definitions[name] != nil },
-      knownProfiles: project.config.profiles.names)
+    let validator = project.pipelineValidator(directory: project.paths.slot(slot))
     let issues = validator.validate(pipeline: pipeline)
     if json {
       try Console.json(issues.map { IssueLine($0) })

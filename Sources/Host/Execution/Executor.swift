@@ -72,12 +72,7 @@ public struct Executor: Sendable {
   private func plan(_ request: RunRequest, in directory: String) throws(GoldfishError)
     -> (PipelineDefinition, [String], [String: JSONValue])
   {
-    let store = project.store
-    let validator = PipelineValidator(
-      workspaceDirectory: directory,
-      datasetExists: { name in (try? store.source(name)) != nil },
-      profileExists: { name in ResourceProfileCatalog.exists(name, project: project) },
-      knownProfiles: ResourceProfileCatalog.names(project: project))
+    let validator = project.pipelineValidator(directory: directory)
     let parsed = PipelineLoader.parse(workspaceDirectory: directory, pipeline: request.pipeline)
     guard let definition = parsed.definition else {
       throw parsed.issues.asError() ?? GoldfishError(.runRefused, "the pipeline in \(directory) could not be read")

@@ -174,12 +174,7 @@ enum InsightTools {
       if let target, errors.isEmpty {
         let project = try Project.open(location)
         let slot = try ExecutionTools.slot(of: target, in: project)
-        let store = project.store
-        let validator = PipelineValidator(
-          workspaceDirectory: project.paths.slot(slot),
-          datasetExists: { name in (try? store.source(name)) != nil },
-          profileExists: { name in project.config.profiles.definitions[name] != nil },
-          knownProfiles: project.config.profiles.names)
+        let validator = project.pipelineValidator(directory: project.paths.slot(slot))
         for issue in validator.validate() {
           let entry: Value = [
             "file": .string(issue.file), "line": issue.line.map { .int($0) } ?? .null,

@@ -55,13 +55,7 @@ extension ExecutionTools {
   static func dryRun(_ project: Project, target: String, stages: [String], pipeline: String?) throws(GoldfishError) -> ToolOutput {
     let slot = try slot(of: target, in: project)
     try project.validateSlot(slot)
-    let store = project.store
-    let loaded = PipelineValidator(
-      workspaceDirectory: project.paths.slot(slot),
-      datasetExists: { name in (try? store.source(name)) != nil },
-      profileExists: { name in project.config.profiles.definitions[name] != nil },
-      knownProfiles: project.config.profiles.names
-    ).validateAndLoad(pipeline: pipeline)
+    let loaded = project.pipelineValidator(directory: project.paths.slot(slot)).validateAndLoad(pipeline: pipeline)
     var errors = loaded.issues.errors.map(\.json)
     let known = loaded.definition?.stages.map(\.name) ?? []
     for stage in stages where loaded.definition != nil && !known.contains(stage) {
