@@ -45,7 +45,7 @@ struct OutputRecorder {
 
   private func store(_ output: SignalDefinition, at path: String) throws(GoldfishError) -> SignalRecord {
     var isDirectory: ObjCBool = false
-    FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     let base = "runs/\(run.id)/outputs/"
     if !isDirectory.boolValue {
       let name = output.name + ((path as NSString).pathExtension.isEmpty ? "" : "." + (path as NSString).pathExtension)
