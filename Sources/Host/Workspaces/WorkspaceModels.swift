@@ -14,6 +14,18 @@ public struct WorkspaceSummary: Codable, Sendable, Equatable {
     case parent
     case createdAt = "created_at"
   }
+
+  /// Absent values are written as null, so every key is always there for machines.
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(name, forKey: .name)
+    try c.encode(goal, forKey: .goal)
+    try c.encode(slot, forKey: .slot)
+    try c.encode(versions, forKey: .versions)
+    try c.encode(latestVersion, forKey: .latestVersion)
+    try c.encode(parent, forKey: .parent)
+    try c.encode(createdAt, forKey: .createdAt)
+  }
 }
 
 /// A slot as `status` shows it.
@@ -27,6 +39,16 @@ public struct SlotSummary: Codable, Sendable, Equatable {
   enum CodingKeys: String, CodingKey {
     case slot, workspace, version, dirty
     case changedFiles = "changed_files"
+  }
+
+  /// Absent values are written as null, so every key is always there for machines.
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(slot, forKey: .slot)
+    try c.encode(workspace, forKey: .workspace)
+    try c.encode(version, forKey: .version)
+    try c.encode(dirty, forKey: .dirty)
+    try c.encode(changedFiles, forKey: .changedFiles)
   }
 }
 
