@@ -10,7 +10,9 @@ public struct PipelineDriver: Sendable {
   public let services: ExecutionServices
   public let pipelineRunID: String
   public var maxParallel: Int = 4
-  public var pollInterval: TimeInterval = 0.1
+  /// Polling starts fast after every change and backs off while nothing happens.
+  public var fastestPoll: TimeInterval = 0.02
+  public var slowestPoll: TimeInterval = 0.25
 
   public init(services: ExecutionServices, pipelineRunID: String) {
     self.services = services
@@ -35,13 +37,22 @@ public struct PipelineDriver: Sendable {
     let launcher = StageLauncher(services: services, pipelineRun: pipelineRun, definition: definition)
     let finalizer = StageFinalizer(services: services)
     var lastStates: [String: StageRunState] = [:]
+    var pause = fastestPoll
+    var renewed = Date()
     while true {
-      _ = try store.acquireLease(lease, seconds: 30)
+      // The lease lasts 30 s; renewing every 5 s keeps it without a write on every poll.
+      if Date().timeIntervalSince(renewed) > 5 {
+        _ = try store.acquireLease(lease, seconds: 30)
+        renewed = Date()
+      }
       let runs = try store.stageRuns(ofPipelineRun: pipelineRunID)
+      var changed = false
       for run in runs where lastStates[run.id] != run.state {
         lastStates[run.id] = run.state
+        changed = true
         progress(run)
       }
+      pause = changed ? fastestPoll : min(pause * 1.5, slowestPoll)
       if runs.allSatisfy({ $0.state.isTerminal }) {
         let failed = runs.filter { $0.state != .completed }
         try store.finishPipelineRun(
@@ -73,7 +84,7 @@ public struct PipelineDriver: Sendable {
           break
         }
       }
-      Thread.sleep(forTimeInterval: pollInterval)
+      Thread.sleep(forTimeInterval: pause)
     }
   }
 
