@@ -8,14 +8,19 @@ public struct PluginsConfig: Sendable, Equatable {
   public var searchPaths: [String] = []
   /// Also search the folder of the goldfish executable, ~/.goldfish/plugins and $GOLDFISH_PLUGIN_PATH.
   public var defaults: Bool = true
+  /// How long one call into a plugin may take before the host gives up on it and says which
+  /// plugin hung (the call's thread is abandoned: C code cannot be interrupted).
+  public var callTimeoutSeconds: Int = 600
 
-  public init(paths: [String] = [], searchPaths: [String] = [], defaults: Bool = true) {
+  public init(paths: [String] = [], searchPaths: [String] = [], defaults: Bool = true, callTimeoutSeconds: Int = 600) {
     self.paths = paths
     self.searchPaths = searchPaths
     self.defaults = defaults
+    self.callTimeoutSeconds = callTimeoutSeconds
   }
 
-  static let keys = ["paths", "search_paths", "defaults"]
+  static let keys = ["paths", "search_paths", "defaults", "call_timeout_seconds"]
+  static let callTimeoutRange = 1...86_400
 
   public init(from document: ConfigDocument) throws(GoldfishError) {
     guard let section = document.value(at: "plugins"), !section.isNull else { return }
@@ -33,7 +38,24 @@ public struct PluginsConfig: Sendable, Equatable {
       }
       defaults = flag
     }
+    if let value = fields["call_timeout_seconds"], !value.isNull {
+      guard let seconds = value.intValue else {
+        throw ConfigError.wrongType(document, "plugins.call_timeout_seconds", expected: "a whole number of seconds")
+      }
+      guard Self.callTimeoutRange.contains(Int(seconds)) else {
+        throw GoldfishError(
+          .configInvalid,
+          "\(document.locate("plugins.call_timeout_seconds")) is \(seconds); allowed: \(Self.callTimeoutRange.lowerBound)–\(Self.callTimeoutRange.upperBound)",
+          detail: ["key": "plugins.call_timeout_seconds"])
+      }
+      callTimeoutSeconds = Int(seconds)
+    }
   }
 
-  var json: JSONValue { ["paths": .list(paths), "search_paths": .list(searchPaths), "defaults": .bool(defaults)] }
+  var json: JSONValue {
+    [
+      "paths": .list(paths), "search_paths": .list(searchPaths), "defaults": .bool(defaults),
+      "call_timeout_seconds": .int(Int64(callTimeoutSeconds)),
+    ]
+  }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PluginABI
 import PluginKit
 
@@ -30,10 +31,11 @@ public final class OpenedService: @unchecked Sendable {
   private let service: UnsafePointer<gf_service>
   private let instance: UnsafeMutableRawPointer?
   private let serial: PthreadLock?
+  private let callTimeout: TimeInterval?
 
   static func open(
     plugin: PluginInfo, info: ServiceInfo, descriptor: UnsafePointer<gf_plugin_descriptor>,
-    service: UnsafePointer<gf_service>, config: JSONValue, context: ServiceContext
+    service: UnsafePointer<gf_service>, config: JSONValue, context: ServiceContext, callTimeout: TimeInterval? = nil
   ) throws(GoldfishError) -> OpenedService {
     let configText = (try? JSONCoding.encode(config)) ?? "{}"
     let contextText = (try? JSONCoding.encode(context)) ?? "{}"
@@ -49,13 +51,15 @@ public final class OpenedService: @unchecked Sendable {
         detail: ["plugin": .string(plugin.path), "code": .string(failure.code.rawValue)])
     }
     return OpenedService(
-      plugin: plugin, info: info, descriptor: descriptor, service: service, instance: instance)
+      plugin: plugin, info: info, descriptor: descriptor, service: service, instance: instance,
+      callTimeout: callTimeout)
   }
 
   private init(
     plugin: PluginInfo, info: ServiceInfo, descriptor: UnsafePointer<gf_plugin_descriptor>,
-    service: UnsafePointer<gf_service>, instance: UnsafeMutableRawPointer?
+    service: UnsafePointer<gf_service>, instance: UnsafeMutableRawPointer?, callTimeout: TimeInterval?
   ) {
+    self.callTimeout = callTimeout
     self.plugin = plugin
     self.info = info
     self.kind = ServiceKind(label: info.kind)!
@@ -86,12 +90,16 @@ public final class OpenedService: @unchecked Sendable {
         function, PluginError(.unsupported, "\(info.name) does not support \(function)"))
     }
     let requestText = (try? JSONCoding.encode(request)) ?? "{}"
-    var response: UnsafeMutablePointer<CChar>?
-    var errorText: UnsafeMutablePointer<CChar>?
-    let status = serialized { fn(instance, requestText, &response, &errorText) }
-    let responseText = Self.take(response, free: descriptor.pointee.free)
-    let errorJSON = Self.take(errorText, free: descriptor.pointee.free)
-    guard status == GF_OK else { throw failure(function, Self.decodeError(errorJSON)) }
+    let instance = RawPointer(instance)
+    let outcome = try bounded(function) { () -> CallOutcome in
+      var response: UnsafeMutablePointer<CChar>?
+      var errorText: UnsafeMutablePointer<CChar>?
+      let status = fn(instance.pointer, requestText, &response, &errorText)
+      return CallOutcome(status: status, response: response, error: errorText)
+    }
+    let responseText = Self.take(outcome.response, free: descriptor.pointee.free)
+    let errorJSON = Self.take(outcome.error, free: descriptor.pointee.free)
+    guard outcome.status == GF_OK else { throw failure(function, Self.decodeError(errorJSON)) }
     guard let responseText else { return [:] }
     do {
       return try JSONCoding.parse(responseText)
@@ -149,6 +157,32 @@ public final class OpenedService: @unchecked Sendable {
     return serial.withLock(body)
   }
 
+  /// Runs one call on its own thread and waits at most the call timeout. A call that does not
+  /// answer in time is abandoned (C code cannot be interrupted): the caller gets a timeout error
+  /// naming the plugin, and whatever the plugin returns later is released when it does.
+  private func bounded(_ function: String, _ body: @escaping @Sendable () -> CallOutcome) throws(PluginCallError)
+    -> CallOutcome
+  {
+    guard let callTimeout else { return serialized(body) }
+    let pending = PendingCall()
+    let free = FreeFunction(descriptor.pointee.free)
+    let serial = self.serial
+    Thread.detachNewThread {
+      let outcome = serial.map { $0.withLock(body) } ?? body()
+      if !pending.deliver(outcome) {
+        free.release(outcome.response)
+        free.release(outcome.error)
+      }
+    }
+    if let outcome = pending.wait(seconds: callTimeout) { return outcome }
+    throw failure(
+      function,
+      PluginError(
+        .timeout, "the plugin \(plugin.name) did not answer \(info.name).\(function) within \(Int(callTimeout)) s",
+        retryable: false,
+        detail: ["plugin": .string(plugin.path), "hint": "the plugin may be stuck; plugins.call_timeout_seconds sets the limit"]))
+  }
+
   private func failure(_ function: String, _ error: PluginError) -> PluginCallError {
     PluginCallError(plugin: plugin.name, service: info.name, function: function, error: error)
   }
@@ -168,5 +202,54 @@ public final class OpenedService: @unchecked Sendable {
     }
     return (try? JSONCoding.decode(PluginError.self, from: text))
       ?? PluginError(.internal, "the plugin reported a failure as invalid JSON: \(text.prefix(200))")
+  }
+}
+
+/// What one JSON call into a plugin returned.
+struct CallOutcome: @unchecked Sendable {
+  var status: Int32
+  var response: UnsafeMutablePointer<CChar>?
+  var error: UnsafeMutablePointer<CChar>?
+}
+
+/// A plugin instance pointer carried to the thread that makes the call.
+struct RawPointer: @unchecked Sendable {
+  let pointer: UnsafeMutableRawPointer?
+  init(_ pointer: UnsafeMutableRawPointer?) { self.pointer = pointer }
+}
+
+/// A plugin's free function, carried to the thread of an abandoned call.
+struct FreeFunction: @unchecked Sendable {
+  let function: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
+  init(_ function: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?) { self.function = function }
+  func release(_ pointer: UnsafeMutablePointer<CChar>?) {
+    if let pointer { function?(pointer) }
+  }
+}
+
+/// The hand-over between a call's thread and its waiting caller, who may give up.
+final class PendingCall: @unchecked Sendable {
+  private let lock = PthreadLock()
+  private let done = DispatchSemaphore(value: 0)
+  private var outcome: CallOutcome?
+  private var abandoned = false
+
+  /// False when the caller already gave up: the outcome is then the thread's to release.
+  func deliver(_ result: CallOutcome) -> Bool {
+    let taken = lock.withLock { () -> Bool in
+      if abandoned { return false }
+      outcome = result
+      return true
+    }
+    if taken { done.signal() }
+    return taken
+  }
+
+  func wait(seconds: TimeInterval) -> CallOutcome? {
+    _ = done.wait(timeout: .now() + seconds)
+    return lock.withLock {
+      if outcome == nil { abandoned = true }
+      return outcome
+    }
   }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import PluginKit
 
 /// The plugins of one goldfish process with the project's config: opens the run backend,
@@ -6,6 +7,7 @@ public final class PluginHost: Sendable {
   public let project: ProjectLocation?
   public let document: ConfigDocument?
   public let registry: PluginRegistry
+  public let callTimeout: TimeInterval
 
   /// The config keys that pick each kind of service, and their defaults.
   public static let selectors: [(kind: ServiceKind, key: String, fallback: String?)] = [
@@ -25,13 +27,15 @@ public final class PluginHost: Sendable {
     let discovery = PluginDiscovery(config: config, projectRoot: project?.root)
     let extra = extraPaths.map { PluginDiscovery.Candidate(path: $0, origin: "command line") }
     let registry = PluginRegistry.load(extra + discovery.candidates())
-    return PluginHost(project: project, document: document, registry: registry)
+    return PluginHost(
+      project: project, document: document, registry: registry, callTimeout: TimeInterval(config.callTimeoutSeconds))
   }
 
-  init(project: ProjectLocation?, document: ConfigDocument?, registry: PluginRegistry) {
+  init(project: ProjectLocation?, document: ConfigDocument?, registry: PluginRegistry, callTimeout: TimeInterval) {
     self.project = project
     self.document = document
     self.registry = registry
+    self.callTimeout = callTimeout
   }
 
   public var context: ServiceContext {
@@ -62,7 +66,8 @@ public final class PluginHost: Sendable {
   public func open(_ kind: ServiceKind, _ name: String, config: JSONValue? = nil) throws(GoldfishError)
     -> OpenedService
   {
-    try registry.open(kind, name, config: config ?? document?.section(name) ?? [:], context: context)
+    try registry.open(
+      kind, name, config: config ?? document?.section(name) ?? [:], context: context, callTimeout: callTimeout)
   }
 
   /// Opens the service goldfish.yaml selects for `kind`.

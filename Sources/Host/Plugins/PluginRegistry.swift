@@ -1,3 +1,4 @@
+import Foundation
 import PluginABI
 import PluginKit
 
@@ -71,7 +72,8 @@ public final class PluginRegistry: Sendable {
   /// Opens a service with its goldfish.yaml section.
   public func open(
     _ kind: ServiceKind, _ name: String, config: JSONValue = [:],
-    context: ServiceContext = ServiceContext(hostVersion: GoldfishVersion.current)
+    context: ServiceContext = ServiceContext(hostVersion: GoldfishVersion.current),
+    callTimeout: TimeInterval? = nil
   ) throws(GoldfishError) -> OpenedService {
     guard let registered = services[Key(kind: kind, name: name)] else {
       let known = serviceNames(kind)
@@ -85,6 +87,6 @@ public final class PluginRegistry: Sendable {
     }
     return try OpenedService.open(
       plugin: registered.plugin, info: registered.info, descriptor: registered.descriptor,
-      service: registered.service, config: config, context: context)
+      service: registered.service, config: config, context: context, callTimeout: callTimeout)
   }
 }

@@ -1,0 +1,38 @@
+import Foundation
+import Host
+import PluginKit
+import Testing
+
+/// A plugin call that never answers is bounded, named, and leaves the host and the plugin's
+/// other functions working.
+@Suite("plugin call timeouts")
+struct PluginTimeoutTests {
+  @Test("a hanging call fails with a timeout naming the plugin; other calls still answer")
+  func hangingCall() throws {
+    let registry = PluginRegistry.load([.init(path: TestEnvironment.fixture("hang_storage"), origin: "test")])
+    #expect(registry.refused.isEmpty, "\(registry.refused)")
+    let storage = try registry.open(.objectStorage, "hangstore", callTimeout: 1)
+    let start = Date()
+    do {
+      _ = try storage.call("stat", ["uri": "hang:///x"])
+      Issue.record("a call that never answers returned")
+    } catch {
+      #expect(error.error.code == .timeout)
+      #expect(error.error.message.contains("hang-storage") && error.error.message.contains("stat"), "\(error)")
+    }
+    #expect(Date().timeIntervalSince(start) < 10)
+    #expect(try storage.call("exists", ["uri": "hang:///x"])["exists"] == false)
+  }
+
+  @Test("plugins.call_timeout_seconds is read with its bounds")
+  func configured() throws {
+    let folder = TestEnvironment.temporaryFolder("timeout")
+    try "plugins:\n  call_timeout_seconds: 0\n".write(toFile: folder + "/goldfish.yaml", atomically: true, encoding: .utf8)
+    let refused = Command.goldfish(["plugins", "list"], cwd: folder)
+    #expect(refused.status == 2)
+    #expect(refused.stderr.contains("plugins.call_timeout_seconds") && refused.stderr.contains("1–86400"), "\(refused.stderr)")
+    try "plugins:\n  call_timeout_seconds: 30\n".write(toFile: folder + "/goldfish.yaml", atomically: true, encoding: .utf8)
+    let host = try PluginHost.start(project: ProjectLocation(root: folder))
+    #expect(host.callTimeout == 30)
+  }
+}
