@@ -34,6 +34,14 @@ public struct HTTPClient: Sendable {
   public func stream(_ request: HTTPRequest, onBody: (UnsafeRawBufferPointer) -> Bool) throws(PluginError)
     -> HTTPResponse
   {
+    try stream(request) { (_: Int, chunk: UnsafeRawBufferPointer) in onBody(chunk) }
+  }
+
+  /// As `stream(_:onBody:)`, and `onBody` also receives the response status, so a caller
+  /// streaming to a file can keep an error document out of it.
+  public func stream(_ request: HTTPRequest, onBody: (Int, UnsafeRawBufferPointer) -> Bool) throws(PluginError)
+    -> HTTPResponse
+  {
     CurlGlobal.ensureInitialized()
     guard let curl = curl_easy_init() else {
       throw PluginError(.internal, "libcurl could not create a handle")
@@ -89,6 +97,10 @@ public struct HTTPClient: Sendable {
       transfer.reader = file.read
       _ = gf_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
       _ = gf_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(file.size))
+    case .sized(let size, let reader):
+      transfer.reader = reader
+      _ = gf_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
+      _ = gf_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(size))
     case .reader(let reader):
       transfer.reader = reader
       _ = gf_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)

@@ -6,6 +6,9 @@ public struct HTTPRequest: Sendable {
     case bytes([UInt8])
     /// Streams the file at this path; its size is sent as Content-Length.
     case file(String)
+    /// A reader whose length is known up front: sent with Content-Length, not chunked
+    /// (a slice of a file, such as one chunk of a resumable upload).
+    case sized(Int64, @Sendable (UnsafeMutableRawBufferPointer) throws(PluginError) -> Int)
     /// Fills the buffer and returns how many bytes it wrote; 0 ends the body. Sent chunked.
     case reader(@Sendable (UnsafeMutableRawBufferPointer) throws(PluginError) -> Int)
   }
