@@ -40,16 +40,42 @@ enum GCSSupport {
     try storage.call("uri_for", ["key": .string(key)])["uri"]?.stringValue ?? ""
   }
 
+  /// Pseudo-random content written 1 MiB at a time, so large test files cost no memory.
   static func write(_ path: String, size: Int, seed: UInt8 = 7) throws {
-    var bytes = [UInt8](repeating: 0, count: size)
+    FileManager.default.createFile(atPath: path, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
     var state = UInt32(seed) &* 2_654_435_761 | 1
-    for index in 0..<size {
-      state ^= state << 13
-      state ^= state >> 17
-      state ^= state << 5
-      bytes[index] = UInt8(truncatingIfNeeded: state)
+    var written = 0
+    while written < size {
+      var block = [UInt8](repeating: 0, count: min(1 << 20, size - written))
+      for index in block.indices {
+        state ^= state << 13
+        state ^= state >> 17
+        state ^= state << 5
+        block[index] = UInt8(truncatingIfNeeded: state)
+      }
+      try handle.write(contentsOf: block)
+      written += block.count
     }
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
+  }
+
+  /// Peak resident memory since the last `resetPeakMemory`, in bytes (Linux VmHWM).
+  static func peakMemory() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+  }
+
+  static func currentMemory() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+  }
+
+  /// Resets VmHWM to the current RSS ("5" to clear_refs, Linux 4.0+).
+  static func resetPeakMemory() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
   }
 }
 
