@@ -9,6 +9,8 @@ failures rather than mocks. Binds 127.0.0.1 only; prints its port on stdout.
     flip-download  flip one byte in the middle of every alt=media body
     status-503     answer the first COUNT requests with 503
     status-403     answer every request with 403
+    auth           serve a GCE metadata token (test-token-123) and refuse, with 401, any
+                   storage request without it
     none           forward everything
 """
 import http.client
@@ -56,7 +58,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if MODE == "status-403":
             self.rfile.read(length)
             return self._fail(403, "caller does not have storage.objects access (injected)")
-        content_range = self.headers.get("Content-Range", "")
+        if MODE == "auth":
+            if self.path.startswith("/computeMetadata/"):
+                self.rfile.read(length)
+                if self.headers.get("Metadata-Flavor") != "Google":
+                    return self._fail(403, "missing Metadata-Flavor header")
+                body = b'{"access_token": "test-token-123", "expires_in": 3599, "token_type": "Bearer"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if self.headers.get("Authorization") != "Bearer test-token-123":
+                self.rfile.read(length)
+                return self._fail(401, "Invalid Credentials (injected)")
         if MODE == "drop-upload" and self.command == "PUT" and length > 0:
             with lock:
                 state["chunks"] += 1
