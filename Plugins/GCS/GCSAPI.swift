@@ -14,9 +14,10 @@ struct GCSAPI: Sendable {
       + "&name=" + Self.encode(name)
   }
 
-  /// A request with the current bearer token (if any) added.
+  /// A request with the current bearer token (if any) added, and stall detection.
   func authorized(_ request: HTTPRequest) throws(PluginError) -> HTTPRequest {
     var request = request
+    request.stallSeconds = request.stallSeconds ?? settings.stallSeconds
     if let header = try credentials.header() { request.headers.append(header) }
     return request
   }

@@ -15,6 +15,8 @@ struct GCSSettings: Sendable {
     var retry_base_ms: Int?
     var retry_max_attempts: Int?
     var retry_total_seconds: Double?
+    /// Seconds without a byte moving before a transfer counts as dropped (and is resumed).
+    var stall_seconds: Int?
   }
 
   static let chunkQuantum = 256 * 1024
@@ -29,6 +31,7 @@ struct GCSSettings: Sendable {
   let chunkSize: Int
   let auth: String
   let retry: RetryPolicy
+  let stallSeconds: Int
 
   init(config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PluginError) {
     let raw = try GCSStorage.decodeConfig(Raw.self, from: config)
@@ -68,6 +71,7 @@ struct GCSSettings: Sendable {
     guard ["auto", "none", "env", "metadata"].contains(auth) else {
       throw PluginError(.invalidArgument, "gcs.auth \"\(auth)\" is not one of auto, none, env, metadata")
     }
+    stallSeconds = max(1, raw.stall_seconds ?? 60)
     retry = RetryPolicy(
       baseDelay: Double(raw.retry_base_ms ?? 250) / 1000, maxAttempts: raw.retry_max_attempts ?? 8,
       totalSeconds: raw.retry_total_seconds ?? 300)

@@ -80,6 +80,10 @@ public struct HTTPClient: Sendable {
     _ = gf_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
     _ = gf_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, connectTimeoutSeconds)
     _ = gf_curl_setopt_long(curl, CURLOPT_TIMEOUT, request.timeoutSeconds ?? 0)
+    if let stall = request.stallSeconds {
+      _ = gf_curl_setopt_long(curl, CURLOPT_LOW_SPEED_LIMIT, 1)
+      _ = gf_curl_setopt_long(curl, CURLOPT_LOW_SPEED_TIME, stall)
+    }
     _ = gf_curl_setopt_data_fn(curl, CURLOPT_WRITEFUNCTION, writeCallback)
     _ = gf_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, box)
     _ = gf_curl_setopt_data_fn(curl, CURLOPT_HEADERFUNCTION, headerCallback)

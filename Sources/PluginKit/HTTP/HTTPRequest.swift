@@ -20,6 +20,9 @@ public struct HTTPRequest: Sendable {
   public var body: Body
   /// Whole-transfer limit; nil means no limit (long streams such as builds).
   public var timeoutSeconds: Int?
+  /// Abort when less than one byte a second moves for this long: a long transfer with no
+  /// overall limit still notices a connection that silently stalled.
+  public var stallSeconds: Int?
 
   public init(
     _ method: String, _ url: String, headers: [(String, String)] = [], body: Body = .none,

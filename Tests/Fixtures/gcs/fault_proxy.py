@@ -6,6 +6,7 @@ failures rather than mocks. Binds 127.0.0.1 only; prints its port on stdout.
   fault_proxy.py TARGET_PORT MODE [COUNT]
     drop-upload    close the connection halfway through the body of the second chunk PUT, once
     drop-download  send half of the first alt=media body, then close the connection
+    stall-download send half of the first alt=media body, then go silent for 30 s
     flip-download  flip one byte in the middle of every alt=media body
     status-503     answer the first COUNT requests with 503
     status-403     answer every request with 403
@@ -18,6 +19,7 @@ import http.server
 import socket
 import sys
 import threading
+import time
 
 TARGET_PORT = int(sys.argv[1])
 MODE = sys.argv[2]
@@ -102,10 +104,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        if media and MODE == "drop-download" and not state["dropped"]:
+        if media and MODE in ("drop-download", "stall-download") and not state["dropped"]:
             state["dropped"] = True
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
+            if MODE == "stall-download":
+                time.sleep(30)
             return self._drop()
         self.wfile.write(data)
 

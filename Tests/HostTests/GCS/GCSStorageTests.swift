@@ -65,6 +65,22 @@ struct GCSStorageTests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/out")) == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
   }
 
+  @Test("a download that stalls mid-body counts as dropped after stall_seconds and resumes")
+  func stalledDownload() throws {
+    let direct = try GCSSupport.open()
+    let folder = TestEnvironment.temporaryFolder("gcs-stall")
+    try GCSSupport.write(folder + "/in", size: 300_000, seed: 9)
+    let uri = try GCSSupport.uri(direct, "stalled/download")
+    _ = try direct.call("put_file", ["uri": .string(uri), "path": .string(folder + "/in")])
+    let proxy = try FaultProxy("stall-download")
+    let storage = try GCSSupport.open(endpoint: proxy.endpoint, ["stall_seconds": 1])
+    let started = Date()
+    _ = try storage.call("get_file", ["uri": .string(uri), "path": .string(folder + "/out")])
+    // The proxy stays silent for 30 s: finishing well before that means the stall was noticed.
+    #expect(Date().timeIntervalSince(started) < 20, "the stall was not noticed")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/out")) == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
+  }
+
   @Test("a download with a flipped byte fails as corrupted and leaves no file")
   func corruptedDownload() throws {
     let direct = try GCSSupport.open()
