@@ -14,7 +14,11 @@ extension GCSAPI {
         let request = HTTPRequest(
           "POST", uploadURL("media", name), headers: [("Content-Type", type)],
           body: source.body(offset: 0, length: source.size), timeoutSeconds: nil)
-        return try finished(try http.send(try authorized(request)), what: "upload of \(name)")!
+        guard let object = try finished(try http.send(try authorized(request)), what: "upload of \(name)") else {
+          // 308 belongs to resumable sessions; never crash the host over a confused server.
+          throw PluginError(.internal, "the storage answered a media upload of \(name) with 308")
+        }
+        return object
       }
     } else {
       stored = try resumable(name: name, source: source, type: type, crc: crc)
