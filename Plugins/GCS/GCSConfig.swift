@@ -17,6 +17,12 @@ struct GCSSettings: Sendable {
     var retry_total_seconds: Double?
     /// Seconds without a byte moving before a transfer counts as dropped (and is resumed).
     var stall_seconds: Int?
+    // Upstream goldfish's per-kind prefixes: replace a key's first segment (runs/, ...).
+    var sources_prefix: String?
+    var artifacts_prefix: String?
+    var snapshots_prefix: String?
+    var datasets_prefix: String?
+    var runs_prefix: String?
   }
 
   static let chunkQuantum = 256 * 1024
@@ -32,6 +38,8 @@ struct GCSSettings: Sendable {
   let auth: String
   let retry: RetryPolicy
   let stallSeconds: Int
+  /// First key segment (`runs`) to the folder written instead (`goldfish-runs/`), as set.
+  let kindPrefixes: [String: String]
 
   init(config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PluginError) {
     let raw = try GCSStorage.decodeConfig(Raw.self, from: config)
@@ -72,6 +80,17 @@ struct GCSSettings: Sendable {
       throw PluginError(.invalidArgument, "gcs.auth \"\(auth)\" is not one of auto, none, env, metadata")
     }
     stallSeconds = max(1, raw.stall_seconds ?? 60)
+    var kinds: [String: String] = [:]
+    let written = [
+      ("sources", raw.sources_prefix), ("artifacts", raw.artifacts_prefix), ("snapshots", raw.snapshots_prefix),
+      ("datasets", raw.datasets_prefix), ("runs", raw.runs_prefix),
+    ]
+    for case (let kind, var folder?) in written {
+      while folder.hasPrefix("/") { folder.removeFirst() }
+      if !folder.isEmpty && !folder.hasSuffix("/") { folder += "/" }
+      kinds[kind] = folder
+    }
+    kindPrefixes = kinds
     retry = RetryPolicy(
       baseDelay: Double(raw.retry_base_ms ?? 250) / 1000, maxAttempts: raw.retry_max_attempts ?? 8,
       totalSeconds: raw.retry_total_seconds ?? 300)

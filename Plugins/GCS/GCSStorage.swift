@@ -21,6 +21,9 @@ final class GCSStorage: ObjectStorage, @unchecked Sendable {
 
   func uri(forKey key: String) throws(PluginError) -> String {
     try StorageKey.validate(key)
+    if let slash = key.firstIndex(of: "/"), let folder = settings.kindPrefixes[String(key[..<slash])] {
+      return root + settings.prefix + folder + key[key.index(after: slash)...]
+    }
     return root + settings.prefix + key
   }
 

@@ -153,5 +153,8 @@ struct GCSStorageTests {
     let storage = try GCSSupport.open(["prefix": "goldfish"])
     #expect(try GCSSupport.uri(storage, "runs/a.txt") == "gs://\(GCSSupport.bucket)/goldfish/runs/a.txt")
     #expect(throws: PluginCallError.self) { try storage.call("stat", ["uri": "gs://another-bucket/x"]) }
+    let kinds = try GCSSupport.open(["prefix": "goldfish", "runs_prefix": "all-runs"])
+    #expect(try GCSSupport.uri(kinds, "runs/r1/out.npy") == "gs://\(GCSSupport.bucket)/goldfish/all-runs/r1/out.npy")
+    #expect(try GCSSupport.uri(kinds, "datasets/d.csv") == "gs://\(GCSSupport.bucket)/goldfish/datasets/d.csv")
   }
 }
