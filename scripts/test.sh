@@ -3,19 +3,28 @@
 #   scripts/test.sh [extra swift test arguments]
 # A private Docker engine (scripts/docker-engine.sh) runs for the duration, so the docker
 # backend's tests run rather than skip; GOLDFISH_NO_DOCKER=1 leaves it out on a machine
-# where the engine cannot run.
+# where the engine cannot run. gcp-storage-emulator (scripts/gcs-emulator.sh) runs on a
+# loopback port for the gcs storage's tests, also for the duration.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/deps.sh
 python3 -m pytest python/tests -q -p no:cacheprovider
 scripts/mcp-venv.sh
+# One EXIT trap stops whatever was started, so neither service outlives a failed run.
+services_stop() {
+  if declare -F gcs_emulator_stop >/dev/null; then gcs_emulator_stop; fi
+  if declare -F docker_engine_stop >/dev/null; then docker_engine_stop; fi
+}
+trap services_stop EXIT
 if [[ ${GOLDFISH_NO_DOCKER:-0} != 1 ]]; then
   # shellcheck source=scripts/docker-engine.sh
   source scripts/docker-engine.sh
-  trap docker_engine_stop EXIT
   docker_engine_start
 fi
+# shellcheck source=scripts/gcs-emulator.sh
+source scripts/gcs-emulator.sh
+gcs_emulator_start
 swift build --build-tests
 swift test --skip-build "$@"
 # goldfish serve, driven end to end by the official MCP client (pytest's exit code is the script's).

@@ -68,7 +68,7 @@ struct PluginCheckTests {
 
   @Test("services that are not implemented yet are reported, not failed")
   func placeholder() {
-    let result = Command.goldfish(["plugins", "check", TestEnvironment.plugin("GoldfishGCS")])
+    let result = Command.goldfish(["plugins", "check", TestEnvironment.plugin("GoldfishGCE")])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.contains("SKIP  implemented"))
   }

@@ -14,6 +14,9 @@ public struct GCSConfig: Sendable, Equatable {
 
   static let keys = [
     "bucket", "sources_prefix", "artifacts_prefix", "snapshots_prefix", "datasets_prefix", "runs_prefix",
+    // Read by the gcs storage plugin itself (Plugins/GCS/GCSConfig.swift), which gets this section whole.
+    "prefix", "endpoint", "chunk_size_mb", "auth", "retry_base_ms", "retry_max_attempts", "retry_total_seconds",
+    "stall_seconds",
   ]
 
   /// nil when the section is absent (and no migrated bucket stands in for it) or has no usable bucket.

@@ -34,6 +34,14 @@ public struct HTTPClient: Sendable {
   public func stream(_ request: HTTPRequest, onBody: (UnsafeRawBufferPointer) -> Bool) throws(PluginError)
     -> HTTPResponse
   {
+    try stream(request) { (_: Int, chunk: UnsafeRawBufferPointer) in onBody(chunk) }
+  }
+
+  /// As `stream(_:onBody:)`, and `onBody` also receives the response status, so a caller
+  /// streaming to a file can keep an error document out of it.
+  public func stream(_ request: HTTPRequest, onBody: (Int, UnsafeRawBufferPointer) -> Bool) throws(PluginError)
+    -> HTTPResponse
+  {
     CurlGlobal.ensureInitialized()
     guard let curl = curl_easy_init() else {
       throw PluginError(.internal, "libcurl could not create a handle")
@@ -72,6 +80,10 @@ public struct HTTPClient: Sendable {
     _ = gf_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
     _ = gf_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT, connectTimeoutSeconds)
     _ = gf_curl_setopt_long(curl, CURLOPT_TIMEOUT, request.timeoutSeconds ?? 0)
+    if let stall = request.stallSeconds {
+      _ = gf_curl_setopt_long(curl, CURLOPT_LOW_SPEED_LIMIT, 1)
+      _ = gf_curl_setopt_long(curl, CURLOPT_LOW_SPEED_TIME, stall)
+    }
     _ = gf_curl_setopt_data_fn(curl, CURLOPT_WRITEFUNCTION, writeCallback)
     _ = gf_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, box)
     _ = gf_curl_setopt_data_fn(curl, CURLOPT_HEADERFUNCTION, headerCallback)
@@ -89,6 +101,10 @@ public struct HTTPClient: Sendable {
       transfer.reader = file.read
       _ = gf_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
       _ = gf_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(file.size))
+    case .sized(let size, let reader):
+      transfer.reader = reader
+      _ = gf_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
+      _ = gf_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(size))
     case .reader(let reader):
       transfer.reader = reader
       _ = gf_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)

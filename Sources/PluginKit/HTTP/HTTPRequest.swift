@@ -6,6 +6,9 @@ public struct HTTPRequest: Sendable {
     case bytes([UInt8])
     /// Streams the file at this path; its size is sent as Content-Length.
     case file(String)
+    /// A reader whose length is known up front: sent with Content-Length, not chunked
+    /// (a slice of a file, such as one chunk of a resumable upload).
+    case sized(Int64, @Sendable (UnsafeMutableRawBufferPointer) throws(PluginError) -> Int)
     /// Fills the buffer and returns how many bytes it wrote; 0 ends the body. Sent chunked.
     case reader(@Sendable (UnsafeMutableRawBufferPointer) throws(PluginError) -> Int)
   }
@@ -17,6 +20,9 @@ public struct HTTPRequest: Sendable {
   public var body: Body
   /// Whole-transfer limit; nil means no limit (long streams such as builds).
   public var timeoutSeconds: Int?
+  /// Abort when less than one byte a second moves for this long: a long transfer with no
+  /// overall limit still notices a connection that silently stalled.
+  public var stallSeconds: Int?
 
   public init(
     _ method: String, _ url: String, headers: [(String, String)] = [], body: Body = .none,

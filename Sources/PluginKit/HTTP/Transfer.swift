@@ -7,13 +7,16 @@
 /// The state of one transfer that libcurl's C callbacks reach through their userdata pointer.
 /// Lives only for the duration of one `curl_easy_perform` on one thread.
 final class Transfer {
-  let onBody: (UnsafeRawBufferPointer) -> Bool
+  let onBody: (Int, UnsafeRawBufferPointer) -> Bool
   var reader: ((UnsafeMutableRawBufferPointer) throws(PluginError) -> Int)?
   var readerError: PluginError?
   var headers: [String: String] = [:]
+  /// The status of the response being received, parsed from its status line, so a body
+  /// callback can tell an error document from the payload before it writes anything.
+  var status = 0
   var stoppedByCaller = false
 
-  init(onBody: @escaping (UnsafeRawBufferPointer) -> Bool) {
+  init(onBody: @escaping (Int, UnsafeRawBufferPointer) -> Bool) {
     self.onBody = onBody
   }
 }
@@ -25,7 +28,7 @@ func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: I
   let transfer = Unmanaged<Transfer>.fromOpaque(box).takeUnretainedValue()
   let length = size * count
   guard length > 0, let data else { return length }
-  if transfer.onBody(UnsafeRawBufferPointer(start: data, count: length)) { return length }
+  if transfer.onBody(transfer.status, UnsafeRawBufferPointer(start: data, count: length)) { return length }
   transfer.stoppedByCaller = true
   return 0
 }
@@ -39,6 +42,8 @@ func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: 
   let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
   if line.hasPrefix("HTTP/") {
     transfer.headers = [:]  // a new response (after 100 Continue or a redirect)
+    let fields = line.split(separator: " ")
+    if fields.count >= 2, let code = Int(fields[1]) { transfer.status = code }
   } else if let colon = line.firstIndex(of: ":") {
     let name = line[..<colon].lowercased()
     let value = line[line.index(after: colon)...].trimmingCharacters(in: " \t\r\n")

@@ -1,0 +1,98 @@
+import Foundation
+import PluginKit
+
+/// The `gcs` section of goldfish.yaml, resolved: defaults applied and checked once at open.
+struct GCSSettings: Sendable {
+  private struct Raw: Decodable {
+    var bucket: String?
+    var prefix: String?
+    var endpoint: String?
+    /// Megabytes, fractional allowed (0.25 = 256 KiB) so tests can force resumable uploads.
+    var chunk_size_mb: Double?
+    /// "auto" (default), "none", "env" or "metadata": which credential sources to try.
+    var auth: String?
+    /// Backoff tuning; tests shorten it so a 503 storm does not take minutes.
+    var retry_base_ms: Int?
+    var retry_max_attempts: Int?
+    var retry_total_seconds: Double?
+    /// Seconds without a byte moving before a transfer counts as dropped (and is resumed).
+    var stall_seconds: Int?
+    // Upstream goldfish's per-kind prefixes: replace a key's first segment (runs/, ...).
+    var sources_prefix: String?
+    var artifacts_prefix: String?
+    var snapshots_prefix: String?
+    var datasets_prefix: String?
+    var runs_prefix: String?
+  }
+
+  static let chunkQuantum = 256 * 1024
+
+  let bucket: String
+  /// Empty, or ends in "/": object names are prefix + key.
+  let prefix: String
+  /// Scheme, host and port without a trailing slash.
+  let endpoint: String
+  /// True when the endpoint came from config or STORAGE_EMULATOR_HOST (emulators take no auth).
+  let endpointIsExplicit: Bool
+  let chunkSize: Int
+  let auth: String
+  let retry: RetryPolicy
+  let stallSeconds: Int
+  /// First key segment (`runs`) to the folder written instead (`goldfish-runs/`), as set.
+  let kindPrefixes: [String: String]
+
+  init(config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PluginError) {
+    let raw = try GCSStorage.decodeConfig(Raw.self, from: config)
+    // "gs://name/" is accepted, as the host's own config reader does.
+    var bucket = raw.bucket ?? ""
+    if bucket.hasPrefix("gs://") { bucket.removeFirst(5) }
+    while bucket.hasSuffix("/") { bucket.removeLast() }
+    guard !bucket.isEmpty else {
+      throw PluginError(.invalidArgument, "gcs storage needs a bucket: set gcs.bucket in goldfish.yaml, e.g. bucket: my-artifacts")
+    }
+    guard !bucket.contains("/") else {
+      throw PluginError(.invalidArgument, "gcs.bucket \"\(bucket)\" is a bucket name, not a path: put the path in gcs.prefix")
+    }
+    self.bucket = bucket
+    var prefix = raw.prefix ?? ""
+    while prefix.hasPrefix("/") { prefix.removeFirst() }
+    if !prefix.isEmpty && !prefix.hasSuffix("/") { prefix += "/" }
+    self.prefix = prefix
+    if let configured = raw.endpoint ?? environment["STORAGE_EMULATOR_HOST"].flatMap({ $0.isEmpty ? nil : $0 }) {
+      var endpoint = configured.contains("://") ? configured : "http://" + configured
+      while endpoint.hasSuffix("/") { endpoint.removeLast() }
+      self.endpoint = endpoint
+      endpointIsExplicit = true
+    } else {
+      endpoint = "https://storage.googleapis.com"
+      endpointIsExplicit = false
+    }
+    let chunkBytes = Int((raw.chunk_size_mb ?? 8) * 1024 * 1024)
+    guard chunkBytes > 0, chunkBytes % Self.chunkQuantum == 0 else {
+      throw PluginError(
+        .invalidArgument,
+        "gcs.chunk_size_mb \(raw.chunk_size_mb ?? 8) is not a positive multiple of 256 KiB (0.25 MB), "
+          + "which resumable uploads require")
+    }
+    chunkSize = chunkBytes
+    auth = raw.auth ?? "auto"
+    guard ["auto", "none", "env", "metadata"].contains(auth) else {
+      throw PluginError(.invalidArgument, "gcs.auth \"\(auth)\" is not one of auto, none, env, metadata")
+    }
+    stallSeconds = max(1, raw.stall_seconds ?? 60)
+    var kinds: [String: String] = [:]
+    let written = [
+      ("sources", raw.sources_prefix), ("artifacts", raw.artifacts_prefix), ("snapshots", raw.snapshots_prefix),
+      ("datasets", raw.datasets_prefix), ("runs", raw.runs_prefix),
+    ]
+    for case (let kind, var folder?) in written {
+      while folder.hasPrefix("/") { folder.removeFirst() }
+      if !folder.isEmpty && !folder.hasSuffix("/") { folder += "/" }
+      kinds[kind] = folder
+    }
+    kindPrefixes = kinds
+    retry = RetryPolicy(
+      baseDelay: Double(raw.retry_base_ms ?? 250) / 1000, maxAttempts: raw.retry_max_attempts ?? 8,
+      totalSeconds: raw.retry_total_seconds ?? 300)
+  }
+}
