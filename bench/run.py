@@ -173,17 +173,64 @@ def bench_store(goldfish, repeat):
     return [("status --json, 10,000 run rows", results[10_000], "status --json, 100 run rows", results[100])]
 
 
+def peak(command, cwd=None, env=None):
+    """Wall time and peak resident memory (MiB) of one run, via /usr/bin/time."""
+    start = time.perf_counter()
+    done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], cwd=cwd, env=env, check=True,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - start
+    return elapsed, int(done.stderr.strip().splitlines()[-1]) / 1024
+
+
+def bench_storage(goldfish, size_mb):
+    """`goldfish storage put/get` of one object against cp (file) and curl (gcs emulator)."""
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="gf-bench-"))
+    try:
+        blob = work / "blob"
+        with open(blob, "wb") as handle:
+            for _ in range(size_mb):
+                handle.write(os.urandom(1 << 20))
+        project = make_project(goldfish, work)
+        put = peak([goldfish, "storage", "put", str(blob), "bench/blob"], cwd=project, env=goldfish_env())
+        get = peak([goldfish, "storage", "get", "bench/blob", str(work / "back")], cwd=project, env=goldfish_env())
+        cp_put = peak(["cp", str(blob), str(work / "copy1")])
+        cp_get = peak(["cp", str(work / "copy1"), str(work / "copy2")])
+        rows.append((f"file put {size_mb} MiB (peak {put[1]:.0f} MiB)", put[0], f"cp (peak {cp_put[1]:.0f} MiB)", cp_put[0]))
+        rows.append((f"file get {size_mb} MiB (peak {get[1]:.0f} MiB)", get[0], f"cp (peak {cp_get[1]:.0f} MiB)", cp_get[0]))
+        emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+        if emulator:
+            bucket = os.environ.get("GOLDFISH_GCS_BUCKET", "goldfish-test")
+            config = project / "goldfish.yaml"
+            text = config.read_text().replace("storage:\n  backend: file", "storage:\n  backend: gcs")
+            config.write_text(text + f"\ngcs:\n  bucket: {bucket}\n")
+            put = peak([goldfish, "storage", "put", str(blob), "bench/gcs-blob"], cwd=project, env=goldfish_env())
+            get = peak([goldfish, "storage", "get", "bench/gcs-blob", str(work / "gcs-back")], cwd=project,
+                       env=goldfish_env())
+            curl_put = peak(["curl", "-sf", "-X", "POST", "--data-binary", f"@{blob}",
+                             f"{emulator}/upload/storage/v1/b/{bucket}/o?uploadType=media&name=bench/curl-blob"])
+            curl_get = peak(["curl", "-sf", "-o", str(work / "curl-back"),
+                             f"{emulator}/download/storage/v1/b/{bucket}/o/bench%2Fcurl-blob?alt=media"])
+            rows.append((f"gcs put {size_mb} MiB (peak {put[1]:.0f} MiB)", put[0], f"curl (peak {curl_put[1]:.0f} MiB)", curl_put[0]))
+            rows.append((f"gcs get {size_mb} MiB (peak {get[1]:.0f} MiB)", get[0], f"curl (peak {curl_get[1]:.0f} MiB)", curl_get[0]))
+        return rows
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--goldfish")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="skip the 10,000-file provenance case")
+    parser.add_argument("--storage-mb", type=int, default=256, help="object size of the storage benchmark")
     args = parser.parse_args()
     goldfish = find_goldfish(args.goldfish)
     rows = []
     rows += bench_plugins(goldfish, args.repeat)
     rows += bench_execution(goldfish, args.repeat)
     rows += bench_store(goldfish, args.repeat)
+    rows += bench_storage(goldfish, args.storage_mb)
     rows += bench_provenance(goldfish, 100, args.repeat)
     if not args.quick:
         rows += bench_provenance(goldfish, 10_000, min(args.repeat, 3))

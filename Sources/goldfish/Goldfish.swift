@@ -12,7 +12,8 @@ struct Goldfish: ParsableCommand {
     subcommands: [
       InitCommand.self, StatusCommand.self, WorkspaceCommand.self, SourceCommand.self, PipelineCommand.self,
       RunCommand.self, RunsCommand.self, InspectCommand.self, LogsCommand.self, CancelCommand.self,
-      LineageCommand.self, ThoughtCommand.self, ConfigCommand.self, PluginsCommand.self, ServeCommand.self,
+      LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
+      ServeCommand.self,
       DriveCommand.self,
     ])
 

@@ -33,6 +33,13 @@ struct CLIWalkthroughTests {
     #expect(invalid.stdout.contains("stage train") && invalid.stdout.contains("modules/train.py"), "\(invalid.stdout)")
     try "print('training')\n".write(toFile: slot + "/modules/train.py", atomically: true, encoding: .utf8)
     #expect(goldfish("pipeline", "validate", "w1").stdout.contains("is valid"))
+    // The project's object storage from the command line.
+    try "payload".write(toFile: folder + "/blob.txt", atomically: true, encoding: .utf8)
+    #expect(goldfish("storage", "put", folder + "/blob.txt", "data/blob.txt").stdout.contains("7 bytes"))
+    #expect(goldfish("storage", "list", "data/").stdout.contains("data/blob.txt"))
+    #expect(goldfish("storage", "stat", "data/blob.txt").stdout.contains("\"size\" : 7"))
+    _ = goldfish("storage", "get", "data/blob.txt", folder + "/back.txt")
+    #expect(try String(contentsOfFile: folder + "/back.txt", encoding: .utf8) == "payload")
     let status = goldfish("status", "--json")
     let object = try #require(try status.json() as? [String: Any])
     #expect((object["slots"] as? [[String: Any]])?.first?["workspace"] as? String == "baseline")
