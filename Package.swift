@@ -28,6 +28,8 @@ let package = Package(
     .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     // The SDK's StdioTransport takes SystemPackage FileDescriptors (the server hands it a private stdout).
     .package(url: "https://github.com/apple/swift-system", from: "1.0.0"),
+    // RS256 signing of service-account JWTs (gcs credentials_file).
+    .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
   ],
   targets: [
     .target(name: "PluginABI", path: "Sources/PluginABI"),
@@ -69,7 +71,13 @@ let package = Package(
       name: "GoldfishGCE", dependencies: ["PluginKit"], path: "Plugins/GCE",
       swiftSettings: swiftSettings),
     .target(
-      name: "GoldfishGCS", dependencies: ["PluginKit"], path: "Plugins/GCS",
+      name: "GoldfishGCS",
+      dependencies: [
+        "PluginKit",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
+      ],
+      path: "Plugins/GCS",
       swiftSettings: swiftSettings),
     .target(
       name: "GoldfishCDir", dependencies: ["PluginABI"], path: "Examples/CPlugin",
@@ -80,7 +88,11 @@ let package = Package(
       swiftSettings: swiftSettings),
     .testTarget(
       name: "HostTests",
-      dependencies: ["Host", "PluginKit"],
+      dependencies: [
+        "Host", "PluginKit",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
+      ],
       path: "Tests/HostTests", swiftSettings: swiftSettings),
   ]
 )

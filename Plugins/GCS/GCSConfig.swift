@@ -9,8 +9,10 @@ struct GCSSettings: Sendable {
     var endpoint: String?
     /// Megabytes, fractional allowed (0.25 = 256 KiB) so tests can force resumable uploads.
     var chunk_size_mb: Double?
-    /// "auto" (default), "none", "env" or "metadata": which credential sources to try.
+    /// "auto" (default), "none", "env", "service_account" or "metadata": which credential sources to try.
     var auth: String?
+    /// A service-account JSON key; else $GOOGLE_APPLICATION_CREDENTIALS.
+    var credentials_file: String?
     /// Backoff tuning; tests shorten it so a 503 storm does not take minutes.
     var retry_base_ms: Int?
     var retry_max_attempts: Int?
@@ -36,6 +38,8 @@ struct GCSSettings: Sendable {
   let endpointIsExplicit: Bool
   let chunkSize: Int
   let auth: String
+  /// gcs.credentials_file as configured (nil: $GOOGLE_APPLICATION_CREDENTIALS, if set).
+  let credentialsFile: String?
   let retry: RetryPolicy
   let stallSeconds: Int
   /// First key segment (`runs`) to the folder written instead (`goldfish-runs/`), as set.
@@ -76,9 +80,11 @@ struct GCSSettings: Sendable {
     }
     chunkSize = chunkBytes
     auth = raw.auth ?? "auto"
-    guard ["auto", "none", "env", "metadata"].contains(auth) else {
-      throw PluginError(.invalidArgument, "gcs.auth \"\(auth)\" is not one of auto, none, env, metadata")
+    guard ["auto", "none", "env", "service_account", "metadata"].contains(auth) else {
+      throw PluginError(
+        .invalidArgument, "gcs.auth \"\(auth)\" is not one of auto, none, env, service_account, metadata")
     }
+    credentialsFile = raw.credentials_file.flatMap { $0.isEmpty ? nil : $0 }
     stallSeconds = max(1, raw.stall_seconds ?? 60)
     var kinds: [String: String] = [:]
     let written = [

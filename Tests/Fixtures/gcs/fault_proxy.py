@@ -12,10 +12,17 @@ failures rather than mocks. Binds 127.0.0.1 only; prints its port on stdout.
     status-403     answer every request with 403
     auth           serve a GCE metadata token (test-token-123) and refuse, with 401, any
                    storage request without it
+    jwt            serve a service-account token endpoint at POST /token: each JWT assertion
+                   is recorded (GET /_assertions lists them) and answered with a new token
+                   sa-token-N that lives COUNT seconds (3599 if 0); storage requests without
+                   the latest token are refused with 401
+    jwt-refuse     refuse every POST /token with 400 invalid_grant
     none           forward everything
 """
 import http.client
 import http.server
+import json
+import urllib.parse
 import socket
 import sys
 import threading
@@ -24,7 +31,7 @@ import time
 TARGET_PORT = int(sys.argv[1])
 MODE = sys.argv[2]
 COUNT = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-state = {"requests": 0, "chunks": 0, "dropped": False}
+state = {"requests": 0, "chunks": 0, "dropped": False, "assertions": []}
 lock = threading.Lock()
 
 
@@ -49,8 +56,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
+    def _json(self, status, value):
+        body = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
+        if MODE in ("jwt", "jwt-refuse") and self.path in ("/token", "/_assertions"):
+            form = urllib.parse.parse_qs(self.rfile.read(length).decode()) if length else {}
+            if self.path == "/_assertions":
+                with lock:
+                    return self._json(200, {"assertions": state["assertions"]})
+            if MODE == "jwt-refuse":
+                return self._json(400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+            if form.get("grant_type") != ["urn:ietf:params:oauth:grant-type:jwt-bearer"] or "assertion" not in form:
+                return self._json(400, {"error": "invalid_request", "error_description": "not a jwt-bearer grant"})
+            with lock:
+                state["assertions"].append(form["assertion"][0])
+                token = "sa-token-%d" % len(state["assertions"])
+            return self._json(200, {"access_token": token, "expires_in": COUNT or 3599, "token_type": "Bearer"})
+        if MODE == "jwt":
+            with lock:
+                latest = "Bearer sa-token-%d" % len(state["assertions"])
+            if self.headers.get("Authorization") != latest:
+                self.rfile.read(length)
+                return self._fail(401, "Invalid Credentials (injected)")
         with lock:
             state["requests"] += 1
             number = state["requests"]
