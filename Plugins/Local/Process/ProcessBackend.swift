@@ -49,7 +49,11 @@ final class ProcessBackend: RunBackend, @unchecked Sendable {
       let temporary = spec.workDir + "/tmp"
       try POSIXFile.makeDirectories(temporary)
       environment["TMPDIR"] = temporary
-      command = sandbox.wrap(command, workDir: spec.workDir, cwd: cwd, network: spec.profile?.network ?? false)
+      // What the run reads: its code, the Python path (the stage IO library), its inputs.
+      var readable = [cwd] + (environment["PYTHONPATH"] ?? "").split(separator: ":").map(String.init)
+      readable += spec.inputs.compactMap(\.localPath).flatMap(Self.linkTargets)
+      command = sandbox.wrap(
+        command, workDir: spec.workDir, cwd: cwd, readable: readable, network: spec.profile?.network ?? false)
     }
     let argv = [runner, spec.workDir, cwd, String(spec.timeoutSeconds ?? 0), "--"] + command
     let pid = try Spawn.start(argv, environment: environment)
@@ -88,6 +92,17 @@ final class ProcessBackend: RunBackend, @unchecked Sendable {
 
   func recover(handle: JSONValue) throws(PluginError) -> RecoveredRun {
     RecoveredRun(handle: handle, status: try RunFolder.of(handle).status())
+  }
+
+  /// An input and, for a staged folder, where each link inside it points.
+  static func linkTargets(_ path: String) -> [String] {
+    guard let walker = FileManager.default.enumerator(atPath: path) else { return [path] }
+    var targets = [path]
+    while let item = walker.nextObject() as? String {
+      let inner = path + "/" + item
+      if (try? FileManager.default.destinationOfSymbolicLink(atPath: inner)) != nil { targets.append(inner) }
+    }
+    return targets
   }
 
   static func validate(_ spec: RunSpec) throws(PluginError) {

@@ -22,12 +22,39 @@ struct Sandbox: Sendable {
     return Sandbox(bwrap: bwrap)
   }
 
-  func wrap(_ command: [String], workDir: String, cwd: String, network: Bool) -> [String] {
-    var argv = [
-      bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--bind", workDir, workDir,
-      "--unshare-all", "--die-with-parent", "--chdir", cwd,
-    ]
+  /// Top-level folders never bound whole: kernel file systems get fresh instances, and /tmp
+  /// is where other tools (a test's Docker engine, say) mount and unmount all the time; a
+  /// recursive read-only bind of a mount that vanishes mid-way makes bwrap fail.
+  static let unbound: Set<String> = ["proc", "dev", "sys", "tmp", "run"]
+
+  /// `readable` are paths the run reads (code, libraries, inputs); they are bound read-only
+  /// even when they live under /tmp. `workDir` is the only writable place.
+  func wrap(_ command: [String], workDir: String, cwd: String, readable: [String], network: Bool) -> [String] {
+    var argv = [bwrap, "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/")) ?? []
+    for name in entries.sorted() where !Self.unbound.contains(name) {
+      let path = "/" + name
+      if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+        argv += ["--symlink", target, path]
+      } else {
+        argv += ["--ro-bind", path, path]
+      }
+    }
+    for path in Self.underTmp(readable) where path != workDir {
+      argv += ["--ro-bind-try", path, path]
+    }
+    argv += ["--bind", workDir, workDir, "--unshare-all", "--die-with-parent", "--chdir", cwd]
     if network { argv.append("--share-net") }
     return argv + ["--"] + command
+  }
+
+  /// The readable paths that the /tmp tmpfs would hide, resolved, without duplicates.
+  static func underTmp(_ paths: [String]) -> [String] {
+    var seen: Set<String> = []
+    return paths.compactMap { path -> String? in
+      let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+      guard resolved.hasPrefix("/tmp/"), seen.insert(resolved).inserted else { return nil }
+      return resolved
+    }
   }
 }
