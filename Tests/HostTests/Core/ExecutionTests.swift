@@ -10,8 +10,13 @@ struct ExecutionTests {
 
   /// A project whose workspace `line` holds the sample pipeline, mounted in w1, with the
   /// `points` dataset registered.
-  static func sampleProject() throws -> ProjectFixture {
-    let fixture = try ProjectFixture(from: samples)
+  /// `configure` rewrites the goldfish.yaml text init wrote (another backend, another storage).
+  static func sampleProject(configure: ((String) -> String)? = nil) throws -> ProjectFixture {
+    let fixture = try ProjectFixture(from: samples) { root in
+      guard let configure else { return }
+      let path = root + "/goldfish.yaml"
+      try configure(try String(contentsOfFile: path, encoding: .utf8)).write(toFile: path, atomically: true, encoding: .utf8)
+    }
     _ = try fixture.project.sources.register(
       .init(name: "points", location: samples + "/points.csv", description: "noisy points on a line", metadata: nil, reason: goodReason))
     _ = try fixture.project.workspaces.create(name: "line", goal: "fit a line", reason: goodReason)

@@ -13,20 +13,10 @@ enum DockerSupport {
 
   /// The sample project of ExecutionTests, with jobs on the docker backend at `socket`.
   static func sampleProject(socket: String = DockerSupport.socket) throws -> ProjectFixture {
-    let fixture = try ProjectFixture(from: ExecutionTests.samples) { root in
-      let path = root + "/goldfish.yaml"
-      var text = try String(contentsOfFile: path, encoding: .utf8)
-      text = text.replacingOccurrences(of: "  backend: process", with: "  backend: docker")
-      text += "\ndocker:\n  socket: \(socket)\n  base_images:\n    cpu: \(image)\n"
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
+    try ExecutionTests.sampleProject { text in
+      text.replacingOccurrences(of: "  backend: process", with: "  backend: docker")
+        + "\ndocker:\n  socket: \(socket)\n  base_images:\n    cpu: \(image)\n"
     }
-    _ = try fixture.project.sources.register(
-      .init(
-        name: "points", location: ExecutionTests.samples + "/points.csv", description: "noisy points on a line",
-        metadata: nil, reason: goodReason))
-    _ = try fixture.project.workspaces.create(name: "line", goal: "fit a line", reason: goodReason)
-    _ = try fixture.project.workspaces.mount("line", slot: "w1", reason: goodReason)
-    return fixture
   }
 
   /// The docker run backend itself, opened from this build's plugin.

@@ -11,19 +11,10 @@ struct GCSPipelineTests {
   func samplePipeline() throws {
     try GCSSupport.ensureBucket()
     let prefix = "pipeline-" + UUID().uuidString.prefix(8).lowercased()
-    let fixture = try ProjectFixture(from: ExecutionTests.samples) { root in
-      let path = root + "/goldfish.yaml"
-      var text = try String(contentsOfFile: path, encoding: .utf8)
-      text = text.replacingOccurrences(of: "  backend: file", with: "  backend: gcs")
-      text += "\ngcs:\n  bucket: \(GCSSupport.bucket)\n  prefix: \(prefix)\n  chunk_size_mb: 0.25\n"
-      try text.write(toFile: path, atomically: true, encoding: .utf8)
+    let fixture = try ExecutionTests.sampleProject { text in
+      text.replacingOccurrences(of: "  backend: file", with: "  backend: gcs")
+        + "\ngcs:\n  bucket: \(GCSSupport.bucket)\n  prefix: \(prefix)\n  chunk_size_mb: 0.25\n"
     }
-    _ = try fixture.project.sources.register(
-      .init(
-        name: "points", location: ExecutionTests.samples + "/points.csv", description: "noisy points on a line",
-        metadata: nil, reason: goodReason))
-    _ = try fixture.project.workspaces.create(name: "line", goal: "fit a line", reason: goodReason)
-    _ = try fixture.project.workspaces.mount("line", slot: "w1", reason: goodReason)
 
     let (pipelineRun, runs) = try ExecutionTests.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
