@@ -1,13 +1,6 @@
 import PluginABI
 import PluginKit
 
-struct GCEBackend: PlaceholderRunBackend {
-  static let serviceName = "gce"
-  static let capabilities = Placeholder.capabilities(
-    "runs stages on Google Compute Engine VMs with a warm pool; arrives with the GCE work")
-  init(config: JSONValue, context: ServiceContext) throws(PluginError) {}
-}
-
 @_cdecl("goldfish_plugin_entry")
 public func goldfishPluginEntry(_ host: UnsafePointer<gf_host_api>?) -> UnsafeRawPointer? {
   Plugin.export(

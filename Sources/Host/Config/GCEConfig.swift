@@ -41,6 +41,9 @@ public struct GCEConfig: Sendable, Equatable {
     "project_id", "project", "artifact_registry", "image_uri", "zones", "region", "profile_overrides", "profiles",
     "service_account", "gpu_preference", "preemptible_preference", "search_timeout_sec", "initial_backoff_sec",
     "backoff_multiplier", "max_attempts", "capacity_wait_seconds", "warm_pool", "gcs_bucket",
+    // Read by the gce backend itself (Plugins/GCE/GCESettings.swift), passed through untouched.
+    "api_endpoint", "mailbox_prefix", "storage_endpoint", "auth", "credentials_file", "agent_uri",
+    "operation_poll_seconds", "operation_timeout_seconds",
   ]
 
   /// The key path the profile overrides were written under, for error messages.

@@ -59,7 +59,8 @@ struct RunSpecBuilder {
     return ResourceProfile(
       name: name, cpus: jobs.containerCPUs ?? definition?.localCPUs,
       memoryMb: jobs.containerMemory.map { Int($0.bytes >> 20) } ?? definition?.localMemoryMB,
-      pids: jobs.containerPIDs, network: project.config.docker.network == .host ? true : nil)
+      pids: jobs.containerPIDs, network: project.config.docker.network == .host ? true : nil,
+      machineType: definition?.machineType, definition: definition?.json)
   }
 
   static func format(_ type: SignalType) -> String {

@@ -110,6 +110,7 @@ public struct ResourceProfile: Codable, Sendable, Equatable {
     case gpu
     case spot
     case machineType = "machine_type"
+    case definition
   }
 
   public var name: String?
@@ -120,10 +121,15 @@ public struct ResourceProfile: Codable, Sendable, Equatable {
   public var gpu: GPURequest?
   public var spot: Bool?
   public var machineType: String?
+  /// The whole profile as goldfish.yaml resolves it (built-in merged with gce.profile_overrides:
+  /// machine_type, gpu, zones, boot_disk, preemptible_allowed, on_demand_allowed, ...), for
+  /// backends that place machines themselves. Absent for profiles the host does not know.
+  public var definition: JSONValue?
 
   public init(
     name: String? = nil, cpus: Double? = nil, memoryMb: Int? = nil, pids: Int? = nil,
-    network: Bool? = nil, gpu: GPURequest? = nil, spot: Bool? = nil, machineType: String? = nil
+    network: Bool? = nil, gpu: GPURequest? = nil, spot: Bool? = nil, machineType: String? = nil,
+    definition: JSONValue? = nil
   ) {
     self.name = name
     self.cpus = cpus
@@ -133,6 +139,7 @@ public struct ResourceProfile: Codable, Sendable, Equatable {
     self.gpu = gpu
     self.spot = spot
     self.machineType = machineType
+    self.definition = definition
   }
 }
 
@@ -149,13 +156,37 @@ public struct WorkerOptions: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case keepWarm = "keep_warm"
     case idleTimeoutSeconds = "idle_timeout_seconds"
+    case lifetimeSeconds = "lifetime_seconds"
+    case preservePaths = "preserve_paths"
+    case workerId = "worker_id"
   }
 
   public var keepWarm: Bool
   public var idleTimeoutSeconds: Int?
-  public init(keepWarm: Bool, idleTimeoutSeconds: Int? = nil) {
+  public var lifetimeSeconds: Int?
+  /// `inputs/<path>` or `outputs/<path>` kept between jobs (docs/warm-pool.md).
+  public var preservePaths: [String]
+  /// Chosen by the host; the backend names the worker after it.
+  public var workerId: String?
+
+  public init(
+    keepWarm: Bool, idleTimeoutSeconds: Int? = nil, lifetimeSeconds: Int? = nil,
+    preservePaths: [String] = [], workerId: String? = nil
+  ) {
     self.keepWarm = keepWarm
     self.idleTimeoutSeconds = idleTimeoutSeconds
+    self.lifetimeSeconds = lifetimeSeconds
+    self.preservePaths = preservePaths
+    self.workerId = workerId
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    keepWarm = try c.decodeIfPresent(Bool.self, forKey: .keepWarm) ?? false
+    idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds)
+    lifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .lifetimeSeconds)
+    preservePaths = try c.decodeIfPresent([String].self, forKey: .preservePaths) ?? []
+    workerId = try c.decodeIfPresent(String.self, forKey: .workerId)
   }
 }
 

@@ -1,0 +1,220 @@
+import Foundation
+import PluginKit
+
+/// `gce`: each run (or warm worker) is a Compute Engine VM running goldfish-agent, which
+/// takes its jobs from and reports to a mailbox in Cloud Storage. The host never talks to the
+/// VM: it reads the run's own records in the mailbox and asks the Compute API whether the VM
+/// still exists.
+final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
+  static let serviceName = "gce"
+  static let capabilities: JSONValue = [
+    "concurrency": "parallel", "implemented": true, "warm_reuse": true, "needs_image": false,
+    "remote": true, "gpu": true, "spot": true, "logs": "offset",
+  ]
+
+  let settings: GCESettings
+  let compute: ComputeAPI
+  /// Opened at first use: a backend without a bucket still opens (so `plugins list` and
+  /// config checks work) but refuses to launch (#33).
+  private let mailboxResult: Result<Mailbox, PluginError>
+
+  init(config: JSONValue, context: ServiceContext) throws(PluginError) {
+    settings = try GCESettings(config: config)
+    compute = try ComputeAPI(settings: settings)
+    do throws(PluginError) {
+      mailboxResult = .success(try Mailbox(settings: settings))
+    } catch {
+      mailboxResult = .failure(error)
+    }
+  }
+
+  func mailbox() throws(PluginError) -> Mailbox {
+    switch mailboxResult {
+    case .success(let mailbox): return mailbox
+    case .failure(let error): throw error
+    }
+  }
+
+  // MARK: launch
+
+  func launch(_ spec: RunSpec) throws(PluginError) -> JSONValue {
+    try GCERunHandle.validateRunId(spec.runId)
+    let mailbox = try mailbox()
+    let profile = try MachineProfile(spec: spec.profile, settings: settings)
+    let keepWarm = spec.worker?.keepWarm == true
+    let workerId = InstanceName.sanitize(keepWarm ? (spec.worker?.workerId ?? spec.runId) : spec.runId)
+    let name = workerId
+    let job = try RunStaging(mailbox: mailbox).job(spec, preservePaths: spec.worker?.preservePaths ?? [])
+    try mailbox.put(Mailbox.workerKey(workerId, "jobs/\(spec.runId).json"), json: job)
+    var agent: [String: JSONValue] = [
+      "worker_id": .string(workerId), "mailbox": .string(mailbox.root), "work_root": "/var/lib/goldfish-agent",
+      "labels": .object(spec.labels.mapValues { .string($0) }),
+      "preserve_paths": .array((spec.worker?.preservePaths ?? []).map { .string($0) }),
+    ]
+    if keepWarm {
+      if let idle = spec.worker?.idleTimeoutSeconds { agent["idle_timeout_seconds"] = .int(Int64(idle)) }
+      if let lifetime = spec.worker?.lifetimeSeconds { agent["lifetime_seconds"] = .int(Int64(lifetime)) }
+    } else {
+      agent["max_jobs"] = 1
+    }
+    let metadata = [
+      "startup-script": StartupScript.text, StartupScript.configKey: try JSONCoding.encode(JSONValue.object(agent)),
+      StartupScript.agentURLKey: agentURL(mailbox),
+    ]
+    var labels: [String: String] = ["goldfish-worker": InstanceRequest.labelValue(workerId)]
+    for (key, value) in spec.labels { labels[InstanceRequest.labelValue(key)] = InstanceRequest.labelValue(value) }
+    labels["goldfish-warm"] = keepWarm ? "true" : "false"
+    labels["goldfish-profile"] = InstanceRequest.labelValue(profile.name)
+    let placement = try CapacitySearch(api: compute, settings: settings).launch(name: name, profile: profile) {
+      zone, mode in
+      InstanceRequest(
+        name: name, profile: profile, zone: zone, mode: mode, metadata: metadata, labels: labels,
+        serviceAccount: settings.serviceAccount)
+    }
+    let handle = GCERunHandle(
+      runId: spec.runId, instance: name, zone: placement.zone, mode: placement.mode, oneShot: !keepWarm,
+      outputsDir: spec.outputsDir)
+    var json = handle.json
+    if keepWarm, case .object(var fields) = json {
+      fields["worker"] = GCEWorkerHandle(workerId: workerId, instance: name, zone: placement.zone, mode: placement.mode).json
+      json = .object(fields)
+    }
+    return json
+  }
+
+  /// Where VMs download goldfish-agent: `gce.agent_uri` or `<mailbox>/agent/goldfish-agent`.
+  private func agentURL(_ mailbox: Mailbox) -> String {
+    let uri = settings.agentURI ?? mailbox.uri("agent/goldfish-agent")
+    guard uri.hasPrefix("gs://") else { return uri }
+    let path = uri.dropFirst(5)
+    let slash = path.firstIndex(of: "/") ?? path.endIndex
+    let bucket = String(path[..<slash])
+    let object = slash < path.endIndex ? String(path[path.index(after: slash)...]) : ""
+    return "https://storage.googleapis.com/storage/v1/b/\(bucket)/o/" + GCSPath.encode(object) + "?alt=media"
+  }
+
+  // MARK: status
+
+  func status(handle json: JSONValue) throws(PluginError) -> RunStatus {
+    let handle = try GCERunHandle(json)
+    let mailbox = try mailbox()
+    if let exit = try mailbox.getJSON(Mailbox.runKey(handle.runId, "exit.json")) {
+      return try finished(handle, exit, mailbox)
+    }
+    let claimed = try mailbox.stat(Mailbox.runKey(handle.runId, "claimed.json")) != nil
+    let vm = try compute.get(zone: handle.zone, name: handle.instance)
+    let vmState = vm?["status"]?.stringValue
+    let gone = vm == nil || ["STOPPING", "STOPPED", "TERMINATED", "SUSPENDING", "SUSPENDED"].contains(vmState ?? "")
+    guard gone else {
+      return RunStatus(
+        state: claimed ? .running : .pending,
+        message: claimed ? "running on \(handle.instance)" : "waiting for \(handle.instance) (\(vmState ?? "?"))")
+    }
+    // The agent writes exit.json before its VM goes away: read once more, the VM may have
+    // deleted itself between the two reads.
+    if let exit = try mailbox.getJSON(Mailbox.runKey(handle.runId, "exit.json")) {
+      return try finished(handle, exit, mailbox)
+    }
+    let preempted = handle.mode == .spot && vm != nil
+    return RunStatus(
+      state: .failed, exitCode: nil, terminationCause: preempted ? .preemption : .lost,
+      message: vm == nil
+        ? "the VM \(handle.instance) is gone and run \(handle.runId) left no exit record"
+        : "the \(handle.mode == .spot ? "spot " : "")VM \(handle.instance) is \(vmState ?? "?") "
+          + "and run \(handle.runId) left no exit record")
+  }
+
+  private func finished(_ handle: GCERunHandle, _ exit: JSONValue, _ mailbox: Mailbox) throws(PluginError) -> RunStatus {
+    let code = exit["exit_code"]?.intValue.map { Int($0) } ?? 1
+    let cause = exit["termination_cause"]?.stringValue.flatMap(TerminationCause.init(rawValue:)) ?? .exit
+    let state: RunState
+    switch cause {
+    case .user: state = .canceled
+    case .exit: state = code == 0 ? .completed : .failed
+    default: state = .failed
+    }
+    // The host records outputs from outputs_dir as soon as it sees `completed`: bring them
+    // home first.
+    if state == .completed, let outputsDir = handle.outputsDir {
+      try downloadOutputs(handle.runId, into: outputsDir, mailbox)
+    }
+    return RunStatus(
+      state: state, exitCode: code, terminationCause: cause, message: exit["message"]?.stringValue ?? "",
+      startedAt: exit["started_at"]?.stringValue, finishedAt: exit["finished_at"]?.stringValue)
+  }
+
+  func downloadOutputs(_ runId: String, into folder: String, _ mailbox: Mailbox) throws(PluginError) {
+    let base = Mailbox.runKey(runId, "outputs/")
+    for object in try mailbox.list(base) {
+      let relative = String(mailbox.relativeKey(object).dropFirst(base.count))
+      let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+      guard !relative.isEmpty, !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+        if relative.hasSuffix("/") || relative.isEmpty { continue }  // folder placeholders
+        throw PluginError(.invalidArgument, "output object \(object.name) escapes the outputs folder")
+      }
+      try mailbox.download(object, to: folder + "/" + relative)
+    }
+  }
+
+  // MARK: logs, cancel, cleanup, recover
+
+  func logs(handle json: JSONValue, request: LogRequest) throws(PluginError) -> LogChunk {
+    let handle = try GCERunHandle(json)
+    let mailbox = try mailbox()
+    let key = Mailbox.runKey(handle.runId, "logs/output.log")
+    let finished = try mailbox.stat(Mailbox.runKey(handle.runId, "exit.json")) != nil
+    guard let object = try mailbox.stat(key) else {
+      return LogChunk(text: "", nextOffset: request.offset ?? 0, complete: finished)
+    }
+    let size = object.size
+    if let tail = request.tail {
+      guard tail > 0 else { throw PluginError(.invalidArgument, "tail must be at least 1, got \(tail)") }
+      let bytes = try mailbox.range(key, from: max(0, size - (1 << 20)), to: size)
+      var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { Array($0) }
+      if lines.last?.isEmpty == true { lines.removeLast() }
+      let text = lines.suffix(tail).map { String(decoding: $0, as: UTF8.self) }.joined(separator: "\n")
+      return LogChunk(text: text.isEmpty ? "" : text + "\n", nextOffset: size, complete: finished)
+    }
+    let offset = request.offset ?? 0
+    guard offset >= 0 else { throw PluginError(.invalidArgument, "offset must not be negative, got \(offset)") }
+    let limit = Int64(min(max(request.maxBytes ?? LogFile.defaultMaxBytes, 4), LogFile.maxMaxBytes))
+    let end = min(size, offset + limit)
+    var bytes = try mailbox.range(key, from: offset, to: end)
+    // Never cut a UTF-8 character in two: stop before an incomplete trailing sequence.
+    if end < size {
+      var cut = bytes.count
+      var back = 0
+      while cut > 0 && back < 4 && bytes[cut - 1] & 0xC0 == 0x80 {
+        cut -= 1
+        back += 1
+      }
+      if cut > 0 && bytes[cut - 1] >= 0xC0 { bytes = Array(bytes[..<(cut - 1)]) }
+    }
+    let next = offset + Int64(bytes.count)
+    return LogChunk(text: String(decoding: bytes, as: UTF8.self), nextOffset: next, complete: finished && next >= size)
+  }
+
+  /// Asks the agent to stop this run only; a one-shot run's VM is deleted as well.
+  func cancel(handle json: JSONValue, reason: String?) throws(PluginError) {
+    let handle = try GCERunHandle(json)
+    let mailbox = try mailbox()
+    if try mailbox.stat(Mailbox.runKey(handle.runId, "exit.json")) != nil { return }
+    try mailbox.put(
+      Mailbox.runKey(handle.runId, "cancel.json"),
+      json: [
+        "run_id": .string(handle.runId), "reason": .string(reason ?? "canceled"),
+        "at": .string(ISO8601DateFormatter().string(from: Date())),
+      ])
+    if handle.oneShot { try compute.delete(zone: handle.zone, name: handle.instance) }
+  }
+
+  /// A one-shot run's VM goes; a warm worker stays (the host's pool decides about it).
+  func cleanup(handle json: JSONValue) throws(PluginError) {
+    let handle = try GCERunHandle(json)
+    if handle.oneShot { try compute.delete(zone: handle.zone, name: handle.instance) }
+  }
+
+  func recover(handle: JSONValue) throws(PluginError) -> RecoveredRun {
+    RecoveredRun(handle: handle, status: try status(handle: handle))
+  }
+}
