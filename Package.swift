@@ -64,7 +64,7 @@ let package = Package(
     .executableTarget(name: "goldfish-runner", path: "Sources/Runner"),
     .target(name: "CAgentSupport", path: "Sources/CAgentSupport"),
     .executableTarget(
-      name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport"], path: "Sources/Agent",
+      name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport", "GCSClient"], path: "Sources/Agent",
       swiftSettings: swiftSettings),
     .target(
       name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
