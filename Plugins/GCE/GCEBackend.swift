@@ -38,27 +38,23 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   // MARK: launch
 
   func launch(_ spec: RunSpec) throws(PluginError) -> JSONValue {
-    try GCERunHandle.validateRunId(spec.runId)
+    try WorkerIdentifier.validate(spec.runId, "run id")
     let mailbox = try mailbox()
     let profile = try MachineProfile(spec: spec.profile, settings: settings)
     let keepWarm = spec.worker?.keepWarm == true
     let workerId = InstanceName.sanitize(keepWarm ? (spec.worker?.workerId ?? spec.runId) : spec.runId)
     let name = workerId
     let job = try RunStaging(mailbox: mailbox).job(spec, preservePaths: spec.worker?.preservePaths ?? [])
-    try mailbox.put(Mailbox.workerKey(workerId, "jobs/\(spec.runId).json"), json: job)
-    var agent: [String: JSONValue] = [
-      "worker_id": .string(workerId), "mailbox": .string(mailbox.root), "work_root": "/var/lib/goldfish-agent",
-      "labels": .object(spec.labels.mapValues { .string($0) }),
-      "preserve_paths": .array((spec.worker?.preservePaths ?? []).map { .string($0) }),
-    ]
-    if keepWarm {
-      if let idle = spec.worker?.idleTimeoutSeconds { agent["idle_timeout_seconds"] = .int(Int64(idle)) }
-      if let lifetime = spec.worker?.lifetimeSeconds { agent["lifetime_seconds"] = .int(Int64(lifetime)) }
-    } else {
-      agent["max_jobs"] = 1
-    }
+    try mailbox.put(try MailboxLayout.job(worker: workerId, run: spec.runId), json: job)
+    // One-shot: the agent exits after its job and the startup script deletes the VM.
+    let agent = AgentConfig(
+      workerId: workerId, mailbox: mailbox.root, workRoot: "/var/lib/goldfish-agent",
+      idleTimeoutSeconds: keepWarm ? spec.worker?.idleTimeoutSeconds : nil,
+      lifetimeSeconds: keepWarm ? spec.worker?.lifetimeSeconds : nil, preservePaths: spec.worker?.preservePaths ?? [],
+      maxJobs: keepWarm ? nil : 1, labels: spec.labels)
+    try agent.validate()
     let metadata = [
-      "startup-script": StartupScript.text, StartupScript.configKey: try JSONCoding.encode(JSONValue.object(agent)),
+      "startup-script": StartupScript.text, StartupScript.configKey: try JSONCoding.encode(agent),
       StartupScript.agentURLKey: agentURL(mailbox),
     ]
     var labels: [String: String] = ["goldfish-worker": InstanceRequest.labelValue(workerId)]
@@ -98,10 +94,10 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   func status(handle json: JSONValue) throws(PluginError) -> RunStatus {
     let handle = try GCERunHandle(json)
     let mailbox = try mailbox()
-    if let exit = try mailbox.getJSON(Mailbox.runKey(handle.runId, "exit.json")) {
+    if let exit = try mailbox.getJSON(try MailboxLayout.exit(run: handle.runId)) {
       return try finished(handle, exit, mailbox)
     }
-    let claimed = try mailbox.stat(Mailbox.runKey(handle.runId, "claimed.json")) != nil
+    let claimed = try mailbox.stat(try MailboxLayout.claimed(run: handle.runId)) != nil
     let vm = try compute.get(zone: handle.zone, name: handle.instance)
     let vmState = vm?["status"]?.stringValue
     let gone = vm == nil || ["STOPPING", "STOPPED", "TERMINATED", "SUSPENDING", "SUSPENDED"].contains(vmState ?? "")
@@ -112,7 +108,7 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
     }
     // The agent writes exit.json before its VM goes away: read once more, the VM may have
     // deleted itself between the two reads.
-    if let exit = try mailbox.getJSON(Mailbox.runKey(handle.runId, "exit.json")) {
+    if let exit = try mailbox.getJSON(try MailboxLayout.exit(run: handle.runId)) {
       return try finished(handle, exit, mailbox)
     }
     let preempted = handle.mode == .spot && vm != nil
@@ -144,7 +140,7 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   }
 
   func downloadOutputs(_ runId: String, into folder: String, _ mailbox: Mailbox) throws(PluginError) {
-    let base = Mailbox.runKey(runId, "outputs/")
+    let base = try MailboxLayout.outputsFolder(run: runId) + "/"
     for object in try mailbox.list(base) {
       let relative = String(mailbox.relativeKey(object).dropFirst(base.count))
       let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
@@ -161,8 +157,8 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   func logs(handle json: JSONValue, request: LogRequest) throws(PluginError) -> LogChunk {
     let handle = try GCERunHandle(json)
     let mailbox = try mailbox()
-    let key = Mailbox.runKey(handle.runId, "logs/output.log")
-    let finished = try mailbox.stat(Mailbox.runKey(handle.runId, "exit.json")) != nil
+    let key = try MailboxLayout.log(run: handle.runId)
+    let finished = try mailbox.stat(try MailboxLayout.exit(run: handle.runId)) != nil
     guard let object = try mailbox.stat(key) else {
       return LogChunk(text: "", nextOffset: request.offset ?? 0, complete: finished)
     }
@@ -198,13 +194,13 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   func cancel(handle json: JSONValue, reason: String?) throws(PluginError) {
     let handle = try GCERunHandle(json)
     let mailbox = try mailbox()
-    if try mailbox.stat(Mailbox.runKey(handle.runId, "exit.json")) != nil { return }
+    if try mailbox.stat(try MailboxLayout.exit(run: handle.runId)) != nil { return }
     try mailbox.put(
-      Mailbox.runKey(handle.runId, "cancel.json"),
-      json: [
+      try MailboxLayout.cancel(run: handle.runId),
+      json: JSONValue.object([
         "run_id": .string(handle.runId), "reason": .string(reason ?? "canceled"),
         "at": .string(ISO8601DateFormatter().string(from: Date())),
-      ])
+      ]))
     if handle.oneShot { try compute.delete(zone: handle.zone, name: handle.instance) }
   }
 

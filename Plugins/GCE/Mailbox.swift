@@ -25,8 +25,6 @@ struct Mailbox: Sendable {
     return "gs://" + api.settings.bucket + (prefix.isEmpty ? "" : "/" + prefix)
   }
 
-  static func runKey(_ runId: String, _ leaf: String) -> String { "runs/\(runId)/\(leaf)" }
-  static func workerKey(_ workerId: String, _ leaf: String) -> String { "workers/\(workerId)/\(leaf)" }
 
   func uri(_ key: String) -> String { "gs://" + api.settings.bucket + "/" + objectName(key) }
   func objectName(_ key: String) -> String { api.settings.prefix + key }
@@ -37,7 +35,7 @@ struct Mailbox: Sendable {
     _ = try api.upload(name: objectName(key), source: .memory(bytes), contentType: contentType)
   }
 
-  func put(_ key: String, json: JSONValue) throws(PluginError) {
+  func put<T: Encodable>(_ key: String, json: T) throws(PluginError) {
     try put(key, bytes: Array(try JSONCoding.encode(json).utf8))
   }
 

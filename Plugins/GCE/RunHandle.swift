@@ -37,7 +37,7 @@ struct GCERunHandle: Sendable {
     else {
       throw PluginError(.invalidArgument, "not a gce run handle (run_id, instance and zone are required): \(json)")
     }
-    try Self.validateRunId(runId)
+    try WorkerIdentifier.validate(runId, "run id")
     self.runId = runId
     self.instance = instance
     self.zone = zone
@@ -46,15 +46,6 @@ struct GCERunHandle: Sendable {
     outputsDir = json["outputs_dir"]?.stringValue
   }
 
-  /// Run ids become mailbox keys: one path segment, nothing a path could escape with.
-  static func validateRunId(_ id: String) throws(PluginError) {
-    let ok =
-      !id.isEmpty && id.count <= 128 && id != "." && id != ".."
-      && id.unicodeScalars.allSatisfy {
-        ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || "-_.".unicodeScalars.contains($0)
-      }
-    guard ok else { throw PluginError(.invalidArgument, "run id \(id.debugDescription) cannot name a mailbox folder") }
-  }
 }
 
 /// The opaque worker handle the host keeps in its pool row.

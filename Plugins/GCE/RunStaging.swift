@@ -21,30 +21,34 @@ struct RunStaging {
     }
   }
 
-  /// The job as `goldfish-agent` reads it (`AgentJob` in docs/warm-pool.md).
-  func job(_ spec: RunSpec, preservePaths: [String]) throws(PluginError) -> JSONValue {
+  /// The host's own folders, meaningless on a VM: the agent sets these to its work root.
+  static let hostOnlyEnv: Set<String> = ["GOLDFISH_INPUTS_DIR", "GOLDFISH_OUTPUTS_DIR"]
+  static let codeInput = "code"
+
+  /// The job as `goldfish-agent` reads it, with everything it refers to uploaded first.
+  func job(_ spec: RunSpec, preservePaths: [String]) throws(PluginError) -> AgentJob {
     try Self.validateEnv(spec.env)
-    var job: [String: JSONValue] = [
-      "run_id": .string(spec.runId), "command": .array(spec.command.map { .string($0) }),
-      "env": .object(spec.env.mapValues { .string($0) }),
-      "inputs": .array(try spec.inputs.map { (input) throws(PluginError) -> JSONValue in try stage(input, spec.runId) }),
-      "preserve_paths": .array(preservePaths.map { .string($0) }),
-    ]
-    if let image = spec.image { job["image"] = .string(image) }
-    if let timeout = spec.timeoutSeconds { job["timeout_seconds"] = .int(Int64(timeout)) }
+    var inputs = try spec.inputs.map { (input) throws(PluginError) -> AgentInput in try stage(input, spec.runId) }
     if let codeDir = spec.codeDir {
-      let key = Mailbox.runKey(spec.runId, "code.tar")
+      // AgentJob.code must be a path on the worker, so the code travels as an input named
+      // `code` (a tar in the run's folder) that the VM stages like any other.
+      let key = try MailboxLayout.runFolder(spec.runId) + "/code.tar"
       try uploadTar(of: codeDir, to: key)
-      job["code"] = .string(mailbox.uri(key))
+      inputs.append(AgentInput(name: Self.codeInput, source: mailbox.uri(key)))
     }
-    // No outputs_dir: a VM cannot write the host's folder, so the agent uploads to
-    // runs/<id>/outputs/ and the backend brings them home when the run completes.
-    return .object(job)
+    let job = AgentJob(
+      runId: spec.runId, command: spec.command, env: spec.env.filter { !Self.hostOnlyEnv.contains($0.key) },
+      image: spec.image, inputs: inputs,
+      // No outputs_dir: a VM cannot write the host's folder, so the agent uploads to
+      // runs/<id>/outputs/ and the backend brings them home when the run completes.
+      outputsDir: nil, timeoutSeconds: spec.timeoutSeconds, preservePaths: preservePaths)
+    try job.validate()
+    return job
   }
 
-  private func stage(_ input: RunInput, _ runId: String) throws(PluginError) -> JSONValue {
+  private func stage(_ input: RunInput, _ runId: String) throws(PluginError) -> AgentInput {
     if let uri = input.uri, uri.hasPrefix("gs://") {
-      return ["name": .string(input.name), "source": .string(uri)]
+      return AgentInput(name: input.name, source: uri)
     }
     guard let path = input.localPath ?? input.uri.flatMap({ $0.hasPrefix("file://") ? String($0.dropFirst(7)) : nil })
     else {
@@ -52,17 +56,18 @@ struct RunStaging {
         .invalidArgument, "input \(input.name) has neither a gs:// URI nor a local path the gce backend can upload",
         detail: ["input": .string(input.name)])
     }
-    let folder = Mailbox.runKey(runId, "inputs/\(input.name)")
+    try WorkerIdentifier.validate(input.name, "input name")
+    let folder = try MailboxLayout.runFolder(runId) + "/inputs/\(input.name)"
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw PluginError(.notFound, "input \(input.name): \(path) does not exist")
     }
     if isDirectory.boolValue {
       try uploadFolder(path, to: folder)
-      return ["name": .string(input.name), "source": .string(mailbox.uri(folder) + "/")]
+      return AgentInput(name: input.name, source: mailbox.uri(folder) + "/")
     }
     try mailbox.putFile(folder, path: path)
-    return ["name": .string(input.name), "source": .string(mailbox.uri(folder))]
+    return AgentInput(name: input.name, source: mailbox.uri(folder))
   }
 
   private func uploadFolder(_ root: String, to key: String) throws(PluginError) {

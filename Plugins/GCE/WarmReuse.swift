@@ -4,18 +4,18 @@ import PluginKit
 /// worker, probe it, delete it, find it again by labels.
 extension GCEBackend {
   func deliverJob(worker json: JSONValue, spec: RunSpec) throws(PluginError) -> JSONValue {
-    try GCERunHandle.validateRunId(spec.runId)
+    try WorkerIdentifier.validate(spec.runId, "run id")
     let worker = try GCEWorkerHandle(json)
     let mailbox = try mailbox()
     // Nothing is written unless the worker is idle and has nothing queued: a `conflict` here
     // promises the host that this run was not delivered anywhere.
-    let status = try mailbox.getJSON(Mailbox.workerKey(worker.workerId, "status.json"))
+    let status = try mailbox.getJSON(try MailboxLayout.status(worker: worker.workerId))
     guard status?["state"]?.stringValue == "idle" else {
       throw PluginError(
         .conflict, "worker \(worker.workerId) is \(status?["state"]?.stringValue ?? "not reporting"), not idle",
         detail: ["worker_id": .string(worker.workerId)])
     }
-    let queued = try mailbox.list(Mailbox.workerKey(worker.workerId, "jobs/"))
+    let queued = try mailbox.list(try MailboxLayout.jobsFolder(worker: worker.workerId) + "/")
     guard queued.isEmpty else {
       throw PluginError(
         .conflict, "worker \(worker.workerId) already has a job waiting", detail: ["worker_id": .string(worker.workerId)])
@@ -26,7 +26,7 @@ extension GCEBackend {
       throw PluginError(.conflict, "worker \(worker.workerId)'s VM \(worker.instance) is not running")
     }
     let job = try RunStaging(mailbox: mailbox).job(spec, preservePaths: spec.worker?.preservePaths ?? [])
-    try mailbox.put(Mailbox.workerKey(worker.workerId, "jobs/\(spec.runId).json"), json: job)
+    try mailbox.put(try MailboxLayout.job(worker: worker.workerId, run: spec.runId), json: job)
     let handle = GCERunHandle(
       runId: spec.runId, instance: worker.instance, zone: worker.zone, mode: worker.mode, oneShot: false,
       outputsDir: spec.outputsDir)
@@ -59,7 +59,7 @@ extension GCEBackend {
     let mailbox = try mailbox()
     let status: JSONValue?
     do {
-      status = try mailbox.getJSON(Mailbox.workerKey(worker.workerId, "status.json"))
+      status = try mailbox.getJSON(try MailboxLayout.status(worker: worker.workerId))
     } catch {
       return WorkerProbe(liveness: .alive, state: "starting", message: "status.json unreadable: \(error.message)")
     }
@@ -70,8 +70,7 @@ extension GCEBackend {
     if state == "exited" { state = "stopping" }
     let runId = status["run_id"]?.stringValue
     var exitCode: Int?
-    if let runId, (try? GCERunHandle.validateRunId(runId)) != nil,
-      let exit = try? mailbox.getJSON(Mailbox.runKey(runId, "exit.json"))
+    if let runId, let key = try? MailboxLayout.exit(run: runId), let exit = try? mailbox.getJSON(key)
     {
       exitCode = exit["exit_code"]?.intValue.map { Int($0) }
     }

@@ -48,9 +48,12 @@ struct GCEMailboxTests {
     }
     let name = try #require(handle["instance"]?.stringValue)
     let job = try JSONCoding.parse(try #require(try GCESupport.getObject(opened, "workers/\(name)/jobs/runs-in-id.json")))
-    #expect(job["code"]?.stringValue == "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/code.tar")
-    #expect(job["inputs"]?.arrayValue?.first?["source"]?.stringValue
-      == "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/inputs/features/")
+    let sources = (job["inputs"]?.arrayValue ?? []).map { ($0["name"]?.stringValue ?? "", $0["source"]?.stringValue ?? "") }
+    #expect(sources.map(\.0) == ["features", "code"])
+    #expect(sources.map(\.1) == [
+      "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/inputs/features/",
+      "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/code.tar",
+    ])
     #expect(job["outputs_dir"] == nil)  // a VM uploads outputs; the backend brings them home
     _ = try opened.backend.call("cleanup", ["handle": handle])
   }
