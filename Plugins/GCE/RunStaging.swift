@@ -31,10 +31,10 @@ struct RunStaging {
     var inputs = try spec.inputs.map { (input) throws(PluginError) -> AgentInput in try stage(input, spec.runId) }
     if let codeDir = spec.codeDir {
       // AgentJob.code must be a path on the worker, so the code travels as an input named
-      // `code` (a tar in the run's folder) that the VM stages like any other.
-      let key = try MailboxLayout.runFolder(spec.runId) + "/code.tar"
-      try uploadTar(of: codeDir, to: key)
-      inputs.append(AgentInput(name: Self.codeInput, source: mailbox.uri(key)))
+      // `code`: the run's folder of files, staged by the agent like any folder input.
+      let key = try MailboxLayout.runFolder(spec.runId) + "/code"
+      try uploadFolder(codeDir, to: key)
+      inputs.append(AgentInput(name: Self.codeInput, source: mailbox.uri(key) + "/"))
     }
     let job = AgentJob(
       runId: spec.runId, command: spec.command, env: spec.env.filter { !Self.hostOnlyEnv.contains($0.key) },
@@ -84,20 +84,4 @@ struct RunStaging {
     }
   }
 
-  /// The folder as a ustar archive, streamed into a temporary file and uploaded from there.
-  private func uploadTar(of folder: String, to key: String) throws(PluginError) {
-    let stream = try TarStream(directory: folder)
-    let temporary = NSTemporaryDirectory() + "goldfish-gce-code-\(UUID().uuidString).tar"
-    defer { try? FileManager.default.removeItem(atPath: temporary) }
-    _ = try POSIXFile.atomicWrite(to: temporary) { (fd: Int32) throws(PluginError) -> Int in
-      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 16)
-      defer { buffer.deallocate() }
-      while true {
-        let got = try stream.read(buffer)
-        if got == 0 { return 0 }
-        try POSIXFile.writeAll(fd, UnsafeRawBufferPointer(rebasing: buffer[0..<got]), temporary)
-      }
-    }
-    try mailbox.putFile(key, path: temporary, contentType: "application/x-tar")
-  }
 }

@@ -2,12 +2,17 @@ import Foundation
 import PluginKit
 
 /// Puts each input at `<inputs>/<name>`: a copy, or a symlink when the job asks for one.
-/// Sources are local paths or `file://` URIs.
+/// Sources are local paths, `file://` URIs or `gs://` objects and folders.
 enum InputStager {
   static func stage(_ inputs: [AgentInput], into folder: String) throws(PluginError) {
     for input in inputs {
-      let source = try localSource(input)
       let destination = folder + "/" + input.name
+      if input.source.hasPrefix("gs://") {
+        // A VM's inputs (and its code) come from Cloud Storage.
+        try GCSInputFetcher.fetch(input.source, to: destination, input: input.name)
+        continue
+      }
+      let source = try localSource(input)
       guard POSIXFile.fileInfo(source) != nil else {
         throw PluginError(.notFound, "input \(input.name): \(input.source) does not exist")
       }

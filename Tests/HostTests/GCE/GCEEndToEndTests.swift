@@ -89,4 +89,52 @@ struct GCEEndToEndTests {
     #expect(list["items"]?.arrayValue?.count == 1)  // no second VM (#1)
     #expect(try opened.backend.call("delete_worker", ["worker": worker])["confirmed"] == true)
   }
+
+  @Test("the sample pipeline with jobs.backend gce and storage.backend gcs: every stage on a played VM")
+  func samplePipeline() throws {
+    try GCSSupport.ensureBucket()
+    let project = GCESupport.project()
+    let prefix = "gce-pipeline-" + UUID().uuidString.prefix(8).lowercased()
+    let harness = try VMHarness(project: project)
+    let storage = "http://127.0.0.1:\(GCSSupport.emulatorPort)"
+    let fixture = try ExecutionTests.sampleProject { text in
+      text.replacingOccurrences(of: "  backend: file", with: "  backend: gcs")
+        .replacingOccurrences(of: "  backend: process", with: "  backend: gce")
+        + "\ngcs:\n  bucket: \(GCSSupport.bucket)\n  prefix: \(prefix)/storage\n  endpoint: \(storage)\n"
+        + "gce:\n  project_id: \(project)\n  api_endpoint: \(GCESupport.endpoint ?? "")\n  zones: [us-central1-a]\n"
+        + "  gcs_bucket: \(GCSSupport.bucket)\n  mailbox_prefix: \(prefix)/mailbox\n  storage_endpoint: \(storage)\n"
+        + "  operation_poll_seconds: 0.05\n"
+    }
+    let (pipelineRun, runs) = try ExecutionTests.run(fixture)
+    #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "") \(harness.log)")
+    #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
+    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    let store = fixture.project.store
+    let evaluate = try #require(runs.last)
+    let report = try #require(try store.signals(of: evaluate.id).first { $0.signal == "report" })
+    #expect(report.uri?.hasPrefix("gs://\(GCSSupport.bucket)/\(prefix)/storage/") == true)
+    // Each stage ran through the mailbox: its exit record and log are there, under one runs/.
+    for run in runs {
+      let exit = try #require(try getMailbox(prefix, "runs/\(run.id)/exit.json"), "\(run.stage)")
+      #expect(try JSONCoding.parse(exit)["exit_code"]?.intValue == 0)
+      #expect(try getMailbox(prefix, "runs/\(run.id)/logs/output.log") != nil)
+    }
+    // Every VM deleted itself after its one job.
+    let list = try HTTPClient().send(
+      HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(project)/zones/us-central1-a/instances")).json()
+    #expect(
+      try GCESupport.waitUntil {
+        let now = try HTTPClient().send(
+          HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(project)/zones/us-central1-a/instances")).json()
+        return (now["items"]?.arrayValue ?? []).isEmpty
+      }, "\(list)")
+  }
+
+  private func getMailbox(_ prefix: String, _ key: String) throws -> String? {
+    let name = prefix + "/mailbox/" + key
+    let url = "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
+      + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name) + "?alt=media"
+    let response = try HTTPClient().send(HTTPRequest("GET", url))
+    return response.status == 404 ? nil : response.text
+  }
 }

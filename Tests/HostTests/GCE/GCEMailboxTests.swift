@@ -29,7 +29,7 @@ struct GCEMailboxTests {
     }
   }
 
-  @Test("#6: every mailbox path the backend writes has exactly one runs/ segment; code is staged as a tar")
+  @Test("#6: every mailbox path the backend writes has exactly one runs/ segment; code and inputs are staged")
   func oneRunsSegment() throws {
     let opened = try GCESupport.open()
     let code = TestEnvironment.temporaryFolder("gce-code")
@@ -40,7 +40,7 @@ struct GCEMailboxTests {
     spec.inputs = [RunInput(name: "features", type: "directory", localPath: input)]
     let handle = try opened.backend.call("launch", try JSONCoding.value(of: spec))
     let objects = try GCESupport.mailboxObjects(opened)
-    #expect(objects.contains("\(opened.prefix)/runs/runs-in-id/code.tar"))
+    #expect(objects.contains("\(opened.prefix)/runs/runs-in-id/code/train.py"))
     #expect(objects.contains("\(opened.prefix)/runs/runs-in-id/inputs/features/data.csv"))
     for name in objects where name.contains("runs/") {
       #expect(name.components(separatedBy: "runs/").count == 2 || name.hasSuffix("runs-in-id.json"), "\(name)")
@@ -52,7 +52,7 @@ struct GCEMailboxTests {
     #expect(sources.map(\.0) == ["features", "code"])
     #expect(sources.map(\.1) == [
       "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/inputs/features/",
-      "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/code.tar",
+      "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/code/",
     ])
     #expect(job["outputs_dir"] == nil)  // a VM uploads outputs; the backend brings them home
     _ = try opened.backend.call("cleanup", ["handle": handle])
