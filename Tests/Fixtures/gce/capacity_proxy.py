@@ -11,6 +11,8 @@ FAULTS_JSON maps a zone to a fault, optionally "FAULT*N" to fail only the first 
   unavailable HTTP 400 "... is not available in zone ..."
   503         HTTP 503 (the API's overloaded/capacity answer)
   bad-type    HTTP 400 "Invalid value for field 'resource.machineType'" (permanent)
+A key "status:NAME" instead makes every GET of instance NAME answer with that status
+(e.g. "status:gf-run-1": "STOPPED"): gcplocal's VMs never stop, Compute Engine's spot VMs do.
 GET /_inserts lists every insert seen: [{"zone", "name", "fault", "body"}].
 """
 import http.client
@@ -100,6 +102,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         upstream.endheaders(body)
         response = upstream.getresponse()
         data = response.read()
+        override = FAULTS.get("status:" + self.path.split("?")[0].rsplit("/", 1)[-1])
+        if self.command == "GET" and override and response.status == 200:
+            instance = json.loads(data)
+            instance["status"] = override
+            data = json.dumps(instance).encode()
         self.send_response(response.status)
         for header, value in response.getheaders():
             if header.lower() not in ("connection", "content-length", "transfer-encoding", "server", "date"):

@@ -182,6 +182,38 @@ struct GCEMailboxTests {
     #expect(probe.liveness == .error)
   }
 
+  @Test("a stopped spot VM without an exit record is preemption; a stopped on-demand VM is lost")
+  func stoppedVMCause() throws {
+    let proxy = try CapacityProxy(["status:gf-run-spot-stop": "STOPPED", "status:gf-run-std-stop": "TERMINATED"])
+    let opened = try GCESupport.open(apiRoot: proxy.apiRoot)
+    var spot = ResourceProfiles.builtIn["cpu-small"]!.json.replacing(zones: ["us-central1-a"])
+    if case .object(var fields) = spot {
+      fields["on_demand_allowed"] = false
+      spot = .object(fields)
+    }
+    let preempted = try opened.backend.call(
+      "launch", try JSONCoding.value(of: GCESupport.spec("run-spot-stop", definition: spot)))
+    #expect(preempted["provisioning"]?.stringValue == "spot")
+    let first = try GCESupport.status(opened.backend, preempted)
+    #expect(first.state == .failed)
+    #expect(first.terminationCause == .preemption)
+    var standard = ResourceProfiles.builtIn["cpu-small"]!.json.replacing(zones: ["us-central1-a"])
+    if case .object(var fields) = standard {
+      fields["preemptible_allowed"] = false
+      standard = .object(fields)
+    }
+    let stopped = try opened.backend.call(
+      "launch", try JSONCoding.value(of: GCESupport.spec("run-std-stop", definition: standard)))
+    #expect(try GCESupport.status(opened.backend, stopped).terminationCause == .lost)
+    // An exit record written before the stop still wins: the run finished.
+    try GCESupport.putObject(
+      opened, "runs/run-spot-stop/exit.json",
+      #"{"run_id":"run-spot-stop","exit_code":0,"termination_cause":"exit","finished_at":"x","worker_id":"w"}"#)
+    #expect(try GCESupport.status(opened.backend, preempted).state == .completed)
+    _ = try opened.backend.call("cleanup", ["handle": preempted])
+    _ = try opened.backend.call("cleanup", ["handle": stopped])
+  }
+
   private func deleteObject(_ opened: GCESupport.Opened, _ key: String) throws {
     let name = opened.prefix + "/" + key
     let url = "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
