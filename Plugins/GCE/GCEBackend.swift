@@ -8,8 +8,9 @@ import PluginKit
 final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   static let serviceName = "gce"
   static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "warm_reuse": true, "needs_image": false,
-    "remote": true, "gpu": true, "spot": true, "logs": "offset",
+    "concurrency": "parallel", "implemented": true, "isolation": "vm", "gpu": true, "spot": true,
+    "network_policy": false, "resource_limits": [], "logs": "offset", "recover": true, "warm_reuse": true,
+    "needs_image": false,
   ]
 
   let settings: GCESettings

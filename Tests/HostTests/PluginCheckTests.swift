@@ -66,11 +66,12 @@ struct PluginCheckTests {
     }
   }
 
-  @Test("services that are not implemented yet are reported, not failed")
-  func placeholder() {
+  @Test("a service that cannot open without its settings says which one is missing")
+  func missingSettings() {
+    // The gce backend was the build's last placeholder; now it needs gce.project_id.
     let result = Command.goldfish(["plugins", "check", TestEnvironment.plugin("GoldfishGCE")])
-    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-    #expect(result.stdout.contains("SKIP  implemented"))
+    #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+    #expect(result.stderr.contains("gce.project_id"))
   }
 
   @Test("bad input to check is a clear error")

@@ -47,6 +47,10 @@ struct PluginListTests {
     #expect(docker["implemented"] as? Bool == true)
     let capabilities = try #require(docker["capabilities"] as? [String: Any])
     #expect(capabilities["needs_image"] as? Bool == true && capabilities["isolation"] as? String == "container")
+    let gce = try #require(listing.services(of: "goldfish-gce").first { $0["name"] as? String == "gce" })
+    #expect(gce["implemented"] as? Bool == true)
+    #expect((gce["unsupported"] as? [String])?.contains("deliver_job") == false)
+    #expect((gce["capabilities"] as? [String: Any])?["isolation"] as? String == "vm")
   }
 
   static let refusals: [(fixture: String, reason: String)] = [
