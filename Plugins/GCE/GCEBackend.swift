@@ -52,7 +52,8 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
       workerId: workerId, mailbox: mailbox.root, workRoot: "/var/lib/goldfish-agent",
       idleTimeoutSeconds: keepWarm ? spec.worker?.idleTimeoutSeconds : nil,
       lifetimeSeconds: keepWarm ? spec.worker?.lifetimeSeconds : nil, preservePaths: spec.worker?.preservePaths ?? [],
-      maxJobs: keepWarm ? nil : 1, labels: spec.labels)
+      maxJobs: keepWarm ? nil : 1, labels: spec.labels,
+      mailboxOptions: settings.storageEndpoint.map { ["endpoint": .string($0)] } ?? [:])
     try agent.validate()
     let metadata = [
       "startup-script": StartupScript.text, StartupScript.configKey: try JSONCoding.encode(agent),
@@ -62,11 +63,18 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
     for (key, value) in spec.labels { labels[InstanceRequest.labelValue(key)] = InstanceRequest.labelValue(value) }
     labels["goldfish-warm"] = keepWarm ? "true" : "false"
     labels["goldfish-profile"] = InstanceRequest.labelValue(profile.name)
-    let placement = try CapacitySearch(api: compute, settings: settings).launch(name: name, profile: profile) {
-      zone, mode in
-      InstanceRequest(
-        name: name, profile: profile, zone: zone, mode: mode, metadata: metadata, labels: labels,
-        serviceAccount: settings.serviceAccount)
+    let placement: CapacitySearch.Placement
+    do {
+      placement = try CapacitySearch(api: compute, settings: settings).launch(name: name, profile: profile) {
+        zone, mode in
+        InstanceRequest(
+          name: name, profile: profile, zone: zone, mode: mode, metadata: metadata, labels: labels,
+          serviceAccount: settings.serviceAccount)
+      }
+    } catch {
+      // No VM will read this job: do not leave it for a later worker of the same name.
+      _ = try? mailbox.delete(try MailboxLayout.job(worker: workerId, run: spec.runId))
+      throw error
     }
     let handle = GCERunHandle(
       runId: spec.runId, instance: name, zone: placement.zone, mode: placement.mode, oneShot: !keepWarm,

@@ -42,6 +42,8 @@ struct GCESettings: Sendable {
   let bucket: String?
   let mailboxPrefix: String
   let storageConfig: JSONValue
+  /// `gce.storage_endpoint` as written: agents are pointed at the same storage.
+  let storageEndpoint: String?
   let auth: String
   let credentialsFile: String?
   let serviceAccount: String?
@@ -89,7 +91,8 @@ struct GCESettings: Sendable {
       "bucket": .string(self.bucket ?? "unset"), "prefix": .string(prefix), "auth": .string(auth),
       "retry_base_ms": 100, "retry_total_seconds": 60,
     ]
-    if let endpoint = raw.storage_endpoint { storage["endpoint"] = .string(endpoint) }
+    storageEndpoint = raw.storage_endpoint.flatMap { $0.isEmpty ? nil : $0 }
+    if let storageEndpoint { storage["endpoint"] = .string(storageEndpoint) }
     if let credentialsFile { storage["credentials_file"] = .string(credentialsFile) }
     storageConfig = .object(storage)
     serviceAccount = raw.service_account

@@ -23,7 +23,9 @@ struct GCEComputeTests {
     if case .array(let items)? = vm["metadata"]?["items"] {
       for item in items { metadata[item["key"]?.stringValue ?? ""] = item["value"]?.stringValue }
     }
-    #expect(metadata["startup-script"]?.contains("goldfish-agent --config") == true)
+    let script = try #require(metadata["startup-script"])
+    #expect(script.contains("goldfish-agent --config"))
+    #expect(try bashAccepts(script))
     let config = try JSONCoding.parse(try #require(metadata["goldfish-agent-config"]))
     #expect(config["mailbox"]?.stringValue == "gs://\(GCSSupport.bucket)/\(opened.prefix)")
     #expect(config["worker_id"]?.stringValue == name)
@@ -69,6 +71,18 @@ struct GCEComputeTests {
     _ = try opened.backend.call("cleanup", ["handle": handle])
   }
 
+  /// `bash -n`: the startup script parses (it is fixed text, so one check covers every VM).
+  private func bashAccepts(_ script: String) throws -> Bool {
+    let path = TestEnvironment.temporaryFolder("gce-script") + "/startup.sh"
+    try script.write(toFile: path, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = ["-n", path]
+    try process.run()
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+  }
+
   @Test("a permanent error ends the search at once: one insert, invalid_argument, nothing left behind")
   func permanentErrorFailsFast() throws {
     let proxy = try CapacityProxy(["zone-a": "bad-type"])
@@ -80,6 +94,7 @@ struct GCEComputeTests {
       (error as? PluginCallError)?.error.code == .invalidArgument
     }
     #expect(try proxy.inserts().count == 1)
+    #expect(try GCESupport.mailboxObjects(opened).allSatisfy { !$0.contains("/jobs/") })
   }
 
   @Test("capacity_wait_seconds bounds the search; the error is retryable capacity naming every zone")
