@@ -11,9 +11,12 @@ FAULTS_JSON maps a zone to a fault, optionally "FAULT*N" to fail only the first 
   unavailable HTTP 400 "... is not available in zone ..."
   503         HTTP 503 (the API's overloaded/capacity answer)
   bad-type    HTTP 400 "Invalid value for field 'resource.machineType'" (permanent)
+  slow        the insert goes through, but its operation is answered as RUNNING, so the
+              caller must poll operations/NAME (gcplocal answers those DONE)
 A key "status:NAME" instead makes every GET of instance NAME answer with that status
 (e.g. "status:gf-run-1": "STOPPED"): gcplocal's VMs never stop, Compute Engine's spot VMs do.
-GET /_inserts lists every insert seen: [{"zone", "name", "fault", "body"}].
+GET /_inserts lists every insert seen: [{"zone", "name", "fault", "body"}];
+GET /_operation_polls counts GETs of zone operations.
 """
 import http.client
 import http.server
@@ -24,7 +27,7 @@ import threading
 
 TARGET_PORT = int(sys.argv[1])
 FAULTS = json.loads(sys.argv[2])
-state = {"inserts": [], "counts": {}}
+state = {"inserts": [], "counts": {}, "operation_polls": 0}
 lock = threading.Lock()
 INSERT = re.compile(r"^/compute/v1/projects/([^/]+)/zones/([^/]+)/instances/?(\?.*)?$")
 
@@ -66,6 +69,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/_inserts":
             with lock:
                 return self._json(200, state["inserts"])
+        if self.path == "/_operation_polls":
+            with lock:
+                return self._json(200, {"count": state["operation_polls"]})
+        if self.command == "GET" and "/operations/" in self.path:
+            with lock:
+                state["operation_polls"] += 1
+        slow = False
         match = INSERT.match(self.path)
         if self.command == "POST" and match:
             zone = match.group(2)
@@ -89,6 +99,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                    "invalid")
             if fault == "503":
                 return self._error(503, "Service temporarily unavailable for %s" % name, "backendError")
+            slow = fault == "slow"
             if fault == "bad-type":
                 return self._error(400, "Invalid value for field 'resource.machineType': 'zones/%s/machineTypes/"
                                         "nope'. Machine type with name 'nope' does not exist." % zone, "invalid")
@@ -102,6 +113,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         upstream.endheaders(body)
         response = upstream.getresponse()
         data = response.read()
+        if slow and response.status == 200:
+            operation = json.loads(data)
+            operation["status"] = "RUNNING"
+            data = json.dumps(operation).encode()
         override = FAULTS.get("status:" + self.path.split("?")[0].rsplit("/", 1)[-1])
         if self.command == "GET" and override and response.status == 200:
             instance = json.loads(data)

@@ -83,6 +83,44 @@ struct GCEComputeTests {
     return process.terminationStatus == 0
   }
 
+  @Test("#42: an insert whose operation is still running is polled until DONE before the launch returns")
+  func insertWaitsForOperation() throws {
+    let proxy = try CapacityProxy(["us-central1-a": "slow"])
+    let opened = try GCESupport.open(apiRoot: proxy.apiRoot)
+    let handle = try opened.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-slow-op")))
+    #expect(try proxy.operationPolls() >= 1)
+    _ = try opened.backend.call("cleanup", ["handle": handle])
+  }
+
+  @Test("preemptible_preference orders the modes: spot first in every zone, then on-demand")
+  func provisioningOrder() throws {
+    let proxy = try CapacityProxy(["zone-a": "exhausted*2"])
+    let opened = try GCESupport.open(
+      apiRoot: proxy.apiRoot, zones: ["zone-a", "zone-b"], ["preemptible_preference": "spot_first"])
+    var definition = ResourceProfiles.builtIn["cpu-small"]!.json.replacing(zones: ["zone-a", "zone-b"])
+    if case .object(var fields) = definition {
+      fields["preemptible_allowed"] = true
+      fields["on_demand_allowed"] = true
+      definition = .object(fields)
+    }
+    let proxyB = try CapacityProxy(["zone-a": "exhausted", "zone-b": "exhausted"])
+    let exhausted = try GCESupport.open(
+      apiRoot: proxyB.apiRoot, zones: ["zone-a", "zone-b"],
+      ["preemptible_preference": "spot_first", "capacity_wait_seconds": 1, "max_attempts": 4])
+    _ = try? exhausted.backend.call(
+      "launch", try JSONCoding.value(of: GCESupport.spec("run-order-all", definition: definition)))
+    let tried = try proxyB.inserts().map {
+      "\($0["zone"]?.stringValue ?? "")/\($0["body"]?["scheduling"]?["provisioningModel"]?.stringValue ?? "")"
+    }
+    #expect(tried == ["zone-a/SPOT", "zone-b/SPOT", "zone-a/STANDARD", "zone-b/STANDARD"])
+    // Spot in zone-b wins before on-demand is ever tried.
+    let handle = try opened.backend.call(
+      "launch", try JSONCoding.value(of: GCESupport.spec("run-order", definition: definition)))
+    #expect(handle["zone"]?.stringValue == "zone-b")
+    #expect(handle["provisioning"]?.stringValue == "spot")
+    _ = try opened.backend.call("cleanup", ["handle": handle])
+  }
+
   @Test("a permanent error ends the search at once: one insert, invalid_argument, nothing left behind")
   func permanentErrorFailsFast() throws {
     let proxy = try CapacityProxy(["zone-a": "bad-type"])
@@ -179,8 +217,13 @@ struct GCEComputeTests {
     #expect(name.first?.isLetter == true && name.last != "-")
     #expect(handle["worker"]?["instance"]?.stringValue == name)
     #expect(try GCESupport.instance(opened, zone: "us-central1-a", name) != nil)
+    // A one-shot VM of the same project is no worker; other labels find nothing.
+    let oneShot = try opened.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-not-a-worker")))
     let listed = try opened.backend.call("list_workers", ["labels": ["goldfish-project": "demo"]])
-    #expect(listed["workers"]?[0]?["instance"]?.stringValue == name)
+    #expect(listed["workers"]?.arrayValue?.map { $0["instance"]?.stringValue } == [name])
+    let other = try opened.backend.call("list_workers", ["labels": ["goldfish-project": "other"]])
+    #expect(other["workers"]?.arrayValue?.isEmpty == true)
+    _ = try opened.backend.call("cleanup", ["handle": oneShot])
     #expect(try opened.backend.call("delete_worker", ["worker": handle["worker"]!])["confirmed"] == true)
   }
 }

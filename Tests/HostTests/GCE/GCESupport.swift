@@ -133,6 +133,11 @@ final class CapacityProxy {
     return items
   }
 
+  func operationPolls() throws -> Int {
+    let body = try HTTPClient().send(HTTPRequest("GET", "http://127.0.0.1:\(port)/_operation_polls")).json()
+    return Int(body["count"]?.intValue ?? 0)
+  }
+
   deinit {
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
