@@ -37,9 +37,10 @@ struct JobExecution {
     log.finish()
     agent.jobsDone += 1
     agent.writeStatusBestEffort(.idle)
-    // Last: the host's signal that the run is over (upstream §5.7 #40).
-    try store.putJSON(try MailboxLayout.exit(run: runId), record)
-    try store.delete(try MailboxLayout.job(worker: config.workerId, run: runId))
+    // Last: the host's signal that the run is over (upstream §5.7 #40). A failed write is
+    // retried by the loop; the job itself is never run again.
+    agent.pendingExits[runId] = record
+    try agent.publishPendingExits()
   }
 
   /// Everything this run writes is keyed by its own id, and nothing of an earlier attempt
