@@ -226,6 +226,28 @@ struct AgentTests {
     #expect(agent.status?.jobsDone == 1)
   }
 
+  @Test("the lifetime ends the agent between jobs, never in the middle of one")
+  func lifetimeNotMidJob() throws {
+    let agent = try AgentHarness("lifetime")
+    agent.config.lifetimeSeconds = 1
+    try agent.submit(AgentHarness.shell("outlives", "sleep 2; echo done"))
+    try agent.start()
+    let record = try agent.waitForExit("outlives")
+    #expect(record.exitCode == 0 && record.terminationCause == .exit)
+    #expect(agent.log("outlives") == "done\n")
+    #expect(try agent.waitForAgentExit() == 0)
+    #expect(agent.status?.state == .exited)
+  }
+
+  @Test("a config with timeout 0 or an invalid worker id is refused at start, naming the field")
+  func badConfigRefused() throws {
+    let agent = try AgentHarness("bad-config")
+    agent.config.idleTimeoutSeconds = 0
+    try agent.start()
+    #expect(try agent.waitForAgentExit() == 2)
+    #expect(agent.status == nil)
+  }
+
   @Test("SIGTERM mid-job stops the job, records it lost, and the agent leaves cleanly")
   func sigtermMidJob() throws {
     let agent = try AgentHarness("sigterm")
