@@ -78,6 +78,12 @@ struct JobExecution {
       runId: runId, argv: job.command, environment: environment(for: job, outputs: outputs),
       cwd: job.code.map(Self.localPath) ?? job.workDir.map(Self.localPath) ?? config.workRoot,
       logDescriptor: log.descriptor, image: job.image)
+    // Canceled while it waited or was being staged: it never starts.
+    if try store.exists(try MailboxLayout.cancel(run: runId)) {
+      return AgentExit(
+        runId: runId, exitCode: 1, terminationCause: .user, message: "canceled before it started",
+        startedAt: startedAt, finishedAt: Clock.now(), workerId: config.workerId)
+    }
     let running = try agent.runner.start(launch)
 
     let (end, cause) = watch(running, job: job, log: log)

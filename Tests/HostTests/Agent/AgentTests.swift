@@ -92,6 +92,12 @@ struct AgentTests {
     // The job's background child went with it (same group), the agent did not.
     try agent.waitFor { kill(child, 0) != 0 }
     #expect(agent.isRunning)
+    // A job canceled before the agent picked it up never starts.
+    let marker = agent.folder + "/started"
+    try agent.store.putJSON(try MailboxLayout.cancel(run: "early"), AgentCancel(runId: "early", at: "now"))
+    try agent.submit(AgentHarness.shell("early", "touch \(marker)"))
+    let early = try agent.waitForExit("early")
+    #expect(early.terminationCause == .user && !FileManager.default.fileExists(atPath: marker))
     try agent.submit(AgentHarness.shell("next", "echo still-here"))
     #expect(try agent.waitForExit("next").exitCode == 0)
     #expect(agent.log("next") == "still-here\n")
