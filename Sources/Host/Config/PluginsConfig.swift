@@ -11,6 +11,8 @@ public struct PluginsConfig: Sendable, Equatable {
   /// How long one call into a plugin may take before the host gives up on it and says which
   /// plugin hung (the call's thread is abandoned: C code cannot be interrupted).
   public var callTimeoutSeconds: Int = 600
+  /// Which plugins run in a helper process instead of inside goldfish.
+  public var isolation = IsolationPolicy()
 
   public init(paths: [String] = [], searchPaths: [String] = [], defaults: Bool = true, callTimeoutSeconds: Int = 600) {
     self.paths = paths
@@ -19,7 +21,7 @@ public struct PluginsConfig: Sendable, Equatable {
     self.callTimeoutSeconds = callTimeoutSeconds
   }
 
-  static let keys = ["paths", "search_paths", "defaults", "call_timeout_seconds"]
+  static let keys = ["paths", "search_paths", "defaults", "call_timeout_seconds", "isolation"]
   static let callTimeoutRange = 1...86_400
 
   public init(from document: ConfigDocument) throws(GoldfishError) {
@@ -50,12 +52,13 @@ public struct PluginsConfig: Sendable, Equatable {
       }
       callTimeoutSeconds = Int(seconds)
     }
+    isolation = try IsolationPolicy(from: document)
   }
 
   var json: JSONValue {
     [
       "paths": .list(paths), "search_paths": .list(searchPaths), "defaults": .bool(defaults),
-      "call_timeout_seconds": .int(Int64(callTimeoutSeconds)),
+      "call_timeout_seconds": .int(Int64(callTimeoutSeconds)), "isolation": isolation.json,
     ]
   }
 }

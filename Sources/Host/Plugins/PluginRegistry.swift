@@ -69,11 +69,15 @@ public final class PluginRegistry: Sendable {
     services[Key(kind: kind, name: name)].map { ($0.plugin, $0.info) }
   }
 
-  /// Opens a service with its goldfish.yaml section.
+  func registered(_ kind: ServiceKind, _ name: String) -> Registered? {
+    services[Key(kind: kind, name: name)]
+  }
+
+  /// Opens a service with its goldfish.yaml section, in this process or in a helper process.
   public func open(
     _ kind: ServiceKind, _ name: String, config: JSONValue = [:],
     context: ServiceContext = ServiceContext(hostVersion: GoldfishVersion.current),
-    callTimeout: TimeInterval? = nil
+    callTimeout: TimeInterval? = nil, isolation: IsolationMode = .inProcess
   ) throws(GoldfishError) -> OpenedService {
     guard let registered = services[Key(kind: kind, name: name)] else {
       let known = serviceNames(kind)
@@ -87,6 +91,7 @@ public final class PluginRegistry: Sendable {
     }
     return try OpenedService.open(
       plugin: registered.plugin, info: registered.info, descriptor: registered.descriptor,
-      service: registered.service, config: config, context: context, callTimeout: callTimeout)
+      service: registered.service, config: config, context: context, callTimeout: callTimeout,
+      isolation: isolation)
   }
 }
