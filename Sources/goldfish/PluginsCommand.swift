@@ -34,7 +34,7 @@ struct PluginsList: ParsableCommand {
     if json {
       try Console.json(PluginListing(registry: registry, host: host))
     } else {
-      PluginTable.print(registry)
+      PluginTable.print(registry, host: host)
     }
     if strict && !registry.refused.isEmpty { throw ExitCode(1) }
   }

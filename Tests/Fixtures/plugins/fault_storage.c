@@ -2,8 +2,10 @@
  * so the reliability tests can aim at one fault at a time:
  *
  *   uri_for, exists  answer correctly (the "next call still works" probe);
- *                    exists also reports the pid of the process it runs in and
- *                    how many buffers it handed out that nobody released yet
+ *                    exists also reports the pid of the process it runs in,
+ *                    the config it was opened with, and how many buffers it
+ *                    handed out that nobody released yet; uri_for also prints
+ *                    to stdout (which must never reach goldfish's stdout)
  *   stat             dereferences NULL (SIGSEGV)
  *   list             answers text that is not JSON
  *   local_path       answers valid JSON that is not an object
@@ -44,12 +46,16 @@ static void fault_free(void *ptr) {
 static int32_t fault_open(const gf_service *service, const char *config_json,
                           const char *context_json, void **instance,
                           char **error_json) {
-  (void)service, (void)config_json, (void)context_json, (void)error_json;
-  *instance = NULL;
+  (void)service, (void)context_json, (void)error_json;
+  size_t size = strlen(config_json) + 1;
+  char *config = malloc(size); /* the instance: the config, echoed by exists */
+  if (config == NULL) return GF_ERROR;
+  memcpy(config, config_json, size);
+  *instance = config;
   return GF_OK;
 }
 
-static void fault_close(void *instance) { (void)instance; }
+static void fault_close(void *instance) { free(instance); }
 
 static void sleep_an_hour(void) {
   struct timespec hour = {3600, 0};
@@ -59,17 +65,23 @@ static void sleep_an_hour(void) {
 static int32_t uri_for(void *instance, const char *request_json,
                        char **response_json, char **error_json) {
   (void)instance, (void)request_json, (void)error_json;
+  printf("noise from faultstore on stdout\n");
+  fflush(stdout);
   *response_json = copy("{\"uri\":\"fault:///object\"}");
   return GF_OK;
 }
 
 static int32_t exists(void *instance, const char *request_json,
                       char **response_json, char **error_json) {
-  (void)instance, (void)request_json, (void)error_json;
-  char text[128];
-  snprintf(text, sizeof text, "{\"exists\":false,\"pid\":%ld,\"outstanding\":%ld}",
-           (long)getpid(), outstanding);
+  (void)request_json, (void)error_json;
+  const char *config = instance;
+  size_t size = strlen(config) + 128;
+  char *text = malloc(size);
+  if (text == NULL) return GF_ERROR;
+  snprintf(text, size, "{\"exists\":false,\"pid\":%ld,\"outstanding\":%ld,\"config\":%s}",
+           (long)getpid(), outstanding, config);
   *response_json = copy(text);
+  free(text);
   return GF_OK;
 }
 
