@@ -76,6 +76,21 @@ struct CrashSurvivalTests {
       "\(result.stderr)")
   }
 
+  @Test("plugins check: a crashing plugin ends the check in-process; isolated, every case reports the crash")
+  func checkCrashingPlugin() throws {
+    let folder = TestEnvironment.temporaryFolder("crashcheck")
+    let plugin = TestEnvironment.fixture("crash_storage")
+    let inProcess = try Self.goldfish(["plugins", "check", plugin], cwd: folder)
+    #expect(inProcess.signal == SIGSEGV, "\(inProcess)")
+    let isolated = try Self.goldfish(["plugins", "check", plugin, "--isolation", "process", "--json"], cwd: folder)
+    #expect(isolated.signal == nil && isolated.status == 1, "\(isolated)")
+    let reports = try #require(try JSONSerialization.jsonObject(with: Data(isolated.stdout.utf8)) as? [[String: Any]])
+    let cases = try #require(reports.first?["cases"] as? [[String: Any]])
+    let crashed = cases.filter { ($0["message"] as? String)?.contains("crash-storage (service crashstore) crashed with SIGSEGV") == true }
+    // Each crash restarted the helper: more than one case got far enough to crash again.
+    #expect(crashed.count > 1, "\(cases)")
+  }
+
   @Test("what an isolated plugin prints never reaches goldfish's stdout")
   func helperStdoutKeptOff() throws {
     let root = try Self.project(isolation: "process")
