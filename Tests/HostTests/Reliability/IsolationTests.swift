@@ -47,6 +47,20 @@ struct IsolationTests {
     #expect(try storage.call("exists", ["uri": "hang:///x"])["exists"] == false)
   }
 
+  @Test("calls from many threads share one helper without mixing their answers")
+  func concurrentCalls() throws {
+    let storage = try FaultStore.open(.process)
+    let pid = try FaultStore.probe(storage).pid
+    let answers = PIDs()
+    DispatchQueue.concurrentPerform(iterations: 16) { index in
+      let key = "object-\(index)"
+      let uri = try? storage.call("uri_for", ["key": .string(key)])["uri"]?.stringValue
+      let probe = try? FaultStore.probe(storage)
+      answers.add(uri == "fault:///object" ? probe?.pid : nil)
+    }
+    #expect(answers.all == Array(repeating: pid, count: 16))
+  }
+
   @Test("an isolated service shows the same info and capabilities as in-process")
   func sameFace() throws {
     let inProcess = try FaultStore.open(.inProcess)
@@ -65,4 +79,12 @@ struct IsolationTests {
       #expect(error?.code == .configInvalid, "\(mode): \(String(describing: error))")
     }
   }
+}
+
+/// Results gathered from concurrent calls.
+final class PIDs: @unchecked Sendable {
+  private let lock = NSLock()
+  private var values: [Int32?] = []
+  func add(_ value: Int32?) { lock.withLock { values.append(value) } }
+  var all: [Int32?] { lock.withLock { values } }
 }

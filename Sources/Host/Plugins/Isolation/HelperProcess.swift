@@ -48,6 +48,11 @@ final class HelperProcess: @unchecked Sendable {
     let child = fcntl(ends[1], F_DUPFD_CLOEXEC, 10)
     close(ends[0])
     close(ends[1])
+    guard host >= 0, child >= 0 else {
+      if host >= 0 { close(host) }
+      if child >= 0 { close(child) }
+      throw .helperFailed("cannot set up the helper's socket: \(String(cString: strerror(errno)))")
+    }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
