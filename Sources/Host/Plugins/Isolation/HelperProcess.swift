@@ -22,7 +22,10 @@ final class HelperProcess: @unchecked Sendable {
   }
 
   deinit {
-    if reaped == nil { _ = kill(pid, SIGKILL); _ = reap() }
+    if reaped == nil {
+      _ = kill(pid, SIGKILL)
+      _ = reap()
+    }
     close(channel.fd)
   }
 
@@ -145,7 +148,7 @@ final class HelperProcess: @unchecked Sendable {
   private static func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     pointers.append(nil)
-    defer { pointers.forEach { free($0) } }
+    defer { for pointer in pointers { free(pointer) } }
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
   }
 }

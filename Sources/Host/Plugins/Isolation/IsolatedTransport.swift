@@ -59,9 +59,6 @@ final class IsolatedTransport: ServiceTransport, @unchecked Sendable {
     try reply(to: HelperFrame(header: ["op": "get_bytes", "request": .string(request)]))
   }
 
-  /// The pid of the running helper, nil between a crash and the next call (for tests and logs).
-  var helperPID: Int32? { lock.withLock { helper?.pid } }
-
   private func reply(to frame: HelperFrame) throws(TransportFault) -> PluginReply {
     let outcome = lock.withLock { () -> Result<HelperFrame, TransportFault> in
       Result { () throws(TransportFault) in
