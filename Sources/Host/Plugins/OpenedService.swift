@@ -24,7 +24,7 @@ public final class OpenedService: @unchecked Sendable {
   static func open(
     plugin: PluginInfo, info: ServiceInfo, descriptor: UnsafePointer<gf_plugin_descriptor>,
     service: UnsafePointer<gf_service>, config: JSONValue, context: ServiceContext, callTimeout: TimeInterval? = nil,
-    isolation: IsolationMode = .inProcess
+    isolation: IsolationMode = .inProcess, memoryLimitMB: Int? = nil
   ) throws(GoldfishError) -> OpenedService {
     let configText = (try? JSONCoding.encode(config)) ?? "{}"
     let contextText = (try? JSONCoding.encode(context)) ?? "{}"
@@ -41,7 +41,7 @@ public final class OpenedService: @unchecked Sendable {
       do {
         opened = try IsolatedTransport.open(
           pluginPath: plugin.path, kind: kind, service: info.name, config: configText, context: contextText,
-          callTimeout: callTimeout
+          callTimeout: callTimeout, memoryLimitMB: memoryLimitMB
         ).map { $0 }
       } catch {
         let failure = CallFailure.fault(error, plugin: plugin, service: info.name, function: "open")

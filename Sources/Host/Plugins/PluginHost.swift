@@ -10,6 +10,8 @@ public final class PluginHost: Sendable {
   public let callTimeout: TimeInterval
   /// Which services run in a helper process (`plugins.isolation`).
   public let isolation: IsolationPolicy
+  /// `plugins.isolation_memory_mb`: the memory limit of each isolated plugin's helper.
+  public let isolationMemoryMB: Int?
 
   /// The config keys that pick each kind of service, and their defaults.
   public static let selectors: [(kind: ServiceKind, key: String, fallback: String?)] = [
@@ -34,18 +36,19 @@ public final class PluginHost: Sendable {
     }
     return PluginHost(
       project: project, document: document, registry: registry, callTimeout: TimeInterval(config.callTimeoutSeconds),
-      isolation: config.isolation)
+      isolation: config.isolation, isolationMemoryMB: config.isolationMemoryMB)
   }
 
   init(
     project: ProjectLocation?, document: ConfigDocument?, registry: PluginRegistry, callTimeout: TimeInterval,
-    isolation: IsolationPolicy = IsolationPolicy()
+    isolation: IsolationPolicy = IsolationPolicy(), isolationMemoryMB: Int? = nil
   ) {
     self.project = project
     self.document = document
     self.registry = registry
     self.callTimeout = callTimeout
     self.isolation = isolation
+    self.isolationMemoryMB = isolationMemoryMB
   }
 
   /// Where the calls of one service run.
@@ -84,7 +87,7 @@ public final class PluginHost: Sendable {
   {
     try registry.open(
       kind, name, config: config ?? document?.section(name) ?? [:], context: context, callTimeout: callTimeout,
-      isolation: isolation(kind, name))
+      isolation: isolation(kind, name), memoryLimitMB: isolationMemoryMB)
   }
 
   /// Opens the service goldfish.yaml selects for `kind`.

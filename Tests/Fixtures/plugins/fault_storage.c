@@ -10,6 +10,8 @@
  *   list             answers text that is not JSON
  *   local_path       answers valid JSON that is not an object
  *   put_file         answers an object of the wrong shape ("size" is a string)
+ *   get_file         leaks 4 MiB per call, and writes to it unchecked: once
+ *                    memory runs out it crashes, as leaky code does
  *   delete_object    fails, setting both *response_json and *error_json
  *   get_bytes        never returns
  *   put_bytes        never returns
@@ -123,6 +125,16 @@ static int32_t fail_with_both(void *instance, const char *request_json,
   return GF_ERROR;
 }
 
+static int32_t leak(void *instance, const char *request_json,
+                    char **response_json, char **error_json) {
+  (void)instance, (void)request_json, (void)error_json;
+  size_t size = 4u << 20;
+  volatile char *lost = malloc(size);
+  for (size_t i = 0; i < size; i += 4096) lost[i] = 1; /* touched: really used */
+  *response_json = copy("{\"size\":0}");
+  return GF_OK;
+}
+
 static int32_t put_bytes_forever(void *instance, const char *request_json,
                                  const uint8_t *data, size_t len,
                                  char **response_json, char **error_json) {
@@ -144,7 +156,7 @@ static int32_t get_bytes_forever(void *instance, const char *request_json,
 static const gf_object_storage_v1 fault_table = {
     sizeof(gf_object_storage_v1),
     wrong_shape,       /* put_file */
-    NULL,              /* get_file */
+    leak,              /* get_file */
     put_bytes_forever, /* put_bytes */
     get_bytes_forever, /* get_bytes */
     crash,             /* stat */

@@ -124,6 +124,7 @@ struct CrashSurvivalTests {
       ("{default: process, gcs: maybe}", "plugins.isolation.gcs is \"maybe\""),
       ("{\"Not A Name\": process}", "\"Not A Name\" is not a plugin or service name"),
       ("[process]", "plugins.isolation should be in_process, process, or a mapping"),
+      ("process\n  isolation_memory_mb: 8", "plugins.isolation_memory_mb is 8; it must be 64–1048576"),
     ])
   func validated(value: String, message: String) throws {
     let root = try Self.project(isolation: value)

@@ -63,12 +63,34 @@ struct IsolationTests {
 
   @Test("an isolated service shows the same info and capabilities as in-process")
   func sameFace() throws {
-    let inProcess = try FaultStore.open(.inProcess)
-    let isolated = try FaultStore.open(.process)
+    let registry = PluginRegistry.load([.init(path: TestEnvironment.fixture("hang_storage"), origin: "test")])
+    let inProcess = try registry.open(.objectStorage, "hangstore", callTimeout: 5)
+    let isolated = try registry.open(.objectStorage, "hangstore", callTimeout: 5, isolation: .process)
     #expect(inProcess.info == isolated.info && inProcess.plugin == isolated.plugin)
-    #expect(isolated.supports("exists") && !isolated.supports("get_file"))
-    let unsupported = try #require(FaultStore.failure { _ = try isolated.call("get_file", ["uri": "fault:///object"]) })
+    #expect(isolated.supports("exists") && !isolated.supports("put_file"))
+    let unsupported = try #require(FaultStore.failure { _ = try isolated.call("put_file", ["uri": "hang:///x"]) })
     #expect(unsupported.error.code == .unsupported)
+  }
+
+  /// Without the limit the 64 leaks (256 MiB) all succeed and the test fails.
+  @Test("a leaking isolated plugin hits plugins.isolation_memory_mb, crashes alone and comes back")
+  func leakBounded() throws {
+    let registry = PluginRegistry.load([.init(path: FaultStore.path, origin: "test")])
+    let storage = try registry.open(
+      .objectStorage, "faultstore", config: [:], callTimeout: 30, isolation: .process, memoryLimitMB: 128)
+    let first = try FaultStore.probe(storage).pid
+    var crash: PluginCallError?
+    for _ in 0..<64 {
+      do {
+        _ = try storage.call("get_file", ["uri": "fault:///object", "path": "/dev/null"])
+      } catch {
+        crash = error
+        break
+      }
+    }
+    let error = try #require(crash, "64 leaks of 4 MiB each went through a 128 MiB limit")
+    #expect(error.fault == .crashed && error.function == "get_file", "\(error)")
+    #expect(try FaultStore.probe(storage).pid != first)
   }
 
   @Test("a service whose open fails reports the plugin's error, isolated or not")

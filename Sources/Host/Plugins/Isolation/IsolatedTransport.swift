@@ -20,12 +20,13 @@ final class IsolatedTransport: ServiceTransport, @unchecked Sendable {
   /// Starts the helper and opens the service in it; a failed open() returns the plugin's error.
   static func open(
     pluginPath: String, kind: ServiceKind, service: String, config: String, context: String,
-    callTimeout: TimeInterval?
+    callTimeout: TimeInterval?, memoryLimitMB: Int? = nil
   ) throws(TransportFault) -> Result<IsolatedTransport, OpenRefusal> {
     let transport = IsolatedTransport(
       openRequest: [
         "op": "open", "plugin": .string(pluginPath), "kind": .string(kind.label), "service": .string(service),
         "config": .string(config), "context": .string(context),
+        "memory_limit_mb": memoryLimitMB.map { .int(Int64($0)) } ?? .null,
       ],
       callTimeout: callTimeout)
     // Nobody else holds the transport yet: no lock needed.

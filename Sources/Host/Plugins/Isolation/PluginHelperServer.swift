@@ -62,6 +62,14 @@ public enum PluginHelperServer {
     else {
       return (nil, ["refused": "the open request names no plugin, kind and service"])
     }
+    if let megabytes = header["memory_limit_mb"]?.intValue, megabytes > 0 {
+      // RLIMIT_DATA counts the heap and private writable mappings: what a leak grows.
+      let bytes = rlim_t(megabytes) << 20
+      var limit = rlimit(rlim_cur: bytes, rlim_max: bytes)
+      if setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit) != 0 {
+        return (nil, ["refused": .string("cannot limit the helper's memory to \(megabytes) MiB: \(String(cString: strerror(errno)))")])
+      }
+    }
     let registry = PluginRegistry.load([.init(path: path, origin: "isolation helper")])
     if let refusal = registry.refused.first { return (nil, ["refused": .string(refusal.description)]) }
     guard let registered = registry.registered(kind, label) else {
