@@ -25,6 +25,9 @@ enum Console {
       Console.error("error: \(failure.message)")
       if let hint = failure.hint { Console.error("hint: \(hint)") }
       Foundation.exit(2)
+    case let failure as PluginCallError:
+      Console.error("error: \(failure.description)")
+      Foundation.exit(2)
     case let failure as ExitCode:
       Foundation.exit(failure.rawValue)
     default:

@@ -14,7 +14,7 @@ struct Goldfish: ParsableCommand {
       RunCommand.self, RunsCommand.self, InspectCommand.self, LogsCommand.self, CancelCommand.self,
       LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
       ServeCommand.self,
-      DriveCommand.self,
+      DriveCommand.self, PluginHostCommand.self,
     ])
 
   static func main() {

@@ -10,7 +10,17 @@ struct PluginListing: Encodable {
   var selected: [String: String]
 
   init(registry: PluginRegistry, host: PluginHost?) {
-    plugins = registry.plugins
+    plugins = registry.plugins.map { plugin in
+      var plugin = plugin
+      if let host {
+        plugin.services = plugin.services.map { service in
+          var service = service
+          service.isolation = host.isolation.mode(plugin: plugin.name, service: service.name)
+          return service
+        }
+      }
+      return plugin
+    }
     refused = registry.refused
     var selected: [String: String] = [:]
     if let host {
@@ -29,12 +39,15 @@ struct PluginListing: Encodable {
 }
 
 enum PluginTable {
-  static func print(_ registry: PluginRegistry) {
+  static func print(_ registry: PluginRegistry, host: PluginHost? = nil) {
     if registry.plugins.isEmpty { Console.print("No plugins loaded.") }
     for plugin in registry.plugins {
       Console.print("\(plugin.name) \(plugin.version)  (ABI \(plugin.abiVersion))  \(plugin.path)")
       for service in plugin.services {
-        let state = service.implemented ? "" : "  [not implemented yet]"
+        var state = service.implemented ? "" : "  [not implemented yet]"
+        if let mode = host?.isolation.mode(plugin: plugin.name, service: service.name) {
+          state += mode == .process ? "  [isolation: process]" : "  [isolation: in_process]"
+        }
         let kind = service.kind.padding(toLength: 15, withPad: " ", startingAt: 0)
         Console.print("  \(kind) \(service.name)\(state)")
         if !service.unsupported.isEmpty {

@@ -34,7 +34,7 @@ struct PluginsList: ParsableCommand {
     if json {
       try Console.json(PluginListing(registry: registry, host: host))
     } else {
-      PluginTable.print(registry)
+      PluginTable.print(registry, host: host)
     }
     if strict && !registry.refused.isEmpty { throw ExitCode(1) }
   }
@@ -69,6 +69,10 @@ struct PluginsCheck: ParsableCommand {
   var config: String?
   @Option(help: "The image a run backend that needs one runs the suite's jobs in (default: $GOLDFISH_CHECK_IMAGE).")
   var image: String?
+  @Option(help: "Run the plugin in_process (default) or in a helper process, where a crash fails one case instead of ending the check.")
+  var isolation: IsolationMode = .inProcess
+  @Option(help: "Fail a call that takes longer than this many seconds (default: no limit).")
+  var callTimeout: Int?
   @Flag(help: "Print JSON for machines.") var json = false
 
   func run() throws {
@@ -94,7 +98,9 @@ struct PluginsCheck: ParsableCommand {
       let kind = ServiceKind(label: info.kind)!
       let scratch = try Conformance.makeScratch()
       let context = ServiceContext(stateDir: scratch + "/state", hostVersion: GoldfishVersion.current)
-      let opened = try registry.open(kind, info.name, config: configValue, context: context)
+      let opened = try registry.open(
+        kind, info.name, config: configValue, context: context, callTimeout: callTimeout.map { TimeInterval(max(1, $0)) },
+        isolation: isolation)
       reports.append(Conformance.check(opened, scratch: scratch, image: image))
     }
     if json {
@@ -110,3 +116,5 @@ func absolute(_ path: String) -> String {
   URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     .standardizedFileURL.path
 }
+
+extension IsolationMode: ExpressibleByArgument {}

@@ -7,7 +7,8 @@ import Testing
 /// other functions working.
 @Suite("plugin call timeouts")
 struct PluginTimeoutTests {
-  @Test("a hanging call fails with a timeout naming the plugin; other calls still answer")
+  // Without the timeout the call sleeps for an hour: the time limit makes that a failure.
+  @Test("a hanging call fails with a timeout naming the plugin; other calls still answer", .timeLimit(.minutes(1)))
   func hangingCall() throws {
     let registry = PluginRegistry.load([.init(path: TestEnvironment.fixture("hang_storage"), origin: "test")])
     #expect(registry.refused.isEmpty, "\(registry.refused)")

@@ -11,6 +11,11 @@ public struct PluginsConfig: Sendable, Equatable {
   /// How long one call into a plugin may take before the host gives up on it and says which
   /// plugin hung (the call's thread is abandoned: C code cannot be interrupted).
   public var callTimeoutSeconds: Int = 600
+  /// Which plugins run in a helper process instead of inside goldfish.
+  public var isolation = IsolationPolicy()
+  /// The most memory (MiB) an isolated plugin's helper may allocate; nil: no limit. A helper
+  /// that leaks up to it fails its allocations (and usually crashes), and is restarted.
+  public var isolationMemoryMB: Int?
 
   public init(paths: [String] = [], searchPaths: [String] = [], defaults: Bool = true, callTimeoutSeconds: Int = 600) {
     self.paths = paths
@@ -19,7 +24,8 @@ public struct PluginsConfig: Sendable, Equatable {
     self.callTimeoutSeconds = callTimeoutSeconds
   }
 
-  static let keys = ["paths", "search_paths", "defaults", "call_timeout_seconds"]
+  static let keys = ["paths", "search_paths", "defaults", "call_timeout_seconds", "isolation", "isolation_memory_mb"]
+  static let isolationMemoryRange = 64...1_048_576
   static let callTimeoutRange = 1...86_400
 
   public init(from document: ConfigDocument) throws(GoldfishError) {
@@ -50,12 +56,25 @@ public struct PluginsConfig: Sendable, Equatable {
       }
       callTimeoutSeconds = Int(seconds)
     }
+    isolation = try IsolationPolicy(from: document)
+    if let value = fields["isolation_memory_mb"], !value.isNull {
+      guard let megabytes = value.intValue else {
+        throw ConfigError.wrongType(document, "plugins.isolation_memory_mb", expected: "a whole number of MiB", found: value)
+      }
+      guard Self.isolationMemoryRange.contains(Int(megabytes)) else {
+        throw ConfigError.outOfRange(
+          document, "plugins.isolation_memory_mb", value: String(megabytes),
+          allowed: "\(Self.isolationMemoryRange.lowerBound)–\(Self.isolationMemoryRange.upperBound)")
+      }
+      isolationMemoryMB = Int(megabytes)
+    }
   }
 
   var json: JSONValue {
     [
       "paths": .list(paths), "search_paths": .list(searchPaths), "defaults": .bool(defaults),
-      "call_timeout_seconds": .int(Int64(callTimeoutSeconds)),
+      "call_timeout_seconds": .int(Int64(callTimeoutSeconds)), "isolation": isolation.json,
+      "isolation_memory_mb": isolationMemoryMB.map { .int(Int64($0)) } ?? .null,
     ]
   }
 }

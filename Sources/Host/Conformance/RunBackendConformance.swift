@@ -67,7 +67,7 @@ struct RunBackendConformance {
       return "canceled"
     }
     runner.run("recover") {
-      let recovered = try JSONCoding.convert(try service.call("recover", ["handle": handle]), to: RecoveredRun.self)
+      let recovered = try service.call("recover", ["handle": handle], as: RecoveredRun.self)
       try expect(recovered.handle["run_id"] == handle["run_id"], "recover returned a handle for another run")
       try expect(recovered.status.state == .completed, "recover reports \(recovered.status.state.rawValue) for a completed job")
       return nil
@@ -104,7 +104,7 @@ struct RunBackendConformance {
   private func waitFinal(_ handle: JSONValue) throws -> RunStatus {
     let start = Date()
     while Date().timeIntervalSince(start) < deadline {
-      let status = try JSONCoding.convert(try service.call("status", ["handle": handle]), to: RunStatus.self)
+      let status = try service.call("status", ["handle": handle], as: RunStatus.self)
       if status.state.isFinal { return status }
       usleep(50_000)
     }
@@ -114,6 +114,6 @@ struct RunBackendConformance {
   private func logs(_ handle: JSONValue, _ request: [String: JSONValue]) throws -> LogChunk {
     var body = request
     body["handle"] = handle
-    return try JSONCoding.convert(try service.call("logs", .object(body)), to: LogChunk.self)
+    return try service.call("logs", .object(body), as: LogChunk.self)
   }
 }

@@ -126,7 +126,7 @@ struct StorageConformance {
     let content = Array("the quick brown fox".utf8)
     let uri = try uri("hash/object")
     _ = try service.putBytes(["uri": .string(uri)], content)
-    let stat = try JSONCoding.convert(try service.call("stat", ["uri": .string(uri)]), to: ObjectInfo.self)
+    let stat = try service.call("stat", ["uri": .string(uri)], as: ObjectInfo.self)
     try expect(stat.size == Int64(content.count), "stat size is \(stat.size), expected \(content.count)")
     try expect(!stat.hash.isEmpty || stat.etag != nil, "stat reported neither a hash nor an etag")
     if let sha = stat.hash["sha256"] {
@@ -151,9 +151,8 @@ struct StorageConformance {
     var token: JSONValue = .null
     var pages = 0
     repeat {
-      let page = try JSONCoding.convert(
-        try service.call("list", ["prefix": .string(prefix), "page_token": token, "page_size": 2]),
-        to: ObjectListing.self)
+      let page = try service.call(
+        "list", ["prefix": .string(prefix), "page_token": token, "page_size": 2], as: ObjectListing.self)
       pages += 1
       try expect(page.objects.count <= 2, "a page of page_size 2 held \(page.objects.count) objects")
       seen += page.objects.map(\.uri)
@@ -161,8 +160,8 @@ struct StorageConformance {
       try expect(pages <= 10, "listing 5 objects by 2 did not end after 10 pages")
     } while token != .null
     try expect(seen == expected.sorted(), "list returned \(seen) but the stored objects are \(expected.sorted())")
-    let none = try JSONCoding.convert(
-      try service.call("list", ["prefix": .string(prefix + "nothing-here"), "page_size": 10]), to: ObjectListing.self)
+    let none = try service.call(
+      "list", ["prefix": .string(prefix + "nothing-here"), "page_size": 10], as: ObjectListing.self)
     try expect(none.objects.isEmpty, "a prefix that matches nothing listed \(none.objects.count) objects")
     return "\(seen.count) objects in \(pages) pages"
   }

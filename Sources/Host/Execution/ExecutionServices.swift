@@ -42,10 +42,11 @@ public final class ExecutionServices: Sendable {
   /// A plugin failure as a Goldfish error, keeping the plugin's code and retryability.
   static func failure(_ error: PluginCallError, while action: String) -> GoldfishError {
     GoldfishError(
-      .pluginCallFailed, "\(action): \(error.error.message)",
+      error.fault == .crashed ? .pluginCrashed : .pluginCallFailed, "\(action): \(error.error.message)",
       detail: [
         "plugin": .string(error.plugin), "service": .string(error.service), "function": .string(error.function),
         "code": .string(error.error.code.rawValue), "retryable": .bool(error.error.retryable),
+        "fault": .string(error.fault.rawValue),
       ])
   }
 }

@@ -101,7 +101,7 @@ struct InputResolver {
     repeat {
       let page: ObjectListing
       do {
-        page = try JSONCoding.convert(try storage.call("list", ["prefix": .string(uri), "page_token": token]), to: ObjectListing.self)
+        page = try storage.call("list", ["prefix": .string(uri), "page_token": token], as: ObjectListing.self)
       } catch let error as PluginCallError {
         throw ExecutionServices.failure(error, while: "cannot list \(uri)")
       } catch {

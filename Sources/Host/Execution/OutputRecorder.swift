@@ -71,8 +71,7 @@ struct OutputRecorder {
   private func put(_ path: String, key: String) throws(GoldfishError) -> (String, Int64, String) {
     let uri = try uri(for: key)
     do {
-      let info = try JSONCoding.convert(
-        try services.storage.call("put_file", ["uri": .string(uri), "path": .string(path)]), to: ObjectInfo.self)
+      let info = try services.storage.call("put_file", ["uri": .string(uri), "path": .string(path)], as: ObjectInfo.self)
       let hash = info.hash["sha256"] ?? (try? POSIXFile.sha256(of: path).sha256) ?? ""
       return (uri, info.size, hash)
     } catch let error as PluginCallError {

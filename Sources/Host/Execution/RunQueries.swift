@@ -39,7 +39,7 @@ public struct RunQueries: Sendable {
     if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
       var request: [String: JSONValue] = ["handle": handle, "offset": .int(offset)]
       if let tail { request = ["handle": handle, "tail": .int(Int64(tail))] }
-      if let chunk = try? JSONCoding.convert(try services.backend.call("logs", .object(request)), to: LogChunk.self) {
+      if let chunk = try? services.backend.call("logs", .object(request), as: LogChunk.self) {
         return chunk
       }
     }

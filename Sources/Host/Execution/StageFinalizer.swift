@@ -20,13 +20,13 @@ struct StageFinalizer {
     do {
       if run.state == .launching {
         // A launch interrupted between the backend's answer and our record of it.
-        let recovered = try JSONCoding.convert(try services.backend.call("recover", ["handle": handle]), to: RecoveredRun.self)
+        let recovered = try services.backend.call("recover", ["handle": handle], as: RecoveredRun.self)
         try store.transition(
           run.id, .launchOK, TransitionContext(source: "recovery"),
           update: ["backend_handle": try? JSONCoding.encode(recovered.handle)])
         status = recovered.status
       } else {
-        status = try JSONCoding.convert(try services.backend.call("status", ["handle": handle]), to: RunStatus.self)
+        status = try services.backend.call("status", ["handle": handle], as: RunStatus.self)
       }
     } catch let error as PluginCallError {
       if error.error.code == .notFound {
@@ -105,8 +105,7 @@ struct StageFinalizer {
     FileManager.default.createFile(atPath: local, contents: nil)
     guard let file = FileHandle(forWritingAtPath: local) else { return "" }
     for _ in 0..<10_000 {
-      guard let chunk = try? JSONCoding.convert(
-        try services.backend.call("logs", ["handle": handle, "offset": .int(offset), "max_bytes": .int(1 << 20)]), to: LogChunk.self)
+      guard let chunk = try? services.backend.call("logs", ["handle": handle, "offset": .int(offset), "max_bytes": .int(1 << 20)], as: LogChunk.self)
       else { break }
       file.write(Data(chunk.text.utf8))
       if chunk.nextOffset <= offset || chunk.complete { break }

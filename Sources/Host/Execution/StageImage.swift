@@ -85,7 +85,7 @@ struct StageImage {
     while true {
       let status: ImageBuildStatus
       do {
-        status = try JSONCoding.convert(try builder.call("build_status", ["build_id": .string(buildID)]), to: ImageBuildStatus.self)
+        status = try builder.call("build_status", ["build_id": .string(buildID)], as: ImageBuildStatus.self)
       } catch let error as PluginCallError {
         throw ExecutionServices.failure(error, while: "the image build \(buildID) cannot be followed")
       } catch {

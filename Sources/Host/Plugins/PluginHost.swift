@@ -8,6 +8,10 @@ public final class PluginHost: Sendable {
   public let document: ConfigDocument?
   public let registry: PluginRegistry
   public let callTimeout: TimeInterval
+  /// Which services run in a helper process (`plugins.isolation`).
+  public let isolation: IsolationPolicy
+  /// `plugins.isolation_memory_mb`: the memory limit of each isolated plugin's helper.
+  public let isolationMemoryMB: Int?
 
   /// The config keys that pick each kind of service, and their defaults.
   public static let selectors: [(kind: ServiceKind, key: String, fallback: String?)] = [
@@ -27,15 +31,30 @@ public final class PluginHost: Sendable {
     let discovery = PluginDiscovery(config: config, projectRoot: project?.root)
     let extra = extraPaths.map { PluginDiscovery.Candidate(path: $0, origin: "command line") }
     let registry = PluginRegistry.load(extra + discovery.candidates())
+    for name in config.isolation.unknownNames(plugins: registry.plugins) {
+      HostAPI.logger.warning("plugins.isolation names \"\(name)\", which is no loaded plugin or service")
+    }
     return PluginHost(
-      project: project, document: document, registry: registry, callTimeout: TimeInterval(config.callTimeoutSeconds))
+      project: project, document: document, registry: registry, callTimeout: TimeInterval(config.callTimeoutSeconds),
+      isolation: config.isolation, isolationMemoryMB: config.isolationMemoryMB)
   }
 
-  init(project: ProjectLocation?, document: ConfigDocument?, registry: PluginRegistry, callTimeout: TimeInterval) {
+  init(
+    project: ProjectLocation?, document: ConfigDocument?, registry: PluginRegistry, callTimeout: TimeInterval,
+    isolation: IsolationPolicy = IsolationPolicy(), isolationMemoryMB: Int? = nil
+  ) {
     self.project = project
     self.document = document
     self.registry = registry
     self.callTimeout = callTimeout
+    self.isolation = isolation
+    self.isolationMemoryMB = isolationMemoryMB
+  }
+
+  /// Where the calls of one service run.
+  public func isolation(_ kind: ServiceKind, _ name: String) -> IsolationMode {
+    guard let plugin = registry.info(kind, name)?.plugin.name else { return isolation.defaultMode }
+    return isolation.mode(plugin: plugin, service: name)
   }
 
   public var context: ServiceContext {
@@ -67,7 +86,8 @@ public final class PluginHost: Sendable {
     -> OpenedService
   {
     try registry.open(
-      kind, name, config: config ?? document?.section(name) ?? [:], context: context, callTimeout: callTimeout)
+      kind, name, config: config ?? document?.section(name) ?? [:], context: context, callTimeout: callTimeout,
+      isolation: isolation(kind, name), memoryLimitMB: isolationMemoryMB)
   }
 
   /// Opens the service goldfish.yaml selects for `kind`.

@@ -8,6 +8,8 @@ public struct ServiceInfo: Codable, Sendable, Equatable {
   public var capabilities: JSONValue
   /// Table functions the plugin left NULL ("not supported").
   public var unsupported: [String]
+  /// Where its calls run under the project's `plugins.isolation` (absent without a project).
+  public var isolation: IsolationMode? = nil
 }
 
 /// A plugin file that loaded.

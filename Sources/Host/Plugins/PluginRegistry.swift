@@ -69,11 +69,16 @@ public final class PluginRegistry: Sendable {
     services[Key(kind: kind, name: name)].map { ($0.plugin, $0.info) }
   }
 
-  /// Opens a service with its goldfish.yaml section.
+  func registered(_ kind: ServiceKind, _ name: String) -> Registered? {
+    services[Key(kind: kind, name: name)]
+  }
+
+  /// Opens a service with its goldfish.yaml section, in this process or in a helper process
+  /// (whose allocations `memoryLimitMB` bounds).
   public func open(
     _ kind: ServiceKind, _ name: String, config: JSONValue = [:],
     context: ServiceContext = ServiceContext(hostVersion: GoldfishVersion.current),
-    callTimeout: TimeInterval? = nil
+    callTimeout: TimeInterval? = nil, isolation: IsolationMode = .inProcess, memoryLimitMB: Int? = nil
   ) throws(GoldfishError) -> OpenedService {
     guard let registered = services[Key(kind: kind, name: name)] else {
       let known = serviceNames(kind)
@@ -87,6 +92,7 @@ public final class PluginRegistry: Sendable {
     }
     return try OpenedService.open(
       plugin: registered.plugin, info: registered.info, descriptor: registered.descriptor,
-      service: registered.service, config: config, context: context, callTimeout: callTimeout)
+      service: registered.service, config: config, context: context, callTimeout: callTimeout,
+      isolation: isolation, memoryLimitMB: memoryLimitMB)
   }
 }
