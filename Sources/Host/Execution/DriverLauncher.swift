@@ -51,6 +51,7 @@ public enum DriverLauncher {
 
   /// Restarts drivers for pipeline runs whose driver died (no live lease holder).
   public static func resumeInterrupted(project: Project) {
+    try? project.journal.refreshStateMDIfStale()
     guard let runs = try? project.store.activePipelineRuns() else { return }
     for run in runs where (try? project.store.leaseIsFree("pipeline-run:\(run.id)")) == true {
       try? spawn(project: project, pipelineRunID: run.id)

@@ -21,6 +21,7 @@ struct OutputRecorder {
           hint: "save it with goldfish.io.save_output(\"\(output.name)\", …) or write it to get_output_path(\"\(output.name)\")")
       }
       records.append(try store(output, at: path))
+      FaultPoint.hit(.midwayOutputs)
     }
     try services.project.store.recordSignals(records)
     return records

@@ -72,9 +72,11 @@ struct StageLauncher {
     } catch {
       throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
     }
+    FaultPoint.hit(.afterLaunchBeforeHandle)
     try store.transition(
       run.id, .launchOK, TransitionContext(source: "executor"),
       update: ["backend_handle": try? JSONCoding.encode(handle)])
+    FaultPoint.hit(.afterHandleSaved)
   }
 
   /// An earlier run with the same code, config and inputs: its outputs stand for this run's.

@@ -30,6 +30,14 @@ public struct Journal: Sendable {
     try regenerateStateMD()
   }
 
+  /// Rewrites STATE.md when it no longer matches the database: a process killed between a
+  /// run's final state and its STATE.md update leaves it showing the run as still running.
+  public func refreshStateMDIfStale() throws(GoldfishError) {
+    let text = try StateMarkdown(project: project).render()
+    guard (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)) != text else { return }
+    try regenerateStateMD()
+  }
+
   public func regenerateStateMD() throws(GoldfishError) {
     let text = try StateMarkdown(project: project).render()
     do {
