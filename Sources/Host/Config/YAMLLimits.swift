@@ -10,7 +10,7 @@ enum YAMLLimits {
   static let maxBytes = 4 << 20
   static let maxDepth = 64
   /// Nodes after aliases are expanded.
-  static let maxNodes = 500_000
+  static let maxNodes = 100_000
 
   /// The text of a YAML file, or nil when there is none; refuses a file over `maxBytes`
   /// without reading it.

@@ -95,7 +95,7 @@ public struct Executor: Sendable {
     } else if let run = try project.store.stageRun(id) {
       runs = [run]
     } else {
-      throw GoldfishError(.notFound, "no run \(id)", hint: "list runs with goldfish runs")
+      throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(id))", hint: "list runs with goldfish runs")
     }
     var canceled: [String] = []
     for run in runs where run.state.isActive {

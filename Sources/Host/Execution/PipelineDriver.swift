@@ -26,7 +26,7 @@ public struct PipelineDriver: Sendable {
   /// Runs until every stage is final; `progress` hears of every state change.
   public func drive(progress: (StageRunRecord) -> Void = { _ in }) throws(GoldfishError) -> PipelineRunRecord {
     guard let pipelineRun = try store.pipelineRun(pipelineRunID) else {
-      throw GoldfishError(.notFound, "no pipeline run \(pipelineRunID)")
+      throw GoldfishError(.notFound, "no pipeline run \(RunIdentifiers.display(pipelineRunID))")
     }
     let lease = "pipeline-run:\(pipelineRunID)"
     guard try store.acquireLease(lease, seconds: 30) else {

@@ -54,6 +54,10 @@ final class MCPSession: @unchecked Sendable {
     input.fileHandleForWriting.write(data + Data("\n".utf8))
   }
 
+  func sendRaw(_ line: String) {
+    input.fileHandleForWriting.write(Data((line + "\n").utf8))
+  }
+
   func callTool(id: Int, _ name: String, _ arguments: [String: Any]) {
     send(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]])
   }
