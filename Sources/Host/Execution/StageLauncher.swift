@@ -73,9 +73,15 @@ struct StageLauncher {
       throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
     }
     FaultPoint.hit(.afterLaunchBeforeHandle)
-    try store.transition(
-      run.id, .launchOK, TransitionContext(source: "executor"),
-      update: ["backend_handle": try? JSONCoding.encode(handle)])
+    do {
+      try store.transition(
+        run.id, .launchOK, TransitionContext(source: "executor"),
+        update: ["backend_handle": try? JSONCoding.encode(handle)])
+    } catch {
+      // Canceled while the backend was starting it: nobody else will ever stop this job.
+      _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
+      throw error
+    }
     FaultPoint.hit(.afterHandleSaved)
   }
 

@@ -158,7 +158,8 @@ struct HostileInputProperties {
     let context = ServerContext(explicitProject: fixture.root, startDirectory: fixture.root)
     let server = Server(name: "test", version: "0")
     let calls = zip(Gen.int(in: 0...(tools.count - 1)), Self.argumentValue.array(of: 0...4), Gen.int(in: 0...3))
-    await propertyCheck(count: 250, input: calls) { index, values, extra in
+    let outcomes = Outcomes()
+    await propertyCheck(count: 400, input: calls) { index, values, extra in
       let tool = tools[index]
       // Mostly the tool's own parameter names, so the call gets past the type check.
       var arguments: [String: Value] = [:]
@@ -172,6 +173,7 @@ struct HostileInputProperties {
       }
       let result = await MCPServer.call(
         CallTool.Parameters(name: tool.name, arguments: arguments), tools: byName, context: context, server: server)
+      outcomes.note(result.isError == true ? result.structuredContent?.objectValue?["code"]?.stringValue ?? "?" : "ok")
       let text = result.content.compactMap { if case .text(let text, _, _) = $0 { text } else { nil } }.joined()
       if result.isError == true {
         let fields = result.structuredContent?.objectValue
@@ -183,8 +185,19 @@ struct HostileInputProperties {
         #expect(!text.contains(leak), "\(tool.name) \(arguments) leaked: \(text)")
       }
     }
+    // The calls reached the handlers, not only the argument check.
+    let seen = outcomes.seen
+    #expect(seen.contains("ok") && seen.count >= 3, "outcomes: \(seen)")
     // The hostile calls left the project intact.
     #expect(try fixture.reopen().store.workspaces().map(\.name) == ["baseline"])
     #expect(!FileManager.default.fileExists(atPath: "/tmp/pwned"))
   }
+}
+
+/// The outcomes seen across property-check iterations (ok, or an error code).
+final class Outcomes: @unchecked Sendable {
+  private let lock = NSLock()
+  private var codes: Set<String> = []
+  func note(_ code: String) { lock.withLock { _ = codes.insert(code) } }
+  var seen: Set<String> { lock.withLock { codes } }
 }
