@@ -48,10 +48,13 @@ extension ProjectStore {
     return startTime(of: pid) != String(identity[1])
   }
 
-  /// Field 22 of /proc/PID/stat (start time in clock ticks since boot); nil when no such process.
+  /// Field 22 of /proc/PID/stat (start time in clock ticks since boot); nil when no such process
+  /// or only its zombie is left (it holds nothing any more).
   static func startTime(of pid: Int32) -> String? {
-    (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))
-      .flatMap { text in text.split(separator: ")").last?.split(separator: " ").dropFirst(19).first.map(String.init) }
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let fields = text.split(separator: ")").last?.split(separator: " "), fields.first != "Z"
+    else { return nil }
+    return fields.dropFirst(19).first.map(String.init)
   }
 
   static let hostName: String = {
