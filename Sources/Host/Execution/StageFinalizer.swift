@@ -38,7 +38,10 @@ struct StageFinalizer {
     } catch {
       return
     }
-    guard status.state.isFinal else { return FaultPoint.hit(.whileRunning) }
+    guard status.state.isFinal else {
+      FaultPoint.hit(.whileRunning)
+      return
+    }
     FaultPoint.hit(.afterCompletionBeforeFinalize)
     try settle(run, status: status, handle: handle)
   }

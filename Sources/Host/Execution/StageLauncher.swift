@@ -78,7 +78,8 @@ struct StageLauncher {
         run.id, .launchOK, TransitionContext(source: "executor"),
         update: ["backend_handle": try? JSONCoding.encode(handle)])
     } catch {
-      // Canceled while the backend was starting it: nobody else will ever stop this job.
+      // Not recorded as running (canceled meanwhile, or the write failed): the run ends canceled
+      // or failed, so its job must not go on with nobody watching it.
       _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
       throw error
     }
