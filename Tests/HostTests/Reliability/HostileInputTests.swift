@@ -108,7 +108,7 @@ struct HostileInputTests {
     #expect(!FileManager.default.fileExists(atPath: marker))
   }
 
-  @Test("a 50 MB pipeline.yaml is refused unread: clear error, bounded memory")
+  @Test("a 50 MB pipeline.yaml or goldfish.yaml is refused unread: clear error, bounded memory")
   func hugePipeline() throws {
     let fixture = try ExecutionTests.sampleProject()
     let path = fixture.slot("w1") + "/pipeline.yaml"
@@ -122,7 +122,14 @@ struct HostileInputTests {
     let result = MeasuredCommand.goldfish(["run", "w1", "--reason", goodReason, "--project", fixture.root])
     #expect(result.signal == nil && result.status != 0, "\(result.stderr)")
     #expect(result.stderr.contains("goldfish reads YAML files of at most"), "\(result.stderr)")
-    #expect(result.maxResidentKilobytes < 200_000, "peak memory \(result.maxResidentKilobytes) KB")
+    #expect(result.maxResidentKilobytes > 0 && result.maxResidentKilobytes < 200_000, "peak memory \(result.maxResidentKilobytes) KB")
+    // The same file as goldfish.yaml: every command refuses the project, unread.
+    try FileManager.default.removeItem(atPath: fixture.root + "/goldfish.yaml")
+    try FileManager.default.moveItem(atPath: path, toPath: fixture.root + "/goldfish.yaml")
+    let runs = MeasuredCommand.goldfish(["runs", "--project", fixture.root])
+    #expect(runs.signal == nil && runs.status != 0, "\(runs.stderr)")
+    #expect(runs.stderr.contains("goldfish reads YAML files of at most"), "\(runs.stderr)")
+    #expect(runs.maxResidentKilobytes < 200_000, "peak memory \(runs.maxResidentKilobytes) KB")
   }
 
   @Test("10,000 levels of nesting, in any YAML goldfish reads, is refused without a crash")
