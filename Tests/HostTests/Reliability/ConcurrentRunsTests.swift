@@ -19,7 +19,7 @@ struct ConcurrentRunsTests {
       while !editing.isSet {
         value += 1
         try? "\(value)\n".write(toFile: counter, atomically: true, encoding: .utf8)
-        usleep(15_000)
+        usleep(40_000)
       }
     }
     editor.start()
@@ -31,25 +31,35 @@ struct ConcurrentRunsTests {
         ["workspace": "w1", "stages": ["preprocess"], "reason": "concurrent run number \(index) of fifty"])
       requests.append((session, 100 + index))
     }
-    for (offset, session) in sessions.enumerated() {
+    for session in sessions {
       session.waitForResponses(requests.filter { $0.0 === session }.map(\.1), seconds: 180)
-      _ = offset
     }
     editing.set()
     for session in sessions { session.close() }
 
+    // A run whose checkpoint caught counter.txt mid-write is refused, truthfully and retryably,
+    // with nothing saved; every other answer is a run.
     var pipelineRunIDs: [String] = []
+    var refused = 0
     for (session, id) in requests {
       let response = try #require(session.responses[id], "no answer to request \(id)")
       let result = try #require(response["result"] as? [String: Any], "\(response)")
-      #expect(result["isError"] as? Bool != true, "\(result)")
-      let content = try #require(result["structuredContent"] as? [String: Any])
+      let content = try #require(result["structuredContent"] as? [String: Any], "\(result)")
+      if result["isError"] as? Bool == true {
+        #expect((content["message"] as? String)?.contains("changed while the workspace was being saved") == true, "\(content)")
+        #expect(((content["detail"] as? [String: Any])?["retryable"] as? NSNumber)?.boolValue == true, "\(content)")
+        refused += 1
+        continue
+      }
       pipelineRunIDs.append(try #require(content["pipeline_run_id"] as? String))
     }
-    #expect(Set(pipelineRunIDs).count == 50, "fifty distinct runs")
-    #expect(try forensics.count("SELECT COUNT(*) FROM pipeline_runs") == 50)
-    #expect(try forensics.count("SELECT COUNT(*) FROM stage_runs") == 50)
-    #expect(try forensics.count("SELECT COUNT(*) FROM audit WHERE operation = 'run' AND details LIKE '%pipeline_run%'") == 50, "one journal entry per run")
+    let started = pipelineRunIDs.count
+    #expect(started + refused == 50)
+    #expect(started > 0)
+    #expect(Set(pipelineRunIDs).count == started, "distinct runs")
+    #expect(try forensics.count("SELECT COUNT(*) FROM pipeline_runs") == started, "each run recorded once, refused ones not at all")
+    #expect(try forensics.count("SELECT COUNT(*) FROM stage_runs") == started)
+    #expect(try forensics.count("SELECT COUNT(*) FROM audit WHERE operation = 'run' AND details LIKE '%pipeline_run%'") == started, "one journal entry per run")
 
     // Versions: v1…vN without gaps or repeats, one tag per row pointing at that row's commit.
     let versions = try fixture.project.store.versions(of: "line")
@@ -69,7 +79,7 @@ struct ConcurrentRunsTests {
       let final = try forensics.waitUntilFinished(id, seconds: 180)
       #expect(final?.status == "completed", "\(id): \(final?.status ?? "?") \(final?.error ?? "")")
     }
-    #expect(try forensics.count("SELECT COUNT(*) FROM stage_state_transitions WHERE to_state = 'completed'") == 50)
+    #expect(try forensics.count("SELECT COUNT(*) FROM stage_state_transitions WHERE to_state = 'completed'") == started)
     var transcripts = sessions.map(\.transcript)
     for id in pipelineRunIDs {
       transcripts.append((try? String(contentsOfFile: fixture.project.paths.runs + "/\(id)/driver.log", encoding: .utf8)) ?? "")
