@@ -25,6 +25,16 @@ struct FaultInjectionTests {
     .midwayOutputs, .afterOutputsBeforeMetrics, .afterFinalStateBeforeStateMD,
   ]
 
+  @Test("every fault point has a test, and an unknown point name is inert")
+  func coverage() {
+    let tested = Set(Self.recoverablePoints + [.afterVersionBeforeLaunch, .duringCancel])
+    #expect(tested == Set(FaultPoint.allCases), "untested: \(Set(FaultPoint.allCases).subtracting(tested))")
+    let fixture = try? ProjectFixture()
+    let result = Command.goldfish(
+      ["runs"], environment: [FaultPoint.environmentVariable: "no_such_point"], cwd: fixture?.root)
+    #expect(result.status == 0, "\(result.stderr)")
+  }
+
   @Test("killed mid-run, the next `goldfish runs` finishes it: completed, every record once, no process left",
     arguments: recoverablePoints)
   func killedThenRecovered(point: FaultPoint) throws {
