@@ -125,6 +125,40 @@ struct FaultInjectionTests {
     #expect(RunForensics.processes(of: run).isEmpty, "the canceled job's processes are gone")
   }
 
+  @Test("a driver killed while an MCP server runs is resumed by the server's next tool calls")
+  func driverKilledUnderServer() throws {
+    let fixture = try Self.project(sleep: 2)
+    let session = try MCPSession(project: fixture.root)
+    defer { session.close() }
+    session.callTool(id: 1, "run", ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason])
+    session.waitForResponses([1], seconds: 60)
+    let content = try #require((session.responses[1]?["result"] as? [String: Any])?["structuredContent"] as? [String: Any])
+    let pipelineRunID = try #require(content["pipeline_run_id"] as? String, "\(content)")
+    var driver: [Int32] = []
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline {
+      driver = RunForensics.drivers(of: pipelineRunID)
+      if !driver.isEmpty, try fixture.project.store.stageRuns(ofPipelineRun: pipelineRunID).first?.state == .running { break }
+      usleep(50_000)
+    }
+    let pid = try #require(driver.first, "no driver process found for \(pipelineRunID)")
+    #expect(kill(pid, SIGKILL) == 0)
+    // The agent keeps talking to the same server; nothing else runs a goldfish command.
+    var id = 2
+    let finished = Date().addingTimeInterval(90)
+    while Date() < finished, try fixture.project.store.pipelineRun(pipelineRunID)?.status == "running" {
+      session.callTool(id: id, "list_runs", [:])
+      id += 1
+      usleep(500_000)
+    }
+    let runs = try fixture.project.store.stageRuns(ofPipelineRun: pipelineRunID)
+    #expect(try fixture.project.store.pipelineRun(pipelineRunID)?.status == "completed")
+    #expect(runs.count == 1 && runs.first?.state == .completed, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
+    let forensics = RunForensics(fixture: fixture)
+    #expect(try forensics.count(
+      "SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'running'", [runs.first?.id ?? ""]) == 1)
+  }
+
   @Test("a storage that refuses writes fails the run with the storage's reason, and the host goes on")
   func storageFailure() throws {
     let fixture = try Self.project(sleep: 0)

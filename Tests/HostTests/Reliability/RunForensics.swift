@@ -56,6 +56,16 @@ struct RunForensics {
     }
   }
 
+  /// Live `goldfish drive PIPELINE_RUN` processes of one pipeline run.
+  static func drivers(of pipelineRunID: String) -> [Int32] {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+    let marker = Array("drive\u{0}\(pipelineRunID)\u{0}".utf8)
+    return entries.compactMap(Int32.init).filter { pid in
+      let argv = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline").map { [UInt8]($0) } ?? []
+      return contains(argv, marker)
+    }
+  }
+
   private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
     guard !needle.isEmpty, haystack.count >= needle.count else { return false }
     for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
