@@ -78,6 +78,13 @@ extension ProjectStore {
 }
 
 extension ProjectStore {
+  /// Whether the lease was ever taken and not released.
+  public func leaseExists(_ name: String) throws(GoldfishError) -> Bool {
+    try read { db in try String.fetchOne(db, sql: "SELECT holder FROM leases WHERE name = ?", arguments: [name]) != nil }
+  }
+}
+
+extension ProjectStore {
   /// Tests stand in for the 30 s a dead holder's lease takes to expire.
   func expireLeaseForTesting(_ name: String) throws(GoldfishError) {
     try write { db in
