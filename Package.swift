@@ -31,6 +31,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-system", from: "1.0.0"),
     // RS256 signing of service-account JWTs (gcs credentials_file).
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    // Property-based tests of everything that parses user or plugin input (Tests/HostTests/Reliability).
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     .target(name: "PluginABI", path: "Sources/PluginABI"),
@@ -102,6 +104,7 @@ let package = Package(
         "Host", "PluginKit",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
+        .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       path: "Tests/HostTests", swiftSettings: swiftSettings),
   ]

@@ -10,6 +10,7 @@ public struct ConfigDocument: Sendable {
 
   public init(yaml text: String, path: String? = nil) throws(GoldfishError) {
     let node: Node?
+    try YAMLLimits.check(text, file: path ?? "goldfish.yaml")
     do {
       node = try Yams.compose(yaml: text)
     } catch let error as YamlError {
@@ -20,7 +21,10 @@ public struct ConfigDocument: Sendable {
       throw GoldfishError(.configInvalid, "\(path ?? "goldfish.yaml") is not valid YAML: \(error)")
     }
     var lines: [String: Int] = [:]
-    self.root = try node.map { node throws(GoldfishError) in try Self.convert(node, at: "", lines: &lines) } ?? [:]
+    var budget = YAMLLimits.maxNodes
+    self.root = try node.map { node throws(GoldfishError) in
+      try Self.convert(node, at: "", lines: &lines, budget: &budget, file: path ?? "goldfish.yaml")
+    } ?? [:]
     guard root.objectValue != nil else {
       throw GoldfishError(
         .configInvalid, "\(path ?? "goldfish.yaml") must be a mapping of sections (project_name:, jobs:, …)")
@@ -30,12 +34,12 @@ public struct ConfigDocument: Sendable {
   }
 
   public static func load(_ path: String) throws(GoldfishError) -> ConfigDocument {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let text = try YAMLLimits.read(path, file: path) else {
       throw GoldfishError(
         .configNotFound, "cannot read \(path)",
         hint: "run `goldfish init NAME` to create a project, or pass --project to point at one")
     }
-    return try ConfigDocument(yaml: String(decoding: data, as: UTF8.self), path: path)
+    return try ConfigDocument(yaml: text, path: path)
   }
 
   public func value(at keyPath: String) -> JSONValue? {
@@ -57,9 +61,12 @@ public struct ConfigDocument: Sendable {
     return line(of: keyPath).map { "\(file):\($0): \(keyPath)" } ?? "\(file): \(keyPath)"
   }
 
-  private static func convert(_ node: Node, at path: String, lines: inout [String: Int])
-    throws(GoldfishError) -> JSONValue
-  {
+  private static func convert(
+    _ node: Node, at path: String, lines: inout [String: Int], budget: inout Int, file: String
+  ) throws(GoldfishError) -> JSONValue {
+    // Aliases make a small document a huge tree: count every value converted.
+    budget -= 1
+    if budget < 0 { throw YAMLLimits.tooManyNodes(file) }
     switch node {
     case .scalar(let scalar):
       return scalarValue(scalar)
@@ -68,7 +75,7 @@ public struct ConfigDocument: Sendable {
       for (index, item) in sequence.enumerated() {
         let itemPath = "\(path)[\(index)]"
         lines[itemPath] = item.mark.map { $0.line }
-        items.append(try convert(item, at: itemPath, lines: &lines))
+        items.append(try convert(item, at: itemPath, lines: &lines, budget: &budget, file: file))
       }
       return .array(items)
     case .mapping(let mapping):
@@ -79,7 +86,7 @@ public struct ConfigDocument: Sendable {
         }
         let keyPath = path.isEmpty ? name : "\(path).\(name)"
         lines[keyPath] = key.mark.map { $0.line }
-        fields[name] = try convert(value, at: keyPath, lines: &lines)
+        fields[name] = try convert(value, at: keyPath, lines: &lines, budget: &budget, file: file)
       }
       return .object(fields)
     case .alias:

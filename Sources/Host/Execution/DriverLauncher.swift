@@ -51,8 +51,12 @@ public enum DriverLauncher {
 
   /// Restarts drivers for pipeline runs whose driver died (no live lease holder).
   public static func resumeInterrupted(project: Project) {
+    try? project.journal.refreshStateMDIfStale()
     guard let runs = try? project.store.activePipelineRuns() else { return }
+    let moments = Timestamp.format(Date().addingTimeInterval(-10))
     for run in runs where (try? project.store.leaseIsFree("pipeline-run:\(run.id)")) == true {
+      // Never leased and only just started: its own driver is still starting, not dead.
+      if run.createdAt > moments, (try? project.store.leaseExists("pipeline-run:\(run.id)")) == false { continue }
       try? spawn(project: project, pipelineRunID: run.id)
     }
   }

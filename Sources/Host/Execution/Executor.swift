@@ -34,6 +34,7 @@ public struct Executor: Sendable {
     // Provenance: the exact files that run are a version before anything executes.
     let checkpoint = try project.workspaces.checkpoint(
       slot: slot, message: "Run: \(reason)", reason: reason, createdBy: "run")
+    FaultPoint.hit(.afterVersionBeforeLaunch)
     let workspace = checkpoint.workspace
     guard let number = Int(checkpoint.version.dropFirst()),
       let version = try project.store.version(of: workspace, number)
@@ -94,14 +95,21 @@ public struct Executor: Sendable {
     } else if let run = try project.store.stageRun(id) {
       runs = [run]
     } else {
-      throw GoldfishError(.notFound, "no run \(id)", hint: "list runs with goldfish runs")
+      throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(id))", hint: "list runs with goldfish runs")
     }
     var canceled: [String] = []
     for run in runs where run.state.isActive {
-      let outcome = try project.store.transition(run.id, .userCancel, TransitionContext(source: "user", reason: reason))
-      if case .moved = outcome { canceled.append(run.id) }
+      // The job is stopped before the record says so: a crash in between leaves a run whose
+      // backend reports it canceled, which the driver records. The other order would leave a
+      // record saying canceled over a job nobody stops any more.
       if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
         _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
+      }
+      FaultPoint.hit(.duringCancel)
+      let outcome = try project.store.transition(run.id, .userCancel, TransitionContext(source: "user", reason: reason))
+      // The driver may have recorded the backend's "canceled" first: still this cancel's doing.
+      if case .moved = outcome { canceled.append(run.id) } else if try project.store.stageRun(run.id)?.state == .canceled {
+        canceled.append(run.id)
       }
     }
     try project.journal.record("cancel", reason: reason, details: ["runs": .array(canceled.map { .string($0) })])

@@ -21,6 +21,7 @@ struct OutputRecorder {
           hint: "save it with goldfish.io.save_output(\"\(output.name)\", …) or write it to get_output_path(\"\(output.name)\")")
       }
       records.append(try store(output, at: path))
+      FaultPoint.hit(.midwayOutputs)
     }
     try services.project.store.recordSignals(records)
     return records
@@ -44,6 +45,7 @@ struct OutputRecorder {
   }
 
   private func store(_ output: SignalDefinition, at path: String) throws(GoldfishError) -> SignalRecord {
+    try confine(path, output)
     var isDirectory: ObjCBool = false
     _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
     let base = "runs/\(run.id)/outputs/"
@@ -58,6 +60,7 @@ struct OutputRecorder {
     var total: Int64 = 0
     var listing = ""
     for relative in files {
+      try confine(path + "/" + relative, output)
       let (_, size, hash) = try put(path + "/" + relative, key: base + output.name + "/" + relative)
       total += size
       listing += "\(relative):\(hash)\n"
@@ -66,6 +69,17 @@ struct OutputRecorder {
     return SignalRecord(
       stageRunID: run.id, signal: output.name, direction: "output", signalType: output.type.rawValue, uri: folderURI,
       sizeBytes: total, hash: "sha256:" + SHA256Hasher.hex(of: Array(listing.utf8)))
+  }
+
+  /// A stage may leave a symlink where an output belongs; the host, outside any sandbox, would
+  /// follow it and copy whatever file it names (a key, a password file) into storage.
+  private func confine(_ path: String, _ output: SignalDefinition) throws(GoldfishError) {
+    guard PathConfinement.isInside(path, root: outputsDir) else {
+      throw GoldfishError(
+        .outputMissing, "output \(output.name) of stage \(run.stage) links outside the run's outputs folder",
+        hint: "write the output's bytes into get_output_path(\"\(output.name)\") instead of a link to another place",
+        detail: ["path": .string(path)])
+    }
   }
 
   private func put(_ path: String, key: String) throws(GoldfishError) -> (String, Int64, String) {

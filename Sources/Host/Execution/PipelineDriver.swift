@@ -26,7 +26,7 @@ public struct PipelineDriver: Sendable {
   /// Runs until every stage is final; `progress` hears of every state change.
   public func drive(progress: (StageRunRecord) -> Void = { _ in }) throws(GoldfishError) -> PipelineRunRecord {
     guard let pipelineRun = try store.pipelineRun(pipelineRunID) else {
-      throw GoldfishError(.notFound, "no pipeline run \(pipelineRunID)")
+      throw GoldfishError(.notFound, "no pipeline run \(RunIdentifiers.display(pipelineRunID))")
     }
     let lease = "pipeline-run:\(pipelineRunID)"
     guard try store.acquireLease(lease, seconds: 30) else {
@@ -58,6 +58,7 @@ public struct PipelineDriver: Sendable {
         try store.finishPipelineRun(
           pipelineRunID, status: failed.isEmpty ? "completed" : "failed",
           error: failed.isEmpty ? nil : "stages not completed: " + failed.map { "\($0.stage) (\($0.state.rawValue))" }.joined(separator: ", "))
+        FaultPoint.hit(.afterFinalStateBeforeStateMD)
         try project.journal.regenerateStateMD()
         return try store.pipelineRun(pipelineRunID) ?? pipelineRun
       }
@@ -74,6 +75,7 @@ public struct PipelineDriver: Sendable {
               update: ["error": "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"])
           } else if upstream.allSatisfy({ $0.state == .completed }) && active < maxParallel {
             active += 1
+            FaultPoint.hit(.beforeLaunch)
             launcher.launch(run)
           }
         case .launching, .running:

@@ -18,7 +18,7 @@ public struct RunQueries: Sendable {
 
   public func run(_ id: String) throws(GoldfishError) -> StageRunRecord {
     guard let run = try store.stageRun(id) else {
-      throw GoldfishError(.notFound, "no run \(id)", hint: "list runs with goldfish runs")
+      throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(id))", hint: "list runs with goldfish runs")
     }
     return run
   }

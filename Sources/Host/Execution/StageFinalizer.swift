@@ -38,7 +38,11 @@ struct StageFinalizer {
     } catch {
       return
     }
-    guard status.state.isFinal else { return }
+    guard status.state.isFinal else {
+      FaultPoint.hit(.whileRunning)
+      return
+    }
+    FaultPoint.hit(.afterCompletionBeforeFinalize)
     try settle(run, status: status, handle: handle)
   }
 
@@ -83,6 +87,7 @@ struct StageFinalizer {
     do {
       let outputs = try OutputRecorder(services: services, run: run, outputsDir: workDir + "/outputs")
         .record(stage?.outputs ?? [])
+      FaultPoint.hit(.afterOutputsBeforeMetrics)
       let metrics = MetricsFile.read(workDir + "/outputs/.goldfish/metrics.jsonl")
       try store.recordMetrics(run.id, metrics)
       let summary = JSONValue.object(Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))

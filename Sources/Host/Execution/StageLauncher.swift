@@ -72,9 +72,18 @@ struct StageLauncher {
     } catch {
       throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
     }
-    try store.transition(
-      run.id, .launchOK, TransitionContext(source: "executor"),
-      update: ["backend_handle": try? JSONCoding.encode(handle)])
+    FaultPoint.hit(.afterLaunchBeforeHandle)
+    do {
+      try store.transition(
+        run.id, .launchOK, TransitionContext(source: "executor"),
+        update: ["backend_handle": try? JSONCoding.encode(handle)])
+    } catch {
+      // Not recorded as running (canceled meanwhile, or the write failed): the run ends canceled
+      // or failed, so its job must not go on with nobody watching it.
+      _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
+      throw error
+    }
+    FaultPoint.hit(.afterHandleSaved)
   }
 
   /// An earlier run with the same code, config and inputs: its outputs stand for this run's.

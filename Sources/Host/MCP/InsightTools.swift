@@ -29,7 +29,7 @@ enum InsightTools {
     let links = try await call.withProject { project throws -> [Value] in
       let store = project.store
       guard try store.stageRun(runID) != nil else {
-        throw GoldfishError(.notFound, "no run \(runID)", hint: "list_runs shows recent runs")
+        throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
       }
       let pairs: [(String, String)] =
         direction == "upstream"
@@ -134,7 +134,7 @@ enum InsightTools {
     let ref = try call.required("ref")
     let info = try await call.withProject { project throws -> Value in
       guard let run = try project.store.stageRun(ref) else {
-        throw GoldfishError(.notFound, "no run \(ref)", hint: "list_runs shows recent runs")
+        throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(ref))", hint: "list_runs shows recent runs")
       }
       let storage = try ExecutionServices.open(project).storage
       let uri = { (key: String) -> Value in

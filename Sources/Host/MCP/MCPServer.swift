@@ -28,7 +28,9 @@ public enum MCPServer {
       ListTools.Result(tools: tools.map(\.definition))
     }
     await server.withMethodHandler(CallTool.self) { [server] params in
-      await call(params, tools: byName, context: context, server: server)
+      // A driver may die while this server lives (OOM, kill): any tool call looks again.
+      ResumeSweep.shared.maybeResume(context)
+      return await call(params, tools: byName, context: context, server: server)
     }
 
     resumeInterruptedRuns(context)
@@ -39,6 +41,7 @@ public enum MCPServer {
 
   /// Pipeline runs whose driver died (a host restart) are driven again, detached, as the CLI does.
   static func resumeInterruptedRuns(_ context: ServerContext) {
+    ResumeSweep.shared.markRun()
     DispatchQueue.global().async {
       guard let project = try? context.openProject() else { return }
       DriverLauncher.resumeInterrupted(project: project)

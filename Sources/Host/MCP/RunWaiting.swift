@@ -15,7 +15,7 @@ enum RunWaiting {
   static func snapshot(_ project: Project, _ runID: String) throws(GoldfishError) -> Snapshot {
     if runID.hasPrefix("prun-") {
       guard let pipeline = try project.store.pipelineRun(runID) else {
-        throw GoldfishError(.notFound, "no pipeline run \(runID)", hint: "list_runs shows recent runs")
+        throw GoldfishError(.notFound, "no pipeline run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
       }
       let stages = try project.store.stageRuns(ofPipelineRun: runID)
       return Snapshot(
@@ -23,7 +23,7 @@ enum RunWaiting {
         stageRuns: stages)
     }
     guard let run = try project.store.stageRun(runID) else {
-      throw GoldfishError(.notFound, "no run \(runID)", hint: "list_runs shows recent runs")
+      throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
     }
     return Snapshot(runID: runID, finished: run.state.isTerminal, status: run.state.rawValue, error: run.error, stageRuns: [run])
   }

@@ -28,7 +28,7 @@ enum UtilityTools {
     let workspace = try await call.withProject { project in
       let workspace = try workspaceArgument.map { name throws(GoldfishError) in try WorkspaceTools.resolveWorkspace(project, name) }
       if let runID, try project.store.stageRun(runID) == nil, try project.store.pipelineRun(runID) == nil {
-        throw GoldfishError(.notFound, "no run \(runID)", hint: "list_runs shows recent runs")
+        throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
       }
       // The journal has no run column: the run id goes into the note itself, where STATE.md shows it.
       try project.journal.thought(runID.map { "[\($0)] \(thought)" } ?? thought, workspace: workspace)

@@ -48,7 +48,9 @@ public enum PipelineLoader {
     } catch {
       return failure(error.message)
     }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    let text: String?
+    do throws(GoldfishError) { text = try YAMLLimits.read(path, file: relative) } catch { return failure(error.message) }
+    guard let text else {
       var message = "the workspace has no \(relative)"
       if pipeline != nil {
         let names = available(in: workspaceDirectory)
@@ -59,7 +61,7 @@ public enum PipelineLoader {
       return failure(message)
     }
     return parse(
-      yaml: String(decoding: data, as: UTF8.self), file: relative, defaultName: pipeline ?? "pipeline",
+      yaml: text, file: relative, defaultName: pipeline ?? "pipeline",
       namedPipeline: pipeline)
   }
 
@@ -81,6 +83,11 @@ public enum PipelineLoader {
   {
     // ConfigDocument insists on a top-level mapping and words its refusal for goldfish.yaml; check
     // the shape first so the message speaks of pipelines.
+    do throws(GoldfishError) {
+      try YAMLLimits.check(text, file: file)
+    } catch {
+      return PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: file, error.message)])
+    }
     if let node = try? Yams.compose(yaml: text), node.mapping == nil {
       return PipelineLoadResult(
         definition: nil,

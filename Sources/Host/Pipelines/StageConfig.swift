@@ -84,9 +84,9 @@ public struct StageConfig: Sendable, Equatable {
     var exists = false
     do throws(GoldfishError) {
       let path = try PathConfinement.resolve(relative, under: workspaceDirectory)
-      if let data = FileManager.default.contents(atPath: path) {
+      if let text = try YAMLLimits.read(path, file: relative) {
         exists = true
-        let text = String(decoding: data, as: UTF8.self)
+        try YAMLLimits.check(text, file: relative)
         if let node = try? Yams.compose(yaml: text), node.mapping == nil {
           issues.append(
             PipelineIssue(.error, file: relative, line: 1, stage: stage, "must be a mapping of settings (key: value)"))

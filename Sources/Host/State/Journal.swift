@@ -30,10 +30,20 @@ public struct Journal: Sendable {
     try regenerateStateMD()
   }
 
+  /// Rewrites STATE.md when it no longer matches the database: a process killed between a
+  /// run's final state and its STATE.md update leaves it showing the run as still running.
+  public func refreshStateMDIfStale() throws(GoldfishError) {
+    let text = try StateMarkdown(project: project).render()
+    guard (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)) != text else { return }
+    try regenerateStateMD()
+  }
+
   public func regenerateStateMD() throws(GoldfishError) {
     let text = try StateMarkdown(project: project).render()
     do {
-      let temporary = project.paths.stateMD + ".tmp-\(getpid())"
+      // Unique per call, not per process: an MCP server regenerates from several threads at
+      // once, and a shared temp name let one rename another's file away (ENOENT).
+      let temporary = project.paths.stateMD + ".tmp-\(getpid())-\(UUID().uuidString.prefix(8))"
       try text.write(toFile: temporary, atomically: false, encoding: .utf8)
       guard rename(temporary, project.paths.stateMD) == 0 else {
         throw GoldfishError(.ioFailed, "cannot replace \(project.paths.stateMD): \(String(cString: strerror(errno)))")

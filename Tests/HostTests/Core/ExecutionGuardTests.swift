@@ -128,6 +128,10 @@ struct ExecutionGuardTests {
     #expect(pipelineRun.status == "failed")
     #expect(runs[0].state == .failed)
     #expect(runs[0].error?.contains("disk is full") == true, "\(runs[0].error ?? "")")
+    // Nothing half-recorded: no lineage row, no outputs summary, no partial object left behind.
+    #expect(try fixture.project.store.signals(of: runs[0].id).filter { $0.direction == "output" }.isEmpty)
+    #expect(runs[0].outputs == nil)
+    #expect(OutputRecorder.files(in: storage + "/runs/\(runs[0].id)/outputs").isEmpty)
     let earlier = try #require(try fixture.project.store.signals(of: first[2].id).first { $0.signal == "report" }?.uri)
     #expect(FileManager.default.fileExists(atPath: String(earlier.dropFirst("file://".count))))
   }

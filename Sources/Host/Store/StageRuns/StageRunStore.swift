@@ -49,7 +49,7 @@ extension ProjectStore {
   ) throws(GoldfishError) -> TransitionOutcome {
     try write { db in
       guard let current = try StageRunRecord.fetchOne(db, key: id) else {
-        throw GoldfishError(.notFound, "no run \(id)", hint: "list runs with `goldfish runs`")
+        throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(id))", hint: "list runs with `goldfish runs`")
       }
       guard let target = StageRunTransitions.target(from: current.state, on: event, context) else {
         if current.state.isTerminal || current.state == terminalTargetIfAny(event) {

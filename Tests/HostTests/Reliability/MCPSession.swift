@@ -1,0 +1,95 @@
+import Foundation
+
+/// A `goldfish serve` process driven over its stdin/stdout the way an MCP client drives it:
+/// newline-delimited JSON-RPC, all requests written at once.
+final class MCPSession: @unchecked Sendable {
+  let process = Process()
+  private let input = Pipe()
+  private let output = Pipe()
+  private let errors = Pipe()
+  private let lock = NSLock()
+  private var lines: [String] = []
+  private var errorData = Data()
+  private let finished = DispatchGroup()
+
+  init(project: String) throws {
+    process.executableURL = URL(fileURLWithPath: TestEnvironment.goldfish)
+    process.arguments = ["serve", "--project", project]
+    var environment = ProcessInfo.processInfo.environment
+    environment["HOME"] = NSTemporaryDirectory() + "goldfish-test-home"
+    environment["GOLDFISH_PLUGIN_PATH"] = nil
+    process.environment = environment
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    finished.enter()
+    DispatchQueue.global().async { [self] in
+      var buffer = Data()
+      while true {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        buffer.append(chunk)
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+          let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+          buffer.removeSubrange(buffer.startIndex...newline)
+          lock.withLock { lines.append(line) }
+        }
+      }
+      finished.leave()
+    }
+    finished.enter()
+    DispatchQueue.global().async { [self] in
+      let data = errors.fileHandleForReading.readDataToEndOfFile()
+      lock.withLock { errorData = data }
+      finished.leave()
+    }
+    send(["jsonrpc": "2.0", "id": 0, "method": "initialize",
+      "params": ["protocolVersion": "2025-03-26", "capabilities": [String: Any](), "clientInfo": ["name": "reliability", "version": "1"]]])
+    send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+  }
+
+  func send(_ message: [String: Any]) {
+    guard let data = try? JSONSerialization.data(withJSONObject: message) else { return }
+    input.fileHandleForWriting.write(data + Data("\n".utf8))
+  }
+
+  func sendRaw(_ line: String) {
+    input.fileHandleForWriting.write(Data((line + "\n").utf8))
+  }
+
+  func callTool(id: Int, _ name: String, _ arguments: [String: Any]) {
+    send(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]])
+  }
+
+  /// The responses received so far, by request id.
+  var responses: [Int: [String: Any]] {
+    lock.withLock {
+      var byID: [Int: [String: Any]] = [:]
+      for line in lines {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+          let id = object["id"] as? Int
+        else { continue }
+        byID[id] = object
+      }
+      return byID
+    }
+  }
+
+  /// Everything the server wrote, both streams, for assertions on what reaches a user.
+  var transcript: String {
+    lock.withLock { lines.joined(separator: "\n") + "\n" + String(decoding: errorData, as: UTF8.self) }
+  }
+
+  func waitForResponses(_ ids: [Int], seconds: TimeInterval) {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline, !Set(ids).isSubset(of: Set(responses.keys)) { usleep(50_000) }
+  }
+
+  /// Closes stdin (the client is done) and waits for the server to exit.
+  func close() {
+    try? input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    finished.wait()
+  }
+}
