@@ -116,11 +116,16 @@ struct DockerWarmReuseTests {
     try waitIdle(worker)
     #expect(try probe(worker).liveness == .alive)
 
-    // The agent's own LD_LIBRARY_PATH (the bundle) never reaches a job.
-    let second = try deliver(worker, spec("dw1-second", "echo two; echo \"lib=${LD_LIBRARY_PATH:-unset}\"; exit 4"))
+    // The agent's own LD_LIBRARY_PATH (the bundle) never reaches a job, which runs in the
+    // container (no network: only the loopback interface) with no capabilities.
+    let second = try deliver(
+      worker,
+      spec(
+        "dw1-second",
+        "echo two; echo \"lib=${LD_LIBRARY_PATH:-unset}\"; ls /sys/class/net; grep CapEff /proc/self/status; exit 4"))
     let secondStatus = try waitFinal(second)
     #expect(secondStatus.state == .failed && secondStatus.exitCode == 4, "\(secondStatus)")
-    #expect(try logs(second) == "two\nlib=unset\n")
+    #expect(try logs(second) == "two\nlib=unset\nlo\nCapEff:\t0000000000000000\n")
     #expect(try logs(first) == "one\n")
     #expect(FileManager.default.fileExists(atPath: mailboxFile("runs/dw1-second/exit.json")))
     #expect(FileManager.default.fileExists(atPath: mailboxFile("runs/dw1-second/logs/output.log")))
@@ -166,6 +171,41 @@ struct DockerWarmReuseTests {
     let fine = try deliver(worker, spec("dw2-fine", "echo fine"))
     #expect(try waitFinal(fine).state == .completed)
     #expect(try logs(fine) == "fine\n")
+    #expect(try delete(worker))
+  }
+
+  @Test("inputs and the stage IO library are seen at their host paths; an input outside every mount is a conflict")
+  func inputsAndLibrary() throws {
+    let library = TestEnvironment.packageRoot + "/python"
+    let stored = root + "/.local_gcs/objects/points.csv"  // under the project: mounted read-only
+    try FileManager.default.createDirectory(atPath: root + "/.local_gcs/objects", withIntermediateDirectories: true)
+    try "1,2\n".write(toFile: stored, atomically: true, encoding: .utf8)
+    let dataset = TestEnvironment.temporaryFolder("docker-warm-dataset") + "/labels.txt"  // outside: mounted for the first job
+    try "cat\n".write(toFile: dataset, atomically: true, encoding: .utf8)
+
+    func job(_ runId: String, input: String, worker: WorkerOptions? = nil) -> RunSpec {
+      var job = spec(
+        runId, "python3 -c 'import goldfish.io; print(\"io\")'; cat \"$GOLDFISH_INPUTS_DIR/data\"; "
+          + "(echo x >> \"$GOLDFISH_INPUTS_DIR/data\") 2>/dev/null || echo read-only", worker: worker)
+      job.env = ["PYTHONPATH": library, "GOLDFISH_PYTHON_PATH": library]
+      job.inputs = [RunInput(name: "data", type: "file", localPath: input)]
+      return job
+    }
+    let workerId = "dw-5-" + UUID().uuidString.prefix(6).lowercased()
+    let first = try launch(job("dw5-first", input: dataset, worker: WorkerOptions(keepWarm: true, workerId: workerId)))
+    let worker = try #require(first["worker"])
+    #expect(try waitFinal(first).state == .completed)
+    #expect(try logs(first) == "io\ncat\nread-only\n")
+    try waitIdle(worker)
+
+    let second = try deliver(worker, job("dw5-second", input: stored))
+    #expect(try waitFinal(second).state == .completed)
+    #expect(try logs(second) == "io\n1,2\nread-only\n")
+    try waitIdle(worker)
+
+    let elsewhere = TestEnvironment.temporaryFolder("docker-warm-elsewhere") + "/other.txt"
+    try "no\n".write(toFile: elsewhere, atomically: true, encoding: .utf8)
+    #expect(try deliveryRefusal(worker, job("dw5-outside", input: elsewhere)) == .conflict)
     #expect(try delete(worker))
   }
 
