@@ -94,8 +94,24 @@ extension DockerBackend {
     let body = try worker.containerBody(spec: spec, bundle: bundle, mounts: mounts, labels: labels)
     // The first job waits in the mailbox before the agent starts, so it is its first pick.
     try mailbox.putJSON(try MailboxLayout.job(worker: workerId, run: spec.runId), try warmJob(for: spec, preservePaths: []))
-    let created = try engine.call(
-      "POST", "/containers/create?name=\(worker.containerName.queryEscaped)", json: body, accept: [201])
+    do {
+      let id = try createAndStart(worker, body: body)
+      return warmHandle(spec, worker: worker.handle(containerID: id, socket: engine.socket))
+    } catch {
+      // No worker: the job must not wait for one.
+      try? mailbox.delete(try MailboxLayout.job(worker: workerId, run: spec.runId))
+      throw error
+    }
+  }
+
+  private func createAndStart(_ worker: DockerWorker, body: JSONValue) throws(PluginError) -> String {
+    let created: HTTPResponse
+    do {
+      created = try engine.call(
+        "POST", "/containers/create?name=\(worker.containerName.queryEscaped)", json: body, accept: [201])
+    } catch where error.code == .conflict {
+      throw PluginError(.alreadyExists, "worker \(worker.id) was already started: \(error.message)")
+    }
     guard let id = try created.json()["Id"]?.stringValue else {
       throw PluginError(.internal, "the Docker engine created a container without an id: \(created.text)")
     }
@@ -103,10 +119,9 @@ extension DockerBackend {
       try engine.call("POST", "/containers/\(id)/start", accept: [204, 304])
     } catch {
       _ = try? engine.call("DELETE", "/containers/\(id)?force=1", accept: [204, 404])
-      try? mailbox.delete(try MailboxLayout.job(worker: workerId, run: spec.runId))
       throw error
     }
-    return warmHandle(spec, worker: worker.handle(containerID: id, socket: engine.socket))
+    return id
   }
 
   func warmHandle(_ spec: RunSpec, worker: JSONValue) -> JSONValue {
