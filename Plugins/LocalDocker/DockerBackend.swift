@@ -4,28 +4,38 @@ import PluginKit
 /// `docker` backend: each run is one container of the local engine, labelled with its run
 /// id. Containers outlive the goldfish process that started them; the run's work_dir keeps
 /// what is needed to answer for them later (see ContainerRecord).
-final class DockerBackend: RunBackend, @unchecked Sendable {
+final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
   static let serviceName = "docker"
   static let capabilities: JSONValue = [
     "concurrency": "parallel", "implemented": true, "isolation": "container", "gpu": false,
     "spot": false, "network_policy": true, "resource_limits": ["memory_mb", "cpus", "pids"], "logs": "offset",
-    "recover": true, "warm_reuse": false, "needs_image": true,
+    "recover": true, "warm_reuse": true, "needs_image": true,
   ]
   static let stopGraceSeconds = 5
 
   struct Config: Decodable {
     var socket: String?
+    /// goldfish-agent for warm containers; absent means next to this plugin or goldfish.
+    var agent: String?
   }
 
   let engine: DockerEngine
+  let configuredAgent: String?
+  /// The project's hidden folder: warm workers and their mailbox live below it.
+  let stateDir: String?
+  let projectRoot: String?
 
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     let settings = try Self.decodeConfig(Config.self, from: config)
     engine = DockerEngine(socket: try DockerEngine.socket(configured: settings.socket))
+    configuredAgent = settings.agent
+    stateDir = context.stateDir ?? context.projectRoot.map { $0 + "/.goldfish" }
+    projectRoot = context.projectRoot
   }
 
   func launch(_ spec: RunSpec) throws(PluginError) -> JSONValue {
     try Self.validate(spec)
+    if let worker = spec.worker, worker.keepWarm { return try launchWarm(spec, options: worker) }
     let record = ContainerRecord(workDir: spec.workDir)
     if record.launch != nil {
       throw PluginError(.alreadyExists, "run \(spec.runId) was already launched in \(spec.workDir)")
@@ -53,6 +63,7 @@ final class DockerBackend: RunBackend, @unchecked Sendable {
   }
 
   func status(handle: JSONValue) throws(PluginError) -> RunStatus {
+    if let warm = try DockerWarmRun.of(handle) { return try warmStatus(warm) }
     let record = try ContainerRecord.of(handle)
     if let final = record.finalStatus { return final }
     guard let id = handle["container_id"]?.stringValue ?? record.launch?.containerID else {
@@ -80,6 +91,9 @@ final class DockerBackend: RunBackend, @unchecked Sendable {
   }
 
   func logs(handle: JSONValue, request: LogRequest) throws(PluginError) -> LogChunk {
+    if let warm = try DockerWarmRun.of(handle) {
+      return try warm.logs(request, finished: try warmStatus(warm).state.isFinal)
+    }
     let record = try ContainerRecord.of(handle)
     if record.finalStatus != nil {
       return try LogFile.read(path: record.logPath, request: request, finished: true)
@@ -92,6 +106,7 @@ final class DockerBackend: RunBackend, @unchecked Sendable {
   }
 
   func cancel(handle: JSONValue, reason: String?) throws(PluginError) {
+    if let warm = try DockerWarmRun.of(handle) { return try warm.cancel(reason: reason) }
     let record = try ContainerRecord.of(handle)
     guard record.finalStatus == nil, let id = handle["container_id"]?.stringValue ?? record.launch?.containerID else {
       return
@@ -102,6 +117,9 @@ final class DockerBackend: RunBackend, @unchecked Sendable {
   }
 
   func cleanup(handle: JSONValue) throws(PluginError) {
+    if let warm = try DockerWarmRun.of(handle) {
+      return try warm.cleanup { () throws(PluginError) in try containerRunning(warm.container) }
+    }
     let record = try ContainerRecord.of(handle)
     var found = handle["container_id"]?.stringValue ?? record.launch?.containerID
     if found == nil { found = try findContainer(handle) }
@@ -117,6 +135,7 @@ final class DockerBackend: RunBackend, @unchecked Sendable {
   }
 
   func recover(handle: JSONValue) throws(PluginError) -> RecoveredRun {
+    if let warm = try DockerWarmRun.of(handle) { return RecoveredRun(handle: handle, status: try warmStatus(warm)) }
     let record = try ContainerRecord.of(handle)
     var current = handle
     if current["container_id"]?.stringValue == nil {
