@@ -33,6 +33,7 @@ struct StageFinalizer {
         try store.transition(
           run.id, run.state == .launching ? .launchFail : .exitMissing,
           TransitionContext(source: "executor", reason: "the backend has no trace of this run", confirmedGone: true))
+        WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
       }
       return
     } catch {
@@ -70,6 +71,14 @@ struct StageFinalizer {
     if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
       _ = try? services.backend.call("cleanup", ["handle": handle])
     }
+    let ended: StageRunState =
+      switch status.state {
+      case .completed: .completed
+      case .canceled: .canceled
+      case .terminated: .terminated
+      default: .failed
+      }
+    WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: ended, source: "executor")
   }
 
   /// post_run → completed: record outputs (critical), metrics and the run's outputs summary.
