@@ -11,6 +11,7 @@ let package = Package(
   products: [
     .executable(name: "goldfish", targets: ["goldfish"]),
     .executable(name: "goldfish-runner", targets: ["goldfish-runner"]),
+    .executable(name: "goldfish-agent", targets: ["goldfish-agent"]),
     .library(name: "Host", targets: ["Host"]),
     .library(name: "PluginKit", targets: ["PluginKit"]),
     .library(name: "GoldfishLocal", type: .dynamic, targets: ["GoldfishLocal"]),
@@ -61,6 +62,10 @@ let package = Package(
       dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
     .executableTarget(name: "goldfish-runner", path: "Sources/Runner"),
+    .target(name: "CAgentSupport", path: "Sources/CAgentSupport"),
+    .executableTarget(
+      name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport"], path: "Sources/Agent",
+      swiftSettings: swiftSettings),
     .target(
       name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
       swiftSettings: swiftSettings),

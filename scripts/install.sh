@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs goldfish, its run supervisor, the first-party plugins and the plugin header:
 #   scripts/install.sh [--prefix DIR] [--build-dir DIR]
-# PREFIX/bin/goldfish, PREFIX/bin/goldfish-runner, PREFIX/lib/goldfish/plugins/*.so,
+# PREFIX/bin/goldfish, PREFIX/bin/goldfish-runner, PREFIX/bin/goldfish-agent, PREFIX/lib/goldfish/plugins/*.so,
 # PREFIX/include/goldfish/goldfish_plugin.h, PREFIX/lib/goldfish/python (the stage IO library).
 # Without --build-dir it builds in release mode.
 set -euo pipefail
@@ -22,7 +22,7 @@ if [[ -z $build_dir ]]; then
   build_dir="$(swift build -c release --show-bin-path)"
 fi
 mkdir -p "$prefix/bin" "$prefix/lib/goldfish/plugins" "$prefix/include/goldfish"
-install -m 0755 "$build_dir/goldfish" "$build_dir/goldfish-runner" "$prefix/bin/"
+install -m 0755 "$build_dir/goldfish" "$build_dir/goldfish-runner" "$build_dir/goldfish-agent" "$prefix/bin/"
 for plugin in GoldfishLocal GoldfishDocker GoldfishGCE GoldfishGCS GoldfishCDir; do
   install -m 0755 "$build_dir/lib$plugin.so" "$prefix/lib/goldfish/plugins/"
 done

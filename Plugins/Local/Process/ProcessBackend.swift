@@ -4,31 +4,39 @@ import PluginKit
 /// `process` backend: each run is a local process group under a detached supervisor
 /// (goldfish-runner), so runs outlive the goldfish process that started them and are found
 /// again by pid and start time.
-final class ProcessBackend: RunBackend, @unchecked Sendable {
+final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   static let serviceName = "process"
   static let capabilities: JSONValue = [
     "concurrency": "parallel", "implemented": true, "isolation": "process", "gpu": false,
     "spot": false, "network_policy": true, "resource_limits": [], "logs": "offset",
-    "recover": true, "warm_reuse": false, "needs_image": false, "sandbox": "bubblewrap when installed",
+    "recover": true, "warm_reuse": true, "needs_image": false, "sandbox": "bubblewrap when installed",
   ]
 
   private struct Config: Decodable {
     var runner: String?
     /// false turns the bubblewrap sandbox off; absent means "use it when it works".
     var sandbox: Bool?
+    /// goldfish-agent for warm workers; absent means next to goldfish-runner.
+    var agent: String?
   }
 
   let runner: String
   let sandbox: Sandbox?
+  let configuredAgent: String?
+  /// The project's hidden folder: warm workers and their mailbox live below it.
+  let stateDir: String?
 
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     let settings = try Self.decodeConfig(Config.self, from: config)
     runner = try RunnerLocator.find(configured: settings.runner)
     sandbox = Sandbox.detect(configured: settings.sandbox)
+    configuredAgent = settings.agent
+    stateDir = context.stateDir ?? context.projectRoot.map { $0 + "/.goldfish" }
   }
 
   func launch(_ spec: RunSpec) throws(PluginError) -> JSONValue {
     try Self.validate(spec)
+    if let worker = spec.worker, worker.keepWarm { return try launchWarm(spec, options: worker) }
     let run = RunFolder(path: spec.workDir)
     if run.hasStarted {
       throw PluginError(
@@ -37,24 +45,10 @@ final class ProcessBackend: RunBackend, @unchecked Sendable {
     }
     try POSIXFile.makeDirectories(spec.workDir)
     if let outputs = spec.outputsDir { try POSIXFile.makeDirectories(outputs) }
-    var environment: [String: String] = [:]
-    for key in ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ"] {
-      if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
-    }
+    var environment = Self.inheritedEnvironment()
     environment.merge(spec.env) { _, new in new }
     let cwd = spec.codeDir ?? spec.workDir
-    var command = spec.command
-    if let sandbox {
-      // The run may write only below its own folder; temp files go there too.
-      let temporary = spec.workDir + "/tmp"
-      try POSIXFile.makeDirectories(temporary)
-      environment["TMPDIR"] = temporary
-      // What the run reads: its code, the Python path (the stage IO library), its inputs.
-      var readable = [cwd] + (environment["PYTHONPATH"] ?? "").split(separator: ":").map(String.init)
-      readable += spec.inputs.compactMap(\.localPath).flatMap(Self.linkTargets)
-      command = sandbox.wrap(
-        command, workDir: spec.workDir, cwd: cwd, readable: readable, network: spec.profile?.network ?? false)
-    }
+    let command = try sandboxed(spec, environment: &environment, cwd: cwd, alsoReadable: [])
     let argv = [runner, spec.workDir, cwd, String(spec.timeoutSeconds ?? 0), "--"] + command
     let pid = try Spawn.start(argv, environment: environment)
     guard Spawn.wait(pid) == 0, let identity = run.supervisor else {
@@ -69,29 +63,60 @@ final class ProcessBackend: RunBackend, @unchecked Sendable {
   }
 
   func status(handle: JSONValue) throws(PluginError) -> RunStatus {
-    try RunFolder.of(handle).status()
+    if let warm = try WarmRun.of(handle) { return try warm.status() }
+    return try RunFolder.of(handle).status()
   }
 
   func logs(handle: JSONValue, request: LogRequest) throws(PluginError) -> LogChunk {
+    if let warm = try WarmRun.of(handle) { return try warm.logs(request) }
     let run = try RunFolder.of(handle)
     let finished = try run.status().state.isFinal
     return try LogFile.read(path: run.logPath, request: request, finished: finished)
   }
 
   func cancel(handle: JSONValue, reason: String?) throws(PluginError) {
+    if let warm = try WarmRun.of(handle) { return try warm.cancel(reason: reason) }
     let run = try RunFolder.of(handle)
     guard run.finalRecord == nil else { return }
     run.supervisor?.signal(SIGTERM)
   }
 
   func cleanup(handle: JSONValue) throws(PluginError) {
+    if let warm = try WarmRun.of(handle) { return try warm.cleanup() }
     let run = try RunFolder.of(handle)
     guard run.finalRecord == nil, let supervisor = run.supervisor, supervisor.isAlive else { return }
     supervisor.signal(SIGTERM)
   }
 
   func recover(handle: JSONValue) throws(PluginError) -> RecoveredRun {
-    RecoveredRun(handle: handle, status: try RunFolder.of(handle).status())
+    if let warm = try WarmRun.of(handle) { return RecoveredRun(handle: handle, status: try warm.status()) }
+    return RecoveredRun(handle: handle, status: try RunFolder.of(handle).status())
+  }
+
+  /// What a run (or a warm worker) inherits from goldfish's own environment.
+  static func inheritedEnvironment() -> [String: String] {
+    var environment: [String: String] = [:]
+    for key in ["PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ"] {
+      if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
+    }
+    return environment
+  }
+
+  /// The run's command, under bubblewrap when it works here: the run may write only below
+  /// its own folder (temp files too) and reads its code, the Python path, its inputs and
+  /// `alsoReadable`.
+  func sandboxed(_ spec: RunSpec, environment: inout [String: String], cwd: String, alsoReadable: [String])
+    throws(PluginError) -> [String]
+  {
+    guard let sandbox else { return spec.command }
+    let temporary = spec.workDir + "/tmp"
+    try POSIXFile.makeDirectories(temporary)
+    environment["TMPDIR"] = temporary
+    var readable = [cwd] + (environment["PYTHONPATH"] ?? "").split(separator: ":").map(String.init)
+    readable += spec.inputs.compactMap(\.localPath).flatMap(Self.linkTargets)
+    readable += alsoReadable
+    return sandbox.wrap(
+      spec.command, workDir: spec.workDir, cwd: cwd, readable: readable, network: spec.profile?.network ?? false)
   }
 
   /// An input and, for a staged folder, where each link inside it points.

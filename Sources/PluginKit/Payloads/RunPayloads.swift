@@ -149,13 +149,37 @@ public struct WorkerOptions: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case keepWarm = "keep_warm"
     case idleTimeoutSeconds = "idle_timeout_seconds"
+    case lifetimeSeconds = "lifetime_seconds"
+    case preservePaths = "preserve_paths"
+    case workerId = "worker_id"
   }
 
   public var keepWarm: Bool
   public var idleTimeoutSeconds: Int?
-  public init(keepWarm: Bool, idleTimeoutSeconds: Int? = nil) {
+  public var lifetimeSeconds: Int?
+  /// `inputs/<path>` or `outputs/<path>` kept between jobs (docs/warm-pool.md).
+  public var preservePaths: [String]
+  /// Chosen by the host; the backend names the worker after it.
+  public var workerId: String?
+
+  public init(
+    keepWarm: Bool, idleTimeoutSeconds: Int? = nil, lifetimeSeconds: Int? = nil,
+    preservePaths: [String] = [], workerId: String? = nil
+  ) {
     self.keepWarm = keepWarm
     self.idleTimeoutSeconds = idleTimeoutSeconds
+    self.lifetimeSeconds = lifetimeSeconds
+    self.preservePaths = preservePaths
+    self.workerId = workerId
+  }
+
+  public init(from decoder: Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    keepWarm = try c.decodeIfPresent(Bool.self, forKey: .keepWarm) ?? false
+    idleTimeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds)
+    lifetimeSeconds = try c.decodeIfPresent(Int.self, forKey: .lifetimeSeconds)
+    preservePaths = try c.decodeIfPresent([String].self, forKey: .preservePaths) ?? []
+    workerId = try c.decodeIfPresent(String.self, forKey: .workerId)
   }
 }
 

@@ -1,0 +1,37 @@
+import Foundation
+import PluginKit
+
+/// Puts each input at `<inputs>/<name>`: a copy, or a symlink when the job asks for one.
+/// Sources are local paths or `file://` URIs.
+enum InputStager {
+  static func stage(_ inputs: [AgentInput], into folder: String) throws(PluginError) {
+    for input in inputs {
+      let source = try localSource(input)
+      let destination = folder + "/" + input.name
+      guard POSIXFile.fileInfo(source) != nil else {
+        throw PluginError(.notFound, "input \(input.name): \(input.source) does not exist")
+      }
+      do {
+        if input.link {
+          try FileManager.default.createSymbolicLink(atPath: destination, withDestinationPath: source)
+        } else {
+          try FileManager.default.copyItem(atPath: source, toPath: destination)
+        }
+      } catch {
+        throw PluginError(
+          .io, "input \(input.name): cannot stage \(input.source) into \(destination): \(error.localizedDescription)")
+      }
+    }
+  }
+
+  static func localSource(_ input: AgentInput) throws(PluginError) -> String {
+    var path = input.source
+    if path.hasPrefix("file://") { path = String(path.dropFirst("file://".count)) }
+    guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+      throw PluginError(
+        .unsupported,
+        "input \(input.name): cannot stage \(input.source.debugDescription); this agent stages local absolute paths and file:// URIs")
+    }
+    return path
+  }
+}
