@@ -53,7 +53,8 @@ struct StageFinalizer {
       try finish(current)
     case .canceled:
       try store.transition(run.id, .userCancel, TransitionContext(source: "backend", reason: "canceled", exitCode: status.exitCode))
-    case .terminated:
+    case .terminated, .failed where status.terminationCause == .lost || status.terminationCause == .preemption:
+      // A worker that died (or was preempted) under the job: the job did not fail, it was lost.
       let cause = status.terminationCause?.rawValue ?? "crashed"
       let message = "the job was stopped (\(cause))" + (logTail.isEmpty ? "" : "; last log lines:\n\(logTail)")
       try store.transition(
@@ -76,6 +77,8 @@ struct StageFinalizer {
       case .completed: .completed
       case .canceled: .canceled
       case .terminated: .terminated
+      // A worker that died or was preempted under the job is not given another one.
+      case .failed where status.terminationCause == .lost || status.terminationCause == .preemption: .terminated
       default: .failed
       }
     WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: ended, source: "executor")

@@ -29,7 +29,13 @@ struct WarmDispatcher {
       backend: pool.backendName, key: key, zones: key.allowedZones, runID: runID, excluding: refused)
     {
       do throws(PluginCallError) {
-        let answer = try backend.call("deliver_job", ["worker": row.handle, "spec": specValue])
+        // The job carries the pool's worker options too (preserve_paths between jobs).
+        var delivered = specValue
+        if case .object(var fields) = specValue {
+          fields["worker"] = pool.workerOptions(workerID: row.workerID)
+          delivered = .object(fields)
+        }
+        let answer = try backend.call("deliver_job", ["worker": row.handle, "spec": delivered])
         guard let handle = answer["handle"], handle.objectValue != nil else {
           throw PluginCallError(
             plugin: backend.plugin.name, service: backend.info.name, function: "deliver_job",
