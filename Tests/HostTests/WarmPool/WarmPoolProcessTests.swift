@@ -137,6 +137,28 @@ struct WarmPoolProcessTests {
     #expect(cGroup.wait(timeout: .now() + 60) == .success)
   }
 
+  @Test("5.7 #32 a delivery that fails (not a conflict) fails the run; it is never launched again elsewhere")
+  func noDoubleDispatch() throws {
+    let warm = try WarmProject()
+    defer { warm.tearDown() }
+    let a = try warm.run()
+    let worker = try #require(warm.workerID(of: a))
+    let mailbox = try #require(warm.mailbox(of: a))
+    let bRun = try warm.start(["hello"])
+    let b = try warm.stageRun(of: bRun)
+    // The mailbox already holds a claim for B, as after a delivery whose answer was lost: the
+    // backend refuses to deliver B again (already_exists), which may mean B runs somewhere.
+    try FileManager.default.createDirectory(atPath: mailbox + "/runs/\(b.id)", withIntermediateDirectories: true)
+    try #"{"worker_id":"elsewhere","boot_id":"x","at":"2026-01-01T00:00:00Z"}"#
+      .write(toFile: mailbox + "/runs/\(b.id)/claimed.json", atomically: true, encoding: .utf8)
+    let ended = try #require(try warm.drive(bRun).first)
+    #expect(ended.state == .failed)
+    #expect(ended.error?.contains("warm worker \(worker)") == true, "\(ended.error ?? "")")
+    #expect(try warm.reservations() == 1)  // no fresh launch for B
+    let row = try warm.store.worker(worker)
+    #expect(row == nil || row?.state == .deleting)
+  }
+
   @Test("a worker killed mid-job fails that run as lost, and the next run gets a new worker")
   func workerKilledMidJob() throws {
     let warm = try WarmProject()
