@@ -150,3 +150,27 @@ struct WarmPoolReaperTests {
     #expect(try ProjectStatus(project: warm.project).warmPool["idle_ready"] == 1)
   }
 }
+
+@Suite("goldfish pool status|cleanup")
+struct WarmPoolCLITests {
+  @Test("pool status and cleanup through the real CLI, with --json, and the pool line in status")
+  func cli() throws {
+    let (warm, _, worker) = try WarmPoolReaperTests.idleWorker()
+    defer { warm.tearDown() }
+    let status = Command.goldfish(["pool", "status", "--json"], cwd: warm.fixture.root)
+    #expect(status.status == 0, "\(status.stderr)")
+    let report = try #require(try status.json() as? [String: Any])
+    #expect(report["enabled"] as? Bool == true && report["total"] as? Int == 1)
+    #expect((report["counts"] as? [String: Int])?["idle_ready"] == 1)
+    let text = Command.goldfish(["pool", "status"], cwd: warm.fixture.root)
+    #expect(text.stdout.contains("warm pool (process): 1/2") && text.stdout.contains(worker), "\(text.stdout)")
+    #expect(Command.goldfish(["status"], cwd: warm.fixture.root).stdout.contains("Warm pool: 1 idle_ready"))
+
+    let cleanup = Command.goldfish(["pool", "cleanup", "--json", "--reason", "done with it"], cwd: warm.fixture.root)
+    #expect(cleanup.status == 0, "\(cleanup.stderr)")
+    let result = try #require(try cleanup.json() as? [String: Any])
+    #expect(result["success"] as? Bool == true && result["deleted"] as? [String] == [worker])
+    #expect(result["remaining"] as? Int == 0 && result["remaining_instances"] as? [String] == [])
+    #expect(try warm.store.workers().isEmpty)
+  }
+}
