@@ -102,9 +102,14 @@ struct WarmDispatcher {
     try store.setWorkerHandle(workerID, handle: worker, zone: worker["zone"]?.stringValue)
     let registered = try store.transitionWorker(
       workerID, .registered, expecting: .launching, expectedLease: .some(runID), source: "dispatcher")
-    if !registered.moved, let row = try store.worker(workerID), row.state == .deleting {
-      // Canceled while launching: the row already asks for deletion; now it has a handle.
-      pool.deleteWorker(row, source: "dispatcher")
+    if !registered.moved {
+      // Canceled while launching: the row already asks for deletion, and now it has a handle;
+      // a row already dropped (deleted before the handle existed) leaves the worker to us.
+      if let row = try store.worker(workerID), row.state == .deleting {
+        pool.deleteWorker(row, source: "dispatcher")
+      } else if try store.worker(workerID) == nil {
+        _ = try? backend.call("delete_worker", ["worker": worker])
+      }
     }
     return handle
   }

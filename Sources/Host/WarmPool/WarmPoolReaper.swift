@@ -34,7 +34,10 @@ public struct WarmPoolReaper: Sendable {
   /// leaves it to expire, which also rate-limits such passes to one per `leaseSeconds`.
   @discardableResult
   public func reapIfLeader(leaseSeconds: TimeInterval = 30, now: Date = Date()) throws(GoldfishError) -> Pass {
-    guard pool.backendSupportsReuse, try store.acquireLease(Self.leaseName, seconds: leaseSeconds) else { return Pass() }
+    // An empty pool costs one read, not a lease write, on every pass of every process.
+    guard pool.backendSupportsReuse, try store.hasWarmWorkers(),
+      try store.acquireLease(Self.leaseName, seconds: leaseSeconds)
+    else { return Pass() }
     return try reap(now: now)
   }
 

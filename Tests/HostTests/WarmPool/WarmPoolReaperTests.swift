@@ -104,7 +104,7 @@ struct WarmPoolReaperTests {
 
   @Test("only the holder of the leader lease reaps")
   func leaderLease() throws {
-    let warm = try WarmProject()
+    let (warm, _, _) = try Self.idleWorker()
     defer { warm.tearDown() }
     try warm.store.write { db in
       try db.execute(
