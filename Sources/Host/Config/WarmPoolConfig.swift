@@ -53,7 +53,20 @@ public struct WarmPoolConfig: Sendable, Equatable {
     default: break
     }
     profiles = section.strings("profiles")
-    preservePaths = section.strings("preserve_paths")
+    preservePaths = Self.preservePaths(section)
+  }
+
+  /// The worker keeps only `inputs/<path>` or `outputs/<path>` between jobs (docs/warm-pool.md).
+  /// Upstream's VM paths (`/tmp/triton*`) are accepted as written but have no effect: noted
+  /// and left out, rather than refused, so an upstream goldfish.yaml still loads.
+  private static func preservePaths(_ section: ConfigSection) -> [String] {
+    let written = section.strings("preserve_paths")
+    for (index, path) in written.enumerated() where (try? PreservePath(path)) == nil {
+      section.problems.note(
+        "\(section.key("preserve_paths"))[\(index)]",
+        "\"\(path)\" is ignored: a worker keeps only inputs/<path> or outputs/<path> between jobs")
+    }
+    return written.filter { (try? PreservePath($0)) != nil }
   }
 
   /// Whether runs of `profile` may take a pooled worker.

@@ -22,7 +22,9 @@ struct WarmPoolConfigTests {
     let pool = config.warmPool(for: "gce")
     #expect(pool.enabled && pool.maxInstances == 3 && pool.idleTimeoutSeconds == 600 && pool.lifetimeSeconds == 7200)
     #expect(pool.isEnabled(for: "h100-spot") && !pool.isEnabled(for: "cpu-small"))
-    #expect(pool.preservePaths == ["/tmp/triton*"])
+    // Upstream's VM path loads, with a note, and is not sent to workers that cannot keep it.
+    #expect(pool.preservePaths.isEmpty)
+    #expect(config.notes.contains { $0.key == "gce.warm_pool.preserve_paths[0]" && $0.message.contains("ignored") })
     #expect(config.warmPool(for: "process").enabled == false)
   }
 
@@ -40,10 +42,12 @@ struct WarmPoolConfigTests {
           max_instances: 2
           idle_timeout_seconds: 2
           lifetime_seconds: 30
+          preserve_paths: [outputs/.cache, inputs/weights]
       """, services: ["process"])
     let pool = config.warmPool(for: "process")
     #expect(pool.enabled && pool.idleTimeoutSeconds == 2 && pool.lifetimeSeconds == 30 && pool.profiles.isEmpty)
     #expect(pool.isEnabled(for: "cpu-small"))
+    #expect(pool.preservePaths == ["outputs/.cache", "inputs/weights"] && config.notes.isEmpty)
   }
 
   @Test("docker.warm_pool is part of the docker section")
