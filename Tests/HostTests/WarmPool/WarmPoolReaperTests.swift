@@ -102,6 +102,24 @@ struct WarmPoolReaperTests {
     #expect(try warm.store.workers().isEmpty)
   }
 
+  @Test("the lifetime cap deletes an idle worker but never a busy one")
+  func lifetime() throws {
+    let warm = try WarmProject(idleTimeoutSeconds: 86_400, lifetimeSeconds: 60)
+    defer { warm.tearDown() }
+    let a = try warm.run()
+    let busy = try #require(warm.workerID(of: a))
+    let b = try warm.run(overrides: ["compute.profile": .string("cpu-large")])
+    let idle = try #require(warm.workerID(of: b))
+    // One worker holds a run still in progress.
+    try warm.store.createStageRun(
+      StageRunRecord(id: "stage-inflight", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason))
+    #expect(try warm.store.transitionWorker(busy, .jobAssigned, runID: "stage-inflight", source: "test").moved)
+    let pass = try WarmPoolReaper(services: try warm.services()).reap(now: Date().addingTimeInterval(120))
+    #expect(pass.deletionRequested == [idle])
+    #expect(try warm.store.worker(idle) == nil)
+    #expect(try warm.store.worker(busy)?.state == .busy)
+  }
+
   @Test("only the holder of the leader lease reaps")
   func leaderLease() throws {
     let (warm, _, _) = try Self.idleWorker()

@@ -13,7 +13,7 @@ struct WarmProject {
   var project: Project { fixture.project }
   var store: ProjectStore { fixture.project.store }
 
-  init(maxInstances: Int = 2, idleTimeoutSeconds: Int = 600) throws {
+  init(maxInstances: Int = 2, idleTimeoutSeconds: Int = 600, lifetimeSeconds: Int = 3600) throws {
     fixture = try ProjectFixture(from: Self.pipeline) { root in
       let path = root + "/goldfish.yaml"
       let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -24,6 +24,7 @@ struct WarmProject {
             enabled: true
             max_instances: \(maxInstances)
             idle_timeout_seconds: \(idleTimeoutSeconds)
+            lifetime_seconds: \(lifetimeSeconds)
 
         """
       try (text + pool).write(toFile: path, atomically: true, encoding: .utf8)
