@@ -64,7 +64,7 @@ let package = Package(
     .executableTarget(name: "goldfish-runner", path: "Sources/Runner"),
     .target(name: "CAgentSupport", path: "Sources/CAgentSupport"),
     .executableTarget(
-      name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport"], path: "Sources/Agent",
+      name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport", "GCSClient"], path: "Sources/Agent",
       swiftSettings: swiftSettings),
     .target(
       name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
@@ -73,16 +73,21 @@ let package = Package(
       name: "GoldfishDocker", dependencies: ["PluginKit"], path: "Plugins/LocalDocker",
       swiftSettings: swiftSettings),
     .target(
-      name: "GoldfishGCE", dependencies: ["PluginKit"], path: "Plugins/GCE",
+      name: "GoldfishGCE", dependencies: ["PluginKit", "GCSClient"], path: "Plugins/GCE",
       swiftSettings: swiftSettings),
+    // The Cloud Storage JSON client (credentials, retries, transfers) shared by the gcs storage,
+    // the gce backend (its mailbox) and goldfish-agent.
     .target(
-      name: "GoldfishGCS",
+      name: "GCSClient",
       dependencies: [
         "PluginKit",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
       ],
-      path: "Plugins/GCS",
+      path: "Sources/GCSClient",
+      swiftSettings: swiftSettings),
+    .target(
+      name: "GoldfishGCS", dependencies: ["PluginKit", "GCSClient"], path: "Plugins/GCS",
       swiftSettings: swiftSettings),
     .target(
       name: "GoldfishCDir", dependencies: ["PluginABI"], path: "Examples/CPlugin",

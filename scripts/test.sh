@@ -4,7 +4,8 @@
 # A private Docker engine (scripts/docker-engine.sh) runs for the duration, so the docker
 # backend's tests run rather than skip; GOLDFISH_NO_DOCKER=1 leaves it out on a machine
 # where the engine cannot run. gcp-storage-emulator (scripts/gcs-emulator.sh) runs on a
-# loopback port for the gcs storage's tests, also for the duration.
+# loopback port for the gcs storage's tests, and gcplocal (scripts/gcplocal.sh) for the gce
+# backend's, also for the duration.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,6 +15,7 @@ scripts/mcp-venv.sh
 # One EXIT trap stops whatever was started, so neither service outlives a failed run.
 services_stop() {
   if declare -F gcs_emulator_stop >/dev/null; then gcs_emulator_stop; fi
+  if declare -F gcplocal_stop >/dev/null; then gcplocal_stop; fi
   if declare -F docker_engine_stop >/dev/null; then docker_engine_stop; fi
 }
 trap services_stop EXIT
@@ -25,6 +27,9 @@ fi
 # shellcheck source=scripts/gcs-emulator.sh
 source scripts/gcs-emulator.sh
 gcs_emulator_start
+# shellcheck source=scripts/gcplocal.sh
+source scripts/gcplocal.sh
+gcplocal_start
 swift build --build-tests
 swift test --skip-build "$@"
 # goldfish serve, driven end to end by the official MCP client (pytest's exit code is the script's).

@@ -1,3 +1,4 @@
+import GCSClient
 import PluginKit
 
 /// `gcs` storage: objects in one bucket under an optional prefix, named

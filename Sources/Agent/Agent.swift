@@ -18,6 +18,8 @@ final class Agent {
   var lastHeartbeat = 0.0
   /// Job keys already reported as unusable, so a bad file name is logged once, not every poll.
   var ignoredKeys: Set<String> = []
+  /// Exit records of jobs that ran but could not be published yet (the mailbox failed).
+  var pendingExits: [String: AgentExit] = [:]
 
   static let heartbeatSeconds = 10.0
   /// An error branch waits at least this long before trying again (upstream §5.7 #31).
@@ -55,6 +57,7 @@ final class Agent {
         break
       }
       do {
+        try publishPendingExits()
         if let runId = try nextJob() {
           try JobExecution(agent: self, runId: runId).run()
           lastActivity = Clock.monotonic()
@@ -68,6 +71,11 @@ final class Agent {
       Clock.sleep(milliseconds: config.pollIntervalMs)
     }
     log("exiting: \(reason)")
+    do {
+      try publishPendingExits()
+    } catch {
+      log("leaving with unpublished exit records for \(pendingExits.keys.sorted()): \(error)")
+    }
     writeStatusBestEffort(.exited)
     return 0
   }
@@ -80,6 +88,7 @@ final class Agent {
         if ignoredKeys.insert(key).inserted { log("ignoring \(key): not <run id>.json") }
         continue
       }
+      if pendingExits[runId] != nil { continue }
       if try store.exists(try MailboxLayout.exit(run: runId)) {
         try store.delete(key)
         continue
@@ -87,6 +96,15 @@ final class Agent {
       return runId
     }
     return nil
+  }
+
+  /// Writes the exit records still owed, then removes their job files.
+  func publishPendingExits() throws(PluginError) {
+    for (runId, record) in pendingExits.sorted(by: { $0.key < $1.key }) {
+      try store.putJSON(try MailboxLayout.exit(run: runId), record)
+      pendingExits[runId] = nil
+      try store.delete(try MailboxLayout.job(worker: config.workerId, run: runId))
+    }
   }
 
   /// A job claimed by an earlier start of this worker but never finished (a crash, a reboot)

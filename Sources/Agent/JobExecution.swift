@@ -37,9 +37,10 @@ struct JobExecution {
     log.finish()
     agent.jobsDone += 1
     agent.writeStatusBestEffort(.idle)
-    // Last: the host's signal that the run is over (upstream §5.7 #40).
-    try store.putJSON(try MailboxLayout.exit(run: runId), record)
-    try store.delete(try MailboxLayout.job(worker: config.workerId, run: runId))
+    // Last: the host's signal that the run is over (upstream §5.7 #40). A failed write is
+    // retried by the loop; the job itself is never run again.
+    agent.pendingExits[runId] = record
+    try agent.publishPendingExits()
   }
 
   /// Everything this run writes is keyed by its own id, and nothing of an earlier attempt
@@ -77,6 +78,12 @@ struct JobExecution {
       runId: runId, argv: job.command, environment: environment(for: job, outputs: outputs),
       cwd: job.code.map(Self.localPath) ?? job.workDir.map(Self.localPath) ?? config.workRoot,
       logDescriptor: log.descriptor, image: job.image)
+    // Canceled while it waited or was being staged: it never starts.
+    if try store.exists(try MailboxLayout.cancel(run: runId)) {
+      return AgentExit(
+        runId: runId, exitCode: 1, terminationCause: .user, message: "canceled before it started",
+        startedAt: startedAt, finishedAt: Clock.now(), workerId: config.workerId)
+    }
     let running = try agent.runner.start(launch)
 
     let (end, cause) = watch(running, job: job, log: log)

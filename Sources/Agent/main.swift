@@ -34,7 +34,8 @@ gf_agent_install_stop_handler()
 let config = readConfig(CommandLine.arguments)
 let store: any MailboxStore
 do {
-  store = try MailboxStores.open(config.mailbox)
+  GCSMailboxStore.register()
+  store = try MailboxStores.open(config.mailbox, options: config.mailboxOptions)
 } catch {
   fail(error.message)
 }

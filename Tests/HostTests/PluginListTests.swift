@@ -40,7 +40,9 @@ struct PluginListTests {
     #expect(file["implemented"] as? Bool == true)
     let process = try #require(local.first { $0["name"] as? String == "process" })
     #expect(process["kind"] as? String == "run_backend")
-    #expect((process["unsupported"] as? [String])?.contains("deliver_job") == true)
+    // Warm reuse through goldfish-agent workers: the warm-pool functions are all there.
+    #expect((process["unsupported"] as? [String])?.contains("deliver_job") == false)
+    #expect((process["capabilities"] as? [String: Any])?["warm_reuse"] as? Bool == true)
     let docker = try #require(listing.services(of: "goldfish-docker").first { $0["kind"] as? String == "run_backend" })
     #expect(docker["implemented"] as? Bool == true)
     let capabilities = try #require(docker["capabilities"] as? [String: Any])

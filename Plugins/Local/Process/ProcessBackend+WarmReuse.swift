@@ -143,7 +143,7 @@ extension ProcessBackend {
     if let supervisor = worker.supervisor, supervisor.isAlive {
       let marker = worker.folder + "/deleting"
       if !FileManager.default.fileExists(atPath: marker) {
-        FileManager.default.createFile(atPath: marker, contents: Data(WarmRun.now().utf8))
+        _ = FileManager.default.createFile(atPath: marker, contents: Data(WarmRun.now().utf8))
       }
       supervisor.signal(SIGTERM)
       // A worker past its grace period is killed outright: the agent first, its supervisor after.

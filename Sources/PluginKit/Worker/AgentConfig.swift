@@ -17,6 +17,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     case pollIntervalMs = "poll_interval_ms"
     case killGraceSeconds = "kill_grace_seconds"
     case labels
+    case mailboxOptions = "mailbox_options"
   }
 
   public var workerId: String
@@ -39,11 +40,15 @@ public struct AgentConfig: Codable, Sendable, Equatable {
   public var killGraceSeconds: Int
   /// Copied into status.json readers' view through list_workers (the backend's labels).
   public var labels: [String: String]
+  /// Settings of the mailbox's store beyond its URI, such as a gs:// mailbox's `endpoint`,
+  /// `auth` or `credentials_file` (the keys of goldfish.yaml's gcs section).
+  public var mailboxOptions: [String: JSONValue]
 
   public init(
     workerId: String, mailbox: String, workRoot: String, idleTimeoutSeconds: Int? = nil,
     lifetimeSeconds: Int? = nil, preservePaths: [String] = [], runner: Runner = .process,
-    maxJobs: Int? = nil, pollIntervalMs: Int = 100, killGraceSeconds: Int = 10, labels: [String: String] = [:]
+    maxJobs: Int? = nil, pollIntervalMs: Int = 100, killGraceSeconds: Int = 10, labels: [String: String] = [:],
+    mailboxOptions: [String: JSONValue] = [:]
   ) {
     self.workerId = workerId
     self.mailbox = mailbox
@@ -56,6 +61,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     self.pollIntervalMs = pollIntervalMs
     self.killGraceSeconds = killGraceSeconds
     self.labels = labels
+    self.mailboxOptions = mailboxOptions
   }
 
   public init(from decoder: Decoder) throws {
@@ -71,6 +77,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     pollIntervalMs = try c.decodeIfPresent(Int.self, forKey: .pollIntervalMs) ?? 100
     killGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .killGraceSeconds) ?? 10
     labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
+    mailboxOptions = try c.decodeIfPresent([String: JSONValue].self, forKey: .mailboxOptions) ?? [:]
   }
 
   /// 0 and "absent" are never confused (upstream §5.7 #8): every present bound must be positive.

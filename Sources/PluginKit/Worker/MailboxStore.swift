@@ -42,7 +42,8 @@ extension MailboxStore {
 /// Opens the store for a mailbox root URI. `file://` is built in; other schemes are added by
 /// the library that can speak them (registered before the first `open`).
 public enum MailboxStores {
-  public typealias Opener = @Sendable (String) throws(PluginError) -> any MailboxStore
+  /// Gets the root URI and the store's options (`AgentConfig.mailbox_options`).
+  public typealias Opener = @Sendable (String, [String: JSONValue]) throws(PluginError) -> any MailboxStore
 
   private static let registry = OpenerRegistry()
 
@@ -50,10 +51,10 @@ public enum MailboxStores {
     registry.set(scheme, opener)
   }
 
-  public static func open(_ uri: String) throws(PluginError) -> any MailboxStore {
+  public static func open(_ uri: String, options: [String: JSONValue] = [:]) throws(PluginError) -> any MailboxStore {
     if uri.hasPrefix("file://") { return try FileMailboxStore(uri: uri) }
     if let colon = uri.range(of: "://"), let opener = registry.get(String(uri[..<colon.lowerBound])) {
-      return try opener(uri)
+      return try opener(uri, options)
     }
     throw PluginError(
       .unsupported, "no mailbox store for \(uri.debugDescription); this build supports file:// mailboxes",

@@ -92,6 +92,12 @@ struct AgentTests {
     // The job's background child went with it (same group), the agent did not.
     try agent.waitFor { kill(child, 0) != 0 }
     #expect(agent.isRunning)
+    // A job canceled before the agent picked it up never starts.
+    let marker = agent.folder + "/started"
+    try agent.store.putJSON(try MailboxLayout.cancel(run: "early"), AgentCancel(runId: "early", at: "now"))
+    try agent.submit(AgentHarness.shell("early", "touch \(marker)"))
+    let early = try agent.waitForExit("early")
+    #expect(early.terminationCause == .user && !FileManager.default.fileExists(atPath: marker))
     try agent.submit(AgentHarness.shell("next", "echo still-here"))
     #expect(try agent.waitForExit("next").exitCode == 0)
     #expect(agent.log("next") == "still-here\n")
@@ -224,6 +230,28 @@ struct AgentTests {
     #expect(try agent.waitForAgentExit() == 0)
     #expect(agent.status?.state == .exited)
     #expect(agent.status?.jobsDone == 1)
+  }
+
+  @Test("the lifetime ends the agent between jobs, never in the middle of one")
+  func lifetimeNotMidJob() throws {
+    let agent = try AgentHarness("lifetime")
+    agent.config.lifetimeSeconds = 1
+    try agent.submit(AgentHarness.shell("outlives", "sleep 2; echo done"))
+    try agent.start()
+    let record = try agent.waitForExit("outlives")
+    #expect(record.exitCode == 0 && record.terminationCause == .exit)
+    #expect(agent.log("outlives") == "done\n")
+    #expect(try agent.waitForAgentExit() == 0)
+    #expect(agent.status?.state == .exited)
+  }
+
+  @Test("a config with timeout 0 or an invalid worker id is refused at start, naming the field")
+  func badConfigRefused() throws {
+    let agent = try AgentHarness("bad-config")
+    agent.config.idleTimeoutSeconds = 0
+    try agent.start()
+    #expect(try agent.waitForAgentExit() == 2)
+    #expect(agent.status == nil)
   }
 
   @Test("SIGTERM mid-job stops the job, records it lost, and the agent leaves cleanly")

@@ -136,6 +136,31 @@ struct ProcessWarmReuseTests {
     #expect(confirmed)
   }
 
+  @Test("warm jobs keep the local sandbox: no write outside the run's folder; inputs are readable")
+  func sandboxKept() throws {
+    let backend = try Backend()
+    let outside = TestEnvironment.temporaryFolder("warm-outside")
+    let source = TestEnvironment.temporaryFolder("warm-input") + "/points.csv"
+    try "1,2\n".write(toFile: source, atomically: true, encoding: .utf8)
+    var spec = backend.spec(
+      "sandboxed", "cat \"$GOLDFISH_INPUTS_DIR/points\"; echo x > \(outside)/escaped.txt || echo refused",
+      worker: WorkerOptions(keepWarm: true, workerId: "pw-4"))
+    spec.inputs = [RunInput(name: "points", type: "file", localPath: source)]
+    spec.env = ["GOLDFISH_INPUTS_DIR": backend.fixture.root + "/.goldfish/warm/workers/pw-4/work/inputs"]
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    #expect(try backend.waitFinal(handle).state == .completed)
+    let log = try backend.logs(handle)
+    #expect(log.hasPrefix("1,2\n"), "\(log)")
+    #expect(!FileManager.default.fileExists(atPath: outside + "/escaped.txt"), "\(log)")
+    #expect(log.contains("refused"))
+    let worker = try #require(handle["worker"])
+    var confirmed = false
+    for _ in 0..<50 where !confirmed {
+      confirmed = try backend.call("delete_worker", ["worker": worker])["confirmed"]?.boolValue ?? false
+    }
+    #expect(confirmed)
+  }
+
   @Test("a worker killed mid-job fails that run as lost, never leaves it running")
   func killedWorkerLosesTheRun() throws {
     let backend = try Backend()

@@ -4,15 +4,22 @@ import PluginKit
 /// Exponential backoff with full jitter, bounded by attempts and by total time. Only
 /// errors marked retryable (429, 5xx, dropped connections, timeouts) are tried again:
 /// a 4xx caused by the request would fail the same way every time.
-struct RetryPolicy: Sendable {
-  var baseDelay: Double
-  var maxDelay: Double = 16
-  var maxAttempts: Int
-  var totalSeconds: Double
+public struct RetryPolicy: Sendable {
+  public var baseDelay: Double
+  public var maxDelay: Double = 16
+  public var maxAttempts: Int
+  public var totalSeconds: Double
+
+  public init(baseDelay: Double, maxDelay: Double = 16, maxAttempts: Int, totalSeconds: Double) {
+    self.baseDelay = baseDelay
+    self.maxDelay = maxDelay
+    self.maxAttempts = maxAttempts
+    self.totalSeconds = totalSeconds
+  }
 
   /// Runs `body` until it succeeds, fails for good, or the budget is spent. `body` gets
   /// the attempt number (0 first) so a resumable transfer can ask where it stands.
-  func run<T>(_ what: String, _ body: (Int) throws(PluginError) -> T) throws(PluginError) -> T {
+  public func run<T>(_ what: String, _ body: (Int) throws(PluginError) -> T) throws(PluginError) -> T {
     let started = Date()
     var attempt = 0
     while true {

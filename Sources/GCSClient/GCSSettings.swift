@@ -2,7 +2,7 @@ import Foundation
 import PluginKit
 
 /// The `gcs` section of goldfish.yaml, resolved: defaults applied and checked once at open.
-struct GCSSettings: Sendable {
+public struct GCSSettings: Sendable {
   private struct Raw: Decodable {
     var bucket: String?
     var prefix: String?
@@ -27,26 +27,32 @@ struct GCSSettings: Sendable {
     var runs_prefix: String?
   }
 
-  static let chunkQuantum = 256 * 1024
+  public static let chunkQuantum = 256 * 1024
 
-  let bucket: String
+  public let bucket: String
   /// Empty, or ends in "/": object names are prefix + key.
-  let prefix: String
+  public let prefix: String
   /// Scheme, host and port without a trailing slash.
-  let endpoint: String
+  public let endpoint: String
   /// True when the endpoint came from config or STORAGE_EMULATOR_HOST (emulators take no auth).
-  let endpointIsExplicit: Bool
-  let chunkSize: Int
-  let auth: String
+  public let endpointIsExplicit: Bool
+  public let chunkSize: Int
+  public let auth: String
   /// gcs.credentials_file as configured (nil: $GOOGLE_APPLICATION_CREDENTIALS, if set).
-  let credentialsFile: String?
-  let retry: RetryPolicy
-  let stallSeconds: Int
+  public let credentialsFile: String?
+  public let retry: RetryPolicy
+  public let stallSeconds: Int
   /// First key segment (`runs`) to the folder written instead (`goldfish-runs/`), as set.
-  let kindPrefixes: [String: String]
+  public let kindPrefixes: [String: String]
 
-  init(config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PluginError) {
-    let raw = try GCSStorage.decodeConfig(Raw.self, from: config)
+  public init(config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PluginError) {
+    let raw: Raw
+    do {
+      raw = try JSONCoding.convert(config, to: Raw.self)
+    } catch {
+      throw PluginError(
+        .invalidArgument, "the gcs section of goldfish.yaml is invalid: \(error.message)", detail: error.detail)
+    }
     // "gs://name/" is accepted, as the host's own config reader does.
     var bucket = raw.bucket ?? ""
     if bucket.hasPrefix("gs://") { bucket.removeFirst(5) }

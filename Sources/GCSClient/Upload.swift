@@ -3,7 +3,7 @@ import PluginKit
 /// Uploads: one media request for objects up to a chunk, a resumable session above that.
 /// Either way the CRC32C computed locally must equal the one the server stored.
 extension GCSAPI {
-  func upload(name: String, source: UploadSource, contentType: String?) throws(PluginError) -> GCSObject {
+  public func upload(name: String, source: UploadSource, contentType: String?) throws(PluginError) -> GCSObject {
     let crc = try source.crc32c()
     let type = contentType ?? "application/octet-stream"
     let stored: GCSObject

@@ -6,23 +6,23 @@ import PluginKit
 
 /// What an upload reads from: a file or bytes in memory, handed out as slices so a chunk
 /// can be sent again after a dropped connection without holding the object in memory.
-struct UploadSource: Sendable {
-  let size: Int64
-  let describe: String
+public struct UploadSource: Sendable {
+  public let size: Int64
+  public let describe: String
   private let file: SharedFile?
   private let bytes: [UInt8]
 
-  static func file(_ path: String) throws(PluginError) -> UploadSource {
+  public static func file(_ path: String) throws(PluginError) -> UploadSource {
     let shared = try SharedFile(path: path)
     return UploadSource(size: shared.size, describe: path, file: shared, bytes: [])
   }
 
-  static func memory(_ bytes: [UInt8]) -> UploadSource {
+  public static func memory(_ bytes: [UInt8]) -> UploadSource {
     UploadSource(size: Int64(bytes.count), describe: "\(bytes.count) bytes", file: nil, bytes: bytes)
   }
 
   /// A request body of `length` bytes starting at `offset`, sent with Content-Length.
-  func body(offset: Int64, length: Int64) -> HTTPRequest.Body {
+  public func body(offset: Int64, length: Int64) -> HTTPRequest.Body {
     if let file {
       let cursor = SliceCursor(file: file, offset: offset, remaining: length)
       return .sized(length) { (buffer) throws(PluginError) -> Int in try cursor.read(buffer) }
@@ -32,7 +32,7 @@ struct UploadSource: Sendable {
 
   /// CRC32C of the whole source, computed in one streaming pass before the upload so the
   /// server can check it and the result can be compared with what it stored.
-  func crc32c() throws(PluginError) -> String {
+  public func crc32c() throws(PluginError) -> String {
     var crc = CRC32C()
     if let file {
       let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: POSIXFile.bufferSize, alignment: 16)

@@ -6,11 +6,19 @@ import PluginKit
 
 /// Where downloaded bytes go: a file descriptor or memory. `reset` starts over when a
 /// server answers a ranged request with the whole object.
-struct DownloadSink {
-  var write: (UnsafeRawBufferPointer) throws(PluginError) -> Void
-  var reset: () throws(PluginError) -> Void
+public struct DownloadSink {
+  public var write: (UnsafeRawBufferPointer) throws(PluginError) -> Void
+  public var reset: () throws(PluginError) -> Void
 
-  static func file(_ fd: Int32, _ path: String) -> DownloadSink {
+  public init(
+    write: @escaping (UnsafeRawBufferPointer) throws(PluginError) -> Void,
+    reset: @escaping () throws(PluginError) -> Void
+  ) {
+    self.write = write
+    self.reset = reset
+  }
+
+  public static func file(_ fd: Int32, _ path: String) -> DownloadSink {
     DownloadSink(
       write: { (chunk) throws(PluginError) in try POSIXFile.writeAll(fd, chunk, path) },
       reset: { () throws(PluginError) in
@@ -25,7 +33,7 @@ extension GCSAPI {
   /// Streams one generation of an object into `sink`. A dropped connection resumes with a
   /// Range request from the last byte received; the CRC32C runs over the bytes as they pass
   /// and must equal the object's metadata at the end.
-  func download(_ object: GCSObject, into sink: DownloadSink) throws(PluginError) -> Int64 {
+  public func download(_ object: GCSObject, into sink: DownloadSink) throws(PluginError) -> Int64 {
     let what = "download of \(object.name)"
     var url = objectURL(object.name) + "?alt=media"
     if let generation = object.generation { url += "&generation=" + generation }

@@ -2,20 +2,25 @@ import PluginKit
 
 /// The JSON API's URLs, auth and error mapping. Every call here is retried by the policy;
 /// transfers (Upload.swift, Download.swift) drive their own resumption around it.
-struct GCSAPI: Sendable {
-  let settings: GCSSettings
-  let credentials: Credentials
-  let http = HTTPClient()
+public struct GCSAPI: Sendable {
+  public let settings: GCSSettings
+  public let credentials: Credentials
+  public let http = HTTPClient()
 
-  var bucketURL: String { settings.endpoint + "/storage/v1/b/" + Self.encode(settings.bucket) }
-  func objectURL(_ name: String) -> String { bucketURL + "/o/" + Self.encode(name) }
-  func uploadURL(_ type: String, _ name: String) -> String {
+  public init(settings: GCSSettings, credentials: Credentials) {
+    self.settings = settings
+    self.credentials = credentials
+  }
+
+  public var bucketURL: String { settings.endpoint + "/storage/v1/b/" + Self.encode(settings.bucket) }
+  public func objectURL(_ name: String) -> String { bucketURL + "/o/" + Self.encode(name) }
+  public func uploadURL(_ type: String, _ name: String) -> String {
     settings.endpoint + "/upload/storage/v1/b/" + Self.encode(settings.bucket) + "/o?uploadType=" + type
       + "&name=" + Self.encode(name)
   }
 
   /// A request with the current bearer token (if any) added, and stall detection.
-  func authorized(_ request: HTTPRequest) throws(PluginError) -> HTTPRequest {
+  public func authorized(_ request: HTTPRequest) throws(PluginError) -> HTTPRequest {
     var request = request
     request.stallSeconds = request.stallSeconds ?? settings.stallSeconds
     if let header = try credentials.header() { request.headers.append(header) }
@@ -23,7 +28,7 @@ struct GCSAPI: Sendable {
   }
 
   /// Sends a small request, retrying what may succeed later, and maps failures.
-  func send(_ what: String, _ request: HTTPRequest, allow: Set<Int> = []) throws(PluginError) -> HTTPResponse {
+  public func send(_ what: String, _ request: HTTPRequest, allow: Set<Int> = []) throws(PluginError) -> HTTPResponse {
     try settings.retry.run(what) { (_: Int) throws(PluginError) -> HTTPResponse in
       let response = try http.send(try authorized(request))
       if response.isSuccess || allow.contains(response.status) { return response }
@@ -32,7 +37,7 @@ struct GCSAPI: Sendable {
   }
 
   /// Maps an HTTP failure to the ABI's error codes; retryable only where waiting helps.
-  static func error(status: Int, body: String, what: String) -> PluginError {
+  public static func error(status: Int, body: String, what: String) -> PluginError {
     let reason = errorMessage(body) ?? String(body.prefix(300))
     let detail: [String: JSONValue] = ["http_status": .int(Int64(status))]
     let text = "\(what) failed with HTTP \(status)\(reason.isEmpty ? "" : ": " + reason)"
@@ -59,7 +64,7 @@ struct GCSAPI: Sendable {
 
   /// Percent-encodes everything but RFC 3986 unreserved characters ('/' too: object names
   /// are one path segment in the JSON API).
-  static func encode(_ text: String) -> String {
+  public static func encode(_ text: String) -> String {
     var out = ""
     for byte in text.utf8 {
       let c = Character(UnicodeScalar(byte))
@@ -78,16 +83,16 @@ extension String {
 }
 
 /// Object metadata as the JSON API returns it.
-struct GCSObject: Sendable {
-  var name: String
-  var size: Int64
-  var crc32c: String?
-  var md5: String?
-  var etag: String?
-  var updated: String?
-  var generation: String?
+public struct GCSObject: Sendable {
+  public var name: String
+  public var size: Int64
+  public var crc32c: String?
+  public var md5: String?
+  public var etag: String?
+  public var updated: String?
+  public var generation: String?
 
-  init(_ json: JSONValue) throws(PluginError) {
+  public init(_ json: JSONValue) throws(PluginError) {
     guard let name = json["name"]?.stringValue else {
       throw PluginError(.internal, "the storage answered with an object without a name: \(json)")
     }
@@ -101,7 +106,7 @@ struct GCSObject: Sendable {
     generation = json["generation"]?.stringValue ?? json["generation"]?.intValue.map { String($0) }
   }
 
-  var info: ObjectInfo {
+  public var info: ObjectInfo {
     var hash: [String: String] = [:]
     if let crc32c { hash["crc32c"] = crc32c }
     if let md5 { hash["md5"] = md5 }

@@ -7,25 +7,40 @@ import _CryptoExtras
 /// chain: an explicit endpoint without auth (emulators), a token in the environment, the
 /// service-account key file (gcs.credentials_file or $GOOGLE_APPLICATION_CREDENTIALS), the
 /// GCE metadata server. Fetched tokens are cached and refreshed a minute before expiry.
-final class Credentials: @unchecked Sendable {
-  enum Source: Sendable {
+public final class Credentials: @unchecked Sendable {
+  public enum Source: Sendable {
     case none
     case token(String, from: String)
     case serviceAccount(ServiceAccountKey)
     case metadata(host: String)
   }
 
-  let source: Source
+  public let source: Source
   private let http = HTTPClient(connectTimeoutSeconds: 3)
   private let lock = NSLock()
   private var cached: (token: String, expires: Date)?
 
-  init(settings: GCSSettings, environment: [String: String] = ProcessInfo.processInfo.environment)
-    throws(PluginError)
-  {
+  /// OAuth scopes: storage alone for the gcs storage, everything for Compute Engine.
+  public static let storageScope = "https://www.googleapis.com/auth/devstorage.read_write"
+  public static let cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+
+  public convenience init(
+    settings: GCSSettings, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws(PluginError) {
+    try self.init(
+      auth: settings.auth, endpointIsExplicit: settings.endpointIsExplicit, credentialsFile: settings.credentialsFile,
+      section: "gcs", scope: Self.storageScope, environment: environment)
+  }
+
+  /// `section` names the goldfish.yaml section in messages (`gcs`, `gce`); `scope` is what a
+  /// service-account token is asked for.
+  public init(
+    auth: String, endpointIsExplicit: Bool, credentialsFile: String?, section: String, scope: String,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws(PluginError) {
     var tried: [String] = []
-    let wants = { (name: String) in settings.auth == "auto" || settings.auth == name }
-    if settings.auth == "none" || (settings.auth == "auto" && settings.endpointIsExplicit) {
+    let wants = { (name: String) in auth == "auto" || auth == name }
+    if auth == "none" || (auth == "auto" && endpointIsExplicit) {
       source = .none
       return
     }
@@ -39,14 +54,14 @@ final class Credentials: @unchecked Sendable {
       tried.append("the environment (GOOGLE_OAUTH_ACCESS_TOKEN, GCS_ACCESS_TOKEN: unset)")
     }
     if wants("service_account") {
-      let configured = settings.credentialsFile
+      let configured = credentialsFile
       let fromEnv = environment["GOOGLE_APPLICATION_CREDENTIALS"].flatMap { $0.isEmpty ? nil : $0 }
       if let path = configured ?? fromEnv {
-        let origin = configured != nil ? "gcs.credentials_file" : "GOOGLE_APPLICATION_CREDENTIALS"
-        source = .serviceAccount(try ServiceAccountKey(path: path, origin: origin))
+        let origin = configured != nil ? "\(section).credentials_file" : "GOOGLE_APPLICATION_CREDENTIALS"
+        source = .serviceAccount(try ServiceAccountKey(path: path, origin: origin, scope: scope))
         return
       }
-      tried.append("a service-account key file (gcs.credentials_file, GOOGLE_APPLICATION_CREDENTIALS: unset)")
+      tried.append("a service-account key file (\(section).credentials_file, GOOGLE_APPLICATION_CREDENTIALS: unset)")
     }
     if wants("metadata") {
       if let host = environment["GCE_METADATA_HOST"], !host.isEmpty {
@@ -61,15 +76,15 @@ final class Credentials: @unchecked Sendable {
     }
     throw PluginError(
       .unauthenticated,
-      "no Google Cloud credentials found for gcs storage; tried " + tried.joined(separator: "; ")
-        + ". Set GOOGLE_OAUTH_ACCESS_TOKEN (e.g. from `gcloud auth print-access-token`), set gcs.credentials_file "
+      "no Google Cloud credentials found for \(section); tried " + tried.joined(separator: "; ")
+        + ". Set GOOGLE_OAUTH_ACCESS_TOKEN (e.g. from `gcloud auth print-access-token`), set \(section).credentials_file "
         + "or GOOGLE_APPLICATION_CREDENTIALS to a service-account JSON key, run on a GCE VM, "
-        + "or point gcs.endpoint at an emulator",
+        + "or point \(section).endpoint at an emulator",
       detail: ["tried": .array(tried.map { .string($0) })])
   }
 
   /// The Authorization header for the next request, if this source uses one.
-  func header() throws(PluginError) -> (String, String)? {
+  public func header() throws(PluginError) -> (String, String)? {
     switch source {
     case .none: return nil
     case .token(let token, _): return ("Authorization", "Bearer " + token)
@@ -147,16 +162,16 @@ final class Credentials: @unchecked Sendable {
 }
 
 /// A Google service-account JSON key: who signs, with what, and where the JWT is exchanged.
-struct ServiceAccountKey: @unchecked Sendable {
-  static let scope = "https://www.googleapis.com/auth/devstorage.read_write"
-
-  let path: String
+public struct ServiceAccountKey: @unchecked Sendable {
+  public let scope: String
+  public let path: String
   let clientEmail: String
   let tokenURI: String
   let privateKey: _RSA.Signing.PrivateKey
 
-  init(path: String, origin: String) throws(PluginError) {
+  public init(path: String, origin: String, scope: String = Credentials.storageScope) throws(PluginError) {
     self.path = path
+    self.scope = scope
     let named = "the service-account key file \(path) (from \(origin))"
     let text: String
     do {
@@ -197,7 +212,7 @@ struct ServiceAccountKey: @unchecked Sendable {
     let iat = Int(now.timeIntervalSince1970)
     let header: JSONValue = ["alg": "RS256", "typ": "JWT"]
     let claims: JSONValue = [
-      "iss": .string(clientEmail), "scope": .string(Self.scope), "aud": .string(tokenURI),
+      "iss": .string(clientEmail), "scope": .string(scope), "aud": .string(tokenURI),
       "iat": .int(Int64(iat)), "exp": .int(Int64(iat + 3600)),
     ]
     let signingInput = Self.base64url(Array(try JSONCoding.encode(header).utf8)) + "."
