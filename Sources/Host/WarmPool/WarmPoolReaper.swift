@@ -83,7 +83,7 @@ public struct WarmPoolReaper: Sendable {
       } else if WarmRunEnd(pool: pool).settleDrain(row, source: "reaper") {
         pass.returnedToPool.append(row.workerID)
       } else {
-        countLiveness(row, afterProbe: true, &pass)
+        judgeCounted(row, &pass)
       }
     case .idleReady:
       if inState > TimeInterval(row.idleTimeoutSeconds) {
@@ -112,7 +112,7 @@ public struct WarmPoolReaper: Sendable {
   }
 
   /// For a draining row `settleDrain` already probed and counted: only judge the counts.
-  private func countLiveness(_ row: WarmWorkerRecord, afterProbe: Bool, _ pass: inout Pass) {
+  private func judgeCounted(_ row: WarmWorkerRecord, _ pass: inout Pass) {
     guard let current = try? store.worker(row.workerID) else { return }
     judge(current, (current.notFoundCount, current.deadCount), &pass)
   }

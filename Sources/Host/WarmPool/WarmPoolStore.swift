@@ -262,21 +262,3 @@ extension ProjectStore {
       arguments: [id, from, to, event, runID, reason, source, Timestamp.now()])
   }
 }
-
-extension ProjectStore {
-  /// Tests stand in for time passing: moves a row's clocks back by `seconds`.
-  func ageWorkerForTesting(_ id: String, seconds: TimeInterval) throws(GoldfishError) {
-    try write { db in
-      let row = try WarmWorkerRecord.fetchOne(db, key: id)
-      guard let row else { return }
-      func earlier(_ text: String) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return Timestamp.format((formatter.date(from: text) ?? Date()).addingTimeInterval(-seconds))
-      }
-      try db.execute(
-        sql: "UPDATE warm_workers SET created_at = ?, state_entered_at = ? WHERE worker_id = ?",
-        arguments: [earlier(row.createdAt), earlier(row.stateEnteredAt), id])
-    }
-  }
-}
