@@ -111,6 +111,8 @@ public struct Executor: Sendable {
       if case .moved = outcome { canceled.append(run.id) } else if try project.store.stageRun(run.id)?.state == .canceled {
         canceled.append(run.id)
       }
+      // Only the worker leased to this very run is deleted (upstream #29).
+      WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .canceled, source: "cancel")
     }
     try project.journal.record("cancel", reason: reason, details: ["runs": .array(canceled.map { .string($0) })])
     return canceled
