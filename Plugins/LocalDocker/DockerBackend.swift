@@ -9,7 +9,7 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
   static let capabilities: JSONValue = [
     "concurrency": "parallel", "implemented": true, "isolation": "container", "gpu": false,
     "spot": false, "network_policy": true, "resource_limits": ["memory_mb", "cpus", "pids"], "logs": "offset",
-    "recover": true, "warm_reuse": true, "needs_image": true,
+    "recover": true, "warm_reuse": true, "warm_match": ["image"], "needs_image": true,
   ]
   static let stopGraceSeconds = 5
 

@@ -49,6 +49,15 @@ public struct CompatibilityKey: Sendable, Equatable, Hashable {
     self.init(backend: backend, fields: fields, allowedZones: definition?.zones)
   }
 
+  /// The same key with the run's image among the compared fields, when there is one.
+  public func matching(image: String?) -> CompatibilityKey {
+    guard let image else { return self }
+    var fields = (try? JSONCoding.parse(text))?.objectValue ?? [:]
+    let backend = fields.removeValue(forKey: "backend")?.stringValue ?? ""
+    fields["image"] = .string(image)
+    return CompatibilityKey(backend: backend, fields: fields, allowedZones: allowedZones)
+  }
+
   /// Whether a worker in `zone` is allowed; a worker without a zone (local) always is.
   public func allows(zone: String?) -> Bool {
     guard let zone, let allowedZones else { return true }

@@ -27,9 +27,17 @@ public struct WarmPool: Sendable {
 
   public func key(for spec: RunSpec) -> CompatibilityKey {
     let name = spec.profile?.name
-    return CompatibilityKey(
+    let base = CompatibilityKey(
       backend: backendName, profile: spec.profile,
       definition: name.flatMap { services.project.config.profiles.definitions[$0] })
+    return base.matching(image: matchesImage ? spec.image : nil)
+  }
+
+  /// A backend whose worker is bound to one image (a warm container) lists `image` in its
+  /// `warm_match` capability, so a run of another image never claims that worker only to be
+  /// refused; a VM that pulls each job's own image does not.
+  var matchesImage: Bool {
+    backend.info.capabilities["warm_match"]?.arrayValue?.contains(.string("image")) == true
   }
 
   /// Chosen by the host from the run that launches the worker, so a retried registration

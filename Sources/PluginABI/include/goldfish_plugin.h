@@ -138,6 +138,8 @@ typedef int32_t (*gf_call_fn)(void *instance, const char *request_json,
  *    "logs": "offset",                     // offset | tail | none
  *    "recover": true,                      // handles survive a host restart
  *    "warm_reuse": false,                  // deliver/probe/delete_worker
+ *    "warm_match": ["image"],              // optional: spec fields a warm worker is
+ *                                          // bound to, matched exactly by the host's pool
  *    "needs_image": false}                 // spec.image required
  */
 typedef struct gf_run_backend_v1 {

@@ -127,4 +127,15 @@ struct WarmPoolConfigTests {
     #expect(withH100.text.contains("boot_image") && withH100.allowedZones == h100?.zones)
     #expect(withH100.allows(zone: nil) && !withH100.allows(zone: "mars-1a"))
   }
+
+  @Test("a backend bound to one image per worker gets the image in the key; others share workers across images")
+  func imageInKey() {
+    let small = CompatibilityKey(
+      backend: "docker", profile: ResourceProfile(name: "cpu-small", cpus: 1, memoryMb: 1024), definition: nil)
+    let imageA = small.matching(image: "goldfish/stage:a")
+    #expect(imageA != small.matching(image: "goldfish/stage:b"))
+    #expect(imageA == small.matching(image: "goldfish/stage:a"))
+    #expect(small.matching(image: nil) == small)
+    #expect(imageA.text.contains("\"backend\":\"docker\"") && imageA.text.contains("goldfish/stage:a"))
+  }
 }
