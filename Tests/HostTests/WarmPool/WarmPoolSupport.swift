@@ -13,13 +13,25 @@ struct WarmProject {
   var project: Project { fixture.project }
   var store: ProjectStore { fixture.project.store }
 
-  init(maxInstances: Int = 2, idleTimeoutSeconds: Int = 600, lifetimeSeconds: Int = 3600) throws {
+  /// The backend whose workers the pool keeps: `process` (agents as processes) or `docker`
+  /// (agents in long-lived containers on the engine at DOCKER_HOST).
+  let backend: String
+
+  init(
+    maxInstances: Int = 2, idleTimeoutSeconds: Int = 600, lifetimeSeconds: Int = 3600, backend: String = "process"
+  ) throws {
+    self.backend = backend
     fixture = try ProjectFixture(from: Self.pipeline) { root in
       let path = root + "/goldfish.yaml"
-      let text = try String(contentsOfFile: path, encoding: .utf8)
+      var text = try String(contentsOfFile: path, encoding: .utf8)
+      var section = "process:"
+      if backend == "docker" {
+        text = text.replacingOccurrences(of: "  backend: process", with: "  backend: docker")
+        section = "docker:\n  socket: \(DockerSupport.socket)\n  base_images:\n    cpu: \(DockerSupport.image)"
+      }
       let pool = """
 
-        process:
+        \(section)
           warm_pool:
             enabled: true
             max_instances: \(maxInstances)
