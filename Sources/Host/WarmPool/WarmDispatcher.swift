@@ -99,9 +99,17 @@ struct WarmDispatcher {
       if let row = try store.worker(workerID) { pool.deleteWorker(row, source: "dispatcher") }
       return handle
     }
-    try store.setWorkerHandle(workerID, handle: worker, zone: worker["zone"]?.stringValue)
-    let registered = try store.transitionWorker(
-      workerID, .registered, expecting: .launching, expectedLease: .some(runID), source: "dispatcher")
+    let registered: WarmTransitionResult
+    do {
+      try store.setWorkerHandle(workerID, handle: worker, zone: worker["zone"]?.stringValue)
+      registered = try store.transitionWorker(
+        workerID, .registered, expecting: .launching, expectedLease: .some(runID), source: "dispatcher")
+    } catch {
+      // The worker runs and the pool could not record it (upstream #30): this launch fails,
+      // so its worker must not go on unaccounted, running a job of a failed run.
+      deleteUnrecorded(worker, workerID: workerID, runID: runID, because: error)
+      throw error
+    }
     if !registered.moved {
       // Canceled while launching: the row already asks for deletion, and now it has a handle;
       // a row already dropped (deleted before the handle existed) leaves the worker to us.
@@ -112,5 +120,21 @@ struct WarmDispatcher {
       }
     }
     return handle
+  }
+
+  /// Deletes a worker the pool failed to record, with the handle only this call holds. The row
+  /// (if the database still takes writes) goes to deleting with that handle, so the reaper
+  /// finishes an unconfirmed deletion; if even that fails, the worker ends by its own idle
+  /// timeout and lifetime, and `warm_pool_cleanup` finds it by its labels.
+  private func deleteUnrecorded(_ worker: JSONValue, workerID: String, runID: String, because error: GoldfishError) {
+    _ = try? store.setWorkerHandle(workerID, handle: worker, zone: worker["zone"]?.stringValue)
+    _ = try? store.transitionWorker(
+      workerID, .launchFailed, expecting: .launching, expectedLease: .some(runID), source: "dispatcher",
+      reason: "the worker could not be registered: \(error.message)")
+    if let row = try? store.worker(workerID), row.state == .deleting, row.workerHandle != nil {
+      pool.deleteWorker(row, source: "dispatcher")
+    } else {
+      _ = try? backend.call("delete_worker", ["worker": worker])
+    }
   }
 }

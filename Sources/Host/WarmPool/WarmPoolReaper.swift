@@ -11,6 +11,9 @@ public struct WarmPoolReaper: Sendable {
   public static let confirmations = 3
   /// A drain longer than this means the worker's "idle" never came (upstream #34).
   public var drainBudgetSeconds: TimeInterval = 30 * 60
+  /// A job assigned longer ago than this that the worker, alive and idle, never claimed was
+  /// lost on its way (upstream #35).
+  public var pickupBudgetSeconds: TimeInterval = 5 * 60
 
   public let pool: WarmPool
 
@@ -74,7 +77,12 @@ public struct WarmPoolReaper: Sendable {
         if let after = try? store.worker(row.workerID), after.state == .idleReady { pass.returnedToPool.append(row.workerID) }
         return
       }
-      checkLiveness(row, &pass)
+      let probe = pool.probe(row)
+      if inState > pickupBudgetSeconds, neverPickedUp(runID, probe: probe) {
+        request(row, "run \(runID) was assigned \(Int(inState)) s ago and the worker is idle without having claimed it", &pass)
+        return
+      }
+      judge(row, probe, &pass)
     case .draining:
       if inState > drainBudgetSeconds {
         request(row, "drained for longer than \(Int(drainBudgetSeconds)) s", &pass)
@@ -106,7 +114,10 @@ public struct WarmPoolReaper: Sendable {
   }
 
   private func checkLiveness(_ row: WarmWorkerRecord, _ pass: inout Pass) {
-    let probe = pool.probe(row)
+    judge(row, pool.probe(row), &pass)
+  }
+
+  private func judge(_ row: WarmWorkerRecord, _ probe: WorkerProbe, _ pass: inout Pass) {
     let counts = (try? store.recordLiveness(row.workerID, probe.liveness)) ?? (0, 0)
     judge(row, counts, &pass)
   }
@@ -126,6 +137,19 @@ public struct WarmPoolReaper: Sendable {
     } else if counts.dead >= Self.confirmations, let current = try? store.worker(row.workerID) {
       request(current, "the worker was found dead \(counts.dead) times in a row", &pass)
     }
+  }
+
+  /// Positive evidence only (upstream #35): the worker answers, says idle and not busy with
+  /// this run, and the backend says the run is still `pending` (nobody claimed its job), or the
+  /// run has no handle at all (the dispatcher died before delivering). An answer that cannot
+  /// tell (probe error, no state, a failed status call) is never evidence.
+  private func neverPickedUp(_ runID: String, probe: WorkerProbe) -> Bool {
+    guard probe.liveness == .alive, probe.state == "idle", probe.runId != runID,
+      let run = try? store.stageRun(runID)
+    else { return false }
+    guard let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) else { return true }
+    guard let status = try? pool.backend.call("status", ["handle": handle], as: RunStatus.self) else { return false }
+    return status.state == .pending
   }
 
   private func finalState(of runID: String) -> StageRunState? {
