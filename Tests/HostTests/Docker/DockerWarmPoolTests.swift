@@ -19,7 +19,7 @@ struct DockerWarmPoolTests {
     return try response.json().arrayValue?.count ?? -1
   }
 
-  @Test("5.7 #1 #2 a second stage run goes to the same warm container: no launch, its output its own")
+  @Test("5.7 #1 #2 #51 a second stage run goes to the same warm container: no launch, its output its own")
   func reuseThroughTheHost() throws {
     let warm = try WarmProject(backend: "docker")
     defer { warm.tearDown() }
@@ -34,6 +34,10 @@ struct DockerWarmPoolTests {
     #expect(warm.workerID(of: b) == worker)
     #expect(try warm.reservations() == 1)
     #expect(try containers(of: worker) == 1)
+    // Each run's stored handle names the container it ran in (upstream #51).
+    let container = warm.workerHandle(of: a)?["container_id"]?.stringValue
+    #expect(container?.isEmpty == false)
+    #expect(warm.workerHandle(of: b)?["container_id"]?.stringValue == container)
     #expect(warm.text((a.workDir ?? "") + "/outputs/note") == a.id)
     #expect(warm.text((b.workDir ?? "") + "/outputs/note") == b.id)
 
