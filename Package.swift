@@ -61,6 +61,10 @@ let package = Package(
       dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
     .executableTarget(name: "goldfish-runner", path: "Sources/Runner"),
+    // Benchmark helper for bench/run.py (ABI call round trip); not a product, not shipped.
+    .executableTarget(
+      name: "goldfish-bench", dependencies: ["Host", "PluginKit", "PluginABI"], path: "Sources/Bench",
+      swiftSettings: swiftSettings),
     .target(
       name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
       swiftSettings: swiftSettings),

@@ -74,5 +74,6 @@ enum StatusTool {
 enum ToolRegistry {
   static var all: [MCPTool] {
     [StatusTool.tool] + WorkspaceTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all + InsightTools.all
+      + HistoryTools.all
   }
 }
