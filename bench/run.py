@@ -57,6 +57,17 @@ def show(value, unit):
 
 # ---------------------------------------------------------------- helpers
 
+def guarded(label, body):
+    """A part of a section that failed becomes a row saying why; the rest still runs."""
+    try:
+        return body()
+    except Exception as failure:
+        traceback.print_exc(file=sys.stderr)
+        detail = failure.stderr.strip()[-300:] if isinstance(failure, subprocess.CalledProcessError) and \
+            isinstance(failure.stderr, str) and failure.stderr else str(failure)
+        return [Row(label, None, "", None, f"failed: {type(failure).__name__}: {detail}")]
+
+
 def find_goldfish(explicit):
     if explicit:
         return explicit
@@ -168,10 +179,14 @@ def section_plugins(goldfish, args):
     listing = timed([goldfish, "plugins", "list", "--json"], env=goldfish_env(), repeat=args.repeat)
     bare = timed([goldfish, "--version"], env=goldfish_env(), repeat=args.repeat)
     rows.append(Row("cold start to `plugins list --json`", listing, "cold start to `--version`", bare))
+    return rows + guarded("ABI call round trip", lambda: abi_call(goldfish, args))
+
+
+def abi_call(goldfish, args):
     helper = Path(goldfish).parent / "goldfish-bench"
     if not helper.exists():
-        return rows + [Row("ABI call round trip (`uri_for`)", None, "direct Swift call", None,
-                           f"no {helper}: build the goldfish-bench target")]
+        return [Row("ABI call round trip (`uri_for`)", None, "direct Swift call", None,
+                    f"no {helper}: build the goldfish-bench target")]
     work = scratch()
     try:
         project = make_project(goldfish, work)
@@ -179,13 +194,12 @@ def section_plugins(goldfish, args):
                               env=goldfish_env(), check=True, capture_output=True, text=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         direct = result["direct_swift_ns"]
-        rows.append(Row("ABI call via the host (`OpenedService.call`, `uri_for`)", result["host_call_ns"],
-                        "direct Swift call, same work", direct, unit="ns"))
-        rows.append(Row("ABI call, raw C table (`gf_call_fn`, `uri_for`)", result["raw_abi_ns"],
-                        "direct Swift call, same work", direct, unit="ns"))
+        return [Row("ABI call via the host (`OpenedService.call`, `uri_for`)", result["host_call_ns"],
+                    "direct Swift call, same work", direct, unit="ns"),
+                Row("ABI call, raw C table (`gf_call_fn`, `uri_for`)", result["raw_abi_ns"],
+                    "direct Swift call, same work", direct, unit="ns")]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return rows
 
 
 # ---------------------------------------------------------------- 3. provenance
@@ -267,10 +281,10 @@ def section_provenance(goldfish, args):
 DAG_STAGE = """import time
 from goldfish.io import get_output_path, load_input, save_output
 {load}time.sleep({sleep})
-path = get_output_path("out")
+path = get_output_path("{output}")
 with open(path, "w") as handle:
     handle.write("{name}")
-save_output("out", path)
+save_output("{output}", path)
 """
 
 
@@ -284,17 +298,23 @@ def write_dag(slot, chains, length, sleep):
             lines.append(f"  - name: {name}")
             load = ""
             if step:
-                lines.append(f"    inputs:\n      prev: {{type: file, from_stage: c{chain}s{step - 1}, schema: null}}")
-                load = 'load_input("prev")\n'
-            lines.append("    outputs:\n      out: {type: file, schema: null}")
-            (slot / "modules" / f"{name}.py").write_text(DAG_STAGE.format(load=load, sleep=sleep, name=name))
+                # An input takes the name of the upstream output it reads.
+                lines.append(f"    inputs:\n      o{step - 1}: {{type: file, from_stage: c{chain}s{step - 1}, schema: null}}")
+                load = f'load_input("o{step - 1}")\n'
+            lines.append(f"    outputs:\n      o{step}: {{type: file, schema: null}}")
+            (slot / "modules" / f"{name}.py").write_text(
+                DAG_STAGE.format(load=load, sleep=sleep, name=name, output=f"o{step}"))
     (slot / "pipeline.yaml").write_text("\n".join(lines) + "\n")
 
 
 def section_execution(goldfish, args):
     """A trivial stage end to end on the process backend vs the same Python file run directly;
     a DAG of independent chains vs its critical path (one chain's stages run one after another)."""
-    rows = []
+    return guarded("trivial stage", lambda: trivial_stage(goldfish, args)) + guarded(
+        "DAG", lambda: wide_dag(goldfish, args))
+
+
+def trivial_stage(goldfish, args):
     work = scratch()
     try:
         project = make_project(goldfish, work)
@@ -311,10 +331,17 @@ def section_execution(goldfish, args):
         ours = timed([goldfish, "run", "w1", "--wait", "--reason", "benchmark a trivial stage"], cwd=project,
                      env=goldfish_env(), setup=change, repeat=args.repeat)
         direct = timed(["python3", str(slot / "modules" / "hello.py")], repeat=args.repeat)
-        rows.append(Row("trivial stage, `run --wait` (process backend)", ours, "`python3 stage.py` directly", direct))
+        return [Row("trivial stage, `run --wait` (process backend)", ours, "`python3 stage.py` directly", direct)]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
-        chains, length = 4, args.dag_stages // 4
-        clear_folder(slot, keep={".goldfish-mount"})
+
+def wide_dag(goldfish, args):
+    work = scratch()
+    try:
+        project = make_project(goldfish, work)
+        slot = project / "workspaces" / "w1"
+        chains, length = 4, max(1, args.dag_stages // 4)
         write_dag(slot, chains, length, args.dag_sleep)
         dag_repeat = 1 if args.quick else min(args.repeat, 3)
         # --rerun: every stage runs each time instead of reusing the previous, unchanged run.
@@ -324,11 +351,10 @@ def section_execution(goldfish, args):
         sleeper.write_text(f"import time\ntime.sleep({args.dag_sleep})\n")
         chain = ["bash", "-c", " && ".join([f"python3 {sleeper}"] * length)]
         critical = timed(chain, repeat=dag_repeat)
-        rows.append(Row(f"{chains * length}-stage DAG ({chains} chains × {length}, {args.dag_sleep} s stages)", ours,
-                        f"critical path: {length} × `python3` sleeping {args.dag_sleep} s", critical))
+        return [Row(f"{chains * length}-stage DAG ({chains} chains × {length}, {args.dag_sleep:g} s stages)", ours,
+                    f"critical path: {length} × `python3` sleeping {args.dag_sleep:g} s", critical)]
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return rows
 
 
 # ---------------------------------------------------------------- 5. storage
@@ -531,7 +557,7 @@ def main():
         args.storage_mb = min(args.storage_mb, 64)
         args.mcp_repeat = min(args.mcp_repeat, 2)
         args.abi_calls = min(args.abi_calls, 10_000)
-    goldfish = find_goldfish(args.goldfish)
+    goldfish = os.path.abspath(find_goldfish(args.goldfish))
     chosen = args.only.split(",") if args.only else list(SECTIONS)
     rows = []
     began = time.perf_counter()

@@ -8,6 +8,7 @@ enum Migrations {
     migrator.registerMigration("v1-workspaces", migrate: v1)
     migrator.registerMigration("v2-runs", migrate: v2)
     migrator.registerMigration("v3-execution", migrate: v3)
+    migrator.registerMigration("v5-run-history-index", migrate: v5RunHistoryIndex)
     return migrator
   }()
 
@@ -183,5 +184,12 @@ enum Migrations {
         CREATE INDEX stage_runs_by_pipeline_run ON stage_runs(pipeline_run_id);
         CREATE INDEX stage_runs_by_fingerprint ON stage_runs(workspace, stage, fingerprint);
         """)
+  }
+
+  /// Newest-first reads of all runs (`status`'s recent runs, `list_runs` without a workspace)
+  /// sorted every row of stage_runs: 1.6 s at a million runs. Read in (created_at, id) order off
+  /// this index they stop after the page they return. (Named v5: v4 is the warm pool's.)
+  static func v5RunHistoryIndex(_ db: Database) throws {
+    try db.execute(sql: "CREATE INDEX stage_runs_by_time ON stage_runs(created_at, id)")
   }
 }
