@@ -251,10 +251,13 @@ def provenance_case(goldfish, label, fill, repeat):
             subprocess.run(["git", "init", "-q", str(repo)], check=True)
             subprocess.run(["cp", "-r", f"{source}/.", str(repo)], check=True)
             start = time.perf_counter()
-            for command in (["git", "add", "-A"], ["git", "commit", "-qm", "bench"], ["git", "tag", f"t{index}"]):
+            # gc.auto=0: git's detached auto-gc would otherwise repack in the background and
+            # slow whatever is measured next.
+            for command in (["git", "add", "-A"], ["git", "-c", "gc.auto=0", "commit", "-qm", "bench"],
+                            ["git", "tag", f"t{index}"]):
                 subprocess.run(command, cwd=repo, env=git_env, check=True, stdout=subprocess.DEVNULL)
             git_samples.append(time.perf_counter() - start)
-            shutil.rmtree(repo)
+            shutil.rmtree(repo, ignore_errors=True)
         git = statistics.median(git_samples)
 
         copy = timed(["cp", "-r", str(source), str(work / "copy")],
@@ -268,11 +271,13 @@ def provenance_case(goldfish, label, fill, repeat):
 def section_provenance(goldfish, args):
     rows = []
     for count in args.provenance_files:
-        repeat = args.repeat if count <= 10_000 else 1
-        rows += provenance_case(goldfish, f"{count:,} files", lambda folder, n=count: write_files(folder, n), repeat)
+        repeat = args.repeat if count <= 1_000 else 3 if count <= 10_000 else 1
+        rows += guarded(f"checkpoint, {count:,} files", lambda n=count, r=repeat: provenance_case(
+            goldfish, f"{n:,} files", lambda folder: write_files(folder, n), r))
     if args.provenance_mib:
-        rows += provenance_case(goldfish, f"{args.provenance_mib:,} MiB in 64 MiB files",
-                                lambda folder: write_big_files(folder, args.provenance_mib), 1)
+        label = f"{args.provenance_mib:,} MiB in 64 MiB files"
+        rows += guarded(f"checkpoint, {label}", lambda: provenance_case(
+            goldfish, label, lambda folder: write_big_files(folder, args.provenance_mib), 1))
     return rows
 
 
@@ -547,7 +552,7 @@ def main():
     parser.add_argument("--dag-stages", type=int, default=20)
     parser.add_argument("--dag-sleep", type=float, default=1.0)
     parser.add_argument("--mcp-runs", type=int, default=1000)
-    parser.add_argument("--mcp-repeat", type=int, default=5)
+    parser.add_argument("--mcp-repeat", type=int, default=3, help="sessions per server (goldfish-ml's take ~10 s)")
     parser.add_argument("--abi-calls", type=int, default=100_000)
     args = parser.parse_args()
     if args.quick:
