@@ -32,13 +32,16 @@ WORKSPACE = "bench"
 STEPS = ["initialize", "tools/list", "status", "inspect_workspace", "list_history"]
 
 
+SERVER_LOG = Path(tempfile.gettempdir()) / "goldfish-bench-mcp-server.log"
+
+
 async def one_session(command, args, env, cwd):
     """Times every step of one session; the server process starts inside the clock."""
     timings = {}
     params = StdioServerParameters(command=command, args=args, env=env, cwd=str(cwd))
     start = time.perf_counter()
-    with open(os.devnull, "w") as quiet:
-        async with stdio_client(params, errlog=quiet) as (read, write):
+    with open(SERVER_LOG, "a") as log:
+        async with stdio_client(params, errlog=log) as (read, write):
             async with ClientSession(read, write) as client:
                 await client.initialize()
                 timings["initialize"] = time.perf_counter() - start
@@ -140,14 +143,27 @@ def stop_theirs(goldfish, root, env):
 
 
 def measure(label, command, args, env, cwd, repeat, before=None):
-    samples = []
-    for _ in range(repeat):
+    samples, failures = [], []
+    while len(samples) < repeat:
         if before:
             before()
-        samples.append(asyncio.run(one_session(command, args, env, cwd)))
+        try:
+            samples.append(asyncio.run(one_session(command, args, env, cwd)))
+        except Exception as failure:  # noted with the server's log; a second failure in a row ends it
+            failures.append(describe(failure))
+            print(f"{label}: session failed: {failures[-1]}; server log {SERVER_LOG}", file=sys.stderr)
+            if len(failures) > repeat:
+                raise RuntimeError(f"{label}: {len(failures)} sessions failed, last: {failures[-1]}")
     medians = {step: statistics.median(sample[step] for sample in samples) for step in STEPS}
     medians["history_total"] = samples[-1].get("history_total")
-    return {"label": label, "median_seconds": medians, "repeat": repeat}
+    return {"label": label, "median_seconds": medians, "repeat": repeat, "failed_sessions": failures}
+
+
+def describe(failure):
+    """The innermost error of an exception group (anyio wraps a dead server's error twice)."""
+    while isinstance(failure, BaseExceptionGroup) and failure.exceptions:
+        failure = failure.exceptions[0]
+    return f"{type(failure).__name__}: {failure}"
 
 
 def main():
@@ -161,6 +177,7 @@ def main():
     result = {"runs": args.runs}
     ours_env = {**os.environ, "GOLDFISH_LOG_LEVEL": "warning"}
     ours_env.pop("GOLDFISH_PLUGIN_PATH", None)
+    SERVER_LOG.write_text("")
     project = seed_ours(args.ours, work / "ours" / "bench", args.runs)
     result["ours"] = measure("goldfish (Swift)", args.ours, ["serve", "--project", str(project)], ours_env, project,
                              args.repeat)
@@ -179,7 +196,7 @@ def main():
         result["theirs_warm"] = measure("goldfish-ml 0.4.6, daemon running", args.theirs, serve, theirs_env,
                                         theirs_root, args.repeat)
     except Exception as failure:  # the row says why instead of stopping the whole benchmark
-        result["theirs_error"] = f"{type(failure).__name__}: {failure}"
+        result["theirs_error"] = describe(failure)
         traceback.print_exc(file=sys.stderr)
     finally:
         stop_theirs(args.theirs, theirs_root, theirs_env)

@@ -42,7 +42,8 @@ class Row:
 
     def cells(self):
         if self.ours is None or self.base is None:
-            return [self.measure, "—", self.baseline, "—", self.note or "not measured"]
+            ours = "—" if self.ours is None else show(self.ours, self.unit)
+            return [self.measure, ours, self.baseline, "—", self.note or "not measured"]
         ratio = self.ours / self.base if self.base else float("inf")
         return [self.measure, show(self.ours, self.unit), self.baseline, show(self.base, self.unit), f"{ratio:.2f}×"]
 
@@ -157,16 +158,19 @@ def section_agent(goldfish, args):
     ours = result["ours"]["median_seconds"]
     rows = []
     for key, label in [("theirs_cold", "goldfish-ml 0.4.6, cold"), ("theirs_warm", "goldfish-ml 0.4.6, daemon up")]:
-        if key not in result:
-            rows.append(Row(f"MCP session, {args.mcp_runs:,} runs", None, label, None,
-                            result.get("theirs_error", "goldfish-ml did not run")))
-            continue
-        theirs = result[key]["median_seconds"]
+        theirs = result.get(key, {}).get("median_seconds")
+        failed = result.get(key, {}).get("failed_sessions")
         for step in steps:
             name = "start to `initialize` answer" if step == "initialize" else f"`{step}`"
             if step in ("list_history", "status", "inspect_workspace"):
                 name += f", {args.mcp_runs:,} runs"
-            rows.append(Row(f"MCP {name}", ours[step], label, theirs[step]))
+            if theirs is None:
+                rows.append(Row(f"MCP {name}", ours[step], label, None,
+                                f"goldfish-ml did not run: {result.get('theirs_error', 'no result')}"))
+            else:
+                rows.append(Row(f"MCP {name}", ours[step], label, theirs[step]))
+        if failed:
+            print(f"{label}: {len(failed)} session(s) failed and were repeated: {failed}", file=sys.stderr)
     return rows
 
 

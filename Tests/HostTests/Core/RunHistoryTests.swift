@@ -76,6 +76,30 @@ struct RunHistoryTests {
     #expect(try store.history(workspace: "nobody", limit: 20, offset: 0).total == 0)
   }
 
+  @Test("runs recorded before the run counts existed are counted when an older database is upgraded")
+  func countsSurviveUpgrade() throws {
+    let path = TestEnvironment.temporaryFolder("history-upgrade") + "/goldfish.db"
+    let old = try DatabaseQueue(path: path)
+    try Migrations.migrator.migrate(old, upTo: "v3-execution")
+    try old.write { db in
+      for index in 0..<3 {
+        try db.execute(
+          sql: """
+            INSERT INTO stage_runs (id, workspace, version, pipeline, stage, state, state_entered_at, created_at, reason)
+            VALUES (?, 'kept', 1, 'p', 'train', 'completed', '2026-01-01T00:00:00.000Z', ?, 'recorded before v5')
+            """,
+          arguments: ["stage-old\(index)", "2026-01-01T00:0\(index):00.000Z"])
+      }
+    }
+    try old.close()
+    let store = try ProjectStore.open(path: path)
+    #expect(try store.history(workspace: "kept", kind: .run, limit: 20, offset: 0).total == 3)
+    try store.createStageRun(StageRunRecord(id: "stage-new", workspace: "kept", version: 1, pipeline: "p", stage: "train", reason: goodReason))
+    let page = try store.history(workspace: "kept", kind: .run, stage: "train", limit: 2, offset: 0)
+    #expect(page.total == 4)
+    #expect(page.entries.map(\.recordID) == ["stage-new", "stage-old2"])
+  }
+
   @Test("newest-first reads of every run use the (created_at, id) index instead of sorting the table")
   func timeIndexIsUsed() throws {
     let fixture = try ProjectFixture()

@@ -29,8 +29,9 @@ public struct HistoryPage: Sendable {
 
 extension ProjectStore {
   /// A workspace's runs and checkpoints, newest first (or oldest first), one page at a time.
-  /// Each arm reads the (workspace, created_at, id) order straight off an index and SQLite merges
-  /// the two ordered arms, so a page costs the same with a thousand runs or a million.
+  /// Each arm reads the (workspace, created_at) order straight off an index and SQLite merges
+  /// the two ordered arms, and the run total is one row of stage_run_counts, so a page costs the
+  /// same with a thousand runs or a million.
   public func history(
     workspace: String, kind: HistoryEntry.Kind? = nil, stage: String? = nil, newestFirst: Bool = true,
     limit: Int, offset: Int
@@ -46,7 +47,8 @@ extension ProjectStore {
             + " FROM stage_runs WHERE workspace = ?\(stageFilter)")
         let values = [workspace.databaseValue] + (stage.map { [$0.databaseValue] } ?? [])
         arguments += values
-        counts.append(("SELECT COUNT(*) FROM stage_runs WHERE workspace = ?\(stageFilter)", values))
+        // stage_run_counts (kept by triggers) instead of counting a million rows one by one.
+        counts.append(("SELECT COALESCE(SUM(runs), 0) FROM stage_run_counts WHERE workspace = ?\(stageFilter)", values))
       }
       // A checkpoint has no stage: filtering by stage leaves only runs.
       if kind != .run && stage == nil {
