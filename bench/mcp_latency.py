@@ -100,8 +100,16 @@ def seed_theirs(goldfish, root, runs, env):
     """goldfish-ml's own init and create_workspace, then runs in its schema: a stage run, its
     experiment record and its auto results, all on the workspace's first version."""
     subprocess.run([goldfish, "init", "bench", "--path", str(root)], check=True, capture_output=True, env=env)
-    asyncio.run(setup_call(goldfish, ["serve", "--project", str(root)], env, root, "create_workspace",
-                           {"name": WORKSPACE, "goal": "many runs", "reason": REASON}))
+    # Its proxy gives up on a daemon that is slow to come up (a loaded machine): ask again.
+    for attempt in range(3):
+        try:
+            asyncio.run(setup_call(goldfish, ["serve", "--project", str(root)], env, root, "create_workspace",
+                                   {"name": WORKSPACE, "goal": "many runs", "reason": REASON}))
+            break
+        except Exception as failure:
+            if attempt == 2 or "Timeout" not in describe(failure) + str(failure):
+                raise
+            print(f"create_workspace: {describe(failure)}; again", file=sys.stderr)
     stop_theirs(goldfish, root, env)
     dev = root.parent / "bench-dev"
     db = sqlite3.connect(dev / ".goldfish" / "goldfish.db")

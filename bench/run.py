@@ -228,23 +228,24 @@ def write_big_files(folder, total_mib, file_mib=64):
 
 def provenance_case(goldfish, label, fill, repeat):
     """Checkpoint (sync + commit + tag) of a slot holding `fill`'s files vs the git CLI doing the
-    same in a fresh repository vs a plain copy (`cp -r`, the physical floor of touching every file)."""
+    same in a fresh repository vs a plain copy (`cp -r`, the physical floor of touching every file).
+    Every repetition gets files never stored before (fill draws new random bytes), so neither
+    side finds its objects already written; dirty pages are flushed before each timed run so one
+    measurement does not pay for the previous one's writeback."""
     work = scratch()
     try:
         project = make_project(goldfish, work)
         slot = project / "workspaces" / "w1"
-        source = work / "source"
-        fill(source)
-        counter = {"n": 0}
-
-        def fresh_slot():
-            counter["n"] += 1
+        samples = []
+        for _ in range(repeat):
             clear_folder(slot, keep={".goldfish-mount"})
-            subprocess.run(["cp", "-r", f"{source}/.", str(slot)], check=True)
-            (slot / "marker.txt").write_text(str(counter["n"]))
-
-        ours = timed([goldfish, "workspace", "checkpoint", "w1", "--message", "bench"], cwd=project,
-                     env=goldfish_env(), setup=fresh_slot, repeat=repeat)
+            fill(slot)
+            os.sync()
+            start = time.perf_counter()
+            subprocess.run([goldfish, "workspace", "checkpoint", "w1", "--message", "bench"], cwd=project,
+                           env=goldfish_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            samples.append(time.perf_counter() - start)
+        ours = statistics.median(samples)
         clear_folder(slot, keep={".goldfish-mount"})
 
         git_env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@b", GIT_COMMITTER_NAME="b",
@@ -253,7 +254,8 @@ def provenance_case(goldfish, label, fill, repeat):
         for index in range(repeat):
             repo = work / f"git{index}"
             subprocess.run(["git", "init", "-q", str(repo)], check=True)
-            subprocess.run(["cp", "-r", f"{source}/.", str(repo)], check=True)
+            fill(repo)
+            os.sync()
             start = time.perf_counter()
             # gc.auto=0: git's detached auto-gc would otherwise repack in the background and
             # slow whatever is measured next.
@@ -264,8 +266,14 @@ def provenance_case(goldfish, label, fill, repeat):
             shutil.rmtree(repo, ignore_errors=True)
         git = statistics.median(git_samples)
 
-        copy = timed(["cp", "-r", str(source), str(work / "copy")],
-                     setup=lambda: shutil.rmtree(work / "copy", ignore_errors=True), repeat=repeat)
+        source = work / "source"
+        fill(source)
+
+        def fresh_copy():
+            shutil.rmtree(work / "copy", ignore_errors=True)
+            os.sync()
+
+        copy = timed(["cp", "-r", str(source), str(work / "copy")], setup=fresh_copy, repeat=repeat)
         return [Row(f"checkpoint (sync+commit+tag), {label}", ours, "`git init` repo: add -A, commit, tag", git),
                 Row(f"checkpoint (sync+commit+tag), {label}", ours, "plain copy (`cp -r`)", copy)]
     finally:
