@@ -229,24 +229,26 @@ def write_big_files(folder, total_mib, file_mib=64):
 def provenance_case(goldfish, label, fill, repeat):
     """Checkpoint (sync + commit + tag) of a slot holding `fill`'s files vs the git CLI doing the
     same in a fresh repository vs a plain copy (`cp -r`, the physical floor of touching every file).
-    Every repetition gets files never stored before (fill draws new random bytes), so neither
-    side finds its objects already written; dirty pages are flushed before each timed run so one
-    measurement does not pay for the previous one's writeback."""
+    Every repetition writes into a fresh project / repository / folder files never stored
+    before (fill draws new random bytes), so no side finds its objects already written; dirty
+    pages are flushed before each timed run so one does not pay for the previous one's writeback."""
     work = scratch()
     try:
-        project = make_project(goldfish, work)
-        slot = project / "workspaces" / "w1"
         samples = []
-        for _ in range(repeat):
-            clear_folder(slot, keep={".goldfish-mount"})
+        for index in range(repeat):
+            # A fresh project each time, like git's fresh repo and cp's fresh target: on this
+            # ext4 a folder whose files were just deleted makes the next writes there 2-3x slower.
+            (work / f"p{index}").mkdir()
+            project = make_project(goldfish, work / f"p{index}")
+            slot = project / "workspaces" / "w1"
             fill(slot)
             os.sync()
             start = time.perf_counter()
             subprocess.run([goldfish, "workspace", "checkpoint", "w1", "--message", "bench"], cwd=project,
                            env=goldfish_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             samples.append(time.perf_counter() - start)
+            shutil.rmtree(work / f"p{index}", ignore_errors=True)
         ours = statistics.median(samples)
-        clear_folder(slot, keep={".goldfish-mount"})
 
         git_env = dict(os.environ, GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@b", GIT_COMMITTER_NAME="b",
                        GIT_COMMITTER_EMAIL="b@b")
@@ -269,11 +271,13 @@ def provenance_case(goldfish, label, fill, repeat):
         source = work / "source"
         fill(source)
 
-        def fresh_copy():
-            shutil.rmtree(work / "copy", ignore_errors=True)
+        copies = []
+        for index in range(repeat):
             os.sync()
-
-        copy = timed(["cp", "-r", str(source), str(work / "copy")], setup=fresh_copy, repeat=repeat)
+            start = time.perf_counter()
+            subprocess.run(["cp", "-r", str(source), str(work / f"copy{index}")], check=True)
+            copies.append(time.perf_counter() - start)
+        copy = statistics.median(copies)
         return [Row(f"checkpoint (sync+commit+tag), {label}", ours, "`git init` repo: add -A, commit, tag", git),
                 Row(f"checkpoint (sync+commit+tag), {label}", ours, "plain copy (`cp -r`)", copy)]
     finally:
