@@ -68,6 +68,10 @@ let package = Package(
     .executableTarget(
       name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport", "GCSClient"], path: "Sources/Agent",
       swiftSettings: swiftSettings),
+    // Benchmark helper for bench/run.py (ABI call round trip); not a product, not shipped.
+    .executableTarget(
+      name: "goldfish-bench", dependencies: ["Host", "PluginKit", "PluginABI"], path: "Sources/Bench",
+      swiftSettings: swiftSettings),
     .target(
       name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
       swiftSettings: swiftSettings),

@@ -12,7 +12,7 @@ EXPECTED = {
     "list_runs", "register_source", "list_sources", "get_source", "delete_source", "manage_sources", "lineage",
     "log_thought", "validate_pipeline", "get_config", "list_plugins", "goldfish_version",
     "get_lineage", "get_workspace_thoughts", "dashboard", "get_debug_info", "validate_config", "reload_config",
-    "initialize_project", "warm_pool_status", "warm_pool_cleanup",
+    "initialize_project", "warm_pool_status", "warm_pool_cleanup", "list_history",
 }
 
 

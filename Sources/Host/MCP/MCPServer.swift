@@ -24,8 +24,10 @@ public enum MCPServer {
         """,
       capabilities: .init(logging: .init(), tools: .init(listChanged: false)))
 
+    // The tool list never changes while serving: build its schemas once, not per request.
+    let definitions = tools.map(\.definition)
     await server.withMethodHandler(ListTools.self) { _ in
-      ListTools.Result(tools: tools.map(\.definition))
+      ListTools.Result(tools: definitions)
     }
     await server.withMethodHandler(CallTool.self) { [server] params in
       // A driver may die while this server lives (OOM, kill): any tool call looks again.

@@ -74,6 +74,7 @@ enum StatusTool {
 /// Every tool the server offers, by group. Later issues add theirs here.
 enum ToolRegistry {
   static var all: [MCPTool] {
-    [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all + InsightTools.all
+    [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all
+      + InsightTools.all + HistoryTools.all
   }
 }

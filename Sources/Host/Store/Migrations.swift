@@ -9,6 +9,7 @@ enum Migrations {
     migrator.registerMigration("v2-runs", migrate: v2)
     migrator.registerMigration("v3-execution", migrate: v3)
     migrator.registerMigration("v4-warm-pool", migrate: WarmPoolMigration.v4)
+    migrator.registerMigration("v5-run-history-index", migrate: v5RunHistoryIndex)
     return migrator
   }()
 
@@ -183,6 +184,39 @@ enum Migrations {
         ALTER TABLE pipeline_runs ADD COLUMN rerun INTEGER NOT NULL DEFAULT 0;
         CREATE INDEX stage_runs_by_pipeline_run ON stage_runs(pipeline_run_id);
         CREATE INDEX stage_runs_by_fingerprint ON stage_runs(workspace, stage, fingerprint);
+        """)
+  }
+
+  /// Newest-first reads of all runs (`status`'s recent runs, `list_runs` without a workspace)
+  /// sorted every row of stage_runs: 1.6 s at a million runs. Read in (created_at, id) order off
+  /// stage_runs_by_time they stop after the page they return. A history page's total counted a
+  /// workspace's runs one by one (O(runs)); stage_run_counts keeps that number up to date in
+  /// the same transaction as every insert, so the total is a lookup. (Named v5: v4 is the warm
+  /// pool's.)
+  static func v5RunHistoryIndex(_ db: Database) throws {
+    try db.execute(
+      sql: """
+        CREATE INDEX stage_runs_by_time ON stage_runs(created_at, id);
+        CREATE TABLE stage_run_counts (
+          workspace TEXT NOT NULL,
+          stage TEXT NOT NULL,
+          runs INTEGER NOT NULL,
+          PRIMARY KEY (workspace, stage)
+        ) WITHOUT ROWID;
+        INSERT INTO stage_run_counts (workspace, stage, runs)
+          SELECT workspace, stage, COUNT(*) FROM stage_runs GROUP BY workspace, stage;
+        CREATE TRIGGER stage_run_counts_insert AFTER INSERT ON stage_runs BEGIN
+          INSERT INTO stage_run_counts (workspace, stage, runs) VALUES (NEW.workspace, NEW.stage, 1)
+            ON CONFLICT (workspace, stage) DO UPDATE SET runs = runs + 1;
+        END;
+        CREATE TRIGGER stage_run_counts_delete AFTER DELETE ON stage_runs BEGIN
+          UPDATE stage_run_counts SET runs = runs - 1 WHERE workspace = OLD.workspace AND stage = OLD.stage;
+        END;
+        CREATE TRIGGER stage_run_counts_move AFTER UPDATE OF workspace, stage ON stage_runs BEGIN
+          UPDATE stage_run_counts SET runs = runs - 1 WHERE workspace = OLD.workspace AND stage = OLD.stage;
+          INSERT INTO stage_run_counts (workspace, stage, runs) VALUES (NEW.workspace, NEW.stage, 1)
+            ON CONFLICT (workspace, stage) DO UPDATE SET runs = runs + 1;
+        END;
         """)
   }
 }

@@ -34,7 +34,19 @@ extension ProjectStore {
       var request = StageRunRecord.all()
       if let workspace { request = request.filter(StageRunRecord.CodingKeys.workspace == workspace) }
       if let stage { request = request.filter(StageRunRecord.CodingKeys.stage == stage) }
-      if let states { request = request.filter(states.map(\.rawValue).contains(StageRunRecord.CodingKeys.state)) }
+      if let states {
+        let names = states.map(\.rawValue)
+        if states.contains(.completed) {
+          // Finished runs are nearly all of the table: reading newest-first along
+          // stage_runs_by_time and stopping at `limit` beats fetching every finished run through
+          // the state index and sorting them all. The unary + keeps SQLite off the state index.
+          let marks = names.map { _ in "?" }.joined(separator: ", ")
+          request = request.filter(sql: "+state IN (\(marks))", arguments: StatementArguments(names))
+        } else {
+          // Active or failed runs are few: the state index finds them and sorting them is cheap.
+          request = request.filter(names.contains(StageRunRecord.CodingKeys.state))
+        }
+      }
       return try request.order(StageRunRecord.CodingKeys.createdAt.desc, StageRunRecord.CodingKeys.id.desc)
         .limit(limit).fetchAll(db)
     }
