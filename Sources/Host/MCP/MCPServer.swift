@@ -37,7 +37,8 @@ public enum MCPServer {
 
     resumeInterruptedRuns(context)
     WarmPoolReaperSchedule.startTimer { try? ExecutionServices.open(try context.openProject()) }
-    let transport = StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: stdout))
+    let transport = try ToolListTransport(
+      wrapping: StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: stdout)), tools: definitions)
     try await server.start(transport: transport)
     await server.waitUntilCompleted()
   }
