@@ -13,7 +13,7 @@ struct Goldfish: ParsableCommand {
       InitCommand.self, StatusCommand.self, WorkspaceCommand.self, SourceCommand.self, PipelineCommand.self,
       RunCommand.self, RunsCommand.self, InspectCommand.self, LogsCommand.self, CancelCommand.self,
       LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
-      ServeCommand.self,
+      ServeCommand.self, PoolCommand.self,
       DriveCommand.self,
     ])
 

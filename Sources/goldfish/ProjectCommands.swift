@@ -43,7 +43,9 @@ struct StatusCommand: ParsableCommand {
   @Flag(help: "Print JSON for machines.") var json = false
 
   func run() throws {
-    let status = try ProjectStatus(project: try projectOptions.openProject())
+    let project = try projectOptions.openProject()
+    WarmPoolReaperSchedule.reapInPassing(project)
+    let status = try ProjectStatus(project: project)
     if json { return try Console.json(status) }
     Console.print("Project \(status.project) (\(status.root))")
     Console.print("\nSlots:")
@@ -65,6 +67,10 @@ struct StatusCommand: ParsableCommand {
       Console.print("  \(run.id) \(run.stage) \(run.workspace)@\(run.version): \(run.state)")
     }
     Console.print("Sources: \(status.sources)")
+    let pooled = status.warmPool.filter { $0.key != "gone" && $0.value > 0 }.sorted { $0.key < $1.key }
+    if !pooled.isEmpty {
+      Console.print("Warm pool: " + pooled.map { "\($0.value) \($0.key)" }.joined(separator: ", "))
+    }
     if !status.nextSteps.isEmpty {
       Console.print("\nNext:")
       status.nextSteps.forEach { Console.print("  - \($0)") }

@@ -90,6 +90,7 @@ struct RunsCommand: ParsableCommand {
   func run() throws {
     let project = try projectOptions.openProject()
     DriverLauncher.resumeInterrupted(project: project)
+    WarmPoolReaperSchedule.reapInPassing(project)
     let runs = try project.store.stageRuns(workspace: workspace, stage: stage, limit: limit)
     if json { return try Console.json(runs) }
     if ids { return runs.forEach { Console.print($0.id) } }

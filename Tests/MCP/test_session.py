@@ -12,7 +12,7 @@ EXPECTED = {
     "list_runs", "register_source", "list_sources", "get_source", "delete_source", "manage_sources", "lineage",
     "log_thought", "validate_pipeline", "get_config", "list_plugins", "goldfish_version",
     "get_lineage", "get_workspace_thoughts", "dashboard", "get_debug_info", "validate_config", "reload_config",
-    "initialize_project",
+    "initialize_project", "warm_pool_status", "warm_pool_cleanup",
 }
 
 
@@ -128,4 +128,20 @@ def test_two_servers_and_the_cli_share_one_project(project: Path):
             assert {s["slot"]: s["workspace"] for s in status["slots"]}["w2"] == "shared"
         cli = goldfish("workspace", "list", "--json", cwd=project)
         assert '"shared"' in cli.stdout
+    run(main())
+
+
+def test_warm_pool_tools_report_the_pool(project: Path):
+    async def main():
+        async with session(project) as client:
+            status = ok(await client.call_tool("warm_pool_status", {}))
+            assert status["backend"] == "process" and status["total"] == 0
+            assert status["enabled"] is False and "warm_pool.enabled" in status["message"]
+            assert set(status["by_state"]) == {"launching", "busy", "draining", "idle_ready", "deleting", "gone"}
+            cleanup = ok(await client.call_tool("warm_pool_cleanup", {"reason": "nothing to clean yet"}))
+            assert cleanup == {
+                "success": True, "deleted": [], "deletion_pending": [], "skipped": [], "remaining": 0,
+                "remaining_instances": [],
+            }
+            assert ok(await client.call_tool("status", {}))["warm_pool"]["idle_ready"] == 0
     run(main())

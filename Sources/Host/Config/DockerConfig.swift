@@ -21,6 +21,7 @@ public struct DockerConfig: Sendable, Equatable {
   public var extraPackages = ExtraPackages()
   public var socket = "/var/run/docker.sock"
   public var network = Network.none
+  public var warmPool = WarmPoolConfig()
 
   public struct ExtraPackages: Sendable, Equatable {
     public var cpu: [String] = []
@@ -33,7 +34,7 @@ public struct DockerConfig: Sendable, Equatable {
 
   static let keys = [
     "base_images", "base_image_version", "project_image_version", "extra_packages", "socket", "network",
-    "cloud_build", "build_network",
+    "cloud_build", "build_network", "warm_pool",
   ]
 
   /// `rootExtraPackages` is upstream's old top-level `extra_packages: [..]`, added to `base`.
@@ -58,6 +59,7 @@ public struct DockerConfig: Sendable, Equatable {
           hint: "the Docker engine's unix socket, e.g. /var/run/docker.sock"))
     }
     network = section.choice("network", default: network)
+    warmPool = WarmPoolConfig(reading: section.section("warm_pool", keys: WarmPoolConfig.keys))
     if section.has("cloud_build") {
       section.problems.note(section.key("cloud_build"), "ignored: images are built by the jobs.image_builder service")
     }
@@ -70,7 +72,7 @@ public struct DockerConfig: Sendable, Equatable {
       "extra_packages": [
         "cpu": .list(extraPackages.cpu), "gpu": .list(extraPackages.gpu), "base": .list(extraPackages.base),
       ],
-      "socket": .string(socket), "network": .string(network.rawValue),
+      "socket": .string(socket), "network": .string(network.rawValue), "warm_pool": warmPool.json,
     ]
   }
 }

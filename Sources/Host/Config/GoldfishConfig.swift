@@ -28,6 +28,8 @@ public struct GoldfishConfig: Sendable, Equatable {
   public var plugins = PluginsConfig()
   /// The sections named after plugin services (`cdir:`, `process:`, …), handed to them as they are.
   public var services: [String: JSONValue] = [:]
+  /// `warm_pool:` of plugin service sections (`process.warm_pool`), checked like gce's.
+  public var serviceWarmPools: [String: WarmPoolConfig] = [:]
   /// Built-in compute profiles with `gce.profile_overrides` applied.
   public var profiles = ResourceProfiles()
   /// What the loader rewrote or ignored (upstream migrations, keys without effect): warnings.
@@ -108,9 +110,14 @@ public struct GoldfishConfig: Sendable, Equatable {
     if let gce = config.gce, let section = gceSection {
       checkWarmPoolProfiles(gce.warmPool, names: config.profiles.names, at: section.key("warm_pool"), problems)
     }
+    config.serviceWarmPools = readServiceWarmPools(root, services: services)
+    for (name, pool) in config.serviceWarmPools {
+      checkWarmPoolProfiles(pool, names: config.profiles.names, at: "\(name).warm_pool", problems)
+    }
 
     config.docker = DockerConfig(
       reading: root.section("docker", keys: DockerConfig.keys), rootExtraPackages: rootExtraPackages(root))
+    checkWarmPoolProfiles(config.docker.warmPool, names: config.profiles.names, at: "docker.warm_pool", problems)
     config.local = LocalConfig(reading: root.section("local", keys: LocalConfig.keys))
     config.svs = SVSConfig(reading: root.section("svs", keys: SVSConfig.keys))
     config.metrics = MetricsConfig(reading: root.section("metrics", keys: MetricsConfig.keys))
@@ -145,6 +152,30 @@ public struct GoldfishConfig: Sendable, Equatable {
       services[key] = value.isNull ? [:] : value
     }
     return services
+  }
+
+  /// The `warm_pool:` mapping of each plugin service section that has one. The rest of the
+  /// section belongs to the plugin; the pool belongs to the host, so the host checks it.
+  private static func readServiceWarmPools(_ root: ConfigSection, services: [String: JSONValue])
+    -> [String: WarmPoolConfig]
+  {
+    var pools: [String: WarmPoolConfig] = [:]
+    for (name, value) in services {
+      guard let section = ConfigSection.read(
+        value["warm_pool"], at: "\(name).warm_pool", keys: WarmPoolConfig.keys, problems: root.problems)
+      else { continue }
+      pools[name] = WarmPoolConfig(reading: section)
+    }
+    return pools
+  }
+
+  /// The warm pool settings of a run backend: `<backend>.warm_pool`, off when absent.
+  public func warmPool(for backend: String) -> WarmPoolConfig {
+    switch backend {
+    case "gce": return gce?.warmPool ?? WarmPoolConfig()
+    case "docker": return docker.warmPool
+    default: return serviceWarmPools[backend] ?? WarmPoolConfig()
+    }
   }
 
   private static func projectName(_ root: ConfigSection) -> String {

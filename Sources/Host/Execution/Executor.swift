@@ -103,6 +103,8 @@ public struct Executor: Sendable {
       if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
         _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
       }
+      // Only the worker leased to this very run is deleted (upstream #29).
+      WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .canceled, source: "cancel")
     }
     try project.journal.record("cancel", reason: reason, details: ["runs": .array(canceled.map { .string($0) })])
     return canceled

@@ -39,11 +39,17 @@ public struct PipelineDriver: Sendable {
     var lastStates: [String: StageRunState] = [:]
     var pause = fastestPoll
     var renewed = Date()
+    var reaped = Date.distantPast
     while true {
       // The lease lasts 30 s; renewing every 5 s keeps it without a write on every poll.
       if Date().timeIntervalSince(renewed) > 5 {
         _ = try store.acquireLease(lease, seconds: 30)
         renewed = Date()
+      }
+      if Date().timeIntervalSince(reaped) > WarmPoolReaperSchedule.interval {
+        // A driver lives as long as its run: it keeps the pool reaped meanwhile.
+        _ = try? WarmPoolReaper(services: services).reapIfLeader(leaseSeconds: 3 * WarmPoolReaperSchedule.interval)
+        reaped = Date()
       }
       let runs = try store.stageRuns(ofPipelineRun: pipelineRunID)
       var changed = false

@@ -33,6 +33,7 @@ struct StageFinalizer {
         try store.transition(
           run.id, run.state == .launching ? .launchFail : .exitMissing,
           TransitionContext(source: "executor", reason: "the backend has no trace of this run", confirmedGone: true))
+        WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
       }
       return
     } catch {
@@ -52,7 +53,8 @@ struct StageFinalizer {
       try finish(current)
     case .canceled:
       try store.transition(run.id, .userCancel, TransitionContext(source: "backend", reason: "canceled", exitCode: status.exitCode))
-    case .terminated:
+    case .terminated, .failed where status.terminationCause == .lost || status.terminationCause == .preemption:
+      // A worker that died (or was preempted) under the job: the job did not fail, it was lost.
       let cause = status.terminationCause?.rawValue ?? "crashed"
       let message = "the job was stopped (\(cause))" + (logTail.isEmpty ? "" : "; last log lines:\n\(logTail)")
       try store.transition(
@@ -70,6 +72,16 @@ struct StageFinalizer {
     if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
       _ = try? services.backend.call("cleanup", ["handle": handle])
     }
+    let ended: StageRunState =
+      switch status.state {
+      case .completed: .completed
+      case .canceled: .canceled
+      case .terminated: .terminated
+      // A worker that died or was preempted under the job is not given another one.
+      case .failed where status.terminationCause == .lost || status.terminationCause == .preemption: .terminated
+      default: .failed
+      }
+    WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: ended, source: "executor")
   }
 
   /// post_run → completed: record outputs (critical), metrics and the run's outputs summary.

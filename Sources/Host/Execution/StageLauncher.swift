@@ -67,10 +67,16 @@ struct StageLauncher {
       throw GoldfishError(.runRefused, "the run spec of \(run.stage) cannot be encoded: \(error.message)")
     }
     let handle: JSONValue
-    do {
-      handle = try services.backend.call("launch", specValue)
-    } catch {
-      throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
+    if let pooled = try WarmDispatcher(pool: WarmPool(services: services))
+      .dispatch(runID: run.id, spec: spec, specValue: specValue)
+    {
+      handle = pooled
+    } else {
+      do {
+        handle = try services.backend.call("launch", specValue)
+      } catch {
+        throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
+      }
     }
     try store.transition(
       run.id, .launchOK, TransitionContext(source: "executor"),

@@ -32,6 +32,7 @@ public enum MCPServer {
     }
 
     resumeInterruptedRuns(context)
+    WarmPoolReaperSchedule.startTimer { try? ExecutionServices.open(try context.openProject()) }
     let transport = StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: stdout))
     try await server.start(transport: transport)
     await server.waitUntilCompleted()

@@ -13,7 +13,7 @@ enum StatusTool {
     output: [
       "project_name": S.string, "root": S.string, "slots": S.array(S.anyObject), "workspaces": S.array(S.anyObject),
       "active_runs": S.array(S.anyObject), "recent_runs": S.array(S.anyObject), "source_count": S.integer,
-      "state_md": S.string, "next_steps": S.strings,
+      "state_md": S.string, "next_steps": S.strings, "warm_pool": S.anyObject,
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -26,6 +26,7 @@ enum StatusTool {
         "active_runs": try MCPValue.encode(status.activeRuns), "recent_runs": try MCPValue.encode(status.recentRuns),
         "source_count": .int(status.sources), "state_md": .string(MCPValue.truncated(status.stateMD, limit: 2500)),
         "next_steps": .array(steps.map(Value.string)),
+        "warm_pool": try MCPValue.encode(status.warmPool),
       ]
       let mounted = status.slots.filter { $0.workspace != nil }.count
       return ToolOutput(
@@ -73,6 +74,6 @@ enum StatusTool {
 /// Every tool the server offers, by group. Later issues add theirs here.
 enum ToolRegistry {
   static var all: [MCPTool] {
-    [StatusTool.tool] + WorkspaceTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all + InsightTools.all
+    [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all + InsightTools.all
   }
 }

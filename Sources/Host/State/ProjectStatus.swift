@@ -21,6 +21,8 @@ public struct ProjectStatus: Codable, Sendable {
   public var sources: Int
   public var stateMD: String
   public var nextSteps: [String]
+  /// Warm pool rows by state (every state, all backends): the pool at a glance.
+  public var warmPool: [String: Int]
 
   enum CodingKeys: String, CodingKey {
     case project, root, slots, workspaces
@@ -29,6 +31,7 @@ public struct ProjectStatus: Codable, Sendable {
     case sources
     case stateMD = "state_md"
     case nextSteps = "next_steps"
+    case warmPool = "warm_pool"
   }
 
   public init(project: Project) throws(GoldfishError) {
@@ -43,6 +46,7 @@ public struct ProjectStatus: Codable, Sendable {
     activeRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
     recentRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
     sources = try store.sources().count
+    warmPool = Dictionary(uniqueKeysWithValues: try store.workerCounts().map { ($0.key.rawValue, $0.value) })
     stateMD = (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)).map { String($0.prefix(4000)) } ?? ""
     var steps: [String] = []
     if workspaces.isEmpty {

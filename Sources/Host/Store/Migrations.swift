@@ -8,6 +8,7 @@ enum Migrations {
     migrator.registerMigration("v1-workspaces", migrate: v1)
     migrator.registerMigration("v2-runs", migrate: v2)
     migrator.registerMigration("v3-execution", migrate: v3)
+    migrator.registerMigration("v4-warm-pool", migrate: WarmPoolMigration.v4)
     return migrator
   }()
 
