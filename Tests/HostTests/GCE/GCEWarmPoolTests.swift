@@ -19,7 +19,7 @@ struct GCEWarmPoolTests {
     let worker = try #require(warm.workerID(of: a))
     let vm = try #require(warm.workerHandle(of: a))
     // The VM stayed up after A, and A still completed: its end came from A's exit record (#11).
-    #expect(try gce.vm(of: vm) != nil)
+    #expect(try gce.vmExists(vm))
     let history = try warm.store.workerTransitions(worker).map { "\($0.event) \($0.reason ?? "")" }
     #expect(try warm.store.worker(worker)?.state == .idleReady, "\(history) \(gce.harness.log)")
     let logA = try #require(try gce.mailbox("runs/\(a.id)/logs/output.log"))
@@ -135,10 +135,13 @@ struct GCEWarmPoolTests {
       try reaper.reap()
       let row = try gce.store.worker(worker)
       // Never a dropped row while its VM still exists.
-      if row == nil { #expect(try gce.vm(of: handle) == nil) }
+      if row == nil {
+        let events = try gce.store.workerTransitions(worker).map { "\($0.event) \($0.source) \($0.reason ?? "")" }
+        #expect(try !gce.vmExists(handle), "\(events) \(handle) \(gce.harness.log)")
+      }
       return row == nil
     }
-    #expect(try gce.vm(of: handle) == nil)
+    #expect(try !gce.vmExists(handle))
     let events = try gce.store.workerTransitions(worker).map(\.event)
     #expect(events.contains("delete_confirmed") || events.last == "lost", "\(events)")
     // The next run launches a fresh VM.
@@ -182,7 +185,7 @@ struct GCEWarmPoolTests {
     // C, its VM and its job are untouched…
     let cNow = try #require(try warm.store.worker(cRow.workerID))
     #expect(cNow.state == .busy && cNow.leaseRunID == c.id)
-    #expect(try gce.vm(of: cNow.handle) != nil)
+    #expect(try gce.vmExists(cNow.handle))
     #expect(try warm.store.stageRun(c.id)?.state == .running)
     #expect(try gce.mailbox("runs/\(c.id)/exit.json") == nil)
     // …and so are A's finished results.

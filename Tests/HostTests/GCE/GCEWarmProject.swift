@@ -77,12 +77,15 @@ struct GCEWarmProject {
     return response.status == 404 ? nil : response.text
   }
 
-  /// gcplocal's own view of a worker's VM (nil once it is deleted).
-  func vm(of handle: JSONValue) throws -> JSONValue? {
+  /// Whether gcplocal still has a worker's VM (a Bool: JSONValue is ExpressibleByNilLiteral,
+  /// so comparing a JSONValue? with nil inside #expect is not the test it looks like).
+  func vmExists(_ handle: JSONValue) throws -> Bool {
     let url = (GCESupport.endpoint ?? "") + "/projects/\(cloudProject)/zones/\(handle["zone"]?.stringValue ?? "")"
       + "/instances/\(handle["instance"]?.stringValue ?? "")"
     let response = try HTTPClient().send(HTTPRequest("GET", url))
-    return response.status == 404 ? nil : try response.json()
+    guard response.status != 404 else { return false }
+    guard response.isSuccess else { throw PluginError(.io, "GET \(url): HTTP \(response.status)") }
+    return true
   }
 
   /// Every VM of the cloud project, as gcplocal lists it.
