@@ -77,8 +77,8 @@ struct GCEWarmProject {
     return response.status == 404 ? nil : response.text
   }
 
-  /// Whether gcplocal still has a worker's VM (a Bool: JSONValue is ExpressibleByNilLiteral,
-  /// so comparing a JSONValue? with nil inside #expect is not the test it looks like).
+  /// Whether gcplocal still has a worker's VM: 404 is "gone", any other failure is an error,
+  /// never taken for existence.
   func vmExists(_ handle: JSONValue) throws -> Bool {
     let url = (GCESupport.endpoint ?? "") + "/projects/\(cloudProject)/zones/\(handle["zone"]?.stringValue ?? "")"
       + "/instances/\(handle["instance"]?.stringValue ?? "")"
