@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from warm_pool import bench_warm_pool
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -232,6 +234,7 @@ def main():
     rows += bench_store(goldfish, args.repeat)
     rows += bench_storage(goldfish, args.storage_mb)
     rows += bench_provenance(goldfish, 100, args.repeat)
+    rows += bench_warm_pool(goldfish, min(args.repeat, 3))
     if not args.quick:
         rows += bench_provenance(goldfish, 10_000, min(args.repeat, 3))
     print(f"goldfish: {goldfish}")
