@@ -176,12 +176,14 @@ struct GCEWarmPoolTests {
     let cRow = try #require(try warm.store.worker(leasedTo: c.id))
     #expect(cRow.workerID != idle)
 
+    let bHandle = try #require(warm.workerHandle(of: b))
     #expect(try Executor(services: try warm.services()).cancel(b.id, reason: goodReason) == [b.id])
     #expect(bGroup.wait(timeout: .now() + 120) == .success)
     #expect(try warm.store.stageRun(b.id)?.state == .canceled)
-    // B's own VM is released for deletion (the host's rule for a canceled run's worker).
+    // B's own VM goes, and B's job with it (the host deletes a canceled run's worker: upstream #29).
     let bRow = try warm.store.worker(idle)
     #expect(bRow == nil || bRow?.state == .deleting)
+    try warm.waitUntil("B's VM is deleted") { try !gce.vmExists(bHandle) }
     // C, its VM and its job are untouched…
     let cNow = try #require(try warm.store.worker(cRow.workerID))
     #expect(cNow.state == .busy && cNow.leaseRunID == c.id)
@@ -197,7 +199,7 @@ struct GCEWarmPoolTests {
     #expect(cGroup.wait(timeout: .now() + 120) == .success)
   }
 
-  @Test("a VM deleted mid-job fails that run as lost (never left running) and the next run gets a new VM")
+  @Test("5.7 #12 #16 a VM deleted mid-job fails that run as lost (never left running) and the next run gets a new VM")
   func workerKilledMidJob() throws {
     let gce = try GCEWarmProject()
     defer { gce.tearDown() }
@@ -210,6 +212,11 @@ struct GCEWarmPoolTests {
     }
     let handle = try #require(warm.workerHandle(of: b))
     let worker = try #require(warm.workerID(of: b))
+    // While its first job runs, the fresh VM's row is busy and leased to it, never idle (#12),
+    // and the row's handle names the real VM (#16).
+    let leased = try #require(try warm.store.worker(worker))
+    #expect(leased.state == .busy && leased.leaseRunID == b.id)
+    #expect(try gce.vmExists(handle))
     try gce.deleteVM(of: handle)  // the harness stops its agent mid-job
 
     #expect(group.wait(timeout: .now() + 120) == .success)
@@ -223,5 +230,22 @@ struct GCEWarmPoolTests {
     #expect(next.state == .completed, "\(next.error ?? "") \(gce.harness.log)")
     #expect(warm.workerID(of: next) != nil && warm.workerID(of: next) != worker)
     #expect(try gce.warmInserts() == 2)
+  }
+
+  @Test("5.7 #17 a refused VM insert fails the run and releases its reservation: no launching row holds the cap")
+  func failedInsertReleasesReservation() throws {
+    let gce = try GCEWarmProject(faults: ["us-central1-a": "bad-type"])
+    defer { gce.tearDown() }
+    let a = try gce.warm.run()
+    #expect(a.state == .failed, "\(a.state) \(a.error ?? "")")
+    #expect(try gce.warmInserts() >= 1)
+    let worker = WarmPool.workerID(forRun: a.id)
+    let events = try gce.store.workerTransitions(worker).map(\.event)
+    #expect(events.first == "reserved" && events.contains("launch_failed"), "\(events)")
+    // The row went to deleting and, with no VM to wait for, is gone: the cap is free again.
+    let row = try gce.store.worker(worker)
+    #expect(row == nil || row?.state == .deleting)
+    #expect(try gce.store.workers(backend: "gce").filter { $0.state == .launching }.isEmpty)
+    #expect(try gce.vms().isEmpty)
   }
 }

@@ -16,11 +16,14 @@ struct GCEWarmProject {
   let harness: VMHarness
   var store: ProjectStore { warm.store }
 
-  init(maxInstances: Int = 2, idleTimeoutSeconds: Int = 600, bootDelay: Double = 0) throws {
+  /// `faults`: what the capacity proxy answers instances.insert with, per zone (CapacityProxy).
+  init(maxInstances: Int = 2, idleTimeoutSeconds: Int = 600, bootDelay: Double = 0, faults: [String: String] = [:])
+    throws
+  {
     try GCSSupport.ensureBucket()
     let cloudProject = GCESupport.project()
     let prefix = "gce-warm-" + UUID().uuidString.prefix(8).lowercased()
-    let proxy = try CapacityProxy([:])
+    let proxy = try CapacityProxy(faults)
     self.cloudProject = cloudProject
     self.prefix = prefix
     self.proxy = proxy
