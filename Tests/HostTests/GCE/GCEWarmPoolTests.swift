@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import GRDB
 import Testing
 @testable import Host
 
@@ -247,5 +248,22 @@ struct GCEWarmPoolTests {
     #expect(row == nil || row?.state == .deleting)
     #expect(try gce.store.workers(backend: "gce").filter { $0.state == .launching }.isEmpty)
     #expect(try gce.vms().isEmpty)
+  }
+
+  @Test("emergency cleanup deletes a warm VM the pool lost its row for, and names it by the host's worker id")
+  func cleanupFindsUntrackedVM() throws {
+    let gce = try GCEWarmProject()
+    defer { gce.tearDown() }
+    let a = try gce.warm.run()
+    #expect(a.state == .completed, "\(a.error ?? "") \(gce.harness.log)")
+    let worker = try #require(gce.warm.workerID(of: a))
+    let handle = try #require(gce.warm.workerHandle(of: a))
+    // The row is gone but the VM is not (a store restored from a backup, a hand edit).
+    try gce.store.write { db in try db.execute(sql: "DELETE FROM warm_workers WHERE worker_id = ?", arguments: [worker]) }
+    #expect(try gce.vmExists(handle))
+    let result = try WarmPoolCleanup(services: try gce.warm.services()).run(reason: "test: find the lost VM")
+    #expect(result.deleted == [worker], "\(result)")
+    #expect(result.success && result.remaining == 0)
+    #expect(try !gce.vmExists(handle))
   }
 }
