@@ -14,7 +14,9 @@ in seconds, as bench/run.py prints them:
   STORAGE_EMULATOR_HOST are set (scripts/gcplocal.sh, scripts/gcs-emulator.sh).
 * the cost of one status poll with 10,000 pool rows against 10 (rows seeded with SQL in one
   transaction into the project's real store): `goldfish status --json`, `goldfish pool status
-  --json`, and over one MCP session (`goldfish serve`) `warm_pool_status` and `inspect_run`.
+  --json`, and over one MCP session (`goldfish serve`) `warm_pool_status` and `inspect_run`, with
+  the reaper's lease held elsewhere (the command's own reads); and `status --json` when a reaper
+  pass is due, which it then makes in passing (one backend probe per row).
 """
 import argparse
 import json
@@ -160,8 +162,10 @@ def bench_start_gce(goldfish, repeat, boot_delay):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def seed_workers(project, count):
-    """`count` idle pool rows of the process backend, in one transaction."""
+def seed_workers(project, count, reaper_due):
+    """`count` idle pool rows of the process backend, in one transaction. With `reaper_due` the
+    reaper's leader lease is free, so the next CLI command makes a reaper pass in passing (one
+    probe per row); without, another holder keeps it and only the command's own reads are timed."""
     db = sqlite3.connect(project / ".goldfish" / "goldfish.db")
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
     with db:
@@ -172,6 +176,10 @@ def seed_workers(project, count):
             " VALUES (?, 'process', 'bench', 'idle_ready', ?, ?, ?, 86400, 604800)",
             [(f"gw-bench-{i:06d}", json.dumps({"backend": "process", "worker_id": f"gw-bench-{i:06d}"}), now, now)
              for i in range(count)])
+        db.execute("DELETE FROM leases WHERE name = 'warm-pool-reaper'")
+        if not reaper_due:
+            db.execute("INSERT INTO leases (name, holder, expires_at)"
+                       " VALUES ('warm-pool-reaper', 'bench: another process', '9999-12-31T00:00:00.000Z')")
     db.close()
 
 
@@ -213,9 +221,10 @@ class MCPSession:
         self.process.wait(timeout=30)
 
 
-def timed_cli(goldfish, project, args, repeat):
+def timed_cli(goldfish, project, args, repeat, setup):
     values = []
     for _ in range(repeat):
+        setup()
         start = time.perf_counter()
         goldfish_call(goldfish, project, *args)
         values.append(time.perf_counter() - start)
@@ -231,21 +240,26 @@ def bench_poll(goldfish, repeat, sizes=(10, 10_000)):
         goldfish_call(goldfish, project, "pool", "cleanup", "--json")
         results = {}
         for size in sizes:
-            seed_workers(project, size)
-            status = timed_cli(goldfish, project, ["status", "--json"], repeat)
-            seed_workers(project, size)
-            pool = timed_cli(goldfish, project, ["pool", "status", "--json"], repeat)
-            seed_workers(project, size)
+            def quiet():
+                seed_workers(project, size, reaper_due=False)
+
+            def due():
+                seed_workers(project, size, reaper_due=True)
+
+            status = timed_cli(goldfish, project, ["status", "--json"], repeat, quiet)
+            pool = timed_cli(goldfish, project, ["pool", "status", "--json"], repeat, quiet)
+            reaping = timed_cli(goldfish, project, ["status", "--json"], min(repeat, 2), due)
+            quiet()
             session = MCPSession(goldfish, project)
             try:
                 mcp_pool = session.timed_tool("warm_pool_status", {}, repeat * 4)
                 mcp_run = session.timed_tool("inspect_run", {"run_id": run_id}, repeat * 4)
             finally:
                 session.close()
-            results[size] = (status, pool, mcp_pool, mcp_run)
+            results[size] = (status, reaping, pool, mcp_pool, mcp_run)
         small, large = sizes
-        names = ["goldfish status --json", "goldfish pool status --json", "MCP warm_pool_status",
-                 "MCP inspect_run (run status lookup)"]
+        names = ["goldfish status --json", "status --json + reaper pass in passing", "goldfish pool status --json",
+                 "MCP warm_pool_status", "MCP inspect_run (run status lookup)"]
         return [(f"{name}, {large:,} pool rows", results[large][i], f"{small} pool rows", results[small][i])
                 for i, name in enumerate(names)]
     finally:
@@ -266,9 +280,9 @@ def main():
     goldfish = find_goldfish(args.goldfish)
     rows = bench_warm_pool(goldfish, args.repeat, args.boot_delay)
     print(f"goldfish: {goldfish}")
-    print(f"{'measure':50} {'ours':>9}  {'baseline':40} {'base':>9}  {'ratio':>7}")
+    print(f"{'measure':62} {'ours':>10}  {'baseline':32} {'base':>9}  {'ratio':>7}")
     for name, ours, baseline, base in rows:
-        print(f"{name:50} {ours*1000:8.1f}ms  {baseline:40} {base*1000:8.1f}ms  {ours/base:6.2f}x")
+        print(f"{name:62} {ours*1000:8.1f}ms  {baseline:32} {base*1000:8.1f}ms  {ours/base:6.2f}x")
 
 
 if __name__ == "__main__":
