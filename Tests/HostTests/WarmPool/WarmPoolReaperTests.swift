@@ -192,3 +192,34 @@ struct WarmPoolCLITests {
     #expect(try warm.store.workers().isEmpty)
   }
 }
+
+@Suite("the reaper in long-lived processes")
+struct WarmPoolServeReaperTests {
+  @Test("goldfish serve reaps on its own timer: an idle worker past its timeout is deleted with no tool call")
+  func serveReaps() throws {
+    let warm = try WarmProject(idleTimeoutSeconds: 1)
+    defer { warm.tearDown() }
+    let run = try warm.run()
+    let worker = try #require(warm.workerID(of: run))
+    // This test process reaped while driving the run; let another process lead.
+    try warm.store.expireLeaseForTesting(WarmPoolReaper.leaseName)
+    let serve = Process()
+    serve.executableURL = URL(fileURLWithPath: TestEnvironment.goldfish)
+    serve.arguments = ["serve"]
+    serve.currentDirectoryURL = URL(fileURLWithPath: warm.fixture.root)
+    let input = Pipe()
+    serve.standardInput = input
+    serve.standardOutput = FileHandle.nullDevice
+    serve.standardError = FileHandle.nullDevice
+    try serve.run()
+    defer {
+      // SIGKILL: a process started from a test thread may inherit a mask that blocks SIGTERM.
+      try? input.fileHandleForWriting.close()
+      kill(serve.processIdentifier, SIGKILL)
+      serve.waitUntilExit()
+    }
+    try warm.waitUntil("goldfish serve deleted the idle worker") { try warm.store.worker(worker) == nil }
+    #expect(try warm.store.workerTransitions(worker).last?.event == "delete_confirmed")
+    #expect(try warm.store.workerTransitions(worker).last?.source == "reaper")
+  }
+}
