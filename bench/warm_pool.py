@@ -168,13 +168,16 @@ def seed_workers(project, count, reaper_due):
     probe per row); without, another holder keeps it and only the command's own reads are timed."""
     db = sqlite3.connect(project / ".goldfish" / "goldfish.db")
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    gone = project / "gone-workers"  # never created: each probe answers not_found
     with db:
         db.execute("DELETE FROM warm_workers")
         db.executemany(
             "INSERT INTO warm_workers (worker_id, backend, compat_key, state, worker_handle, created_at,"
             " state_entered_at, idle_timeout_seconds, lifetime_seconds)"
             " VALUES (?, 'process', 'bench', 'idle_ready', ?, ?, ?, 86400, 604800)",
-            [(f"gw-bench-{i:06d}", json.dumps({"backend": "process", "worker_id": f"gw-bench-{i:06d}"}), now, now)
+            [(f"gw-bench-{i:06d}", json.dumps({"backend": "process", "worker_id": f"gw-bench-{i:06d}",
+                                                "folder": str(gone / f"gw-bench-{i:06d}"),
+                                                "mailbox": f"file://{gone}/mailbox"}), now, now)
              for i in range(count)])
         db.execute("DELETE FROM leases WHERE name = 'warm-pool-reaper'")
         if not reaper_due:
