@@ -25,6 +25,8 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from warm_pool import bench_warm_pool
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
 UPSTREAM = "goldfish-ml==0.4.6"
@@ -520,9 +522,10 @@ def section_store(goldfish, args):
 # ---------------------------------------------------------------- 7. warm pool (issue #8)
 
 def section_warm_pool(goldfish, args):
-    """Hook for the warm-pool benchmark of issue #8: a job on an idle warm worker against a cold
-    launch. Return Rows like the other sections; the integrator fills this in."""
-    return [Row("warm-pool dispatch (issue #8)", None, "cold launch", None, "not written yet")]
+    """Issue #8 (bench/warm_pool.py): `run` to the job running on a warm worker against a fresh
+    launch, and one status poll with 10,000 against 10 pool rows."""
+    return [Row(name, ours, baseline, base) for name, ours, baseline, base in
+            bench_warm_pool(goldfish, min(args.repeat, 3))]
 
 
 SECTIONS = {

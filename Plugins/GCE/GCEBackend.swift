@@ -20,7 +20,7 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   private let mailboxResult: Result<Mailbox, PluginError>
 
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
-    settings = try GCESettings(config: config)
+    settings = try GCESettings(config: config, storage: context.objectStorage)
     compute = try ComputeAPI(settings: settings)
     do throws(PluginError) {
       mailboxResult = .success(try Mailbox(settings: settings))
@@ -43,8 +43,17 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
     let mailbox = try mailbox()
     let profile = try MachineProfile(spec: spec.profile, settings: settings)
     let keepWarm = spec.worker?.keepWarm == true
-    let workerId = InstanceName.sanitize(keepWarm ? (spec.worker?.workerId ?? spec.runId) : spec.runId)
-    let name = workerId
+    // A warm worker keeps the id the host chose (its pool row, its mailbox folder, its
+    // goldfish-worker label, so list_workers answers ids the host can match); only the VM name
+    // is sanitized. A one-shot VM is named after its run.
+    let workerId: String
+    if keepWarm, let chosen = spec.worker?.workerId {
+      try WorkerIdentifier.validate(chosen, "worker id")
+      workerId = chosen
+    } else {
+      workerId = InstanceName.sanitize(spec.runId)
+    }
+    let name = InstanceName.sanitize(workerId)
     let job = try RunStaging(mailbox: mailbox).job(spec, preservePaths: spec.worker?.preservePaths ?? [])
     try mailbox.put(try MailboxLayout.job(worker: workerId, run: spec.runId), json: job)
     // One-shot: the agent exits after its job and the startup script deletes the VM.

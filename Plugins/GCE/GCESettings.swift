@@ -56,8 +56,22 @@ struct GCESettings: Sendable {
   let operationPoll: Double
   let operationTimeout: Double
 
-  init(config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PluginError) {
-    let raw = try GCEBackend.decodeConfig(Raw.self, from: config)
+  /// `storage` is the project's object storage from the host's context: with `gcs` selected
+  /// and `gce.gcs_bucket` unset, the mailbox lives in `gcs.bucket` (reached the way the gcs
+  /// storage reaches it), so one bucket is written once.
+  init(
+    config: JSONValue, storage: ServiceContext.SelectedService? = nil,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws(PluginError) {
+    var raw = try GCEBackend.decodeConfig(Raw.self, from: config)
+    if raw.gcs_bucket?.isEmpty ?? true, let storage, storage.name == "gcs",
+      let bucket = storage.config["bucket"]?.stringValue, !bucket.isEmpty
+    {
+      raw.gcs_bucket = bucket
+      raw.storage_endpoint = raw.storage_endpoint ?? storage.config["endpoint"]?.stringValue
+      raw.auth = raw.auth ?? storage.config["auth"]?.stringValue
+      raw.credentials_file = raw.credentials_file ?? storage.config["credentials_file"]?.stringValue
+    }
     guard let project = (raw.project_id ?? raw.project).flatMap({ $0.isEmpty ? nil : $0 }) else {
       throw PluginError(.invalidArgument, "the gce backend needs a project: set gce.project_id in goldfish.yaml")
     }

@@ -11,7 +11,7 @@ struct Mailbox: Sendable {
       // Without a bucket every path would read gs://None/... (#33).
       throw PluginError(
         .invalidArgument,
-        "the gce backend needs a Cloud Storage bucket for its job mailbox: set gce.gcs_bucket in goldfish.yaml",
+        "the gce backend needs a Cloud Storage bucket for its job mailbox: set gcs.bucket (with storage.backend: gcs) or gce.gcs_bucket in goldfish.yaml",
         detail: ["key": "gce.gcs_bucket"])
     }
     let storage = try GCSSettings(config: settings.storageConfig)

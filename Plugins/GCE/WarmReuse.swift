@@ -99,10 +99,21 @@ extension GCEBackend {
         guard wanted.allSatisfy({ vmLabels[$0.key]?.stringValue == $0.value }), let name = vm["name"]?.stringValue
         else { continue }
         let spot = vm["scheduling"]?["provisioningModel"]?.stringValue == "SPOT"
-        let workerId = vmLabels["goldfish-worker"]?.stringValue ?? name
+        // The agent's own config says the host's worker id exactly; the label is lower-cased
+        // and cut to 63 characters.
+        let workerId = Self.agentWorkerId(vm) ?? vmLabels["goldfish-worker"]?.stringValue ?? name
         workers.append(GCEWorkerHandle(workerId: workerId, instance: name, zone: zone, mode: spot ? .spot : .onDemand).json)
       }
     }
     return workers
+  }
+
+  /// `worker_id` of the goldfish-agent config in a VM's metadata.
+  static func agentWorkerId(_ vm: JSONValue) -> String? {
+    let items = vm["metadata"]?["items"]?.arrayValue ?? []
+    guard let text = items.first(where: { $0["key"]?.stringValue == StartupScript.configKey })?["value"]?.stringValue,
+      let config = try? JSONCoding.parse(text)
+    else { return nil }
+    return config["worker_id"]?.stringValue
   }
 }

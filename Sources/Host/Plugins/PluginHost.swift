@@ -59,7 +59,15 @@ public final class PluginHost: Sendable {
 
   public var context: ServiceContext {
     ServiceContext(
-      projectRoot: project?.root, stateDir: stateDir, hostVersion: GoldfishVersion.current)
+      projectRoot: project?.root, stateDir: stateDir, hostVersion: GoldfishVersion.current,
+      objectStorage: selectedStorage)
+  }
+
+  /// The project's object storage and its section, told to every service (ServiceContext);
+  /// nil outside a project or when the selection is unreadable (config check reports that).
+  private var selectedStorage: ServiceContext.SelectedService? {
+    guard project != nil, let name = try? selectedName(.objectStorage) else { return nil }
+    return ServiceContext.SelectedService(name: name, config: document?.section(name) ?? [:])
   }
 
   /// The project's hidden folder (dev_repo_path), where plugins keep their own state.

@@ -30,25 +30,39 @@ public struct WarmPoolReaper: Sendable {
     public var deletionRequested: [String] = []
     public var lost: [String] = []
     public var returnedToPool: [String] = []
+    /// Rows left for a later pass because the pass's budget ran out.
+    public var postponed = 0
   }
 
   /// One pass, when this process holds (or takes) the leader lease. `leaseSeconds` is how long
   /// the lease lasts: long-lived processes renew it every pass; a CLI that reaps in passing
   /// leaves it to expire, which also rate-limits such passes to one per `leaseSeconds`.
   @discardableResult
-  public func reapIfLeader(leaseSeconds: TimeInterval = 30, now: Date = Date()) throws(GoldfishError) -> Pass {
+  public func reapIfLeader(leaseSeconds: TimeInterval = 30, budgetSeconds: TimeInterval? = nil, now: Date = Date())
+    throws(GoldfishError) -> Pass
+  {
     // An empty pool costs one read, not a lease write, on every pass of every process.
     guard pool.backendSupportsReuse, try store.hasWarmWorkers(),
       try store.acquireLease(Self.leaseName, seconds: leaseSeconds)
     else { return Pass() }
-    return try reap(now: now)
+    return try reap(now: now, budgetSeconds: budgetSeconds)
   }
 
-  /// One pass over every row of this backend's pool.
-  public func reap(now: Date = Date()) throws(GoldfishError) -> Pass {
+  /// One pass over every row of this backend's pool. With a budget (a CLI reaping in passing,
+  /// which must not make `goldfish status` wait on one backend probe per row) the pass stops
+  /// once the budget is spent, after at least one row; rows are then visited in random order,
+  /// so successive short passes still reach every row.
+  public func reap(now: Date = Date(), budgetSeconds: TimeInterval? = nil) throws(GoldfishError) -> Pass {
     var pass = Pass(ran: true)
-    for row in try store.workers(backend: pool.backendName) {
+    var rows = try store.workers(backend: pool.backendName)
+    if budgetSeconds != nil { rows.shuffle() }
+    let started = Date()
+    for (index, row) in rows.enumerated() {
       visit(row, now: now, pass: &pass)
+      if let budgetSeconds, Date().timeIntervalSince(started) >= budgetSeconds {
+        pass.postponed = rows.count - index - 1
+        break
+      }
     }
     return pass
   }

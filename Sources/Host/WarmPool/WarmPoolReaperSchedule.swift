@@ -7,6 +7,9 @@ import PluginKit
 public enum WarmPoolReaperSchedule {
   /// Seconds between passes of a long-lived process.
   public static let interval: TimeInterval = 10
+  /// The most a CLI command spends reaping in passing; the rest waits for the next pass (or
+  /// the timer of `goldfish serve`/`goldfish drive`, whose passes visit every row).
+  public static let inPassingBudget: TimeInterval = 2
 
   /// A CLI's pass: nothing at all unless the pool has rows and nobody reaped lately.
   public static func reapInPassing(_ project: Project) {
@@ -14,7 +17,7 @@ public enum WarmPoolReaperSchedule {
       (try? project.store.leaseIsFree(WarmPoolReaper.leaseName)) == true,
       let services = try? ExecutionServices.open(project)
     else { return }
-    _ = try? WarmPoolReaper(services: services).reapIfLeader(leaseSeconds: 15)
+    _ = try? WarmPoolReaper(services: services).reapIfLeader(leaseSeconds: 15, budgetSeconds: inPassingBudget)
   }
 
   /// Starts a background thread that reaps every `interval` for as long as the process lives.

@@ -343,7 +343,10 @@ typedef struct gf_service {
    *                 services (see user_data)
    *   config_json   the section as JSON ({} when absent)
    *   context_json  {"project_root": "/abs" | null, "state_dir": "/abs" | null,
-   *                  "host_version": "0.1.0"}
+   *                  "host_version": "0.1.0",
+   *                  "object_storage": {"name": "gcs", "config": {...}} | absent}
+   *                 object_storage: the project's storage.backend and its section,
+   *                 for a backend that keeps files in the same store
    * On GF_OK *instance is set (may be NULL if the service keeps no state). */
   int32_t (*open)(const struct gf_service *service, const char *config_json,
                   const char *context_json, void **instance,

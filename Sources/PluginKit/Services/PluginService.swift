@@ -4,16 +4,36 @@ public struct ServiceContext: Codable, Sendable, Equatable {
     case projectRoot = "project_root"
     case stateDir = "state_dir"
     case hostVersion = "host_version"
+    case objectStorage = "object_storage"
   }
 
   public var projectRoot: String?
   public var stateDir: String?
   public var hostVersion: String?
+  /// The object storage the project selects (`storage.backend`) and its goldfish.yaml section,
+  /// so a run backend that keeps files in the same store (gce's job mailbox) can default to it
+  /// instead of asking the user to write the bucket twice. Absent outside a project.
+  public var objectStorage: SelectedService?
 
-  public init(projectRoot: String? = nil, stateDir: String? = nil, hostVersion: String? = nil) {
+  public init(
+    projectRoot: String? = nil, stateDir: String? = nil, hostVersion: String? = nil,
+    objectStorage: SelectedService? = nil
+  ) {
     self.projectRoot = projectRoot
     self.stateDir = stateDir
     self.hostVersion = hostVersion
+    self.objectStorage = objectStorage
+  }
+
+  /// A service goldfish.yaml selects: its name and its section (`{}` when absent).
+  public struct SelectedService: Codable, Sendable, Equatable {
+    public var name: String
+    public var config: JSONValue
+
+    public init(name: String, config: JSONValue) {
+      self.name = name
+      self.config = config
+    }
   }
 }
 

@@ -221,6 +221,9 @@ struct GCEComputeTests {
     let oneShot = try opened.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-not-a-worker")))
     let listed = try opened.backend.call("list_workers", ["labels": ["goldfish-project": "demo"]])
     #expect(listed["workers"]?.arrayValue?.map { $0["instance"]?.stringValue } == [name])
+    // The worker keeps the id the host chose, so the pool can match what list_workers finds to its rows.
+    #expect(handle["worker"]?["worker_id"]?.stringValue == workerId)
+    #expect(listed["workers"]?.arrayValue?.map { $0["worker_id"]?.stringValue } == [workerId])
     let other = try opened.backend.call("list_workers", ["labels": ["goldfish-project": "other"]])
     #expect(other["workers"]?.arrayValue?.isEmpty == true)
     _ = try opened.backend.call("cleanup", ["handle": oneShot])

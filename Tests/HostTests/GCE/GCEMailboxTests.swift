@@ -29,6 +29,29 @@ struct GCEMailboxTests {
     }
   }
 
+  @Test("without gce.gcs_bucket the mailbox is gcs.bucket from the host's context, only when the project's storage is gcs")
+  func bucketFromStorageContext() throws {
+    let storage: JSONValue = [
+      "bucket": .string(GCSSupport.bucket), "endpoint": .string("http://127.0.0.1:\(GCSSupport.emulatorPort)"),
+    ]
+    let unset: [String: JSONValue] = ["gcs_bucket": .null, "storage_endpoint": .null]
+    let gcs = try GCESupport.open(
+      context: ServiceContext(objectStorage: .init(name: "gcs", config: storage)), unset)
+    let handle = try gcs.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-ctx-bucket")))
+    #expect(try GCESupport.getObject(gcs, "workers/\(handle["instance"]?.stringValue ?? "")/jobs/run-ctx-bucket.json") != nil)
+    _ = try gcs.backend.call("cleanup", ["handle": handle])
+    // A project that keeps its files elsewhere gives the mailbox no bucket: nothing launches.
+    let file = try GCESupport.open(
+      context: ServiceContext(objectStorage: .init(name: "file", config: storage)), unset)
+    var failure: PluginError?
+    do {
+      _ = try file.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-ctx-file")))
+    } catch let error as PluginCallError {
+      failure = error.error
+    }
+    #expect(failure?.code == .invalidArgument && failure?.message.contains("gcs.bucket") == true)
+  }
+
   @Test("#6: every mailbox path the backend writes has exactly one runs/ segment; code and inputs are staged")
   func oneRunsSegment() throws {
     let opened = try GCESupport.open()

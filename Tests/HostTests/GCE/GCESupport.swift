@@ -26,7 +26,8 @@ enum GCESupport {
 
   /// The gce backend of this build; `apiRoot` overrides gcplocal (a capacity proxy).
   static func open(
-    apiRoot: String? = nil, zones: [String] = ["us-central1-a"], _ extra: [String: JSONValue] = [:]
+    apiRoot: String? = nil, zones: [String] = ["us-central1-a"], context: ServiceContext? = nil,
+    _ extra: [String: JSONValue] = [:]
   ) throws -> Opened {
     try GCSSupport.ensureBucket()
     let project = project()
@@ -41,7 +42,9 @@ enum GCESupport {
     for (key, value) in extra { config[key] = value }
     let registry = PluginRegistry.load([.init(path: TestEnvironment.plugin("GoldfishGCE"), origin: "test")])
     return Opened(
-      backend: try registry.open(.runBackend, "gce", config: .object(config)), project: project, prefix: prefix,
+      backend: try registry.open(
+        .runBackend, "gce", config: .object(config),
+        context: context ?? ServiceContext(hostVersion: GoldfishVersion.current)), project: project, prefix: prefix,
       apiRoot: root)
   }
 
