@@ -109,5 +109,8 @@ struct GCEWarmProject {
 
 extension WarmProject {
   /// A warm project over an already configured fixture (another backend's pool section).
-  init(fixture: ProjectFixture) { self.fixture = fixture }
+  init(fixture: ProjectFixture, backend: String = "gce") {
+    self.fixture = fixture
+    self.backend = backend
+  }
 }
