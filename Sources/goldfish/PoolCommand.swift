@@ -7,7 +7,7 @@ import PluginKit
 struct PoolCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "pool", abstract: "The warm pool: workers kept between runs.",
-    subcommands: [PoolStatusCommand.self, PoolCleanupCommand.self])
+    subcommands: [PoolStatusCommand.self, PoolCleanupCommand.self, PoolReapCommand.self])
 }
 
 struct PoolStatusCommand: ParsableCommand {
@@ -18,7 +18,7 @@ struct PoolStatusCommand: ParsableCommand {
   func run() throws {
     let project = try projectOptions.openProject()
     let services = try ExecutionServices.open(project)
-    _ = try? WarmPoolReaper(services: services).reapIfLeader(leaseSeconds: 15)
+    WarmPoolReaperSchedule.reapInPassing(project)
     let report = try WarmPoolReport(pool: WarmPool(services: services))
     if json { return try Console.json(report) }
     Console.print(report.summary)
@@ -57,5 +57,18 @@ struct PoolCleanupCommand: ParsableCommand {
     for skipped in result.skipped { Console.print("Skipped: \(skipped)") }
     Console.print("Remaining rows: \(result.remaining)")
     if !result.success { throw ExitCode(1) }
+  }
+}
+
+/// One full reaper pass, when no other process holds the reaper's lease; started detached by
+/// commands that notice the pool needs one (hidden: people use `pool status` and `pool cleanup`).
+struct PoolReapCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "reap", abstract: "One pass of the warm pool's reaper.", shouldDisplay: false)
+  @OptionGroup var projectOptions: ProjectOptions
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    _ = try WarmPoolReaper(services: try ExecutionServices.open(project)).reapIfLeader(leaseSeconds: 60)
   }
 }

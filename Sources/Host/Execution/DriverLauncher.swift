@@ -13,12 +13,19 @@ public enum DriverLauncher {
   static let setsidFlag: Int16 = 0x80
 
   public static func spawn(project: Project, pipelineRunID: String) throws(GoldfishError) {
-    guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
-      throw GoldfishError(.ioFailed, "cannot find the goldfish executable to drive \(pipelineRunID)")
-    }
     let folder = project.paths.runs + "/" + pipelineRunID
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let argv = [executable, "drive", pipelineRunID, "--project", project.location.root]
+    try spawnDetached(
+      ["drive", pipelineRunID, "--project", project.location.root], log: folder + "/driver.log",
+      what: "the driver of \(pipelineRunID)")
+  }
+
+  /// Runs this goldfish executable with `arguments` in its own session, output to `log`.
+  public static func spawnDetached(_ arguments: [String], log: String, what: String) throws(GoldfishError) {
+    guard let executable = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+      throw GoldfishError(.ioFailed, "cannot find the goldfish executable to start \(what)")
+    }
+    let argv = [executable] + arguments
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -27,7 +34,7 @@ public enum DriverLauncher {
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, folder + "/driver.log", O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     markDescriptorsCloseOnExec()
     var pid: pid_t = 0
@@ -35,7 +42,7 @@ public enum DriverLauncher {
     defer { pointers.forEach { free($0) } }
     let result = posix_spawn(&pid, executable, &actions, &attributes, &pointers, environ)
     guard result == 0 else {
-      throw GoldfishError(.ioFailed, "cannot start the driver of \(pipelineRunID): \(String(cString: strerror(result)))")
+      throw GoldfishError(.ioFailed, "cannot start \(what): \(String(cString: strerror(result)))")
     }
   }
 

@@ -68,7 +68,7 @@ enum WarmPoolTools {
       "max_instances": .int(report.maxInstances), "idle_timeout_minutes": .int(report.idleTimeoutSeconds / 60),
       "idle_timeout_seconds": .int(report.idleTimeoutSeconds), "total": .int(report.total),
       "by_state": .object(report.counts.mapValues { Value.int($0) }), "instances": .array(instances),
-      "message": message,
+      "instances_omitted": .int(report.instancesOmitted), "message": message,
     ]
   }
 

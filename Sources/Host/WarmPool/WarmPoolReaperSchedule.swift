@@ -11,13 +11,17 @@ public enum WarmPoolReaperSchedule {
   /// the timer of `goldfish serve`/`goldfish drive`, whose passes visit every row).
   public static let inPassingBudget: TimeInterval = 2
 
-  /// A CLI's pass: nothing at all unless the pool has rows and nobody reaped lately.
+  /// A CLI's pass: nothing at all unless the pool has rows and nobody reaped lately; then a
+  /// detached `goldfish pool reap` does the pass, so the command that noticed (a `status`
+  /// poll) costs the same with 10 or 10,000 rows instead of waiting on one probe per row.
   public static func reapInPassing(_ project: Project) {
     guard (try? project.store.hasWarmWorkers()) == true,
-      (try? project.store.leaseIsFree(WarmPoolReaper.leaseName)) == true,
-      let services = try? ExecutionServices.open(project)
+      (try? project.store.leaseIsFree(WarmPoolReaper.leaseName)) == true
     else { return }
-    _ = try? WarmPoolReaper(services: services).reapIfLeader(leaseSeconds: 15, budgetSeconds: inPassingBudget)
+    try? FileManager.default.createDirectory(atPath: project.paths.runs, withIntermediateDirectories: true)
+    try? DriverLauncher.spawnDetached(
+      ["pool", "reap", "--project", project.location.root], log: project.paths.runs + "/warm-pool-reaper.log",
+      what: "the warm pool reaper")
   }
 
   /// Starts a background thread that reaps every `interval` for as long as the process lives.

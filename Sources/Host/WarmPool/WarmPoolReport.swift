@@ -17,6 +17,11 @@ public struct WarmPoolReport: Codable, Sendable {
   /// Rows that hold a place under the cap (every state but gone).
   public var total: Int
   public var instances: [JSONValue]
+  /// Rows left out of `instances`: a report lists at most `instanceLimit` workers, so one poll
+  /// costs the same whatever stale rows a crashed past left behind (the cap itself is ≤ 10).
+  public var instancesOmitted: Int
+
+  public static let instanceLimit = 100
 
   enum CodingKeys: String, CodingKey {
     case backend, enabled
@@ -25,6 +30,7 @@ public struct WarmPoolReport: Codable, Sendable {
     case idleTimeoutSeconds = "idle_timeout_seconds"
     case lifetimeSeconds = "lifetime_seconds"
     case profiles, counts, total, instances
+    case instancesOmitted = "instances_omitted"
   }
 
   public init(pool: WarmPool, includeInstances: Bool = true) throws(GoldfishError) {
@@ -39,7 +45,9 @@ public struct WarmPoolReport: Codable, Sendable {
     let byState = try pool.store.workerCounts(backend: pool.backendName)
     counts = Dictionary(uniqueKeysWithValues: byState.map { ($0.key.rawValue, $0.value) })
     total = byState.filter { $0.key != .gone }.values.reduce(0, +)
-    instances = includeInstances ? try pool.store.workers(backend: pool.backendName).map(\.json) : []
+    instances =
+      includeInstances ? try pool.store.workers(backend: pool.backendName, limit: Self.instanceLimit).map(\.json) : []
+    instancesOmitted = includeInstances ? max(0, byState.values.reduce(0, +) - instances.count) : 0
   }
 
   /// One line per state that has rows, for `goldfish status`.

@@ -177,11 +177,13 @@ extension ProjectStore {
     }
   }
 
-  public func workers(backend: String? = nil) throws(GoldfishError) -> [WarmWorkerRecord] {
+  public func workers(backend: String? = nil, limit: Int? = nil) throws(GoldfishError) -> [WarmWorkerRecord] {
     try read { db in
       var request = WarmWorkerRecord.all()
       if let backend { request = request.filter(WarmWorkerRecord.CodingKeys.backend == backend) }
-      return try request.order(WarmWorkerRecord.CodingKeys.createdAt, WarmWorkerRecord.CodingKeys.workerID).fetchAll(db)
+      request = request.order(WarmWorkerRecord.CodingKeys.createdAt, WarmWorkerRecord.CodingKeys.workerID)
+      if let limit { request = request.limit(limit) }
+      return try request.fetchAll(db)
     }
   }
 
