@@ -107,7 +107,11 @@ def seed_theirs(goldfish, root, runs, env):
                                    {"name": WORKSPACE, "goal": "many runs", "reason": REASON}))
             break
         except Exception as failure:
-            if attempt == 2 or "Timeout" not in describe(failure) + str(failure):
+            text = describe(failure) + str(failure)
+            # A timed-out attempt may still have created it: the retry then finds it there.
+            if attempt > 0 and "already exists" in text:
+                break
+            if attempt == 2 or "Timeout" not in text:
                 raise
             print(f"create_workspace: {describe(failure)}; again", file=sys.stderr)
     stop_theirs(goldfish, root, env)

@@ -181,18 +181,7 @@ extension DockerBackend {
         liveness: .dead, state: "stopping", runId: status?.runId,
         message: "worker \(worker.id)'s container is \(inspected["State"]?["Status"]?.stringValue ?? "not running")")
     }
-    let state: String
-    switch status?.state {
-    case nil, .starting?: state = "starting"
-    case .idle?: state = "idle"
-    case .busy?: state = "busy"
-    case .stopping?, .exited?: state = "stopping"
-    }
-    var exitCode: Int?
-    if let runId = status?.runId {
-      exitCode = try worker.mailbox.getJSON(AgentExit.self, try MailboxLayout.exit(run: runId))?.exitCode
-    }
-    return WorkerProbe(liveness: .alive, state: state, runId: status?.runId, exitCode: exitCode)
+    return try .alive(status: status, mailbox: worker.mailbox)
   }
 
   /// Stops the container (the agent records a job it was running as lost), removes it, and

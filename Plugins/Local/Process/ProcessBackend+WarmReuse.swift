@@ -121,18 +121,7 @@ extension ProcessBackend {
         liveness: .dead, state: "stopping", runId: status?.runId,
         message: "worker \(worker.id) is no longer running (last state: \(status?.state.rawValue ?? "unknown"))")
     }
-    let state: String
-    switch status?.state {
-    case nil, .starting?: state = "starting"
-    case .idle?: state = "idle"
-    case .busy?: state = "busy"
-    case .stopping?, .exited?: state = "stopping"
-    }
-    var exitCode: Int?
-    if let runId = status?.runId {
-      exitCode = try worker.mailbox.getJSON(AgentExit.self, try MailboxLayout.exit(run: runId))?.exitCode
-    }
-    return WorkerProbe(liveness: .alive, state: state, runId: status?.runId, exitCode: exitCode)
+    return try .alive(status: status, mailbox: worker.mailbox)
   }
 
   /// SIGTERM to the worker's supervisor (the agent stops its job and records it); confirmed
