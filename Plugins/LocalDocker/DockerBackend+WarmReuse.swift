@@ -79,7 +79,7 @@ extension DockerBackend {
     let config = AgentConfig(
       workerId: workerId, mailbox: mailbox.rootURI, workRoot: worker.workRoot,
       idleTimeoutSeconds: options.idleTimeoutSeconds, lifetimeSeconds: options.lifetimeSeconds,
-      preservePaths: options.preservePaths, labels: spec.labels)
+      preservePaths: options.preservePaths, pollIntervalMs: AgentConfig.localPollIntervalMs, labels: spec.labels)
     try config.validate()
     try worker.writeConfig(config)
     let own = [

@@ -68,7 +68,7 @@ extension ProcessBackend {
     let config = AgentConfig(
       workerId: workerId, mailbox: mailbox.rootURI, workRoot: worker.folder + "/work",
       idleTimeoutSeconds: options.idleTimeoutSeconds, lifetimeSeconds: options.lifetimeSeconds,
-      preservePaths: options.preservePaths, labels: spec.labels)
+      preservePaths: options.preservePaths, pollIntervalMs: AgentConfig.localPollIntervalMs, labels: spec.labels)
     try config.validate()
     // The first job waits in the mailbox before the agent starts, so it is its first pick.
     try mailbox.putJSON(

@@ -103,3 +103,10 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     for pattern in preservePaths { try PreservePath.validate(pattern) }
   }
 }
+
+extension AgentConfig {
+  /// A local mailbox is a folder on this machine: listing it is a few syscalls, so local workers
+  /// look every 20 ms (a warm dispatch then waits ~10 ms for pick-up, not ~50); a cloud mailbox
+  /// keeps the default, each look being a request.
+  public static let localPollIntervalMs = 20
+}
