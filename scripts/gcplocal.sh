@@ -25,7 +25,7 @@ gcplocal_start() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   GCPLOCAL_LOG=${GCPLOCAL_LOG:-$(mktemp -t gcplocal.XXXXXX)}
-  # Its default bind address is 0.0.0.0: always pass --host.
+  # Its default bind address is every interface: always pass --host 127.0.0.1.
   "$GCE_VENV/bin/gcplocal" start --host 127.0.0.1 --port "$port" >"$GCPLOCAL_LOG" 2>&1 &
   GCPLOCAL_PID=$!
   for _ in $(seq 100); do
