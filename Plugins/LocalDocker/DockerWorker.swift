@@ -33,16 +33,8 @@ struct DockerWorker {
   }
 
   static func of(_ handle: JSONValue) throws(PluginError) -> DockerWorker {
-    guard let id = handle["worker_id"]?.stringValue, let folder = handle["folder"]?.stringValue,
-      folder.hasPrefix("/"), let mailbox = handle["mailbox"]?.stringValue
-    else {
-      throw PluginError(.invalidArgument, "not a docker worker handle: \(handle)")
-    }
-    try WorkerIdentifier.validate(id, "worker id")
-    guard folder.hasSuffix("/" + id) else {
-      throw PluginError(.invalidArgument, "the worker handle's folder \(folder) is not worker \(id)'s")
-    }
-    return DockerWorker(id: id, folder: folder, mailbox: try FileMailboxStore(uri: mailbox))
+    let fields = try LocalWorkerHandle(handle, backend: "docker")
+    return DockerWorker(id: fields.id, folder: fields.folder, mailbox: fields.mailbox)
   }
 
   /// The container's id from the handle, else its name (the engine accepts either).

@@ -24,16 +24,8 @@ struct LocalWorker {
   }
 
   static func of(_ handle: JSONValue) throws(PluginError) -> LocalWorker {
-    guard let id = handle["worker_id"]?.stringValue, let folder = handle["folder"]?.stringValue,
-      folder.hasPrefix("/"), let mailbox = handle["mailbox"]?.stringValue
-    else {
-      throw PluginError(.invalidArgument, "not a process worker handle: \(handle)")
-    }
-    try WorkerIdentifier.validate(id, "worker id")
-    guard folder.hasSuffix("/" + id) else {
-      throw PluginError(.invalidArgument, "the worker handle's folder \(folder) is not worker \(id)'s")
-    }
-    return LocalWorker(id: id, folder: folder, mailbox: try FileMailboxStore(uri: mailbox))
+    let fields = try LocalWorkerHandle(handle, backend: "process")
+    return LocalWorker(id: fields.id, folder: fields.folder, mailbox: fields.mailbox)
   }
 
   var supervisorFolder: RunFolder { RunFolder(path: folder) }
