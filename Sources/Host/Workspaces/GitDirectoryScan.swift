@@ -53,7 +53,10 @@ struct DirectoryScanner {
 
   private func scan(relative: String) throws(GoldfishError) -> [ScannedEntry] {
     let absolute = relative.isEmpty ? root : root + "/" + relative
-    guard let dir = opendir(absolute) else { throw GitFailure.io("read the directory", path: absolute) }
+    guard let dir = opendir(absolute) else {
+      if !relative.isEmpty && errno == ENOENT { return [] }  // removed since its parent was listed
+      throw GitFailure.io("read the directory", path: absolute)
+    }
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {

@@ -69,7 +69,9 @@ final class TreeWriter {
       switch entry.kind {
       case .file(let size, let executable):
         fileMode = executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
-        oid = try fileID(path: path, relative: rel, size: size, base: baseEntry)
+        // A file deleted since the scan is simply not there, as the scan itself treats it.
+        guard let id = try fileID(path: path, relative: rel, size: size, base: baseEntry) else { continue }
+        oid = id
       case .symlink(let target):
         fileMode = GIT_FILEMODE_LINK
         let rc = target.withCString { text in
@@ -101,7 +103,7 @@ final class TreeWriter {
   }
 
   private func fileID(path: String, relative: String, size: Int64, base: OpaquePointer?) throws(GoldfishError)
-    -> git_oid
+    -> git_oid?
   {
     if let base, git_tree_entry_type(base) == GIT_OBJECT_BLOB {
       var baseID = git_tree_entry_id(base).pointee
@@ -112,7 +114,7 @@ final class TreeWriter {
         if git_odb_read_header(&length, &type, odb, &baseID) == 0 { sameSize = Int64(length) == size }
       }
       if sameSize {
-        let hashed = try hash(path: path, relative: relative)
+        guard let hashed = try hash(path: path, relative: relative) else { return nil }
         if Git.equal(hashed, baseID) || mode == .hashOnly { return hashed }
       }
     }
@@ -128,9 +130,11 @@ final class TreeWriter {
     return oid
   }
 
-  private func hash(path: String, relative: String) throws(GoldfishError) -> git_oid {
+  /// nil when the file no longer exists.
+  private func hash(path: String, relative: String) throws(GoldfishError) -> git_oid? {
     var oid = git_oid()
     if git_odb_hashfile(&oid, path, GIT_OBJECT_BLOB) < 0 {
+      if Self.vanished(path) { return nil }
       var error = GitFailure.io("read", path: relative)
       error.detail["internal"] = .string(Git.lastMessage())
       throw error
@@ -140,9 +144,12 @@ final class TreeWriter {
 
   /// Writes a blob straight from the file through the object store's write stream: constant memory
   /// whatever the file size, and no content filters (line endings are stored exactly as on disk).
-  private func stream(path: String, relative: String, size: Int64) throws(GoldfishError) -> git_oid {
+  private func stream(path: String, relative: String, size: Int64) throws(GoldfishError) -> git_oid? {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-    guard fd >= 0 else { throw GitFailure.io("read", path: relative) }
+    guard fd >= 0 else {
+      if errno == ENOENT { return nil }
+      throw GitFailure.io("read", path: relative)
+    }
     defer { close(fd) }
     var stream: UnsafeMutablePointer<git_odb_stream>?
     try Git.check(git_odb_open_wstream(&stream, odb, git_object_size_t(size), GIT_OBJECT_BLOB), "saving '\(relative)'")
@@ -164,6 +171,12 @@ final class TreeWriter {
     var oid = git_oid()
     try Git.check(git_odb_stream_finalize_write(&oid, stream), "saving '\(relative)'")
     return oid
+  }
+
+  /// Editors and `write(atomically:)` leave temporary files that are renamed away within moments.
+  private static func vanished(_ path: String) -> Bool {
+    var info = stat()
+    return lstat(path, &info) != 0 && errno == ENOENT
   }
 
   static func changedWhileSaving(_ relative: String) -> GoldfishError {
