@@ -50,6 +50,15 @@ public struct DockerConfig: Sendable, Equatable {
       extraPackages.cpu = packages.strings("cpu")
       extraPackages.gpu = packages.strings("gpu")
       extraPackages.base = packages.strings("base") + rootExtraPackages
+      for kind in ExtraPackages.keys {
+        let arguments = packages.strings(kind)
+        if let bad = arguments.first(where: { $0.isEmpty || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) {
+          packages.problems.add(
+            ConfigError.invalid(
+              packages.document, packages.key(kind), "\(bad.debugDescription) is not a pip argument",
+              hint: "one package or pip option per list item, without line breaks or control characters"))
+        }
+      }
     }
     socket = section.string("socket", default: socket)
     if !socket.hasPrefix("/") {

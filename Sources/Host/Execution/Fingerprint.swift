@@ -2,11 +2,13 @@ import Foundation
 import PluginKit
 
 /// What a stage's result depends on: the workspace's code (other stages' own modules and
-/// configs aside), its merged config and its inputs. Two runs with the same fingerprint
+/// configs aside), its merged config, its inputs and the environment goldfish.yaml gives it (the
+/// stage image's recipe, for containerized backends). Two runs with the same fingerprint
 /// produce interchangeable outputs, so a re-run can reuse the earlier one.
 enum Fingerprint {
   static func of(
-    stage: StageDefinition, definition: PipelineDefinition, codeDir: String, config: JSONValue, inputs: [ResolvedInput]
+    stage: StageDefinition, definition: PipelineDefinition, codeDir: String, config: JSONValue, inputs: [ResolvedInput],
+    environment: String = ""
   ) -> String {
     let others = Set(definition.stages.map(\.name)).subtracting([stage.name])
     var hasher = SHA256Hasher()
@@ -19,6 +21,8 @@ enum Fingerprint {
     for input in inputs.sorted(by: { $0.name < $1.name }) {
       hasher.update(Array("input:\(input.name)=\(input.identity)\n".utf8))
     }
+    // Empty for the process backend, so fingerprints of earlier runs stay valid.
+    if !environment.isEmpty { hasher.update(Array("environment:\(environment)".utf8)) }
     return hasher.finalizeHex()
   }
 

@@ -2,19 +2,45 @@ import Foundation
 import PluginKit
 
 /// The image a stage runs in, for backends that declare `needs_image`: goldfish.yaml's
-/// `docker.base_images.cpu` plus the workspace's requirements.txt installed with pip,
-/// tagged by a hash of both so an unchanged pair is built once and then reused.
+/// `docker.base_images.cpu`, then `docker.extra_packages` (base + cpu) and the workspace's
+/// requirements.txt installed with pip, tagged by a hash of all three so an unchanged recipe is
+/// built once and then reused.
 struct StageImage {
   static let defaultBase = "goldfish/python:3"
   static let buildDeadline: TimeInterval = 60 * 60
-  static let dockerfile = """
-    ARG GOLDFISH_BASE_IMAGE
-    FROM ${GOLDFISH_BASE_IMAGE}
-    COPY requirements.txt /tmp/goldfish-requirements.txt
-    RUN PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install --no-cache-dir --disable-pip-version-check \\
-        -r /tmp/goldfish-requirements.txt
 
-    """
+  /// What goldfish.yaml adds to the image; part of every containerized stage's fingerprint, since
+  /// another image may give other results.
+  struct Recipe: Equatable {
+    var base: String
+    var extraPackages: [String]
+
+    init(_ docker: DockerConfig) {
+      base = docker.baseImages.cpu ?? StageImage.defaultBase
+      extraPackages = docker.extraPackages.base + docker.extraPackages.cpu
+    }
+
+    var identity: String {
+      "base:\(base)\npackages:\((try? JSONCoding.encode(JSONValue.list(extraPackages))) ?? "")\n"
+    }
+  }
+
+  /// pip runs from an exec-form RUN (a JSON array): every extra package argument reaches pip as one
+  /// argument, whatever characters it holds, and no shell ever reads it.
+  static func dockerfile(extraPackages: [String], requirements: Bool) -> String {
+    let pip = ["env", "PIP_BREAK_SYSTEM_PACKAGES=1", "python3", "-m", "pip", "install", "--no-cache-dir",
+      "--disable-pip-version-check"]
+    func run(_ argv: [String]) -> String {
+      "RUN " + ((try? JSONCoding.encode(JSONValue.list(argv))) ?? "[]") + "\n"
+    }
+    var text = "ARG GOLDFISH_BASE_IMAGE\nFROM ${GOLDFISH_BASE_IMAGE}\n"
+    if !extraPackages.isEmpty { text += run(pip + extraPackages) }
+    if requirements {
+      text += "COPY requirements.txt /tmp/goldfish-requirements.txt\n"
+      text += run(pip + ["-r", "/tmp/goldfish-requirements.txt"])
+    }
+    return text
+  }
 
   let services: ExecutionServices
   let builder: OpenedService
@@ -24,10 +50,11 @@ struct StageImage {
   /// Returns the tag to run; builds it first when no image with that tag exists. Build
   /// output is kept in `<workDir>/build.log` and in storage next to the run's logs.
   func prepare(codeDir: String, workDir: String, runID: String) throws(GoldfishError) -> String {
-    let base = project.config.docker.baseImages.cpu ?? Self.defaultBase
-    let requirementsPath = codeDir + "/requirements.txt"
-    let requirements = FileManager.default.contents(atPath: requirementsPath)
-    guard let requirements, !Self.isEffectivelyEmpty(requirements) else {
+    let recipe = Recipe(project.config.docker)
+    let base = recipe.base
+    let requirements = FileManager.default.contents(atPath: codeDir + "/requirements.txt")
+      .flatMap { Self.isEffectivelyEmpty($0) ? nil : $0 }
+    guard requirements != nil || !recipe.extraPackages.isEmpty else {
       // Nothing to install: the base image is the stage image.
       guard try exists(base) else {
         throw GoldfishError(
@@ -36,14 +63,15 @@ struct StageImage {
       }
       return base
     }
-    let tag = "goldfish-stage:" + SHA256Hasher.hex(of: Array(base.utf8) + [0] + Array(requirements))
+    let tag = "goldfish-stage:" + SHA256Hasher.hex(of: Array(recipe.identity.utf8) + [0] + Array(requirements ?? Data()))
     if try exists(tag) { return tag }
 
     let context = workDir + "/image-context"
     do {
       try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
-      try Data(Self.dockerfile.utf8).write(to: URL(fileURLWithPath: context + "/Dockerfile"))
-      try requirements.write(to: URL(fileURLWithPath: context + "/requirements.txt"))
+      let dockerfile = Self.dockerfile(extraPackages: recipe.extraPackages, requirements: requirements != nil)
+      try Data(dockerfile.utf8).write(to: URL(fileURLWithPath: context + "/Dockerfile"))
+      try requirements?.write(to: URL(fileURLWithPath: context + "/requirements.txt"))
     } catch {
       throw GoldfishError(.ioFailed, "cannot write the image build context in \(context): \(error.localizedDescription)")
     }
@@ -63,11 +91,13 @@ struct StageImage {
     try? FileManager.default.removeItem(atPath: context)
     guard status.state == .succeeded else {
       let tail = log.split(separator: "\n", omittingEmptySubsequences: true).suffix(15).joined(separator: "\n")
+      let parts = [recipe.extraPackages.isEmpty ? nil : "docker.extra_packages", requirements == nil ? nil : "requirements.txt"]
+        .compactMap { $0 }.joined(separator: " + ")
       throw GoldfishError(
         .runRefused,
-        "the image build failed (base \(base) + requirements.txt): \(status.message)"
+        "the image build failed (base \(base) + \(parts)): \(status.message)"
           + (tail.isEmpty ? "" : "; last build log lines:\n\(tail)"),
-        hint: "the whole build log is \(workDir)/build.log; check requirements.txt")
+        hint: "the whole build log is \(workDir)/build.log; check \(parts.replacingOccurrences(of: " + ", with: " and "))")
     }
     return tag
   }

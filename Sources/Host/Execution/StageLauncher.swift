@@ -34,7 +34,10 @@ struct StageLauncher {
     let workDir = project.paths.runs + "/" + run.id
     let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
       .resolve(stage, stagingDir: workDir + "/inputs")
-    let fingerprint = Fingerprint.of(stage: stage, definition: definition, codeDir: codeDir, config: config.values, inputs: inputs)
+    let environment = services.imageBuilder == nil ? "" : StageImage.Recipe(project.config.docker).identity
+    let fingerprint = Fingerprint.of(
+      stage: stage, definition: definition, codeDir: codeDir, config: config.values, inputs: inputs,
+      environment: environment)
     if !pipelineRun.rerun,
       let earlier = try store.reusableRun(workspace: run.workspace, stage: run.stage, fingerprint: fingerprint)
     {

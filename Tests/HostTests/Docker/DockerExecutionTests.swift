@@ -45,6 +45,53 @@ struct DockerExecutionTests {
     #expect(!FileManager.default.fileExists(atPath: try #require(again[0].workDir) + "/build.log"), "the image was rebuilt")
   }
 
+  @Test("docker.extra_packages are installed into the stage image, and changing them changes the image")
+  func extraPackages() throws {
+    // numpy ships in the base image, so pip needs no network; the log file named by a unique id
+    // gives a tag no earlier test built.
+    let marker = UUID().uuidString.prefix(8)
+    let fixture = try DockerSupport.sampleProject(
+      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n")
+    #expect(!FileManager.default.fileExists(atPath: fixture.slot("w1") + "/requirements.txt"))
+    let (first, runs) = try ExecutionTests.run(fixture, ["preprocess"])
+    #expect(first.status == "completed", "\(runs.map { $0.error ?? "" })")
+    let buildLog = try String(contentsOfFile: try #require(runs[0].workDir) + "/build.log", encoding: .utf8)
+    #expect(buildLog.contains("Requirement already satisfied: numpy"), "\(buildLog)")
+    let image = try Self.image(of: runs[0], in: fixture)
+    #expect(image?.hasPrefix("goldfish-stage:") == true, "\(image ?? "nil")")
+
+    // The same packages reuse the image; other packages are another image.
+    let (_, again) = try ExecutionTests.run(fixture, ["preprocess"], rerun: true)
+    #expect(try Self.image(of: again[0], in: fixture) == image)
+    #expect(!FileManager.default.fileExists(atPath: try #require(again[0].workDir) + "/build.log"), "rebuilt")
+    let config = fixture.root + "/goldfish.yaml"
+    let text = try String(contentsOfFile: config, encoding: .utf8)
+    try text.replacingOccurrences(of: "base: [numpy]", with: "base: [numpy, pip]")
+      .write(toFile: config, atomically: true, encoding: .utf8)
+    let reopened = try ProjectFixture.reopened(fixture)
+    let (_, changed) = try ExecutionTests.run(reopened, ["preprocess"])
+    #expect(changed[0].state == .completed, "\(changed[0].error ?? "")")
+    #expect(changed[0].reusedFrom == nil, "another image is another environment: the earlier result is not reused")
+    let other = try Self.image(of: changed[0], in: reopened)
+    #expect(other != image && other?.hasPrefix("goldfish-stage:") == true, "\(other ?? "nil")")
+  }
+
+  /// The image a run was launched in, as its build_ok transition records it.
+  static func image(of run: StageRunRecord, in fixture: ProjectFixture) throws -> String? {
+    let reason = try fixture.project.store.transitions(of: run.id).first { $0.event == "build_ok" }?.reason
+    return reason.map { String($0.dropFirst("image ".count)) }
+  }
+
+  @Test("an extra package pip cannot install fails the run, naming docker.extra_packages")
+  func extraPackageFailure() throws {
+    let fixture = try DockerSupport.sampleProject(
+      dockerExtra: "  extra_packages:\n    base: [--no-index, \"no-such-package-\(UUID().uuidString.prefix(8))\"]\n")
+    let (pipelineRun, runs) = try ExecutionTests.run(fixture, ["preprocess"])
+    #expect(pipelineRun.status == "failed")
+    let error = runs[0].error ?? ""
+    #expect(error.contains("image build failed") && error.contains("docker.extra_packages"), "\(error)")
+  }
+
   @Test("bad requirements: the image build fails the run with the reason and the build log")
   func imageBuildFailure() throws {
     let fixture = try DockerSupport.sampleProject()

@@ -12,10 +12,11 @@ enum DockerSupport {
   static let image = ProcessInfo.processInfo.environment["GOLDFISH_PYTHON_IMAGE"] ?? "goldfish/python:3"
 
   /// The sample project of ExecutionTests, with jobs on the docker backend at `socket`.
-  static func sampleProject(socket: String = DockerSupport.socket) throws -> ProjectFixture {
+  /// `dockerExtra`: more YAML lines of the `docker:` section, each indented by two spaces.
+  static func sampleProject(socket: String = DockerSupport.socket, dockerExtra: String = "") throws -> ProjectFixture {
     try ExecutionTests.sampleProject { text in
       text.replacingOccurrences(of: "  backend: process", with: "  backend: docker")
-        + "\ndocker:\n  socket: \(socket)\n  base_images:\n    cpu: \(image)\n"
+        + "\ndocker:\n  socket: \(socket)\n  base_images:\n    cpu: \(image)\n" + dockerExtra
     }
   }
 
