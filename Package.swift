@@ -42,10 +42,13 @@ let package = Package(
     .target(name: "CCurlShim", dependencies: ["CCurl"], path: "Sources/CCurlShim"),
     .target(name: "CPluginSupport", path: "Sources/CPluginSupport"),
     .systemLibrary(
+      name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"])]),
+    .systemLibrary(
       name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"])]),
     .target(
-      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim", "CPluginSupport"], path: "Sources/PluginKit",
+      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim", "CPluginSupport", "CCrypto"], path: "Sources/PluginKit",
       // Hashing and copying run over every byte a plugin stores: keep them fast in debug builds.
       swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(

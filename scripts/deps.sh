@@ -3,7 +3,7 @@
 # Used by the README's commands and by .ci/run; safe to run again.
 set -euo pipefail
 
-packages=(pkg-config gcc libgit2-dev libcurl4-openssl-dev libsqlite3-dev python3 python3-venv)
+packages=(pkg-config gcc libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-venv)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -32,6 +32,9 @@ struct CapacitySearch {
           do {
             try api.insert(zone: zone, body: request(zone, mode).body)
             return Placement(zone: zone, mode: mode)
+          } catch where error.code == .alreadyExists {
+            // Names come from the run or worker id: a launch retried after its answer was lost.
+            return try adopt(name: name, zone: zone, worker: request(zone, mode).labels["goldfish-worker"], error)
           } catch where error.code == .capacity || error.code == .unavailable || error.code == .timeout {
             // The insert may have gone through despite the error: never leave a twin behind
             // by creating the same name in another zone.
@@ -52,6 +55,27 @@ struct CapacitySearch {
         }
       }
     }
+  }
+
+  /// The instance of our name in `zone`, when it is ours (same worker label) and not on its way out.
+  private func adopt(name: String, zone: String, worker: String?, _ conflict: PluginError) throws(PluginError)
+    -> Placement
+  {
+    guard let existing = try api.get(zone: zone, name: name) else { throw conflict }  // deleted meanwhile
+    let status = existing["status"]?.stringValue ?? ""
+    guard existing["labels"]?["goldfish-worker"]?.stringValue == worker else {
+      throw PluginError(
+        .alreadyExists, "an instance named \(name) in \(zone) exists and was not started for this run or worker",
+        detail: ["instance": .string(name), "zone": .string(zone)])
+    }
+    guard !["STOPPING", "TERMINATED", "SUSPENDED"].contains(status) else {
+      throw PluginError(
+        .alreadyExists,
+        "this run's instance \(name) in \(zone) already exists and is \(status); delete it or run again",
+        detail: ["instance": .string(name), "zone": .string(zone), "status": .string(status)])
+    }
+    let spot = existing["scheduling"]?["provisioningModel"]?.stringValue == "SPOT"
+    return Placement(zone: zone, mode: spot ? .spot : .onDemand)
   }
 
   private func exhausted(_ profile: MachineProfile, _ attempts: [Attempt]) -> PluginError {

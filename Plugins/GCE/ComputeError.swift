@@ -53,6 +53,10 @@ enum ComputeError {
       detail["capacity"] = true
       return PluginError(.capacity, full, retryable: true, detail: detail)
     }
+    // A finished insert operation says so by code, whatever HTTP status it carries.
+    if reasons.contains(where: { $0 == "RESOURCE_ALREADY_EXISTS" || $0 == "alreadyExists" }) {
+      return PluginError(.alreadyExists, full, detail: detail)
+    }
     switch status {
     case 400: return PluginError(.invalidArgument, full, detail: detail)
     case 401: return PluginError(.unauthenticated, full + " (the credentials were refused)", detail: detail)

@@ -68,8 +68,10 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
       "startup-script": StartupScript.text, StartupScript.configKey: try JSONCoding.encode(agent),
       StartupScript.agentURLKey: agentURL(mailbox),
     ]
-    var labels: [String: String] = ["goldfish-worker": InstanceRequest.labelValue(workerId)]
+    var labels: [String: String] = [:]
     for (key, value) in spec.labels { labels[InstanceRequest.labelValue(key)] = InstanceRequest.labelValue(value) }
+    // The backend's own labels win: a retried launch and list_workers recognise VMs by them.
+    labels["goldfish-worker"] = InstanceRequest.labelValue(workerId)
     labels["goldfish-warm"] = keepWarm ? "true" : "false"
     labels["goldfish-profile"] = InstanceRequest.labelValue(profile.name)
     let placement: CapacitySearch.Placement

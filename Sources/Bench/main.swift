@@ -7,6 +7,7 @@ import PluginKit
 ///
 ///   goldfish-bench abi-call --project DIR [--count N]
 ///   goldfish-bench store --project DIR --workspace W --run RUN_ID [--count N]
+///   goldfish-bench hash [--mib N]
 ///
 /// Times N uri_for calls of the `file` storage three ways: through the host (OpenedService.call,
 /// the path every Goldfish operation takes), straight through the C function table, and as a
@@ -106,8 +107,9 @@ do {
   switch arguments.first {
   case "abi-call": try abiCall(arguments)
   case "store": try storeQueries(arguments)
+  case "hash": try hashThroughput(arguments)
   default:
-    FileHandle.standardError.write(Data("usage: goldfish-bench abi-call|store --project DIR …\n".utf8))
+    FileHandle.standardError.write(Data("usage: goldfish-bench abi-call|store|hash …\n".utf8))
     exit(2)
   }
 } catch {

@@ -23,6 +23,18 @@ struct PluginKitTests {
     #expect(hasher.finalizeHex() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
   }
 
+  @Test("a copied hasher goes on from the shared prefix without disturbing the original; finalize starts over")
+  func sha256Copies() {
+    var first = SHA256Hasher()
+    first.update(Array("ab".utf8))
+    var second = first
+    second.update(Array("c".utf8))
+    first.update(Array("x".utf8))
+    #expect(second.finalizeHex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(first.finalizeHex() == SHA256Hasher.hex(of: Array("abx".utf8)))
+    #expect(first.finalizeHex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+  }
+
   @Test("object keys are confined", arguments: ["../x", "/abs", "a//b", "a/../b", "a b", "a\nb", "", "ok/./x", "$(rm)"])
   func badKeys(key: String) {
     #expect(throws: PluginError.self) { try StorageKey.validate(key) }

@@ -10,4 +10,11 @@ const char *gf_support_object_path(const void *address);
  * statically links this support code. */
 const char *gf_support_own_path(void);
 
+/* CRC-32C by the CPU's instruction. `crc` is the running register (start at 0xFFFFFFFF,
+ * invert at the end); call only when gf_crc32c_hardware_available() returns non-zero. */
+#include <stddef.h>
+#include <stdint.h>
+int gf_crc32c_hardware_available(void);
+uint32_t gf_crc32c_hardware(uint32_t crc, const void *data, size_t length);
+
 #endif

@@ -1,13 +1,26 @@
+import CPluginSupport
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum Cloud Storage keeps
 /// for every object. Streaming: feed chunks with `update`, read `value` at the end.
-/// Slicing-by-8 tables keep it near a gigabyte a second, so verifying a transfer costs
-/// little next to the network.
+/// The CPU's CRC-32C instruction does it at several gigabytes a second where there is one;
+/// slicing-by-8 tables (about 1.7 GB/s) elsewhere.
 public struct CRC32C: Sendable {
   private var crc: UInt32 = 0xFFFF_FFFF
 
   public init() {}
 
+  static let hardware = gf_crc32c_hardware_available() != 0
+
   public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    if Self.hardware, let base = bytes.baseAddress {
+      crc = gf_crc32c_hardware(crc, base, bytes.count)
+      return
+    }
+    updateWithTables(bytes)
+  }
+
+  /// The portable path; public to the tests through `tableChecksum`.
+  mutating func updateWithTables(_ bytes: UnsafeRawBufferPointer) {
     var crc = self.crc
     var index = 0
     let count = bytes.count
@@ -43,6 +56,13 @@ public struct CRC32C: Sendable {
   public static func checksum(_ bytes: [UInt8]) -> UInt32 {
     var crc = CRC32C()
     crc.update(bytes)
+    return crc.value
+  }
+
+  /// The same checksum by the tables alone, so tests can hold the two paths to one answer.
+  public static func tableChecksum(_ bytes: [UInt8]) -> UInt32 {
+    var crc = CRC32C()
+    bytes.withUnsafeBytes { crc.updateWithTables($0) }
     return crc.value
   }
 

@@ -15,6 +15,8 @@ FAULTS_JSON maps a zone to a fault, optionally "FAULT*N" to fail only the first 
               caller must poll operations/NAME (gcplocal answers those DONE)
 A key "status:NAME" instead makes every GET of instance NAME answer with that status
 (e.g. "status:gf-run-1": "STOPPED"): gcplocal's VMs never stop, Compute Engine's spot VMs do.
+An insert of a name the zone already has is answered 409 alreadyExists, as Compute Engine does
+(gcplocal replaces the instance instead).
 GET /_inserts lists every insert seen: [{"zone", "name", "fault", "body"}];
 GET /_operation_polls counts GETs of zone operations.
 """
@@ -43,6 +45,15 @@ def fault_for(zone):
     if limit and count > int(limit):
         return None
     return kind
+
+
+def exists(project, zone, name):
+    upstream = http.client.HTTPConnection("127.0.0.1", TARGET_PORT, timeout=60)
+    upstream.request("GET", "/compute/v1/projects/%s/zones/%s/instances/%s" % (project, zone, name))
+    response = upstream.getresponse()
+    response.read()
+    upstream.close()
+    return response.status == 200
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -100,6 +111,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if fault == "503":
                 return self._error(503, "Service temporarily unavailable for %s" % name, "backendError")
             slow = fault == "slow"
+            if fault is None and exists(match.group(1), zone, name):
+                return self._error(409, "The resource 'projects/%s/zones/%s/instances/%s' already exists"
+                                   % (match.group(1), zone, name), "alreadyExists")
             if fault == "bad-type":
                 return self._error(400, "Invalid value for field 'resource.machineType': 'zones/%s/machineTypes/"
                                         "nope'. Machine type with name 'nope' does not exist." % zone, "invalid")

@@ -43,6 +43,36 @@ struct GCEComputeTests {
     #expect(status.terminationCause == .lost)
   }
 
+  @Test("a launch retried after its answer was lost finds its own VM (409 alreadyExists): no twin, no error")
+  func retriedLaunchAdoptsItsInstance() throws {
+    let proxy = try CapacityProxy([:])  // answers a second insert of one name 409, as Compute Engine does
+    let opened = try GCESupport.open(apiRoot: proxy.apiRoot)
+    let spec = try JSONCoding.value(of: GCESupport.spec("run-retried-1"))
+    let first = try opened.backend.call("launch", spec)
+    let again = try opened.backend.call("launch", spec)
+    #expect(again["instance"] == first["instance"] && again["zone"] == first["zone"], "\(first) vs \(again)")
+    #expect(try proxy.inserts().count == 2)
+    let name = try #require(first["instance"]?.stringValue)
+    #expect(try GCESupport.instance(opened, zone: "us-central1-a", name) != nil)
+
+    _ = try opened.backend.call("cleanup", ["handle": again])
+    #expect(try GCESupport.instance(opened, zone: "us-central1-a", name) == nil)
+
+    // An instance of that name made by someone else is never taken for this run's.
+    let squatter = "gf-run-retried-2"  // the name the backend gives run-retried-2, as for run-retried-1 above
+    #expect(name == "gf-run-retried-1")
+    let insert = try HTTPRequest.json(
+      "POST", (GCESupport.endpoint ?? "") + "/projects/\(opened.project)/zones/us-central1-a/instances",
+      ["name": .string(squatter), "labels": ["goldfish-worker": "someone-else"]])
+    #expect(try HTTPClient().send(insert).status == 200)
+    #expect {
+      try opened.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-retried-2")))
+    } throws: { error in
+      let failure = (error as? PluginCallError)?.error
+      return failure?.code == .alreadyExists && failure?.message.contains("not started for this run") == true
+    }
+  }
+
   @Test("#41 #49: capacity errors in every wording move on to the next zone, round after round")
   func capacitySearchCyclesZones() throws {
     let proxy = try CapacityProxy([

@@ -14,6 +14,18 @@ struct CRC32CTests {
     #expect(CRC32C.checksum((0..<32).map { UInt8(31 - $0) }) == 0x113F_DB5C)
   }
 
+  @Test("the CPU instruction path and the table path agree at every length and alignment")
+  func hardwareMatchesTables() {
+    let data = (0..<4_133).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 5) }
+    for start in 0..<9 {
+      for length in [0, 1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1_000, 4_096] where start + length <= data.count {
+        let slice = Array(data[start..<(start + length)])
+        #expect(CRC32C.checksum(slice) == CRC32C.tableChecksum(slice), "start \(start) length \(length)")
+      }
+    }
+    #expect(CRC32C.tableChecksum(Array("123456789".utf8)) == 0xE306_9283)
+  }
+
   @Test("base64 is the big-endian value, as Cloud Storage writes it")
   func base64() {
     var crc = CRC32C()
