@@ -5,7 +5,8 @@ import PluginKit
 import SystemPackage
 
 /// `goldfish serve`: the MCP server over stdio. The CLI and this server are two faces of the
-/// same Host library; every tool opens the project per call and runs its work off the loop.
+/// same Host library; every tool runs its work off the loop, on a project of its own
+/// (ProjectPool keeps opened ones while nothing they were opened from changes).
 public enum MCPServer {
   static let logger = Logger(label: "goldfish.mcp")
 
@@ -47,8 +48,7 @@ public enum MCPServer {
   static func resumeInterruptedRuns(_ context: ServerContext) {
     ResumeSweep.shared.markRun()
     DispatchQueue.global().async {
-      guard let project = try? context.openProject() else { return }
-      DriverLauncher.resumeInterrupted(project: project)
+      try? context.withProject { DriverLauncher.resumeInterrupted(project: $0) }
     }
   }
 

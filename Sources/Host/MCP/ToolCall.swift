@@ -99,14 +99,12 @@ struct ToolCall: Sendable {
   }
 
   /// Runs blocking Host work (SQLite, git, plugin calls) off the server's loop, against a
-  /// project opened for this call only: nothing is cached across calls, so two servers and the
-  /// CLI on one project always see the same truth.
+  /// project this call has to itself. Only the opened project is kept between calls (while its
+  /// goldfish.yaml, plugins and database file are unchanged): runs, workspaces and versions are
+  /// read afresh, so two servers and the CLI on one project always see the same truth.
   func withProject<T: Sendable>(_ body: @escaping @Sendable (Project) throws -> T) async throws -> T {
     let context = self.context
-    return try await Blocking.run {
-      let project = try context.openProject()
-      return try body(project)
-    }
+    return try await Blocking.run { try context.withProject(body) }
   }
 }
 
@@ -127,13 +125,24 @@ enum Blocking {
 struct ServerContext: Sendable {
   var explicitProject: String?
   var startDirectory: String
+  var projects = ProjectPool()
 
-  func openProject() throws(GoldfishError) -> Project {
+  func location() throws(GoldfishError) -> ProjectLocation {
     guard let location = try ProjectLocation.find(explicit: explicitProject, start: startDirectory) else {
       throw GoldfishError(
         .configNotFound, "\(startDirectory) is not inside a Goldfish project",
         hint: "start the server with `goldfish serve --project PATH`, or create one with `goldfish init NAME`")
     }
-    return try Project.open(location)
+    return location
+  }
+
+  /// A project opened for the caller alone (never shared with a concurrent call).
+  func openProject() throws(GoldfishError) -> Project {
+    try Project.open(try location())
+  }
+
+  /// `body` with a project from the pool, blocking; the project goes back afterwards.
+  func withProject<T>(_ body: (Project) throws -> T) throws -> T {
+    try projects.with(try location(), body)
   }
 }
