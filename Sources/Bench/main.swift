@@ -108,6 +108,7 @@ do {
   case "abi-call": try abiCall(arguments)
   case "store": try storeQueries(arguments)
   case "hash": try hashThroughput(arguments)
+  case "status-parts": try statusParts(arguments)
   default:
     FileHandle.standardError.write(Data("usage: goldfish-bench abi-call|store|hash …\n".utf8))
     exit(2)

@@ -27,6 +27,18 @@ struct ProjectPoolTests {
     #expect(pool.opened == 2)
   }
 
+  @Test("a prewarmed project serves the calls that follow: none of them opens one")
+  func prewarmServesFirstCall() throws {
+    let fixture = try ProjectFixture()
+    let pool = ProjectPool()
+    let location = ProjectLocation(root: fixture.root)
+    pool.prewarm(location)
+    #expect(pool.opened == 1)
+    _ = try pool.with(location) { $0.settings.projectName }
+    _ = try pool.with(location) { $0.settings.projectName }
+    #expect(pool.opened == 1)
+  }
+
   @Test("calls at the same time never share a project")
   func concurrentCallsGetTheirOwn() throws {
     let fixture = try ProjectFixture()

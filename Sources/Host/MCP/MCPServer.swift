@@ -36,10 +36,16 @@ public enum MCPServer {
       return await call(params, tools: byName, context: context, server: server)
     }
 
-    resumeInterruptedRuns(context)
+    // One project for the first tool call, opened while the client is still shaking hands; the
+    // resume sweep that follows takes a second one, so the two never wait for each other.
+    ResumeSweep.shared.markRun()
+    DispatchQueue.global().async {
+      if let location = try? context.location() { context.projects.prewarm(location) }
+      try? context.withProject { DriverLauncher.resumeInterrupted(project: $0) }
+    }
     WarmPoolReaperSchedule.startTimer { try? ExecutionServices.open(try context.openProject()) }
     let transport = try ToolListTransport(
-      wrapping: StdioTransport(input: .standardInput, output: FileDescriptor(rawValue: stdout)), tools: definitions)
+      wrapping: BlockingStdioTransport(input: STDIN_FILENO, output: stdout), tools: definitions)
     try await server.start(transport: transport)
     await server.waitUntilCompleted()
   }

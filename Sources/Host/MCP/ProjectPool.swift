@@ -11,9 +11,12 @@ import PluginKit
 final class ProjectPool: @unchecked Sendable {
   static let maxIdle = 4
 
-  private let lock = NSLock()
+  private let condition = NSCondition()
   private var idle: [(project: Project, stamp: ProjectStamp)] = []
-  private(set) var opened = 0
+  /// Prewarms in flight: a call waits for one rather than opening a second project beside it.
+  private var warming = 0
+  private var openedCount = 0
+  var opened: Int { condition.withLock { openedCount } }
 
   func with<T>(_ location: ProjectLocation, _ body: (Project) throws -> T) throws -> T {
     let stamp = ProjectStamp(location)
@@ -22,14 +25,30 @@ final class ProjectPool: @unchecked Sendable {
     return try body(project)
   }
 
+  /// Opens one project ahead of the first call (a server does this while its client is still
+  /// shaking hands), so that call finds it ready.
+  func prewarm(_ location: ProjectLocation) {
+    condition.withLock { warming += 1 }
+    defer {
+      condition.withLock {
+        warming -= 1
+        condition.broadcast()
+      }
+    }
+    let stamp = ProjectStamp(location)
+    guard let project = try? open(location) else { return }
+    checkin(project, stamp)
+  }
+
   private func open(_ location: ProjectLocation) throws(GoldfishError) -> Project {
     let project = try Project.open(location)
-    lock.withLock { opened += 1 }
+    condition.withLock { openedCount += 1 }
     return project
   }
 
   private func checkout(_ location: ProjectLocation, _ stamp: ProjectStamp) -> Project? {
-    lock.withLock {
+    condition.withLock {
+      while idle.isEmpty && warming > 0 { condition.wait() }
       // Anything opened before a change is stale for good.
       idle.removeAll { $0.project.location != location || $0.stamp != stamp }
       return idle.popLast()?.project
@@ -39,8 +58,9 @@ final class ProjectPool: @unchecked Sendable {
   private func checkin(_ project: Project, _ stamp: ProjectStamp) {
     // A stamp taken after the call: a call that changed goldfish.yaml leaves no stale project.
     guard ProjectStamp(project.location) == stamp else { return }
-    lock.withLock {
+    condition.withLock {
       if idle.count < Self.maxIdle { idle.append((project, stamp)) }
+      condition.broadcast()
     }
   }
 }
