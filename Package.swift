@@ -48,7 +48,8 @@ let package = Package(
       name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"])]),
     .target(
-      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim", "CPluginSupport", "CCrypto"], path: "Sources/PluginKit",
+      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim", "CPluginSupport", "CCrypto"],
+      path: "Sources/PluginKit",
       // Hashing and copying run over every byte a plugin stores: keep them fast in debug builds.
       swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
     .target(

@@ -50,7 +50,8 @@ struct CapacitySearch {
               throw exhausted(profile, attempts)
             }
             Thread.sleep(forTimeInterval: min(backoff, remaining))
-            backoff = min(backoff * settings.backoffMultiplier, max(settings.capacityWaitSeconds, settings.initialBackoff))
+            backoff = min(
+              backoff * settings.backoffMultiplier, max(settings.capacityWaitSeconds, settings.initialBackoff))
           }
         }
       }
@@ -58,7 +59,9 @@ struct CapacitySearch {
   }
 
   /// The instance of our name in `zone`, when it is ours (same worker label) and not on its way out.
-  private func adopt(name: String, zone: String, worker: String?, _ conflict: PluginError) throws(PluginError)
+  private func adopt(
+    name: String, zone: String, worker: String?, _ conflict: PluginError
+  ) throws(PluginError)
     -> Placement
   {
     guard let existing = try api.get(zone: zone, name: name) else { throw conflict }  // deleted meanwhile

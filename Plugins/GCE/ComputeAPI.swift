@@ -95,7 +95,8 @@ struct ComputeAPI: Sendable {
       current = try call("\(what) (operation \(name))", HTTPRequest("GET", zoneURL(zone) + "/operations/" + name))
     }
     if let error = current["error"], !error.isNull {
-      throw ComputeError.map(operationError: error, httpStatus: current["httpErrorStatusCode"]?.intValue.map { Int($0) }, what: what)
+      throw ComputeError.map(
+        operationError: error, httpStatus: current["httpErrorStatusCode"]?.intValue.map { Int($0) }, what: what)
     }
   }
 }

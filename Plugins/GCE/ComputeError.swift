@@ -43,7 +43,9 @@ enum ComputeError {
       what: what)
   }
 
-  private static func classify(status: Int, text: String, message: String, reasons: [String], what: String)
+  private static func classify(
+    status: Int, text: String, message: String, reasons: [String], what: String
+  )
     -> PluginError
   {
     var detail: [String: JSONValue] = ["http_status": .int(Int64(status))]

@@ -92,7 +92,8 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
       outputsDir: spec.outputsDir)
     var json = handle.json
     if keepWarm, case .object(var fields) = json {
-      fields["worker"] = GCEWorkerHandle(workerId: workerId, instance: name, zone: placement.zone, mode: placement.mode).json
+      fields["worker"] =
+        GCEWorkerHandle(workerId: workerId, instance: name, zone: placement.zone, mode: placement.mode).json
       json = .object(fields)
     }
     return json
@@ -140,7 +141,8 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
           + "and run \(handle.runId) left no exit record")
   }
 
-  private func finished(_ handle: GCERunHandle, _ exit: JSONValue, _ mailbox: Mailbox) throws(PluginError) -> RunStatus {
+  private func finished(_ handle: GCERunHandle, _ exit: JSONValue, _ mailbox: Mailbox) throws(PluginError) -> RunStatus
+  {
     let code = exit["exit_code"]?.intValue.map { Int($0) } ?? 1
     let cause = exit["termination_cause"]?.stringValue.flatMap(TerminationCause.init(rawValue:)) ?? .exit
     let state: RunState

@@ -44,7 +44,9 @@ struct InstanceRequest: Sendable {
         ]
       ],
       "networkInterfaces": [["network": "global/networks/default", "accessConfigs": [["type": "ONE_TO_ONE_NAT"]]]],
-      "metadata": ["items": .array(metadata.keys.sorted().map { ["key": .string($0), "value": .string(metadata[$0]!)] })],
+      "metadata": [
+        "items": .array(metadata.keys.sorted().map { ["key": .string($0), "value": .string(metadata[$0]!)] })
+      ],
       "labels": .object(labels.mapValues { .string($0) }),
       "serviceAccounts": [
         [

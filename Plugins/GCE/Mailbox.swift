@@ -25,7 +25,6 @@ struct Mailbox: Sendable {
     return "gs://" + api.settings.bucket + (prefix.isEmpty ? "" : "/" + prefix)
   }
 
-
   func uri(_ key: String) -> String { "gs://" + api.settings.bucket + "/" + objectName(key) }
   func objectName(_ key: String) -> String { api.settings.prefix + key }
 

@@ -12,7 +12,9 @@ struct RunStaging {
       let scalars = Array(key.unicodeScalars)
       let valid =
         !scalars.isEmpty && !(scalars[0] >= "0" && scalars[0] <= "9")
-        && scalars.allSatisfy { $0 == "_" || ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") }
+        && scalars.allSatisfy {
+          $0 == "_" || ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+        }
       guard valid else {
         throw PluginError(
           .invalidArgument, "environment variable name \(key.debugDescription) is not [A-Za-z_][A-Za-z0-9_]*",

@@ -18,7 +18,8 @@ extension GCEBackend {
     let queued = try mailbox.list(try MailboxLayout.jobsFolder(worker: worker.workerId) + "/")
     guard queued.isEmpty else {
       throw PluginError(
-        .conflict, "worker \(worker.workerId) already has a job waiting", detail: ["worker_id": .string(worker.workerId)])
+        .conflict, "worker \(worker.workerId) already has a job waiting",
+        detail: ["worker_id": .string(worker.workerId)])
     }
     guard let vm = try compute.get(zone: worker.zone, name: worker.instance),
       ["RUNNING", "STAGING", "PROVISIONING"].contains(vm["status"]?.stringValue ?? "")
@@ -64,14 +65,14 @@ extension GCEBackend {
       return WorkerProbe(liveness: .alive, state: "starting", message: "status.json unreadable: \(error.message)")
     }
     guard let status else {
-      return WorkerProbe(liveness: .alive, state: "starting", message: "VM \(worker.instance) is \(vmState); agent not up yet")
+      return WorkerProbe(
+        liveness: .alive, state: "starting", message: "VM \(worker.instance) is \(vmState); agent not up yet")
     }
     var state = status["state"]?.stringValue ?? "starting"
     if state == "exited" { state = "stopping" }
     let runId = status["run_id"]?.stringValue
     var exitCode: Int?
-    if let runId, let key = try? MailboxLayout.exit(run: runId), let exit = try? mailbox.getJSON(key)
-    {
+    if let runId, let key = try? MailboxLayout.exit(run: runId), let exit = try? mailbox.getJSON(key) {
       exitCode = exit["exit_code"]?.intValue.map { Int($0) }
     }
     return WorkerProbe(
@@ -102,7 +103,8 @@ extension GCEBackend {
         // The agent's own config says the host's worker id exactly; the label is lower-cased
         // and cut to 63 characters.
         let workerId = Self.agentWorkerId(vm) ?? vmLabels["goldfish-worker"]?.stringValue ?? name
-        workers.append(GCEWorkerHandle(workerId: workerId, instance: name, zone: zone, mode: spot ? .spot : .onDemand).json)
+        workers.append(
+          GCEWorkerHandle(workerId: workerId, instance: name, zone: zone, mode: spot ? .spot : .onDemand).json)
       }
     }
     return workers

@@ -31,7 +31,8 @@ final class GCSStorage: ObjectStorage, @unchecked Sendable {
   /// The object name a URI of this bucket names; anything else is refused.
   private func name(_ uri: String) throws(PluginError) -> String {
     guard uri.hasPrefix(root), uri.count > root.count else {
-      throw PluginError(.invalidArgument, "\(uri) is not an object URI of this storage (\(root))", detail: ["uri": .string(uri)])
+      throw PluginError(
+        .invalidArgument, "\(uri) is not an object URI of this storage (\(root))", detail: ["uri": .string(uri)])
     }
     return String(uri.dropFirst(root.count))
   }
@@ -83,14 +84,16 @@ final class GCSStorage: ObjectStorage, @unchecked Sendable {
     }
     let namePrefix = prefix.count > root.count ? String(prefix.dropFirst(root.count)) : ""
     let size = max(1, min(pageSize, 10000))
-    var url = api.bucketURL + "/o?prefix=" + GCSAPI.encode(namePrefix) + "&maxResults=\(size + 1)"
+    var url =
+      api.bucketURL + "/o?prefix=" + GCSAPI.encode(namePrefix) + "&maxResults=\(size + 1)"
       + "&fields=" + GCSAPI.encode("items(name,size),nextPageToken")
     if let pageToken { url += "&startOffset=" + GCSAPI.encode(pageToken) }
     let body = try api.send("list of \(prefix)", HTTPRequest("GET", url)).json()
     var items: [(String, Int64?)] = []
     if case .array(let values)? = body["items"] {
       for value in values {
-        guard let name = value["name"]?.stringValue, pageToken.map({ name.utf8.lexicographicallyPrecedes($0.utf8) == false && name != $0 }) ?? true
+        guard let name = value["name"]?.stringValue,
+          pageToken.map({ name.utf8.lexicographicallyPrecedes($0.utf8) == false && name != $0 }) ?? true
         else { continue }
         items.append((name, value["size"]?.stringValue.flatMap { Int64($0) }))
       }

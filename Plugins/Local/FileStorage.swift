@@ -77,7 +77,9 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
     return try POSIXFile.atomicCopy(from: source, to: path).size
   }
 
-  func putBytes(uri: String, data: UnsafeRawBufferPointer, contentType: String?)
+  func putBytes(
+    uri: String, data: UnsafeRawBufferPointer, contentType: String?
+  )
     throws(PluginError) -> ObjectInfo
   {
     let destination = try resolve(uri)
@@ -132,11 +134,17 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
     let directory = keyPrefix.contains("/") ? String(keyPrefix[..<keyPrefix.lastIndex(of: "/")!]) : ""
     var keys: [String] = []
     collect(directory: directory, into: &keys)
-    let uris = keys.map { rootURI + $0 }.filter { $0.hasPrefix(prefix) }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    let start = pageToken.map { token in uris.firstIndex { !$0.utf8.lexicographicallyPrecedes(token.utf8) && $0 != token } ?? uris.count } ?? 0
+    let uris = keys.map { rootURI + $0 }.filter { $0.hasPrefix(prefix) }.sorted {
+      $0.utf8.lexicographicallyPrecedes($1.utf8)
+    }
+    let start =
+      pageToken.map { token in
+        uris.firstIndex { !$0.utf8.lexicographicallyPrecedes(token.utf8) && $0 != token } ?? uris.count
+      } ?? 0
     let page = Array(uris[start..<min(uris.count, start + pageSize)])
     let entries = page.map { uri in
-      ObjectListing.Entry(uri: uri, size: POSIXFile.fileInfo(String(uri.dropFirst("file://".count))).map { Int64($0.st_size) })
+      ObjectListing.Entry(
+        uri: uri, size: POSIXFile.fileInfo(String(uri.dropFirst("file://".count))).map { Int64($0.st_size) })
     }
     let more = start + pageSize < uris.count
     return ObjectListing(objects: entries, nextPageToken: more ? page.last : nil)

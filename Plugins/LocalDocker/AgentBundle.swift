@@ -107,7 +107,8 @@ struct AgentBundle {
     }
     if let missing = text.split(separator: "\n").first(where: { $0.contains("not found") }) {
       throw PluginError(
-        .unsupported, "goldfish-agent needs a library this machine lacks: \(missing.trimmingCharacters(in: .whitespaces))")
+        .unsupported,
+        "goldfish-agent needs a library this machine lacks: \(missing.trimmingCharacters(in: .whitespaces))")
     }
     return text
   }

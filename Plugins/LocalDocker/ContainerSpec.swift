@@ -21,7 +21,9 @@ enum ContainerSpec {
     }
     if let outputs = spec.outputsDir { binds.append("\(try realPath(outputs, what: "outputs_dir")):\(outputsDir):rw") }
     if let code = spec.codeDir { binds.append("\(try realPath(code, what: "code_dir")):\(codeDir):ro") }
-    if let library = library(spec) { binds.append("\(try realPath(library, what: "the stage IO library")):\(libraryDir):ro") }
+    if let library = library(spec) {
+      binds.append("\(try realPath(library, what: "the stage IO library")):\(libraryDir):ro")
+    }
 
     var host: [String: JSONValue] = [
       "Binds": .array(binds.map { .string($0) }),
@@ -80,7 +82,8 @@ enum ContainerSpec {
   /// The folder holding goldfish/io: GOLDFISH_PYTHON_PATH from the host, else the entry of
   /// the spec's PYTHONPATH that holds it.
   static func library(_ spec: RunSpec) -> String? {
-    let candidates = [spec.env["GOLDFISH_PYTHON_PATH"]].compactMap { $0 }
+    let candidates =
+      [spec.env["GOLDFISH_PYTHON_PATH"]].compactMap { $0 }
       + (spec.env["PYTHONPATH"]?.split(separator: ":").map(String.init) ?? [])
     return candidates.first { FileManager.default.fileExists(atPath: $0 + "/goldfish/io/__init__.py") }
   }

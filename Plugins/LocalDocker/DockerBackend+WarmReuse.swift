@@ -59,7 +59,8 @@ extension DockerBackend {
     let claimed = try mailbox.exists(try MailboxLayout.claimed(run: runId))
     let exited = try mailbox.exists(try MailboxLayout.exit(run: runId))
     if claimed || exited {
-      throw PluginError(.alreadyExists, "run \(runId) was already delivered to a worker", detail: ["run_id": .string(runId)])
+      throw PluginError(
+        .alreadyExists, "run \(runId) was already delivered to a worker", detail: ["run_id": .string(runId)])
     }
   }
 
@@ -72,7 +73,8 @@ extension DockerBackend {
     try WorkerIdentifier.validate(workerId, "worker id")
     let worker = DockerWorker(id: workerId, folder: root + "/workers/" + workerId, mailbox: mailbox)
     if try inspectContainer(worker.containerName) != nil {
-      throw PluginError(.alreadyExists, "worker \(workerId) was already started", detail: ["worker_id": .string(workerId)])
+      throw PluginError(
+        .alreadyExists, "worker \(workerId) was already started", detail: ["worker_id": .string(workerId)])
     }
     let bundle = try AgentBundle.prepare(binary: try agentBinary(), cache: root)
     try prepareRunFolders(spec)
@@ -93,7 +95,8 @@ extension DockerBackend {
     labels["goldfish.warm-mailbox"] = mailbox.rootURI
     let body = try worker.containerBody(spec: spec, bundle: bundle, mounts: mounts, labels: labels)
     // The first job waits in the mailbox before the agent starts, so it is its first pick.
-    try mailbox.putJSON(try MailboxLayout.job(worker: workerId, run: spec.runId), try warmJob(for: spec, preservePaths: []))
+    try mailbox.putJSON(
+      try MailboxLayout.job(worker: workerId, run: spec.runId), try warmJob(for: spec, preservePaths: []))
     do {
       let id = try createAndStart(worker, body: body)
       return warmHandle(spec, worker: worker.handle(containerID: id, socket: engine.socket))
@@ -148,7 +151,8 @@ extension DockerBackend {
     }
     guard try worker.agentIsIdle() else {
       throw PluginError(
-        .conflict, "worker \(worker.id) is not idle (\(worker.status?.state.rawValue ?? "no status yet")); nothing was delivered")
+        .conflict,
+        "worker \(worker.id) is not idle (\(worker.status?.state.rawValue ?? "no status yet")); nothing was delivered")
     }
     try prepareRunFolders(spec)
     if let need = try DockerWorker.firstUncovered(spec, mounts: DockerWorker.mounts(inspected: inspected)) {
@@ -161,7 +165,8 @@ extension DockerBackend {
     try refuseKnownRun(spec.runId, in: worker.mailbox)
     let job = try warmJob(for: spec, preservePaths: spec.worker?.preservePaths ?? [])
     try worker.mailbox.putJSON(try MailboxLayout.job(worker: worker.id, run: spec.runId), job)
-    return warmHandle(spec, worker: worker.handle(containerID: inspected["Id"]?.stringValue ?? container, socket: engine.socket))
+    return warmHandle(
+      spec, worker: worker.handle(containerID: inspected["Id"]?.stringValue ?? container, socket: engine.socket))
   }
 
   func probeWorker(_ handle: JSONValue) throws(PluginError) -> WorkerProbe {
@@ -170,7 +175,8 @@ extension DockerBackend {
     do {
       inspected = try inspectContainer(DockerWorker.container(of: handle, worker: worker))
     } catch {
-      return WorkerProbe(liveness: .error, message: "could not ask the engine about worker \(worker.id): \(error.message)")
+      return WorkerProbe(
+        liveness: .error, message: "could not ask the engine about worker \(worker.id): \(error.message)")
     }
     guard let inspected else {
       return WorkerProbe(liveness: .notFound, message: "worker \(worker.id)'s container does not exist")
@@ -202,7 +208,8 @@ extension DockerBackend {
       do {
         try FileManager.default.removeItem(atPath: worker.folder)
       } catch {
-        throw PluginError(.io, "worker \(worker.id) is gone but its folder could not be removed: \(error.localizedDescription)")
+        throw PluginError(
+          .io, "worker \(worker.id) is gone but its folder could not be removed: \(error.localizedDescription)")
       }
     }
     try? worker.mailbox.delete(try MailboxLayout.status(worker: worker.id))

@@ -52,7 +52,8 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
     guard let id = try created.json()["Id"]?.stringValue else {
       throw PluginError(.internal, "the Docker engine created a container without an id: \(created.text)")
     }
-    try record.saveLaunch(.init(containerID: id, startedAt: Date().timeIntervalSince1970, timeoutSeconds: spec.timeoutSeconds))
+    try record.saveLaunch(
+      .init(containerID: id, startedAt: Date().timeIntervalSince1970, timeoutSeconds: spec.timeoutSeconds))
     do {
       try engine.call("POST", "/containers/\(id)/start", accept: [204, 304])
     } catch {
@@ -129,7 +130,8 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
         try record.recordStop(.user)
         try stop(id)
       }
-      _ = try status(handle: self.handle(runId: handle["run_id"]?.stringValue ?? "", workDir: record.workDir, containerID: id))
+      _ = try status(
+        handle: self.handle(runId: handle["run_id"]?.stringValue ?? "", workDir: record.workDir, containerID: id))
     }
     try engine.call("DELETE", "/containers/\(id)?force=1&v=1", accept: [204, 404])
   }
@@ -236,7 +238,9 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
     default: break
     }
     if stopReason == .user {
-      return RunStatus(state: .canceled, exitCode: code, terminationCause: .user, message: "canceled", startedAt: started, finishedAt: finished)
+      return RunStatus(
+        state: .canceled, exitCode: code, terminationCause: .user, message: "canceled", startedAt: started,
+        finishedAt: finished)
     }
     if stopReason == .timeout {
       return RunStatus(
@@ -249,15 +253,19 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
         startedAt: started, finishedAt: finished)
     }
     if !error.isEmpty {
-      return RunStatus(state: .failed, exitCode: code, terminationCause: .error, message: error, startedAt: started, finishedAt: finished)
+      return RunStatus(
+        state: .failed, exitCode: code, terminationCause: .error, message: error, startedAt: started,
+        finishedAt: finished)
     }
     return RunStatus(
-      state: code == 0 ? .completed : .failed, exitCode: code, terminationCause: .exit, startedAt: started, finishedAt: finished)
+      state: code == 0 ? .completed : .failed, exitCode: code, terminationCause: .exit, startedAt: started,
+      finishedAt: finished)
   }
 
   static func validate(_ spec: RunSpec) throws(PluginError) {
     guard let image = spec.image, !image.isEmpty else {
-      throw PluginError(.invalidArgument, "the docker backend needs an image in the run spec (capabilities.needs_image)")
+      throw PluginError(
+        .invalidArgument, "the docker backend needs an image in the run spec (capabilities.needs_image)")
     }
     guard !spec.command.isEmpty, !spec.command[0].isEmpty else {
       throw PluginError(.invalidArgument, "the run spec has an empty command")

@@ -15,7 +15,9 @@ struct DockerEngine: Sendable {
 
   /// goldfish.yaml's docker.socket, else $DOCKER_HOST when it is a unix:// address, else
   /// the engine's usual socket.
-  static func socket(configured: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+  static func socket(
+    configured: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+  )
     throws(PluginError) -> String
   {
     if let configured, !configured.isEmpty {
@@ -73,7 +75,8 @@ struct DockerEngine: Sendable {
     detail["socket"] = .string(socket)
     detail["hint"] = .string(
       "start an engine on that socket (e.g. `dockerd -H unix://\(socket) --bridge=none --iptables=false`"
-        + " or scripts/docker-engine.sh start), or point docker.socket in goldfish.yaml or DOCKER_HOST at a running one")
+        + " or scripts/docker-engine.sh start), or point docker.socket in goldfish.yaml or DOCKER_HOST at a running one"
+    )
     return PluginError(
       .unavailable,
       "the Docker engine is not reachable on \(socket): \(error.message). Start dockerd on that socket, "

@@ -16,7 +16,8 @@ struct DockerWarmRun {
     }
     try WorkerIdentifier.validate(runId, "run id")
     let worker = try DockerWorker.of(workerHandle)
-    return DockerWarmRun(runId: runId, worker: worker, container: DockerWorker.container(of: workerHandle, worker: worker))
+    return DockerWarmRun(
+      runId: runId, worker: worker, container: DockerWorker.container(of: workerHandle, worker: worker))
   }
 
   var mailbox: FileMailboxStore { worker.mailbox }

@@ -87,8 +87,12 @@ struct DockerWorker {
   /// Every host path a job uses, resolved: its folders, the stage IO library, its inputs.
   static func needs(of spec: RunSpec) throws(PluginError) -> [Need] {
     var needs = [Need(path: try real(spec.workDir, "work_dir"), writable: true, what: "work_dir")]
-    if let outputs = spec.outputsDir { needs.append(Need(path: try real(outputs, "outputs_dir"), writable: true, what: "outputs_dir")) }
-    if let code = spec.codeDir { needs.append(Need(path: try real(code, "code_dir"), writable: false, what: "code_dir")) }
+    if let outputs = spec.outputsDir {
+      needs.append(Need(path: try real(outputs, "outputs_dir"), writable: true, what: "outputs_dir"))
+    }
+    if let code = spec.codeDir {
+      needs.append(Need(path: try real(code, "code_dir"), writable: false, what: "code_dir"))
+    }
     if let library = ContainerSpec.library(spec) {
       needs.append(Need(path: try real(library, "the stage IO library"), writable: false, what: "the stage IO library"))
     }
@@ -104,7 +108,9 @@ struct DockerWorker {
   /// run folders read-write, and whatever else the first job needs that those do not cover.
   static func mounts(for spec: RunSpec, projectRoot: String?, own: [Mount]) throws(PluginError) -> [Mount] {
     var mounts = own
-    if let projectRoot, let root = try? real(projectRoot, "the project") { mounts.append(Mount(path: root, writable: false)) }
+    if let projectRoot, let root = try? real(projectRoot, "the project") {
+      mounts.append(Mount(path: root, writable: false))
+    }
     let runs = POSIXFile.parent(of: try real(spec.workDir, "work_dir"))
     if runs != "/" { mounts.append(Mount(path: runs, writable: true)) }
     for need in try needs(of: spec) where uncovered(need, by: mounts) {
@@ -142,7 +148,9 @@ struct DockerWorker {
   /// The container-create body: goldfish-agent as the main process, as the host's user (the
   /// files it writes in the mailbox and run folders are the host's to read and remove) with
   /// no capabilities, no network unless the profile asks, the profile's limits.
-  func containerBody(spec: RunSpec, bundle: AgentBundle, mounts: [Mount], labels: [String: String]) throws(PluginError)
+  func containerBody(
+    spec: RunSpec, bundle: AgentBundle, mounts: [Mount], labels: [String: String]
+  ) throws(PluginError)
     -> JSONValue
   {
     var host: [String: JSONValue] = [

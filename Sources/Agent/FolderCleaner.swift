@@ -9,7 +9,9 @@ enum FolderCleaner {
     try clean(folder, relative: [], root: root, keep: keep.filter { $0.root == root })
   }
 
-  private static func clean(_ folder: String, relative: [String], root: PreservePath.Root, keep: [PreservePath])
+  private static func clean(
+    _ folder: String, relative: [String], root: PreservePath.Root, keep: [PreservePath]
+  )
     throws(PluginError)
   {
     let names: [String]

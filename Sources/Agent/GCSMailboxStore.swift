@@ -8,7 +8,9 @@ struct GCSMailboxStore: MailboxStore {
   let api: GCSAPI
 
   static func register() {
-    MailboxStores.register(scheme: "gs") { (uri, options) throws(PluginError) in try GCSMailboxStore(uri: uri, options: options) }
+    MailboxStores.register(scheme: "gs") { (uri, options) throws(PluginError) in
+      try GCSMailboxStore(uri: uri, options: options)
+    }
   }
 
   init(uri: String, options: [String: JSONValue]) throws(PluginError) {
@@ -64,7 +66,8 @@ struct GCSMailboxStore: MailboxStore {
     var keys: [String] = []
     var after: String?
     while true {
-      var url = api.bucketURL + "/o?prefix=" + GCSAPI.encode(prefix) + "&maxResults=1000"
+      var url =
+        api.bucketURL + "/o?prefix=" + GCSAPI.encode(prefix) + "&maxResults=1000"
         + "&fields=" + GCSAPI.encode("items(name),nextPageToken")
       if let after { url += "&startOffset=" + GCSAPI.encode(after) }
       let body = try api.send("list of \(folder)", HTTPRequest("GET", url)).json()

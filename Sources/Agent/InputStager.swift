@@ -35,7 +35,8 @@ enum InputStager {
     guard path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
       throw PluginError(
         .unsupported,
-        "input \(input.name): cannot stage \(input.source.debugDescription); this agent stages local absolute paths and file:// URIs")
+        "input \(input.name): cannot stage \(input.source.debugDescription); this agent stages local absolute paths and file:// URIs"
+      )
     }
     return path
   }

@@ -67,7 +67,9 @@ struct JobExecution {
 
   private func execute(_ log: RunLog, startedAt: String) throws(PluginError) -> AgentExit {
     let job = try loadJob()
-    let keep = try (config.preservePaths + job.preservePaths).map { (p: String) throws(PluginError) in try PreservePath(p) }
+    let keep = try (config.preservePaths + job.preservePaths).map { (p: String) throws(PluginError) in
+      try PreservePath(p)
+    }
     try FolderCleaner.clean(inputsFolder, root: .inputs, keep: keep)
     try FolderCleaner.clean(outputsFolder, root: .outputs, keep: keep)
     try FolderCleaner.clean(scratchFolder, root: .outputs, keep: [])

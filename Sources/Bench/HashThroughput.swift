@@ -33,7 +33,9 @@ func hashThroughput(_ arguments: [String]) throws {
     return Int(crc.value & 0xFF)
   }
   let (copy, copySum) = rate {
-    target.withUnsafeMutableBytes { to in source.withUnsafeBytes { from in _ = memcpy(to.baseAddress!, from.baseAddress!, size) } }
+    target.withUnsafeMutableBytes { to in
+      source.withUnsafeBytes { from in _ = memcpy(to.baseAddress!, from.baseAddress!, size) }
+    }
     return Int(target[size - 1])
   }
   let result: JSONValue = [

@@ -15,7 +15,9 @@ struct RawStorage {
   enum Failure: Error, CustomStringConvertible {
     case load(String)
     var description: String {
-      switch self { case .load(let message): message }
+      switch self {
+      case .load(let message): message
+      }
     }
   }
 

@@ -30,8 +30,10 @@ func statusParts(_ arguments: [String]) throws {
   let (warm, _) = try time { try ProjectStatus(project: project).recentRuns.count }
   let result: JSONValue = [
     "repository_first_ms": .double(repositoryFirst), "repository_again_ms": .double(repositoryAgain),
-    "store_first_ms": .double(storeFirst), "store_again_ms": .double(storeAgain), "plugin_host_ms": .double(plugins), "plugin_host_again_ms": .double(pluginsAgain), "config_ms": .double(config),
-    "store_open_ms": .double(store), "repository_open_ms": .double(repository), "project_open_ms": .double(open), "status_first_ms": .double(cold),
+    "store_first_ms": .double(storeFirst), "store_again_ms": .double(storeAgain), "plugin_host_ms": .double(plugins),
+    "plugin_host_again_ms": .double(pluginsAgain), "config_ms": .double(config),
+    "store_open_ms": .double(store), "repository_open_ms": .double(repository), "project_open_ms": .double(open),
+    "status_first_ms": .double(cold),
     "status_again_ms": .double(warm),
   ]
   StdoutGuard.write(try JSONCoding.encode(result) + "\n")

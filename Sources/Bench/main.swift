@@ -97,7 +97,8 @@ func storeQueries(_ arguments: [String]) throws {
   let history = try median { try project.store.history(workspace: workspace, limit: 20, offset: 0).entries.count }
   let runs = try median { try project.store.stageRuns(workspace: workspace, limit: 20).count }
   let result: JSONValue = [
-    "status_ns": .double(status), "poll_ns": .double(poll), "history_ns": .double(history), "list_runs_ns": .double(runs),
+    "status_ns": .double(status), "poll_ns": .double(poll), "history_ns": .double(history),
+    "list_runs_ns": .double(runs),
   ]
   StdoutGuard.write(try JSONCoding.encode(result) + "\n")
 }

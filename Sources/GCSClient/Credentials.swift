@@ -99,7 +99,8 @@ public final class Credentials: @unchecked Sendable {
     defer { lock.unlock() }
     if let cached, cached.expires.timeIntervalSinceNow > 60 { return cached.token }
     let assertion = try key.assertion(now: Date())
-    let form = "grant_type=" + Self.formEncode("urn:ietf:params:oauth:grant-type:jwt-bearer")
+    let form =
+      "grant_type=" + Self.formEncode("urn:ietf:params:oauth:grant-type:jwt-bearer")
       + "&assertion=" + Self.formEncode(assertion)
     let request = HTTPRequest(
       "POST", key.tokenURI, headers: [("Content-Type", "application/x-www-form-urlencoded")],
@@ -156,7 +157,9 @@ public final class Credentials: @unchecked Sendable {
   }
 
   private static func onGCE() -> Bool {
-    guard let name = try? String(contentsOfFile: "/sys/class/dmi/id/product_name", encoding: .utf8) else { return false }
+    guard let name = try? String(contentsOfFile: "/sys/class/dmi/id/product_name", encoding: .utf8) else {
+      return false
+    }
     return name.contains("Google")
   }
 }
@@ -202,7 +205,9 @@ public struct ServiceAccountKey: @unchecked Sendable {
     do {
       privateKey = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
     } catch {
-      throw PluginError(.invalidArgument, "\(named) has a \"private_key\" that is not a PEM RSA private key "
+      throw PluginError(
+        .invalidArgument,
+        "\(named) has a \"private_key\" that is not a PEM RSA private key "
           + "(-----BEGIN PRIVATE KEY-----, PKCS#8)")
     }
   }
@@ -215,7 +220,8 @@ public struct ServiceAccountKey: @unchecked Sendable {
       "iss": .string(clientEmail), "scope": .string(scope), "aud": .string(tokenURI),
       "iat": .int(Int64(iat)), "exp": .int(Int64(iat + 3600)),
     ]
-    let signingInput = Self.base64url(Array(try JSONCoding.encode(header).utf8)) + "."
+    let signingInput =
+      Self.base64url(Array(try JSONCoding.encode(header).utf8)) + "."
       + Self.base64url(Array(try JSONCoding.encode(claims).utf8))
     do {
       let signature = try privateKey.signature(

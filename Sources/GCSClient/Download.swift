@@ -46,7 +46,8 @@ extension GCSAPI {
         var sinkError: PluginError?
         var errorBody: [UInt8] = []
         var first = true
-        let response = try http.stream(try authorized(request)) { (status: Int, chunk: UnsafeRawBufferPointer) -> Bool in
+        let response = try http.stream(try authorized(request)) {
+          (status: Int, chunk: UnsafeRawBufferPointer) -> Bool in
           guard status == 200 || status == 206 else {
             if errorBody.count < 8192 { errorBody += chunk }
             return true

@@ -49,7 +49,9 @@ public struct GCSSettings: Sendable {
   /// First key segment (`runs`) to the folder written instead (`goldfish-runs/`), as set.
   public let kindPrefixes: [String: String]
 
-  public init(config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment) throws(PluginError) {
+  public init(
+    config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment
+  ) throws(PluginError) {
     let raw: Raw
     do {
       raw = try JSONCoding.convert(config, to: Raw.self)
@@ -62,10 +64,12 @@ public struct GCSSettings: Sendable {
     if bucket.hasPrefix("gs://") { bucket.removeFirst(5) }
     while bucket.hasSuffix("/") { bucket.removeLast() }
     guard !bucket.isEmpty else {
-      throw PluginError(.invalidArgument, "gcs storage needs a bucket: set gcs.bucket in goldfish.yaml, e.g. bucket: my-artifacts")
+      throw PluginError(
+        .invalidArgument, "gcs storage needs a bucket: set gcs.bucket in goldfish.yaml, e.g. bucket: my-artifacts")
     }
     guard !bucket.contains("/") else {
-      throw PluginError(.invalidArgument, "gcs.bucket \"\(bucket)\" is a bucket name, not a path: put the path in gcs.prefix")
+      throw PluginError(
+        .invalidArgument, "gcs.bucket \"\(bucket)\" is a bucket name, not a path: put the path in gcs.prefix")
     }
     self.bucket = bucket
     var prefix = raw.prefix ?? ""

@@ -36,7 +36,9 @@ extension GCSAPI {
 
   /// Chunked PUTs with Content-Range. After a dropped connection or a 5xx the session is
   /// asked how much it holds (`bytes */size`) and the upload continues from there.
-  private func resumable(name: String, source: UploadSource, type: String, crc: String) throws(PluginError)
+  private func resumable(
+    name: String, source: UploadSource, type: String, crc: String
+  ) throws(PluginError)
     -> GCSObject
   {
     let what = "resumable upload of \(name)"

@@ -78,6 +78,7 @@ enum ConformanceTable {
       Console.print("  \(mark)  \(item.name): \(item.message)")
     }
     let failed = report.failures.count
-    Console.print(failed == 0 ? "  all \(report.cases.count) cases passed" : "  \(failed) of \(report.cases.count) cases failed")
+    Console.print(
+      failed == 0 ? "  all \(report.cases.count) cases passed" : "  \(failed) of \(report.cases.count) cases failed")
   }
 }

@@ -69,7 +69,10 @@ struct PluginsCheck: ParsableCommand {
   var config: String?
   @Option(help: "The image a run backend that needs one runs the suite's jobs in (default: $GOLDFISH_CHECK_IMAGE).")
   var image: String?
-  @Option(help: "Run the plugin in_process (default) or in a helper process, where a crash fails one case instead of ending the check.")
+  @Option(
+    help:
+      "Run the plugin in_process (default) or in a helper process, where a crash fails one case instead of ending the check."
+  )
   var isolation: IsolationMode = .inProcess
   @Option(help: "Fail a call that takes longer than this many seconds (default: no limit).")
   var callTimeout: Int?
@@ -84,7 +87,8 @@ struct PluginsCheck: ParsableCommand {
     do {
       configValue = try JSONCoding.parse(config ?? "{}")
     } catch {
-      throw GoldfishError(.invalidArgument, "--config is not valid JSON: \(error.message)",
+      throw GoldfishError(
+        .invalidArgument, "--config is not valid JSON: \(error.message)",
         hint: "pass a JSON object, e.g. --config '{\"root\": \"/tmp/objects\"}'")
     }
     let services = registry.plugins.flatMap { $0.services }.filter { service == nil || $0.name == service }
@@ -99,7 +103,8 @@ struct PluginsCheck: ParsableCommand {
       let scratch = try Conformance.makeScratch()
       let context = ServiceContext(stateDir: scratch + "/state", hostVersion: GoldfishVersion.current)
       let opened = try registry.open(
-        kind, info.name, config: configValue, context: context, callTimeout: callTimeout.map { TimeInterval(max(1, $0)) },
+        kind, info.name, config: configValue, context: context,
+        callTimeout: callTimeout.map { TimeInterval(max(1, $0)) },
         isolation: isolation)
       reports.append(Conformance.check(opened, scratch: scratch, image: image))
     }

@@ -25,7 +25,10 @@ struct InitCommand: ParsableCommand {
 
   func run() throws {
     let host = try PluginHost.start(project: nil)
-    let backends = Set(host.registry.plugins.flatMap { $0.services }.filter { $0.kind == "run_backend" && $0.implemented }.map { $0.name })
+    let backends = Set(
+      host.registry.plugins.flatMap { $0.services }.filter { $0.kind == "run_backend" && $0.implemented }.map {
+        $0.name
+      })
     let outcome = try ProjectInitializer(name: name, path: path, from: from, availableBackends: backends).run()
     if json { return try Console.json(outcome) }
     Console.print("Created project \(name) in \(outcome.root)")
@@ -60,7 +63,9 @@ struct StatusCommand: ParsableCommand {
     Console.print("\nWorkspaces:")
     if status.workspaces.isEmpty { Console.print("  none") }
     for workspace in status.workspaces {
-      Console.print("  \(workspace.name): \(workspace.versions) versions\(workspace.slot.map { ", in \($0)" } ?? "") — \(workspace.goal)")
+      Console.print(
+        "  \(workspace.name): \(workspace.versions) versions\(workspace.slot.map { ", in \($0)" } ?? "") — \(workspace.goal)"
+      )
     }
     Console.print("\nRuns: \(status.activeRuns.count) active")
     for run in status.activeRuns + status.recentRuns {

@@ -27,7 +27,8 @@ struct RunCommand: ParsableCommand {
       parsed[key] = value
     }
     let started = try Executor(services: services).start(
-      RunRequest(target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun))
+      RunRequest(
+        target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun))
     guard wait else {
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       if json { return try Console.json(started) }
@@ -96,7 +97,8 @@ struct RunsCommand: ParsableCommand {
     if ids { return runs.forEach { Console.print($0.id) } }
     if runs.isEmpty { Console.print("No runs yet.") }
     for run in runs {
-      Console.print("\(run.id)  \(run.stage)  \(run.workspace)@v\(run.version)  \(run.state.rawValue)  \(run.createdAt)")
+      Console.print(
+        "\(run.id)  \(run.stage)  \(run.workspace)@v\(run.version)  \(run.state.rawValue)  \(run.createdAt)")
       guard metrics else { continue }
       var latest: [String: Double] = [:]
       for metric in try project.store.metrics(of: run.id) { latest[metric.name] = metric.value }
@@ -106,7 +108,8 @@ struct RunsCommand: ParsableCommand {
 }
 
 struct InspectCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show one run: state history, inputs, outputs, metrics.")
+  static let configuration = CommandConfiguration(
+    commandName: "inspect", abstract: "Show one run: state history, inputs, outputs, metrics.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "A stage run id (stage-…).") var runID: String
 
@@ -142,7 +145,8 @@ struct LogsCommand: ParsableCommand {
 }
 
 struct CancelCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a stage run or a whole pipeline run.")
+  static let configuration = CommandConfiguration(
+    commandName: "cancel", abstract: "Cancel a stage run or a whole pipeline run.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "A stage run id (stage-…).") var runID: String
   @Option(help: "Why (recorded in the journal).") var reason: String
@@ -150,12 +154,14 @@ struct CancelCommand: ParsableCommand {
   func run() throws {
     let project = try projectOptions.openProject()
     let canceled = try Executor(services: try ExecutionServices.open(project)).cancel(runID, reason: reason)
-    Console.print(canceled.isEmpty ? "Nothing to cancel: \(runID) already ended." : "Canceled \(canceled.joined(separator: ", "))")
+    Console.print(
+      canceled.isEmpty ? "Nothing to cancel: \(runID) already ended." : "Canceled \(canceled.joined(separator: ", "))")
   }
 }
 
 struct LineageCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "lineage", abstract: "Where a run's inputs came from and what it produced.")
+  static let configuration = CommandConfiguration(
+    commandName: "lineage", abstract: "Where a run's inputs came from and what it produced.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "A stage run id (stage-…).") var runID: String
 

@@ -10,7 +10,8 @@ struct SourceCommand: ParsableCommand {
 }
 
 struct SourceRegister: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "register", abstract: "Register a local path or a storage URI as a dataset.")
+  static let configuration = CommandConfiguration(
+    commandName: "register", abstract: "Register a local path or a storage URI as a dataset.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The source name.") var name: String
   @Argument(help: "A local file or folder, or a URI such as gs://bucket/data.") var location: String
@@ -60,7 +61,8 @@ struct SourceShow: ParsableCommand {
 }
 
 struct SourceDelete: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "delete", abstract: "Unregister a source (its data is not touched).")
+  static let configuration = CommandConfiguration(
+    commandName: "delete", abstract: "Unregister a source (its data is not touched).")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The source name.") var name: String
   @Option(help: "Why (recorded in the journal).") var reason: String

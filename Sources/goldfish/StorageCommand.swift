@@ -41,7 +41,8 @@ struct StoragePut: ParsableCommand {
 }
 
 struct StorageGet: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "get", abstract: "Copy the object under KEY to a local file.")
+  static let configuration = CommandConfiguration(
+    commandName: "get", abstract: "Copy the object under KEY to a local file.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The key.") var key: String
   @Argument(help: "The local file to write.") var file: String
@@ -55,7 +56,8 @@ struct StorageGet: ParsableCommand {
 }
 
 struct StorageStat: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "stat", abstract: "Size and hashes of the object under KEY.")
+  static let configuration = CommandConfiguration(
+    commandName: "stat", abstract: "Size and hashes of the object under KEY.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The key.") var key: String
 
@@ -66,7 +68,8 @@ struct StorageStat: ParsableCommand {
 }
 
 struct StorageList: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "list", abstract: "Objects whose key starts with PREFIX.")
+  static let configuration = CommandConfiguration(
+    commandName: "list", abstract: "Objects whose key starts with PREFIX.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "A key prefix (default: everything).") var prefix: String = ""
 
@@ -78,7 +81,8 @@ struct StorageList: ParsableCommand {
     var token: JSONValue = .null
     repeat {
       let page = try JSONCoding.convert(
-        try storage.service.call("list", ["prefix": .string(String(base.dropLast(marker.count))), "page_token": token]),
+        try storage.service.call(
+          "list", ["prefix": .string(String(base.dropLast(marker.count))), "page_token": token]),
         to: ObjectListing.self)
       for object in page.objects { Console.print("\(object.uri)  \(object.size.map(String.init) ?? "?")") }
       token = page.nextPageToken.map { .string($0) } ?? .null

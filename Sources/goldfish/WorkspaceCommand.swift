@@ -13,7 +13,8 @@ struct WorkspaceCommand: ParsableCommand {
 }
 
 struct WorkspaceCreate: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "create", abstract: "Start a workspace from the project's initial files or another workspace.")
+  static let configuration = CommandConfiguration(
+    commandName: "create", abstract: "Start a workspace from the project's initial files or another workspace.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The workspace name.") var name: String
   @Option(help: "What this line of work tries to achieve.") var goal: String
@@ -23,7 +24,9 @@ struct WorkspaceCreate: ParsableCommand {
   func run() throws {
     let base = try from.map { text throws(GoldfishError) in try WorkspaceReference(parsing: text) }
     let record = try projectOptions.openProject().workspaces.create(name: name, goal: goal, reason: reason, from: base)
-    Console.print("Created workspace \(record.name)\(from.map { " from \($0)" } ?? ""). Mount it: goldfish workspace mount \(record.name) SLOT --reason …")
+    Console.print(
+      "Created workspace \(record.name)\(from.map { " from \($0)" } ?? ""). Mount it: goldfish workspace mount \(record.name) SLOT --reason …"
+    )
   }
 }
 
@@ -44,7 +47,8 @@ struct WorkspaceList: ParsableCommand {
 }
 
 struct WorkspaceMount: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "mount", abstract: "Put a workspace's files into a slot.")
+  static let configuration = CommandConfiguration(
+    commandName: "mount", abstract: "Put a workspace's files into a slot.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The workspace.") var name: String
   @Argument(help: "The slot, e.g. w1.") var slot: String
@@ -58,7 +62,8 @@ struct WorkspaceMount: ParsableCommand {
 }
 
 struct WorkspaceCheckpoint: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Save the slot as a new version.")
+  static let configuration = CommandConfiguration(
+    commandName: "checkpoint", abstract: "Save the slot as a new version.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The slot.") var slot: String
   @Option(help: "What changed.") var message: String
@@ -75,7 +80,8 @@ struct WorkspaceCheckpoint: ParsableCommand {
 }
 
 struct WorkspaceRollback: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Make a slot hold an earlier version (unsaved work is saved first).")
+  static let configuration = CommandConfiguration(
+    commandName: "rollback", abstract: "Make a slot hold an earlier version (unsaved work is saved first).")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The slot.") var slot: String
   @Argument(help: "The version, e.g. v2.") var version: String
@@ -116,7 +122,9 @@ struct WorkspaceDiffCommand: ParsableCommand {
     let diff = try projectOptions.openProject().workspaces.diff(first, second)
     if json { return try Console.json(diff) }
     Console.print("\(diff.from) → \(diff.to): \(diff.changes.count) files changed")
-    for change in diff.changes { Console.print("  \(change.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(change.path)") }
+    for change in diff.changes {
+      Console.print("  \(change.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(change.path)")
+    }
     if !nameOnly && !diff.patch.isEmpty { Console.print("\n" + diff.patch) }
   }
 }
@@ -163,7 +171,8 @@ struct VersionLine: Encodable {
 }
 
 struct WorkspaceDelete: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "delete", abstract: "Retire a workspace that is not mounted; its versions are kept.")
+  static let configuration = CommandConfiguration(
+    commandName: "delete", abstract: "Retire a workspace that is not mounted; its versions are kept.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The workspace.") var name: String
   @Option(help: "Why (recorded in the journal).") var reason: String

@@ -31,7 +31,9 @@ struct GitVanishingFileTests {
     var tree: OpaquePointer?
     #expect(git_tree_lookup(&tree, f.repo.handle, &root) == 0)
     defer { git_tree_free(tree) }
-    let names = (0..<git_tree_entrycount(tree)).map { String(cString: git_tree_entry_name(git_tree_entry_byindex(tree, $0))) }
+    let names = (0..<git_tree_entrycount(tree)).map {
+      String(cString: git_tree_entry_name(git_tree_entry_byindex(tree, $0)))
+    }
     #expect(names == ["keep.txt"])
   }
 

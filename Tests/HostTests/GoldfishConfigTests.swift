@@ -265,8 +265,12 @@ struct GoldfishConfigTests {
 
   @Test("docker.extra_packages items are single pip arguments: a line break or an empty item is refused")
   func extraPackageArguments() {
-    let error = configError("project_name: demo\ndocker:\n  extra_packages:\n    cpu: [numpy, \"torch\\nRUN curl x\"]\n")
-    #expect(error?.message.hasPrefix("goldfish.yaml:4: docker.extra_packages.cpu: \"torch\\nRUN curl x\" is not a pip argument") == true, "\(error?.message ?? "accepted")")
+    let error = configError(
+      "project_name: demo\ndocker:\n  extra_packages:\n    cpu: [numpy, \"torch\\nRUN curl x\"]\n")
+    #expect(
+      error?.message.hasPrefix(
+        "goldfish.yaml:4: docker.extra_packages.cpu: \"torch\\nRUN curl x\" is not a pip argument") == true,
+      "\(error?.message ?? "accepted")")
     #expect(configError("project_name: demo\ndocker: {extra_packages: {base: [\"\"]}}\n") != nil)
   }
 

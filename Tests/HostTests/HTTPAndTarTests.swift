@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import PluginKit
+import Testing
 
 /// PluginKit's HTTP client and tar stream, without any service behind them.
 @Suite("PluginKit HTTP client and tar stream")

@@ -30,7 +30,8 @@ struct InstallTests {
     let list = Command.run([goldfish, "plugins", "list", "--json"], cwd: work)
     let object = try #require(try list.json() as? [String: Any])
     let paths = (object["plugins"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String }
-    #expect(paths.contains { $0.hasPrefix(prefix) && $0.hasSuffix("/lib/goldfish/plugins/libGoldfishLocal.so") }, "\(paths)")
+    #expect(
+      paths.contains { $0.hasPrefix(prefix) && $0.hasSuffix("/lib/goldfish/plugins/libGoldfishLocal.so") }, "\(paths)")
 
     // The process backend finds the installed runner beside its own plugin folder.
     let local = Command.run(

@@ -20,7 +20,9 @@ struct PipelineWorkspace {
     try text.write(to: url, atomically: true, encoding: .utf8)
   }
 
-  func validator(datasets: Set<String> = ["raw"], profiles: Set<String> = ["cpu-small", "h100-spot"])
+  func validator(
+    datasets: Set<String> = ["raw"], profiles: Set<String> = ["cpu-small", "h100-spot"]
+  )
     -> PipelineValidator
   {
     PipelineValidator(
@@ -228,7 +230,9 @@ struct PipelineParsingTests {
 
 @Suite("Pipelines: validation")
 struct PipelineValidationTests {
-  func workspace(_ yaml: String, modules: [String] = ["prep.py", "train.py"], configs: [String: String]? = nil) throws
+  func workspace(
+    _ yaml: String, modules: [String] = ["prep.py", "train.py"], configs: [String: String]? = nil
+  ) throws
     -> PipelineWorkspace
   {
     try PipelineWorkspace(

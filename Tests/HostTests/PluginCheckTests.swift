@@ -22,11 +22,14 @@ struct PluginCheckTests {
       "-o", folder + "/libmine.so", TestEnvironment.packageRoot + "/Examples/CPlugin/cdir.c",
     ])
     #expect(compile.status == 0, "\(compile.stderr)")
-    let result = Command.goldfish([
-      "plugins", "check", folder + "/libmine.so", "--config", #"{"root": "objects"}"#,
-    ], cwd: folder)
+    let result = Command.goldfish(
+      [
+        "plugins", "check", folder + "/libmine.so", "--config", #"{"root": "objects"}"#,
+      ], cwd: folder)
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
-    #expect(FileManager.default.fileExists(atPath: folder + "/objects"), "a relative root resolves against the working folder")
+    #expect(
+      FileManager.default.fileExists(atPath: folder + "/objects"), "a relative root resolves against the working folder"
+    )
   }
 
   @Test("the file storage and the process backend pass")
@@ -57,7 +60,8 @@ struct PluginCheckTests {
     ])
     #expect(result.status == 1)
     let failing = result.stdout.split(separator: "\n").filter { $0.contains("FAIL") }
-    #expect(failing.contains { $0.contains("FAIL  round trip: one byte") } == false, "a 1-byte object is read back whole")
+    #expect(
+      failing.contains { $0.contains("FAIL  round trip: one byte") } == false, "a 1-byte object is read back whole")
     #expect(failing.contains { $0.contains("FAIL  round trip: small via put_file/get_file") })
     #expect(failing.contains { $0.contains("FAIL  round trip: bytes via put_bytes/get_bytes") })
     // What does not read an object back stays green: the report points at the real fault.
@@ -85,7 +89,9 @@ struct PluginCheckTests {
     let refused = Command.goldfish(["plugins", "check", TestEnvironment.fixture("wrong_major")])
     #expect(refused.status == 2)
     #expect(refused.stderr.contains("ABI 99.0"))
-    let unknownService = Command.goldfish(["plugins", "check", TestEnvironment.plugin("GoldfishLocal"), "--service", "nope"])
+    let unknownService = Command.goldfish([
+      "plugins", "check", TestEnvironment.plugin("GoldfishLocal"), "--service", "nope",
+    ])
     #expect(unknownService.status == 2)
     #expect(unknownService.stderr.contains("file, process"))
   }

@@ -7,7 +7,8 @@ struct PluginKitTests {
   @Test("SHA-256 matches the FIPS 180-4 vectors, however the input is split")
   func sha256() {
     #expect(SHA256Hasher.hex(of: []) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-    #expect(SHA256Hasher.hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(
+      SHA256Hasher.hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     let long = Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)
     #expect(SHA256Hasher.hex(of: long) == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     let million = [UInt8](repeating: 0x61, count: 1_000_000)
@@ -35,7 +36,8 @@ struct PluginKitTests {
     #expect(first.finalizeHex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
   }
 
-  @Test("object keys are confined", arguments: ["../x", "/abs", "a//b", "a/../b", "a b", "a\nb", "", "ok/./x", "$(rm)"])
+  @Test(
+    "object keys are confined", arguments: ["../x", "/abs", "a//b", "a/../b", "a b", "a\nb", "", "ok/./x", "$(rm)"])
   func badKeys(key: String) {
     #expect(throws: PluginError.self) { try StorageKey.validate(key) }
   }

@@ -28,11 +28,15 @@ struct PluginTimeoutTests {
   @Test("plugins.call_timeout_seconds is read with its bounds")
   func configured() throws {
     let folder = TestEnvironment.temporaryFolder("timeout")
-    try "plugins:\n  call_timeout_seconds: 0\n".write(toFile: folder + "/goldfish.yaml", atomically: true, encoding: .utf8)
+    try "plugins:\n  call_timeout_seconds: 0\n".write(
+      toFile: folder + "/goldfish.yaml", atomically: true, encoding: .utf8)
     let refused = Command.goldfish(["plugins", "list"], cwd: folder)
     #expect(refused.status == 2)
-    #expect(refused.stderr.contains("plugins.call_timeout_seconds") && refused.stderr.contains("1–86400"), "\(refused.stderr)")
-    try "plugins:\n  call_timeout_seconds: 30\n".write(toFile: folder + "/goldfish.yaml", atomically: true, encoding: .utf8)
+    #expect(
+      refused.stderr.contains("plugins.call_timeout_seconds") && refused.stderr.contains("1–86400"), "\(refused.stderr)"
+    )
+    try "plugins:\n  call_timeout_seconds: 30\n".write(
+      toFile: folder + "/goldfish.yaml", atomically: true, encoding: .utf8)
     let host = try PluginHost.start(project: ProjectLocation(root: folder))
     #expect(host.callTimeout == 30)
   }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Host
 
 @Suite("tools/list answered from bytes encoded once")

@@ -63,7 +63,8 @@ extension ProcessBackend {
     try WorkerIdentifier.validate(workerId, "worker id")
     let worker = LocalWorker(id: workerId, folder: try warmRoot + "/workers/" + workerId, mailbox: mailbox)
     if worker.supervisor != nil {
-      throw PluginError(.alreadyExists, "worker \(workerId) was already started", detail: ["worker_id": .string(workerId)])
+      throw PluginError(
+        .alreadyExists, "worker \(workerId) was already started", detail: ["worker_id": .string(workerId)])
     }
     let config = AgentConfig(
       workerId: workerId, mailbox: mailbox.rootURI, workRoot: worker.folder + "/work",
@@ -93,7 +94,8 @@ extension ProcessBackend {
     }
     guard try worker.isIdle() else {
       throw PluginError(
-        .conflict, "worker \(worker.id) is not idle (\(worker.status?.state.rawValue ?? "no status yet")); nothing was delivered")
+        .conflict,
+        "worker \(worker.id) is not idle (\(worker.status?.state.rawValue ?? "no status yet")); nothing was delivered")
     }
     try refuseKnownRun(spec.runId, in: worker.mailbox)
     let job = try job(for: spec, worker: worker, preservePaths: spec.worker?.preservePaths ?? [])
@@ -149,7 +151,8 @@ extension ProcessBackend {
     do {
       try FileManager.default.removeItem(atPath: worker.folder)
     } catch {
-      throw PluginError(.io, "worker \(worker.id) stopped but its folder could not be removed: \(error.localizedDescription)")
+      throw PluginError(
+        .io, "worker \(worker.id) stopped but its folder could not be removed: \(error.localizedDescription)")
     }
     try? worker.mailbox.delete(try MailboxLayout.status(worker: worker.id))
     return true

@@ -105,7 +105,9 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   /// The run's command, under bubblewrap when it works here: the run may write only below
   /// its own folder (temp files too) and reads its code, the Python path, its inputs and
   /// `alsoReadable`.
-  func sandboxed(_ spec: RunSpec, environment: inout [String: String], cwd: String, alsoReadable: [String])
+  func sandboxed(
+    _ spec: RunSpec, environment: inout [String: String], cwd: String, alsoReadable: [String]
+  )
     throws(PluginError) -> [String]
   {
     guard let sandbox else { return spec.command }

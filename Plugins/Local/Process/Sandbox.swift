@@ -13,7 +13,8 @@ struct Sandbox: Sendable {
     guard let bwrap = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
       return nil
     }
-    guard let pid = try? Spawn.start([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], environment: [:]),
+    guard
+      let pid = try? Spawn.start([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], environment: [:]),
       Spawn.wait(pid) == 0
     else {
       PluginLog.warning("bubblewrap is installed but cannot sandbox here; local runs are not sandboxed")

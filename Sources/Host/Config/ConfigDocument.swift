@@ -22,9 +22,10 @@ public struct ConfigDocument: Sendable {
     }
     var lines: [String: Int] = [:]
     var budget = YAMLLimits.maxNodes
-    self.root = try node.map { node throws(GoldfishError) in
-      try Self.convert(node, at: "", lines: &lines, budget: &budget, file: path ?? "goldfish.yaml")
-    } ?? [:]
+    self.root =
+      try node.map { node throws(GoldfishError) in
+        try Self.convert(node, at: "", lines: &lines, budget: &budget, file: path ?? "goldfish.yaml")
+      } ?? [:]
     guard root.objectValue != nil else {
       throw GoldfishError(
         .configInvalid, "\(path ?? "goldfish.yaml") must be a mapping of sections (project_name:, jobs:, …)")

@@ -2,7 +2,9 @@ import PluginKit
 
 /// Builders for config errors: each names the key, its line, what is allowed and a likely fix.
 enum ConfigError {
-  static func unknownKey(_ document: ConfigDocument, _ keyPath: String, allowed: [String])
+  static func unknownKey(
+    _ document: ConfigDocument, _ keyPath: String, allowed: [String]
+  )
     -> GoldfishError
   {
     let key = String(keyPath.split(separator: ".").last ?? "")
@@ -14,7 +16,9 @@ enum ConfigError {
       detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
   }
 
-  static func wrongType(_ document: ConfigDocument, _ keyPath: String, expected: String, found: JSONValue? = nil)
+  static func wrongType(
+    _ document: ConfigDocument, _ keyPath: String, expected: String, found: JSONValue? = nil
+  )
     -> GoldfishError
   {
     GoldfishError(
@@ -24,7 +28,9 @@ enum ConfigError {
   }
 
   /// A value of the right type outside what is allowed: says the value and the allowed range.
-  static func outOfRange(_ document: ConfigDocument, _ keyPath: String, value: String, allowed: String)
+  static func outOfRange(
+    _ document: ConfigDocument, _ keyPath: String, value: String, allowed: String
+  )
     -> GoldfishError
   {
     GoldfishError(
@@ -34,7 +40,9 @@ enum ConfigError {
   }
 
   /// A word that must be one of a fixed set: names every allowed value and the likely typo fix.
-  static func notOneOf(_ document: ConfigDocument, _ keyPath: String, value: String, allowed: [String])
+  static func notOneOf(
+    _ document: ConfigDocument, _ keyPath: String, value: String, allowed: [String]
+  )
     -> GoldfishError
   {
     let suggestion = Suggest.closest(to: value, in: allowed)
@@ -46,7 +54,9 @@ enum ConfigError {
   }
 
   /// Any other rule a value breaks, stated in words.
-  static func invalid(_ document: ConfigDocument, _ keyPath: String, _ problem: String, hint: String? = nil)
+  static func invalid(
+    _ document: ConfigDocument, _ keyPath: String, _ problem: String, hint: String? = nil
+  )
     -> GoldfishError
   {
     GoldfishError(

@@ -52,7 +52,9 @@ public struct DockerConfig: Sendable, Equatable {
       extraPackages.base = packages.strings("base") + rootExtraPackages
       for kind in ExtraPackages.keys {
         let arguments = packages.strings(kind)
-        if let bad = arguments.first(where: { $0.isEmpty || $0.unicodeScalars.contains { $0.properties.generalCategory == .control } }) {
+        if let bad = arguments.first(where: {
+          $0.isEmpty || $0.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        }) {
           packages.problems.add(
             ConfigError.invalid(
               packages.document, packages.key(kind), "\(bad.debugDescription) is not a pip argument",

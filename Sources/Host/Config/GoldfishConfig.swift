@@ -50,7 +50,9 @@ public struct GoldfishConfig: Sendable, Equatable {
   /// Reads the config of `document`. A top-level key that is not a Goldfish section is the
   /// section of the service with that name, so it is accepted only when `serviceNames` holds it.
   /// Throws the first problem in file order, with every problem in `detail["errors"]`.
-  public static func load(_ document: ConfigDocument, serviceNames: Set<String>) throws(GoldfishError)
+  public static func load(
+    _ document: ConfigDocument, serviceNames: Set<String>
+  ) throws(GoldfishError)
     -> GoldfishConfig
   {
     let problems = ConfigProblems(document: document)
@@ -60,13 +62,17 @@ public struct GoldfishConfig: Sendable, Equatable {
   }
 
   /// Loads `<project>/goldfish.yaml`.
-  public static func load(project: ProjectLocation, serviceNames: Set<String>) throws(GoldfishError)
+  public static func load(
+    project: ProjectLocation, serviceNames: Set<String>
+  ) throws(GoldfishError)
     -> GoldfishConfig
   {
     try load(ConfigDocument.load(project.configPath), serviceNames: serviceNames)
   }
 
-  static func read(_ document: ConfigDocument, serviceNames: Set<String>, problems: ConfigProblems)
+  static func read(
+    _ document: ConfigDocument, serviceNames: Set<String>, problems: ConfigProblems
+  )
     -> GoldfishConfig
   {
     let fields = document.root.objectValue ?? [:]
@@ -156,13 +162,16 @@ public struct GoldfishConfig: Sendable, Equatable {
 
   /// The `warm_pool:` mapping of each plugin service section that has one. The rest of the
   /// section belongs to the plugin; the pool belongs to the host, so the host checks it.
-  private static func readServiceWarmPools(_ root: ConfigSection, services: [String: JSONValue])
+  private static func readServiceWarmPools(
+    _ root: ConfigSection, services: [String: JSONValue]
+  )
     -> [String: WarmPoolConfig]
   {
     var pools: [String: WarmPoolConfig] = [:]
     for (name, value) in services {
-      guard let section = ConfigSection.read(
-        value["warm_pool"], at: "\(name).warm_pool", keys: WarmPoolConfig.keys, problems: root.problems)
+      guard
+        let section = ConfigSection.read(
+          value["warm_pool"], at: "\(name).warm_pool", keys: WarmPoolConfig.keys, problems: root.problems)
       else { continue }
       pools[name] = WarmPoolConfig(reading: section)
     }

@@ -41,7 +41,8 @@ public struct IsolationPolicy: Sendable, Equatable {
     let allowed = IsolationMode.allCases.map(\.rawValue)
     func mode(_ value: JSONValue, at keyPath: String) throws(GoldfishError) -> IsolationMode {
       guard let word = value.stringValue else {
-        throw ConfigError.wrongType(document, keyPath, expected: "one of \(allowed.joined(separator: ", "))", found: value)
+        throw ConfigError.wrongType(
+          document, keyPath, expected: "one of \(allowed.joined(separator: ", "))", found: value)
       }
       guard let mode = IsolationMode(rawValue: word) else {
         throw ConfigError.notOneOf(document, keyPath, value: word, allowed: allowed)

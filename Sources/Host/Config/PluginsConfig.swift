@@ -59,7 +59,8 @@ public struct PluginsConfig: Sendable, Equatable {
     isolation = try IsolationPolicy(from: document)
     if let value = fields["isolation_memory_mb"], !value.isNull {
       guard let megabytes = value.intValue else {
-        throw ConfigError.wrongType(document, "plugins.isolation_memory_mb", expected: "a whole number of MiB", found: value)
+        throw ConfigError.wrongType(
+          document, "plugins.isolation_memory_mb", expected: "a whole number of MiB", found: value)
       }
       guard Self.isolationMemoryRange.contains(Int(megabytes)) else {
         throw ConfigError.outOfRange(

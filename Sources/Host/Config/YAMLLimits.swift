@@ -46,7 +46,8 @@ enum YAMLLimits {
   private static func tooLarge(_ file: String, bytes: Int64) -> GoldfishError {
     GoldfishError(
       .configInvalid, "\(file) is \(bytes) bytes; goldfish reads YAML files of at most \(maxBytes) bytes",
-      hint: "keep data out of YAML files: register it as a source", detail: ["file": .string(file), "bytes": .int(bytes)])
+      hint: "keep data out of YAML files: register it as a source",
+      detail: ["file": .string(file), "bytes": .int(bytes)])
   }
 
   /// An upper bound of the document's nesting: block indentation levels, `- `/`? ` indicators
@@ -121,7 +122,9 @@ enum YAMLLimits {
     while end > 0, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
     var index = end
     while index > 0, "+-0123456789".utf8.contains(bytes[index - 1]) { index -= 1 }
-    guard index > 0, bytes[index - 1] == UInt8(ascii: "|") || bytes[index - 1] == UInt8(ascii: ">") else { return false }
+    guard index > 0, bytes[index - 1] == UInt8(ascii: "|") || bytes[index - 1] == UInt8(ascii: ">") else {
+      return false
+    }
     return index == 1 || bytes[index - 2] == UInt8(ascii: " ")
   }
 }

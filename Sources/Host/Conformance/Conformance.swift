@@ -13,7 +13,8 @@ public enum Conformance {
     } else {
       switch service.kind {
       case .objectStorage: StorageConformance(service: service, scratch: scratch).run(&runner)
-      case .runBackend: RunBackendConformance(
+      case .runBackend:
+        RunBackendConformance(
           service: service, scratch: scratch,
           image: image ?? ProcessInfo.processInfo.environment["GOLDFISH_CHECK_IMAGE"]
         ).run(&runner)

@@ -19,7 +19,9 @@ struct ImageBuilderConformance {
     }
     runner.run("push matches capabilities") {
       let registry = service.info.capabilities["registry"]?.boolValue ?? false
-      try expect(registry == service.supports("push"), "registry is \(registry) but push is \(service.supports("push") ? "set" : "NULL")")
+      try expect(
+        registry == service.supports("push"),
+        "registry is \(registry) but push is \(service.supports("push") ? "set" : "NULL")")
       return registry ? "push supported" : "push unsupported (NULL)"
     }
   }

@@ -15,12 +15,15 @@ struct RunBackendConformance {
     var handle: JSONValue?
     let needsImage = service.info.capabilities["needs_image"]?.boolValue ?? false
     if needsImage && image == nil {
-      runner.skip("launch and every job case", "the backend needs an image: pass --image (or set GOLDFISH_CHECK_IMAGE) to one with /bin/sh")
+      runner.skip(
+        "launch and every job case",
+        "the backend needs an image: pass --image (or set GOLDFISH_CHECK_IMAGE) to one with /bin/sh")
       return
     }
     runner.run("launch") {
       handle = try launch("ok", ["/bin/sh", "-c", "echo hello-from-goldfish; echo to-stderr >&2"])
-      try expect(handle?["run_id"]?.stringValue == "\(prefix)-ok", "the handle has no matching run_id: \(handle ?? .null)")
+      try expect(
+        handle?["run_id"]?.stringValue == "\(prefix)-ok", "the handle has no matching run_id: \(handle ?? .null)")
       try expect(handle?["backend"]?.stringValue != nil, "the handle has no \"backend\" field")
       return nil
     }
@@ -36,7 +39,9 @@ struct RunBackendConformance {
     }
     runner.run("logs by offset") {
       let first = try logs(handle, ["offset": 0])
-      try expect(first.text.contains("hello-from-goldfish"), "logs from offset 0 lack the job's stdout: \(first.text.debugDescription)")
+      try expect(
+        first.text.contains("hello-from-goldfish"),
+        "logs from offset 0 lack the job's stdout: \(first.text.debugDescription)")
       try expect(first.nextOffset > 0, "next_offset did not advance")
       let rest = try logs(handle, ["offset": .int(first.nextOffset)])
       try expect(!rest.text.contains("hello-from-goldfish"), "reading from next_offset repeated earlier text")
@@ -46,7 +51,8 @@ struct RunBackendConformance {
     runner.run("logs by tail") {
       let tail = try logs(handle, ["tail": 1])
       try expect(!tail.text.isEmpty, "tail 1 returned nothing")
-      try expect(tail.text.split(separator: "\n").count == 1, "tail 1 returned \(tail.text.split(separator: "\n").count) lines")
+      try expect(
+        tail.text.split(separator: "\n").count == 1, "tail 1 returned \(tail.text.split(separator: "\n").count) lines")
       return nil
     }
     runner.run("exit code") {
@@ -69,7 +75,8 @@ struct RunBackendConformance {
     runner.run("recover") {
       let recovered = try service.call("recover", ["handle": handle], as: RecoveredRun.self)
       try expect(recovered.handle["run_id"] == handle["run_id"], "recover returned a handle for another run")
-      try expect(recovered.status.state == .completed, "recover reports \(recovered.status.state.rawValue) for a completed job")
+      try expect(
+        recovered.status.state == .completed, "recover reports \(recovered.status.state.rawValue) for a completed job")
       return nil
     }
     runner.run("cleanup is idempotent") {
@@ -82,7 +89,9 @@ struct RunBackendConformance {
       let functions = ["deliver_job", "probe_worker", "delete_worker", "list_workers"]
       let present = functions.filter(service.supports)
       if warm {
-        try expect(present.count == functions.count, "warm_reuse is declared but \(Set(functions).subtracting(present).sorted()) are NULL")
+        try expect(
+          present.count == functions.count,
+          "warm_reuse is declared but \(Set(functions).subtracting(present).sorted()) are NULL")
         return "warm reuse supported"
       }
       try expect(present.isEmpty, "warm_reuse is not declared but \(present) are set")

@@ -13,14 +13,18 @@ struct StorageConformance {
       let uri = try uri("a/b.txt")
       try expect(!uri.isEmpty && uri.hasSuffix("a/b.txt"), "uri_for gave \"\(uri)\", which does not end in the key")
       for bad in ["../escape", "/absolute", "a//b", "a/./b", "bad key", ""] {
-        try expectFailure(.invalidArgument, "uri_for(\"\(bad)\")") { try service.call("uri_for", ["key": .string(bad)]) }
+        try expectFailure(.invalidArgument, "uri_for(\"\(bad)\")") {
+          try service.call("uri_for", ["key": .string(bad)])
+        }
       }
       return uri
     }
     for (name, size) in [("empty", 0), ("one byte", 1), ("small", 4096), ("64 MiB", 64 << 20)] {
       runner.run("round trip: \(name) via put_file/get_file") { try fileRoundTrip(key: "files/\(size)", size: size) }
     }
-    runner.run("round trip: binary via put_file/get_file") { try fileRoundTrip(key: "files/binary", size: 1024, binary: true) }
+    runner.run("round trip: binary via put_file/get_file") {
+      try fileRoundTrip(key: "files/binary", size: 1024, binary: true)
+    }
     runner.run("round trip: bytes via put_bytes/get_bytes") {
       let contents: [[UInt8]] = [[], [0x00], Array(0...255).map(UInt8.init), Array("hello".utf8)]
       for (index, content) in contents.enumerated() {
@@ -36,16 +40,21 @@ struct StorageConformance {
       _ = try service.putBytes(["uri": .string(uri)], Array("first".utf8))
       _ = try service.putBytes(["uri": .string(uri)], Array("second".utf8))
       let back = try service.getBytes(["uri": .string(uri)])
-      try expect(back == Array("second".utf8), "after two writes the object holds \"\(String(decoding: back, as: UTF8.self))\"")
+      try expect(
+        back == Array("second".utf8), "after two writes the object holds \"\(String(decoding: back, as: UTF8.self))\"")
       return nil
     }
     runner.run("hash") { try hashCase() }
     runner.run("exists") {
       let present = try uri("exists/yes")
       _ = try service.putBytes(["uri": .string(present)], [1, 2, 3])
-      try expect(try service.call("exists", ["uri": .string(present)])["exists"] == .bool(true), "exists is false for a stored object")
+      try expect(
+        try service.call("exists", ["uri": .string(present)])["exists"] == .bool(true),
+        "exists is false for a stored object")
       let absent = try uri("exists/no")
-      try expect(try service.call("exists", ["uri": .string(absent)])["exists"] == .bool(false), "exists is true for a missing object")
+      try expect(
+        try service.call("exists", ["uri": .string(absent)])["exists"] == .bool(false),
+        "exists is true for a missing object")
       return nil
     }
     runner.run("missing objects") {
@@ -55,7 +64,9 @@ struct StorageConformance {
       try expectFailure(.notFound, "get_file of a missing object") {
         try service.call("get_file", ["uri": .string(absent), "path": .string(scratch + "/missing.out")])
       }
-      try expect(!FileManager.default.fileExists(atPath: scratch + "/missing.out"), "get_file of a missing object left a file behind")
+      try expect(
+        !FileManager.default.fileExists(atPath: scratch + "/missing.out"),
+        "get_file of a missing object left a file behind")
       return nil
     }
     runner.run("get_bytes max_bytes") {
@@ -74,7 +85,9 @@ struct StorageConformance {
       try expect(first["deleted"] == .bool(true), "first delete answered \(first)")
       let second = try service.call("delete_object", ["uri": .string(uri)])
       try expect(second["deleted"] == .bool(false), "second delete answered \(second)")
-      try expect(try service.call("exists", ["uri": .string(uri)])["exists"] == .bool(false), "the object still exists after delete")
+      try expect(
+        try service.call("exists", ["uri": .string(uri)])["exists"] == .bool(false),
+        "the object still exists after delete")
       return nil
     }
     if service.supports("local_path") {
@@ -111,9 +124,13 @@ struct StorageConformance {
     try TestData.write(path: source, size: size, binary: binary)
     let uri = try uri(key)
     let put = try service.call("put_file", ["uri": .string(uri), "path": .string(source)])
-    try expect(put["size"]?.intValue == Int64(size), "put_file reported size \(put["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
+    try expect(
+      put["size"]?.intValue == Int64(size),
+      "put_file reported size \(put["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
     let got = try service.call("get_file", ["uri": .string(uri), "path": .string(target)])
-    try expect(got["size"]?.intValue == Int64(size), "get_file reported size \(got["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
+    try expect(
+      got["size"]?.intValue == Int64(size),
+      "get_file reported size \(got["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
     if let difference = TestData.firstDifference(source, target) {
       throw CheckFailure("the object read back differs from what was written: \(difference)")
     }

@@ -48,7 +48,8 @@ enum TestData {
       let y = (try? right.read(upToCount: 1 << 20)) ?? nil ?? Data()
       if x != y {
         let index = zip(x, y).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(x.count, y.count)
-        return "first difference at byte \(offset + index) (written \(offset + x.count)+ bytes, read \(offset + y.count)+)"
+        return
+          "first difference at byte \(offset + index) (written \(offset + x.count)+ bytes, read \(offset + y.count)+)"
       }
       if x.isEmpty { return nil }
       offset += x.count

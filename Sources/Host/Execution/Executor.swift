@@ -70,7 +70,9 @@ public struct Executor: Sendable {
   }
 
   /// The pipeline, the stages to run and each one's config overrides, validated.
-  private func plan(_ request: RunRequest, in directory: String) throws(GoldfishError)
+  private func plan(
+    _ request: RunRequest, in directory: String
+  ) throws(GoldfishError)
     -> (PipelineDefinition, [String], [String: JSONValue])
   {
     let validator = project.pipelineValidator(directory: directory)
@@ -80,7 +82,8 @@ public struct Executor: Sendable {
     }
     let selected = try select(request.stages, in: definition)
     let names = Set(definition.stages.map(\.name))
-    let overrides = request.configOverrides.isEmpty
+    let overrides =
+      request.configOverrides.isEmpty
       ? [:] : Dictionary(uniqueKeysWithValues: selected.map { ($0, request.overrides(for: $0, stages: names)) })
     if let error = validator.validate(definition, configOverrides: overrides).asError() { throw error }
     return (definition, selected, overrides)
@@ -108,7 +111,9 @@ public struct Executor: Sendable {
       FaultPoint.hit(.duringCancel)
       let outcome = try project.store.transition(run.id, .userCancel, TransitionContext(source: "user", reason: reason))
       // The driver may have recorded the backend's "canceled" first: still this cancel's doing.
-      if case .moved = outcome { canceled.append(run.id) } else if try project.store.stageRun(run.id)?.state == .canceled {
+      if case .moved = outcome {
+        canceled.append(run.id)
+      } else if try project.store.stageRun(run.id)?.state == .canceled {
         canceled.append(run.id)
       }
       // Only the worker leased to this very run is deleted (upstream #29).

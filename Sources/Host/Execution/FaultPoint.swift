@@ -36,7 +36,8 @@ public enum FaultPoint: String, CaseIterable, Sendable {
   public static let environmentVariable = "GOLDFISH_FAULT_POINT"
 
   /// The point this process is to die at, read once.
-  static let armed: FaultPoint? = ProcessInfo.processInfo.environment[environmentVariable].flatMap(FaultPoint.init(rawValue:))
+  static let armed: FaultPoint? = ProcessInfo.processInfo.environment[environmentVariable].flatMap(
+    FaultPoint.init(rawValue:))
 
   /// Kills this process on the spot when `point` is the armed one; otherwise does nothing.
   @inline(__always)

@@ -31,7 +31,8 @@ enum Fingerprint {
     var files: [String] = []
     while let item = walker.nextObject() as? String {
       var isDirectory: ObjCBool = false
-      if FileManager.default.fileExists(atPath: folder + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue {
+      if FileManager.default.fileExists(atPath: folder + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue
+      {
         files.append(item)
       }
     }
@@ -39,7 +40,8 @@ enum Fingerprint {
   }
 
   private static func belongsToOther(_ file: String, _ others: Set<String>) -> Bool {
-    for stage in others where file == "modules/\(stage).py" || file == "modules/\(stage).rs" || file == "configs/\(stage).yaml" {
+    for stage in others
+    where file == "modules/\(stage).py" || file == "modules/\(stage).rs" || file == "configs/\(stage).yaml" {
       return true
     }
     return false

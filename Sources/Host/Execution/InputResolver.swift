@@ -40,7 +40,9 @@ struct InputResolver {
     return resolved
   }
 
-  private func fromUpstream(_ input: SignalDefinition, stage upstream: String, target: String) throws(GoldfishError)
+  private func fromUpstream(
+    _ input: SignalDefinition, stage upstream: String, target: String
+  ) throws(GoldfishError)
     -> ResolvedInput
   {
     let signalName = input.signal ?? input.name
@@ -53,7 +55,9 @@ struct InputResolver {
         "input \(input.name) needs output \(signalName) of stage \(upstream), which has never completed in workspace \(run.workspace)",
         hint: "run \(upstream) first, or run both: goldfish run \(run.workspace) \(upstream) \(run.stage) --reason …")
     }
-    guard let output = try store.signals(of: source.id).first(where: { $0.direction == "output" && $0.signal == signalName }),
+    guard
+      let output = try store.signals(of: source.id).first(where: { $0.direction == "output" && $0.signal == signalName }
+      ),
       let uri = output.uri
     else {
       throw GoldfishError(.runRefused, "run \(source.id) of \(upstream) recorded no output \(signalName)")
@@ -67,7 +71,9 @@ struct InputResolver {
         sizeBytes: output.sizeBytes, hash: output.hash, sourceStageRunID: source.id))
   }
 
-  private func fromDataset(_ input: SignalDefinition, dataset: String, target: String) throws(GoldfishError) -> ResolvedInput {
+  private func fromDataset(
+    _ input: SignalDefinition, dataset: String, target: String
+  ) throws(GoldfishError) -> ResolvedInput {
     guard let source = try store.source(dataset) else {
       throw GoldfishError(.runRefused, "input \(input.name) names dataset \(dataset), which is not registered")
     }
@@ -118,7 +124,9 @@ struct InputResolver {
   private func fetch(_ uri: String, to path: String) throws(GoldfishError) {
     let storage = services.storage
     try makeFolder((path as NSString).deletingLastPathComponent)
-    if storage.supports("local_path"), let local = try? storage.call("local_path", ["uri": .string(uri)])["path"]?.stringValue {
+    if storage.supports("local_path"),
+      let local = try? storage.call("local_path", ["uri": .string(uri)])["path"]?.stringValue
+    {
       try link(path, to: local)
       return
     }

@@ -18,7 +18,9 @@ struct OutputRecorder {
       guard let path = locate(output) else {
         throw GoldfishError(
           .outputMissing, "stage \(run.stage) did not write its declared output \(output.name)",
-          hint: "save it with goldfish.io.save_output(\"\(output.name)\", …) or write it to get_output_path(\"\(output.name)\")")
+          hint:
+            "save it with goldfish.io.save_output(\"\(output.name)\", …) or write it to get_output_path(\"\(output.name)\")"
+        )
       }
       records.append(try store(output, at: path))
       FaultPoint.hit(.midwayOutputs)
@@ -85,7 +87,8 @@ struct OutputRecorder {
   private func put(_ path: String, key: String) throws(GoldfishError) -> (String, Int64, String) {
     let uri = try uri(for: key)
     do {
-      let info = try services.storage.call("put_file", ["uri": .string(uri), "path": .string(path)], as: ObjectInfo.self)
+      let info = try services.storage.call(
+        "put_file", ["uri": .string(uri), "path": .string(path)], as: ObjectInfo.self)
       let hash = info.hash["sha256"] ?? (try? POSIXFile.sha256(of: path).sha256) ?? ""
       return (uri, info.size, hash)
     } catch let error as PluginCallError {
@@ -113,7 +116,8 @@ struct OutputRecorder {
     var files: [String] = []
     while let item = walker.nextObject() as? String {
       var isDirectory: ObjCBool = false
-      if FileManager.default.fileExists(atPath: folder + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue {
+      if FileManager.default.fileExists(atPath: folder + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue
+      {
         files.append(item)
       }
     }

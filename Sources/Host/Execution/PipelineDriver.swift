@@ -63,7 +63,9 @@ public struct PipelineDriver: Sendable {
         let failed = runs.filter { $0.state != .completed }
         try store.finishPipelineRun(
           pipelineRunID, status: failed.isEmpty ? "completed" : "failed",
-          error: failed.isEmpty ? nil : "stages not completed: " + failed.map { "\($0.stage) (\($0.state.rawValue))" }.joined(separator: ", "))
+          error: failed.isEmpty
+            ? nil
+            : "stages not completed: " + failed.map { "\($0.stage) (\($0.state.rawValue))" }.joined(separator: ", "))
         FaultPoint.hit(.afterFinalStateBeforeStateMD)
         try project.journal.regenerateStateMD()
         return try store.pipelineRun(pipelineRunID) ?? pipelineRun
@@ -77,7 +79,8 @@ public struct PipelineDriver: Sendable {
           if let blocker = upstream.first(where: { $0.state.isTerminal && $0.state != .completed }) {
             try store.transition(
               run.id, .prepareFail,
-              TransitionContext(source: "executor", reason: "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"),
+              TransitionContext(
+                source: "executor", reason: "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"),
               update: ["error": "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"])
           } else if upstream.allSatisfy({ $0.state == .completed }) && active < maxParallel {
             active += 1

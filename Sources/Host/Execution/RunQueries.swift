@@ -45,7 +45,8 @@ public struct RunQueries: Sendable {
     }
     if let workDir = run.workDir, FileManager.default.fileExists(atPath: workDir + "/run.log") {
       do {
-        return try LogFile.read(path: workDir + "/run.log", request: LogRequest(offset: offset, tail: tail), finished: run.state.isTerminal)
+        return try LogFile.read(
+          path: workDir + "/run.log", request: LogRequest(offset: offset, tail: tail), finished: run.state.isTerminal)
       } catch {
         throw GoldfishError(.ioFailed, "cannot read the log of \(id): \(error.message)")
       }
@@ -60,15 +61,19 @@ public struct RunQueries: Sendable {
     var inputs: [JSONValue] = []
     for input in signals where input.direction == "input" {
       var entry: [String: JSONValue] = [
-        "signal": .string(input.signal), "type": .string(input.signalType), "uri": input.uri.map { .string($0) } ?? .null,
+        "signal": .string(input.signal), "type": .string(input.signalType),
+        "uri": input.uri.map { .string($0) } ?? .null,
       ]
       if let source = input.sourceName { entry["dataset"] = .string(source) }
       if let upstream = input.sourceStageRunID, depth > 0 { entry["from"] = try lineage(upstream, depth: depth - 1) }
       inputs.append(.object(entry))
     }
     let outputs = signals.filter { $0.direction == "output" }.map { output -> JSONValue in
-      ["signal": .string(output.signal), "type": .string(output.signalType), "uri": output.uri.map { .string($0) } ?? .null,
-       "size_bytes": output.sizeBytes.map { .int($0) } ?? .null, "hash": output.hash.map { .string($0) } ?? .null]
+      [
+        "signal": .string(output.signal), "type": .string(output.signalType),
+        "uri": output.uri.map { .string($0) } ?? .null,
+        "size_bytes": output.sizeBytes.map { .int($0) } ?? .null, "hash": output.hash.map { .string($0) } ?? .null,
+      ]
     }
     return [
       "run": .string(run.id), "stage": .string(run.stage), "workspace": .string(run.workspace),

@@ -30,7 +30,8 @@ public struct RunRequest: Sendable {
   /// Parses `KEY=VALUE` (VALUE as a YAML scalar: numbers, booleans, strings).
   public static func parseOverride(_ text: String) throws(GoldfishError) -> (String, JSONValue) {
     guard let equals = text.firstIndex(of: "="), equals != text.startIndex else {
-      throw GoldfishError(.invalidArgument, "--config \(text) is not KEY=VALUE", hint: "e.g. --config compute.profile=cpu-large")
+      throw GoldfishError(
+        .invalidArgument, "--config \(text) is not KEY=VALUE", hint: "e.g. --config compute.profile=cpu-large")
     }
     let key = String(text[..<equals])
     let raw = String(text[text.index(after: equals)...])
@@ -38,7 +39,8 @@ public struct RunRequest: Sendable {
       !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
     }
     guard allowed else {
-      throw GoldfishError(.invalidArgument, "--config key \(key.debugDescription) must be dotted names like compute.profile")
+      throw GoldfishError(
+        .invalidArgument, "--config key \(key.debugDescription) must be dotted names like compute.profile")
     }
     let value: JSONValue
     if let integer = Int64(raw) {

@@ -14,18 +14,29 @@ struct RunSpecBuilder {
     let outputsDir = workDir + "/outputs"
     var stageConfig = config.values.objectValue ?? [:]
     stageConfig["stage"] = .string(stage.name)
-    stageConfig["inputs"] = .object(Dictionary(uniqueKeysWithValues: inputs.map { input in
-      (input.name, JSONValue.object([
-        "location": .string(input.localPath), "format": input.format.map { .string($0) } ?? .string(Self.format(input.type)),
-        "type": .string(input.type.rawValue), "schema": input.schema ?? .null,
-      ]))
-    }))
-    stageConfig["outputs"] = .object(Dictionary(uniqueKeysWithValues: stage.outputs.map { output in
-      (output.name, JSONValue.object([
-        "format": output.format.map { .string($0) } ?? .string(Self.format(output.type)),
-        "type": .string(output.type.rawValue), "schema": output.schema ?? .null,
-      ]))
-    }))
+    stageConfig["inputs"] = .object(
+      Dictionary(
+        uniqueKeysWithValues: inputs.map { input in
+          (
+            input.name,
+            JSONValue.object([
+              "location": .string(input.localPath),
+              "format": input.format.map { .string($0) } ?? .string(Self.format(input.type)),
+              "type": .string(input.type.rawValue), "schema": input.schema ?? .null,
+            ])
+          )
+        }))
+    stageConfig["outputs"] = .object(
+      Dictionary(
+        uniqueKeysWithValues: stage.outputs.map { output in
+          (
+            output.name,
+            JSONValue.object([
+              "format": output.format.map { .string($0) } ?? .string(Self.format(output.type)),
+              "type": .string(output.type.rawValue), "schema": output.schema ?? .null,
+            ])
+          )
+        }))
     guard let library = PythonLibrary.folder() else {
       throw GoldfishError(
         .runRefused, "cannot find the stage IO library (goldfish.io)",
@@ -39,12 +50,15 @@ struct RunSpecBuilder {
       "GOLDFISH_VERSION": "v\(run.version)", "GOLDFISH_GIT_SHA": version?.sha ?? "",
       "GOLDFISH_INPUTS_DIR": workDir + "/inputs", "GOLDFISH_OUTPUTS_DIR": outputsDir,
       "GOLDFISH_STAGE_CONFIG": (try? JSONCoding.encode(JSONValue.object(stageConfig))) ?? "{}",
-      "PYTHONPATH": library + ":" + codeDir, "GOLDFISH_PYTHON_PATH": library, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1",
+      "PYTHONPATH": library + ":" + codeDir, "GOLDFISH_PYTHON_PATH": library, "PYTHONUNBUFFERED": "1",
+      "PYTHONDONTWRITEBYTECODE": "1",
     ]) { _, goldfish in goldfish }
     return RunSpec(
       runId: run.id, command: ["python3", "-m", "goldfish.io.bootstrap", "modules.\(stage.name)"], workDir: workDir,
       env: env, codeDir: codeDir,
-      inputs: inputs.map { RunInput(name: $0.name, type: $0.type.rawValue, uri: $0.lineage.uri, localPath: $0.localPath) },
+      inputs: inputs.map {
+        RunInput(name: $0.name, type: $0.type.rawValue, uri: $0.lineage.uri, localPath: $0.localPath)
+      },
       outputsDir: outputsDir, profile: profile(),
       timeoutSeconds: config.maxRuntimeSeconds ?? project.config.defaults.timeoutSeconds,
       labels: ["goldfish-project": project.settings.projectName, "goldfish-run": run.id],

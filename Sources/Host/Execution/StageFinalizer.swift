@@ -13,7 +13,8 @@ struct StageFinalizer {
   func poll(_ run: StageRunRecord) throws(GoldfishError) {
     guard let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) else {
       // Launch was never attempted: the launcher died before storing a handle.
-      try store.transition(run.id, .launchFail, TransitionContext(source: "executor", reason: "the launch was interrupted"))
+      try store.transition(
+        run.id, .launchFail, TransitionContext(source: "executor", reason: "the launch was interrupted"))
       return
     }
     let status: RunStatus
@@ -56,8 +57,10 @@ struct StageFinalizer {
       guard let current = try store.stageRun(run.id) else { return }
       try finish(current)
     case .canceled:
-      try store.transition(run.id, .userCancel, TransitionContext(source: "backend", reason: "canceled", exitCode: status.exitCode))
-    case .terminated, .failed where status.terminationCause == .lost || status.terminationCause == .preemption:
+      try store.transition(
+        run.id, .userCancel, TransitionContext(source: "backend", reason: "canceled", exitCode: status.exitCode))
+    case .terminated,
+      .failed where status.terminationCause == .lost || status.terminationCause == .preemption:
       // A worker that died (or was preempted) under the job: the job did not fail, it was lost.
       let cause = status.terminationCause?.rawValue ?? "crashed"
       let message = "the job was stopped (\(cause))" + (logTail.isEmpty ? "" : "; last log lines:\n\(logTail)")
@@ -67,7 +70,8 @@ struct StageFinalizer {
         update: ["error": message])
     default:
       let code = status.exitCode.map { "exited with code \($0)" } ?? "failed"
-      let message = "stage \(run.stage) \(code)" + (status.message.isEmpty ? "" : ": \(status.message)")
+      let message =
+        "stage \(run.stage) \(code)" + (status.message.isEmpty ? "" : ": \(status.message)")
         + (logTail.isEmpty ? "" : "; last log lines:\n\(logTail)")
       try store.transition(
         run.id, .exitFailure, TransitionContext(source: "backend", reason: message, exitCode: status.exitCode),
@@ -94,15 +98,18 @@ struct StageFinalizer {
       try store.transition(run.id, .postRunFail, TransitionContext(source: "executor", reason: "the run has no folder"))
       return
     }
-    let stage = try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: run.pipeline == "pipeline" ? nil : run.pipeline)
-      .stage(named: run.stage)
+    let stage = try PipelineLoader.load(
+      workspaceDirectory: codeDir, pipeline: run.pipeline == "pipeline" ? nil : run.pipeline
+    )
+    .stage(named: run.stage)
     do {
       let outputs = try OutputRecorder(services: services, run: run, outputsDir: workDir + "/outputs")
         .record(stage?.outputs ?? [])
       FaultPoint.hit(.afterOutputsBeforeMetrics)
       let metrics = MetricsFile.read(workDir + "/outputs/.goldfish/metrics.jsonl")
       try store.recordMetrics(run.id, metrics)
-      let summary = JSONValue.object(Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))
+      let summary = JSONValue.object(
+        Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))
       try store.transition(
         run.id, .postRunOK, TransitionContext(source: "executor"), update: ["outputs": try? JSONCoding.encode(summary)])
       try store.transition(run.id, .userFinalize, TransitionContext(source: "executor", reason: "outputs recorded"))
@@ -122,7 +129,9 @@ struct StageFinalizer {
     FileManager.default.createFile(atPath: local, contents: nil)
     guard let file = FileHandle(forWritingAtPath: local) else { return "" }
     for _ in 0..<10_000 {
-      guard let chunk = try? services.backend.call("logs", ["handle": handle, "offset": .int(offset), "max_bytes": .int(1 << 20)], as: LogChunk.self)
+      guard
+        let chunk = try? services.backend.call(
+          "logs", ["handle": handle, "offset": .int(offset), "max_bytes": .int(1 << 20)], as: LogChunk.self)
       else { break }
       file.write(Data(chunk.text.utf8))
       if chunk.nextOffset <= offset || chunk.complete { break }

@@ -28,8 +28,10 @@ struct StageImage {
   /// pip runs from an exec-form RUN (a JSON array): every extra package argument reaches pip as one
   /// argument, whatever characters it holds, and no shell ever reads it.
   static func dockerfile(extraPackages: [String], requirements: Bool) -> String {
-    let pip = ["env", "PIP_BREAK_SYSTEM_PACKAGES=1", "python3", "-m", "pip", "install", "--no-cache-dir",
-      "--disable-pip-version-check"]
+    let pip = [
+      "env", "PIP_BREAK_SYSTEM_PACKAGES=1", "python3", "-m", "pip", "install", "--no-cache-dir",
+      "--disable-pip-version-check",
+    ]
     func run(_ argv: [String]) -> String {
       "RUN " + ((try? JSONCoding.encode(JSONValue.list(argv))) ?? "[]") + "\n"
     }
@@ -63,7 +65,8 @@ struct StageImage {
       }
       return base
     }
-    let tag = "goldfish-stage:" + SHA256Hasher.hex(of: Array(recipe.identity.utf8) + [0] + Array(requirements ?? Data()))
+    let tag =
+      "goldfish-stage:" + SHA256Hasher.hex(of: Array(recipe.identity.utf8) + [0] + Array(requirements ?? Data()))
     if try exists(tag) { return tag }
 
     let context = workDir + "/image-context"
@@ -73,7 +76,8 @@ struct StageImage {
       try Data(dockerfile.utf8).write(to: URL(fileURLWithPath: context + "/Dockerfile"))
       try requirements?.write(to: URL(fileURLWithPath: context + "/requirements.txt"))
     } catch {
-      throw GoldfishError(.ioFailed, "cannot write the image build context in \(context): \(error.localizedDescription)")
+      throw GoldfishError(
+        .ioFailed, "cannot write the image build context in \(context): \(error.localizedDescription)")
     }
     let request = ImageBuildRequest(
       contextDir: context, tag: tag, buildArgs: ["GOLDFISH_BASE_IMAGE": base],
@@ -82,7 +86,8 @@ struct StageImage {
     do {
       buildID = try builder.call("build", try JSONCoding.value(of: request))["build_id"]?.stringValue ?? ""
     } catch let error as PluginCallError {
-      throw ExecutionServices.failure(error, while: "the \(builder.info.name) image builder could not start building \(tag)")
+      throw ExecutionServices.failure(
+        error, while: "the \(builder.info.name) image builder could not start building \(tag)")
     } catch {
       throw GoldfishError(.pluginCallFailed, "the image build request could not be encoded")
     }
@@ -91,13 +96,16 @@ struct StageImage {
     try? FileManager.default.removeItem(atPath: context)
     guard status.state == .succeeded else {
       let tail = log.split(separator: "\n", omittingEmptySubsequences: true).suffix(15).joined(separator: "\n")
-      let parts = [recipe.extraPackages.isEmpty ? nil : "docker.extra_packages", requirements == nil ? nil : "requirements.txt"]
-        .compactMap { $0 }.joined(separator: " + ")
+      let parts = [
+        recipe.extraPackages.isEmpty ? nil : "docker.extra_packages", requirements == nil ? nil : "requirements.txt",
+      ]
+      .compactMap { $0 }.joined(separator: " + ")
       throw GoldfishError(
         .runRefused,
         "the image build failed (base \(base) + \(parts)): \(status.message)"
           + (tail.isEmpty ? "" : "; last build log lines:\n\(tail)"),
-        hint: "the whole build log is \(workDir)/build.log; check \(parts.replacingOccurrences(of: " + ", with: " and "))")
+        hint:
+          "the whole build log is \(workDir)/build.log; check \(parts.replacingOccurrences(of: " + ", with: " and "))")
     }
     return tag
   }

@@ -21,7 +21,8 @@ struct StageLauncher {
       let message = error.message + (error.hint.map { " (\($0))" } ?? "")
       let current = (try? store.stageRun(run.id))?.state ?? run.state
       let event: StageRunEvent = current == .launching ? .launchFail : current == .building ? .buildFail : .prepareFail
-      _ = try? store.transition(run.id, event, TransitionContext(source: "executor", reason: message), update: ["error": message])
+      _ = try? store.transition(
+        run.id, event, TransitionContext(source: "executor", reason: message), update: ["error": message])
     }
   }
 
@@ -30,7 +31,8 @@ struct StageLauncher {
       throw GoldfishError(.notFound, "stage \(run.stage) is not in pipeline \(definition.name)")
     }
     let override = pipelineRun.configOverride.flatMap { try? JSONCoding.parse($0) }?[run.stage]
-    let config = try StageConfig.load(workspaceDirectory: codeDir, stage: stage.name, defaults: stage.defaults, override: override)
+    let config = try StageConfig.load(
+      workspaceDirectory: codeDir, stage: stage.name, defaults: stage.defaults, override: override)
     let workDir = project.paths.runs + "/" + run.id
     let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
       .resolve(stage, stagingDir: workDir + "/inputs")
@@ -47,7 +49,10 @@ struct StageLauncher {
 
     try store.transition(
       run.id, .buildStart, TransitionContext(source: "executor"),
-      update: ["work_dir": workDir, "fingerprint": fingerprint, "config": try? JSONCoding.encode(config.values), "profile": config.profileName])
+      update: [
+        "work_dir": workDir, "fingerprint": fingerprint, "config": try? JSONCoding.encode(config.values),
+        "profile": config.profileName,
+      ])
     try store.recordSignals(inputs.map(\.lineage))
     // Backends that run stages in containers get the stage image built (or reused) here.
     let image = try services.imageBuilder.map { builder throws(GoldfishError) in
@@ -59,7 +64,9 @@ struct StageLauncher {
       .build(workDir: workDir, codeDir: codeDir, inputs: inputs)
     spec.image = image
     let backendName = services.backend.info.name
-    let provisional: JSONValue = ["run_id": .string(run.id), "backend": .string(backendName), "work_dir": .string(workDir)]
+    let provisional: JSONValue = [
+      "run_id": .string(run.id), "backend": .string(backendName), "work_dir": .string(workDir),
+    ]
     try store.updateStageRun(
       run.id, expecting: .launching,
       ["backend": backendName, "backend_handle": try? JSONCoding.encode(provisional)])
@@ -96,7 +103,9 @@ struct StageLauncher {
   }
 
   /// An earlier run with the same code, config and inputs: its outputs stand for this run's.
-  private func reuse(_ earlier: StageRunRecord, for run: StageRunRecord, fingerprint: String, inputs: [ResolvedInput])
+  private func reuse(
+    _ earlier: StageRunRecord, for run: StageRunRecord, fingerprint: String, inputs: [ResolvedInput]
+  )
     throws(GoldfishError)
   {
     // Point at the run that produced the outputs, not at another reuse of it.
@@ -109,6 +118,8 @@ struct StageLauncher {
     try store.recordSignals(inputs.map(\.lineage) + outputs)
     try store.transition(
       run.id, .reuse, TransitionContext(source: "executor", reason: "nothing changed since \(origin)"),
-      update: ["fingerprint": fingerprint, "reused_from": origin, "outputs": earlier.outputs, "exit_code": earlier.exitCode])
+      update: [
+        "fingerprint": fingerprint, "reused_from": origin, "outputs": earlier.outputs, "exit_code": earlier.exitCode,
+      ])
   }
 }

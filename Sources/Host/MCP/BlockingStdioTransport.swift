@@ -50,7 +50,8 @@ actor BlockingStdioTransport: Transport {
   func receive() -> AsyncThrowingStream<Data, Swift.Error> { messages }
 
   /// Newline-delimited messages until end of input; blank lines are skipped.
-  private static func readLines(from fd: Int32, into continuation: AsyncThrowingStream<Data, Swift.Error>.Continuation) {
+  private static func readLines(from fd: Int32, into continuation: AsyncThrowingStream<Data, Swift.Error>.Continuation)
+  {
     let size = 64 * 1024
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
     defer { buffer.deallocate() }

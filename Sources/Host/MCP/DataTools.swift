@@ -15,7 +15,8 @@ enum DataTools {
 
   static let register = MCPTool(
     name: "register_source",
-    description: "Register a dataset stages can read (inputs of type dataset): a local file or folder, or a storage URI such as gs://bucket/data.csv.",
+    description:
+      "Register a dataset stages can read (inputs of type dataset): a local file or folder, or a storage URI such as gs://bucket/data.csv.",
     parameters: [
       .string("name", "The source name (letters, digits, - and _).", required: true),
       .string("gcs_path", "Where the data is: a local path or a storage URI (upstream's name for it)."),
@@ -28,15 +29,19 @@ enum DataTools {
   ) { call in
     let name = try call.required("name")
     guard let location = call.string("gcs_path") ?? call.string("location") else {
-      throw GoldfishError(.invalidArgument, "register_source needs gcs_path (or location)", hint: "a local path or a URI such as gs://bucket/data.csv")
+      throw GoldfishError(
+        .invalidArgument, "register_source needs gcs_path (or location)",
+        hint: "a local path or a URI such as gs://bucket/data.csv")
     }
     let description = try call.required("description")
     let why = try call.required("reason")
     let metadata = call.arguments["metadata"].map(MCPValue.json)
     let record = try await call.withProject { project in
-      try project.sources.register(.init(name: name, location: location, description: description, metadata: metadata, reason: why))
+      try project.sources.register(
+        .init(name: name, location: location, description: description, metadata: metadata, reason: why))
     }
-    return ToolOutput(["success": true, "source": sourceValue(record)], text: "Registered \(record.name) → \(record.uri)")
+    return ToolOutput(
+      ["success": true, "source": sourceValue(record)], text: "Registered \(record.name) → \(record.uri)")
   }
 
   static let list = MCPTool(
@@ -51,7 +56,8 @@ enum DataTools {
   ) { call in
     let all = try await call.withProject { project in try project.sources.list() }
     let page = all.dropFirst(call.int("offset") ?? 0).prefix(call.int("limit") ?? 50)
-    return ToolOutput(["sources": .array(page.map(sourceValue)), "total": .int(all.count)], text: "\(all.count) sources")
+    return ToolOutput(
+      ["sources": .array(page.map(sourceValue)), "total": .int(all.count)], text: "\(all.count) sources")
   }
 
   static let get = MCPTool(
@@ -82,14 +88,18 @@ enum DataTools {
   /// Upstream's one-tool form of the source tools, so an agent's habits carry over.
   static let manage = MCPTool(
     name: "manage_sources",
-    description: "Upstream-compatible source management: action list, get or delete (the same as list_sources, get_source, delete_source).",
+    description:
+      "Upstream-compatible source management: action list, get or delete (the same as list_sources, get_source, delete_source).",
     parameters: [
       .string("action", "What to do.", required: true, choices: ["list", "get", "delete"]),
       .string("name", "The source (get, delete)."), .string("reason", "Why (delete)."),
       .integer("limit", "How many (list; default 50).", minimum: 1, maximum: 1000),
       .integer("offset", "Skip this many (list).", minimum: 0),
     ],
-    output: ["sources": S.array(sourceSchema), "total": S.integer, "source": sourceSchema, "success": S.boolean, "deleted": S.string],
+    output: [
+      "sources": S.array(sourceSchema), "total": S.integer, "source": sourceSchema, "success": S.boolean,
+      "deleted": S.string,
+    ],
     annotations: .init(destructiveHint: true, openWorldHint: false)
   ) { call in
     var arguments = call.arguments
@@ -102,12 +112,14 @@ enum DataTools {
     }
     let accepted = Set(target.parameters.map(\.name))
     let forwarded = try ToolCall.checked(arguments.filter { accepted.contains($0.key) }, for: target)
-    return try await target.handler(ToolCall(tool: target.name, arguments: forwarded, context: call.context, progress: call.progress))
+    return try await target.handler(
+      ToolCall(tool: target.name, arguments: forwarded, context: call.context, progress: call.progress))
   }
 
   static let lineage = MCPTool(
     name: "lineage",
-    description: "Where a run's inputs came from (datasets and upstream runs, recursively) and what it produced (signals with their locations, sizes and hashes).",
+    description:
+      "Where a run's inputs came from (datasets and upstream runs, recursively) and what it produced (signals with their locations, sizes and hashes).",
     parameters: [.string("run_id", "A stage run id (stage-…).", required: true)],
     output: [
       "run": S.string, "stage": S.string, "workspace": S.string, "version": S.string, "state": S.string,

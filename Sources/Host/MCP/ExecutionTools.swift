@@ -23,18 +23,23 @@ enum ExecutionTools {
       .string("pipeline", "A named pipeline (pipelines/NAME.yaml; default pipeline.yaml)."),
       .object(
         "config_override",
-        "Stage config values for this run: {\"train\": {\"epochs\": 3}}, or dotted keys {\"train.epochs\": 3}; keys not starting with a stage name apply to every stage (e.g. {\"compute.profile\": \"cpu-small\"})."),
+        "Stage config values for this run: {\"train\": {\"epochs\": 3}}, or dotted keys {\"train.epochs\": 3}; keys not starting with a stage name apply to every stage (e.g. {\"compute.profile\": \"cpu-small\"})."
+      ),
       ToolParameter(
         name: "reason", kind: .stringOrObject,
-        description: "Why you run it (at least 15 characters), or {description, hypothesis, approach, min_result, goal}."),
+        description:
+          "Why you run it (at least 15 characters), or {description, hypothesis, approach, min_result, goal}."),
       .boolean("wait", "Wait for the run to end (bounded by wait_timeout_seconds)."),
-      .integer("wait_timeout_seconds", "How long wait: true waits (default 300, at most 1800).", minimum: 1, maximum: waitLimit),
+      .integer(
+        "wait_timeout_seconds", "How long wait: true waits (default 300, at most 1800).", minimum: 1, maximum: waitLimit
+      ),
       .boolean("dry_run", "Only validate the pipeline and report what would run."),
       .boolean("rerun", "Run every stage even when an unchanged earlier run could be reused."),
     ],
     output: [
       "pipeline_run_id": S.nullable(S.string), "workspace": S.string, "version": S.string, "stages_queued": S.strings,
-      "status": S.string, "queued": S.array(S.anyObject), "finished": S.boolean, "stage_runs": S.array(RunWaiting.stageRunSchema),
+      "status": S.string, "queued": S.array(S.anyObject), "finished": S.boolean,
+      "stage_runs": S.array(RunWaiting.stageRunSchema),
       "valid": S.boolean, "stages_to_run": S.strings, "validation_errors": S.array(S.anyObject),
       "warnings": S.array(S.anyObject),
     ],
@@ -45,13 +50,16 @@ enum ExecutionTools {
     let pipeline = call.string("pipeline")
     let overrides = try flattenOverrides(call.object("config_override") ?? [:])
     if call.bool("dry_run") == true {
-      return try await call.withProject { project in try dryRun(project, target: target, stages: stages, pipeline: pipeline) }
+      return try await call.withProject { project in
+        try dryRun(project, target: target, stages: stages, pipeline: pipeline)
+      }
     }
     let reason = try runReason(call.arguments["reason"])
     let rerun = call.bool("rerun") ?? false
     let started = try await call.withProject { project in
       let started = try Executor(services: try ExecutionServices.open(project)).start(
-        RunRequest(target: target, stages: stages, pipeline: pipeline, configOverrides: overrides, reason: reason, rerun: rerun))
+        RunRequest(
+          target: target, stages: stages, pipeline: pipeline, configOverrides: overrides, reason: reason, rerun: rerun))
       // Detached like the CLI's: the run outlives this server and any client disconnect.
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       return started
@@ -62,12 +70,19 @@ enum ExecutionTools {
       "version": .string(started.version), "stages_queued": .array(order.map { .string($0.key) }),
       "status": "started",
       "queued": .array(
-        order.map { ["stage": .string($0.key), "stage_run_id": .string($0.value), "pipeline_run_id": .string(started.pipelineRunID)] }),
+        order.map {
+          [
+            "stage": .string($0.key), "stage_run_id": .string($0.value),
+            "pipeline_run_id": .string(started.pipelineRunID),
+          ]
+        }),
     ]
     guard call.bool("wait") == true else {
       return ToolOutput(
         .object(result),
-        text: "Started \(started.pipelineRunID) on \(started.workspace) \(started.version). Follow it with wait(run_id: \"\(started.pipelineRunID)\").")
+        text:
+          "Started \(started.pipelineRunID) on \(started.workspace) \(started.version). Follow it with wait(run_id: \"\(started.pipelineRunID)\")."
+      )
     }
     let timeout = Double(call.int("wait_timeout_seconds") ?? 300)
     let (snapshot, _) = try await RunWaiting.wait(call, runID: started.pipelineRunID, timeout: timeout)
@@ -78,12 +93,14 @@ enum ExecutionTools {
     return ToolOutput(
       .object(result),
       text: snapshot.finished
-        ? "\(started.pipelineRunID) \(snapshot.status)" : "\(started.pipelineRunID) still running after \(Int(timeout)) s; call wait again")
+        ? "\(started.pipelineRunID) \(snapshot.status)"
+        : "\(started.pipelineRunID) still running after \(Int(timeout)) s; call wait again")
   }
 
   static let wait = MCPTool(
     name: "wait",
-    description: "Wait until a run (stage-… or prun-…) ends or timeout_seconds pass, then report its state. Sends progress notifications when the client asks for them; call again if it is still running.",
+    description:
+      "Wait until a run (stage-… or prun-…) ends or timeout_seconds pass, then report its state. Sends progress notifications when the client asks for them; call again if it is still running.",
     parameters: [
       .string("run_id", "A stage run id (stage-…) or a pipeline run id (prun-…).", required: true),
       .integer("timeout_seconds", "The longest to wait (default 60, at most 1800).", minimum: 0, maximum: waitLimit),
@@ -95,7 +112,8 @@ enum ExecutionTools {
     annotations: .init(readOnlyHint: true)
   ) { call in
     let runID = try call.required("run_id")
-    let (snapshot, elapsed) = try await RunWaiting.wait(call, runID: runID, timeout: Double(call.int("timeout_seconds") ?? 60))
+    let (snapshot, elapsed) = try await RunWaiting.wait(
+      call, runID: runID, timeout: Double(call.int("timeout_seconds") ?? 60))
     return ToolOutput(
       RunWaiting.value(snapshot, elapsed: elapsed),
       text: snapshot.finished ? "\(runID) \(snapshot.status)" : "\(runID) still \(snapshot.status); call wait again")
@@ -103,7 +121,8 @@ enum ExecutionTools {
 
   static let inspect = MCPTool(
     name: "inspect_run",
-    description: "One stage run: its state and history, config, inputs and outputs (with storage locations), latest metrics and error.",
+    description:
+      "One stage run: its state and history, config, inputs and outputs (with storage locations), latest metrics and error.",
     parameters: [
       .string("run_id", "A stage run id (stage-…).", required: true),
       .strings("include", "Accepted for compatibility; everything is always included."),
@@ -118,7 +137,8 @@ enum ExecutionTools {
   ) { call in
     let runID = try call.required("run_id")
     if runID.hasPrefix("prun-") {
-      throw GoldfishError(.invalidArgument, "inspect_run takes a stage run id", hint: "wait(run_id: \"\(runID)\") lists its stage runs")
+      throw GoldfishError(
+        .invalidArgument, "inspect_run takes a stage run id", hint: "wait(run_id: \"\(runID)\") lists its stage runs")
     }
     return try await call.withProject { project in
       let details = try RunQueries(services: try ExecutionServices.open(project)).details(runID)
@@ -129,24 +149,29 @@ enum ExecutionTools {
       fields["inputs"] = try MCPValue.encode(details.inputs)
       fields["outputs"] = try MCPValue.encode(details.outputs)
       fields["transitions"] = try MCPValue.encode(details.transitions)
-      fields["config"] = run.config.flatMap { try? JSONCoding.parse($0) }.map { (try? MCPValue.encode($0)) ?? .null } ?? .null
-      return ToolOutput(.object(fields), text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)")
+      fields["config"] =
+        run.config.flatMap { try? JSONCoding.parse($0) }.map { (try? MCPValue.encode($0)) ?? .null } ?? .null
+      return ToolOutput(
+        .object(fields), text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)")
     }
   }
 
   static let logs = MCPTool(
     name: "logs",
-    description: "A run's output: the last `tail` lines (default 200), or from byte `offset` on (pass the returned next_offset to read on). `since` keeps lines stamped at or after an ISO time; `follow` returns only what is new since your previous follow call.",
+    description:
+      "A run's output: the last `tail` lines (default 200), or from byte `offset` on (pass the returned next_offset to read on). `since` keeps lines stamped at or after an ISO time; `follow` returns only what is new since your previous follow call.",
     parameters: [
       .string("run_id", "A stage run id (stage-…).", required: true),
       .integer("tail", "Only the last N lines (default 200).", minimum: 1, maximum: 10_000),
       .integer("offset", "Read from this byte offset instead of the tail.", minimum: 0),
       .string("since", "ISO-8601 time: keep lines whose leading timestamp is at or after it."),
-      .boolean("follow", "Return what is new since the previous follow call of this server (the first returns the tail)."),
+      .boolean(
+        "follow", "Return what is new since the previous follow call of this server (the first returns the tail)."),
     ],
     output: [
       "run_id": S.string, "state": S.string, "logs": S.string, "next_offset": S.integer, "complete": S.boolean,
-      "truncated": S.boolean, "log_uri": S.nullable(S.string), "cursor_position": S.integer, "has_new_content": S.boolean,
+      "truncated": S.boolean, "log_uri": S.nullable(S.string), "cursor_position": S.integer,
+      "has_new_content": S.boolean,
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -164,12 +189,15 @@ enum ExecutionTools {
       var text = chunk.text
       if let since { text = LogFilter.lines(text, since: since) }
       if follow { LogCursors.shared.set(runID, chunk.complete ? nil : chunk.nextOffset) }
-      let logURI = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/output.log")])["uri"]?.stringValue
+      let logURI = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/output.log")])["uri"]?
+        .stringValue
       let limit = 100_000
       return ToolOutput(
         [
-          "run_id": .string(runID), "state": .string(run.state.rawValue), "logs": .string(MCPValue.truncated(text, limit: limit)),
-          "next_offset": .int(Int(chunk.nextOffset)), "complete": .bool(chunk.complete), "truncated": .bool(text.count > limit),
+          "run_id": .string(runID), "state": .string(run.state.rawValue),
+          "logs": .string(MCPValue.truncated(text, limit: limit)),
+          "next_offset": .int(Int(chunk.nextOffset)), "complete": .bool(chunk.complete),
+          "truncated": .bool(text.count > limit),
           "log_uri": logURI.map { .string($0) } ?? .null, "cursor_position": .int(Int(chunk.nextOffset)),
           "has_new_content": .bool(!chunk.text.isEmpty),
         ],
@@ -181,7 +209,10 @@ enum ExecutionTools {
     name: "cancel",
     description: "Cancel a stage run, or every unfinished stage of a pipeline run (prun-…).",
     parameters: [.string("run_id", "A stage run id or a pipeline run id.", required: true), WorkspaceTools.reason],
-    output: ["success": S.boolean, "canceled": S.strings, "previous_status": S.nullable(S.string), "error": S.nullable(S.string)],
+    output: [
+      "success": S.boolean, "canceled": S.strings, "previous_status": S.nullable(S.string),
+      "error": S.nullable(S.string),
+    ],
     annotations: .init(destructiveHint: true, idempotentHint: true, openWorldHint: true)
   ) { call in
     let runID = try call.required("run_id")
@@ -195,7 +226,8 @@ enum ExecutionTools {
           "success": .bool(!canceled.isEmpty), "canceled": .array(canceled.map(Value.string)),
           "previous_status": .string(previous), "error": error,
         ],
-        text: canceled.isEmpty ? "Nothing to cancel: \(runID) already ended" : "Canceled \(canceled.joined(separator: ", "))")
+        text: canceled.isEmpty
+          ? "Nothing to cancel: \(runID) already ended" : "Canceled \(canceled.joined(separator: ", "))")
     }
   }
 
@@ -217,7 +249,8 @@ enum ExecutionTools {
     let limit = call.int("limit") ?? 20
     let runs = try await call.withProject { project in
       try project.store.stageRuns(
-        workspace: try workspace.map { name throws(GoldfishError) in try WorkspaceTools.resolveWorkspace(project, name) },
+        workspace: try workspace.map { name throws(GoldfishError) in try WorkspaceTools.resolveWorkspace(project, name)
+        },
         stage: stage, states: states, limit: limit)
     }
     return ToolOutput(

@@ -16,7 +16,8 @@ enum HistoryTools {
 
   static let listHistory = MCPTool(
     name: "list_history",
-    description: "A workspace's history: its stage runs and the versions saved without a run (checkpoints), newest first, one page at a time.",
+    description:
+      "A workspace's history: its stage runs and the versions saved without a run (checkpoints), newest first, one page at a time.",
     parameters: [
       .string("workspace", "The workspace, or a slot holding it.", required: true),
       .string("record_type", "Only runs or only checkpoints (default both).", choices: ["run", "checkpoint"]),
@@ -55,15 +56,22 @@ enum HistoryTools {
     }
     let hasMore = offset + records.count < page.total
     return ToolOutput(
-      ["workspace": .string(workspace), "records": .array(records), "total": .int(page.total), "has_more": .bool(hasMore)],
-      text: "\(workspace): \(records.count) of \(page.total) records\(hasMore ? ", more with offset \(offset + records.count)" : "")")
+      [
+        "workspace": .string(workspace), "records": .array(records), "total": .int(page.total),
+        "has_more": .bool(hasMore),
+      ],
+      text:
+        "\(workspace): \(records.count) of \(page.total) records\(hasMore ? ", more with offset \(offset + records.count)" : "")"
+    )
   }
 
   /// "42s ago", "5m ago", "3h ago", "2d ago": how an agent reads recency at a glance.
   static func age(of timestamp: String, now: Date) -> String {
     let parser = ISO8601DateFormatter()
     parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    guard let date = parser.date(from: timestamp) ?? ISO8601DateFormatter().date(from: timestamp) else { return "unknown" }
+    guard let date = parser.date(from: timestamp) ?? ISO8601DateFormatter().date(from: timestamp) else {
+      return "unknown"
+    }
     let seconds = max(0, Int(now.timeIntervalSince(date)))
     switch seconds {
     case ..<60: return "\(seconds)s ago"

@@ -14,7 +14,8 @@ enum InsightTools {
 
   static let getLineage = MCPTool(
     name: "get_lineage",
-    description: "The runs a run fed (downstream: who consumed its outputs) or was fed by (upstream: who produced its inputs).",
+    description:
+      "The runs a run fed (downstream: who consumed its outputs) or was fed by (upstream: who produced its inputs).",
     parameters: [
       .string("run_id", "A stage run id (stage-…).", required: true),
       .string("direction", "downstream (default) or upstream.", choices: ["downstream", "upstream"]),
@@ -41,7 +42,8 @@ enum InsightTools {
         guard let run = try store.stageRun(id) else { return nil }
         return [
           "run_id": .string(run.id), "stage": .string(run.stage), "workspace": .string(run.workspace),
-          "reason": .string(run.reason), direction == "upstream" ? "signal_produced" : "signal_consumed": .string(signal),
+          "reason": .string(run.reason),
+          direction == "upstream" ? "signal_produced" : "signal_consumed": .string(signal),
           "outcome": .string(run.state.rawValue), "created_at": .string(run.createdAt),
         ]
       }
@@ -81,7 +83,8 @@ enum InsightTools {
 
   static let dashboard = MCPTool(
     name: "dashboard",
-    description: "What needs attention: recent failures, what is running, mounted workspaces and whether they have unsaved changes.",
+    description:
+      "What needs attention: recent failures, what is running, mounted workspaces and whether they have unsaved changes.",
     parameters: [],
     output: [
       "alerts": S.anyObject, "active": S.anyObject, "workspaces": S.anyObject, "source_count": S.integer,
@@ -152,24 +155,33 @@ enum InsightTools {
 
   static let validateConfig = MCPTool(
     name: "validate_config",
-    description: "Check goldfish.yaml (every problem with its line and a did-you-mean) and, given a mounted workspace, its pipeline and stage configs.",
+    description:
+      "Check goldfish.yaml (every problem with its line and a did-you-mean) and, given a mounted workspace, its pipeline and stage configs.",
     parameters: [.string("workspace", "A slot or a mounted workspace whose pipeline to check too.")],
-    output: ["valid": S.boolean, "errors": S.array(S.anyObject), "warnings": S.array(S.anyObject), "files_checked": S.strings],
+    output: [
+      "valid": S.boolean, "errors": S.array(S.anyObject), "warnings": S.array(S.anyObject), "files_checked": S.strings,
+    ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let target = call.string("workspace")
     let context = call.context
     let result = try await Blocking.run { () throws -> Value in
-      guard let location = try ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory) else {
+      guard let location = try ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory)
+      else {
         throw GoldfishError(.configNotFound, "no Goldfish project here", hint: "initialize_project creates one")
       }
       let document = try ConfigDocument.load(location.configPath)
       let registry = try PluginHost.start(project: location).registry
       let check = ConfigCheck.run(document, registry: registry)
       var errors: [Value] = check.problems.map {
-        ["key": $0.key.map { .string($0) } ?? .null, "line": $0.line.map { .int($0) } ?? .null, "message": .string($0.message)]
+        [
+          "key": $0.key.map { .string($0) } ?? .null, "line": $0.line.map { .int($0) } ?? .null,
+          "message": .string($0.message),
+        ]
       }
-      var warnings: [Value] = check.notes.map { ["key": .string($0.key), "line": $0.line.map { .int($0) } ?? .null, "message": .string($0.message)] }
+      var warnings: [Value] = check.notes.map {
+        ["key": .string($0.key), "line": $0.line.map { .int($0) } ?? .null, "message": .string($0.message)]
+      }
       var files = ["goldfish.yaml"]
       if let target, errors.isEmpty {
         let project = try Project.open(location)
@@ -216,7 +228,8 @@ enum InsightTools {
 
   static let initializeProject = MCPTool(
     name: "initialize_project",
-    description: "Create a Goldfish project (goldfish.yaml, STATE.md, slots, its version store and database). Refuses an existing project without touching it.",
+    description:
+      "Create a Goldfish project (goldfish.yaml, STATE.md, slots, its version store and database). Refuses an existing project without touching it.",
     parameters: [
       .string("project_name", "The project name.", required: true),
       .string("project_root", "Where to create it (an empty or new folder).", required: true),

@@ -34,7 +34,9 @@ enum LogFilter {
 
   static func parse(_ text: String) -> Date? {
     let formatter = ISO8601DateFormatter()
-    for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+    for options: ISO8601DateFormatter.Options in [
+      [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
+    ] {
       formatter.formatOptions = options
       if let date = formatter.date(from: text) { return date }
     }

@@ -103,7 +103,8 @@ public enum MCPServer {
     var text = "error [\(error.code.rawValue)]: \(error.message)"
     if let hint = error.hint { text += "\nhint: \(hint)" }
     return CallTool.Result(
-      content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: Value?.some(.object(fields)), isError: true)
+      content: [.text(text: text, annotations: nil, _meta: nil)], structuredContent: Value?.some(.object(fields)),
+      isError: true)
   }
 
   static func compactJSON(_ value: Value) -> String {

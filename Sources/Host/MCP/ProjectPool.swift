@@ -1,7 +1,6 @@
 import Foundation
 import PluginKit
 
-
 /// Projects this server opened, kept between tool calls while nothing they were opened from has
 /// changed: opening one reads goldfish.yaml, loads plugins and opens the database and the version
 /// repository, which was most of a quick call's time. Each call has a project to itself (libgit2

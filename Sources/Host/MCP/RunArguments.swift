@@ -32,14 +32,16 @@ extension ExecutionTools {
     case .string(let text)?: return text
     case .object(let fields)?:
       guard let description = fields["description"]?.stringValue else {
-        throw GoldfishError(.invalidArgument, "a structured reason needs \"description\"", hint: "or pass reason as a string")
+        throw GoldfishError(
+          .invalidArgument, "a structured reason needs \"description\"", hint: "or pass reason as a string")
       }
       let extras = ["hypothesis", "approach", "min_result", "goal"].compactMap { key in
         fields[key]?.stringValue.map { "\(key): \($0)" }
       }
       return ([description] + extras).joined(separator: "; ")
     default:
-      throw GoldfishError(.invalidArgument, "run needs a reason (at least 15 characters)", hint: "say what you expect to learn")
+      throw GoldfishError(
+        .invalidArgument, "run needs a reason (at least 15 characters)", hint: "say what you expect to learn")
     }
   }
 
@@ -52,14 +54,19 @@ extension ExecutionTools {
     return slot.slot
   }
 
-  static func dryRun(_ project: Project, target: String, stages: [String], pipeline: String?) throws(GoldfishError) -> ToolOutput {
+  static func dryRun(
+    _ project: Project, target: String, stages: [String], pipeline: String?
+  ) throws(GoldfishError) -> ToolOutput {
     let slot = try slot(of: target, in: project)
     try project.validateSlot(slot)
     let loaded = project.pipelineValidator(directory: project.paths.slot(slot)).validateAndLoad(pipeline: pipeline)
     var errors = loaded.issues.errors.map(\.json)
     let known = loaded.definition?.stages.map(\.name) ?? []
     for stage in stages where loaded.definition != nil && !known.contains(stage) {
-      errors.append(["severity": .string("error"), "stage": .string(stage), "message": .string("no stage \(stage); stages: \(known.joined(separator: ", "))")])
+      errors.append([
+        "severity": .string("error"), "stage": .string(stage),
+        "message": .string("no stage \(stage); stages: \(known.joined(separator: ", "))"),
+      ])
     }
     let toRun = stages.isEmpty ? known : stages
     let valid = errors.isEmpty

@@ -15,7 +15,8 @@ enum RunWaiting {
   static func snapshot(_ project: Project, _ runID: String) throws(GoldfishError) -> Snapshot {
     if runID.hasPrefix("prun-") {
       guard let pipeline = try project.store.pipelineRun(runID) else {
-        throw GoldfishError(.notFound, "no pipeline run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
+        throw GoldfishError(
+          .notFound, "no pipeline run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
       }
       let stages = try project.store.stageRuns(ofPipelineRun: runID)
       return Snapshot(
@@ -25,7 +26,8 @@ enum RunWaiting {
     guard let run = try project.store.stageRun(runID) else {
       throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
     }
-    return Snapshot(runID: runID, finished: run.state.isTerminal, status: run.state.rawValue, error: run.error, stageRuns: [run])
+    return Snapshot(
+      runID: runID, finished: run.state.isTerminal, status: run.state.rawValue, error: run.error, stageRuns: [run])
   }
 
   /// Polls until the run ends, `timeout` passes or the client cancels the request (the SDK

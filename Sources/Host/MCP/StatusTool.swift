@@ -8,7 +8,8 @@ enum StatusTool {
 
   static let tool = MCPTool(
     name: "status",
-    description: "Where the project stands, in one call: slots and what they hold, workspaces and their versions, active and recent runs with their outcome, STATE.md (truncated) and what to do next. Call it first.",
+    description:
+      "Where the project stands, in one call: slots and what they hold, workspaces and their versions, active and recent runs with their outcome, STATE.md (truncated) and what to do next. Call it first.",
     parameters: [],
     output: [
       "project_name": S.string, "root": S.string, "slots": S.array(S.anyObject), "workspaces": S.array(S.anyObject),
@@ -31,7 +32,9 @@ enum StatusTool {
       let mounted = status.slots.filter { $0.workspace != nil }.count
       return ToolOutput(
         output,
-        text: "Project \(status.project): \(status.workspaces.count) workspaces, \(mounted) mounted, \(status.activeRuns.count) runs active")
+        text:
+          "Project \(status.project): \(status.workspaces.count) workspaces, \(mounted) mounted, \(status.activeRuns.count) runs active"
+      )
     }
   }
 
@@ -65,7 +68,8 @@ enum StatusTool {
       steps.append("\(run.id) (\(run.stage)) failed: logs(run_id: \"\(run.id)\") and inspect_run to see why")
     }
     if steps.isEmpty, let slot = status.slots.first(where: { $0.workspace != nil }) {
-      steps.append("edit the files of \(slot.workspace ?? "") in slot \(slot.slot), then run(workspace: \"\(slot.slot)\", reason)")
+      steps.append(
+        "edit the files of \(slot.workspace ?? "") in slot \(slot.slot), then run(workspace: \"\(slot.slot)\", reason)")
     }
     return steps
   }

@@ -10,7 +10,8 @@ enum UtilityTools {
 
   static let logThought = MCPTool(
     name: "log_thought",
-    description: "Write a note into STATE.md (what you learned, what you plan) for whoever picks the project up next, you included after a lost context.",
+    description:
+      "Write a note into STATE.md (what you learned, what you plan) for whoever picks the project up next, you included after a lost context.",
     parameters: [
       .string("thought", "The note.", required: true),
       .string("workspace", "The workspace (or slot) it is about."),
@@ -26,7 +27,9 @@ enum UtilityTools {
     let runID = call.string("run_id")
     let workspaceArgument = call.string("workspace")
     let workspace = try await call.withProject { project in
-      let workspace = try workspaceArgument.map { name throws(GoldfishError) in try WorkspaceTools.resolveWorkspace(project, name) }
+      let workspace = try workspaceArgument.map { name throws(GoldfishError) in
+        try WorkspaceTools.resolveWorkspace(project, name)
+      }
       if let runID, try project.store.stageRun(runID) == nil, try project.store.pipelineRun(runID) == nil {
         throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
       }
@@ -44,12 +47,15 @@ enum UtilityTools {
 
   static let validatePipeline = MCPTool(
     name: "validate_pipeline",
-    description: "Check a slot's pipeline.yaml (or pipelines/NAME.yaml) and stage configs: every problem with its file and line, before anything runs.",
+    description:
+      "Check a slot's pipeline.yaml (or pipelines/NAME.yaml) and stage configs: every problem with its file and line, before anything runs.",
     parameters: [
       .string("workspace", "A slot (w1) or a mounted workspace.", required: true),
       .string("pipeline", "A named pipeline (pipelines/NAME.yaml)."),
     ],
-    output: ["valid": S.boolean, "errors": S.array(S.anyObject), "warnings": S.array(S.anyObject), "stages": S.strings],
+    output: [
+      "valid": S.boolean, "errors": S.array(S.anyObject), "warnings": S.array(S.anyObject), "stages": S.strings,
+    ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let target = try call.required("workspace")
@@ -60,7 +66,8 @@ enum UtilityTools {
     let fields = dry.structured.objectValue ?? [:]
     return ToolOutput(
       [
-        "valid": fields["valid"] ?? false, "errors": fields["validation_errors"] ?? [], "warnings": fields["warnings"] ?? [],
+        "valid": fields["valid"] ?? false, "errors": fields["validation_errors"] ?? [],
+        "warnings": fields["warnings"] ?? [],
         "stages": fields["stages_to_run"] ?? [],
       ],
       text: dry.text)
@@ -68,7 +75,8 @@ enum UtilityTools {
 
   static let getConfig = MCPTool(
     name: "get_config",
-    description: "The effective project config: goldfish.yaml with every default filled in (backend, storage, profiles, slots…).",
+    description:
+      "The effective project config: goldfish.yaml with every default filled in (backend, storage, profiles, slots…).",
     parameters: [],
     output: ["config": S.anyObject],
     annotations: .init(readOnlyHint: true)
@@ -79,9 +87,13 @@ enum UtilityTools {
 
   static let listPlugins = MCPTool(
     name: "list_plugins",
-    description: "Every backend plugin loaded (run backends, object storage, image builders) with its services and capabilities, and every plugin file refused with why.",
+    description:
+      "Every backend plugin loaded (run backends, object storage, image builders) with its services and capabilities, and every plugin file refused with why.",
     parameters: [],
-    output: ["abi_version": S.string, "goldfish_version": S.string, "plugins": S.array(S.anyObject), "refused": S.array(S.anyObject)],
+    output: [
+      "abi_version": S.string, "goldfish_version": S.string, "plugins": S.array(S.anyObject),
+      "refused": S.array(S.anyObject),
+    ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let registry = try await call.withProject { project in project.plugins.registry }

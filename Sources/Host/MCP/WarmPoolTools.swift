@@ -10,7 +10,8 @@ enum WarmPoolTools {
 
   static let status = MCPTool(
     name: "warm_pool_status",
-    description: "The warm pool of the run backend: whether it is on, its cap and idle timeout, how many workers are in each state, and each worker with the run it holds.",
+    description:
+      "The warm pool of the run backend: whether it is on, its cap and idle timeout, how many workers are in each state, and each worker with the run it holds.",
     parameters: [],
     output: [
       "enabled": S.boolean, "backend": S.string, "max_instances": S.integer, "idle_timeout_minutes": S.integer,
@@ -27,7 +28,8 @@ enum WarmPoolTools {
 
   static let cleanup = MCPTool(
     name: "warm_pool_cleanup",
-    description: "Emergency: delete every warm worker of the pool (runs holding one are canceled) and any worker of this project the backend still lists without a pool row.",
+    description:
+      "Emergency: delete every warm worker of the pool (runs holding one are canceled) and any worker of this project the backend still lists without a pool row.",
     parameters: [.string("reason", "Why (recorded in the journal).")],
     output: [
       "success": S.boolean, "deleted": S.strings, "deletion_pending": S.strings, "skipped": S.strings,
@@ -43,7 +45,9 @@ enum WarmPoolTools {
         details: ["deleted": .array(result.deleted.map { .string($0) }), "remaining": .int(Int64(result.remaining))])
       return ToolOutput(
         try MCPValue.encode(result),
-        text: "Deleted \(result.deleted.count) workers; \(result.deletionPending.count) pending; \(result.remaining) rows remain")
+        text:
+          "Deleted \(result.deleted.count) workers; \(result.deletionPending.count) pending; \(result.remaining) rows remain"
+      )
     }
   }
 
@@ -51,7 +55,8 @@ enum WarmPoolTools {
   static func statusValue(_ report: WarmPoolReport) -> Value {
     let instances: [Value] = report.instances.map { instance in
       [
-        "instance_name": mcp(instance["worker_id"]), "worker_id": mcp(instance["worker_id"]), "zone": mcp(instance["zone"]),
+        "instance_name": mcp(instance["worker_id"]), "worker_id": mcp(instance["worker_id"]),
+        "zone": mcp(instance["zone"]),
         "state": mcp(instance["state"]), "state_entered_at": mcp(instance["state_entered_at"]),
         "active_lease_run": mcp(instance["lease_run_id"]), "jobs_done": mcp(instance["jobs_done"]),
         "created_at": mcp(instance["created_at"]),

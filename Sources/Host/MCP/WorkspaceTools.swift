@@ -6,7 +6,8 @@ import PluginKit
 enum WorkspaceTools {
   typealias S = JSONSchema
 
-  static let reason = ToolParameter.string("reason", "Why (at least 15 characters; recorded in the journal).", required: true)
+  static let reason = ToolParameter.string(
+    "reason", "Why (at least 15 characters; recorded in the journal).", required: true)
 
   static var all: [MCPTool] {
     [create, mount, hibernate, saveVersion, rollback, diff, inspect, delete, list, manageVersions]
@@ -14,7 +15,8 @@ enum WorkspaceTools {
 
   static let create = MCPTool(
     name: "create_workspace",
-    description: "Create a workspace (a line of work with its own versions) from the project's initial files, from another workspace's latest version, or from one of its versions. It is not mounted: mount it into a slot to edit it.",
+    description:
+      "Create a workspace (a line of work with its own versions) from the project's initial files, from another workspace's latest version, or from one of its versions. It is not mounted: mount it into a slot to edit it.",
     parameters: [
       .string("name", "The new workspace name (letters, digits, - and _).", required: true),
       .string("goal", "What this line of work tries to achieve.", required: true), reason,
@@ -31,7 +33,8 @@ enum WorkspaceTools {
     if let from = call.string("from_workspace") {
       base = WorkspaceReference(workspace: from, version: try call.string("from_version").map(parseVersion))
     } else if call.string("from_version") != nil {
-      throw GoldfishError(.invalidArgument, "from_version needs from_workspace", hint: "e.g. from_workspace: baseline, from_version: v2")
+      throw GoldfishError(
+        .invalidArgument, "from_version needs from_workspace", hint: "e.g. from_workspace: baseline, from_version: v2")
     }
     let from = base
     let record = try await call.withProject { project in
@@ -45,7 +48,8 @@ enum WorkspaceTools {
 
   static let mount = MCPTool(
     name: "mount",
-    description: "Put a workspace's files into a slot (e.g. w1) so they can be edited at the returned path. Returns STATE.md for orientation.",
+    description:
+      "Put a workspace's files into a slot (e.g. w1) so they can be edited at the returned path. Returns STATE.md for orientation.",
     parameters: [
       .string("workspace", "The workspace to mount.", required: true),
       .string("slot", "The slot, e.g. w1.", required: true), reason,
@@ -74,7 +78,8 @@ enum WorkspaceTools {
 
   static let hibernate = MCPTool(
     name: "hibernate",
-    description: "Save a slot's files as a version (if anything changed) and free the slot. The workspace keeps all its versions and can be mounted again.",
+    description:
+      "Save a slot's files as a version (if anything changed) and free the slot. The workspace keeps all its versions and can be mounted again.",
     parameters: [.string("slot", "The slot to free, e.g. w1.", required: true), reason],
     output: [
       "success": S.boolean, "slot": S.string, "workspace": S.string, "version": S.string,
@@ -87,7 +92,8 @@ enum WorkspaceTools {
     let result = try await call.withProject { project in try project.workspaces.hibernate(slot: slot, reason: why) }
     return ToolOutput(
       [
-        "success": true, "slot": .string(slot), "workspace": .string(result.workspace), "version": .string(result.version),
+        "success": true, "slot": .string(slot), "workspace": .string(result.workspace),
+        "version": .string(result.version),
         "auto_checkpointed": .bool(result.created),
       ],
       text: "Hibernated \(result.workspace) at \(result.version); slot \(slot) is free")
@@ -95,7 +101,8 @@ enum WorkspaceTools {
 
   static let saveVersion = MCPTool(
     name: "save_version",
-    description: "Save a slot's current files as a new version of its workspace (a checkpoint). Runs do this by themselves before they execute.",
+    description:
+      "Save a slot's current files as a new version of its workspace (a checkpoint). Runs do this by themselves before they execute.",
     parameters: [
       .string("slot", "The slot, e.g. w1.", required: true),
       .string("message", "What changed since the last version.", required: true),
@@ -108,10 +115,12 @@ enum WorkspaceTools {
   ) { call in
     let slot = try call.required("slot")
     let message = try call.required("message")
-    let result = try await call.withProject { project in try project.workspaces.checkpoint(slot: slot, message: message) }
+    let result = try await call.withProject { project in try project.workspaces.checkpoint(slot: slot, message: message)
+    }
     return ToolOutput(
       [
-        "success": true, "slot": .string(slot), "workspace": .string(result.workspace), "version": .string(result.version),
+        "success": true, "slot": .string(slot), "workspace": .string(result.workspace),
+        "version": .string(result.version),
         "created": .bool(result.created), "files_changed": .array(result.changes.map { .string($0.path) }),
         "message": .string(message),
       ],
@@ -122,7 +131,8 @@ enum WorkspaceTools {
 
   static let rollback = MCPTool(
     name: "rollback",
-    description: "Make a slot hold an earlier version of its workspace. Unsaved work is saved as a version first, so nothing is lost.",
+    description:
+      "Make a slot hold an earlier version of its workspace. Unsaved work is saved as a version first, so nothing is lost.",
     parameters: [
       .string("slot", "The slot, e.g. w1.", required: true),
       .string("version", "The version to go back to, e.g. v2.", required: true), reason,
@@ -140,7 +150,8 @@ enum WorkspaceTools {
     }
     return ToolOutput(
       [
-        "success": true, "slot": .string(slot), "workspace": .string(result.workspace), "version": .string(result.version),
+        "success": true, "slot": .string(slot), "workspace": .string(result.workspace),
+        "version": .string(result.version),
         "files_reverted": .array(result.changes.map { .string($0.path) }),
       ],
       text: "Slot \(slot) now holds \(result.workspace) \(result.version)")
@@ -148,7 +159,8 @@ enum WorkspaceTools {
 
   static let diff = MCPTool(
     name: "diff",
-    description: "Compare a slot with its latest version (one argument), or any two of: a slot (w1), a workspace (its latest version) or WORKSPACE@vN.",
+    description:
+      "Compare a slot with its latest version (one argument), or any two of: a slot (w1), a workspace (its latest version) or WORKSPACE@vN.",
     parameters: [
       .string("target", "A slot, a workspace or WORKSPACE@vN.", required: true),
       .string("against", "What to compare with (default: the target's previous or latest version)."),
@@ -167,7 +179,8 @@ enum WorkspaceTools {
     return ToolOutput(
       [
         "has_changes": .bool(!diff.changes.isEmpty), "summary": .string(summary),
-        "files_changed": .array(diff.changes.map { ["path": .string($0.path), "status": .string($0.status.rawValue)] }),
+        "files_changed": .array(
+          diff.changes.map { ["path": .string($0.path), "status": .string($0.status.rawValue)] }),
         "diff_text": .string(MCPValue.truncated(diff.patch, limit: limit)), "left": .string(diff.from),
         "right": .string(diff.to), "truncated": .bool(diff.patch.count > limit),
       ],
@@ -176,7 +189,8 @@ enum WorkspaceTools {
 
   static let inspect = MCPTool(
     name: "inspect_workspace",
-    description: "A workspace's goal, where it is mounted, where it came from and its versions (newest first, paginated).",
+    description:
+      "A workspace's goal, where it is mounted, where it came from and its versions (newest first, paginated).",
     parameters: [
       .string("name", "The workspace, or a slot holding it.", required: true),
       .integer("version_limit", "How many versions (default 10).", minimum: 1, maximum: 200),
@@ -210,7 +224,8 @@ enum WorkspaceTools {
           "name": .string(summary.name), "goal": .string(summary.goal), "is_mounted": .bool(summary.slot != nil),
           "slot": summary.slot.map(Value.string) ?? .null, "lineage": lineage,
         ],
-        text: "\(summary.name): \(summary.versions) versions\(summary.slot.map { ", mounted in \($0)" } ?? ", hibernated")")
+        text:
+          "\(summary.name): \(summary.versions) versions\(summary.slot.map { ", mounted in \($0)" } ?? ", hibernated")")
     }
   }
 
@@ -224,7 +239,9 @@ enum WorkspaceTools {
     let workspace = try call.required("workspace")
     let why = try call.required("reason")
     try await call.withProject { project in try project.workspaces.delete(workspace, reason: why) }
-    return ToolOutput(["success": true, "workspace": .string(workspace)], text: "Deleted workspace \(workspace); its versions are kept.")
+    return ToolOutput(
+      ["success": true, "workspace": .string(workspace)], text: "Deleted workspace \(workspace); its versions are kept."
+    )
   }
 
   static let list = MCPTool(
@@ -242,10 +259,13 @@ enum WorkspaceTools {
 
   static let manageVersions = MCPTool(
     name: "manage_versions",
-    description: "A workspace's versions, newest first (action \"list\"). Tagging and pruning versions are not available yet.",
+    description:
+      "A workspace's versions, newest first (action \"list\"). Tagging and pruning versions are not available yet.",
     parameters: [
       .string("workspace", "The workspace, or a slot holding it.", required: true),
-      .string("action", "What to do (default list).", choices: ["list", "tag", "untag", "prune", "unprune", "prune_before_tag"]),
+      .string(
+        "action", "What to do (default list).",
+        choices: ["list", "tag", "untag", "prune", "unprune", "prune_before_tag"]),
       .integer("limit", "How many versions (default 50).", minimum: 1, maximum: 500),
       .integer("offset", "Skip this many of the newest (default 0).", minimum: 0),
     ],
@@ -254,7 +274,8 @@ enum WorkspaceTools {
   ) { call in
     let action = call.string("action") ?? "list"
     guard action == "list" else {
-      throw GoldfishError(.notSupported, "manage_versions \(action) is not available yet", hint: "action \"list\" works")
+      throw GoldfishError(
+        .notSupported, "manage_versions \(action) is not available yet", hint: "action \"list\" works")
     }
     let name = try call.required("workspace")
     let limit = call.int("limit") ?? 50
@@ -293,7 +314,8 @@ enum WorkspaceTools {
   /// Tools taking a workspace accept the slot holding it too, as upstream's do.
   static func resolveWorkspace(_ project: Project, _ nameOrSlot: String) throws(GoldfishError) -> String {
     guard project.settings.slots.contains(nameOrSlot) else { return nameOrSlot }
-    guard let slot = try project.workspaces.slots().first(where: { $0.slot == nameOrSlot }), let workspace = slot.workspace
+    guard let slot = try project.workspaces.slots().first(where: { $0.slot == nameOrSlot }),
+      let workspace = slot.workspace
     else {
       throw GoldfishError(.notFound, "slot \(nameOrSlot) is empty", hint: "mount a workspace into it first")
     }

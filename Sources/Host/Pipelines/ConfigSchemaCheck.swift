@@ -12,7 +12,9 @@ enum ConfigSchemaCheck {
   static let entryKeys = ["type", "required"]
 
   /// Problems in the schema itself (reported against the pipeline file) and in the config.
-  static func check(schema: JSONValue, config: JSONValue) -> (
+  static func check(
+    schema: JSONValue, config: JSONValue
+  ) -> (
     schemaProblems: [(key: String, message: String)], configProblems: [(key: String, message: String)]
   ) {
     var schemaProblems: [(String, String)] = []

@@ -23,7 +23,9 @@ public enum PipelineLoader {
   }
 
   /// Parses and throws `pipeline_invalid` on any error (warnings are dropped).
-  public static func load(workspaceDirectory: String, pipeline: String? = nil) throws(GoldfishError)
+  public static func load(
+    workspaceDirectory: String, pipeline: String? = nil
+  ) throws(GoldfishError)
     -> PipelineDefinition
   {
     let result = parse(workspaceDirectory: workspaceDirectory, pipeline: pipeline)
@@ -49,7 +51,9 @@ public enum PipelineLoader {
       return failure(error.message)
     }
     let text: String?
-    do throws(GoldfishError) { text = try YAMLLimits.read(path, file: relative) } catch { return failure(error.message) }
+    do throws(GoldfishError) { text = try YAMLLimits.read(path, file: relative) } catch {
+      return failure(error.message)
+    }
     guard let text else {
       var message = "the workspace has no \(relative)"
       if pipeline != nil {
@@ -72,13 +76,17 @@ public enum PipelineLoader {
     return entries.filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
   }
 
-  public static func parse(yaml text: String, file: String = "pipeline.yaml", defaultName: String = "pipeline")
+  public static func parse(
+    yaml text: String, file: String = "pipeline.yaml", defaultName: String = "pipeline"
+  )
     -> PipelineLoadResult
   {
     parse(yaml: text, file: file, defaultName: defaultName, namedPipeline: nil)
   }
 
-  static func parse(yaml text: String, file: String, defaultName: String, namedPipeline: String?)
+  static func parse(
+    yaml text: String, file: String, defaultName: String, namedPipeline: String?
+  )
     -> PipelineLoadResult
   {
     // ConfigDocument insists on a top-level mapping and words its refusal for goldfish.yaml; check

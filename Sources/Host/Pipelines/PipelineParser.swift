@@ -94,7 +94,9 @@ struct PipelineParser {
 
   // MARK: - Signals
 
-  private mutating func signals(_ value: JSONValue?, at path: String, direction: SignalDirection, stage: String)
+  private mutating func signals(
+    _ value: JSONValue?, at path: String, direction: SignalDirection, stage: String
+  )
     -> [SignalDefinition]
   {
     var result: [SignalDefinition] = []

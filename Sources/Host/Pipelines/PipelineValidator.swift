@@ -33,7 +33,9 @@ public struct PipelineValidator {
 
   /// Like `validate`, but throws `pipeline_invalid` when there is any error; returns the pipeline
   /// and its warnings otherwise.
-  public func check(pipeline: String? = nil, configOverrides: [String: JSONValue] = [:]) throws(GoldfishError)
+  public func check(
+    pipeline: String? = nil, configOverrides: [String: JSONValue] = [:]
+  ) throws(GoldfishError)
     -> (pipeline: PipelineDefinition, warnings: [PipelineIssue])
   {
     let result = validateAndLoad(pipeline: pipeline, configOverrides: configOverrides)
@@ -91,7 +93,9 @@ public struct PipelineValidator {
 
   // MARK: - One stage
 
-  private func check(_ stage: StageDefinition, in definition: PipelineDefinition, override: JSONValue?)
+  private func check(
+    _ stage: StageDefinition, in definition: PipelineDefinition, override: JSONValue?
+  )
     -> [PipelineIssue]
   {
     var issues: [PipelineIssue] = []
@@ -166,7 +170,9 @@ public struct PipelineValidator {
     return issues
   }
 
-  private func checkInput(_ input: SignalDefinition, of stage: StageDefinition, in definition: PipelineDefinition)
+  private func checkInput(
+    _ input: SignalDefinition, of stage: StageDefinition, in definition: PipelineDefinition
+  )
     -> [PipelineIssue]
   {
     var issues: [PipelineIssue] = []

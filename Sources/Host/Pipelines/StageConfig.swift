@@ -60,7 +60,9 @@ public struct StageConfig: Sendable, Equatable {
   }
 
   /// Everything `load` does, but reporting every problem instead of throwing.
-  static func read(workspaceDirectory: String, stage: String, defaults: JSONValue?, override: JSONValue?)
+  static func read(
+    workspaceDirectory: String, stage: String, defaults: JSONValue?, override: JSONValue?
+  )
     -> (StageConfig, [PipelineIssue])
   {
     let result = readDocument(
@@ -75,7 +77,9 @@ public struct StageConfig: Sendable, Equatable {
     var document: ConfigDocument?
   }
 
-  static func readDocument(workspaceDirectory: String, stage: String, defaults: JSONValue?, override: JSONValue?)
+  static func readDocument(
+    workspaceDirectory: String, stage: String, defaults: JSONValue?, override: JSONValue?
+  )
     -> ReadResult
   {
     let relative = file(for: stage)

@@ -1,12 +1,12 @@
 import Logging
+import PluginABI
+import PluginKit
 
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Darwin)
   import Darwin
 #endif
-import PluginABI
-import PluginKit
 
 /// The `gf_host_api` table handed to every plugin. It lives for the whole process.
 enum HostAPI {

@@ -81,17 +81,20 @@ public final class OpenedService: @unchecked Sendable {
       throw failure(
         function,
         PluginError(
-          .unsupported, "\(info.name) does not support \(function)"
+          .unsupported,
+          "\(info.name) does not support \(function)"
             + (Self.byteFunctions.contains(function) ? " as a JSON call" : "")))
     }
     let requestText = (try? JSONCoding.encode(request)) ?? "{}"
-    let reply = try perform(function) { () throws(TransportFault) in try transport.call(function, request: requestText) }
+    let reply = try perform(function) { () throws(TransportFault) in try transport.call(function, request: requestText)
+    }
     return try decode(function, reply)
   }
 
   /// Calls a function and reads its answer as `T`; an answer of another shape is an
   /// `invalid_response` naming the plugin, service and function.
-  public func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T {
+  public func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T
+  {
     let answer = try call(function, request)
     do {
       return try JSONCoding.convert(answer, to: type)
@@ -99,7 +102,8 @@ public final class OpenedService: @unchecked Sendable {
       throw failure(
         function,
         PluginError(
-          .internal, "the plugin \(plugin.name) answered \(info.name).\(function) with a response of the wrong shape: "
+          .internal,
+          "the plugin \(plugin.name) answered \(info.name).\(function) with a response of the wrong shape: "
             + "\(error.message) (answer: \(Self.excerpt((try? JSONCoding.encode(answer)) ?? "")))"),
         fault: .invalidResponse)
     }
@@ -128,7 +132,9 @@ public final class OpenedService: @unchecked Sendable {
 
   static let byteFunctions: Set<String> = ["put_bytes", "get_bytes"]
 
-  private func perform(_ function: String, _ body: () throws(TransportFault) -> PluginReply) throws(PluginCallError)
+  private func perform(
+    _ function: String, _ body: () throws(TransportFault) -> PluginReply
+  ) throws(PluginCallError)
     -> PluginReply
   {
     do {
@@ -148,7 +154,9 @@ public final class OpenedService: @unchecked Sendable {
     } catch {
       throw failure(
         function,
-        PluginError(.internal, "the plugin \(plugin.name) answered \(info.name).\(function) with invalid JSON: \(Self.excerpt(text))"),
+        PluginError(
+          .internal,
+          "the plugin \(plugin.name) answered \(info.name).\(function) with invalid JSON: \(Self.excerpt(text))"),
         fault: .invalidResponse)
     }
     guard value.objectValue != nil else {
@@ -156,13 +164,16 @@ public final class OpenedService: @unchecked Sendable {
         function,
         PluginError(
           .internal,
-          "the plugin \(plugin.name) answered \(info.name).\(function) with \(ConfigError.describe(value)) instead of a JSON object: \(Self.excerpt(text))"),
+          "the plugin \(plugin.name) answered \(info.name).\(function) with \(ConfigError.describe(value)) instead of a JSON object: \(Self.excerpt(text))"
+        ),
         fault: .invalidResponse)
     }
     return value
   }
 
-  private func failure(_ function: String, _ error: PluginError, fault: PluginCallError.Fault = .reported)
+  private func failure(
+    _ function: String, _ error: PluginError, fault: PluginCallError.Fault = .reported
+  )
     -> PluginCallError
   {
     PluginCallError(plugin: plugin.name, service: info.name, function: function, error: error, fault: fault)

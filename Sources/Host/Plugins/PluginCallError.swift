@@ -33,7 +33,9 @@ public struct PluginCallError: Error, Sendable, Equatable, CustomStringConvertib
 
 /// Builds the errors both transports share, so a fault reads the same whichever ran the call.
 enum CallFailure {
-  static func fault(_ fault: TransportFault, plugin: PluginInfo, service: String, function: String)
+  static func fault(
+    _ fault: TransportFault, plugin: PluginInfo, service: String, function: String
+  )
     -> PluginCallError
   {
     func failure(_ kind: PluginCallError.Fault, _ error: PluginError) -> PluginCallError {

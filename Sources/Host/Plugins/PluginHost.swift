@@ -22,12 +22,15 @@ public final class PluginHost: Sendable {
 
   /// Loads the project's config (if any) and every plugin it and the defaults name.
   /// `extraPaths` (from the command line) are loaded before anything else.
-  public static func start(project: ProjectLocation?, extraPaths: [String] = [])
+  public static func start(
+    project: ProjectLocation?, extraPaths: [String] = []
+  )
     throws(GoldfishError) -> PluginHost
   {
     StdoutGuard.protect()
     let document = try project.map { location throws(GoldfishError) in try ConfigDocument.load(location.configPath) }
-    let config = try document.map { document throws(GoldfishError) in try PluginsConfig(from: document) } ?? PluginsConfig()
+    let config =
+      try document.map { document throws(GoldfishError) in try PluginsConfig(from: document) } ?? PluginsConfig()
     let discovery = PluginDiscovery(config: config, projectRoot: project?.root)
     let extra = extraPaths.map { PluginDiscovery.Candidate(path: $0, origin: "command line") }
     let registry = PluginRegistry.load(extra + discovery.candidates())
@@ -90,7 +93,9 @@ public final class PluginHost: Sendable {
   }
 
   /// Opens a service with the goldfish.yaml section named after it.
-  public func open(_ kind: ServiceKind, _ name: String, config: JSONValue? = nil) throws(GoldfishError)
+  public func open(
+    _ kind: ServiceKind, _ name: String, config: JSONValue? = nil
+  ) throws(GoldfishError)
     -> OpenedService
   {
     try registry.open(

@@ -63,27 +63,32 @@ enum PluginLoader {
     }
   }
 
-  private static func validate(_ raw: UnsafeRawPointer, path: String, origin: String)
+  private static func validate(
+    _ raw: UnsafeRawPointer, path: String, origin: String
+  )
     -> Result<LoadedPlugin, Problem>
   {
     let magic = raw.load(as: UInt32.self)
     guard magic == GF_PLUGIN_MAGIC else {
-      return .failure(Problem(
-        "descriptor starts with magic \(hex(magic)) instead of \(hex(GF_PLUGIN_MAGIC)): it is not "
-          + "a Goldfish plugin descriptor; return a gf_plugin_descriptor from \(GF_PLUGIN_ENTRY_SYMBOL)"))
+      return .failure(
+        Problem(
+          "descriptor starts with magic \(hex(magic)) instead of \(hex(GF_PLUGIN_MAGIC)): it is not "
+            + "a Goldfish plugin descriptor; return a gf_plugin_descriptor from \(GF_PLUGIN_ENTRY_SYMBOL)"))
     }
     let size = Int(raw.load(fromByteOffset: 4, as: UInt32.self))
     let major = raw.load(fromByteOffset: 8, as: UInt16.self)
     let minor = raw.load(fromByteOffset: 10, as: UInt16.self)
     guard major == GF_ABI_MAJOR else {
-      return .failure(Problem(
-        "built for plugin ABI \(major).\(minor) but this goldfish \(GoldfishVersion.current) speaks "
-          + "ABI \(GF_ABI_MAJOR).\(GF_ABI_MINOR): rebuild the plugin against the \(header) of this goldfish"))
+      return .failure(
+        Problem(
+          "built for plugin ABI \(major).\(minor) but this goldfish \(GoldfishVersion.current) speaks "
+            + "ABI \(GF_ABI_MAJOR).\(GF_ABI_MINOR): rebuild the plugin against the \(header) of this goldfish"))
     }
     guard size >= minimumDescriptorSize else {
-      return .failure(Problem(
-        "descriptor struct_size is \(size) bytes, smaller than the \(minimumDescriptorSize) of ABI "
-          + "\(GF_ABI_MAJOR).0: set struct_size = sizeof(gf_plugin_descriptor) and rebuild against \(header)"))
+      return .failure(
+        Problem(
+          "descriptor struct_size is \(size) bytes, smaller than the \(minimumDescriptorSize) of ABI "
+            + "\(GF_ABI_MAJOR).0: set struct_size = sizeof(gf_plugin_descriptor) and rebuild against \(header)"))
     }
     let descriptor = raw.assumingMemoryBound(to: gf_plugin_descriptor.self)
     let fields = descriptor.pointee
@@ -91,12 +96,15 @@ enum PluginLoader {
       return .failure("descriptor has no plugin name: set gf_plugin_descriptor.name")
     }
     guard fields.free != nil else {
-      return .failure(Problem(
-        "descriptor has no free function: the host must release plugin buffers with it; set gf_plugin_descriptor.free"))
+      return .failure(
+        Problem(
+          "descriptor has no free function: the host must release plugin buffers with it; set gf_plugin_descriptor.free"
+        ))
     }
     guard fields.service_count > 0, fields.service_count <= 64, let services = fields.services else {
-      return .failure(Problem(
-        "registers \(fields.service_count) services: a plugin registers between 1 and 64 services"))
+      return .failure(
+        Problem(
+          "registers \(fields.service_count) services: a plugin registers between 1 and 64 services"))
     }
     var infos: [ServiceInfo] = []
     var pointers: [UnsafePointer<gf_service>] = []

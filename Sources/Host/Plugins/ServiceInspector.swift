@@ -8,14 +8,16 @@ enum ServiceInspector {
   static func inspect(_ service: UnsafePointer<gf_service>) -> Result<ServiceInfo, Problem> {
     let size = Int(service.pointee.struct_size)
     guard size >= MemoryLayout<gf_service>.size else {
-      return .failure(Problem(
-        "struct_size is \(size), smaller than the \(MemoryLayout<gf_service>.size) of ABI "
-          + "\(GF_ABI_MAJOR).0: set struct_size = sizeof(gf_service)"))
+      return .failure(
+        Problem(
+          "struct_size is \(size), smaller than the \(MemoryLayout<gf_service>.size) of ABI "
+            + "\(GF_ABI_MAJOR).0: set struct_size = sizeof(gf_service)"))
     }
     let fields = service.pointee
     guard let kind = ServiceKind(rawValue: fields.kind) else {
-      return .failure(Problem(
-        "kind \(fields.kind) is unknown: use GF_KIND_RUN_BACKEND, GF_KIND_OBJECT_STORAGE or GF_KIND_IMAGE_BUILDER"))
+      return .failure(
+        Problem(
+          "kind \(fields.kind) is unknown: use GF_KIND_RUN_BACKEND, GF_KIND_OBJECT_STORAGE or GF_KIND_IMAGE_BUILDER"))
     }
     guard let namePointer = fields.name, let name = String(validatingCString: namePointer),
       isValidName(name)
@@ -31,9 +33,10 @@ enum ServiceInspector {
     let tableSize = Int(table.load(as: UInt32.self))
     let expected = ServiceTable.minimumSize(kind)
     guard tableSize >= expected else {
-      return .failure(Problem(
-        "\(kind.label) \"\(name)\" table struct_size is \(tableSize), smaller than the \(expected) "
-          + "of ABI \(GF_ABI_MAJOR).0: rebuild against goldfish_plugin.h"))
+      return .failure(
+        Problem(
+          "\(kind.label) \"\(name)\" table struct_size is \(tableSize), smaller than the \(expected) "
+            + "of ABI \(GF_ABI_MAJOR).0: rebuild against goldfish_plugin.h"))
     }
     let capabilitiesText = fields.capabilities_json.flatMap { String(validatingCString: $0) } ?? "{}"
     guard let capabilities = try? JSONCoding.parse(capabilitiesText), capabilities.objectValue != nil

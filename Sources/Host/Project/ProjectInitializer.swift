@@ -30,9 +30,10 @@ public struct ProjectInitializer: Sendable {
 
   public init(name: String, path: String?, from: String?, availableBackends: Set<String>) {
     self.name = name
-    self.path = URL(
-      fileURLWithPath: path ?? name, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-    ).standardizedFileURL.path
+    self.path =
+      URL(
+        fileURLWithPath: path ?? name, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+      ).standardizedFileURL.path
     self.from = from
     self.availableBackends = availableBackends
   }
@@ -99,7 +100,9 @@ public struct ProjectInitializer: Sendable {
       return ("docker", "a Docker engine answers at \(dockerSocket)")
     }
     if engine {
-      return ("process", "a Docker engine answers at \(dockerSocket), but no docker run backend is available in this build")
+      return (
+        "process", "a Docker engine answers at \(dockerSocket), but no docker run backend is available in this build"
+      )
     }
     return ("process", "no Docker engine answers at \(dockerSocket); stages run as local processes")
   }
@@ -119,7 +122,8 @@ public struct ProjectInitializer: Sendable {
     let resolved = URL(fileURLWithPath: source).standardizedFileURL.path
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw GoldfishError(.notFound, "--from \(source) is not a folder", hint: "point --from at the folder of your code")
+      throw GoldfishError(
+        .notFound, "--from \(source) is not a folder", hint: "point --from at the folder of your code")
     }
     return resolved
   }

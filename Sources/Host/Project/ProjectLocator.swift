@@ -9,7 +9,9 @@ public struct ProjectLocation: Sendable, Equatable {
 
   /// An explicit path must hold goldfish.yaml; otherwise the start folder and up to ten
   /// parents are searched, as upstream does.
-  public static func find(explicit: String?, start: String = FileManager.default.currentDirectoryPath)
+  public static func find(
+    explicit: String?, start: String = FileManager.default.currentDirectoryPath
+  )
     throws(GoldfishError) -> ProjectLocation?
   {
     let manager = FileManager.default

@@ -15,7 +15,9 @@ extension GoldfishError.Code {
 struct SlotLock {
   static let timeout: TimeInterval = 30
 
-  static func withLock<T>(_ slot: String, in folder: String, _ body: () throws(GoldfishError) -> T)
+  static func withLock<T>(
+    _ slot: String, in folder: String, _ body: () throws(GoldfishError) -> T
+  )
     throws(GoldfishError) -> T
   {
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -48,7 +48,8 @@ public struct SourceRegistry: Sendable {
       let known = try project.store.sources().map(\.name)
       throw GoldfishError(
         .notFound, "no registered source \(name)",
-        hint: known.isEmpty ? "register one: goldfish source register NAME PATH …" : "sources: \(known.joined(separator: ", "))")
+        hint: known.isEmpty
+          ? "register one: goldfish source register NAME PATH …" : "sources: \(known.joined(separator: ", "))")
     }
     return record
   }
@@ -74,7 +75,9 @@ public struct SourceRegistry: Sendable {
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw GoldfishError(.notFound, "\(path) does not exist", hint: "register an existing file, folder or a gs:// URI")
     }
-    let size = isDirectory.boolValue ? Self.folderSize(path) : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
+    let size =
+      isDirectory.boolValue
+      ? Self.folderSize(path) : (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? nil
     return ("file://" + path, size)
   }
 
@@ -82,7 +85,9 @@ public struct SourceRegistry: Sendable {
     guard let walker = FileManager.default.enumerator(atPath: path) else { return nil }
     var total: Int64 = 0
     while let item = walker.nextObject() as? String {
-      if let size = try? FileManager.default.attributesOfItem(atPath: path + "/" + item)[.size] as? Int64 { total += size }
+      if let size = try? FileManager.default.attributesOfItem(atPath: path + "/" + item)[.size] as? Int64 {
+        total += size
+      }
     }
     return total
   }

@@ -41,18 +41,22 @@ public struct ProjectStatus: Codable, Sendable {
     slots = try project.workspaces.slots()
     workspaces = try project.workspaces.list()
     let line = { (run: StageRunRecord) in
-      RunLine(id: run.id, stage: run.stage, workspace: run.workspace, version: "v\(run.version)", state: run.state.rawValue, since: run.stateEnteredAt)
+      RunLine(
+        id: run.id, stage: run.stage, workspace: run.workspace, version: "v\(run.version)", state: run.state.rawValue,
+        since: run.stateEnteredAt)
     }
     activeRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
     recentRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
     sources = try store.sources().count
     warmPool = Dictionary(uniqueKeysWithValues: try store.workerCounts().map { ($0.key.rawValue, $0.value) })
-    stateMD = (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)).map { String($0.prefix(4000)) } ?? ""
+    stateMD =
+      (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)).map { String($0.prefix(4000)) } ?? ""
     var steps: [String] = []
     if workspaces.isEmpty {
       steps.append("create a workspace: goldfish workspace create NAME --goal … --reason …")
     } else if slots.allSatisfy({ $0.workspace == nil }) {
-      steps.append("mount a workspace: goldfish workspace mount NAME \(project.settings.slots.first ?? "w1") --reason …")
+      steps.append(
+        "mount a workspace: goldfish workspace mount NAME \(project.settings.slots.first ?? "w1") --reason …")
     }
     for slot in slots where slot.dirty == true {
       steps.append("slot \(slot.slot) has \(slot.changedFiles ?? 0) unsaved changes: checkpoint or run it")

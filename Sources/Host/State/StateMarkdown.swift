@@ -38,14 +38,17 @@ struct StateMarkdown {
     lines += ["", "## Background runs", ""]
     if runs.isEmpty { lines.append("None running.") }
     for run in runs {
-      lines.append("- \(run.id): \(run.stage) of \(run.workspace)@v\(run.version), \(run.state.rawValue) since \(run.stateEnteredAt)")
+      lines.append(
+        "- \(run.id): \(run.stage) of \(run.workspace)@v\(run.version), \(run.state.rawValue) since \(run.stateEnteredAt)"
+      )
     }
 
     lines += ["", "## Recent actions", ""]
     if actions.isEmpty { lines.append("None yet.") }
     for action in actions {
       let subject = [action.workspace, action.slot.map { "slot \($0)" }].compactMap { $0 }.joined(separator: ", ")
-      lines.append("- \(action.timestamp) \(action.operation)\(subject.isEmpty ? "" : " (\(subject))"): \(action.reason)")
+      lines.append(
+        "- \(action.timestamp) \(action.operation)\(subject.isEmpty ? "" : " (\(subject))"): \(action.reason)")
     }
 
     if !thoughts.isEmpty {

@@ -64,7 +64,8 @@ extension ProjectStore {
       let page = try ThoughtRecord.fetchAll(
         db, sql: "SELECT * FROM thoughts WHERE workspace = ? ORDER BY id DESC LIMIT ? OFFSET ?",
         arguments: [workspace, limit, offset])
-      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM thoughts WHERE workspace = ?", arguments: [workspace]) ?? 0
+      let total =
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM thoughts WHERE workspace = ?", arguments: [workspace]) ?? 0
       return (page, total)
     }
   }

@@ -68,7 +68,9 @@ extension ProjectStore {
   /// Whether nobody holds the lease (never taken, released, or expired).
   public func leaseIsFree(_ name: String) throws(GoldfishError) -> Bool {
     try read { db in
-      guard let row = try Row.fetchOne(db, sql: "SELECT holder, expires_at FROM leases WHERE name = ?", arguments: [name]) else {
+      guard
+        let row = try Row.fetchOne(db, sql: "SELECT holder, expires_at FROM leases WHERE name = ?", arguments: [name])
+      else {
         return true
       }
       let expires: String = row["expires_at"]
@@ -80,7 +82,8 @@ extension ProjectStore {
 extension ProjectStore {
   /// Whether the lease was ever taken and not released.
   public func leaseExists(_ name: String) throws(GoldfishError) -> Bool {
-    try read { db in try String.fetchOne(db, sql: "SELECT holder FROM leases WHERE name = ?", arguments: [name]) != nil }
+    try read { db in try String.fetchOne(db, sql: "SELECT holder FROM leases WHERE name = ?", arguments: [name]) != nil
+    }
   }
 }
 

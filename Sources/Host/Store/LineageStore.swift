@@ -76,7 +76,9 @@ extension ProjectStore {
   public func metrics(of stageRunID: String) throws(GoldfishError) -> [MetricRecord] {
     try read { db in
       try MetricRecord.fetchAll(
-        db, sql: "SELECT name, value, step, timestamp FROM run_metrics WHERE stage_run_id = ? ORDER BY name, step, timestamp",
+        db,
+        sql:
+          "SELECT name, value, step, timestamp FROM run_metrics WHERE stage_run_id = ? ORDER BY name, step, timestamp",
         arguments: [stageRunID])
     }
   }

@@ -56,7 +56,9 @@ extension ProjectStore {
 
   public func stageRuns(ofPipelineRun id: String) throws(GoldfishError) -> [StageRunRecord] {
     try read { db in
-      try StageRunRecord.filter(StageRunRecord.CodingKeys.pipelineRunID == id).order(StageRunRecord.CodingKeys.createdAt).fetchAll(db)
+      try StageRunRecord.filter(StageRunRecord.CodingKeys.pipelineRunID == id).order(
+        StageRunRecord.CodingKeys.createdAt
+      ).fetchAll(db)
     }
   }
 
@@ -79,7 +81,9 @@ extension ProjectStore {
   }
 
   /// A completed run of the same stage with the same fingerprint, whose outputs can be reused.
-  public func reusableRun(workspace: String, stage: String, fingerprint: String) throws(GoldfishError) -> StageRunRecord? {
+  public func reusableRun(
+    workspace: String, stage: String, fingerprint: String
+  ) throws(GoldfishError) -> StageRunRecord? {
     try read { db in
       try StageRunRecord.filter(
         StageRunRecord.CodingKeys.workspace == workspace && StageRunRecord.CodingKeys.stage == stage

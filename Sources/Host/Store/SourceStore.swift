@@ -48,20 +48,23 @@ extension ProjectStore {
 
   public func source(_ name: String) throws(GoldfishError) -> SourceRecord? {
     try read { db in
-      try SourceRecord.filter(SourceRecord.CodingKeys.name == name && SourceRecord.CodingKeys.status == "active").fetchOne(db)
+      try SourceRecord.filter(SourceRecord.CodingKeys.name == name && SourceRecord.CodingKeys.status == "active")
+        .fetchOne(db)
     }
   }
 
   public func sources() throws(GoldfishError) -> [SourceRecord] {
     try read { db in
-      try SourceRecord.filter(SourceRecord.CodingKeys.status == "active").order(SourceRecord.CodingKeys.name).fetchAll(db)
+      try SourceRecord.filter(SourceRecord.CodingKeys.status == "active").order(SourceRecord.CodingKeys.name).fetchAll(
+        db)
     }
   }
 
   public func markSourceDeleted(_ name: String, reason: String) throws(GoldfishError) {
     try write { db in
       try db.execute(
-        sql: "UPDATE sources SET status = 'deleted', deleted_at = ?, delete_reason = ? WHERE name = ? AND status = 'active'",
+        sql:
+          "UPDATE sources SET status = 'deleted', deleted_at = ?, delete_reason = ? WHERE name = ? AND status = 'active'",
         arguments: [Timestamp.now(), reason, name])
       guard db.changesCount == 1 else {
         throw GoldfishError(.notFound, "no registered source \(name)", hint: "list them with goldfish source list")

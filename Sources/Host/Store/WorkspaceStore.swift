@@ -30,7 +30,8 @@ extension ProjectStore {
   public func markWorkspaceDeleted(_ name: String, reason: String) throws(GoldfishError) {
     try write { db in
       try db.execute(
-        sql: "UPDATE workspaces SET status = 'deleted', deleted_at = ?, delete_reason = ? WHERE name = ? AND status = 'active'",
+        sql:
+          "UPDATE workspaces SET status = 'deleted', deleted_at = ?, delete_reason = ? WHERE name = ? AND status = 'active'",
         arguments: [Timestamp.now(), reason, name])
       guard db.changesCount == 1 else { throw GoldfishError(.notFound, "no active workspace \(name)") }
     }
@@ -43,9 +44,10 @@ extension ProjectStore {
     tag: (Int) -> String
   ) throws(GoldfishError) -> VersionRecord {
     try write { db in
-      let next = try Int.fetchOne(
-        db, sql: "SELECT COALESCE(MAX(version), 0) + 1 FROM workspace_versions WHERE workspace = ?",
-        arguments: [workspace]) ?? 1
+      let next =
+        try Int.fetchOne(
+          db, sql: "SELECT COALESCE(MAX(version), 0) + 1 FROM workspace_versions WHERE workspace = ?",
+          arguments: [workspace]) ?? 1
       let record = VersionRecord(
         workspace: workspace, version: next, tag: tag(next), sha: sha, createdAt: Timestamp.now(),
         createdBy: createdBy, message: message, runID: runID)

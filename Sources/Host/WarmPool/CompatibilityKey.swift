@@ -16,9 +16,11 @@ public struct CompatibilityKey: Sendable, Equatable, Hashable {
     var object = fields.filter { !$0.value.isNull }
     object["backend"] = .string(backend)
     // Sorted keys, so the same shape always gives the same text.
-    text = "{" + object.keys.sorted().map { key in
-      "\"\(key)\":" + ((try? JSONCoding.encode(object[key] ?? .null)) ?? "null")
-    }.joined(separator: ",") + "}"
+    text =
+      "{"
+      + object.keys.sorted().map { key in
+        "\"\(key)\":" + ((try? JSONCoding.encode(object[key] ?? .null)) ?? "null")
+      }.joined(separator: ",") + "}"
     self.allowedZones = allowedZones.flatMap { $0.isEmpty ? nil : $0 }
   }
 

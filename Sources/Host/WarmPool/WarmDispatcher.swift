@@ -21,7 +21,9 @@ struct WarmDispatcher {
   /// was delivered: the worker is released to draining (the reaper finds out what it is doing)
   /// and the next one is tried. Any other failure may have delivered the job, so the run fails
   /// rather than run twice (upstream #32) and the worker is deleted.
-  private func deliverToIdleWorker(runID: String, key: CompatibilityKey, specValue: JSONValue) throws(GoldfishError)
+  private func deliverToIdleWorker(
+    runID: String, key: CompatibilityKey, specValue: JSONValue
+  ) throws(GoldfishError)
     -> JSONValue?
   {
     var refused: Set<String> = []
@@ -65,13 +67,16 @@ struct WarmDispatcher {
   /// (b) Reserve a row under the cap, leased to this run from the start (upstream #12), and
   /// launch with `spec.worker`. A failed launch moves the row to deleting (upstream #17).
   /// (c) With the pool full, nil: an ordinary launch whose worker goes away after the job.
-  private func launchKeepingWorker(runID: String, spec: RunSpec, key: CompatibilityKey, specValue: JSONValue)
+  private func launchKeepingWorker(
+    runID: String, spec: RunSpec, key: CompatibilityKey, specValue: JSONValue
+  )
     throws(GoldfishError) -> JSONValue?
   {
     let workerID = WarmPool.workerID(forRun: runID)
     let reservation = WarmWorkerReservation(
       workerID: workerID, backend: pool.backendName, key: key,
-      profile: spec.profile.flatMap { profile in try? JSONCoding.encode(try JSONCoding.value(of: profile)) }, runID: runID,
+      profile: spec.profile.flatMap { profile in try? JSONCoding.encode(try JSONCoding.value(of: profile)) },
+      runID: runID,
       idleTimeoutSeconds: pool.config.idleTimeoutSeconds, lifetimeSeconds: pool.config.lifetimeSeconds)
     switch try store.reserveWorker(reservation, cap: pool.config.maxInstances) {
     case .poolFull:
@@ -89,7 +94,8 @@ struct WarmDispatcher {
         workerID, .launchFailed, expecting: .launching, expectedLease: .some(runID), source: "dispatcher",
         reason: error.error.message)
       if let row = try store.worker(workerID) { pool.deleteWorker(row, source: "dispatcher") }
-      throw ExecutionServices.failure(error, while: "the \(pool.backendName) backend could not launch \(spec.stage ?? runID)")
+      throw ExecutionServices.failure(
+        error, while: "the \(pool.backendName) backend could not launch \(spec.stage ?? runID)")
     }
     guard let worker = handle["worker"], !worker.isNull else {
       // The backend ran it as a one-job launch: there is no worker to keep.

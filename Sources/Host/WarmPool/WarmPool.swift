@@ -84,8 +84,9 @@ public struct WarmPool: Sendable {
     }
     try? store.noteWorkerDeleteAttempt(row.workerID, error: failure)
     guard confirmed else { return false }
-    let moved = (try? store.transitionWorker(
-      row.workerID, .deleteConfirmed, expecting: .deleting, source: source, reason: "the backend confirmed deletion"))?
+    let moved =
+      (try? store.transitionWorker(
+        row.workerID, .deleteConfirmed, expecting: .deleting, source: source, reason: "the backend confirmed deletion"))?
       .moved ?? false
     if moved { _ = try? store.dropGoneWorker(row.workerID) }
     return moved

@@ -38,7 +38,8 @@ public struct WarmPoolCleanup: Sendable {
         .serviceUnsupported, "the run backend \(pool.backendName) keeps no warm workers",
         hint: "the warm pool needs a backend with the warm_reuse capability")
     }
-    var result = Result(success: true, deleted: [], deletionPending: [], skipped: [], remaining: 0, remainingInstances: [])
+    var result = Result(
+      success: true, deleted: [], deletionPending: [], skipped: [], remaining: 0, remainingInstances: [])
     for row in try store.workers(backend: pool.backendName) {
       if row.state == .gone {
         _ = try store.dropGoneWorker(row.workerID)

@@ -38,7 +38,9 @@ public struct WarmPoolReaper: Sendable {
   /// the lease lasts: long-lived processes renew it every pass; a CLI that reaps in passing
   /// leaves it to expire, which also rate-limits such passes to one per `leaseSeconds`.
   @discardableResult
-  public func reapIfLeader(leaseSeconds: TimeInterval = 30, budgetSeconds: TimeInterval? = nil, now: Date = Date())
+  public func reapIfLeader(
+    leaseSeconds: TimeInterval = 30, budgetSeconds: TimeInterval? = nil, now: Date = Date()
+  )
     throws(GoldfishError) -> Pass
   {
     // An empty pool costs one read, not a lease write, on every pass of every process.
@@ -88,12 +90,16 @@ public struct WarmPoolReaper: Sendable {
       if let state = finalState(of: runID) {
         // The run ended without the executor telling the pool (a crash): settle it (upstream #28).
         WarmRunEnd(pool: pool).runEnded(runID, state: state, source: "reaper")
-        if let after = try? store.worker(row.workerID), after.state == .idleReady { pass.returnedToPool.append(row.workerID) }
+        if let after = try? store.worker(row.workerID), after.state == .idleReady {
+          pass.returnedToPool.append(row.workerID)
+        }
         return
       }
       let probe = pool.probe(row)
       if inState > pickupBudgetSeconds, neverPickedUp(runID, probe: probe) {
-        request(row, "run \(runID) was assigned \(Int(inState)) s ago and the worker is idle without having claimed it", &pass)
+        request(
+          row, "run \(runID) was assigned \(Int(inState)) s ago and the worker is idle without having claimed it", &pass
+        )
         return
       }
       judge(row, probe, &pass)
@@ -144,9 +150,10 @@ public struct WarmPoolReaper: Sendable {
 
   private func judge(_ row: WarmWorkerRecord, _ counts: (notFound: Int, dead: Int), _ pass: inout Pass) {
     if counts.notFound >= Self.confirmations {
-      let moved = (try? store.transitionWorker(
-        row.workerID, .lost, expecting: row.state, expectedLease: .some(row.leaseRunID), source: "reaper",
-        reason: "the backend did not find the worker \(counts.notFound) times in a row"))?.moved ?? false
+      let moved =
+        (try? store.transitionWorker(
+          row.workerID, .lost, expecting: row.state, expectedLease: .some(row.leaseRunID), source: "reaper",
+          reason: "the backend did not find the worker \(counts.notFound) times in a row"))?.moved ?? false
       if moved, (try? store.dropGoneWorker(row.workerID)) == true { pass.lost.append(row.workerID) }
     } else if counts.dead >= Self.confirmations, let current = try? store.worker(row.workerID) {
       request(current, "the worker was found dead \(counts.dead) times in a row", &pass)

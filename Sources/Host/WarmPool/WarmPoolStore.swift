@@ -69,7 +69,8 @@ extension ProjectStore {
       let inserted = db.changesCount == 1
       guard let row = try WarmWorkerRecord.fetchOne(db, key: reservation.workerID) else { return .poolFull }
       if inserted {
-        try Self.audit(db, row.workerID, from: "none", to: row.state.rawValue, event: "reserved", runID: reservation.runID,
+        try Self.audit(
+          db, row.workerID, from: "none", to: row.state.rawValue, event: "reserved", runID: reservation.runID,
           reason: nil, source: "dispatcher")
         return .reserved(row)
       }
@@ -116,7 +117,8 @@ extension ProjectStore {
       }
       arguments += [id, current.state.rawValue, current.leaseRunID]
       try db.execute(
-        sql: "UPDATE warm_workers SET \(assignments.joined(separator: ", ")) WHERE worker_id = ? AND state = ? AND lease_run_id IS ?",
+        sql:
+          "UPDATE warm_workers SET \(assignments.joined(separator: ", ")) WHERE worker_id = ? AND state = ? AND lease_run_id IS ?",
         arguments: StatementArguments(arguments))
       guard db.changesCount == 1 else { return .stale(current: current.state, lease: current.leaseRunID) }
       try Self.audit(
@@ -147,7 +149,9 @@ extension ProjectStore {
 
   /// Idle, unleased, compatible rows, oldest idle first (upstream #24: leased rows are never
   /// offered). Served by the partial index `warm_workers_claimable`.
-  func claimableWorkers(backend: String, key: CompatibilityKey, zones: [String]?, limit: Int) throws(GoldfishError)
+  func claimableWorkers(
+    backend: String, key: CompatibilityKey, zones: [String]?, limit: Int
+  ) throws(GoldfishError)
     -> [String]
   {
     try read { db in
@@ -191,7 +195,8 @@ extension ProjectStore {
   public func workerCounts(backend: String? = nil) throws(GoldfishError) -> [WarmWorkerState: Int] {
     try read { db in
       var counts = Dictionary(uniqueKeysWithValues: WarmWorkerState.allCases.map { ($0, 0) })
-      let sql = "SELECT state, COUNT(*) FROM warm_workers" + (backend == nil ? "" : " WHERE backend = ?") + " GROUP BY state"
+      let sql =
+        "SELECT state, COUNT(*) FROM warm_workers" + (backend == nil ? "" : " WHERE backend = ?") + " GROUP BY state"
       for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(backend.map { [$0] } ?? [])) {
         if let state = WarmWorkerState(rawValue: row[0]) { counts[state] = row[1] }
       }
@@ -211,7 +216,8 @@ extension ProjectStore {
   public func setWorkerHandle(_ id: String, handle: JSONValue, zone: String?) throws(GoldfishError) {
     try write { db in
       try db.execute(
-        sql: "UPDATE warm_workers SET worker_handle = ?, zone = coalesce(?, zone) WHERE worker_id = ? AND state != 'gone'",
+        sql:
+          "UPDATE warm_workers SET worker_handle = ?, zone = coalesce(?, zone) WHERE worker_id = ? AND state != 'gone'",
         arguments: [try? JSONCoding.encode(handle), zone, id])
     }
   }
@@ -219,7 +225,9 @@ extension ProjectStore {
   /// Counts one liveness answer and returns the consecutive not_found and dead answers so far.
   /// `alive` resets both; `error` ("could not tell") neither counts nor resets (upstream #25).
   @discardableResult
-  public func recordLiveness(_ id: String, _ liveness: WorkerLiveness) throws(GoldfishError) -> (notFound: Int, dead: Int) {
+  public func recordLiveness(
+    _ id: String, _ liveness: WorkerLiveness
+  ) throws(GoldfishError) -> (notFound: Int, dead: Int) {
     try write { db in
       let change: String? =
         switch liveness {
@@ -231,7 +239,8 @@ extension ProjectStore {
       if let change {
         try db.execute(sql: "UPDATE warm_workers SET \(change) WHERE worker_id = ?", arguments: [id])
       }
-      let row = try Row.fetchOne(db, sql: "SELECT not_found_count, dead_count FROM warm_workers WHERE worker_id = ?", arguments: [id])
+      let row = try Row.fetchOne(
+        db, sql: "SELECT not_found_count, dead_count FROM warm_workers WHERE worker_id = ?", arguments: [id])
       return (row?[0] ?? 0, row?[1] ?? 0)
     }
   }
@@ -254,7 +263,8 @@ extension ProjectStore {
   }
 
   static func audit(
-    _ db: Database, _ id: String, from: String, to: String, event: String, runID: String?, reason: String?, source: String
+    _ db: Database, _ id: String, from: String, to: String, event: String, runID: String?, reason: String?,
+    source: String
   ) throws {
     try db.execute(
       sql: """

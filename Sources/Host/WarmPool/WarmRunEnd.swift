@@ -41,8 +41,9 @@ struct WarmRunEnd {
     let probe = pool.probe(row)
     try? store.recordLiveness(row.workerID, probe.liveness)
     guard probe.liveness == .alive, probe.state == "idle" else { return false }
-    return (try? store.transitionWorker(
-      row.workerID, .drainComplete, expecting: .draining, expectedLease: .some(nil), source: source,
-      reason: "the worker reports idle"))?.moved ?? false
+    return
+      (try? store.transitionWorker(
+        row.workerID, .drainComplete, expecting: .draining, expectedLease: .some(nil), source: source,
+        reason: "the worker reports idle"))?.moved ?? false
   }
 }

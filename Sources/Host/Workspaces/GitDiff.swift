@@ -20,7 +20,9 @@ extension GitRepository {
     }
   }
 
-  public func changes(from old: CommitID?, toDirectory directory: String, ignore: IgnoreRules, excluding: Set<String>)
+  public func changes(
+    from old: CommitID?, toDirectory directory: String, ignore: IgnoreRules, excluding: Set<String>
+  )
     throws(GoldfishError) -> [FileChange]
   {
     try locked { () throws(GoldfishError) in
@@ -103,7 +105,9 @@ extension GitRepository {
     deinit { git_diff_free(pointer) }
   }
 
-  private static func diff(_ repo: OpaquePointer, _ old: OpaquePointer?, _ new: OpaquePointer?) throws(GoldfishError)
+  private static func diff(
+    _ repo: OpaquePointer, _ old: OpaquePointer?, _ new: OpaquePointer?
+  ) throws(GoldfishError)
     -> DiffHandle
   {
     var options = git_diff_options()

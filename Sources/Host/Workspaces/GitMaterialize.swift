@@ -116,7 +116,9 @@ extension GitRepository {
 struct TreeMaterializer {
   let repo: OpaquePointer
 
-  func write(_ tree: OpaquePointer, into directory: String, relative: String, skipping: Set<String>)
+  func write(
+    _ tree: OpaquePointer, into directory: String, relative: String, skipping: Set<String>
+  )
     throws(GoldfishError)
   {
     for index in 0..<git_tree_entrycount(tree) {
@@ -153,7 +155,9 @@ struct TreeMaterializer {
     }
   }
 
-  private func writeFile(_ id: UnsafePointer<git_oid>, to path: String, relative: String, mode: mode_t)
+  private func writeFile(
+    _ id: UnsafePointer<git_oid>, to path: String, relative: String, mode: mode_t
+  )
     throws(GoldfishError)
   {
     try withBlob(id, relative: relative) { bytes throws(GoldfishError) in

@@ -102,7 +102,9 @@ final class TreeWriter {
     return true
   }
 
-  private func fileID(path: String, relative: String, size: Int64, base: OpaquePointer?) throws(GoldfishError)
+  private func fileID(
+    path: String, relative: String, size: Int64, base: OpaquePointer?
+  ) throws(GoldfishError)
     -> git_oid?
   {
     if let base, git_tree_entry_type(base) == GIT_OBJECT_BLOB {

@@ -19,7 +19,8 @@ extension WorkspaceManager {
     }
     guard case .commit(let base, let baseLabel) = left else {
       guard case .commit(let other, let otherLabel) = right else {
-        throw GoldfishError(.invalidArgument, "compare a slot with a version, not two slots", hint: "e.g. diff w1 baseline@v2")
+        throw GoldfishError(
+          .invalidArgument, "compare a slot with a version, not two slots", hint: "e.g. diff w1 baseline@v2")
       }
       // Put the committed side first so the patch reads as "from version to slot" reversed.
       return try compare(other, otherLabel, with: left, reversed: true)
@@ -27,7 +28,9 @@ extension WorkspaceManager {
     return try compare(base, baseLabel, with: right, reversed: false)
   }
 
-  private func compare(_ base: CommitID, _ baseLabel: String, with side: DiffSide, reversed: Bool)
+  private func compare(
+    _ base: CommitID, _ baseLabel: String, with side: DiffSide, reversed: Bool
+  )
     throws(GoldfishError) -> WorkspaceDiff
   {
     switch side {

@@ -23,7 +23,9 @@ public struct WorkspaceManager: Sendable {
 
   // MARK: create
 
-  public func create(name: String, goal: String, reason: String, from base: WorkspaceReference? = nil)
+  public func create(
+    name: String, goal: String, reason: String, from base: WorkspaceReference? = nil
+  )
     throws(GoldfishError) -> WorkspaceRecord
   {
     try Names.workspace(name)
@@ -64,7 +66,8 @@ public struct WorkspaceManager: Sendable {
       let path = project.paths.slot(slot)
       try ensureSlotFree(slot, path: path)
       guard let head = try repository.branchHead(workspace.branch) else {
-        throw GoldfishError(.notFound, "workspace \(name) has lost its files", hint: "restore the dev folder from a backup")
+        throw GoldfishError(
+          .notFound, "workspace \(name) has lost its files", hint: "restore the dev folder from a backup")
       }
       try store.claimSlot(slot, workspace: name, sha: head.hex)
       do throws(GoldfishError) {
@@ -79,7 +82,8 @@ public struct WorkspaceManager: Sendable {
         throw error
       }
       try project.journal.record("mount", reason: reason, slot: slot, workspace: name)
-      return SlotSummary(slot: slot, workspace: name, version: try store.latestVersion(of: name)?.label, dirty: false, changedFiles: 0)
+      return SlotSummary(
+        slot: slot, workspace: name, version: try store.latestVersion(of: name)?.label, dirty: false, changedFiles: 0)
     }
   }
 
@@ -87,7 +91,9 @@ public struct WorkspaceManager: Sendable {
 
   /// Syncs the slot into its workspace and records a version, unless nothing changed since
   /// the latest version (then that version is returned with `created: false`).
-  public func checkpoint(slot: String, message: String, reason: String? = nil, createdBy: String = "checkpoint", runID: String? = nil)
+  public func checkpoint(
+    slot: String, message: String, reason: String? = nil, createdBy: String = "checkpoint", runID: String? = nil
+  )
     throws(GoldfishError) -> CheckpointResult
   {
     try project.validateSlot(slot)
@@ -107,7 +113,9 @@ public struct WorkspaceManager: Sendable {
   }
 
   /// The body of checkpoint, for callers that already hold the slot's lock.
-  func syncAndVersion(slot: String, message: String, createdBy: String, runID: String?)
+  func syncAndVersion(
+    slot: String, message: String, createdBy: String, runID: String?
+  )
     throws(GoldfishError) -> CheckpointResult
   {
     let mount = try mounted(slot)
@@ -211,7 +219,8 @@ public struct WorkspaceManager: Sendable {
         name: workspace.name, goal: workspace.goal,
         slot: mounts.first { $0.workspace == workspace.name }?.slot, versions: versions.count,
         latestVersion: versions.last?.label,
-        parent: workspace.parentWorkspace.map { parent in workspace.parentVersion.map { "\(parent)@v\($0)" } ?? parent },
+        parent: workspace.parentWorkspace.map { parent in workspace.parentVersion.map { "\(parent)@v\($0)" } ?? parent
+        },
         createdAt: workspace.createdAt)
     }
   }
@@ -228,7 +237,8 @@ public struct WorkspaceManager: Sendable {
       let path = project.paths.slot(slot)
       let versions = try store.versions(of: mount.workspace)
       let base = try CommitID.stored(mount.mountedSHA)
-      let changes = (try? repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)) ?? []
+      let changes =
+        (try? repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)) ?? []
       let holding = versions.last { $0.sha == mount.mountedSHA } ?? versions.last
       return SlotSummary(
         slot: slot, workspace: mount.workspace, version: holding?.label, dirty: !changes.isEmpty,
@@ -303,6 +313,8 @@ public struct WorkspaceManager: Sendable {
     guard let head = try repository.branchHead(parent.branch) else {
       throw GoldfishError(.notFound, "workspace \(parent.name) has lost its files")
     }
-    return (head, WorkspaceReference(workspace: parent.name, version: try store.latestVersion(of: parent.name)?.version))
+    return (
+      head, WorkspaceReference(workspace: parent.name, version: try store.latestVersion(of: parent.name)?.version)
+    )
   }
 }

@@ -133,7 +133,9 @@ public final class TarStream: @unchecked Sendable {
     var name = Array((entry.kind == UInt8(ascii: "5") ? entry.path + "/" : entry.path).utf8)
     var prefix: [UInt8] = []
     if name.count > 100 {
-      guard let split = name.indices.filter({ name[$0] == UInt8(ascii: "/") && $0 <= 155 && name.count - $0 - 1 <= 100 }).last
+      guard
+        let split = name.indices.filter({ name[$0] == UInt8(ascii: "/") && $0 <= 155 && name.count - $0 - 1 <= 100 })
+          .last
       else {
         throw PluginError(.invalidArgument, "the build context path \(entry.path) is too long for a ustar archive")
       }

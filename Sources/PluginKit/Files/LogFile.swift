@@ -12,7 +12,9 @@ public enum LogFile {
 
   /// Bytes from `request.offset` (or the last `request.tail` lines). `finished` says the
   /// writer is done, so reaching the end means the log is complete.
-  public static func read(path: String, request: LogRequest, finished: Bool) throws(PluginError)
+  public static func read(
+    path: String, request: LogRequest, finished: Bool
+  ) throws(PluginError)
     -> LogChunk
   {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -46,14 +48,18 @@ public enum LogFile {
       text: String(decoding: bytes, as: UTF8.self), nextOffset: next, complete: finished && next >= size)
   }
 
-  private static func readRange(_ fd: Int32, from offset: Int64, count: Int, path: String)
+  private static func readRange(
+    _ fd: Int32, from offset: Int64, count: Int, path: String
+  )
     throws(PluginError) -> [UInt8]
   {
     guard count > 0 else { return [] }
     var buffer = [UInt8](repeating: 0, count: count)
     var done = 0
     while done < count {
-      let got = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done)) }
+      let got = buffer.withUnsafeMutableBytes {
+        pread(fd, $0.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+      }
       if got < 0 {
         if errno == EINTR { continue }
         throw POSIXFile.error(errno, "cannot read the log", path)

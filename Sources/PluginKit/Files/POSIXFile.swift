@@ -28,7 +28,9 @@ public enum POSIXFile {
   /// Streams `source` into a new file at `destination` atomically (temp file in the same
   /// directory, fsync, rename) and returns its size and SHA-256.
   @discardableResult
-  public static func atomicCopy(from source: String, to destination: String, mode: mode_t = 0o666)
+  public static func atomicCopy(
+    from source: String, to destination: String, mode: mode_t = 0o666
+  )
     throws(PluginError) -> (size: Int64, sha256: String)
   {
     let input = open(source, O_RDONLY | O_CLOEXEC)
@@ -87,7 +89,9 @@ public enum POSIXFile {
     return result
   }
 
-  public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, _ path: String)
+  public static func writeAll(
+    _ fd: Int32, _ bytes: UnsafeRawBufferPointer, _ path: String
+  )
     throws(PluginError)
   {
     var offset = 0

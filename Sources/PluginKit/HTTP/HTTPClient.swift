@@ -31,7 +31,9 @@ public struct HTTPClient: Sendable {
 
   /// Sends the request and hands the response body to `onBody` chunk by chunk as it
   /// arrives; returning false stops the transfer. The returned response has an empty body.
-  public func stream(_ request: HTTPRequest, onBody: (UnsafeRawBufferPointer) -> Bool) throws(PluginError)
+  public func stream(
+    _ request: HTTPRequest, onBody: (UnsafeRawBufferPointer) -> Bool
+  ) throws(PluginError)
     -> HTTPResponse
   {
     try stream(request) { (_: Int, chunk: UnsafeRawBufferPointer) in onBody(chunk) }
@@ -39,7 +41,9 @@ public struct HTTPClient: Sendable {
 
   /// As `stream(_:onBody:)`, and `onBody` also receives the response status, so a caller
   /// streaming to a file can keep an error document out of it.
-  public func stream(_ request: HTTPRequest, onBody: (Int, UnsafeRawBufferPointer) -> Bool) throws(PluginError)
+  public func stream(
+    _ request: HTTPRequest, onBody: (Int, UnsafeRawBufferPointer) -> Bool
+  ) throws(PluginError)
     -> HTTPResponse
   {
     CurlGlobal.ensureInitialized()

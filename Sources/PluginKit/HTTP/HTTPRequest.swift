@@ -36,7 +36,9 @@ public struct HTTPRequest: Sendable {
   }
 
   /// A JSON body with its content type.
-  public static func json(_ method: String, _ url: String, _ value: JSONValue, timeoutSeconds: Int? = 60)
+  public static func json(
+    _ method: String, _ url: String, _ value: JSONValue, timeoutSeconds: Int? = 60
+  )
     throws(PluginError) -> HTTPRequest
   {
     HTTPRequest(

@@ -21,7 +21,9 @@ final class Transfer {
   }
 }
 
-func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ box: UnsafeMutableRawPointer?)
+func writeCallback(
+  _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ box: UnsafeMutableRawPointer?
+)
   -> Int
 {
   guard let box else { return 0 }
@@ -33,7 +35,9 @@ func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: I
   return 0
 }
 
-func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ box: UnsafeMutableRawPointer?)
+func headerCallback(
+  _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ box: UnsafeMutableRawPointer?
+)
   -> Int
 {
   let length = size * count
@@ -55,7 +59,9 @@ func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: 
 // CURL_READFUNC_ABORT
 private let readAbort = 0x1000_0000
 
-func readCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ box: UnsafeMutableRawPointer?)
+func readCallback(
+  _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ box: UnsafeMutableRawPointer?
+)
   -> Int
 {
   guard let box, let data else { return readAbort }

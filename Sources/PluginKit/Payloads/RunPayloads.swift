@@ -231,7 +231,8 @@ public struct RunStatus: Codable, Sendable, Equatable {
     let raw = try c.decode(String.self, forKey: .state)
     state = RunState(rawValue: raw) ?? .unknown
     exitCode = try c.decodeIfPresent(Int.self, forKey: .exitCode)
-    terminationCause = (try? c.decodeIfPresent(TerminationCause.self, forKey: .terminationCause))
+    terminationCause =
+      (try? c.decodeIfPresent(TerminationCause.self, forKey: .terminationCause))
       ?? nil
     message = try c.decodeIfPresent(String.self, forKey: .message) ?? ""
     startedAt = try c.decodeIfPresent(String.self, forKey: .startedAt)

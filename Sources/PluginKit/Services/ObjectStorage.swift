@@ -5,7 +5,9 @@ public protocol ObjectStorage: PluginService {
   func putFile(uri: String, path: String, contentType: String?) throws(PluginError) -> ObjectInfo
   /// Returns the number of bytes written to `path`.
   func getFile(uri: String, path: String) throws(PluginError) -> Int64
-  func putBytes(uri: String, data: UnsafeRawBufferPointer, contentType: String?)
+  func putBytes(
+    uri: String, data: UnsafeRawBufferPointer, contentType: String?
+  )
     throws(PluginError) -> ObjectInfo
   func getBytes(uri: String, maxBytes: Int) throws(PluginError) -> [UInt8]
   func stat(uri: String) throws(PluginError) -> ObjectInfo

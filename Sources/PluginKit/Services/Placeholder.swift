@@ -41,13 +41,17 @@ extension PlaceholderObjectStorage {
   public func uri(forKey key: String) throws(PluginError) -> String {
     throw Placeholder.refuse(Self.serviceName)
   }
-  public func putFile(uri: String, path: String, contentType: String?) throws(PluginError)
+  public func putFile(
+    uri: String, path: String, contentType: String?
+  ) throws(PluginError)
     -> ObjectInfo
   { throw Placeholder.refuse(Self.serviceName) }
   public func getFile(uri: String, path: String) throws(PluginError) -> Int64 {
     throw Placeholder.refuse(Self.serviceName)
   }
-  public func putBytes(uri: String, data: UnsafeRawBufferPointer, contentType: String?)
+  public func putBytes(
+    uri: String, data: UnsafeRawBufferPointer, contentType: String?
+  )
     throws(PluginError) -> ObjectInfo
   { throw Placeholder.refuse(Self.serviceName) }
   public func getBytes(uri: String, maxBytes: Int) throws(PluginError) -> [UInt8] {
@@ -59,7 +63,9 @@ extension PlaceholderObjectStorage {
   public func exists(uri: String) throws(PluginError) -> Bool {
     throw Placeholder.refuse(Self.serviceName)
   }
-  public func list(prefix: String, pageToken: String?, pageSize: Int) throws(PluginError)
+  public func list(
+    prefix: String, pageToken: String?, pageSize: Int
+  ) throws(PluginError)
     -> ObjectListing
   { throw Placeholder.refuse(Self.serviceName) }
   public func delete(uri: String) throws(PluginError) -> Bool {

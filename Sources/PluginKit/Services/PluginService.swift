@@ -70,7 +70,9 @@ public protocol PluginService: Sendable {
 
 extension PluginService {
   /// Reads a typed configuration, turning a decoding failure into a clear config error.
-  public static func decodeConfig<T: Decodable>(_ type: T.Type, from config: JSONValue)
+  public static func decodeConfig<T: Decodable>(
+    _ type: T.Type, from config: JSONValue
+  )
     throws(PluginError) -> T
   {
     do {

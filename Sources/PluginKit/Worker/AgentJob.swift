@@ -106,7 +106,8 @@ public struct AgentJob: Codable, Sendable, Equatable {
         throw PluginError(.invalidArgument, "run \(runId): input \(input.name) is given twice")
       }
     }
-    for path in [code, workDir, outputsDir].compactMap({ $0 }) where !path.hasPrefix("/") && !path.hasPrefix("file://") {
+    for path in [code, workDir, outputsDir].compactMap({ $0 }) where !path.hasPrefix("/") && !path.hasPrefix("file://")
+    {
       throw PluginError(.invalidArgument, "run \(runId): \(path) is not an absolute path")
     }
     for pattern in preservePaths { try PreservePath.validate(pattern) }

@@ -14,9 +14,11 @@ struct AgentScenarioTests {
     try agent.submit(AgentHarness.shell("job-a", "echo a >> \(tally)"))
     #expect(try agent.waitForExit("job-a").exitCode == 0)
     // Three ways the next spec can be unusable: not JSON, a spec naming another run, an empty argv.
-    try agent.store.put(try MailboxLayout.job(worker: agent.config.workerId, run: "garbled"), Array("{\"run_id\":".utf8))
+    try agent.store.put(
+      try MailboxLayout.job(worker: agent.config.workerId, run: "garbled"), Array("{\"run_id\":".utf8))
     try agent.store.putJSON(
-      try MailboxLayout.job(worker: agent.config.workerId, run: "mislabeled"), AgentHarness.shell("job-a", "echo a >> \(tally)"))
+      try MailboxLayout.job(worker: agent.config.workerId, run: "mislabeled"),
+      AgentHarness.shell("job-a", "echo a >> \(tally)"))
     try agent.submit(AgentJob(runId: "empty-argv", command: []))
     for run in ["garbled", "mislabeled", "empty-argv"] {
       let record = try agent.waitForExit(run)
@@ -57,10 +59,13 @@ struct AgentScenarioTests {
   func failingJobStillUploads() throws {
     let agent = try AgentHarness("nonzero-uploads")
     try agent.start()
-    try agent.submit(AgentHarness.shell("fails", """
-      head -c 3000000 /dev/zero > "$GOLDFISH_OUTPUTS_DIR/partial.bin"
-      echo checkpoint > "$GOLDFISH_OUTPUTS_DIR/checkpoint.txt"; echo before-failure; exit 42
-      """))
+    try agent.submit(
+      AgentHarness.shell(
+        "fails",
+        """
+        head -c 3000000 /dev/zero > "$GOLDFISH_OUTPUTS_DIR/partial.bin"
+        echo checkpoint > "$GOLDFISH_OUTPUTS_DIR/checkpoint.txt"; echo before-failure; exit 42
+        """))
     let exitKey = try MailboxLayout.exit(run: "fails")
     var checked = false
     try agent.waitFor(limitSeconds: 60) {

@@ -20,9 +20,10 @@ struct AgentTests {
     #expect(agent.log("run-a") == "from-a\n")
     #expect(agent.log("run-b") == "from-b\n")
     let keys = try agent.store.list("runs")
-    #expect(keys.filter { $0.hasPrefix("runs/run-b/") }.sorted() == [
-      "runs/run-b/claimed.json", "runs/run-b/exit.json", "runs/run-b/logs/output.log", "runs/run-b/outputs/b.txt",
-    ])
+    #expect(
+      keys.filter { $0.hasPrefix("runs/run-b/") }.sorted() == [
+        "runs/run-b/claimed.json", "runs/run-b/exit.json", "runs/run-b/logs/output.log", "runs/run-b/outputs/b.txt",
+      ])
     // Run A's outputs were cleaned before B: B uploaded only its own.
     #expect(keys.filter { $0.hasPrefix("runs/run-a/") }.contains("runs/run-a/outputs/a.txt"))
     for key in keys { #expect(key.split(separator: "/").filter { $0 == "runs" }.count == 1, "\(key)") }
@@ -45,7 +46,8 @@ struct AgentTests {
     #expect(agent.log("bad-env").contains("did not start"))
     #expect(!agent.log("bad-env").contains("ran"))
     #expect(!FileManager.default.fileExists(atPath: marker))
-    try agent.submit(AgentHarness.shell("good-env", "echo \"$GOOD_KEY\"", env: ["GOOD_KEY": "value with $(spaces) and ;"]))
+    try agent.submit(
+      AgentHarness.shell("good-env", "echo \"$GOOD_KEY\"", env: ["GOOD_KEY": "value with $(spaces) and ;"]))
     let good = try agent.waitForExit("good-env")
     #expect(good.exitCode == 0)
     #expect(agent.log("good-env") == "value with $(spaces) and ;\n")
@@ -85,7 +87,8 @@ struct AgentTests {
     let childPid = agent.folder + "/child.pid"
     try agent.submit(AgentHarness.shell("victim", "sleep 300 & echo $! > \(childPid); echo started; wait"))
     try agent.waitFor { agent.log("victim").contains("started") }
-    let child = try #require(Int32(try String(contentsOfFile: childPid, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+    let child = try #require(
+      Int32(try String(contentsOfFile: childPid, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
     try agent.store.putJSON(try MailboxLayout.cancel(run: "victim"), AgentCancel(runId: "victim", at: "now"))
     let record = try agent.waitForExit("victim")
     #expect(record.terminationCause == .user && record.runStatus.state == .canceled)
@@ -107,14 +110,20 @@ struct AgentTests {
   func cleaningBetweenJobs() throws {
     let agent = try AgentHarness("clean", preservePaths: ["outputs/cache/keep.txt", "inputs/kept"])
     try agent.start()
-    try agent.submit(AgentHarness.shell("dirty", """
-      cd "$GOLDFISH_OUTPUTS_DIR" && mkdir -p .goldfish cache && echo x > .goldfish/stale && echo x > .hidden \
-      && echo keep > cache/keep.txt && echo drop > cache/drop.txt && echo x > kept \
-      && echo x > "$GOLDFISH_INPUTS_DIR/.stale" && echo x > "$GOLDFISH_INPUTS_DIR/kept" \
-      && echo x > "$GOLDFISH_INPUTS_DIR/keep.txt"
-      """))
+    try agent.submit(
+      AgentHarness.shell(
+        "dirty",
+        """
+        cd "$GOLDFISH_OUTPUTS_DIR" && mkdir -p .goldfish cache && echo x > .goldfish/stale && echo x > .hidden \
+        && echo keep > cache/keep.txt && echo drop > cache/drop.txt && echo x > kept \
+        && echo x > "$GOLDFISH_INPUTS_DIR/.stale" && echo x > "$GOLDFISH_INPUTS_DIR/kept" \
+        && echo x > "$GOLDFISH_INPUTS_DIR/keep.txt"
+        """))
     #expect(try agent.waitForExit("dirty").exitCode == 0)
-    try agent.submit(AgentHarness.shell("clean", "cd \"$GOLDFISH_OUTPUTS_DIR\" && find . | sort; echo ---; cd \"$GOLDFISH_INPUTS_DIR\" && find . | sort"))
+    try agent.submit(
+      AgentHarness.shell(
+        "clean", "cd \"$GOLDFISH_OUTPUTS_DIR\" && find . | sort; echo ---; cd \"$GOLDFISH_INPUTS_DIR\" && find . | sort"
+      ))
     #expect(try agent.waitForExit("clean").exitCode == 0)
     let listing = agent.log("clean").components(separatedBy: "---\n")
     #expect(listing.first == ".\n./cache\n./cache/keep.txt\n")
@@ -152,9 +161,12 @@ struct AgentTests {
   func exitRecordIsLast() throws {
     let agent = try AgentHarness("exit-last")
     try agent.start()
-    try agent.submit(AgentHarness.shell("big", """
-      head -c 8000000 /dev/zero > "$GOLDFISH_OUTPUTS_DIR/big.bin"; for i in 1 2 3 4 5; do echo line$i; done
-      """))
+    try agent.submit(
+      AgentHarness.shell(
+        "big",
+        """
+        head -c 8000000 /dev/zero > "$GOLDFISH_OUTPUTS_DIR/big.bin"; for i in 1 2 3 4 5; do echo line$i; done
+        """))
     let exitKey = try MailboxLayout.exit(run: "big")
     var seen = false
     let deadline = Date().addingTimeInterval(60)
@@ -179,7 +191,8 @@ struct AgentTests {
     try agent.submit(AgentHarness.shell("finished", "touch \(rerunMarker)"))
     try agent.store.putJSON(
       try MailboxLayout.exit(run: "finished"),
-      AgentExit(runId: "finished", exitCode: 0, terminationCause: .exit, finishedAt: "t", workerId: agent.config.workerId))
+      AgentExit(
+        runId: "finished", exitCode: 0, terminationCause: .exit, finishedAt: "t", workerId: agent.config.workerId))
     // A job an earlier start claimed and never finished.
     try agent.submit(AgentHarness.shell("interrupted", "touch \(rerunMarker)"))
     try agent.store.putJSON(

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// Warm reuse of the `process` backend through the real plugin, loaded by the host as a
 /// project opens it: workers are real goldfish-agent processes over the project's mailbox.
@@ -67,7 +68,9 @@ struct ProcessWarmReuseTests {
     #expect(backend.service.info.capabilities["warm_reuse"]?.boolValue == true)
     let options = WorkerOptions(keepWarm: true, idleTimeoutSeconds: 600, workerId: "pw-1")
     let first = try backend.call(
-      "launch", try JSONCoding.value(of: backend.spec("warm-1", "echo one; echo 1 > \"$GOLDFISH_OUTPUTS_DIR/o.txt\"", worker: options)))
+      "launch",
+      try JSONCoding.value(
+        of: backend.spec("warm-1", "echo one; echo 1 > \"$GOLDFISH_OUTPUTS_DIR/o.txt\"", worker: options)))
     let worker = try #require(first["worker"])
     #expect(worker["worker_id"]?.stringValue == "pw-1")
     let firstStatus = try backend.waitFinal(first)
@@ -108,13 +111,15 @@ struct ProcessWarmReuseTests {
   func busyConflictAndCancel() throws {
     let backend = try Backend()
     let options = WorkerOptions(keepWarm: true, workerId: "pw-2")
-    let long = try backend.call("launch", try JSONCoding.value(of: backend.spec("long-1", "echo up; sleep 300", worker: options)))
+    let long = try backend.call(
+      "launch", try JSONCoding.value(of: backend.spec("long-1", "echo up; sleep 300", worker: options)))
     let worker = try #require(long["worker"])
     let deadline = Date().addingTimeInterval(30)
     while try backend.logs(long).isEmpty && Date() < deadline { usleep(50_000) }
     #expect(try backend.status(long).state == .running)
     do {
-      _ = try backend.call("deliver_job", ["worker": worker, "spec": try JSONCoding.value(of: backend.spec("other", "echo no"))])
+      _ = try backend.call(
+        "deliver_job", ["worker": worker, "spec": try JSONCoding.value(of: backend.spec("other", "echo no"))])
       Issue.record("delivering to a busy worker succeeded")
     } catch let error as PluginCallError {
       #expect(error.error.code == .conflict)
@@ -123,8 +128,10 @@ struct ProcessWarmReuseTests {
     let canceled = try backend.waitFinal(long)
     #expect(canceled.state == .canceled)
     try backend.waitIdle(worker)
-    let next = try #require(try backend.call(
-      "deliver_job", ["worker": worker, "spec": try JSONCoding.value(of: backend.spec("after-cancel", "echo fine"))])["handle"])
+    let next = try #require(
+      try backend.call(
+        "deliver_job", ["worker": worker, "spec": try JSONCoding.value(of: backend.spec("after-cancel", "echo fine"))])[
+          "handle"])
     #expect(try backend.waitFinal(next).state == .completed)
     // cleanup of a run never touches the worker.
     _ = try backend.call("cleanup", ["handle": next])
@@ -165,7 +172,9 @@ struct ProcessWarmReuseTests {
   func killedWorkerLosesTheRun() throws {
     let backend = try Backend()
     let handle = try backend.call(
-      "launch", try JSONCoding.value(of: backend.spec("doomed", "echo up; sleep 60", worker: WorkerOptions(keepWarm: true, workerId: "pw-3"))))
+      "launch",
+      try JSONCoding.value(
+        of: backend.spec("doomed", "echo up; sleep 60", worker: WorkerOptions(keepWarm: true, workerId: "pw-3"))))
     let worker = try #require(handle["worker"])
     let deadline = Date().addingTimeInterval(30)
     while try backend.logs(handle).isEmpty && Date() < deadline { usleep(50_000) }
@@ -183,6 +192,7 @@ struct ProcessWarmReuseTests {
 enum LocalWorkerProbe {
   static func agentStatus(_ worker: JSONValue) throws -> AgentWorkerStatus? {
     let store = try FileMailboxStore(uri: try #require(worker["mailbox"]?.stringValue))
-    return try store.getJSON(AgentWorkerStatus.self, MailboxLayout.status(worker: try #require(worker["worker_id"]?.stringValue)))
+    return try store.getJSON(
+      AgentWorkerStatus.self, MailboxLayout.status(worker: try #require(worker["worker_id"]?.stringValue)))
   }
 }

@@ -21,13 +21,16 @@ struct WorkerProtocolTests {
     #expect(MailboxLayout.runId(ofJobKey: "workers/w1/jobs/.gf-tmp-x") == nil)
   }
 
-  @Test("ids that would add a path segment are refused", arguments: ["runs/x", "../x", "", ".hidden", "a b", "x/y", "-x"])
+  @Test(
+    "ids that would add a path segment are refused", arguments: ["runs/x", "../x", "", ".hidden", "a b", "x/y", "-x"])
   func badIds(id: String) {
     #expect(throws: PluginError.self) { try MailboxLayout.exit(run: id) }
     #expect(throws: PluginError.self) { try MailboxLayout.status(worker: id) }
   }
 
-  @Test("§5.7 #7: an env key outside [A-Za-z_][A-Za-z0-9_]* fails the job before it starts", arguments: ["$(touch x)", "A B", "1A", "A=B", "", "A;B"])
+  @Test(
+    "§5.7 #7: an env key outside [A-Za-z_][A-Za-z0-9_]* fails the job before it starts",
+    arguments: ["$(touch x)", "A B", "1A", "A=B", "", "A;B"])
   func badEnvKey(key: String) {
     let job = AgentJob(runId: "r1", command: ["/bin/true"], env: [key: "v", "GOOD": "1"])
     #expect(throws: PluginError.self) { try job.validate() }
@@ -35,7 +38,9 @@ struct WorkerProtocolTests {
 
   @Test("§5.7 #8: timeout 0 is refused, absent means no limit")
   func timeoutZero() throws {
-    #expect(throws: PluginError.self) { try AgentJob(runId: "r1", command: ["/bin/true"], timeoutSeconds: 0).validate() }
+    #expect(throws: PluginError.self) {
+      try AgentJob(runId: "r1", command: ["/bin/true"], timeoutSeconds: 0).validate()
+    }
     try AgentJob(runId: "r1", command: ["/bin/true"]).validate()
     let config = AgentConfig(workerId: "w1", mailbox: "file:///tmp/x", workRoot: "/tmp/w", idleTimeoutSeconds: 0)
     #expect(throws: PluginError.self) { try config.validate() }
@@ -57,7 +62,9 @@ struct WorkerProtocolTests {
     #expect(job.timeoutSeconds == 5 && job.env == ["A": "1"] && job.inputs.isEmpty)
     let options = try JSONCoding.decode(
       WorkerOptions.self,
-      from: #"{"keep_warm":true,"idle_timeout_seconds":60,"lifetime_seconds":600,"preserve_paths":["outputs/cache"],"worker_id":"w1"}"#)
+      from:
+        #"{"keep_warm":true,"idle_timeout_seconds":60,"lifetime_seconds":600,"preserve_paths":["outputs/cache"],"worker_id":"w1"}"#
+    )
     #expect(options.workerId == "w1" && options.lifetimeSeconds == 600 && options.preservePaths == ["outputs/cache"])
   }
 

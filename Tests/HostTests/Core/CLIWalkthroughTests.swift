@@ -13,7 +13,8 @@ struct CLIWalkthroughTests {
       return result
     }
     #expect(Command.goldfish(["init", "mnist"], cwd: folder).status == 0)
-    _ = goldfish("workspace", "create", "baseline", "--goal", "a first working model", "--reason", "start with the simplest model")
+    _ = goldfish(
+      "workspace", "create", "baseline", "--goal", "a first working model", "--reason", "start with the simplest model")
     _ = goldfish("workspace", "mount", "baseline", "w1", "--reason", "edit the baseline model")
     try "lr = 0.1\n".write(toFile: folder + "/mnist/workspaces/w1/train.py", atomically: true, encoding: .utf8)
     #expect(goldfish("workspace", "checkpoint", "w1", "--message", "first try").stdout.contains("baseline v1"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Host
 
 @Suite("several processes on one project")
@@ -14,7 +15,8 @@ struct ConcurrencyTests {
         group.addTask {
           // Each task opens the project anew: its own database connections and repository handle.
           let project = try Project.open(ProjectLocation(root: root))
-          try "\(index)\n".write(toFile: project.paths.slot("w1") + "/file-\(index).txt", atomically: true, encoding: .utf8)
+          try "\(index)\n".write(
+            toFile: project.paths.slot("w1") + "/file-\(index).txt", atomically: true, encoding: .utf8)
           return try project.workspaces.checkpoint(slot: "w1", message: "writer \(index)")
         }
       }
@@ -28,7 +30,8 @@ struct ConcurrencyTests {
     }
     let final = try #require(versions.last)
     for index in 0..<8 {
-      #expect(try fixture.project.repository.readFile(at: "file-\(index).txt", in: try CommitID.stored(final.sha)) != nil)
+      #expect(
+        try fixture.project.repository.readFile(at: "file-\(index).txt", in: try CommitID.stored(final.sha)) != nil)
     }
   }
 
@@ -43,7 +46,8 @@ struct ConcurrencyTests {
     for index in 0..<4 {
       group.enter()
       DispatchQueue.global().async {
-        let result = Command.goldfish(["workspace", "checkpoint", "w1", "--message", "process \(index)"], cwd: fixture.root)
+        let result = Command.goldfish(
+          ["workspace", "checkpoint", "w1", "--message", "process \(index)"], cwd: fixture.root)
         lock.withLock { statuses.append(result.status) }
         group.leave()
       }
@@ -60,13 +64,18 @@ struct ConcurrencyTests {
     let store = fixture.project.store
     for number in 0..<20 {
       let id = "stage-race-\(number)"
-      try store.createStageRun(StageRunRecord(id: id, workspace: "w", version: 1, pipeline: "p", stage: "s", reason: goodReason))
+      try store.createStageRun(
+        StageRunRecord(id: id, workspace: "w", version: 1, pipeline: "p", stage: "s", reason: goodReason))
       try store.transition(id, .buildStart, TransitionContext(source: "test"))
       try store.transition(id, .buildOK, TransitionContext(source: "test"))
       try store.transition(id, .launchOK, TransitionContext(source: "test"))
       let path = fixture.project.paths.database
-      async let cancel = Result { try ProjectStore.open(path: path).transition(id, .userCancel, TransitionContext(source: "a")) }
-      async let exit = Result { try ProjectStore.open(path: path).transition(id, .exitFailure, TransitionContext(source: "b", exitCode: 1)) }
+      async let cancel = Result {
+        try ProjectStore.open(path: path).transition(id, .userCancel, TransitionContext(source: "a"))
+      }
+      async let exit = Result {
+        try ProjectStore.open(path: path).transition(id, .exitFailure, TransitionContext(source: "b", exitCode: 1))
+      }
       let outcomes = await [cancel, exit]
       let moved = outcomes.filter { if case .success(.moved) = $0 { return true } else { return false } }
       #expect(moved.count == 1, "\(outcomes)")
@@ -80,7 +89,8 @@ struct ConcurrencyTests {
   func invalidTransition() throws {
     let fixture = try ProjectFixture()
     let store = fixture.project.store
-    try store.createStageRun(StageRunRecord(id: "stage-x", workspace: "w", version: 1, pipeline: "p", stage: "s", reason: goodReason))
+    try store.createStageRun(
+      StageRunRecord(id: "stage-x", workspace: "w", version: 1, pipeline: "p", stage: "s", reason: goodReason))
     do {
       try store.transition("stage-x", .exitSuccess, TransitionContext(source: "test"))
       Issue.record("exit_success from preparing was accepted")

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Host
 import PluginKit
+import Testing
+
+@testable import Host
 
 /// DAG scheduling, the sandbox of local runs, and a full disk, on the process backend.
 @Suite("execution guards", .serialized)
@@ -28,7 +29,8 @@ struct ExecutionGuardTests {
           outputs: {w: {type: file, schema: null}}
       """)
     let write = { (name: String, body: String) in
-      try fixture.write("modules/\(name).py", "import time\nfrom goldfish.io import get_output_path, save_output\n\(body)\n")
+      try fixture.write(
+        "modules/\(name).py", "import time\nfrom goldfish.io import get_output_path, save_output\n\(body)\n")
     }
     try write("a", "open(get_output_path('x'), 'w').write('x')")
     try write("b", "time.sleep(1)\nopen(get_output_path('y'), 'w').write('y')")
@@ -61,7 +63,8 @@ struct ExecutionGuardTests {
   @Test("with max_parallel_stages 1, independent stages run one after the other")
   func parallelLimit() throws {
     let fixture = try ProjectFixture { root in
-      try "project_name: demo\njobs:\n  max_parallel_stages: 1\n".write(toFile: root + "/goldfish.yaml", atomically: true, encoding: .utf8)
+      try "project_name: demo\njobs:\n  max_parallel_stages: 1\n".write(
+        toFile: root + "/goldfish.yaml", atomically: true, encoding: .utf8)
     }
     try fixture.mountedWorkspace()
     try Self.diamond(fixture)
@@ -111,7 +114,8 @@ struct ExecutionGuardTests {
     #expect(report.contains("network closed"), "\(report)")
   }
 
-  @Test("a full disk while storing outputs fails the run cleanly and keeps earlier artifacts",
+  @Test(
+    "a full disk while storing outputs fails the run cleanly and keeps earlier artifacts",
     .enabled(if: getuid() == 0, "mounting a small file system needs root"))
   func fullDisk() throws {
     let fixture = try ExecutionTests.sampleProject()
@@ -123,7 +127,10 @@ struct ExecutionGuardTests {
     defer { _ = Command.run(["/bin/umount", storage]) }
     try "project_name: demo\nfile:\n  root: .goldfish/storage-small\n".write(
       toFile: fixture.root + "/goldfish.yaml", atomically: true, encoding: .utf8)
-    try fixture.write("modules/preprocess.py", "from goldfish.io import get_output_path, save_output\nopen(get_output_path('features'), 'wb').write(b'0' * (1 << 20))\n")
+    try fixture.write(
+      "modules/preprocess.py",
+      "from goldfish.io import get_output_path, save_output\nopen(get_output_path('features'), 'wb').write(b'0' * (1 << 20))\n"
+    )
     let (pipelineRun, runs) = try ExecutionTests.run(ProjectFixture.reopened(fixture))
     #expect(pipelineRun.status == "failed")
     #expect(runs[0].state == .failed)

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Host
 import PluginKit
+import Testing
+
+@testable import Host
 
 /// The sample pipeline and its failure modes, run for real on the process backend.
 @Suite("execution on the process backend", .serialized)
@@ -15,16 +16,21 @@ struct ExecutionTests {
     let fixture = try ProjectFixture(from: samples) { root in
       guard let configure else { return }
       let path = root + "/goldfish.yaml"
-      try configure(try String(contentsOfFile: path, encoding: .utf8)).write(toFile: path, atomically: true, encoding: .utf8)
+      try configure(try String(contentsOfFile: path, encoding: .utf8)).write(
+        toFile: path, atomically: true, encoding: .utf8)
     }
     _ = try fixture.project.sources.register(
-      .init(name: "points", location: samples + "/points.csv", description: "noisy points on a line", metadata: nil, reason: goodReason))
+      .init(
+        name: "points", location: samples + "/points.csv", description: "noisy points on a line", metadata: nil,
+        reason: goodReason))
     _ = try fixture.project.workspaces.create(name: "line", goal: "fit a line", reason: goodReason)
     _ = try fixture.project.workspaces.mount("line", slot: "w1", reason: goodReason)
     return fixture
   }
 
-  static func run(_ fixture: ProjectFixture, _ stages: [String] = [], overrides: [String: JSONValue] = [:], rerun: Bool = false)
+  static func run(
+    _ fixture: ProjectFixture, _ stages: [String] = [], overrides: [String: JSONValue] = [:], rerun: Bool = false
+  )
     throws -> (PipelineRunRecord, [StageRunRecord])
   {
     let services = try ExecutionServices.open(fixture.project)
@@ -70,7 +76,8 @@ struct ExecutionTests {
     #expect(second.map(\.reusedFrom) == first.map(\.id))
     let (_, third) = try Self.run(fixture, overrides: ["train.epochs": .int(50)])
     #expect(third[0].reusedFrom == first[0].id, "preprocess did not change")
-    #expect(third[1].reusedFrom == nil && third[2].reusedFrom == nil, "train's config changed, so train and evaluate ran")
+    #expect(
+      third[1].reusedFrom == nil && third[2].reusedFrom == nil, "train's config changed, so train and evaluate ran")
     #expect(try fixture.project.store.metrics(of: third[1].id).filter { $0.name == "loss" }.count == 50)
     let (_, forced) = try Self.run(fixture, rerun: true)
     #expect(forced.allSatisfy { $0.reusedFrom == nil })
@@ -137,7 +144,8 @@ struct ExecutionTests {
     try fixture.write("modules/preprocess.py", "import time\ntime.sleep(30)\n")
     let started = Date()
     let (_, runs) = try Self.run(fixture, ["preprocess"], overrides: ["compute.max_runtime_seconds": .int(1)])
-    #expect(runs[0].state == .terminated && runs[0].terminationCause == "timeout", "\(runs[0].state) \(runs[0].error ?? "")")
+    #expect(
+      runs[0].state == .terminated && runs[0].terminationCause == "timeout", "\(runs[0].state) \(runs[0].error ?? "")")
     #expect(Date().timeIntervalSince(started) < 20)
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Host
 
 @Suite("goldfish init")
@@ -31,12 +32,16 @@ struct InitTests {
     #expect(Command.goldfish(["init", "demo"], cwd: folder).status == 0)
     let config = folder + "/demo/goldfish.yaml"
     try "project_name: demo\n# my edit\n".write(toFile: config, atomically: true, encoding: .utf8)
-    let before = try FileManager.default.attributesOfItem(atPath: folder + "/demo/.goldfish/goldfish.db")[.modificationDate] as? Date
+    let before =
+      try FileManager.default.attributesOfItem(atPath: folder + "/demo/.goldfish/goldfish.db")[.modificationDate]
+      as? Date
     let again = Command.goldfish(["init", "demo"], cwd: folder)
     #expect(again.status == 2)
     #expect(again.stderr.contains("already a Goldfish project; nothing was changed"))
     #expect(try String(contentsOfFile: config, encoding: .utf8) == "project_name: demo\n# my edit\n")
-    let after = try FileManager.default.attributesOfItem(atPath: folder + "/demo/.goldfish/goldfish.db")[.modificationDate] as? Date
+    let after =
+      try FileManager.default.attributesOfItem(atPath: folder + "/demo/.goldfish/goldfish.db")[.modificationDate]
+      as? Date
     #expect(before == after)
   }
 
@@ -52,7 +57,8 @@ struct InitTests {
 
   @Test("a backend is chosen by what answers: docker only with an engine and a docker backend")
   func backendChoice() {
-    var initializer = ProjectInitializer(name: "x", path: "/tmp/none", from: nil, availableBackends: ["process", "docker"])
+    var initializer = ProjectInitializer(
+      name: "x", path: "/tmp/none", from: nil, availableBackends: ["process", "docker"])
     initializer.dockerSocket = "/nonexistent/docker.sock"
     #expect(initializer.chooseBackend().0 == "process")
     #expect(initializer.chooseBackend().1.contains("/nonexistent/docker.sock"))

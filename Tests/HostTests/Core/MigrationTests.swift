@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Host
 
 @Suite("database migrations")
@@ -12,13 +13,16 @@ struct MigrationTests {
     try Migrations.migrator.migrate(old, upTo: "v1-workspaces")
     try old.write { db in
       try db.execute(
-        sql: "INSERT INTO workspaces (name, goal, branch, created_at) VALUES ('kept', 'survive the upgrade', 'goldfish/kept', '2026-01-01T00:00:00Z')")
+        sql:
+          "INSERT INTO workspaces (name, goal, branch, created_at) VALUES ('kept', 'survive the upgrade', 'goldfish/kept', '2026-01-01T00:00:00Z')"
+      )
     }
     try old.close()
     let store = try ProjectStore.open(path: path)
     #expect(try store.appliedMigrations() == Migrations.identifiers.sorted())
     #expect(try store.workspace("kept")?.goal == "survive the upgrade")
-    try store.createStageRun(StageRunRecord(id: "stage-1", workspace: "kept", version: 1, pipeline: "p", stage: "s", reason: goodReason))
+    try store.createStageRun(
+      StageRunRecord(id: "stage-1", workspace: "kept", version: 1, pipeline: "p", stage: "s", reason: goodReason))
     #expect(try store.stageRun("stage-1")?.state == .preparing)
   }
 

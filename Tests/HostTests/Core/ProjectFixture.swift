@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Host
 
 /// A fresh project made by the real initializer, in a temp folder.

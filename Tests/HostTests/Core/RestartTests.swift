@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Host
 
 /// Killing goldfish in the middle of a run loses nothing.
@@ -8,8 +9,10 @@ struct RestartTests {
   @Test("SIGKILL of the driver mid-run: the next goldfish command resumes and finishes the run")
   func driverKilled() throws {
     let fixture = try ExecutionTests.sampleProject()
-    try fixture.write("modules/train.py", try String(contentsOfFile: ExecutionTests.samples + "/modules/train.py", encoding: .utf8)
-      .replacingOccurrences(of: "config = get_config()", with: "import time\ntime.sleep(2)\nconfig = get_config()"))
+    try fixture.write(
+      "modules/train.py",
+      try String(contentsOfFile: ExecutionTests.samples + "/modules/train.py", encoding: .utf8)
+        .replacingOccurrences(of: "config = get_config()", with: "import time\ntime.sleep(2)\nconfig = get_config()"))
     let start = Command.goldfish(["run", "w1", "--reason", goodReason, "--json"], cwd: fixture.root)
     #expect(start.status == 0, "\(start.stderr)")
     let object = try #require(try start.json() as? [String: Any])

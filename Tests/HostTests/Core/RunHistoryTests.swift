@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Host
 
 @Suite("run history and newest-first run reads")
@@ -94,7 +95,8 @@ struct RunHistoryTests {
     try old.close()
     let store = try ProjectStore.open(path: path)
     #expect(try store.history(workspace: "kept", kind: .run, limit: 20, offset: 0).total == 3)
-    try store.createStageRun(StageRunRecord(id: "stage-new", workspace: "kept", version: 1, pipeline: "p", stage: "train", reason: goodReason))
+    try store.createStageRun(
+      StageRunRecord(id: "stage-new", workspace: "kept", version: 1, pipeline: "p", stage: "train", reason: goodReason))
     let page = try store.history(workspace: "kept", kind: .run, stage: "train", limit: 2, offset: 0)
     #expect(page.total == 4)
     #expect(page.entries.map(\.recordID) == ["stage-new", "stage-old2"])
@@ -104,8 +106,10 @@ struct RunHistoryTests {
   func timeIndexIsUsed() throws {
     let fixture = try ProjectFixture()
     let details = try fixture.project.store.read { db in
-      try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM stage_runs ORDER BY created_at DESC, id DESC LIMIT 20")
-        .map { $0["detail"] as String }
+      try Row.fetchAll(
+        db, sql: "EXPLAIN QUERY PLAN SELECT * FROM stage_runs ORDER BY created_at DESC, id DESC LIMIT 20"
+      )
+      .map { $0["detail"] as String }
     }
     #expect(details.contains { $0.contains("stage_runs_by_time") })
     #expect(!details.contains { $0.contains("TEMP B-TREE") })

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Host
 import PluginKit
+import Testing
+
+@testable import Host
 
 @Suite("sources")
 struct SourceTests {
@@ -16,7 +17,8 @@ struct SourceTests {
     #expect(record.sizeBytes == 1000)
     #expect(try fixture.project.sources.list().map(\.name) == ["mnist"])
     #expect(throws: GoldfishError.self) {
-      try fixture.project.sources.register(.init(name: "mnist", location: data, description: "again", metadata: nil, reason: goodReason))
+      try fixture.project.sources.register(
+        .init(name: "mnist", location: data, description: "again", metadata: nil, reason: goodReason))
     }
     try fixture.project.sources.delete("mnist", reason: goodReason)
     #expect(try fixture.project.sources.list().isEmpty)
@@ -27,13 +29,16 @@ struct SourceTests {
     let fixture = try ProjectFixture()
     let sources = fixture.project.sources
     #expect(throws: GoldfishError.self) {
-      try sources.register(.init(name: "x", location: "/does/not/exist", description: "d", metadata: nil, reason: goodReason))
+      try sources.register(
+        .init(name: "x", location: "/does/not/exist", description: "d", metadata: nil, reason: goodReason))
     }
     #expect(throws: GoldfishError.self) {
-      try sources.register(.init(name: "../x", location: "gs://b/x", description: "d", metadata: nil, reason: goodReason))
+      try sources.register(
+        .init(name: "../x", location: "gs://b/x", description: "d", metadata: nil, reason: goodReason))
     }
     #expect(throws: GoldfishError.self) {
-      try sources.register(.init(name: "x", location: "gs://b/x", description: "d", metadata: ["schema_version": 7], reason: goodReason))
+      try sources.register(
+        .init(name: "x", location: "gs://b/x", description: "d", metadata: ["schema_version": 7], reason: goodReason))
     }
     #expect(try sources.list().isEmpty)
   }

@@ -1,18 +1,22 @@
 import Foundation
-import Testing
-@testable import Host
 import PluginKit
+import Testing
+
+@testable import Host
 
 /// The docker backend's own promises, through the plugin ABI: cancel, timeout, OOM, limits,
 /// the container contract and logs across host processes.
-@Suite("docker backend", .serialized, .enabled(if: DockerSupport.available, "needs DOCKER_HOST (scripts/docker-engine.sh)"))
+@Suite(
+  "docker backend", .serialized, .enabled(if: DockerSupport.available, "needs DOCKER_HOST (scripts/docker-engine.sh)"))
 struct DockerBackendTests {
   let backend: OpenedService
   let scratch = TestEnvironment.temporaryFolder("docker")
 
   init() throws { backend = try DockerSupport.backend() }
 
-  private func launch(_ name: String, _ command: [String], timeout: Int? = nil, profile: ResourceProfile? = nil)
+  private func launch(
+    _ name: String, _ command: [String], timeout: Int? = nil, profile: ResourceProfile? = nil
+  )
     throws -> JSONValue
   {
     let workDir = scratch + "/" + name
@@ -78,7 +82,8 @@ struct DockerBackendTests {
       """
     let spec = RunSpec(
       runId: "dt-contract-" + UUID().uuidString.prefix(6).lowercased(), command: ["/bin/sh", "-c", script],
-      workDir: workDir, inputs: [RunInput(name: "data", type: "file", localPath: link)], outputsDir: workDir + "/outputs",
+      workDir: workDir, inputs: [RunInput(name: "data", type: "file", localPath: link)],
+      outputsDir: workDir + "/outputs",
       image: DockerSupport.image, profile: ResourceProfile(cpus: 64, memoryMb: 256, pids: 77))
     let handle = try backend.call("launch", try JSONCoding.value(of: spec))
     let status = try waitFinal(handle)
@@ -100,7 +105,8 @@ struct DockerBackendTests {
     var bare = try #require(handle.objectValue)
     bare["container_id"] = nil
     try FileManager.default.removeItem(atPath: try #require(handle["work_dir"]?.stringValue) + "/container.json")
-    let recovered = try JSONCoding.convert(try backend.call("recover", ["handle": .object(bare)]), to: RecoveredRun.self)
+    let recovered = try JSONCoding.convert(
+      try backend.call("recover", ["handle": .object(bare)]), to: RecoveredRun.self)
     #expect(recovered.handle["container_id"] == handle["container_id"])
     _ = try waitFinal(recovered.handle)
     _ = try backend.call("cleanup", ["handle": recovered.handle])

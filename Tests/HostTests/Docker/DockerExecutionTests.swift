@@ -1,10 +1,13 @@
 import Foundation
-import Testing
-@testable import Host
 import PluginKit
+import Testing
+
+@testable import Host
 
 /// The sample pipeline and its failure modes on the docker backend, against a real engine.
-@Suite("execution on the docker backend", .serialized, .enabled(if: DockerSupport.available, "needs DOCKER_HOST (scripts/docker-engine.sh)"))
+@Suite(
+  "execution on the docker backend", .serialized,
+  .enabled(if: DockerSupport.available, "needs DOCKER_HOST (scripts/docker-engine.sh)"))
 struct DockerExecutionTests {
   @Test("goldfish plugins check passes for the docker plugin, jobs running in the Python image")
   func conformance() {
@@ -42,7 +45,8 @@ struct DockerExecutionTests {
     #expect(buildLog.contains("Requirement already satisfied"), "\(buildLog)")
     let (second, again) = try ExecutionTests.run(fixture, ["preprocess"], rerun: true)
     #expect(second.status == "completed")
-    #expect(!FileManager.default.fileExists(atPath: try #require(again[0].workDir) + "/build.log"), "the image was rebuilt")
+    #expect(
+      !FileManager.default.fileExists(atPath: try #require(again[0].workDir) + "/build.log"), "the image was rebuilt")
   }
 
   @Test("docker.extra_packages are installed into the stage image, and changing them changes the image")
@@ -51,7 +55,8 @@ struct DockerExecutionTests {
     // gives a tag no earlier test built.
     let marker = UUID().uuidString.prefix(8)
     let fixture = try DockerSupport.sampleProject(
-      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n")
+      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n"
+    )
     #expect(!FileManager.default.fileExists(atPath: fixture.slot("w1") + "/requirements.txt"))
     let (first, runs) = try ExecutionTests.run(fixture, ["preprocess"])
     #expect(first.status == "completed", "\(runs.map { $0.error ?? "" })")

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Host
 import PluginKit
+
+@testable import Host
 
 /// The private engine scripts/docker-engine.sh starts (DOCKER_HOST), and projects that run
 /// their stages on it. Tests that need it are enabled only when DOCKER_HOST is set; CI

@@ -1,6 +1,7 @@
 import Foundation
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// The host's warm pool driving the docker backend: stage runs of a real pipeline reuse one

@@ -1,13 +1,15 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// Warm reuse of the `docker` backend through the real plugin and the private engine: a
 /// worker is one long-lived container whose main process is goldfish-agent (run from the
 /// agent bundle inside the stage image), fed through the project's mailbox.
 @Suite(
-  "docker backend warm reuse", .serialized, .enabled(if: DockerSupport.available, "needs DOCKER_HOST (scripts/docker-engine.sh)"))
+  "docker backend warm reuse", .serialized,
+  .enabled(if: DockerSupport.available, "needs DOCKER_HOST (scripts/docker-engine.sh)"))
 struct DockerWarmReuseTests {
   let root = TestEnvironment.temporaryFolder("docker-warm")
   let service: OpenedService
@@ -22,7 +24,9 @@ struct DockerWarmReuseTests {
 
   var runs: String { root + "/.goldfish/runs" }
 
-  func spec(_ runId: String, _ script: String, image: String = DockerSupport.image, worker: WorkerOptions? = nil) -> RunSpec {
+  func spec(
+    _ runId: String, _ script: String, image: String = DockerSupport.image, worker: WorkerOptions? = nil
+  ) -> RunSpec {
     let work = runs + "/" + runId
     return RunSpec(
       runId: runId, command: ["/bin/sh", "-c", script], workDir: work, outputsDir: work + "/outputs", image: image,
@@ -93,7 +97,8 @@ struct DockerWarmReuseTests {
 
   /// Containers of this worker the engine knows, running or not.
   func containers(of workerId: String) throws -> Int {
-    let filters = try JSONCoding.encode(JSONValue.object(["label": .array([.string("goldfish.warm-worker=\(workerId)")])]))
+    let filters = try JSONCoding.encode(
+      JSONValue.object(["label": .array([.string("goldfish.warm-worker=\(workerId)")])]))
     let response = try engine.send(
       HTTPRequest("GET", "http://docker/v1.41/containers/json?all=1&filters=\(filters.queryEscapedForTest)"))
     return try response.json().arrayValue?.count ?? -1
@@ -106,7 +111,9 @@ struct DockerWarmReuseTests {
     #expect(service.info.capabilities["warm_reuse"]?.boolValue == true)
     let workerId = "dw-1-" + UUID().uuidString.prefix(6).lowercased()
     let first = try launch(
-      spec("dw1-first", "echo one; echo 1 > \"$GOLDFISH_OUTPUTS_DIR/o.txt\"", worker: WorkerOptions(keepWarm: true, workerId: workerId)))
+      spec(
+        "dw1-first", "echo one; echo 1 > \"$GOLDFISH_OUTPUTS_DIR/o.txt\"",
+        worker: WorkerOptions(keepWarm: true, workerId: workerId)))
     let worker = try #require(first["worker"])
     #expect(worker["worker_id"]?.stringValue == workerId)
     let firstStatus = try waitFinal(first)
@@ -192,7 +199,8 @@ struct DockerWarmReuseTests {
 
     func job(_ runId: String, input: String, worker: WorkerOptions? = nil) -> RunSpec {
       var job = spec(
-        runId, "python3 -c 'import goldfish.io; print(\"io\")'; cat \"$GOLDFISH_INPUTS_DIR/data\"; "
+        runId,
+        "python3 -c 'import goldfish.io; print(\"io\")'; cat \"$GOLDFISH_INPUTS_DIR/data\"; "
           + "(echo x >> \"$GOLDFISH_INPUTS_DIR/data\") 2>/dev/null || echo read-only", worker: worker)
       job.env = ["PYTHONPATH": library, "GOLDFISH_PYTHON_PATH": library]
       job.inputs = [RunInput(name: "data", type: "file", localPath: input)]
@@ -219,7 +227,8 @@ struct DockerWarmReuseTests {
   @Test("§5.7 #29 #39: deliver to a busy worker is a conflict; cancel stops only that run; the container stays")
   func cancelKeepsContainer() throws {
     let workerId = "dw-3-" + UUID().uuidString.prefix(6).lowercased()
-    let long = try launch(spec("dw3-long", "echo up; sleep 300", worker: WorkerOptions(keepWarm: true, workerId: workerId)))
+    let long = try launch(
+      spec("dw3-long", "echo up; sleep 300", worker: WorkerOptions(keepWarm: true, workerId: workerId)))
     let worker = try #require(long["worker"])
     try waitLogs(long)
     #expect(try status(long).state == .running)
@@ -244,7 +253,8 @@ struct DockerWarmReuseTests {
   @Test("a container killed mid-job fails that run with cause lost, never left running")
   func killedMidJob() throws {
     let workerId = "dw-4-" + UUID().uuidString.prefix(6).lowercased()
-    let long = try launch(spec("dw4-long", "echo up; sleep 300", worker: WorkerOptions(keepWarm: true, workerId: workerId)))
+    let long = try launch(
+      spec("dw4-long", "echo up; sleep 300", worker: WorkerOptions(keepWarm: true, workerId: workerId)))
     let worker = try #require(long["worker"])
     try waitLogs(long)
     #expect(try status(long).state == .running)

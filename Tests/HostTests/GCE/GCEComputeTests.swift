@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// The gce backend's Compute Engine side against gcplocal, with a capacity proxy in front of it
 /// where a zone must fail. Named after upstream-cloud.md §5.7 scenarios where they prove one.
@@ -169,11 +170,13 @@ struct GCEComputeTests {
   func capacityWaitRunsOut() throws {
     let proxy = try CapacityProxy(["zone-a": "exhausted", "zone-b": "exhausted"])
     let opened = try GCESupport.open(
-      apiRoot: proxy.apiRoot, zones: ["zone-a", "zone-b"], ["capacity_wait_seconds": 1, "initial_backoff_sec": .double(0.05)])
+      apiRoot: proxy.apiRoot, zones: ["zone-a", "zone-b"],
+      ["capacity_wait_seconds": 1, "initial_backoff_sec": .double(0.05)])
     let definition = ResourceProfiles.builtIn["cpu-small"]!.json.replacing(zones: ["zone-a", "zone-b"])
     var failure: PluginError?
     do {
-      _ = try opened.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-none", definition: definition)))
+      _ = try opened.backend.call(
+        "launch", try JSONCoding.value(of: GCESupport.spec("run-none", definition: definition)))
     } catch let error as PluginCallError {
       failure = error.error
     }
@@ -204,8 +207,9 @@ struct GCEComputeTests {
     #expect(body["scheduling"]?["onHostMaintenance"]?.stringValue == "TERMINATE")
     #expect(body["reservationAffinity"]?["consumeReservationType"]?.stringValue == "NO_RESERVATION")
     #expect(body["machineType"]?.stringValue == "zones/us-west4-a/machineTypes/a2-highgpu-1g")
-    #expect(body["guestAccelerators"]?[0]?["acceleratorType"]?.stringValue
-      == "zones/us-west4-a/acceleratorTypes/nvidia-tesla-a100")
+    #expect(
+      body["guestAccelerators"]?[0]?["acceleratorType"]?.stringValue
+        == "zones/us-west4-a/acceleratorTypes/nvidia-tesla-a100")
     #expect(body["guestAccelerators"]?[0]?["acceleratorCount"]?.intValue == 2)
     let disk = body["disks"]?[0]?["initializeParams"]
     #expect(disk?["diskSizeGb"]?.stringValue == "600")
@@ -240,7 +244,8 @@ struct GCEComputeTests {
     let handle = try opened.backend.call(
       "launch",
       try JSONCoding.value(
-        of: GCESupport.spec("stage-RUN_1", worker: WorkerOptions(keepWarm: true, idleTimeoutSeconds: 600, workerId: workerId))))
+        of: GCESupport.spec(
+          "stage-RUN_1", worker: WorkerOptions(keepWarm: true, idleTimeoutSeconds: 600, workerId: workerId))))
     let name = try #require(handle["instance"]?.stringValue)
     #expect(name.count <= 63)
     #expect(name.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" })

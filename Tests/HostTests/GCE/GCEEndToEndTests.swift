@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// The whole VM path on one machine: the gce backend launches on gcplocal, the harness boots
 /// a real goldfish-agent for the VM (config from its metadata, mailbox in the storage
@@ -21,10 +22,13 @@ struct GCEEndToEndTests {
     #expect(status.state == .completed, "\(status) \(harness.log)")
     #expect(status.exitCode == 0)
     #expect(try String(contentsOfFile: outputs + "/answer.txt", encoding: .utf8) == "42\n")
-    let logs = try JSONCoding.convert(try opened.backend.call("logs", ["handle": handle, "offset": 0]), to: LogChunk.self)
+    let logs = try JSONCoding.convert(
+      try opened.backend.call("logs", ["handle": handle, "offset": 0]), to: LogChunk.self)
     #expect(logs.text.contains("hello from the vm"))
     let name = try #require(handle["instance"]?.stringValue)
-    #expect(try GCESupport.waitUntil { try GCESupport.instance(opened, zone: "us-central1-a", name) == nil }, "\(harness.log)")
+    #expect(
+      try GCESupport.waitUntil { try GCESupport.instance(opened, zone: "us-central1-a", name) == nil }, "\(harness.log)"
+    )
     _ = try opened.backend.call("cleanup", ["handle": handle])
   }
 
@@ -37,7 +41,8 @@ struct GCEEndToEndTests {
     let status = try GCESupport.waitFinal(opened.backend, handle)
     #expect(status.state == .failed, "\(harness.log)")
     #expect(status.exitCode == 7)
-    let logs = try JSONCoding.convert(try opened.backend.call("logs", ["handle": handle, "tail": 5]), to: LogChunk.self)
+    let logs = try JSONCoding.convert(
+      try opened.backend.call("logs", ["handle": handle, "tail": 5]), to: LogChunk.self)
     #expect(logs.text.contains("boom"))
   }
 
@@ -47,11 +52,13 @@ struct GCEEndToEndTests {
     let harness = try VMHarness(project: opened.project)
     let handle = try opened.backend.call(
       "launch", try JSONCoding.value(of: GCESupport.spec("run-e2e-lost", command: ["/bin/sleep", "60"])))
-    #expect(try GCESupport.waitUntil { try GCESupport.status(opened.backend, handle).state == .running }, "\(harness.log)")
+    #expect(
+      try GCESupport.waitUntil { try GCESupport.status(opened.backend, handle).state == .running }, "\(harness.log)")
     let name = try #require(handle["instance"]?.stringValue)
     // Deleted behind the backend's back (an operator, a reaper, a host failure).
     _ = try HTTPClient().send(
-      HTTPRequest("DELETE", (GCESupport.endpoint ?? "") + "/projects/\(opened.project)/zones/us-central1-a/instances/\(name)"))
+      HTTPRequest(
+        "DELETE", (GCESupport.endpoint ?? "") + "/projects/\(opened.project)/zones/us-central1-a/instances/\(name)"))
     let status = try GCESupport.waitFinal(opened.backend, handle)
     #expect(status.state == .failed)
     #expect(status.terminationCause == .lost)
@@ -78,14 +85,19 @@ struct GCEEndToEndTests {
       })
     let delivered = try opened.backend.call(
       "deliver_job",
-      ["worker": worker, "spec": try JSONCoding.value(of: GCESupport.spec("run-warm-e2e-2", command: ["/bin/sh", "-c", "echo second"]))])
+      [
+        "worker": worker,
+        "spec": try JSONCoding.value(of: GCESupport.spec("run-warm-e2e-2", command: ["/bin/sh", "-c", "echo second"])),
+      ])
     let second = try #require(delivered["handle"])
     #expect(try GCESupport.waitFinal(opened.backend, second).state == .completed, "\(harness.log)")
-    let logs = try JSONCoding.convert(try opened.backend.call("logs", ["handle": second, "offset": 0]), to: LogChunk.self)
+    let logs = try JSONCoding.convert(
+      try opened.backend.call("logs", ["handle": second, "offset": 0]), to: LogChunk.self)
     #expect(logs.text.contains("second"))
     #expect(!logs.text.contains("first"))
     let list = try HTTPClient().send(
-      HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(opened.project)/zones/us-central1-a/instances")).json()
+      HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(opened.project)/zones/us-central1-a/instances")
+    ).json()
     #expect(list["items"]?.arrayValue?.count == 1)  // no second VM (#1)
     #expect(try opened.backend.call("delete_worker", ["worker": worker])["confirmed"] == true)
   }
@@ -121,18 +133,21 @@ struct GCEEndToEndTests {
     }
     // Every VM deleted itself after its one job.
     let list = try HTTPClient().send(
-      HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(project)/zones/us-central1-a/instances")).json()
+      HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(project)/zones/us-central1-a/instances")
+    ).json()
     #expect(
       try GCESupport.waitUntil {
         let now = try HTTPClient().send(
-          HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(project)/zones/us-central1-a/instances")).json()
+          HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(project)/zones/us-central1-a/instances")
+        ).json()
         return (now["items"]?.arrayValue ?? []).isEmpty
       }, "\(list)")
   }
 
   private func getMailbox(_ prefix: String, _ key: String) throws -> String? {
     let name = prefix + "/mailbox/" + key
-    let url = "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
+    let url =
+      "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
       + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name) + "?alt=media"
     let response = try HTTPClient().send(HTTPRequest("GET", url))
     return response.status == 404 ? nil : response.text

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// The gce backend's mailbox side: what it stages, how it reads a run's own records, and the
 /// warm-reuse mechanics. Records an agent would write are written here into the storage
@@ -29,7 +30,8 @@ struct GCEMailboxTests {
     }
   }
 
-  @Test("without gce.gcs_bucket the mailbox is gcs.bucket from the host's context, only when the project's storage is gcs")
+  @Test(
+    "without gce.gcs_bucket the mailbox is gcs.bucket from the host's context, only when the project's storage is gcs")
   func bucketFromStorageContext() throws {
     let storage: JSONValue = [
       "bucket": .string(GCSSupport.bucket), "endpoint": .string("http://127.0.0.1:\(GCSSupport.emulatorPort)"),
@@ -38,7 +40,8 @@ struct GCEMailboxTests {
     let gcs = try GCESupport.open(
       context: ServiceContext(objectStorage: .init(name: "gcs", config: storage)), unset)
     let handle = try gcs.backend.call("launch", try JSONCoding.value(of: GCESupport.spec("run-ctx-bucket")))
-    #expect(try GCESupport.getObject(gcs, "workers/\(handle["instance"]?.stringValue ?? "")/jobs/run-ctx-bucket.json") != nil)
+    #expect(
+      try GCESupport.getObject(gcs, "workers/\(handle["instance"]?.stringValue ?? "")/jobs/run-ctx-bucket.json") != nil)
     _ = try gcs.backend.call("cleanup", ["handle": handle])
     // A project that keeps its files elsewhere gives the mailbox no bucket: nothing launches.
     let file = try GCESupport.open(
@@ -70,13 +73,17 @@ struct GCEMailboxTests {
       #expect(!name.contains("runs/runs/"))
     }
     let name = try #require(handle["instance"]?.stringValue)
-    let job = try JSONCoding.parse(try #require(try GCESupport.getObject(opened, "workers/\(name)/jobs/runs-in-id.json")))
-    let sources = (job["inputs"]?.arrayValue ?? []).map { ($0["name"]?.stringValue ?? "", $0["source"]?.stringValue ?? "") }
+    let job = try JSONCoding.parse(
+      try #require(try GCESupport.getObject(opened, "workers/\(name)/jobs/runs-in-id.json")))
+    let sources = (job["inputs"]?.arrayValue ?? []).map {
+      ($0["name"]?.stringValue ?? "", $0["source"]?.stringValue ?? "")
+    }
     #expect(sources.map(\.0) == ["features", "code"])
-    #expect(sources.map(\.1) == [
-      "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/inputs/features/",
-      "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/code/",
-    ])
+    #expect(
+      sources.map(\.1) == [
+        "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/inputs/features/",
+        "gs://\(GCSSupport.bucket)/\(opened.prefix)/runs/runs-in-id/code/",
+      ])
     #expect(job["outputs_dir"] == nil)  // a VM uploads outputs; the backend brings them home
     _ = try opened.backend.call("cleanup", ["handle": handle])
   }
@@ -94,7 +101,9 @@ struct GCEMailboxTests {
     #expect(try GCESupport.mailboxObjects(opened).isEmpty)
   }
 
-  @Test("#11 #13: status comes from the run's own exit.json while the VM is RUNNING; outputs come home first; logs by offset")
+  @Test(
+    "#11 #13: status comes from the run's own exit.json while the VM is RUNNING; outputs come home first; logs by offset"
+  )
   func statusFromExitRecord() throws {
     let opened = try GCESupport.open()
     let outputs = TestEnvironment.temporaryFolder("gce-outputs")
@@ -117,7 +126,8 @@ struct GCEMailboxTests {
     try GCESupport.putObject(opened, "runs/run-exit-1/outputs/.goldfish/metrics.jsonl", "{}\n")
     try GCESupport.putObject(
       opened, "runs/run-exit-1/exit.json",
-      #"{"run_id":"run-exit-1","exit_code":0,"termination_cause":"exit","finished_at":"2026-11-29T10:00:00Z","worker_id":"w"}"#)
+      #"{"run_id":"run-exit-1","exit_code":0,"termination_cause":"exit","finished_at":"2026-11-29T10:00:00Z","worker_id":"w"}"#
+    )
     let status = try GCESupport.status(opened.backend, handle)
     #expect(status.state == .completed)
     #expect(status.exitCode == 0)
@@ -154,10 +164,12 @@ struct GCEMailboxTests {
     let handle = try opened.backend.call(
       "launch",
       try JSONCoding.value(
-        of: GCESupport.spec("run-warm-1", worker: WorkerOptions(keepWarm: true, idleTimeoutSeconds: 600, workerId: "w1"))))
+        of: GCESupport.spec(
+          "run-warm-1", worker: WorkerOptions(keepWarm: true, idleTimeoutSeconds: 600, workerId: "w1"))))
     let worker = try #require(handle["worker"])
     let workerId = try #require(worker["worker_id"]?.stringValue)
-    var probe = try JSONCoding.convert(try opened.backend.call("probe_worker", ["worker": worker]), to: WorkerProbe.self)
+    var probe = try JSONCoding.convert(
+      try opened.backend.call("probe_worker", ["worker": worker]), to: WorkerProbe.self)
     #expect(probe.liveness == .alive)
     #expect(probe.state == "starting")
     // Busy with the first run: a second job is refused with conflict, nothing is delivered.
@@ -201,7 +213,8 @@ struct GCEMailboxTests {
   func probeErrorIsNotDeath() throws {
     let opened = try GCESupport.open(apiRoot: "http://127.0.0.1:9/compute/v1")
     let worker: JSONValue = ["worker_id": "w9", "instance": "gf-w9", "zone": "us-central1-a"]
-    let probe = try JSONCoding.convert(try opened.backend.call("probe_worker", ["worker": worker]), to: WorkerProbe.self)
+    let probe = try JSONCoding.convert(
+      try opened.backend.call("probe_worker", ["worker": worker]), to: WorkerProbe.self)
     #expect(probe.liveness == .error)
   }
 
@@ -239,7 +252,8 @@ struct GCEMailboxTests {
 
   private func deleteObject(_ opened: GCESupport.Opened, _ key: String) throws {
     let name = opened.prefix + "/" + key
-    let url = "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
+    let url =
+      "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
       + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)
     _ = try HTTPClient().send(HTTPRequest("DELETE", url))
   }

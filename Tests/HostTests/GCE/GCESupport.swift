@@ -1,6 +1,7 @@
 import Foundation
-@testable import Host
 import PluginKit
+
+@testable import Host
 
 /// gcplocal (GOLDFISH_GCE_ENDPOINT, scripts/gcplocal.sh) plus the storage emulator
 /// (STORAGE_EMULATOR_HOST) for the mailbox: the gce backend opened on them, and a capacity
@@ -80,7 +81,8 @@ enum GCESupport {
 
   static func putObject(_ opened: Opened, _ key: String, _ text: String) throws {
     let name = opened.prefix + "/" + key
-    let url = "http://127.0.0.1:\(GCSSupport.emulatorPort)/upload/storage/v1/b/\(GCSSupport.bucket)/o?uploadType=media&name="
+    let url =
+      "http://127.0.0.1:\(GCSSupport.emulatorPort)/upload/storage/v1/b/\(GCSSupport.bucket)/o?uploadType=media&name="
       + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)
     let response = try HTTPClient().send(HTTPRequest("POST", url, body: .bytes(Array(text.utf8))))
     guard response.isSuccess else { throw PluginError(.io, "upload of \(name): HTTP \(response.status)") }
@@ -88,7 +90,8 @@ enum GCESupport {
 
   static func getObject(_ opened: Opened, _ key: String) throws -> String? {
     let name = opened.prefix + "/" + key
-    let url = "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
+    let url =
+      "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
       + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name) + "?alt=media"
     let response = try HTTPClient().send(HTTPRequest("GET", url))
     return response.status == 404 ? nil : response.text
@@ -117,7 +120,8 @@ final class CapacityProxy {
     let script = TestEnvironment.packageRoot + "/Tests/Fixtures/gce/capacity_proxy.py"
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [
-      "python3", script, String(GCESupport.port), try JSONCoding.encode(JSONValue.object(faults.mapValues { .string($0) })),
+      "python3", script, String(GCESupport.port),
+      try JSONCoding.encode(JSONValue.object(faults.mapValues { .string($0) })),
     ]
     let output = Pipe()
     process.standardOutput = output

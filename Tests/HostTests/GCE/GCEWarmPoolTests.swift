@@ -1,7 +1,8 @@
 import Foundation
-import PluginKit
 import GRDB
+import PluginKit
 import Testing
+
 @testable import Host
 
 /// The host's warm pool on gce end to end: real host runs (executor, dispatcher, run end,
@@ -9,7 +10,8 @@ import Testing
 /// artifacts in the storage emulator. Inserts are counted by the proxy in front of gcplocal.
 @Suite("warm pool on gce through the VM harness", .enabled(if: VMHarness.available), .serialized)
 struct GCEWarmPoolTests {
-  @Test("5.7 #1 #2 #3 #11 #13 a compatible run goes to the idle VM with no insert; its log, exit and output are its own")
+  @Test(
+    "5.7 #1 #2 #3 #11 #13 a compatible run goes to the idle VM with no insert; its log, exit and output are its own")
   func reuseWithoutInsert() throws {
     let gce = try GCEWarmProject()
     defer { gce.tearDown() }
@@ -91,7 +93,8 @@ struct GCEWarmPoolTests {
     }
     #expect(most.value <= 2)
     let runs = try ids.map(warm.stageRun)
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.state) \($0.error ?? "")" }) \(gce.harness.log)")
+    #expect(
+      runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.state) \($0.error ?? "")" }) \(gce.harness.log)")
     #expect(try gce.warmInserts() <= 2)
     #expect(try warm.reservations() <= 2)
     let pooled = runs.compactMap(warm.workerID)
@@ -259,7 +262,8 @@ struct GCEWarmPoolTests {
     let worker = try #require(gce.warm.workerID(of: a))
     let handle = try #require(gce.warm.workerHandle(of: a))
     // The row is gone but the VM is not (a store restored from a backup, a hand edit).
-    try gce.store.write { db in try db.execute(sql: "DELETE FROM warm_workers WHERE worker_id = ?", arguments: [worker]) }
+    try gce.store.write { db in try db.execute(sql: "DELETE FROM warm_workers WHERE worker_id = ?", arguments: [worker])
+    }
     #expect(try gce.vmExists(handle))
     let result = try WarmPoolCleanup(services: try gce.warm.services()).run(reason: "test: find the lost VM")
     #expect(result.deleted == [worker], "\(result)")

@@ -1,6 +1,7 @@
 import Foundation
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// A project whose runs go to gce (`jobs.backend: gce`, `storage.backend: gcs`) with the warm
@@ -17,7 +18,9 @@ struct GCEWarmProject {
   var store: ProjectStore { warm.store }
 
   /// `faults`: what the capacity proxy answers instances.insert with, per zone (CapacityProxy).
-  init(maxInstances: Int = 2, idleTimeoutSeconds: Int = 600, bootDelay: Double = 0, faults: [String: String] = [:])
+  init(
+    maxInstances: Int = 2, idleTimeoutSeconds: Int = 600, bootDelay: Double = 0, faults: [String: String] = [:]
+  )
     throws
   {
     try GCSSupport.ensureBucket()
@@ -74,7 +77,8 @@ struct GCEWarmProject {
   /// A mailbox object (relative to the mailbox root), nil when absent.
   func mailbox(_ key: String) throws -> String? {
     let name = prefix + "/mailbox/" + key
-    let url = "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
+    let url =
+      "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
       + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name) + "?alt=media"
     let response = try HTTPClient().send(HTTPRequest("GET", url))
     return response.status == 404 ? nil : response.text
@@ -83,7 +87,8 @@ struct GCEWarmProject {
   /// Whether gcplocal still has a worker's VM: 404 is "gone", any other failure is an error,
   /// never taken for existence.
   func vmExists(_ handle: JSONValue) throws -> Bool {
-    let url = (GCESupport.endpoint ?? "") + "/projects/\(cloudProject)/zones/\(handle["zone"]?.stringValue ?? "")"
+    let url =
+      (GCESupport.endpoint ?? "") + "/projects/\(cloudProject)/zones/\(handle["zone"]?.stringValue ?? "")"
       + "/instances/\(handle["instance"]?.stringValue ?? "")"
     let response = try HTTPClient().send(HTTPRequest("GET", url))
     guard response.status != 404 else { return false }
@@ -99,7 +104,8 @@ struct GCEWarmProject {
 
   /// Deletes a VM behind the host's back (an operator, a crash of the machine).
   func deleteVM(of handle: JSONValue) throws {
-    let url = (GCESupport.endpoint ?? "") + "/projects/\(cloudProject)/zones/\(handle["zone"]?.stringValue ?? "")"
+    let url =
+      (GCESupport.endpoint ?? "") + "/projects/\(cloudProject)/zones/\(handle["zone"]?.stringValue ?? "")"
       + "/instances/\(handle["instance"]?.stringValue ?? "")"
     _ = try HTTPClient().send(HTTPRequest("DELETE", url))
   }

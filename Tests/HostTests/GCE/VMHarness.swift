@@ -1,6 +1,7 @@
 import Foundation
-@testable import Host
 import PluginKit
+
+@testable import Host
 
 /// Tests/Fixtures/gce/vm_harness.py for one project: plays its gcplocal VMs by running the
 /// real goldfish-agent of this build for each RUNNING instance. Stopped (with its agents) by

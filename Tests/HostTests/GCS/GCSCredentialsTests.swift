@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// The credentials chain against a loopback stand-in that requires a bearer token and also
 /// plays the GCE metadata server. Serialized: the tests set and unset environment variables

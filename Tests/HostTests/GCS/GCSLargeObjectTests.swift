@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 @Suite("gcs storage: a 256 MiB object", .enabled(if: GCSSupport.available))
 struct GCSLargeObjectTests {

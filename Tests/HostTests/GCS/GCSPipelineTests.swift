@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import Host
 import PluginKit
+import Testing
+
+@testable import Host
 
 /// The sample pipeline with `storage.backend: gcs` on the emulator: the executor is the
 /// same, inputs are staged through get_file and outputs land in the bucket.

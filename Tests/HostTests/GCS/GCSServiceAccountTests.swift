@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
 import _CryptoExtras
+
+@testable import Host
 
 /// The service-account key file source: a key generated here, a loopback token endpoint
 /// (fault_proxy.py "jwt") that records each JWT it is sent and hands out tokens, and the
@@ -13,7 +14,9 @@ struct GCSServiceAccountTests {
   static let email = "goldfish-test@project.iam.gserviceaccount.com"
 
   /// A key JSON as the Cloud console downloads it, written to a temp file.
-  static func keyFile(_ key: _RSA.Signing.PrivateKey, tokenURI: String, type: String = "service_account")
+  static func keyFile(
+    _ key: _RSA.Signing.PrivateKey, tokenURI: String, type: String = "service_account"
+  )
     throws -> String
   {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sa-\(UUID().uuidString).json").path

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 @Suite("gcs storage on gcp-storage-emulator", .enabled(if: GCSSupport.available), .serialized)
 struct GCSStorageTests {
@@ -16,9 +17,11 @@ struct GCSStorageTests {
     #expect(result.stdout.contains("PASS  round trip: 64 MiB"))
   }
 
-  @Test("objects around the chunk size round trip with the stored CRC32C", arguments: [
-    0, 1, GCSSupport.chunk - 1, GCSSupport.chunk, GCSSupport.chunk + 1, 3 * GCSSupport.chunk + 5,
-  ])
+  @Test(
+    "objects around the chunk size round trip with the stored CRC32C",
+    arguments: [
+      0, 1, GCSSupport.chunk - 1, GCSSupport.chunk, GCSSupport.chunk + 1, 3 * GCSSupport.chunk + 5,
+    ])
   func boundaries(size: Int) throws {
     let storage = try GCSSupport.open()
     let folder = TestEnvironment.temporaryFolder("gcs-sizes")
@@ -48,7 +51,9 @@ struct GCSStorageTests {
     // Read back straight from the emulator: the object is whole, not just "accepted".
     let direct = try GCSSupport.open()
     _ = try direct.call("get_file", ["uri": .string(uri), "path": .string(folder + "/out")])
-    #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/out")) == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: folder + "/out"))
+        == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
   }
 
   @Test("a download whose connection drops resumes with a Range request")
@@ -62,7 +67,9 @@ struct GCSStorageTests {
     let storage = try GCSSupport.open(endpoint: proxy.endpoint)
     let got = try storage.call("get_file", ["uri": .string(uri), "path": .string(folder + "/out")])
     #expect(got["size"]?.intValue == 777_777)
-    #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/out")) == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: folder + "/out"))
+        == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
   }
 
   @Test("a download that stalls mid-body counts as dropped after stall_seconds and resumes")
@@ -78,7 +85,9 @@ struct GCSStorageTests {
     _ = try storage.call("get_file", ["uri": .string(uri), "path": .string(folder + "/out")])
     // The proxy stays silent for 30 s: finishing well before that means the stall was noticed.
     #expect(Date().timeIntervalSince(started) < 20, "the stall was not noticed")
-    #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/out")) == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: folder + "/out"))
+        == Data(contentsOf: URL(fileURLWithPath: folder + "/in")))
   }
 
   @Test("a download with a flipped byte fails as corrupted and leaves no file")

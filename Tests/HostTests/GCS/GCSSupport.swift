@@ -1,6 +1,7 @@
 import Foundation
-@testable import Host
 import PluginKit
+
+@testable import Host
 
 /// The gcp-storage-emulator scripts/test.sh starts (STORAGE_EMULATOR_HOST), the gcs storage
 /// opened on it, and fault proxies in front of it. Tests that need the emulator are enabled

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Host
 
 /// Many runs started at the same moment by separate goldfish processes sharing one project.
@@ -46,7 +47,9 @@ struct ConcurrentRunsTests {
       let result = try #require(response["result"] as? [String: Any], "\(response)")
       let content = try #require(result["structuredContent"] as? [String: Any], "\(result)")
       if result["isError"] as? Bool == true {
-        #expect((content["message"] as? String)?.contains("changed while the workspace was being saved") == true, "\(content)")
+        #expect(
+          (content["message"] as? String)?.contains("changed while the workspace was being saved") == true, "\(content)"
+        )
         #expect(((content["detail"] as? [String: Any])?["retryable"] as? NSNumber)?.boolValue == true, "\(content)")
         refused += 1
         continue
@@ -57,9 +60,13 @@ struct ConcurrentRunsTests {
     #expect(started + refused == 50)
     #expect(started > 0)
     #expect(Set(pipelineRunIDs).count == started, "distinct runs")
-    #expect(try forensics.count("SELECT COUNT(*) FROM pipeline_runs") == started, "each run recorded once, refused ones not at all")
+    #expect(
+      try forensics.count("SELECT COUNT(*) FROM pipeline_runs") == started,
+      "each run recorded once, refused ones not at all")
     #expect(try forensics.count("SELECT COUNT(*) FROM stage_runs") == started)
-    #expect(try forensics.count("SELECT COUNT(*) FROM audit WHERE operation = 'run' AND details LIKE '%pipeline_run%'") == started, "one journal entry per run")
+    #expect(
+      try forensics.count("SELECT COUNT(*) FROM audit WHERE operation = 'run' AND details LIKE '%pipeline_run%'")
+        == started, "one journal entry per run")
 
     // Versions: v1…vN without gaps or repeats, one tag per row pointing at that row's commit.
     let versions = try fixture.project.store.versions(of: "line")
@@ -70,8 +77,10 @@ struct ConcurrentRunsTests {
     for version in versions {
       #expect(try fixture.project.repository.tagTarget(version.tag)?.hex == version.sha)
     }
-    #expect(try forensics.count(
-      "SELECT COUNT(*) FROM pipeline_runs p WHERE NOT EXISTS (SELECT 1 FROM workspace_versions v WHERE v.workspace = p.workspace AND v.version = p.version)") == 0,
+    #expect(
+      try forensics.count(
+        "SELECT COUNT(*) FROM pipeline_runs p WHERE NOT EXISTS (SELECT 1 FROM workspace_versions v WHERE v.workspace = p.workspace AND v.version = p.version)"
+      ) == 0,
       "every run names a version that exists")
 
     // The runs themselves finish, each once.
@@ -82,7 +91,8 @@ struct ConcurrentRunsTests {
     #expect(try forensics.count("SELECT COUNT(*) FROM stage_state_transitions WHERE to_state = 'completed'") == started)
     var transcripts = sessions.map(\.transcript)
     for id in pipelineRunIDs {
-      transcripts.append((try? String(contentsOfFile: fixture.project.paths.runs + "/\(id)/driver.log", encoding: .utf8)) ?? "")
+      transcripts.append(
+        (try? String(contentsOfFile: fixture.project.paths.runs + "/\(id)/driver.log", encoding: .utf8)) ?? "")
     }
     for text in transcripts {
       for leak in ["database is locked", "SQLite", "sqlite", "SQLITE_BUSY"] {

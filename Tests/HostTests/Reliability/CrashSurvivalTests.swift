@@ -25,7 +25,9 @@ struct CrashSurvivalTests {
   }
 
   /// Runs goldfish and says whether a signal ended it (Command hides the difference).
-  static func goldfish(_ arguments: [String], cwd: String) throws -> (signal: Int32?, status: Int32, stdout: String, stderr: String) {
+  static func goldfish(
+    _ arguments: [String], cwd: String
+  ) throws -> (signal: Int32?, status: Int32, stdout: String, stderr: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestEnvironment.goldfish)
     process.arguments = arguments
@@ -72,7 +74,8 @@ struct CrashSurvivalTests {
     #expect(result.status == 2)
     #expect(
       result.stderr.contains(
-        "plugin fault-storage (service faultstore) crashed with SIGSEGV during stat; it runs isolated so Goldfish kept going"),
+        "plugin fault-storage (service faultstore) crashed with SIGSEGV during stat; it runs isolated so Goldfish kept going"
+      ),
       "\(result.stderr)")
   }
 
@@ -86,7 +89,9 @@ struct CrashSurvivalTests {
     #expect(isolated.signal == nil && isolated.status == 1, "\(isolated)")
     let reports = try #require(try JSONSerialization.jsonObject(with: Data(isolated.stdout.utf8)) as? [[String: Any]])
     let cases = try #require(reports.first?["cases"] as? [[String: Any]])
-    let crashed = cases.filter { ($0["message"] as? String)?.contains("crash-storage (service crashstore) crashed with SIGSEGV") == true }
+    let crashed = cases.filter {
+      ($0["message"] as? String)?.contains("crash-storage (service crashstore) crashed with SIGSEGV") == true
+    }
     // Each crash restarted the helper: more than one case got far enough to crash again.
     #expect(crashed.count > 1, "\(cases)")
   }

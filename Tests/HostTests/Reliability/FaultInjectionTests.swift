@@ -1,6 +1,7 @@
 import Foundation
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// SIGKILL of the host at each named point of a run's life (GOLDFISH_FAULT_POINT), then one
@@ -35,7 +36,8 @@ struct FaultInjectionTests {
     #expect(result.status == 0, "\(result.stderr)")
   }
 
-  @Test("killed mid-run, the next `goldfish runs` finishes it: completed, every record once, no process left",
+  @Test(
+    "killed mid-run, the next `goldfish runs` finishes it: completed, every record once, no process left",
     arguments: recoverablePoints)
   func killedThenRecovered(point: FaultPoint) throws {
     let fixture = try Self.project()
@@ -63,16 +65,25 @@ struct FaultInjectionTests {
     #expect(run.state == .completed, "\(run.state) \(run.error ?? "")")
     let id = run.id
     #expect(try forensics.count("SELECT COUNT(*) FROM stage_runs WHERE pipeline_run_id = ?", [pipelineRunID]) == 1)
-    #expect(try forensics.count("SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'running'", [id]) == 1,
+    #expect(
+      try forensics.count(
+        "SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'running'", [id]) == 1,
       "launched once")
-    #expect(try forensics.count("SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'completed'", [id]) == 1)
-    #expect(try forensics.count("SELECT COUNT(*) FROM signal_lineage WHERE stage_run_id = ? AND direction = 'output'", [id]) == 1)
-    #expect(try forensics.count("SELECT COUNT(*) FROM signal_lineage WHERE stage_run_id = ? AND direction = 'input'", [id]) == 1)
+    #expect(
+      try forensics.count(
+        "SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'completed'", [id]) == 1)
+    #expect(
+      try forensics.count("SELECT COUNT(*) FROM signal_lineage WHERE stage_run_id = ? AND direction = 'output'", [id])
+        == 1)
+    #expect(
+      try forensics.count("SELECT COUNT(*) FROM signal_lineage WHERE stage_run_id = ? AND direction = 'input'", [id])
+        == 1)
     #expect(try forensics.count("SELECT COUNT(*) FROM run_metrics WHERE stage_run_id = ? AND name = 'rows'", [id]) == 1)
     #expect(forensics.storedOutputObjects(of: id) == ["features"])
     let output = try #require(try fixture.project.store.signals(of: id).first { $0.direction == "output" })
     let stored = try Data(contentsOf: URL(fileURLWithPath: String(try #require(output.uri).dropFirst("file://".count))))
-    #expect(output.hash == "sha256:" + SHA256Hasher.hex(of: [UInt8](stored)), "the recorded hash is the stored object's")
+    #expect(
+      output.hash == "sha256:" + SHA256Hasher.hex(of: [UInt8](stored)), "the recorded hash is the stored object's")
     #expect(RunForensics.processes(of: run).isEmpty, "processes of \(id) still alive")
 
     // STATE.md agrees with the database once a command has looked.
@@ -93,7 +104,9 @@ struct FaultInjectionTests {
     let versions = try fixture.project.store.versions(of: "line")
     #expect(versions.count == 1)
     for version in versions {
-      #expect(try fixture.project.repository.tagTarget(version.tag)?.hex == version.sha, "tag \(version.tag) and its row agree")
+      #expect(
+        try fixture.project.repository.tagTarget(version.tag)?.hex == version.sha,
+        "tag \(version.tag) and its row agree")
     }
     #expect(Command.goldfish(["runs"], cwd: fixture.root).status == 0)
 
@@ -132,13 +145,16 @@ struct FaultInjectionTests {
     defer { session.close() }
     session.callTool(id: 1, "run", ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason])
     session.waitForResponses([1], seconds: 60)
-    let content = try #require((session.responses[1]?["result"] as? [String: Any])?["structuredContent"] as? [String: Any])
+    let content = try #require(
+      (session.responses[1]?["result"] as? [String: Any])?["structuredContent"] as? [String: Any])
     let pipelineRunID = try #require(content["pipeline_run_id"] as? String, "\(content)")
     var driver: [Int32] = []
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline {
       driver = RunForensics.drivers(of: pipelineRunID)
-      if !driver.isEmpty, try fixture.project.store.stageRuns(ofPipelineRun: pipelineRunID).first?.state == .running { break }
+      if !driver.isEmpty, try fixture.project.store.stageRuns(ofPipelineRun: pipelineRunID).first?.state == .running {
+        break
+      }
       usleep(50_000)
     }
     let pid = try #require(driver.first, "no driver process found for \(pipelineRunID)")
@@ -155,8 +171,10 @@ struct FaultInjectionTests {
     #expect(try fixture.project.store.pipelineRun(pipelineRunID)?.status == "completed")
     #expect(runs.count == 1 && runs.first?.state == .completed, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
     let forensics = RunForensics(fixture: fixture)
-    #expect(try forensics.count(
-      "SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'running'", [runs.first?.id ?? ""]) == 1)
+    #expect(
+      try forensics.count(
+        "SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'running'",
+        [runs.first?.id ?? ""]) == 1)
   }
 
   @Test("a storage that refuses writes fails the run with the storage's reason, and the host goes on")
@@ -172,14 +190,17 @@ struct FaultInjectionTests {
     let stageRun = try #require(try fixture.project.store.stageRuns(stage: "preprocess").first)
     #expect(stageRun.state == .failed)
     #expect(stageRun.error?.contains("cannot store output file") == true, "\(stageRun.error ?? "")")
-    #expect(try forensics.count("SELECT COUNT(*) FROM signal_lineage WHERE direction = 'output'") == 0, "nothing half-recorded")
+    #expect(
+      try forensics.count("SELECT COUNT(*) FROM signal_lineage WHERE direction = 'output'") == 0,
+      "nothing half-recorded")
     #expect(stageRun.outputs == nil)
     #expect(RunForensics.processes(of: stageRun).isEmpty)
     // The host is still usable: the next commands answer normally.
     let runs = Command.goldfish(["runs"], cwd: fixture.root)
     #expect(runs.status == 0 && runs.stdout.contains(stageRun.id), "\(runs.stderr)")
     try FileManager.default.removeItem(atPath: storage + "/runs")
-    let retry = Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason, "--wait", "--rerun"], cwd: fixture.root)
+    let retry = Command.goldfish(
+      ["run", "w1", "preprocess", "--reason", goodReason, "--wait", "--rerun"], cwd: fixture.root)
     #expect(retry.status == 0, "\(retry.stdout)\(retry.stderr)")
   }
 }

@@ -8,7 +8,9 @@ import Testing
 enum FaultStore {
   static var path: String { TestEnvironment.fixture("fault_storage") }
 
-  static func open(_ isolation: IsolationMode, timeout: TimeInterval? = 5, config: JSONValue = ["label": "first"])
+  static func open(
+    _ isolation: IsolationMode, timeout: TimeInterval? = 5, config: JSONValue = ["label": "first"]
+  )
     throws -> OpenedService
   {
     let registry = PluginRegistry.load([.init(path: path, origin: "test")])
@@ -31,7 +33,9 @@ enum FaultStore {
   }
 
   /// The PluginCallError `body` throws, or nil (recorded as an issue) when it does not throw one.
-  static func failure(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation)
+  static func failure(
+    _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+  )
     -> PluginCallError?
   {
     do {

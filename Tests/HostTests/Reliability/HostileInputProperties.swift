@@ -3,6 +3,7 @@ import MCP
 import PluginKit
 import PropertyBased
 import Testing
+
 @testable import Host
 
 /// Random and mutated input at every door goldfish opens to the outside (its YAML files, MCP
@@ -18,10 +19,14 @@ struct HostileInputProperties {
     "0x1F", "1e999", "-0", ".inf", ".nan", "9223372036854775808", "w1", "train", "../", "/etc/passwd", "$(id)",
     "`id`", ";", "|&", "\u{0}", "\u{FEFF}", "é", "💥", "\\", "\r\n", "<<: *a", "x",
   ]
-  static var yaml: Generator<String, some SendableSequenceType> { Gen.element(of: yamlTokens).compactMap { $0 }.array(of: 0...80).map { $0.joined() } }
+  static var yaml: Generator<String, some SendableSequenceType> {
+    Gen.element(of: yamlTokens).compactMap { $0 }.array(of: 0...80).map { $0.joined() }
+  }
 
-  static let samplePipeline = (try? String(contentsOfFile: ExecutionTests.samples + "/pipeline.yaml", encoding: .utf8)) ?? ""
-  static let sampleConfig = "project_name: demo\nslots: [w1, w2]\njobs:\n  backend: process\nstorage:\n  backend: file\n"
+  static let samplePipeline =
+    (try? String(contentsOfFile: ExecutionTests.samples + "/pipeline.yaml", encoding: .utf8)) ?? ""
+  static let sampleConfig =
+    "project_name: demo\nslots: [w1, w2]\njobs:\n  backend: process\nstorage:\n  backend: file\n"
 
   /// A valid document with a random piece of it replaced by random tokens.
   static func mutated(_ base: String) -> Generator<String, some SendableSequenceType> {
@@ -36,10 +41,15 @@ struct HostileInputProperties {
 
   @Test("pipeline.yaml: any text gives a definition or an issue with a message")
   func pipelines() async {
-    await propertyCheck(count: 300, input: Gen.oneOf(Self.yaml.eraseToAnySequence(), Self.mutated(Self.samplePipeline).eraseToAnySequence())) { text in
+    await propertyCheck(
+      count: 300,
+      input: Gen.oneOf(Self.yaml.eraseToAnySequence(), Self.mutated(Self.samplePipeline).eraseToAnySequence())
+    ) { text in
       let result = PipelineLoader.parse(yaml: text)
       if result.definition == nil {
-        #expect(result.issues.contains { $0.severity == .error && !$0.message.isEmpty }, "no reason given for \(text.debugDescription)")
+        #expect(
+          result.issues.contains { $0.severity == .error && !$0.message.isEmpty },
+          "no reason given for \(text.debugDescription)")
       }
       if let definition = result.definition {
         // Whatever parsed is then validated without crashing either.
@@ -50,7 +60,9 @@ struct HostileInputProperties {
 
   @Test("goldfish.yaml: any text is a config or a config_invalid error with a message")
   func projectConfig() async {
-    await propertyCheck(count: 300, input: Gen.oneOf(Self.yaml.eraseToAnySequence(), Self.mutated(Self.sampleConfig).eraseToAnySequence())) { text in
+    await propertyCheck(
+      count: 300, input: Gen.oneOf(Self.yaml.eraseToAnySequence(), Self.mutated(Self.sampleConfig).eraseToAnySequence())
+    ) { text in
       do throws(GoldfishError) {
         _ = try GoldfishConfig.load(ConfigDocument(yaml: text), serviceNames: ["process", "file"])
       } catch {
@@ -64,7 +76,9 @@ struct HostileInputProperties {
     let folder = TestEnvironment.temporaryFolder("stage-config")
     try FileManager.default.createDirectory(atPath: folder + "/configs", withIntermediateDirectories: true)
     let base = "epochs: 3\ncompute:\n  profile: cpu-small\n  max_runtime_seconds: 60\nenvironment:\n  SEED: \"1\"\n"
-    await propertyCheck(count: 300, input: Gen.oneOf(Self.yaml.eraseToAnySequence(), Self.mutated(base).eraseToAnySequence())) { text in
+    await propertyCheck(
+      count: 300, input: Gen.oneOf(Self.yaml.eraseToAnySequence(), Self.mutated(base).eraseToAnySequence())
+    ) { text in
       try? text.write(toFile: folder + "/configs/train.yaml", atomically: true, encoding: .utf8)
       let (_, issues) = StageConfig.read(workspaceDirectory: folder, stage: "train", defaults: nil, override: nil)
       #expect(issues.allSatisfy { !$0.message.isEmpty })
@@ -83,7 +97,9 @@ struct HostileInputProperties {
     "\"sha256\"", "\"handle\"", "\"status\"", "\"inputs\"", "\"\"", "null", "true", "false", "0", "-1", "1e999",
     "9223372036854775808", "-9223372036854775809", "0.5", "\"\\u0000\"", "\"\\ud800\"", "\"$(id)\"", "\"../x\"", " ",
   ]
-  static var json: Generator<String, some SendableSequenceType> { Gen.element(of: jsonTokens).compactMap { $0 }.array(of: 0...60).map { $0.joined() } }
+  static var json: Generator<String, some SendableSequenceType> {
+    Gen.element(of: jsonTokens).compactMap { $0 }.array(of: 0...60).map { $0.joined() }
+  }
   static let validPayloads = [
     #"{"run_id":"stage-1","command":["python","-m","x"],"env":{"A":"1"},"work_dir":"/tmp/x","inputs":[],"labels":{}}"#,
     #"{"state":"completed","exit_code":0,"termination_cause":"exit","message":""}"#,
@@ -117,12 +133,14 @@ struct HostileInputProperties {
   @Test("plugin payloads: any JSON decodes or fails with a PluginError that says why")
   func pluginPayloads() async {
     let mutations = Gen.element(of: Self.validPayloads).compactMap { $0 }
-    let mutated = zip(mutations, Gen.int(in: 0...200), Gen.int(in: 0...20), Self.json).map { base, start, length, insert in
+    let mutated = zip(mutations, Gen.int(in: 0...200), Gen.int(in: 0...20), Self.json).map {
+      base, start, length, insert in
       let characters = Array(base)
       let from = min(start, characters.count)
       return String(characters[..<from]) + insert + String(characters[min(from + length, characters.count)...])
     }
-    await propertyCheck(count: 500, input: Gen.oneOf(Self.json.eraseToAnySequence(), mutated.eraseToAnySequence())) { text in
+    await propertyCheck(count: 500, input: Gen.oneOf(Self.json.eraseToAnySequence(), mutated.eraseToAnySequence())) {
+      text in
       #expect(Self.decodeAll(text).allSatisfy { !$0.isEmpty })
     }
   }
@@ -130,20 +148,23 @@ struct HostileInputProperties {
   /// Values for tool arguments: hostile strings, odd numbers, wrong types, nesting.
   static let hostileStrings = [
     "", " ", "../../etc/passwd", "/etc/passwd", "a/../../b", "w1; rm -rf /", "$(touch /tmp/pwned)", "`id`", "a\nb",
-    "a\u{0}b", "name with spaces", "-rf", "--project=/", "prun-../../x", "stage-\n", "💥", String(repeating: "x", count: 5000),
+    "a\u{0}b", "name with spaces", "-rf", "--project=/", "prun-../../x", "stage-\n", "💥",
+    String(repeating: "x", count: 5000),
     "v0", "v-1", "v99999999999999999999", "HEAD~1", "refs/heads/main", "*", "%s%n", "'; DROP TABLE stage_runs; --",
   ]
-  static var argumentValue: Generator<Value, some SendableSequenceType> { zip(
-    Gen.int(in: 0...6), Gen.element(of: hostileStrings).compactMap { $0 }, Gen.int(in: -3...3)
-  ).map { kind, text, number -> Value in
-    switch kind {
-    case 0, 1, 2: return .string(text)
-    case 3: return .int(number == 0 ? Int.max : number)
-    case 4: return .bool(number > 0)
-    case 5: return .array([.string(text), .int(number)])
-    default: return .object([text: .object(["nested": .array([.null, .string(text)])])])
+  static var argumentValue: Generator<Value, some SendableSequenceType> {
+    zip(
+      Gen.int(in: 0...6), Gen.element(of: hostileStrings).compactMap { $0 }, Gen.int(in: -3...3)
+    ).map { kind, text, number -> Value in
+      switch kind {
+      case 0, 1, 2: return .string(text)
+      case 3: return .int(number == 0 ? Int.max : number)
+      case 4: return .bool(number > 0)
+      case 5: return .array([.string(text), .int(number)])
+      default: return .object([text: .object(["nested": .array([.null, .string(text)])])])
+      }
     }
-  } }
+  }
 
   /// Tools whose effects reach beyond the project (a new project at a hostile path, runs that
   /// spawn this test binary as their driver) are left to their explicit tests.

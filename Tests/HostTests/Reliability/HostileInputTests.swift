@@ -2,6 +2,7 @@ import Foundation
 import MCP
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// One explicit case for each kind of hostile input: refused with a clear error, no crash,
@@ -9,10 +10,16 @@ import Testing
 @Suite("hostile input: explicit cases")
 struct HostileInputTests {
   /// A refusal: a failing exit with goldfish's own "error: …" on stderr (a crash prints none).
-  static func expectRefused(_ result: CommandResult, mentioning words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
-    #expect(result.status != 0 && result.stderr.hasPrefix("error: "), "exit \(result.status): \(result.stderr)", sourceLocation: sourceLocation)
+  static func expectRefused(
+    _ result: CommandResult, mentioning words: [String], sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    #expect(
+      result.status != 0 && result.stderr.hasPrefix("error: "), "exit \(result.status): \(result.stderr)",
+      sourceLocation: sourceLocation)
     for word in words {
-      #expect(result.stderr.contains(word), "stderr lacks \(word.debugDescription): \(result.stderr)", sourceLocation: sourceLocation)
+      #expect(
+        result.stderr.contains(word), "stderr lacks \(word.debugDescription): \(result.stderr)",
+        sourceLocation: sourceLocation)
     }
   }
 
@@ -20,12 +27,16 @@ struct HostileInputTests {
   func pathTraversal() throws {
     let fixture = try ExecutionTests.sampleProject()
     Self.expectRefused(
-      Command.goldfish(["run", "w1", "--pipeline", "../../../../etc/passwd", "--reason", goodReason], cwd: fixture.root),
+      Command.goldfish(
+        ["run", "w1", "--pipeline", "../../../../etc/passwd", "--reason", goodReason], cwd: fixture.root),
       mentioning: ["passwd"])
     Self.expectRefused(Command.goldfish(["logs", "../../../../etc/passwd"], cwd: fixture.root), mentioning: ["no run"])
-    Self.expectRefused(Command.goldfish(["inspect", "stage-../../goldfish.db"], cwd: fixture.root), mentioning: ["no run"])
+    Self.expectRefused(
+      Command.goldfish(["inspect", "stage-../../goldfish.db"], cwd: fixture.root), mentioning: ["no run"])
     // A stage whose outputs.json points its output above the outputs folder.
-    try fixture.write("modules/preprocess.py", """
+    try fixture.write(
+      "modules/preprocess.py",
+      """
       import json, os
       from goldfish.io import get_output_path
       folder = os.path.dirname(get_output_path("features"))
@@ -49,7 +60,9 @@ struct HostileInputTests {
     try FileManager.default.createSymbolicLink(
       atPath: fixture.slot("w1") + "/leakdir", withDestinationPath: (secret as NSString).deletingLastPathComponent)
     // The stage leaves links where its outputs belong: one to a host file, one inside a folder output.
-    try fixture.write("modules/preprocess.py", """
+    try fixture.write(
+      "modules/preprocess.py",
+      """
       import os
       from goldfish.io import get_output_path
       os.symlink(\(String(reflecting: secret)), get_output_path("features"))
@@ -81,16 +94,23 @@ struct HostileInputTests {
         Command.goldfish(["workspace", "create", name, "--goal", "a goal", "--reason", goodReason], cwd: fixture.root),
         mentioning: ["invalid"])
       Self.expectRefused(
-        Command.goldfish(["source", "register", name, ExecutionTests.samples + "/points.csv", "--description", "d", "--reason", goodReason], cwd: fixture.root),
+        Command.goldfish(
+          [
+            "source", "register", name, ExecutionTests.samples + "/points.csv", "--description", "d", "--reason",
+            goodReason,
+          ], cwd: fixture.root),
         mentioning: ["invalid"])
       Self.expectRefused(Command.goldfish(["inspect", name], cwd: fixture.root), mentioning: ["no run"])
-      Self.expectRefused(Command.goldfish(["cancel", name, "--reason", goodReason], cwd: fixture.root), mentioning: ["no run"])
+      Self.expectRefused(
+        Command.goldfish(["cancel", name, "--reason", goodReason], cwd: fixture.root), mentioning: ["no run"])
     }
     // A stage name in pipeline.yaml: the run is refused before anything is versioned.
     let pipeline = try String(contentsOfFile: ExecutionTests.samples + "/pipeline.yaml", encoding: .utf8)
-    try fixture.write("pipeline.yaml", pipeline.replacingOccurrences(of: "name: preprocess", with: "name: \"pre$(touch \(marker))\""))
+    try fixture.write(
+      "pipeline.yaml", pipeline.replacingOccurrences(of: "name: preprocess", with: "name: \"pre$(touch \(marker))\""))
     let versionsBefore = try fixture.project.store.versions(of: "line").count
-    Self.expectRefused(Command.goldfish(["run", "w1", "--reason", goodReason], cwd: fixture.root), mentioning: ["stage"])
+    Self.expectRefused(
+      Command.goldfish(["run", "w1", "--reason", goodReason], cwd: fixture.root), mentioning: ["stage"])
     #expect(try fixture.project.store.versions(of: "line").count == versionsBefore)
     #expect(try fixture.project.store.workspaces().map(\.name) == ["line"])
     #expect(try fixture.project.sources.list().map(\.name) == ["points"])
@@ -122,7 +142,9 @@ struct HostileInputTests {
     let result = MeasuredCommand.goldfish(["run", "w1", "--reason", goodReason, "--project", fixture.root])
     #expect(result.signal == nil && result.status != 0, "\(result.stderr)")
     #expect(result.stderr.contains("goldfish reads YAML files of at most"), "\(result.stderr)")
-    #expect(result.maxResidentKilobytes > 0 && result.maxResidentKilobytes < 200_000, "peak memory \(result.maxResidentKilobytes) KB")
+    #expect(
+      result.maxResidentKilobytes > 0 && result.maxResidentKilobytes < 200_000,
+      "peak memory \(result.maxResidentKilobytes) KB")
     // The same file as goldfish.yaml: every command refuses the project, unread.
     try FileManager.default.removeItem(atPath: fixture.root + "/goldfish.yaml")
     try FileManager.default.moveItem(atPath: path, toPath: fixture.root + "/goldfish.yaml")
@@ -137,7 +159,8 @@ struct HostileInputTests {
     let depth = 10_000
     let flow = "stages: " + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "\n"
     let block = "stages:\n" + String(repeating: "- ", count: depth) + "x\n"
-    let mapping = "stages: " + String(repeating: "{a: ", count: depth) + "1" + String(repeating: "}", count: depth) + "\n"
+    let mapping =
+      "stages: " + String(repeating: "{a: ", count: depth) + "1" + String(repeating: "}", count: depth) + "\n"
     for text in [flow, block, mapping] {
       let result = PipelineLoader.parse(yaml: text)
       #expect(result.definition == nil)
@@ -149,7 +172,8 @@ struct HostileInputTests {
     let run = MeasuredCommand.goldfish(["run", "w1", "--reason", goodReason, "--project", fixture.root])
     #expect(run.signal == nil && run.status != 0 && run.stderr.contains("levels deep"), "\(run.stderr)")
     let config = fixture.root + "/goldfish.yaml"
-    try ("project_name: demo\nx: " + String(repeating: "[", count: depth) + "\n").write(toFile: config, atomically: true, encoding: .utf8)
+    try ("project_name: demo\nx: " + String(repeating: "[", count: depth) + "\n").write(
+      toFile: config, atomically: true, encoding: .utf8)
     let runs = MeasuredCommand.goldfish(["runs", "--project", fixture.root])
     #expect(runs.signal == nil && runs.status != 0 && runs.stderr.contains("levels deep"), "\(runs.stderr)")
     // And in JSON from a plugin.
@@ -178,19 +202,26 @@ struct HostileInputTests {
     let context = ServerContext(explicitProject: fixture.root, startDirectory: fixture.root)
     for (tool, arguments) in [
       ("create_workspace", ["name": Value.string(name), "goal": "a goal", "reason": .string(goodReason)]),
-      ("register_source", ["name": .string(name), "location": .string(ExecutionTests.samples + "/points.csv"),
-        "description": "d", "reason": .string(goodReason)]),
+      (
+        "register_source",
+        [
+          "name": .string(name), "location": .string(ExecutionTests.samples + "/points.csv"),
+          "description": "d", "reason": .string(goodReason),
+        ]
+      ),
       ("inspect_run", ["run_id": .string(name)]),
     ] {
       let result = await MCPServer.call(
-        CallTool.Parameters(name: tool, arguments: arguments), tools: tools, context: context, server: Server(name: "t", version: "0"))
+        CallTool.Parameters(name: tool, arguments: arguments), tools: tools, context: context,
+        server: Server(name: "t", version: "0"))
       #expect(result.isError == true)
       let message = result.structuredContent?.objectValue?["message"]?.stringValue ?? ""
       #expect(!message.isEmpty && message.utf8.count < 1000, "\(tool): \(message.utf8.count) bytes of message")
     }
     // argv caps one argument at 128 KB; the CLI still refuses the largest name it can be given.
     let cli = Command.goldfish(
-      ["workspace", "create", String(repeating: "a", count: 100_000), "--goal", "g", "--reason", goodReason], cwd: fixture.root)
+      ["workspace", "create", String(repeating: "a", count: 100_000), "--goal", "g", "--reason", goodReason],
+      cwd: fixture.root)
     Self.expectRefused(cli, mentioning: ["invalid"])
     #expect(cli.stderr.utf8.count < 1000)
   }
@@ -201,7 +232,8 @@ struct HostileInputTests {
     let session = try MCPSession(project: fixture.root)
     // Written as text: building it with JSONSerialization would overflow this test's own stack.
     let nested = String(repeating: "[", count: 10_000) + "\"x\"" + String(repeating: "]", count: 10_000)
-    session.sendRaw(#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"status","arguments":{"deep":"# + nested + "}}}")
+    session.sendRaw(
+      #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"status","arguments":{"deep":"# + nested + "}}}")
     session.callTool(id: 2, "goldfish_version", [:])
     session.waitForResponses([2], seconds: 60)
     let responses = session.responses

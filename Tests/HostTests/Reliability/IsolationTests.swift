@@ -18,7 +18,8 @@ struct IsolationTests {
     #expect(error.plugin == "fault-storage" && error.service == "faultstore" && error.function == "stat")
     #expect(
       error.error.message
-        == "plugin fault-storage (service faultstore) crashed with SIGSEGV during stat; it runs isolated so Goldfish kept going")
+        == "plugin fault-storage (service faultstore) crashed with SIGSEGV during stat; it runs isolated so Goldfish kept going"
+    )
     #expect(error.error.detail["signal"] == "SIGSEGV")
     #expect(!FaultStore.isAlive(first.pid), "the crashed helper was not reaped")
     let second = try FaultStore.probe(storage)

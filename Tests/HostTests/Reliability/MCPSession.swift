@@ -44,8 +44,13 @@ final class MCPSession: @unchecked Sendable {
       lock.withLock { errorData = data }
       finished.leave()
     }
-    send(["jsonrpc": "2.0", "id": 0, "method": "initialize",
-      "params": ["protocolVersion": "2025-03-26", "capabilities": [String: Any](), "clientInfo": ["name": "reliability", "version": "1"]]])
+    send([
+      "jsonrpc": "2.0", "id": 0, "method": "initialize",
+      "params": [
+        "protocolVersion": "2025-03-26", "capabilities": [String: Any](),
+        "clientInfo": ["name": "reliability", "version": "1"],
+      ],
+    ])
     send(["jsonrpc": "2.0", "method": "notifications/initialized"])
   }
 

@@ -33,7 +33,9 @@ struct MisbehavingPluginTests {
   func wrongShape(mode: IsolationMode) throws {
     let storage = try FaultStore.open(mode)
     let error = try #require(
-      FaultStore.failure { _ = try storage.call("put_file", ["uri": "fault:///object", "path": "/dev/null"], as: ObjectInfo.self) })
+      FaultStore.failure {
+        _ = try storage.call("put_file", ["uri": "fault:///object", "path": "/dev/null"], as: ObjectInfo.self)
+      })
     #expect(error.fault == .invalidResponse && error.function == "put_file")
     #expect(error.error.message.contains("wrong shape") && error.error.message.contains("quite big"), "\(error)")
     _ = try FaultStore.probe(storage)

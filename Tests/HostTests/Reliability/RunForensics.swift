@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+
 @testable import Host
 
 /// What a test inspects after a crash: rows in the project's real SQLite file, objects in the

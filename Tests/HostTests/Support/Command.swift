@@ -12,7 +12,9 @@ struct CommandResult {
 }
 
 enum Command {
-  static func run(_ argv: [String], environment: [String: String]? = [:], cwd: String? = nil)
+  static func run(
+    _ argv: [String], environment: [String: String]? = [:], cwd: String? = nil
+  )
     -> CommandResult
   {
     let process = Process()
@@ -53,7 +55,9 @@ enum Command {
       stderr: String(decoding: errData, as: UTF8.self))
   }
 
-  static func goldfish(_ arguments: [String], environment: [String: String] = [:], cwd: String? = nil)
+  static func goldfish(
+    _ arguments: [String], environment: [String: String] = [:], cwd: String? = nil
+  )
     -> CommandResult
   {
     run([TestEnvironment.goldfish] + arguments, environment: environment, cwd: cwd)

@@ -1,5 +1,6 @@
 import PluginKit
 import Testing
+
 @testable import Host
 
 @Suite("warm_pool config: per backend, explicit bounds, 0 never means off")
@@ -78,7 +79,8 @@ struct WarmPoolConfigTests {
       ] + problems.dropFirst(3).map(\.message))
     #expect(problems.contains { $0.key == "process.warm_pool.colour" })
     let absent = try loadConfig(
-      "project_name: demo\nprocess:\n  warm_pool:\n    enabled: true\n    idle_timeout_seconds: null\n", services: ["process"])
+      "project_name: demo\nprocess:\n  warm_pool:\n    enabled: true\n    idle_timeout_seconds: null\n",
+      services: ["process"])
     #expect(absent.warmPool(for: "process").idleTimeoutSeconds == 30 * 60)
   }
 

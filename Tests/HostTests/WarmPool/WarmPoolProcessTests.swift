@@ -1,6 +1,7 @@
 import Foundation
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// The host's warm pool end to end on the process backend: real goldfish-agent workers,

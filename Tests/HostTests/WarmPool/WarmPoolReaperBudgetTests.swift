@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// A CLI reaps in passing on a budget, so `goldfish status` never waits on one backend probe

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// The reaper and emergency cleanup against real local workers.
@@ -50,7 +51,8 @@ struct WarmPoolReaperTests {
     let real = try #require(try warm.store.worker(worker)?.workerHandle)
     // A handle the backend cannot read: every probe answers "error".
     try warm.store.write { db in
-      try db.execute(sql: "UPDATE warm_workers SET worker_handle = '{\"worker_id\": 7}' WHERE worker_id = ?", arguments: [worker])
+      try db.execute(
+        sql: "UPDATE warm_workers SET worker_handle = '{\"worker_id\": 7}' WHERE worker_id = ?", arguments: [worker])
     }
     let reaper = WarmPoolReaper(services: try warm.services())
     for _ in 0..<5 { try reaper.reap() }
@@ -86,7 +88,8 @@ struct WarmPoolReaperTests {
       idleTimeoutSeconds: 600, lifetimeSeconds: 3600)
     // Its run is still active (preparing), so only the launch budget can end the row.
     try warm.store.createStageRun(
-      StageRunRecord(id: "stage-stranded", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason))
+      StageRunRecord(
+        id: "stage-stranded", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason))
     _ = try warm.store.reserveWorker(stranded, cap: 5)
     #expect(try warm.store.transitionWorker(worker, .jobAssigned, runID: run.id, source: "test").moved)
     #expect(try warm.store.transitionWorker(worker, .deliveryRefused, source: "test").moved)
@@ -112,7 +115,8 @@ struct WarmPoolReaperTests {
     let idle = try #require(warm.workerID(of: b))
     // One worker holds a run still in progress.
     try warm.store.createStageRun(
-      StageRunRecord(id: "stage-inflight", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason))
+      StageRunRecord(
+        id: "stage-inflight", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason))
     #expect(try warm.store.transitionWorker(busy, .jobAssigned, runID: "stage-inflight", source: "test").moved)
     let pass = try WarmPoolReaper(services: try warm.services()).reap(now: Date().addingTimeInterval(120))
     #expect(pass.deletionRequested == [idle])

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// More upstream §5.7 scenarios (reference/upstream-cloud.md) on the host's pool, with real
@@ -67,7 +68,8 @@ struct WarmPoolScenarioTests {
     // and the mailbox has neither its job, its claim nor its exit.
     var ghostHandle = try #require(handleA.objectValue)
     ghostHandle["run_id"] = "stage-ghost"
-    var ghost = StageRunRecord(id: "stage-ghost", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason)
+    var ghost = StageRunRecord(
+      id: "stage-ghost", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason)
     ghost.backendHandle = try JSONCoding.encode(JSONValue.object(ghostHandle))
     try warm.store.createStageRun(ghost)
     #expect(try warm.store.transitionWorker(worker, .jobAssigned, runID: ghost.id, source: "test").moved)
@@ -82,18 +84,21 @@ struct WarmPoolScenarioTests {
 
     // A run the worker did pick up (it finished; the host has not noticed yet) is no reason:
     // its status is not pending. The same worker, assigned to such a run, stays.
-    var picked = StageRunRecord(id: "stage-picked", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason)
+    var picked = StageRunRecord(
+      id: "stage-picked", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason)
     picked.backendHandle = try JSONCoding.encode(handleA)
     try warm.store.createStageRun(picked)
     try warm.store.write { db in
-      try db.execute(sql: "UPDATE warm_workers SET lease_run_id = 'stage-picked' WHERE worker_id = ?", arguments: [worker])
+      try db.execute(
+        sql: "UPDATE warm_workers SET lease_run_id = 'stage-picked' WHERE worker_id = ?", arguments: [worker])
     }
     let notPickup = try reaper.reap(now: Date().addingTimeInterval(301))
     #expect(notPickup.deletionRequested.isEmpty)
     #expect(try warm.store.worker(worker)?.leaseRunID == "stage-picked")
 
     try warm.store.write { db in
-      try db.execute(sql: "UPDATE warm_workers SET lease_run_id = 'stage-ghost' WHERE worker_id = ?", arguments: [worker])
+      try db.execute(
+        sql: "UPDATE warm_workers SET lease_run_id = 'stage-ghost' WHERE worker_id = ?", arguments: [worker])
     }
     let late = try reaper.reap(now: Date().addingTimeInterval(301))
     #expect(late.deletionRequested == [worker])
@@ -108,11 +113,13 @@ struct WarmPoolScenarioTests {
     let (warm, _, worker) = try WarmPoolReaperTests.idleWorker()
     defer { warm.tearDown() }
     try warm.store.createStageRun(
-      StageRunRecord(id: "stage-nohandle", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason))
+      StageRunRecord(
+        id: "stage-nohandle", workspace: "warm", version: 1, pipeline: "pipeline", stage: "hello", reason: goodReason))
     #expect(try warm.store.transitionWorker(worker, .jobAssigned, runID: "stage-nohandle", source: "test").moved)
     let real = try #require(try warm.store.worker(worker)?.workerHandle)
     try warm.store.write { db in
-      try db.execute(sql: "UPDATE warm_workers SET worker_handle = '{\"worker_id\": 7}' WHERE worker_id = ?", arguments: [worker])
+      try db.execute(
+        sql: "UPDATE warm_workers SET worker_handle = '{\"worker_id\": 7}' WHERE worker_id = ?", arguments: [worker])
     }
     let reaper = WarmPoolReaper(services: try warm.services())
     #expect(try reaper.reap(now: Date().addingTimeInterval(3600)).deletionRequested.isEmpty)
@@ -161,11 +168,12 @@ struct WarmPoolScenarioTests {
     let large = CompatibilityKey(backend: "gce", profile: nil, definition: eightGPU)
     #expect(small != large)
     #expect(small.text.contains("\"machine_type\":\"a3-highgpu-1g\""))
-    guard case .reserved(let row) = try store.reserveWorker(
-      WarmWorkerReservation(
-        workerID: "gw-small", backend: "gce", key: small, profile: nil, runID: "stage-small",
-        idleTimeoutSeconds: 600, lifetimeSeconds: 3600),
-      cap: 2)
+    guard
+      case .reserved(let row) = try store.reserveWorker(
+        WarmWorkerReservation(
+          workerID: "gw-small", backend: "gce", key: small, profile: nil, runID: "stage-small",
+          idleTimeoutSeconds: 600, lifetimeSeconds: 3600),
+        cap: 2)
     else {
       Issue.record("not reserved")
       return
@@ -174,8 +182,11 @@ struct WarmPoolScenarioTests {
     for event in [WarmWorkerEvent.registered, .jobFinished, .drainComplete] {
       #expect(try store.transitionWorker(row.workerID, event, source: "test").moved)
     }
-    #expect(try store.claimIdleWorker(backend: "gce", key: large, zones: large.allowedZones, runID: "stage-large") == nil)
-    #expect(try store.claimIdleWorker(backend: "gce", key: small, zones: small.allowedZones, runID: "stage-s2")?.workerID == "gw-small")
+    #expect(
+      try store.claimIdleWorker(backend: "gce", key: large, zones: large.allowedZones, runID: "stage-large") == nil)
+    #expect(
+      try store.claimIdleWorker(backend: "gce", key: small, zones: small.allowedZones, runID: "stage-s2")?.workerID
+        == "gw-small")
   }
 
   @Test("5.7 #51 the backend's handle is stored on every run: fresh worker, reused worker, and a launch past the cap")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// A fresh project database with no backend: the pool's rules are the store's rules.
@@ -12,7 +13,9 @@ private func freshStore(_ label: String) throws -> ProjectStore {
 private let localKey = CompatibilityKey(
   backend: "process", fields: ["cpus": .double(1), "memory_mb": .int(1024)], allowedZones: nil)
 
-private func reservation(_ runID: String, key: CompatibilityKey = localKey, backend: String = "process")
+private func reservation(
+  _ runID: String, key: CompatibilityKey = localKey, backend: String = "process"
+)
   -> WarmWorkerReservation
 {
   WarmWorkerReservation(
@@ -142,10 +145,14 @@ struct WarmPoolStoreTests {
     let newer = try idleWorker(store, run: "stage-new")
     _ = try idleWorker(store, run: "stage-big", key: other)
     try store.write { db in
-      try db.execute(sql: "UPDATE warm_workers SET state_entered_at = '2000-01-01T00:00:00.000Z' WHERE worker_id = ?", arguments: [older])
+      try db.execute(
+        sql: "UPDATE warm_workers SET state_entered_at = '2000-01-01T00:00:00.000Z' WHERE worker_id = ?",
+        arguments: [older])
     }
-    #expect(try store.claimIdleWorker(backend: "process", key: localKey, zones: nil, runID: "stage-1")?.workerID == older)
-    #expect(try store.claimIdleWorker(backend: "process", key: localKey, zones: nil, runID: "stage-2")?.workerID == newer)
+    #expect(
+      try store.claimIdleWorker(backend: "process", key: localKey, zones: nil, runID: "stage-1")?.workerID == older)
+    #expect(
+      try store.claimIdleWorker(backend: "process", key: localKey, zones: nil, runID: "stage-2")?.workerID == newer)
     #expect(try store.claimIdleWorker(backend: "process", key: localKey, zones: nil, runID: "stage-3") == nil)
     #expect(try store.claimIdleWorker(backend: "docker", key: other, zones: nil, runID: "stage-4") == nil)
   }
@@ -154,7 +161,8 @@ struct WarmPoolStoreTests {
   func zones() throws {
     let store = try freshStore("pool-zones")
     let key = CompatibilityKey(backend: "gce", fields: ["machine_type": "a3-highgpu-1g"], allowedZones: ["z1", "z2"])
-    guard case .reserved(let row) = try store.reserveWorker(reservation("stage-z", key: key, backend: "gce"), cap: 2) else {
+    guard case .reserved(let row) = try store.reserveWorker(reservation("stage-z", key: key, backend: "gce"), cap: 2)
+    else {
       Issue.record("not reserved")
       return
     }
@@ -258,7 +266,8 @@ struct WarmPoolStoreTests {
       [
         try Row.fetchAll(
           db,
-          sql: "EXPLAIN QUERY PLAN SELECT worker_id FROM warm_workers WHERE backend = 'p' AND compat_key = 'k' AND state = 'idle_ready' AND lease_run_id IS NULL ORDER BY state_entered_at LIMIT 1"
+          sql:
+            "EXPLAIN QUERY PLAN SELECT worker_id FROM warm_workers WHERE backend = 'p' AND compat_key = 'k' AND state = 'idle_ready' AND lease_run_id IS NULL ORDER BY state_entered_at LIMIT 1"
         ).map { $0["detail"] as String? ?? "" }.joined(),
         try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM warm_workers WHERE lease_run_id = 'r'")
           .map { $0["detail"] as String? ?? "" }.joined(),

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import PluginKit
 import Testing
+
 @testable import Host
 
 /// A project on the process backend with its warm pool on, and the two-stage pipeline of

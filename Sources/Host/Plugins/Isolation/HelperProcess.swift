@@ -40,7 +40,9 @@ final class HelperProcess: @unchecked Sendable {
 
   static func start() throws(TransportFault) -> HelperProcess {
     guard let program = executable() else {
-      throw .helperFailed("cannot find the goldfish executable that runs isolated plugins next to \(CommandLine.arguments.first ?? "this program")")
+      throw .helperFailed(
+        "cannot find the goldfish executable that runs isolated plugins next to \(CommandLine.arguments.first ?? "this program")"
+      )
     }
     var ends: [Int32] = [-1, -1]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
@@ -145,7 +147,9 @@ final class HelperProcess: @unchecked Sendable {
     return status
   }
 
-  private static func withCStrings<T>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T) -> T {
+  private static func withCStrings<T>(
+    _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> T
+  ) -> T {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     pointers.append(nil)
     defer { for pointer in pointers { free(pointer) } }

@@ -72,7 +72,8 @@ final class IsolatedTransport: ServiceTransport, @unchecked Sendable {
           case .failure(let refusal):
             throw .helperFailed(
               "a new helper could not reopen the service: "
-                + (refusal.errorJSON.flatMap { try? JSONCoding.decode(PluginError.self, from: $0) }?.message ?? "no detail"))
+                + (refusal.errorJSON.flatMap { try? JSONCoding.decode(PluginError.self, from: $0) }?.message
+                  ?? "no detail"))
           }
           helper = running
         }

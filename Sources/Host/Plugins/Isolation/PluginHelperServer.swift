@@ -67,7 +67,13 @@ public enum PluginHelperServer {
       let bytes = rlim_t(megabytes) << 20
       var limit = rlimit(rlim_cur: bytes, rlim_max: bytes)
       if setrlimit(__rlimit_resource_t(RLIMIT_DATA.rawValue), &limit) != 0 {
-        return (nil, ["refused": .string("cannot limit the helper's memory to \(megabytes) MiB: \(String(cString: strerror(errno)))")])
+        return (
+          nil,
+          [
+            "refused": .string(
+              "cannot limit the helper's memory to \(megabytes) MiB: \(String(cString: strerror(errno)))")
+          ]
+        )
       }
     }
     let registry = PluginRegistry.load([.init(path: path, origin: "isolation helper")])

@@ -57,7 +57,10 @@ extension ProjectStore {
             + " NULL AS state FROM workspace_versions WHERE workspace = ? AND created_by <> 'run'")
         arguments.append(workspace.databaseValue)
         counts.append(
-          ("SELECT COUNT(*) FROM workspace_versions WHERE workspace = ? AND created_by <> 'run'", [workspace.databaseValue]))
+          (
+            "SELECT COUNT(*) FROM workspace_versions WHERE workspace = ? AND created_by <> 'run'",
+            [workspace.databaseValue]
+          ))
       }
       guard !arms.isEmpty else { return HistoryPage(entries: [], total: 0) }
       let direction = newestFirst ? "DESC" : "ASC"

@@ -62,7 +62,9 @@ public struct TransitionContext: Sendable {
 
 public enum StageRunTransitions {
   /// The target of `event` from `state`, or nil when the event is not allowed there.
-  public static func target(from state: StageRunState, on event: StageRunEvent, _ context: TransitionContext)
+  public static func target(
+    from state: StageRunState, on event: StageRunEvent, _ context: TransitionContext
+  )
     -> StageRunState?
   {
     // Events every active state accepts.

@@ -19,7 +19,9 @@ extension ProjectStore {
         throw GoldfishError(.alreadyExists, "run \(run.id) already exists")
       }
       try run.insert(db)
-      try insertTransition(db, run.id, from: "none", to: run.state.rawValue, event: "created", TransitionContext(source: "executor", reason: run.reason))
+      try insertTransition(
+        db, run.id, from: "none", to: run.state.rawValue, event: "created",
+        TransitionContext(source: "executor", reason: run.reason))
     }
   }
 
@@ -27,7 +29,9 @@ extension ProjectStore {
     try read { db in try StageRunRecord.fetchOne(db, key: id) }
   }
 
-  public func stageRuns(workspace: String? = nil, stage: String? = nil, states: [StageRunState]? = nil, limit: Int = 50)
+  public func stageRuns(
+    workspace: String? = nil, stage: String? = nil, states: [StageRunState]? = nil, limit: Int = 50
+  )
     throws(GoldfishError) -> [StageRunRecord]
   {
     try read { db in
@@ -110,13 +114,16 @@ extension ProjectStore {
   }
 
   /// Fields of a run that change without a state change (phase, handle, outputs, …).
-  public func updateStageRun(_ id: String, expecting state: StageRunState, _ fields: [String: (any DatabaseValueConvertible)?])
+  public func updateStageRun(
+    _ id: String, expecting state: StageRunState, _ fields: [String: (any DatabaseValueConvertible)?]
+  )
     throws(GoldfishError)
   {
     guard !fields.isEmpty else { return }
     try write { db in
       let sorted = fields.sorted { $0.key < $1.key }
-      let sql = "UPDATE stage_runs SET " + sorted.map { "\($0.key) = ?" }.joined(separator: ", ")
+      let sql =
+        "UPDATE stage_runs SET " + sorted.map { "\($0.key) = ?" }.joined(separator: ", ")
         + " WHERE id = ? AND state = ?"
       let values = sorted.map { $0.value?.databaseValue ?? .null } + [id.databaseValue, state.rawValue.databaseValue]
       try db.execute(sql: sql, arguments: StatementArguments(values))
