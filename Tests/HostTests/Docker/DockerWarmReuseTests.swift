@@ -194,7 +194,8 @@ struct DockerWarmReuseTests {
     let stored = root + "/.local_gcs/objects/points.csv"  // under the project: mounted read-only
     try FileManager.default.createDirectory(atPath: root + "/.local_gcs/objects", withIntermediateDirectories: true)
     try "1,2\n".write(toFile: stored, atomically: true, encoding: .utf8)
-    let dataset = TestEnvironment.temporaryFolder("docker-warm-dataset") + "/labels.txt"  // outside: mounted for the first job
+    // Outside the project: mounted for the first job.
+    let dataset = TestEnvironment.temporaryFolder("docker-warm-dataset") + "/labels.txt"
     try "cat\n".write(toFile: dataset, atomically: true, encoding: .utf8)
 
     func job(_ runId: String, input: String, worker: WorkerOptions? = nil) -> RunSpec {
