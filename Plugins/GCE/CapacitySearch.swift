@@ -29,12 +29,13 @@ struct CapacitySearch {
       var backoff = settings.initialBackoff
       for mode in profile.modes {
         for zone in profile.zones {
+          let attempt = request(zone, mode)
           do {
-            try api.insert(zone: zone, body: request(zone, mode).body)
+            try api.insert(zone: zone, body: attempt.body)
             return Placement(zone: zone, mode: mode)
           } catch where error.code == .alreadyExists {
             // Names come from the run or worker id: a launch retried after its answer was lost.
-            return try adopt(name: name, zone: zone, worker: request(zone, mode).labels["goldfish-worker"], error)
+            return try adopt(name: name, zone: zone, worker: attempt.labels["goldfish-worker"], error)
           } catch where error.code == .capacity || error.code == .unavailable || error.code == .timeout {
             // The insert may have gone through despite the error: never leave a twin behind
             // by creating the same name in another zone.

@@ -36,13 +36,7 @@ public enum MCPServer {
       return await call(params, tools: byName, context: context, server: server)
     }
 
-    // One project for the first tool call, opened while the client is still shaking hands; the
-    // resume sweep that follows takes a second one, so the two never wait for each other.
-    ResumeSweep.shared.markRun()
-    DispatchQueue.global().async {
-      if let location = try? context.location() { context.projects.prewarm(location) }
-      try? context.withProject { DriverLauncher.resumeInterrupted(project: $0) }
-    }
+    resumeInterruptedRuns(context, prewarm: true)
     WarmPoolReaperSchedule.startTimer { try? ExecutionServices.open(try context.openProject()) }
     let transport = try ToolListTransport(
       wrapping: BlockingStdioTransport(input: STDIN_FILENO, output: stdout), tools: definitions)
@@ -51,9 +45,12 @@ public enum MCPServer {
   }
 
   /// Pipeline runs whose driver died (a host restart) are driven again, detached, as the CLI does.
-  static func resumeInterruptedRuns(_ context: ServerContext) {
+  /// `prewarm` (at server start): first one project for the first tool call, opened while the
+  /// client is still shaking hands; the sweep then takes a second, so the two never wait for each other.
+  static func resumeInterruptedRuns(_ context: ServerContext, prewarm: Bool = false) {
     ResumeSweep.shared.markRun()
     DispatchQueue.global().async {
+      if prewarm, let location = try? context.location() { context.projects.prewarm(location) }
       try? context.withProject { DriverLauncher.resumeInterrupted(project: $0) }
     }
   }

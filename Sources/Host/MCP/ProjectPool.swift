@@ -54,9 +54,9 @@ final class ProjectPool: @unchecked Sendable {
     }
   }
 
+  /// Kept with the stamp taken before it was opened: if the call changed goldfish.yaml, the next
+  /// checkout's stamp differs and drops it, so no second stamp is needed here.
   private func checkin(_ project: Project, _ stamp: ProjectStamp) {
-    // A stamp taken after the call: a call that changed goldfish.yaml leaves no stale project.
-    guard ProjectStamp(project.location) == stamp else { return }
     condition.withLock {
       if idle.count < Self.maxIdle { idle.append((project, stamp)) }
       condition.broadcast()
