@@ -73,8 +73,16 @@ struct DriveCommand: ParsableCommand {
   @Argument var pipelineRunID: String
 
   func run() throws {
+    DriverCrashNote.install()
     let project = try projectOptions.openProject()
-    _ = try PipelineDriver(services: try ExecutionServices.open(project), pipelineRunID: pipelineRunID).drive()
+    do {
+      _ = try PipelineDriver(services: try ExecutionServices.open(project), pipelineRunID: pipelineRunID).drive()
+    } catch let error as GoldfishError {
+      // A driver that cannot even start (plugins that do not open) says why for the one that
+      // gives the run up after DriverLauncher.maxStarts.
+      if error.code != .runRefused { try? project.store.recordDriverError(pipelineRunID, error.message) }
+      throw error
+    }
   }
 }
 

@@ -12,7 +12,19 @@ public enum DriverLauncher {
   /// glibc's POSIX_SPAWN_SETSID, which Swift's Glibc module does not export.
   static let setsidFlag: Int16 = 0x80
 
+  /// How many drivers one pipeline run gets without any of them making progress (the first
+  /// included); after that the run ends failed with the error that stopped the last one.
+  public static let maxStarts = 5
+
+  /// Restarts of one run's driver are at least this far apart, whoever restarts it.
+  static let restartGap: TimeInterval = 10
+
   public static func spawn(project: Project, pipelineRunID: String) throws(GoldfishError) {
+    _ = try? project.store.claimDriverStart(pipelineRunID)
+    try spawnUncounted(project: project, pipelineRunID: pipelineRunID)
+  }
+
+  static func spawnUncounted(project: Project, pipelineRunID: String) throws(GoldfishError) {
     let folder = project.paths.runs + "/" + pipelineRunID
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     try spawnDetached(
@@ -44,6 +56,16 @@ public enum DriverLauncher {
     guard result == 0 else {
       throw GoldfishError(.ioFailed, "cannot start \(what): \(String(cString: strerror(result)))")
     }
+    reap(pid)
+  }
+
+  /// Waits for a spawned child on a thread of its own, so a long-lived parent (`goldfish serve`)
+  /// never collects zombies. The thread lives as long as the child.
+  static func reap(_ pid: pid_t) {
+    Thread.detachNewThread {
+      var status: Int32 = 0
+      while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
   }
 
   /// A driver must not inherit this process's descriptors: a caller's pipe held open by it
@@ -64,7 +86,22 @@ public enum DriverLauncher {
     for run in runs where (try? project.store.leaseIsFree("pipeline-run:\(run.id)")) == true {
       // Never leased and only just started: its own driver is still starting, not dead.
       if run.createdAt > moments, (try? project.store.leaseExists("pipeline-run:\(run.id)")) == false { continue }
-      try? spawn(project: project, pipelineRunID: run.id)
+      if run.driverStarts >= maxStarts {
+        giveUp(project: project, run)
+      } else if (try? project.store.claimDriverStart(run.id, minimumGap: restartGap)) != nil {
+        try? spawnUncounted(project: project, pipelineRunID: run.id)
+      }
     }
+  }
+
+  /// Ends a run whose drivers keep dying: its stages and the run fail with what stopped them.
+  static func giveUp(project: Project, _ run: PipelineRunRecord) {
+    let log = project.paths.runs + "/" + run.id + "/driver.log"
+    let cause = run.driverError ?? DriverCrashNote.lastCrash(inLog: log) ?? "it stopped without saying why"
+    let message =
+      "its driver stopped \(run.driverStarts) times without finishing, so the run was given up; "
+      + "the last one: \(cause) (log: \(log))"
+    try? RunAbandonment(store: project.store).abandon(run.id, message: message)
+    try? project.journal.regenerateStateMD()
   }
 }

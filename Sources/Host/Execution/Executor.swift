@@ -56,7 +56,8 @@ public struct Executor: Sendable {
       id: pipelineRunID, workspace: workspace, pipeline: definition.name, version: version.version,
       status: "running", reason: reason, createdAt: Timestamp.now(),
       stages: try? JSONCoding.encode(JSONValue.array(selected.map { .string($0) })),
-      configOverride: overrideText, codeDir: codeDir, rerun: request.rerun)
+      configOverride: overrideText, codeDir: codeDir, rerun: request.rerun,
+      pipelineFile: PipelineLoader.file(for: request.pipeline))
     try project.store.insertPipelineRun(record, stageRuns: runs)
     try project.journal.record(
       "run", reason: reason, slot: slot, workspace: workspace,
@@ -115,6 +116,12 @@ public struct Executor: Sendable {
         canceled.append(run.id)
       } else if try project.store.stageRun(run.id)?.state == .canceled {
         canceled.append(run.id)
+      }
+      // Like every other ending: the log reaches storage and the backend releases what the
+      // job held (for a cloud backend, whatever cancel alone does not).
+      if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
+        _ = StageFinalizer(services: services).storeLogs((try? project.store.stageRun(run.id)) ?? run, handle: handle)
+        _ = try? services.backend.call("cleanup", ["handle": handle])
       }
       // Only the worker leased to this very run is deleted (upstream #29).
       WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .canceled, source: "cancel")

@@ -33,13 +33,36 @@ public struct PipelineDriver: Sendable {
       throw GoldfishError(.runRefused, "another goldfish process is driving \(pipelineRunID)")
     }
     defer { try? store.releaseLease(lease) }
-    let definition = try loadDefinition(pipelineRun)
+    do {
+      return try driveHoldingLease(pipelineRun, lease: lease, progress: progress)
+    } catch {
+      // The next driver (or the one that gives up after DriverLauncher.maxStarts) reports it.
+      try? store.recordDriverError(pipelineRunID, error.message)
+      throw error
+    }
+  }
+
+  private func driveHoldingLease(
+    _ pipelineRun: PipelineRunRecord, lease: String, progress: (StageRunRecord) -> Void
+  ) throws(GoldfishError) -> PipelineRunRecord {
+    let definition: PipelineDefinition
+    do {
+      definition = try loadDefinition(pipelineRun)
+    } catch {
+      // The file run validated no longer loads: no restart can change that.
+      let message = "the pipeline could not be loaded: " + error.message
+      try RunAbandonment(store: store).abandon(pipelineRunID, message: message)
+      throw GoldfishError(error.code, message, hint: error.hint)
+    }
+    // Jobs whose runs ended while nobody watched them (a host killed mid-launch) are stopped.
+    OrphanJobs(services: services).stopEnded()
     let launcher = StageLauncher(services: services, pipelineRun: pipelineRun, definition: definition)
-    let finalizer = StageFinalizer(services: services)
     var lastStates: [String: StageRunState] = [:]
     var pause = fastestPoll
     var renewed = Date()
     var reaped = Date.distantPast
+    var madeProgress = false
+    let finalizer = StageFinalizer(services: services)
     while true {
       // The lease lasts 30 s; renewing every 5 s keeps it without a write on every poll.
       if Date().timeIntervalSince(renewed) > 5 {
@@ -54,6 +77,11 @@ public struct PipelineDriver: Sendable {
       let runs = try store.stageRuns(ofPipelineRun: pipelineRunID)
       var changed = false
       for run in runs where lastStates[run.id] != run.state {
+        if lastStates[run.id] != nil && !madeProgress {
+          // This driver moved the run on: the starts before it were not a crash loop.
+          madeProgress = true
+          try? store.resetDriverStarts(pipelineRunID)
+        }
         lastStates[run.id] = run.state
         changed = true
         progress(run)
@@ -103,7 +131,18 @@ public struct PipelineDriver: Sendable {
     guard let codeDir = pipelineRun.codeDir else {
       throw GoldfishError(.notFound, "pipeline run \(pipelineRunID) has no code folder")
     }
-    let named = pipelineRun.pipeline == "pipeline" ? nil : pipelineRun.pipeline
-    return try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: named)
+    return try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: pipelineRun.validatedPipeline)
+  }
+}
+
+extension PipelineRunRecord {
+  /// The `pipeline:` argument that loads the file `run` validated: nil for pipeline.yaml, NAME
+  /// for pipelines/NAME.yaml. Runs recorded before the file was kept fall back to the old rule.
+  var validatedPipeline: String? {
+    guard let pipelineFile else { return pipeline == "pipeline" ? nil : pipeline }
+    if pipelineFile.hasPrefix("pipelines/") && pipelineFile.hasSuffix(".yaml") {
+      return String(pipelineFile.dropFirst("pipelines/".count).dropLast(".yaml".count))
+    }
+    return nil
   }
 }

@@ -14,6 +14,14 @@ public struct RunQueries: Sendable {
     public var inputs: [SignalRecord]
     public var outputs: [SignalRecord]
     public var metrics: [String: Double]
+    /// For a reused run: which run it stands for, and that its logs and outputs are that run's.
+    public var reused: String?
+  }
+
+  /// What `logs` and `inspect` say of a run reused from `origin`.
+  static func reuseNote(_ id: String, origin: String) -> String {
+    "\(id) was reused from \(origin): nothing it depends on changed, so it did not run again; "
+      + "its outputs and the log below are \(origin)'s"
   }
 
   public func run(_ id: String) throws(GoldfishError) -> StageRunRecord {
@@ -30,12 +38,16 @@ public struct RunQueries: Sendable {
     for metric in try store.metrics(of: id) { latest[metric.name] = metric.value }
     return Details(
       run: run, transitions: try store.transitions(of: id), inputs: signals.filter { $0.direction == "input" },
-      outputs: signals.filter { $0.direction == "output" }, metrics: latest)
+      outputs: signals.filter { $0.direction == "output" }, metrics: latest,
+      reused: run.reusedFrom.map { Self.reuseNote(id, origin: $0) })
   }
 
   /// Logs from the backend while the run is live, from storage once it was finalised.
   public func logs(_ id: String, offset: Int64 = 0, tail: Int? = nil) throws(GoldfishError) -> LogChunk {
     let run = try run(id)
+    if let origin = run.reusedFrom, origin != id {
+      return try reusedLogs(id, origin: origin, offset: offset, tail: tail)
+    }
     if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
       var request: [String: JSONValue] = ["handle": handle, "offset": .int(offset)]
       if let tail { request = ["handle": handle, "tail": .int(Int64(tail))] }
@@ -52,6 +64,24 @@ public struct RunQueries: Sendable {
       }
     }
     return LogChunk(text: "", nextOffset: offset, complete: run.state.isTerminal)
+  }
+
+  /// A reused run never ran: its log is one line saying so, then the log of the run it stands
+  /// for. Offsets count the note's bytes too, so reading on from `next_offset` works as usual.
+  private func reusedLogs(_ id: String, origin: String, offset: Int64, tail: Int?) throws(GoldfishError) -> LogChunk {
+    let note = "goldfish: " + Self.reuseNote(id, origin: origin) + "\n"
+    let noteBytes = Int64(note.utf8.count)
+    if tail != nil {
+      let chunk = try logs(origin, tail: tail)
+      return LogChunk(text: note + chunk.text, nextOffset: chunk.nextOffset + noteBytes, complete: chunk.complete)
+    }
+    if offset < noteBytes {
+      let chunk = try logs(origin, offset: 0)
+      let rest = String(decoding: Array(note.utf8).dropFirst(Int(offset)), as: UTF8.self)
+      return LogChunk(text: rest + chunk.text, nextOffset: chunk.nextOffset + noteBytes, complete: chunk.complete)
+    }
+    let chunk = try logs(origin, offset: offset - noteBytes)
+    return LogChunk(text: chunk.text, nextOffset: chunk.nextOffset + noteBytes, complete: chunk.complete)
   }
 
   /// Where a run's inputs came from, recursively up to the datasets.

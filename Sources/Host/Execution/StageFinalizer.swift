@@ -5,6 +5,8 @@ import PluginKit
 /// hashes, lineage rows, metrics, logs, and the run's final state with its reason.
 struct StageFinalizer {
   let services: ExecutionServices
+  /// Failed polls of this driver's runs (PollWatch): each logged, their number bounded.
+  var watch = PollWatch()
 
   var project: Project { services.project }
   var store: ProjectStore { project.store }
@@ -17,9 +19,16 @@ struct StageFinalizer {
         run.id, .launchFail, TransitionContext(source: "executor", reason: "the launch was interrupted"))
       return
     }
+    guard watch.isDue(run.id) else { return }
     let status: RunStatus
     do {
-      if run.state == .launching {
+      if run.state == .launching, let job = OrphanJobs(services: services).listed(runID: run.id) {
+        // The backend lists the job this launch started: its own handle, not the provisional one.
+        try store.transition(
+          run.id, .launchOK, TransitionContext(source: "recovery", reason: "adopted the job the backend lists for it"),
+          update: ["backend_handle": try? JSONCoding.encode(job.handle)])
+        return
+      } else if run.state == .launching {
         // A launch interrupted between the backend's answer and our record of it.
         let recovered = try services.backend.call("recover", ["handle": handle], as: RecoveredRun.self)
         try store.transition(
@@ -35,17 +44,49 @@ struct StageFinalizer {
           run.id, run.state == .launching ? .launchFail : .exitMissing,
           TransitionContext(source: "executor", reason: "the backend has no trace of this run", confirmedGone: true))
         WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
+        return
+      }
+      if let why = watch.failed(run.id, error, timeout: timeout(of: run)) {
+        try giveUp(run, error, why: why, handle: handle)
       }
       return
     } catch {
       return
     }
+    watch.succeeded(run.id)
     guard status.state.isFinal else {
       FaultPoint.hit(.whileRunning)
       return
     }
     FaultPoint.hit(.afterCompletionBeforeFinalize)
     try settle(run, status: status, handle: handle)
+  }
+
+  /// The backend cannot tell how the run goes: it ends terminated (cause `error`) with the
+  /// plugin's message, its job is asked to stop and released, and its log is kept.
+  private func giveUp(_ run: StageRunRecord, _ error: PluginCallError, why: String, handle: JSONValue)
+    throws(GoldfishError)
+  {
+    watch.forget(run.id)
+    let message =
+      "the \(error.service) backend (plugin \(error.plugin)) could not report on the run: \(why); "
+      + "last \(error.function) error (\(error.fault.rawValue)): \(error.error.message)"
+    PollWatch.logger.error("run \(run.id) ends terminated: \(message)")
+    // Both calls are bounded: while a status call is stuck the transport refuses them at once.
+    _ = try? services.backend.call("cancel", ["handle": handle, "reason": "error"])
+    _ = storeLogs(run, handle: handle)
+    try store.transition(
+      run.id, .instanceLost, TransitionContext(source: "executor", reason: message, terminationCause: "error"),
+      update: ["error": message])
+    _ = try? services.backend.call("cleanup", ["handle": handle])
+    WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
+  }
+
+  /// The run's own limit (compute.max_runtime_seconds, else defaults.timeout_seconds).
+  private func timeout(of run: StageRunRecord) -> TimeInterval {
+    let config = run.config.flatMap { try? JSONCoding.parse($0) }
+    let seconds = config?["compute"]?["max_runtime_seconds"]?.intValue.map(Int.init)
+    return TimeInterval(seconds ?? project.config.defaults.timeoutSeconds)
   }
 
   /// Moves a run whose job ended to the state that says how.
@@ -98,10 +139,9 @@ struct StageFinalizer {
       try store.transition(run.id, .postRunFail, TransitionContext(source: "executor", reason: "the run has no folder"))
       return
     }
-    let stage = try PipelineLoader.load(
-      workspaceDirectory: codeDir, pipeline: run.pipeline == "pipeline" ? nil : run.pipeline
-    )
-    .stage(named: run.stage)
+    let pipelineRun = try store.pipelineRun(run.pipelineRunID ?? "")
+    let stage = try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: pipelineRun?.validatedPipeline)
+      .stage(named: run.stage)
     do {
       let outputs = try OutputRecorder(services: services, run: run, outputsDir: workDir + "/outputs")
         .record(stage?.outputs ?? [])
@@ -122,7 +162,7 @@ struct StageFinalizer {
   }
 
   /// Copies the job's log into storage (runs/<id>/logs/output.log) and returns its last lines.
-  private func storeLogs(_ run: StageRunRecord, handle: JSONValue) -> String {
+  func storeLogs(_ run: StageRunRecord, handle: JSONValue) -> String {
     guard let workDir = run.workDir else { return "" }
     let local = workDir + "/run.log"
     var offset: Int64 = 0

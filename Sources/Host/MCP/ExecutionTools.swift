@@ -93,7 +93,7 @@ enum ExecutionTools {
     return ToolOutput(
       .object(result),
       text: snapshot.finished
-        ? "\(started.pipelineRunID) \(snapshot.status)"
+        ? "\(started.pipelineRunID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "")
         : "\(started.pipelineRunID) still running after \(Int(timeout)) s; call wait again")
   }
 
@@ -116,7 +116,8 @@ enum ExecutionTools {
       call, runID: runID, timeout: Double(call.int("timeout_seconds") ?? 60))
     return ToolOutput(
       RunWaiting.value(snapshot, elapsed: elapsed),
-      text: snapshot.finished ? "\(runID) \(snapshot.status)" : "\(runID) still \(snapshot.status); call wait again")
+      text: snapshot.finished
+        ? "\(runID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "") : "\(runID) still \(snapshot.status); call wait again")
   }
 
   static let inspect = MCPTool(
@@ -132,6 +133,7 @@ enum ExecutionTools {
       "reason": S.string, "started_at": S.string, "completed_at": S.nullable(S.string), "error": S.nullable(S.string),
       "metrics": S.anyObject, "inputs": S.array(S.anyObject), "outputs": S.array(S.anyObject),
       "transitions": S.array(S.anyObject), "config": S.anyValue, "run": S.anyObject,
+      "reused_from": S.nullable(S.string), "reused": S.string,
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -151,8 +153,11 @@ enum ExecutionTools {
       fields["transitions"] = try MCPValue.encode(details.transitions)
       fields["config"] =
         run.config.flatMap { try? JSONCoding.parse($0) }.map { (try? MCPValue.encode($0)) ?? .null } ?? .null
+      if let note = details.reused { fields["reused"] = .string(note) }
       return ToolOutput(
-        .object(fields), text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)")
+        .object(fields),
+        text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)"
+          + (details.reused.map { " (\($0))" } ?? ""))
     }
   }
 
@@ -171,7 +176,7 @@ enum ExecutionTools {
     output: [
       "run_id": S.string, "state": S.string, "logs": S.string, "next_offset": S.integer, "complete": S.boolean,
       "truncated": S.boolean, "log_uri": S.nullable(S.string), "cursor_position": S.integer,
-      "has_new_content": S.boolean,
+      "has_new_content": S.boolean, "reused_from": S.nullable(S.string),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -200,8 +205,10 @@ enum ExecutionTools {
           "truncated": .bool(text.count > limit),
           "log_uri": logURI.map { .string($0) } ?? .null, "cursor_position": .int(Int(chunk.nextOffset)),
           "has_new_content": .bool(!chunk.text.isEmpty),
+          "reused_from": run.reusedFrom.map { .string($0) } ?? .null,
         ],
-        text: "\(runID) (\(run.state.rawValue)): \(text.split(separator: "\n").count) lines")
+        text: "\(runID) (\(run.state.rawValue)): \(text.split(separator: "\n").count) lines"
+          + (run.reusedFrom.map { "; reused from \($0), whose log this is" } ?? ""))
     }
   }
 

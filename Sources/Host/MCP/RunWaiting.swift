@@ -36,6 +36,9 @@ enum RunWaiting {
     let started = Date()
     var lastReported = -1.0
     while true {
+      // A wait outlasts the sweep interval: a driver that died meanwhile is restarted (or its
+      // run given up with the error that stopped it) while the agent waits, not at its next call.
+      ResumeSweep.shared.maybeResume(call.context)
       let current = try await call.withProject { project in try snapshot(project, runID) }
       let ended = Double(current.stageRuns.filter(\.state.isTerminal).count)
       if ended > lastReported {

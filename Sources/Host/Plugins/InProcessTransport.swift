@@ -20,6 +20,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   private let instance: UnsafeMutableRawPointer?
   private let serial: PthreadLock?
   private let callTimeout: TimeInterval?
+  private let stuck = StuckCalls()
 
   /// Opens an instance; on failure returns the plugin's error JSON (nil: it gave none).
   static func open(
@@ -55,15 +56,19 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
 
   func call(_ function: String, request: String) throws(TransportFault) -> PluginReply {
     guard let index = ServiceTable.functions(kind).firstIndex(of: function), let table = service.pointee.table,
+      ServiceTable.isPresent(function, in: table, kind: kind),
       let fn = table.load(fromByteOffset: MemoryLayout<UnsafeRawPointer>.stride * (index + 1), as: gf_call_fn?.self)
     else {
       return Self.unsupported(function)
     }
     let instance = RawPointer(instance)
+    let label = DriverCrashNote.installed ? callLabel(function) : ""
     return take(
-      try bounded { () -> CallOutcome in
+      try bounded(function, key: StuckCalls.handleKey(request)) { () -> CallOutcome in
         var outcome = CallOutcome()
+        DriverCrashNote.entering(label)
         outcome.status = fn(instance.pointer, request, &outcome.response, &outcome.error)
+        DriverCrashNote.left()
         return outcome
       })
   }
@@ -72,7 +77,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
     guard kind == .objectStorage, let fn = storageTable?.pointee.put_bytes else { return Self.unsupported("put_bytes") }
     let instance = RawPointer(instance)
     return take(
-      try bounded { () -> CallOutcome in
+      try bounded("put_bytes", key: nil) { () -> CallOutcome in
         var outcome = CallOutcome()
         outcome.status = bytes.withUnsafeBufferPointer { buffer in
           fn(instance.pointer, request, buffer.baseAddress, buffer.count, &outcome.response, &outcome.error)
@@ -85,11 +90,18 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
     guard kind == .objectStorage, let fn = storageTable?.pointee.get_bytes else { return Self.unsupported("get_bytes") }
     let instance = RawPointer(instance)
     return take(
-      try bounded { () -> CallOutcome in
+      try bounded("get_bytes", key: nil) { () -> CallOutcome in
         var outcome = CallOutcome()
         outcome.status = fn(instance.pointer, request, &outcome.data, &outcome.length, &outcome.error)
         return outcome
       })
+  }
+
+  /// "plugin P (service S) function F", for the crash note of a driver.
+  private func callLabel(_ function: String) -> String {
+    let plugin = descriptor.pointee.name.map { String(cString: $0) } ?? "?"
+    let name = service.pointee.name.map { String(cString: $0) } ?? "?"
+    return "plugin \(plugin) (service \(name)) function \(function)"
   }
 
   private var storageTable: UnsafePointer<gf_object_storage_v1>? {
@@ -106,16 +118,26 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
     return serial.withLock(body)
   }
 
-  private func bounded(_ body: @escaping @Sendable () -> CallOutcome) throws(TransportFault) -> CallOutcome {
+  /// Runs a call on its own thread and waits at most the call timeout. A call that did not
+  /// answer stays registered until it returns: meanwhile no new call is made for the same
+  /// handle, and at most `StuckCalls.limit` threads are ever left waiting on the plugin.
+  private func bounded(
+    _ function: String, key: String?, _ body: @escaping @Sendable () -> CallOutcome
+  ) throws(TransportFault) -> CallOutcome {
     guard let callTimeout else { return serialized(body) }
+    if let refusal = stuck.refusal(for: key) { throw refusal }
     let pending = PendingCall()
     let free = FreeFunction(descriptor.pointee.free)
     let serial = self.serial
+    let stuck = self.stuck
+    let token = stuck.begin()
     Thread.detachNewThread {
       let outcome = serial.map { $0.withLock(body) } ?? body()
       if !pending.deliver(outcome) { free.release(outcome) }
+      stuck.end(token)
     }
     if let outcome = pending.wait(seconds: callTimeout) { return outcome }
+    stuck.abandoned(token, function: function, key: key)
     throw .timedOut(callTimeout)
   }
 

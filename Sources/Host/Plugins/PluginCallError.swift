@@ -23,6 +23,8 @@ public struct PluginCallError: Error, Sendable, Equatable, CustomStringConvertib
     case crashed = "plugin_crashed"
     /// The isolated helper could not be started or could not reopen the service.
     case helperFailed = "helper_failed"
+    /// Not made: an earlier call for the same handle (or too many calls) are still stuck.
+    case stuck = "call_stuck"
   }
 
   public var description: String {
@@ -62,6 +64,12 @@ enum CallFailure {
           .internal,
           "plugin \(plugin.name) (service \(service)) \(how) during \(function); it runs isolated so Goldfish kept going",
           retryable: false, detail: detail))
+    case .stuck(let why):
+      return failure(
+        .stuck,
+        PluginError(
+          .unavailable, "the plugin \(plugin.name) was not called for \(service).\(function): \(why)",
+          retryable: true, detail: ["plugin": .string(plugin.path)]))
     case .helperFailed(let reason):
       return failure(
         .helperFailed,

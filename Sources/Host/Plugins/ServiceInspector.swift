@@ -63,7 +63,8 @@ enum ServiceInspector {
 enum ServiceTable {
   static func minimumSize(_ kind: ServiceKind) -> Int {
     switch kind {
-    case .runBackend: return MemoryLayout<gf_run_backend_v1>.size
+    // ABI 1.0's table ends before list_runs, appended since: older plugins stay valid.
+    case .runBackend: return MemoryLayout<gf_run_backend_v1>.offset(of: \gf_run_backend_v1.list_runs) ?? 88
     case .objectStorage: return MemoryLayout<gf_object_storage_v1>.size
     case .imageBuilder: return MemoryLayout<gf_image_builder_v1>.size
     }
@@ -74,7 +75,7 @@ enum ServiceTable {
     case .runBackend:
       return [
         "launch", "status", "logs", "cancel", "cleanup", "recover", "deliver_job", "probe_worker",
-        "delete_worker", "list_workers",
+        "delete_worker", "list_workers", "list_runs",
       ]
     case .objectStorage:
       return [
@@ -90,6 +91,8 @@ enum ServiceTable {
   static func isPresent(_ function: String, in table: UnsafeRawPointer, kind: ServiceKind) -> Bool {
     guard let index = functions(kind).firstIndex(of: function) else { return false }
     let offset = MemoryLayout<UnsafeRawPointer>.stride * (index + 1)
+    // A function appended after the plugin was built lies past its table: not supported.
+    guard offset + MemoryLayout<UnsafeRawPointer>.stride <= Int(table.load(as: UInt32.self)) else { return false }
     return table.load(fromByteOffset: offset, as: UnsafeRawPointer?.self) != nil
   }
 }

@@ -18,6 +18,8 @@ enum TransportFault: Error, Sendable {
   case crashed(signal: Int32?, exitStatus: Int32?)
   /// The isolated helper could not be started or could not reopen the service.
   case helperFailed(String)
+  /// Not attempted: earlier calls are still stuck in the plugin (see StuckCalls).
+  case stuck(String)
 }
 
 /// How OpenedService reaches one open service instance: through its C table in this process

@@ -10,6 +10,7 @@ enum Migrations {
     migrator.registerMigration("v3-execution", migrate: v3)
     migrator.registerMigration("v4-warm-pool", migrate: WarmPoolMigration.v4)
     migrator.registerMigration("v5-run-history-index", migrate: v5RunHistoryIndex)
+    migrator.registerMigration("v6-driver-ownership", migrate: DriverOwnershipMigration.v6)
     return migrator
   }()
 

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 public struct PipelineRunRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
@@ -18,6 +19,15 @@ public struct PipelineRunRecord: Codable, Sendable, Equatable, FetchableRecord, 
   public var codeDir: String?
   /// Run every stage even when an unchanged earlier run could be reused.
   public var rerun: Bool
+  /// The pipeline file `run` validated, relative to the code folder (`pipeline.yaml`,
+  /// `pipelines/<name>.yaml`): the driver loads exactly this file. A pipeline's `name:` is a
+  /// label and never names a file. Nil only for runs recorded before it was kept.
+  public var pipelineFile: String? = nil
+  /// How many times a driver was started for this run (by `run` or by a restart after a driver
+  /// died); reset whenever a driver makes progress. Bounded: see DriverLauncher.maxStarts.
+  public var driverStarts: Int = 0
+  /// The error that last stopped a driver of this run, when it could say.
+  public var driverError: String? = nil
 
   enum CodingKeys: String, CodingKey, ColumnExpression {
     case id, workspace, pipeline, version, status, reason
@@ -27,6 +37,9 @@ public struct PipelineRunRecord: Codable, Sendable, Equatable, FetchableRecord, 
     case configOverride = "config_override"
     case codeDir = "code_dir"
     case rerun
+    case pipelineFile = "pipeline_file"
+    case driverStarts = "driver_starts"
+    case driverError = "driver_error"
   }
 }
 
@@ -67,6 +80,40 @@ extension ProjectStore {
       try db.execute(
         sql: "UPDATE pipeline_runs SET status = ?, finished_at = ?, error = ? WHERE id = ? AND status = 'running'",
         arguments: [status, Timestamp.now(), error, id])
+    }
+  }
+
+  /// Counts one more driver start of a pipeline run and returns the new count; nil (nothing
+  /// counted) when another start was claimed less than `minimumGap` seconds ago, so two
+  /// processes that both find the run's driver dead start only one.
+  public func claimDriverStart(_ id: String, minimumGap: TimeInterval = 0) throws(GoldfishError) -> Int? {
+    try write { db in
+      let earliest = Timestamp.format(Date().addingTimeInterval(-minimumGap))
+      try db.execute(
+        sql: """
+          UPDATE pipeline_runs SET driver_starts = driver_starts + 1, driver_started_at = ?
+          WHERE id = ? AND (? = 0 OR driver_started_at IS NULL OR driver_started_at < ?)
+          """,
+        arguments: [Timestamp.now(), id, minimumGap == 0 ? 0 : 1, earliest])
+      guard db.changesCount == 1 else { return nil }
+      return try Int.fetchOne(db, sql: "SELECT driver_starts FROM pipeline_runs WHERE id = ?", arguments: [id])
+    }
+  }
+
+  /// A driver made progress: the restarts it took so far were not a loop.
+  public func resetDriverStarts(_ id: String) throws(GoldfishError) {
+    try write { db in
+      try db.execute(
+        sql: "UPDATE pipeline_runs SET driver_starts = 1, driver_error = NULL WHERE id = ? AND driver_starts > 1",
+        arguments: [id])
+    }
+  }
+
+  /// What stopped a driver of this run, for the next one (or the one that gives up) to report.
+  public func recordDriverError(_ id: String, _ message: String) throws(GoldfishError) {
+    try write { db in
+      try db.execute(
+        sql: "UPDATE pipeline_runs SET driver_error = ? WHERE id = ?", arguments: [String(message.prefix(4000)), id])
     }
   }
 

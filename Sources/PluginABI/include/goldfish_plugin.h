@@ -217,6 +217,18 @@ typedef struct gf_run_backend_v1 {
   gf_call_fn probe_worker;
   gf_call_fn delete_worker;
   gf_call_fn list_workers;
+
+  /* Appended after ABI 1.0: the host reads it only when struct_size covers it,
+   * and a plugin built against the 1.0 header is still accepted.
+   * list_runs: {"labels": {"goldfish-project": "demo"}} ->
+   *   {"runs": [{"handle": {...run handle...}, "labels": {...},
+   *              "state": "running"}]}
+   * The jobs this backend still holds (running, or ended and not cleaned up)
+   * whose launch labels include every given one. The host uses it to find
+   * jobs it lost track of (a host killed between launch answering and the
+   * handle being stored): it adopts those of runs still launching and stops
+   * and cleans up the others. NULL: unsupported. */
+  gf_call_fn list_runs;
 } gf_run_backend_v1;
 
 /* ------------------------------------------------------------------ */

@@ -48,7 +48,8 @@ enum RunBackendTable {
         deliver_job: warm ? deliverJob : nil,
         probe_worker: warm ? probeWorker : nil,
         delete_worker: warm ? deleteWorker : nil,
-        list_workers: warm ? listWorkers : nil))
+        list_workers: warm ? listWorkers : nil,
+        list_runs: type is any RunListingBackend.Type ? listRuns : nil))
     return UnsafeRawPointer(table)
   }
 
@@ -123,6 +124,14 @@ enum RunBackendTable {
       backend, json in
       let labels = try Bridge.decode(ListWorkersRequest.self, json).labels ?? [:]
       return try Bridge.encode(JSONValue.object(["workers": .array(backend.listWorkers(labels: labels))]))
+    }
+  }
+
+  static let listRuns: gf_call_fn = { instance, request, response, error in
+    Bridge.call(instance, request, response, error, as: (any RunListingBackend).self) {
+      backend, json in
+      let labels = try Bridge.decode(ListWorkersRequest.self, json).labels ?? [:]
+      return try Bridge.encode(JSONValue.object(["runs": .array(backend.listRuns(labels: labels).map(\.json))]))
     }
   }
 }

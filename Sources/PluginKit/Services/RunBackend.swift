@@ -33,3 +33,31 @@ public protocol WarmReuseBackend: RunBackend {
   func deleteWorker(_ worker: JSONValue) throws(PluginError) -> Bool
   func listWorkers(labels: [String: String]) throws(PluginError) -> [JSONValue]
 }
+
+/// A backend that can list the jobs it holds by their launch labels (`list_runs`), so the host
+/// finds jobs it lost track of: a host killed between `launch` answering and the handle being
+/// stored would otherwise leave the job running with nobody watching it.
+public protocol RunListingBackend: RunBackend {
+  /// Jobs still held (running, or ended and not cleaned up) whose labels include all of `labels`.
+  func listRuns(labels: [String: String]) throws(PluginError) -> [ListedRun]
+}
+
+/// One job `list_runs` found: its handle (as `launch` returned it), labels and state.
+public struct ListedRun: Codable, Sendable, Equatable {
+  public var handle: JSONValue
+  public var labels: [String: String]
+  /// A RunState name ("running", "completed", …) when the backend knows it.
+  public var state: String?
+
+  public init(handle: JSONValue, labels: [String: String], state: String? = nil) {
+    self.handle = handle
+    self.labels = labels
+    self.state = state
+  }
+
+  var json: JSONValue {
+    var fields: [String: JSONValue] = ["handle": handle, "labels": .object(labels.mapValues { .string($0) })]
+    if let state { fields["state"] = .string(state) }
+    return .object(fields)
+  }
+}
