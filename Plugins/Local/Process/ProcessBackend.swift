@@ -56,10 +56,12 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
         .internal, "the run supervisor \(runner) did not start run \(spec.runId)",
         detail: ["work_dir": .string(spec.workDir)])
     }
-    return [
+    let handle: JSONValue = [
       "run_id": .string(spec.runId), "backend": "process", "work_dir": .string(spec.workDir),
       "pid": .int(Int64(identity.pid)), "start_time": .int(Int64(identity.startTime)),
     ]
+    noteJob(runID: spec.runId, handle: handle, labels: spec.labels)
+    return handle
   }
 
   func status(handle: JSONValue) throws(PluginError) -> RunStatus {
@@ -84,6 +86,7 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   func cleanup(handle: JSONValue) throws(PluginError) {
     if let warm = try WarmRun.of(handle) { return try warm.cleanup() }
     let run = try RunFolder.of(handle)
+    forgetJob(handle: handle)
     guard run.finalRecord == nil, let supervisor = run.supervisor, supervisor.isAlive else { return }
     supervisor.signal(SIGTERM)
   }

@@ -57,10 +57,12 @@ final class PollWatch: @unchecked Sendable {
     }
     // Logged every time at first, then every 20th failure: a stuck handle must not flood the log.
     if record.failures <= Self.maxConsecutiveFailures * 2 || record.failures % 20 == 0 || verdict != nil {
-      Self.logger.warning(
+      let text =
         "run \(runID): \(error.service).\(error.function) of plugin \(error.plugin) failed "
-          + "(\(error.fault.rawValue), \(error.error.code.rawValue)"
-          + "\(error.error.retryable ? ", retryable" : ""), failure \(record.failures)): \(error.error.message)",
+        + "(\(error.fault.rawValue), \(error.error.code.rawValue)"
+        + "\(error.error.retryable ? ", retryable" : ""), failure \(record.failures)): \(error.error.message)"
+      Self.logger.warning(
+        "\(text)",
         metadata: [
           "plugin": .string(error.plugin), "service": .string(error.service), "function": .string(error.function),
         ])
