@@ -24,8 +24,8 @@ struct FaultRunProject {
           paths: [\(Self.pluginPath)]
           call_timeout_seconds: \(callTimeout)
         faultrun:
-          status_fault: \(statusFault)
-          recover_fault: \(recoverFault)
+          status_fault: "\(statusFault)"
+          recover_fault: "\(recoverFault)"
           calls_file: \(calls)
 
         """

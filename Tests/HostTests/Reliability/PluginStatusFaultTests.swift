@@ -19,7 +19,9 @@ struct PluginStatusFaultTests {
     ("error", "faultrun status exploded"),
   ]
 
-  @Test("a broken status ends the run terminated/error with the plugin's message, logged", arguments: faults)
+  @Test(
+    "a broken status ends the run terminated/error with the plugin's message, logged", .timeLimit(.minutes(3)),
+    arguments: faults)
   func brokenStatusEndsTheRun(fault: String, expected: String) throws {
     let faulty = try FaultRunProject(statusFault: fault)
     let result = Command.goldfish(
