@@ -30,7 +30,7 @@ public enum DriverCrashNote {
       #else
         action.__sigaction_u.__sa_handler = { signal in DriverCrashNote.handle(signal) }
       #endif
-      action.sa_flags = Int32(SA_RESETHAND)
+      action.sa_flags = Int32(truncatingIfNeeded: SA_RESETHAND)
       sigaction(signal, &action, nil)
     }
   }
