@@ -30,6 +30,8 @@ public struct PipelineDriver: Sendable {
     }
     let lease = "pipeline-run:\(pipelineRunID)"
     guard try store.acquireLease(lease, seconds: 30) else {
+      // Not a failed start: the run has a live driver. Only starts that could drive count.
+      try? store.unclaimDriverStart(pipelineRunID)
       throw GoldfishError(.runRefused, "another goldfish process is driving \(pipelineRunID)")
     }
     defer { try? store.releaseLease(lease) }

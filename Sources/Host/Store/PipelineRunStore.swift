@@ -100,6 +100,15 @@ extension ProjectStore {
     }
   }
 
+  /// A started driver found the run already driven: its start does not count.
+  public func unclaimDriverStart(_ id: String) throws(GoldfishError) {
+    try write { db in
+      try db.execute(
+        sql: "UPDATE pipeline_runs SET driver_starts = driver_starts - 1 WHERE id = ? AND driver_starts > 0",
+        arguments: [id])
+    }
+  }
+
   /// A driver made progress: the restarts it took so far were not a loop.
   public func resetDriverStarts(_ id: String) throws(GoldfishError) {
     try write { db in
