@@ -100,6 +100,22 @@ struct RunOwnershipTests {
     #expect(run.error == error)
   }
 
+  @Test("run(wait) through MCP returns the error that stopped a run whose drivers keep crashing")
+  func mcpWaitReturnsTheError() throws {
+    let faulty = try FaultRunProject(statusFault: "crash")
+    let session = try MCPSession(project: faulty.root)
+    defer { session.close() }
+    session.callTool(
+      id: 1, "run",
+      ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "wait": true, "wait_timeout_seconds": 240])
+    session.waitForResponses([1], seconds: 260)
+    let answer = "\(try #require(session.responses[1], "\(session.transcript)"))"
+    #expect(answer.contains("failed"), "\(answer)")
+    #expect(answer.contains("stopped \(DriverLauncher.maxStarts) times") && answer.contains("SIGSEGV"), "\(answer)")
+    let pid = session.process.processIdentifier
+    #expect(FaultRunProject.eventually(20) { Self.zombieChildren(of: pid).isEmpty })
+  }
+
   @Test("goldfish serve reaps the drivers it starts: no zombie children")
   func serveReapsDrivers() throws {
     let fixture = try ExecutionTests.sampleProject()
