@@ -51,7 +51,9 @@ final class PollWatch: @unchecked Sendable {
         return (record, "\(record.consecutive) calls in a row failed")
       }
       if silent >= limit {
-        return (record, "no good answer for \(Int(silent)) s (its timeout \(Int(timeout)) s plus \(Int(limit - timeout)) s)")
+        return (
+          record, "no good answer for \(Int(silent)) s (its timeout \(Int(timeout)) s plus \(Int(limit - timeout)) s)"
+        )
       }
       return (record, nil)
     }

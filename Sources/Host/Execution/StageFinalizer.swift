@@ -64,7 +64,9 @@ struct StageFinalizer {
 
   /// The backend cannot tell how the run goes: it ends terminated (cause `error`) with the
   /// plugin's message, its job is asked to stop and released, and its log is kept.
-  private func giveUp(_ run: StageRunRecord, _ error: PluginCallError, why: String, handle: JSONValue)
+  private func giveUp(
+    _ run: StageRunRecord, _ error: PluginCallError, why: String, handle: JSONValue
+  )
     throws(GoldfishError)
   {
     watch.forget(run.id)

@@ -117,7 +117,8 @@ enum ExecutionTools {
     return ToolOutput(
       RunWaiting.value(snapshot, elapsed: elapsed),
       text: snapshot.finished
-        ? "\(runID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "") : "\(runID) still \(snapshot.status); call wait again")
+        ? "\(runID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "")
+        : "\(runID) still \(snapshot.status); call wait again")
   }
 
   static let inspect = MCPTool(

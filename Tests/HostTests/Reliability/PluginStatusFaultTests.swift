@@ -66,7 +66,9 @@ struct PluginStatusFaultTests {
       .runBackend, "faultrun", config: ["status_fault": "hang", "calls_file": .string(calls)], callTimeout: 0.2,
       isolation: .inProcess)
     let handle: JSONValue = ["run_id": "stage-same", "backend": "faultrun"]
-    let faults = (0..<20).map { _ in Self.fault { () throws(PluginCallError) in _ = try backend.call("status", ["handle": handle]) } }
+    let faults = (0..<20).map { _ in
+      Self.fault { () throws(PluginCallError) in _ = try backend.call("status", ["handle": handle]) }
+    }
     #expect(faults.first == .timedOut)
     #expect(faults.dropFirst().allSatisfy { $0 == .stuck }, "\(faults)")
     for index in 0..<20 {

@@ -63,7 +63,8 @@ struct RunEndingTests {
     // job id only the launch answer carries: only list_runs finds it.
     let faulty = try FaultRunProject(recoverFault: "not_found")
     let crashed = Command.goldfish(
-      ["run", "w1", "preprocess", "--reason", goodReason, "--wait"], environment: ["GOLDFISH_FAULT_POINT": "after_launch_before_handle"],
+      ["run", "w1", "preprocess", "--reason", goodReason, "--wait"],
+      environment: ["GOLDFISH_FAULT_POINT": "after_launch_before_handle"],
       cwd: faulty.root)
     #expect(crashed.status == SIGKILL, "\(crashed.stderr)")
     let run = try #require(try faulty.project.store.stageRuns(stage: "preprocess", limit: 1).first)
@@ -81,7 +82,8 @@ struct RunEndingTests {
   func orphanOfAnEndedRunStopped() throws {
     let faulty = try FaultRunProject(recoverFault: "not_found")
     let crashed = Command.goldfish(
-      ["run", "w1", "preprocess", "--reason", goodReason, "--wait"], environment: ["GOLDFISH_FAULT_POINT": "after_launch_before_handle"],
+      ["run", "w1", "preprocess", "--reason", goodReason, "--wait"],
+      environment: ["GOLDFISH_FAULT_POINT": "after_launch_before_handle"],
       cwd: faulty.root)
     #expect(crashed.status == SIGKILL, "\(crashed.stderr)")
     let orphan = try #require(try faulty.project.store.stageRuns(stage: "preprocess", limit: 1).first)
@@ -101,7 +103,8 @@ struct RunEndingTests {
   @Test("logs and inspect of a reused run say where it was reused from and show that run's log")
   func reusedRunShowsItsOrigin() throws {
     let fixture = try ExecutionTests.sampleProject()
-    try fixture.write("modules/preprocess.py", try #require(fixture.read("modules/preprocess.py")) + "\nprint('preprocess ran here')\n")
+    try fixture.write(
+      "modules/preprocess.py", try #require(fixture.read("modules/preprocess.py")) + "\nprint('preprocess ran here')\n")
     let (_, first) = try ExecutionTests.run(fixture, ["preprocess"])
     let (_, second) = try ExecutionTests.run(fixture, ["preprocess"])
     let origin = try #require(first.first?.id)

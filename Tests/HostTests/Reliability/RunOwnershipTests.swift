@@ -12,7 +12,8 @@ struct RunOwnershipTests {
   static func renamePipeline(_ fixture: ProjectFixture, to name: String) throws {
     let path = fixture.slot("w1") + "/pipeline.yaml"
     let text = try String(contentsOfFile: path, encoding: .utf8)
-    let quoted = "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    let quoted =
+      "\"" + name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     try text.replacingOccurrences(of: "name: pipeline\n", with: "name: \(quoted)\n").write(
       toFile: path, atomically: true, encoding: .utf8)
   }
