@@ -61,15 +61,14 @@ public struct PipelineDriver: Sendable {
     let launcher = StageLauncher(services: services, pipelineRun: pipelineRun, definition: definition)
     var lastStates: [String: StageRunState] = [:]
     var pause = fastestPoll
-    var renewed = Date()
+    let keeper = LeaseKeeper(store: store, lease: lease)
+    defer { keeper.stop() }
     var reaped = Date.distantPast
     var madeProgress = false
     let finalizer = StageFinalizer(services: services)
     while true {
-      // The lease lasts 30 s; renewing every 5 s keeps it without a write on every poll.
-      if Date().timeIntervalSince(renewed) > 5 {
-        _ = try store.acquireLease(lease, seconds: 30)
-        renewed = Date()
+      if keeper.lost {
+        throw GoldfishError(.runRefused, "another goldfish process took over driving \(pipelineRunID)")
       }
       if Date().timeIntervalSince(reaped) > WarmPoolReaperSchedule.interval {
         // A driver lives as long as its run: it keeps the pool reaped meanwhile.
