@@ -58,6 +58,20 @@ struct PluginStatusFaultTests {
     #expect(result.stderr.contains("call_stuck"), "the refused polls are logged too: \(result.stderr)")
   }
 
+  @Test("a status call that hangs longer than the driver's 30 s lease does not let a second driver start")
+  func hungCallKeepsTheLease() throws {
+    let faulty = try FaultRunProject(statusFault: "hang", callTimeout: 60)
+    #expect(Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason], cwd: faulty.root).status == 0)
+    let id = try #require(try faulty.project.store.activePipelineRuns().first?.id)
+    #expect(FaultRunProject.eventually(60) { faulty.lines.contains { $0.hasPrefix("status ") } })
+    // Past the lease's 30 s, with the driver still inside the status call.
+    Thread.sleep(forTimeInterval: 35)
+    #expect(Command.goldfish(["runs"], cwd: faulty.root).status == 0)
+    #expect(try faulty.project.store.leaseIsFree("pipeline-run:\(id)") == false)
+    #expect(try faulty.project.store.pipelineRun(id)?.driverStarts == 1, "no second driver")
+    _ = Command.goldfish(["cancel", id, "--reason", goodReason], cwd: faulty.root)
+  }
+
   @Test("stuck calls: none joins one for the same handle, and at most StuckCalls.limit threads wait")
   func stuckCallsAreBounded() throws {
     let calls = TestEnvironment.temporaryFolder("faultrun-stuck") + "/calls.log"
