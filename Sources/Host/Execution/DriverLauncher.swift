@@ -23,7 +23,13 @@ public enum DriverLauncher {
 
   public static func spawn(project: Project, pipelineRunID: String) throws(GoldfishError) {
     _ = try? project.store.claimDriverStart(pipelineRunID)
-    try spawnUncounted(project: project, pipelineRunID: pipelineRunID)
+    do {
+      try spawnUncounted(project: project, pipelineRunID: pipelineRunID)
+    } catch {
+      // `run` reports this error: the run it recorded must not stay `running` behind it.
+      try? RunAbandonment(store: project.store).abandon(pipelineRunID, message: error.message)
+      throw error
+    }
   }
 
   static func spawnUncounted(project: Project, pipelineRunID: String) throws(GoldfishError) {

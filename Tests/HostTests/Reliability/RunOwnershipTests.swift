@@ -41,6 +41,27 @@ struct RunOwnershipTests {
     #expect(final.pipelineFile == "pipeline.yaml")
   }
 
+  static let brokenPipelines: [String] = [
+    "name: pipeline\nstages: 5\n",
+    "name: pipeline\nstages: []\n",
+    "name: pipeline\nstages:\n  - name: preprocess\n    inputs: not a mapping\n",
+    "name: pipeline\nstages:\n  - name: preprocess\n    outputs: [1, 2]\n",
+    "name: !!python/object:os.system pipeline\nstages:\n  - name: preprocess\n",
+    "name: [a, b]\nstages:\n  - name: preprocess\n",
+  ]
+
+  @Test("a pipeline run refuses leaves no pipeline run running and no stage preparing", arguments: brokenPipelines)
+  func refusedPipelineLeavesNothingRunning(text: String) throws {
+    let fixture = try ExecutionTests.sampleProject()
+    try fixture.write("pipeline.yaml", text)
+    let services = try ExecutionServices.open(fixture.project)
+    if let started = try? Executor(services: services).start(RunRequest(target: "w1", reason: goodReason)) {
+      _ = try? PipelineDriver(services: services, pipelineRunID: started.pipelineRunID).drive()
+    }
+    #expect(try fixture.project.store.activePipelineRuns().isEmpty)
+    #expect(try fixture.project.store.stageRuns(limit: 100).allSatisfy { $0.state.isTerminal })
+  }
+
   @Test("name: parity through the detached driver of `goldfish run` completes")
   func detachedDriverUsesTheValidatedFile() throws {
     let fixture = try ExecutionTests.sampleProject()
