@@ -69,7 +69,9 @@ struct StatusCommand: ParsableCommand {
     }
     Console.print("\nRuns: \(status.activeRuns.count) active")
     for run in status.activeRuns + status.recentRuns {
-      Console.print("  \(run.id) \(run.stage) \(run.workspace)@\(run.version): \(run.state)")
+      Console.print(
+        "  \(run.id) \(run.stage) \(run.workspace)@\(run.version): \(run.state)"
+          + (run.unsandboxed == nil ? "" : " (NOT SANDBOXED)"))
     }
     Console.print("Sources: \(status.sources)")
     let pooled = status.warmPool.filter { $0.key != "gone" && $0.value > 0 }.sorted { $0.key < $1.key }

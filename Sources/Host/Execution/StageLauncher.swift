@@ -92,7 +92,7 @@ struct StageLauncher {
     do {
       try store.transition(
         run.id, .launchOK, TransitionContext(source: "executor"),
-        update: ["backend_handle": try? JSONCoding.encode(handle)])
+        update: ["backend_handle": try? JSONCoding.encode(handle), "unsandboxed": handle["unsandboxed"]?.stringValue])
     } catch {
       // Not recorded as running (canceled meanwhile, or the write failed): the run ends canceled
       // or failed, so its job must not go on with nobody watching it.

@@ -50,6 +50,9 @@ enum StatusTool {
   /// What to do next, in tool calls (ProjectStatus's own steps name CLI commands).
   static func nextSteps(_ status: ProjectStatus, slots: [String]) -> [String] {
     var steps: [String] = []
+    if let reason = (status.activeRuns + status.recentRuns).first(where: { $0.unsandboxed != nil })?.unsandboxed {
+      steps.append("WARNING: stage runs are NOT sandboxed: \(reason)")
+    }
     if status.sources == 0 {
       steps.append("register data stages read: register_source(name, gcs_path, description, reason)")
     }

@@ -35,12 +35,21 @@ struct StateMarkdown {
       lines.append("- \(workspace.name): \(place), \(versions.count) versions, \(latest). Goal: \(workspace.goal)")
     }
 
+    // A run that had no sandbox could write anywhere this user can: said before anything else.
+    let latest = try store.stageRuns(limit: 5).first { $0.backendHandle != nil }
+    if let reason = latest?.unsandboxed {
+      lines += [
+        "", "## WARNING: stage runs are not sandboxed", "",
+        "The latest run (\(latest?.id ?? "")) ran without a sandbox: \(reason.replacingOccurrences(of: "\n", with: " "))",
+      ]
+    }
+
     lines += ["", "## Background runs", ""]
     if runs.isEmpty { lines.append("None running.") }
     for run in runs {
       lines.append(
         "- \(run.id): \(run.stage) of \(run.workspace)@v\(run.version), \(run.state.rawValue) since \(run.stateEnteredAt)"
-      )
+          + (run.unsandboxed == nil ? "" : " (NOT SANDBOXED)"))
     }
 
     lines += ["", "## Recent actions", ""]
