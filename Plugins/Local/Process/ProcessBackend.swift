@@ -16,7 +16,7 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   private struct Config: Decodable {
     var runner: String?
     /// required | auto (default) | off; see SandboxMode.
-    var sandbox: SandboxMode?
+    var sandbox: JSONValue?
     /// Where bubblewrap is, when not in /usr/bin, /bin or /usr/local/bin.
     var bwrap: String?
     /// goldfish-agent for warm workers; absent means next to goldfish-runner.
@@ -35,7 +35,7 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     let settings = try Self.decodeConfig(Config.self, from: config)
     runner = try RunnerLocator.find(configured: settings.runner)
-    sandboxMode = settings.sandbox ?? .auto
+    sandboxMode = try SandboxMode.parse(settings.sandbox)
     switch Sandbox.detect(mode: sandboxMode, bwrap: settings.bwrap) {
     case .success(let found): (sandbox, unsandboxedReason) = (found, nil)
     case .failure(let unavailable): (sandbox, unsandboxedReason) = (nil, unavailable.reason)

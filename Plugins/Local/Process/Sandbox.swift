@@ -5,21 +5,18 @@ import PluginKit
 /// here and otherwise runs the stage anyway, saying so in the run's record; `required`
 /// refuses to run a stage unsandboxed; `off` never sandboxes. `true`/`false` are read as
 /// `auto`/`off` (the setting's earlier form).
-enum SandboxMode: String, Sendable, Decodable {
+enum SandboxMode: String, Sendable {
   case required, auto, off
 
-  init(from decoder: any Decoder) throws {
-    let container = try decoder.singleValueContainer()
-    if let flag = try? container.decode(Bool.self) {
-      self = flag ? .auto : .off
-      return
-    }
-    let text = try container.decode(String.self)
-    guard let mode = SandboxMode(rawValue: text) else {
-      throw DecodingError.dataCorruptedError(
-        in: container, debugDescription: "sandbox is \(text.prefix(40).debugDescription); allowed values: required, auto, off")
-    }
-    self = mode
+  /// The setting as goldfish.yaml gives it (absent: auto).
+  static func parse(_ value: JSONValue?) throws(PluginError) -> SandboxMode {
+    guard let value, !value.isNull else { return .auto }
+    if let flag = value.boolValue { return flag ? .auto : .off }
+    if let text = value.stringValue, let mode = SandboxMode(rawValue: text) { return mode }
+    let shown = value.stringValue.map { String($0.prefix(40)).debugDescription } ?? "not a string"
+    throw PluginError(
+      .invalidArgument, "process.sandbox in goldfish.yaml is \(shown); allowed values: required, auto, off",
+      detail: ["hint": "auto (the default) sandboxes when bubblewrap works and says so when it cannot"])
   }
 }
 

@@ -15,7 +15,9 @@ struct ProcessWarmReuseTests {
 
     init(goldfishYAML: String? = nil) throws {
       fixture = try ProjectFixture { root in
-        if let goldfishYAML { try goldfishYAML.write(toFile: root + "/goldfish.yaml", atomically: true, encoding: .utf8) }
+        if let goldfishYAML {
+          try goldfishYAML.write(toFile: root + "/goldfish.yaml", atomically: true, encoding: .utf8)
+        }
       }
       service = try ExecutionServices.open(fixture.project).backend
       runs = TestEnvironment.temporaryFolder("warm-runs")
@@ -179,7 +181,8 @@ struct ProcessWarmReuseTests {
       "launch",
       try JSONCoding.value(
         of: backend.spec(
-          "tree", "setsid sleep \(marker)1 </dev/null >/dev/null 2>&1 & (sleep \(marker)2 </dev/null >/dev/null 2>&1 &); echo spawned",
+          "tree",
+          "setsid sleep \(marker)1 </dev/null >/dev/null 2>&1 & (sleep \(marker)2 </dev/null >/dev/null 2>&1 &); echo spawned",
           worker: WorkerOptions(keepWarm: true, idleTimeoutSeconds: 600, workerId: "pw-tree"))))
     #expect(try backend.waitFinal(handle).state == .completed)
     let worker = try #require(handle["worker"])
