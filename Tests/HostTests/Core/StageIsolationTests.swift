@@ -234,6 +234,18 @@ struct StageIsolationTests {
     #expect(cli.stdout.contains("NOT SANDBOXED"), "\(cli.stdout)")
     let stateMD = try String(contentsOfFile: project.paths.stateMD, encoding: .utf8)
     #expect(stateMD.contains("not sandboxed"), "\(stateMD)")
+
+    // MCP: `status` warns in next_steps and names the reason on the run.
+    let session = try MCPSession(project: fixture.root)
+    session.callTool(id: 1, "status", [:])
+    session.waitForResponses([1], seconds: 60)
+    let answer = session.responses[1]?["result"] as? [String: Any]
+    session.close()
+    let structured = try #require(answer?["structuredContent"] as? [String: Any], "\(answer ?? [:])")
+    let steps = structured["next_steps"] as? [String] ?? []
+    #expect(steps.contains { $0.contains("NOT sandboxed") }, "\(steps)")
+    let recent = structured["recent_runs"] as? [[String: Any]] ?? []
+    #expect((recent.first?["unsandboxed"] as? String)?.contains("bubblewrap") == true, "\(recent)")
   }
 
   @Test("with bubblewrap a stage cannot write into the slot, .goldfish or the user's home; the record says sandboxed")
