@@ -118,6 +118,57 @@ struct StageIsolationTests {
     #expect(error.contains("--rerun"), "the error says how to store it again: \(error)")
   }
 
+  @Test("a folder input is a checked copy too: read whole while intact, refused once a file in it is damaged")
+  func folderInputs() throws {
+    let fixture = try Self.project()
+    try fixture.write(
+      "pipeline.yaml",
+      """
+      name: pipeline
+      stages:
+        - name: produce
+          outputs: {model: {type: directory, schema: null}}
+        - name: consume
+          inputs: {model: {type: directory, from_stage: produce, schema: null}}
+          outputs: {seen: {type: file, schema: null}}
+      """)
+    try fixture.write(
+      "modules/produce.py",
+      """
+      import os
+      from goldfish.io import get_output_path
+      root = str(get_output_path('model'))
+      os.makedirs(os.path.join(root, 'layers'), exist_ok=True)
+      open(os.path.join(root, 'weights.bin'), 'w').write('w1')
+      open(os.path.join(root, 'layers', 'a.txt'), 'w').write('a')
+      """)
+    try fixture.write(
+      "modules/consume.py",
+      """
+      import os
+      from goldfish.io import get_input_path, get_output_path
+      root = str(get_input_path('model'))
+      seen = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+      open(os.path.join(root, 'weights.bin'), 'a').write('damage through the input')
+      open(get_output_path('seen'), 'w').write(' '.join(seen))
+      """)
+    let (first, runs) = try ExecutionTests.run(fixture)
+    #expect(first.status == "completed", "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    let consume = try #require(runs.first { $0.stage == "consume" })
+    #expect(try String(contentsOfFile: consume.workDir! + "/outputs/seen", encoding: .utf8) == "layers/a.txt weights.bin")
+    let produce = try #require(runs.first { $0.stage == "produce" })
+    let output = try #require(try fixture.project.store.signals(of: produce.id).first { $0.direction == "output" })
+    let folder = String(try #require(output.uri).dropFirst("file://".count))
+    #expect(try String(contentsOfFile: folder + "weights.bin", encoding: .utf8) == "w1", "the consumer changed storage")
+
+    chmod(folder + "layers/a.txt", 0o644)
+    try "tampered".write(toFile: folder + "layers/a.txt", atomically: false, encoding: .utf8)
+    let (second, rerun) = try ExecutionTests.run(ProjectFixture.reopened(fixture), ["consume"], rerun: true)
+    #expect(second.status == "failed")
+    let error = rerun.first { $0.stage == "consume" }?.error ?? ""
+    #expect(error.contains("changed after it was stored") && error.contains(folder), "\(error)")
+  }
+
   /// The markers in /proc/*/cmdline of every live (non-zombie) process.
   static func liveProcesses(containing marker: String) -> [String] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
