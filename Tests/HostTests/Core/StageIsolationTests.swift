@@ -155,7 +155,8 @@ struct StageIsolationTests {
     let (first, runs) = try ExecutionTests.run(fixture)
     #expect(first.status == "completed", "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     let consume = try #require(runs.first { $0.stage == "consume" })
-    #expect(try String(contentsOfFile: consume.workDir! + "/outputs/seen", encoding: .utf8) == "layers/a.txt weights.bin")
+    #expect(
+      try String(contentsOfFile: consume.workDir! + "/outputs/seen", encoding: .utf8) == "layers/a.txt weights.bin")
     let produce = try #require(runs.first { $0.stage == "produce" })
     let output = try #require(try fixture.project.store.signals(of: produce.id).first { $0.direction == "output" })
     let folder = String(try #require(output.uri).dropFirst("file://".count))
