@@ -14,9 +14,13 @@ set -euo pipefail
 #   python3-pytest  python/tests; python3-numpy: the npy tests (never skipped in CI)
 # docker.io and debootstrap come from scripts/docker-engine.sh; the MCP client, the GCS and
 # GCE emulators from their own venvs (mcp-venv.sh, gcs-emulator.sh, gcplocal.sh).
+# The Swift toolchain's own needs on Debian 12 (a toolchain unpacked from swift.org runs and
+# links only with these): binutils (ld.gold), libc6-dev, libstdc++-12-dev (C++ targets such as
+# swift-crypto's BoringSSL), libncurses6 and libxml2 (the driver and tools), tzdata, zlib1g-dev.
 packages=(
   pkg-config gcc libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-venv
   bubblewrap curl procps git time python3-pytest python3-numpy
+  binutils libc6-dev libstdc++-12-dev libncurses6 libxml2 tzdata zlib1g-dev
 )
 missing=()
 for package in "${packages[@]}"; do
