@@ -31,6 +31,16 @@ if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
   cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/"
 fi
 cp /etc/apt/apt.conf.d/99* "$root/etc/apt/apt.conf.d/" 2>/dev/null || true
+# Likewise where Swift packages come from: git's url.<base>.insteadOf rules (a local mirror of
+# GitHub here) are copied, and a local mirror folder they name is bind-mounted read-only.
+: >"$root/etc/gitconfig"
+mirrors=()
+while read -r key value; do
+  git config --file "$root/etc/gitconfig" --add "$key" "$value"
+  base=${key#url.}
+  base=${base%.insteadof}
+  [[ $base == /* && -d $base ]] && mirrors+=("$base")
+done < <(git config --system --get-regexp '^url\..*\.insteadof$' 2>/dev/null || true)
 rm -rf "$root/src/goldfish"
 mkdir -p "$root/src" "$root/opt/swift" "$root/.oldroot"
 git clone -q --no-hardlinks "$repo" "$root/src/goldfish"
@@ -42,6 +52,9 @@ unshare --mount --pid --fork --propagation private /bin/bash -c "
   set -e
   mount --bind '$root' '$root'
   mount --bind '$swift_dir' '$root/opt/swift' && mount -o remount,bind,ro '$root/opt/swift'
+  for mirror in ${mirrors[*]:-}; do
+    mkdir -p '$root'\$mirror && mount --bind \$mirror '$root'\$mirror && mount -o remount,bind,ro '$root'\$mirror
+  done
   cd '$root'
   mount -t proc proc proc
   mount --rbind /dev dev
