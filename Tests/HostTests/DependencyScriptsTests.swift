@@ -41,7 +41,7 @@ struct DependencyScriptsTests {
     "sh", "bash", "env", "true", "false", "echo", "sleep", "cat", "cp", "mv", "rm", "ln", "mkdir", "mktemp", "chmod",
     "tar", "mount", "umount", "ldd", "id", "md5sum", "seq", "cut", "tail", "head", "grep", "sed", "find", "sort",
     "kill", "dpkg-query", "apt-get", "sudo", "setsid", "wc", "tr", "date", "ls", "touch", "xargs", "nproc", "dirname",
-    "basename", "printf", "test", "timeout", "stat", "uname", "install", "pwd",
+    "basename", "printf", "test", "timeout", "stat", "uname", "install", "pwd", "unshare", "pivot_root", "compgen",
   ]
 
   /// Words in a command position that are not programs: shell keywords and builtins.
