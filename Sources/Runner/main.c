@@ -221,41 +221,85 @@ static void make_run_cgroup(void) {
   }
 }
 
-/* In the child, before exec: join the run's cgroup (best effort). */
-static void join_run_cgroup(void) {
-  if (!run_cgroup[0]) return;
+/* On a hybrid hierarchy (cgroup v1 controllers beside the v2 tree) the memory
+ * controller, and so the OOM killer's count, is in v1: the run gets a cgroup there too. */
+static char run_memory_cgroup[4096] = "";
+
+static void make_run_memory_cgroup(void) {
+  if (access("/sys/fs/cgroup/memory/memory.oom_control", F_OK) != 0) return;
+  FILE *file = fopen("/proc/self/cgroup", "re");
+  if (!file) return;
+  char line[4096], own[2048] = "";
+  int found = 0;
+  while (!found && fgets(line, sizeof line, file)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *controllers = strchr(line, ':');
+    char *path = controllers ? strchr(controllers + 1, ':') : NULL;
+    if (!path) continue;
+    *path = '\0';
+    for (char *name = strtok(controllers + 1, ","); name; name = strtok(NULL, ","))
+      if (strcmp(name, "memory") == 0) found = 1;
+    if (found) snprintf(own, sizeof own, "%s", strcmp(path + 1, "/") == 0 ? "" : path + 1);
+  }
+  fclose(file);
+  if (!found) return;
+  snprintf(run_memory_cgroup, sizeof run_memory_cgroup, "/sys/fs/cgroup/memory%s/goldfish-run-%d", own,
+           (int)getpid());
+  if (mkdir(run_memory_cgroup, 0755) != 0) run_memory_cgroup[0] = '\0';
+}
+
+static void join(const char *cgroup) {
+  if (!cgroup[0]) return;
   char path[4200];
-  snprintf(path, sizeof path, "%s/cgroup.procs", run_cgroup);
+  snprintf(path, sizeof path, "%s/cgroup.procs", cgroup);
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return;
   if (write(fd, "0", 1) < 0) { /* stays in the supervisor's cgroup */ }
   close(fd);
 }
 
-/* How many times the kernel's OOM killer struck inside the run's cgroup; 0 when
- * unknown (no cgroup, or no memory controller in it). */
-static long run_cgroup_oom_kills(void) {
-  if (!run_cgroup[0]) return 0;
-  char path[4200], value[64];
-  snprintf(path, sizeof path, "%s/memory.events", run_cgroup);
-  if (!read_line_starting(path, "oom_kill ", value, sizeof value)) return 0;
-  return strtol(value, NULL, 10);
+/* In the child, before exec: join the run's cgroups (best effort). */
+static void join_run_cgroup(void) {
+  join(run_cgroup);
+  join(run_memory_cgroup);
 }
 
-static void remove_run_cgroup(void) {
-  if (!run_cgroup[0]) return;
-  char path[4200];
-  snprintf(path, sizeof path, "%s/cgroup.kill", run_cgroup);
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    if (write(fd, "1", 1) < 0) { /* older kernel: the subreaper walk does it */ }
-    close(fd);
+/* How many times the kernel's OOM killer struck inside the run's cgroups; 0 when
+ * unknown (no cgroup, or no memory controller in it). */
+static long run_cgroup_oom_kills(void) {
+  char path[4200], value[64];
+  long kills = 0;
+  if (run_cgroup[0]) {
+    snprintf(path, sizeof path, "%s/memory.events", run_cgroup);
+    if (read_line_starting(path, "oom_kill ", value, sizeof value)) kills += strtol(value, NULL, 10);
   }
-  for (int i = 0; i < 100 && rmdir(run_cgroup) != 0 && errno == EBUSY; i++) {
+  if (run_memory_cgroup[0]) {
+    snprintf(path, sizeof path, "%s/memory.oom_control", run_memory_cgroup);
+    if (read_line_starting(path, "oom_kill ", value, sizeof value)) kills += strtol(value, NULL, 10);
+  }
+  return kills;
+}
+
+static void remove_cgroup(const char *cgroup) {
+  for (int i = 0; cgroup[0] && i < 100 && rmdir(cgroup) != 0 && errno == EBUSY; i++) {
     reap_orphans();
     struct timespec pause = {0, 20000000L};
     nanosleep(&pause, NULL);
   }
+}
+
+static void remove_run_cgroup(void) {
+  if (run_cgroup[0]) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cgroup.kill", run_cgroup);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (write(fd, "1", 1) < 0) { /* older kernel: the subreaper walk does it */ }
+      close(fd);
+    }
+  }
+  remove_cgroup(run_cgroup);
+  remove_cgroup(run_memory_cgroup);
 }
 
 /* Ends every descendant the run left behind (SIGTERM, SIGKILL after a short grace),
@@ -331,6 +375,7 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
 
   iso_now(started, sizeof started);
   make_run_cgroup();
+  make_run_memory_cgroup();
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
     fail_early(work_dir, "cannot create a pipe");

@@ -229,6 +229,67 @@ struct StageIsolationTests {
     #expect(run.error?.contains("memory") != true, "\(run.error ?? "")")
   }
 
+  /// The run's own memory cgroup (v1 here) can be made and limited: true on the CI machines
+  /// (root, a hybrid cgroup hierarchy); the supervisor then learns of OOM kills from the kernel.
+  static let memoryCgroupWritable: Bool = {
+    guard getuid() == 0, FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/memory.oom_control") else {
+      return false
+    }
+    let own =
+      ((try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? "").split(separator: "\n")
+      .first {
+        $0.split(separator: ":", maxSplits: 2).dropFirst().first?.split(separator: ",").contains("memory") == true
+      }
+      .map { String($0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last ?? "") } ?? ""
+    let probe = "/sys/fs/cgroup/memory" + (own == "/" ? "" : own) + "/goldfish-test-probe-\(getpid())"
+    guard mkdir(probe, 0o755) == 0 else { return false }
+    rmdir(probe)
+    return true
+  }()
+
+  @Test(
+    "a stage the kernel's OOM killer ends is recorded as out of memory",
+    .enabled(if: memoryCgroupWritable, "needs root and a writable memory cgroup"))
+  func kernelOOMIsOOM() throws {
+    let fixture = try Self.project(sandbox: "off")
+    let signals = TestEnvironment.temporaryFolder("oom-signals")
+    try fixture.write("pipeline.yaml", "name: pipeline\nstages:\n  - name: hog\n")
+    try fixture.write(
+      "modules/hog.py",
+      """
+      import os, time
+      line = [l for l in open('/proc/self/cgroup').read().splitlines() if ':memory:' in l][0]
+      open(\(String(reflecting: signals + "/cgroup.tmp")), 'w').write(line.split(':', 2)[2])
+      os.rename(\(String(reflecting: signals + "/cgroup.tmp")), \(String(reflecting: signals + "/cgroup")))
+      while not os.path.exists(\(String(reflecting: signals + "/go"))):
+          time.sleep(0.05)
+      hog = bytearray(512 << 20)
+      print('survived', len(hog))
+      """)
+    // The run blocks until it ends: drive it on another thread while this one limits its memory.
+    nonisolated(unsafe) var outcome: Result<(PipelineRunRecord, [StageRunRecord]), any Error>?
+    let done = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+      outcome = Result { try ExecutionTests.run(fixture) }
+      done.signal()
+    }
+    var cgroup: String?
+    for _ in 0..<1200 where cgroup == nil {
+      cgroup = try? String(contentsOfFile: signals + "/cgroup", encoding: .utf8)
+      if cgroup == nil { usleep(50_000) }
+    }
+    let path = "/sys/fs/cgroup/memory" + (try #require(cgroup, "the stage never started"))
+    #expect(path.contains("goldfish-run-"), "the stage is not in a cgroup of its own: \(path)")
+    try String(64 << 20).write(toFile: path + "/memory.limit_in_bytes", atomically: false, encoding: .utf8)
+    FileManager.default.createFile(atPath: signals + "/go", contents: Data())
+    done.wait()
+    let (_, runs) = try #require(outcome).get()
+    let run = try #require(runs.first)
+    #expect(run.state == .terminated, "\(run.state) \(run.error ?? "")")
+    #expect(run.terminationCause == "oom", "\(run.terminationCause ?? "nil") \(run.error ?? "")")
+    #expect(run.error?.contains("oom") == true || run.error?.contains("out of memory") == true, "\(run.error ?? "")")
+  }
+
   static func probeStage(_ fixture: ProjectFixture, targets: [String]) throws {
     try fixture.write(
       "pipeline.yaml",
