@@ -82,6 +82,7 @@ int gf_agent_stop_requested(void) {
 static int find_descendants(pid_t root, pid_t *found, int capacity) {
   enum { MAX_PROCESSES = 65536 };
   static pid_t pids[MAX_PROCESSES], parents[MAX_PROCESSES];
+  static char zombie[MAX_PROCESSES];
   int count = 0;
   DIR *proc = opendir("/proc");
   if (!proc) return 0;
@@ -102,14 +103,16 @@ static int find_descendants(pid_t root, pid_t *found, int capacity) {
     char state;
     int parent;
     if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &parent) != 2) continue;
-    if (state == 'Z' && parent == (int)root) continue; /* reaped by the caller */
     pids[count] = (pid_t)pid;
     parents[count] = (pid_t)parent;
+    /* A zombie needs reaping, not killing, but still links its children to the tree. */
+    zombie[count] = state == 'Z';
     count++;
   }
   closedir(proc);
   int total = 0;
   for (int i = 0; i < count; i++) {
+    if (zombie[i]) continue;
     /* Walk up at most 64 generations; a deeper chain is still found once its
      * upper part dies and it is reparented here. */
     pid_t ancestor = parents[i];

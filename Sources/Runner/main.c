@@ -129,6 +129,7 @@ static void reap_orphans(void) {
 static int find_descendants(pid_t root, pid_t *found, int capacity) {
   enum { MAX_PROCESSES = 65536 };
   static pid_t pids[MAX_PROCESSES], parents[MAX_PROCESSES];
+  static char zombie[MAX_PROCESSES];
   int count = 0;
   DIR *proc = opendir("/proc");
   if (!proc) return 0;
@@ -149,14 +150,16 @@ static int find_descendants(pid_t root, pid_t *found, int capacity) {
     char state;
     int parent;
     if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &parent) != 2) continue;
-    if (state == 'Z' && parent == (int)root) continue; /* reaped by the caller */
     pids[count] = (pid_t)pid;
     parents[count] = (pid_t)parent;
+    /* A zombie needs reaping, not killing, but still links its children to the tree. */
+    zombie[count] = state == 'Z';
     count++;
   }
   closedir(proc);
   int total = 0;
   for (int i = 0; i < count; i++) {
+    if (zombie[i]) continue;
     /* Walk up at most 64 generations; a deeper chain is still found once its
      * upper part dies and it is reparented here. */
     pid_t ancestor = parents[i];
@@ -205,6 +208,26 @@ static int read_line_starting(const char *path, const char *prefix, char *out, s
   return found;
 }
 
+/* A supervisor killed outright (SIGKILL) leaves its empty cgroups behind: the next one
+ * removes those of supervisors that are gone (rmdir refuses a cgroup with processes). */
+static void remove_stale_siblings(const char *parent) {
+  DIR *dir = opendir(parent);
+  if (!dir) return;
+  struct dirent *entry;
+  while ((entry = readdir(dir))) {
+    if (strncmp(entry->d_name, "goldfish-run-", 13) != 0) continue;
+    char *end;
+    long pid = strtol(entry->d_name + 13, &end, 10);
+    if (*end != '\0' || pid <= 1) continue;
+    int gone = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    if (!gone) continue;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", parent, entry->d_name);
+    rmdir(path);
+  }
+  closedir(dir);
+}
+
 static void make_run_cgroup(void) {
   const char *mounts[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
   char own[2048];
@@ -214,6 +237,9 @@ static void make_run_cgroup(void) {
     char probe[4096];
     snprintf(probe, sizeof probe, "%s/cgroup.controllers", mounts[i]);
     if (access(probe, F_OK) != 0) continue;
+    char parent[3072];
+    snprintf(parent, sizeof parent, "%s%s", mounts[i], own);
+    remove_stale_siblings(parent);
     snprintf(run_cgroup, sizeof run_cgroup, "%s%s/goldfish-run-%d", mounts[i], own, (int)getpid());
     if (mkdir(run_cgroup, 0755) == 0) return;
     run_cgroup[0] = '\0';
@@ -243,8 +269,10 @@ static void make_run_memory_cgroup(void) {
   }
   fclose(file);
   if (!found) return;
-  snprintf(run_memory_cgroup, sizeof run_memory_cgroup, "/sys/fs/cgroup/memory%s/goldfish-run-%d", own,
-           (int)getpid());
+  char parent[3072];
+  snprintf(parent, sizeof parent, "/sys/fs/cgroup/memory%s", own);
+  remove_stale_siblings(parent);
+  snprintf(run_memory_cgroup, sizeof run_memory_cgroup, "%s/goldfish-run-%d", parent, (int)getpid());
   if (mkdir(run_memory_cgroup, 0755) != 0) run_memory_cgroup[0] = '\0';
 }
 
