@@ -30,6 +30,14 @@ public struct IgnoreRules: Sendable {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return self }
     let file = isDirectory.boolValue ? path + "/.gitignore" : path
+    // A .gitignore that is a link is read only if it stays inside its folder: links are never
+    // followed out of a workspace.
+    let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+    if (try? FileManager.default.destinationOfSymbolicLink(atPath: file)) != nil,
+      !PathConfinement.isInside(file, root: folder)
+    {
+      return self
+    }
     guard let data = FileManager.default.contents(atPath: file) else { return self }
     let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false) {
       $0 == "\n" || $0 == "\r\n"

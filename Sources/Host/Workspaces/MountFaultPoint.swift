@@ -1,0 +1,32 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Named moments of `mount` where the reliability tests kill the process with SIGKILL, armed by the
+/// same `GOLDFISH_FAULT_POINT` variable as the run's points (`FaultPoint`) and inert without it.
+public enum MountFaultPoint: String, CaseIterable, Sendable {
+  /// The slot is recorded as mounted; nothing is written in its folder yet.
+  case afterClaim = "mount_after_claim"
+  /// Some files of the new copy are written (in the hidden staging folder), others are not.
+  case midwayFiles = "mount_midway_files"
+  /// The slot folder holds every file; its mount marker is not written yet.
+  case afterFilesBeforeMarker = "mount_after_files_before_marker"
+  /// The mount is complete; the journal and STATE.md do not show it yet.
+  case beforeJournal = "mount_before_journal"
+
+  static let armed: MountFaultPoint? = ProcessInfo.processInfo.environment[FaultPoint.environmentVariable]
+    .flatMap(MountFaultPoint.init(rawValue:))
+
+  /// Kills this process on the spot when `point` is the armed one; otherwise does nothing.
+  @inline(__always)
+  static func hit(_ point: MountFaultPoint) {
+    guard armed == point else { return }
+    let note = "goldfish: fault point \(point.rawValue) reached, killing process \(getpid())\n"
+    _ = note.withCString { write(2, $0, strlen($0)) }
+    kill(getpid(), SIGKILL)
+  }
+}
