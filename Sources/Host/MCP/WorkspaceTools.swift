@@ -316,7 +316,8 @@ enum WorkspaceTools {
   static func resolveWorkspace(_ project: Project, _ nameOrSlot: String) throws(GoldfishError) -> String {
     guard project.settings.slots.contains(nameOrSlot) else { return nameOrSlot }
     let holder = try project.store.mount(slot: nameOrSlot)?.workspace
-    if try holder != nameOrSlot && project.store.workspace(nameOrSlot) != nil {
+    let namesake = try project.store.workspace(nameOrSlot)
+    if holder != nameOrSlot && namesake != nil {
       throw GoldfishError(
         .ambiguousName,
         "\(nameOrSlot) is both a slot and a workspace (named before slot names were refused for workspaces); "

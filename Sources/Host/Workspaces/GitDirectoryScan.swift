@@ -87,7 +87,7 @@ struct DirectoryScanner {
       let path = stack[depth].absolute + "/" + name
       guard lstat(path, &info) == 0 else {
         if errno == ENOENT { continue }  // deleted while we walked: it is simply not there
-        throw GitFailure.io("read", path: path)
+        throw GitFailure.io("read", path: WorkspaceLinks.shown(path))
       }
       let type = info.st_mode & S_IFMT
       if ignore.matches(Array(rel.utf8)[...], isDirectory: type == S_IFDIR) { continue }
@@ -122,7 +122,7 @@ struct DirectoryScanner {
       let code = errno
       if fd >= 0 { close(fd) }
       if !relative.isEmpty && code == ENOENT { return nil }
-      throw GitFailure.io("read the directory", path: absolute, errno: code)
+      throw GitFailure.io("read the directory", path: WorkspaceLinks.shown(absolute), errno: code)
     }
     defer { closedir(dir) }
     var names: [String] = []

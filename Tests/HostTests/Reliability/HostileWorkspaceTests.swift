@@ -240,7 +240,8 @@ struct HostileWorkspaceTests {
     let fixture = try ProjectFixture { root in
       let path = root + "/goldfish.yaml"
       let text = try String(contentsOfFile: path, encoding: .utf8)
-      try (text + "\nslots: [w1, w2, w3, scratch]\n").write(toFile: path, atomically: true, encoding: .utf8)
+      try text.replacingOccurrences(of: "slots: [w1, w2, w3]", with: "slots: [w1, w2, w3, scratch]")
+        .write(toFile: path, atomically: true, encoding: .utf8)
     }
     for name in ["w3", "w12", "W3", "scratch"] {
       let error = goldfishError { _ = try fixture.project.workspaces.create(name: name, goal: "g", reason: goodReason) }
