@@ -33,7 +33,8 @@ struct StateMarkdown {
       let place = mounts.first { $0.workspace == workspace.name }.map { "mounted in \($0.slot)" } ?? "hibernated"
       let latest = versions.last.map { "latest \($0.label)" } ?? "no versions yet"
       lines.append(
-        "- \(workspace.name): \(place), \(versions.count) versions, \(latest). Goal: \(StateText.inline(workspace.goal))")
+        "- \(workspace.name): \(place), \(versions.count) versions, \(latest). Goal: \(StateText.inline(workspace.goal))"
+      )
     }
 
     lines += ["", "## Background runs", ""]
@@ -58,7 +59,8 @@ struct StateMarkdown {
       lines += ["", "## Thoughts", ""]
       for thought in thoughts {
         lines.append(
-          "- \(thought.timestamp)\(thought.workspace.map { " [\($0)]" } ?? ""): \(StateText.inline(thought.text, limit: TextLimits.thought))")
+          "- \(thought.timestamp)\(thought.workspace.map { " [\($0)]" } ?? ""): \(StateText.inline(thought.text, limit: TextLimits.thought))"
+        )
       }
     }
     if !project.settings.invariants.isEmpty {

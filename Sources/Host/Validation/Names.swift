@@ -23,7 +23,9 @@ public enum Names {
   public static func workspace(_ name: String, slots: [String]) throws(GoldfishError) {
     try check(name, as: .workspace)
     let lowered = name.lowercased()
-    let slotPattern = lowered.count >= 2 && lowered.hasPrefix("w") && lowered.unicodeScalars.dropFirst().allSatisfy { (0x30...0x39).contains($0.value) }
+    let slotPattern =
+      lowered.count >= 2 && lowered.hasPrefix("w")
+      && lowered.unicodeScalars.dropFirst().allSatisfy { (0x30...0x39).contains($0.value) }
     guard slotPattern || slots.contains(where: { $0.lowercased() == lowered }) else { return }
     let rule = NameRule.rule(for: .workspace)
     throw GoldfishError(

@@ -23,7 +23,8 @@ public enum TextLimits {
     let count = text.count
     guard count > limit else { return }
     throw GoldfishError(
-      .textTooLong, "\(article(field)) \(field) is at most \(grouped(limit)) characters; this one has \(grouped(count))",
+      .textTooLong,
+      "\(article(field)) \(field) is at most \(grouped(limit)) characters; this one has \(grouped(count))",
       hint: "shorten it; longer notes belong in a file of the workspace",
       detail: ["field": .string(field), "limit": .int(Int64(limit)), "length": .int(Int64(count))])
   }

@@ -55,7 +55,8 @@ final class TreeWriter {
         var id = git_oid()
         // Versions, like git, do not record empty folders (the root is always written).
         if !stack.isEmpty && git_treebuilder_entrycount(folder.builder) == 0 { continue }
-        try Git.check(git_treebuilder_write(&id, folder.builder), "saving the folder '\(WorkspaceLinks.shown(folder.relative))'")
+        try Git.check(
+          git_treebuilder_write(&id, folder.builder), "saving the folder '\(WorkspaceLinks.shown(folder.relative))'")
         guard let parent = stack.last else { return id }
         try insert(folder.name, id, GIT_FILEMODE_TREE, into: parent)
         continue

@@ -22,20 +22,22 @@ struct HostileWorkspaceTests {
     var testDescription: String { name }
   }
 
-  static let cases: [Case] = [
-    Case(name: "a slot 2,500 folders deep", check: deepSlot),
-    Case(name: "a slot folder replaced by a link to an outside folder", check: slotIsLink),
-    Case(name: "an absolute link that points inside the slot", check: absoluteInsideLink),
-    Case(name: "a version saved with an absolute inside link (before the refusal)", check: legacyAbsoluteLink),
-    Case(name: "newlines forging a STATE.md section in a reason, goal and thought", check: forgedStateSection),
-    Case(name: "terminal escape bytes in a reason, goal and thought", check: terminalEscapes),
-    Case(name: "a 10 MB goal, reason, thought and message", check: hugeTexts),
-    Case(name: "a workspace named like a slot", check: slotLikeNames),
-    Case(name: "a slot name given where a workspace is meant", check: slotNameForWorkspace),
-    Case(name: "version references like v+1", check: versionReferences),
-  ] + MountFaultPoint.allCases.map { point in
-    Case(name: "mount killed at \(point.rawValue)", check: { try mountKilled(at: point) })
-  }
+  static let cases: [Case] =
+    [
+      Case(name: "a slot 2,500 folders deep", check: deepSlot),
+      Case(name: "a slot folder replaced by a link to an outside folder", check: slotIsLink),
+      Case(name: "an absolute link that points inside the slot", check: absoluteInsideLink),
+      Case(name: "a version saved with an absolute inside link (before the refusal)", check: legacyAbsoluteLink),
+      Case(name: "newlines forging a STATE.md section in a reason, goal and thought", check: forgedStateSection),
+      Case(name: "terminal escape bytes in a reason, goal and thought", check: terminalEscapes),
+      Case(name: "a 10 MB goal, reason, thought and message", check: hugeTexts),
+      Case(name: "a workspace named like a slot", check: slotLikeNames),
+      Case(name: "a slot name given where a workspace is meant", check: slotNameForWorkspace),
+      Case(name: "version references like v+1", check: versionReferences),
+    ]
+    + MountFaultPoint.allCases.map { point in
+      Case(name: "mount killed at \(point.rawValue)", check: { try mountKilled(at: point) })
+    }
 
   @Test("hostile input gets a clear error or a correct result, and nothing is lost", arguments: cases)
   func hostile(_ row: Case) async throws {
@@ -136,7 +138,8 @@ struct HostileWorkspaceTests {
     try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "data/table.csv")
     _ = try fixture.project.workspaces.hibernate(slot: "w1", reason: goodReason)
     _ = try fixture.project.workspaces.mount("line", slot: "w2", reason: goodReason)
-    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: fixture.slot("w2") + "/table.csv") == "data/table.csv")
+    #expect(
+      try FileManager.default.destinationOfSymbolicLink(atPath: fixture.slot("w2") + "/table.csv") == "data/table.csv")
     #expect(fixture.read("table.csv", slot: "w2") == "a,b\n1,2\n")
   }
 
@@ -153,11 +156,13 @@ struct HostileWorkspaceTests {
     try project.repository.deleteBranch("goldfish/legacy")
     try project.repository.createBranch("goldfish/legacy", at: commit)
     let version = try project.store.addVersion(
-      workspace: "legacy", sha: commit.hex, createdBy: "checkpoint", message: "old") { "legacy-v\($0)" }
+      workspace: "legacy", sha: commit.hex, createdBy: "checkpoint", message: "old"
+    ) { "legacy-v\($0)" }
     try project.repository.createTag(version.tag, at: commit)
 
     _ = try project.workspaces.mount("legacy", slot: "w2", reason: goodReason)
-    #expect(try FileManager.default.destinationOfSymbolicLink(atPath: fixture.slot("w2") + "/table.csv") == "data/table.csv")
+    #expect(
+      try FileManager.default.destinationOfSymbolicLink(atPath: fixture.slot("w2") + "/table.csv") == "data/table.csv")
     #expect(fixture.read("table.csv", slot: "w2") == "a,b\n")
     _ = try project.workspaces.create(
       name: "fork", goal: "a fork", reason: goodReason, from: WorkspaceReference(workspace: "legacy", version: 1))
