@@ -172,7 +172,7 @@ struct TreeMaterializer {
         stack.append(Folder(tree: subtree, owned: true, directory: path, relative: rel))
       case GIT_FILEMODE_BLOB:
         try writeFile(id, to: path, relative: rel, mode: 0o644)
-        MountFaultPoint.hit(.midwayFiles)
+        SlotFaultPoint.hit(.midwayFiles)
       case GIT_FILEMODE_BLOB_EXECUTABLE:
         try writeFile(id, to: path, relative: rel, mode: 0o755)
       case GIT_FILEMODE_LINK:

@@ -72,16 +72,17 @@ public struct WorkspaceManager: Sendable {
           slot: slot, workspace: name, version: try store.latestVersion(of: name)?.label, dirty: false,
           changedFiles: 0)
       }
+      removeLeftovers(of: slot)
       try ensureSlotFree(slot, path: path)
       guard let head = try repository.branchHead(workspace.branch) else {
         throw GoldfishError(
           .notFound, "workspace \(name) has lost its files", hint: "restore the dev folder from a backup")
       }
       try store.claimSlot(slot, workspace: name, sha: head.hex)
-      MountFaultPoint.hit(.afterClaim)
+      SlotFaultPoint.hit(.afterClaim)
       do throws(GoldfishError) {
         try repository.materialize(head, into: path, preserving: [], linkRoots: linkRoots)
-        MountFaultPoint.hit(.afterFilesBeforeMarker)
+        SlotFaultPoint.hit(.afterFilesBeforeMarker)
         let latest = try store.latestVersion(of: name)
         try MountMarker(
           workspace: name, sha: head.hex, mountedAt: Timestamp.now(),
@@ -91,7 +92,7 @@ public struct WorkspaceManager: Sendable {
         try? store.releaseSlot(slot)
         throw error
       }
-      MountFaultPoint.hit(.beforeJournal)
+      SlotFaultPoint.hit(.beforeJournal)
       try project.journal.record("mount", reason: reason, slot: slot, workspace: name)
       return SlotSummary(
         slot: slot, workspace: name, version: try store.latestVersion(of: name)?.label, dirty: false, changedFiles: 0)
@@ -195,13 +196,23 @@ public struct WorkspaceManager: Sendable {
     let reason = try Reason.validate(reason, minimum: project.settings.minReasonLength)
     return try SlotLock.withLock(slot, in: project.paths.locks) { () throws(GoldfishError) -> CheckpointResult in
       let result = try syncAndVersion(slot: slot, message: "Hibernate: \(reason)", createdBy: "hibernate", runID: nil)
+      // The folder is moved aside in one rename before the slot is freed, then removed: a crash never
+      // leaves a half-deleted slot that the next save would record as deletions. Killed before the
+      // slot is freed, the slot is found recorded with no folder and restored from what was just saved.
       let path = project.paths.slot(slot)
-      do {
-        try FileManager.default.removeItem(atPath: path)
-      } catch {
-        throw GoldfishError(.ioFailed, "cannot empty slot \(slot): \(error.localizedDescription)")
+      let aside = Self.leftoverPrefix(slot, "hibernated", in: path) + UUID().uuidString.prefix(8)
+      guard rename(path, aside) == 0 else {
+        throw GoldfishError(.ioFailed, "cannot empty slot \(slot): \(String(cString: strerror(errno)))")
       }
-      try store.releaseSlot(slot)
+      SlotFaultPoint.hit(.hibernateAfterEmptying)
+      do throws(GoldfishError) {
+        try store.releaseSlot(slot)
+      } catch {
+        _ = rename(aside, path)
+        throw error
+      }
+      SlotFaultPoint.hit(.hibernateAfterRelease)
+      GitRepository.removeTree(aside)
       try project.journal.record(
         "hibernate", reason: reason, slot: slot, workspace: result.workspace,
         details: ["version": .string(result.version)])
@@ -331,10 +342,7 @@ public struct WorkspaceManager: Sendable {
   /// freed like any other. Staging folders the killed mount left are removed. True when it repaired.
   func finishInterruptedMount(_ mount: MountRecord) throws(GoldfishError) -> Bool {
     let path = project.paths.slot(mount.slot)
-    let parent = (path as NSString).deletingLastPathComponent
-    let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [])
-      .filter { $0.hasPrefix("." + mount.slot + ".goldfish-staging-") }
-    for leftover in leftovers { GitRepository.removeTree(parent + "/" + leftover) }
+    removeLeftovers(of: mount.slot)
     var info = stat()
     guard lstat(path, &info) != 0 && errno == ENOENT else { return false }
     let sha = try CommitID.stored(mount.mountedSHA)
@@ -343,6 +351,24 @@ public struct WorkspaceManager: Sendable {
     try MountMarker(workspace: mount.workspace, sha: mount.mountedSHA, mountedAt: mount.mountedAt, version: version)
       .write(slotPath: path)
     return true
+  }
+
+  /// Where a slot's hidden siblings start: `.w1.goldfish-staging-…` (a mount's files before they
+  /// are swapped in) and `.w1.goldfish-hibernated-…` (a hibernated slot's folder before removal).
+  static func leftoverPrefix(_ slot: String, _ kind: String, in path: String) -> String {
+    (path as NSString).deletingLastPathComponent + "/." + slot + ".goldfish-" + kind + "-"
+  }
+
+  /// Removes what a mount or hibernate killed part-way left beside the slot. Caller holds the
+  /// slot's lock, so no live operation of this slot owns them; everything in them is saved.
+  func removeLeftovers(of slot: String) {
+    let path = project.paths.slot(slot)
+    let parent = (path as NSString).deletingLastPathComponent
+    let prefixes = ["staging", "hibernated"].map { "." + slot + ".goldfish-" + $0 + "-" }
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+    where prefixes.contains(where: name.hasPrefix) {
+      GitRepository.removeTree(parent + "/" + name)
+    }
   }
 
   private func ensureSlotFree(_ slot: String, path: String) throws(GoldfishError) {

@@ -35,8 +35,8 @@ struct HostileWorkspaceTests {
       Case(name: "a slot name given where a workspace is meant", check: slotNameForWorkspace),
       Case(name: "version references like v+1", check: versionReferences),
     ]
-    + MountFaultPoint.allCases.map { point in
-      Case(name: "mount killed at \(point.rawValue)", check: { try mountKilled(at: point) })
+    + SlotFaultPoint.allCases.map { point in
+      Case(name: "killed at \(point.rawValue)", check: { try slotKilled(at: point) })
     }
 
   @Test("hostile input gets a clear error or a correct result, and nothing is lost", arguments: cases)
@@ -301,40 +301,49 @@ struct HostileWorkspaceTests {
   }
 
   /// `goldfish workspace mount` killed part-way left the slot recorded as mounted with no folder,
-  /// and `hibernate` then failed forever. Any point of a mount may die; the slot can always be used
-  /// and freed, and nothing is lost.
-  static func mountKilled(at point: MountFaultPoint) throws {
+  /// and `hibernate` then failed forever. A mount or a hibernate may die at any of its points; the
+  /// slot can always be used and freed, and nothing is lost.
+  static func slotKilled(at point: SlotFaultPoint) throws {
     let fixture = try mounted()
     try fixture.write("model.py", "print('saved work')\n")
-    _ = try fixture.project.workspaces.hibernate(slot: "w1", reason: goodReason)
-    let versions = try fixture.project.store.versions(of: "line")
-
+    let isHibernate = point.rawValue.hasPrefix("hibernate")
+    let command: [String]
+    if isHibernate {
+      command = ["workspace", "hibernate", "w1", "--reason", goodReason]
+    } else {
+      _ = try fixture.project.workspaces.hibernate(slot: "w1", reason: goodReason)
+      command = ["workspace", "mount", "line", "w1", "--reason", goodReason]
+    }
     let crashed = Command.goldfish(
-      ["workspace", "mount", "line", "w2", "--reason", goodReason],
-      environment: [FaultPoint.environmentVariable: point.rawValue], cwd: fixture.root)
-    #expect(crashed.status == SIGKILL, "mount was to die at \(point.rawValue): \(crashed.stderr)")
+      command, environment: [FaultPoint.environmentVariable: point.rawValue], cwd: fixture.root)
+    #expect(crashed.status == SIGKILL, "\(command[1]) was to die at \(point.rawValue): \(crashed.stderr)")
     #expect(crashed.stderr.contains("fault point \(point.rawValue) reached"), "\(crashed.stderr)")
+    // The work was saved before anything was taken apart.
+    let versions = try fixture.project.store.versions(of: "line")
+    let head = try #require(versions.last)
+    #expect(
+      try fixture.project.repository.readFile(at: "model.py", in: try CommitID.stored(head.sha))
+        == Data("print('saved work')\n".utf8))
 
     // Whatever the crash left, the slot can be used (a checkpoint) and freed (hibernate).
     let status = Command.goldfish(["status"], cwd: fixture.root)
     #expect(status.status == 0, "\(status.stderr)")
-    let checkpoint = Command.goldfish(["workspace", "checkpoint", "w2", "--message", "after"], cwd: fixture.root)
-    let mountedNow = try fixture.project.store.mount(slot: "w2") != nil
-    if mountedNow {
+    if try fixture.project.store.mount(slot: "w1") != nil {
+      let checkpoint = Command.goldfish(["workspace", "checkpoint", "w1", "--message", "after"], cwd: fixture.root)
       #expect(checkpoint.status == 0, "checkpoint after the crash: \(checkpoint.stderr)")
-      #expect(fixture.read("model.py", slot: "w2") == "print('saved work')\n", "the files are all there")
-      let hibernate = Command.goldfish(["workspace", "hibernate", "w2", "--reason", goodReason], cwd: fixture.root)
+      #expect(fixture.read("model.py") == "print('saved work')\n", "the files are all there")
+      let hibernate = Command.goldfish(["workspace", "hibernate", "w1", "--reason", goodReason], cwd: fixture.root)
       #expect(hibernate.status == 0, "hibernate after the crash: \(hibernate.stderr)")
     }
-    #expect(try fixture.project.store.mount(slot: "w2") == nil, "the slot is free")
+    #expect(try fixture.project.store.mount(slot: "w1") == nil, "the slot is free")
     #expect(try fixture.project.store.versions(of: "line") == versions, "no version lost or invented")
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.project.paths.workspacesDir)
-      .filter { $0.contains("goldfish-staging") }
-    #expect(leftovers.isEmpty, "staging folders left: \(leftovers)")
 
-    let again = Command.goldfish(["workspace", "mount", "line", "w2", "--reason", goodReason], cwd: fixture.root)
+    let again = Command.goldfish(["workspace", "mount", "line", "w1", "--reason", goodReason], cwd: fixture.root)
     #expect(again.status == 0, "\(again.stderr)")
-    #expect(fixture.read("model.py", slot: "w2") == "print('saved work')\n")
+    #expect(fixture.read("model.py") == "print('saved work')\n")
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: fixture.project.paths.workspacesDir)
+      .filter { $0.contains(".goldfish-") }
+    #expect(leftovers.isEmpty, "hidden folders left beside the slot: \(leftovers)")
   }
 
   // MARK: helpers
