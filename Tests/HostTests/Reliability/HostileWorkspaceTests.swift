@@ -25,6 +25,7 @@ struct HostileWorkspaceTests {
   static let cases: [Case] =
     [
       Case(name: "a slot 2,500 folders deep", check: deepSlot),
+      Case(name: "a .gitignore pattern built to backtrack (*a*a…*b)", check: backtrackingIgnore),
       Case(name: "a slot folder replaced by a link to an outside folder", check: slotIsLink),
       Case(name: "an absolute link that points inside the slot", check: absoluteInsideLink),
       Case(name: "a version saved with an absolute inside link (before the refusal)", check: legacyAbsoluteLink),
@@ -84,6 +85,25 @@ struct HostileWorkspaceTests {
     #expect(rename(deep, fixture.root + "/deep-moved") == 0)
     try fixture.write("after.txt", "saved\n")
     #expect(try fixture.project.workspaces.checkpoint(slot: "w1", message: "shallow again").created)
+  }
+
+  /// `*a*a*a…*b` against a long name of a's tried every way to split the name (exponential: the
+  /// save never finished); matching now gives up as git's wildmatch does, in polynomial time.
+  @Sendable static func backtrackingIgnore() async throws {
+    let fixture = try mounted()
+    let pattern = String(repeating: "*a", count: 30) + "*b"
+    try fixture.write(".gitignore", pattern + "\n")
+    let plain = String(repeating: "a", count: 60)
+    try fixture.write(plain, "kept\n")
+    try fixture.write(plain + "b", "ignored\n")
+    let saved = try fixture.project.workspaces.checkpoint(slot: "w1", message: "hostile ignore")
+    #expect(saved.changes.map(\.path).sorted() == [".gitignore", plain])
+    let rules = IgnoreRules(patterns: [pattern])
+    #expect(!rules.isIgnored("dir/" + String(repeating: "a", count: 200), isDirectory: false))
+    #expect(rules.isIgnored(String(repeating: "a", count: 200) + "b", isDirectory: false))
+    // A line of thousands of star groups is not used (it would recurse once per group).
+    let stars = IgnoreRules(patterns: [String(repeating: "*x", count: 5_000)])
+    #expect(!stars.isIgnored(String(repeating: "x", count: 5_000), isDirectory: false))
   }
 
   /// `save` followed a slot that is itself a link and versioned the files it points at.
