@@ -73,6 +73,7 @@ public struct WorkspaceManager: Sendable {
           changedFiles: 0)
       }
       removeLeftovers(of: slot)
+      _ = try slotFolder(slot)  // a link there would put the files wherever it points
       try ensureSlotFree(slot, path: path)
       guard let head = try repository.branchHead(workspace.branch) else {
         throw GoldfishError(

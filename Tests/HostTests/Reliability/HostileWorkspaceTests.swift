@@ -135,6 +135,13 @@ struct HostileWorkspaceTests {
     #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: slot)) == outside)
     #expect(FileManager.default.fileExists(atPath: outside + "/secret.txt"))
     #expect(try fixture.project.store.mount(slot: "w1") != nil)
+    // Mounting into a slot that is a link is refused the same way, and writes nothing there.
+    try FileManager.default.createSymbolicLink(atPath: fixture.slot("w2"), withDestinationPath: outside)
+    _ = try fixture.project.workspaces.create(name: "other", goal: "g", reason: goodReason)
+    let mount = Command.goldfish(["workspace", "mount", "other", "w2", "--reason", goodReason], cwd: fixture.root)
+    #expect(mount.status != 0 && mount.stderr.contains("symbolic link"), "\(mount.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: outside) == ["secret.txt"])
+    #expect(try fixture.project.store.mount(slot: "w2") == nil)
   }
 
   /// An absolute link into the slot was saved, and then the workspace could never be mounted
