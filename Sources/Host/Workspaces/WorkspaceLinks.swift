@@ -22,11 +22,17 @@ enum WorkspaceLinks {
     let length = readlink(root, &buffer, buffer.count - 1)
     let target =
       length > 0 ? String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "?"
+    // The copy command must work from any folder: the target as an absolute path.
+    var source = target
+    if let resolved = realpath(root, nil) {
+      source = String(cString: resolved)
+      free(resolved)
+    }
     return GoldfishError(
       .unsafePath,
       "'\(shown(root))' is a symbolic link to '\(shown(target))', not a folder: Goldfish never follows a link out of a workspace, so nothing was saved.",
       hint:
-        "Put the files back in a real folder (the files the link points to are not touched): rm '\(root)' && mkdir '\(root)' && cp -a '\(target)/.' '\(root)/'",
+        "Put the files back in a real folder (the files the link points to are not touched): rm '\(root)' && mkdir '\(root)' && cp -a '\(source)/.' '\(root)/'",
       detail: ["path": .string(shown(root)), "target": .string(shown(target))])
   }
 
