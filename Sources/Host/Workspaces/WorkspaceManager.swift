@@ -264,12 +264,25 @@ public struct WorkspaceManager: Sendable {
       let path = project.paths.slot(slot)
       let versions = try store.versions(of: mount.workspace)
       let base = try CommitID.stored(mount.mountedSHA)
-      let changes =
-        (try? repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)) ?? []
       let holding = versions.last { $0.sha == mount.mountedSHA } ?? versions.last
-      return SlotSummary(
-        slot: slot, workspace: mount.workspace, version: holding?.label, dirty: !changes.isEmpty,
-        changedFiles: changes.count)
+      var summary = SlotSummary(slot: slot, workspace: mount.workspace, version: holding?.label)
+      var info = stat()
+      if lstat(path, &info) != 0 && errno == ENOENT {
+        summary.problem =
+          "its folder is missing (a mount or hibernate was interrupted); the next checkpoint, hibernate, "
+          + "rollback or run puts the saved files back"
+        return summary
+      }
+      // A slot that cannot be compared is said to be so, never shown as clean.
+      do throws(GoldfishError) {
+        let changes = try repository.changes(
+          from: base, toDirectory: try slotFolder(slot), ignore: ignore(path), excluding: excluded)
+        summary.dirty = !changes.isEmpty
+        summary.changedFiles = changes.count
+      } catch {
+        summary.problem = error.message
+      }
+      return summary
     }
   }
 

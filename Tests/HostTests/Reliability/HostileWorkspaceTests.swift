@@ -64,6 +64,7 @@ struct HostileWorkspaceTests {
 
     let status = MeasuredCommand.goldfish(["status", "--project", fixture.root])
     #expect(status.signal == nil && status.status == 0, "status: signal \(status.signal ?? 0): \(status.stderr)")
+    #expect(status.stdout.contains("w1: line (no versions), cannot be saved"), "status says why: \(status.stdout)")
     let run = MeasuredCommand.goldfish(["run", "w1", "--reason", goodReason, "--project", fixture.root])
     #expect(run.signal == nil && run.status != 0, "run: signal \(run.signal ?? 0)")
 
@@ -135,6 +136,8 @@ struct HostileWorkspaceTests {
     #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: slot)) == outside)
     #expect(FileManager.default.fileExists(atPath: outside + "/secret.txt"))
     #expect(try fixture.project.store.mount(slot: "w1") != nil)
+    let problem = try #require(try fixture.project.workspaces.slots().first).problem
+    #expect(problem?.contains("symbolic link") == true, "status tells why w1 cannot be saved: \(problem ?? "nil")")
     // Mounting into a slot that is a link is refused the same way, and writes nothing there.
     try FileManager.default.createSymbolicLink(atPath: fixture.slot("w2"), withDestinationPath: outside)
     _ = try fixture.project.workspaces.create(name: "other", goal: "g", reason: goodReason)
