@@ -57,7 +57,9 @@ struct StatusCommand: ParsableCommand {
         Console.print("  \(slot.slot): empty")
         continue
       }
-      let state = slot.dirty == true ? "\(slot.changedFiles ?? 0) unsaved changes" : "clean"
+      let state =
+        slot.problem.map { "cannot be saved: \($0)" }
+        ?? (slot.dirty == true ? "\(slot.changedFiles ?? 0) unsaved changes" : "clean")
       Console.print("  \(slot.slot): \(workspace) \(slot.version ?? "(no versions)"), \(state)")
     }
     Console.print("\nWorkspaces:")

@@ -63,6 +63,10 @@ public struct ProjectStatus: Codable, Sendable {
       steps.append(
         "mount a workspace: goldfish workspace mount NAME \(project.settings.slots.first ?? "w1") --reason …")
     }
+    for slot in slots {
+      guard let problem = slot.problem else { continue }
+      steps.append("slot \(slot.slot) cannot be saved as it is: \(problem)")
+    }
     for slot in slots where slot.dirty == true {
       steps.append("slot \(slot.slot) has \(slot.changedFiles ?? 0) unsaved changes: checkpoint or run it")
     }
