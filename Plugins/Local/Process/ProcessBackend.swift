@@ -40,6 +40,13 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
     case .success(let found): (sandbox, unsandboxedReason) = (found, nil)
     case .failure(let unavailable): (sandbox, unsandboxedReason) = (nil, unavailable.reason)
     }
+    if sandbox == nil, sandboxMode != .off {
+      // Said when the backend opens (a `goldfish run` that does not wait sees it too), and
+      // again with each run it concerns.
+      PluginLog.warning(
+        "stages cannot be sandboxed here: \(unsandboxedReason ?? "")"
+          + (sandboxMode == .required ? "; process.sandbox: required refuses to run them" : "; they run unsandboxed"))
+    }
     configuredAgent = settings.agent
     stateDir = context.stateDir ?? context.projectRoot.map { $0 + "/.goldfish" }
   }
