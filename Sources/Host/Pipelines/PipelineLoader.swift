@@ -91,19 +91,17 @@ public enum PipelineLoader {
   {
     // ConfigDocument insists on a top-level mapping and words its refusal for goldfish.yaml; check
     // the shape first so the message speaks of pipelines.
-    do throws(GoldfishError) {
-      try YAMLLimits.check(text, file: file)
-    } catch {
-      return PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: file, error.message)])
-    }
-    if let node = try? Yams.compose(yaml: text), node.mapping == nil {
-      return PipelineLoadResult(
-        definition: nil,
-        issues: [PipelineIssue(.error, file: file, line: 1, "must be a mapping with name:, description: and stages:")])
-    }
     let document: ConfigDocument
     do throws(GoldfishError) {
-      document = try ConfigDocument(yaml: text, path: file)
+      try YAMLLimits.check(text, file: file)
+      let node = try ConfigDocument.compose(text, file: file)
+      if let node, node.mapping == nil {
+        return PipelineLoadResult(
+          definition: nil,
+          issues: [PipelineIssue(.error, file: file, line: 1, "must be a mapping with name:, description: and stages:")]
+        )
+      }
+      document = try ConfigDocument(composed: node, path: file)
     } catch {
       return PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: file, error.message)])
     }
