@@ -37,12 +37,16 @@ public enum PipelineLoader {
   }
 
   public static func parse(workspaceDirectory: String, pipeline: String? = nil) -> PipelineLoadResult {
+    if let pipeline {
+      do throws(GoldfishError) { try Names.pipeline(pipeline) } catch {
+        // The name is not a file name: the issue names it by a short quote, not in full.
+        let file = Self.file(for: ValueQuote.short(pipeline))
+        return PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: file, error.message)])
+      }
+    }
     let relative = file(for: pipeline)
     func failure(_ message: String) -> PipelineLoadResult {
       PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: relative, message)])
-    }
-    if let pipeline {
-      do throws(GoldfishError) { try Names.pipeline(pipeline) } catch { return failure(error.message) }
     }
     let path: String
     do throws(GoldfishError) {

@@ -100,7 +100,7 @@ struct HostileWireTests {
     var baseArguments: [String: Any] {
       var arguments: [String: Any] = [:]
       for other in tool.parameters where other.required && other.name != parameter.name {
-        arguments[other.name] = other.name == "reason" ? goodReason : "w1"
+        arguments[other.name] = other.name == "reason" ? goodReason : other.choices?.first ?? "w1"
       }
       return arguments
     }
@@ -263,7 +263,7 @@ struct HostileWireTests {
       expected: ["!!python/object/apply:os.system", "line 3"]),
     YAMLCase(
       label: "goldfish.yaml: a local tag on a mapping", target: .projectConfig,
-      bytes: Array("project_name: demo\naudit: !evil {min_reason_length: 15}\n".utf8), expected: ["!evil", "line 4"]),
+      bytes: Array("project_name: demo\nmetrics: !evil {}\n".utf8), expected: ["!evil", "line 4"]),
     YAMLCase(
       label: "goldfish.yaml: invalid UTF-8", target: .projectConfig,
       bytes: Array("project_name: caf".utf8) + [0xE9] + Array("\n".utf8), expected: ["UTF-8", "line 3"]),
