@@ -69,7 +69,8 @@ enum YAMLLimits {
 
   static func tooManyNodes(_ file: String) -> GoldfishError {
     GoldfishError(
-      .configInvalid, "\(file) expands to more than \(maxNodes) values through its aliases (each alias repeats its anchor's values)",
+      .configInvalid,
+      "\(file) expands to more than \(maxNodes) values through its aliases (each alias repeats its anchor's values)",
       hint: "remove the repeated aliases", detail: ["file": .string(file)])
   }
 

@@ -8,7 +8,9 @@ enum YAMLTags {
   static let prefix = "tag:yaml.org,2002:"
   static let string = prefix + "str"
   /// Explicit tags whose value must be of that type, by tag: the type's name.
-  static let typed = [prefix + "int": "int", prefix + "float": "float", prefix + "bool": "bool", prefix + "null": "null"]
+  static let typed = [
+    prefix + "int": "int", prefix + "float": "float", prefix + "bool": "bool", prefix + "null": "null",
+  ]
   /// No tag, the non-specific `!`, and those the parser itself resolves plain scalars to (it
   /// writes them into mapping keys while looking for duplicates).
   static let allowed: Set<String> = Set(

@@ -90,8 +90,9 @@ enum RequestHead {
     let bytes = [UInt8](head)
     var index = 0
     func skipSpace() {
-      while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A
-        || bytes[index] == 0x0D
+      while index < bytes.count,
+        bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0A
+          || bytes[index] == 0x0D
       {
         index += 1
       }
@@ -156,8 +157,9 @@ enum RequestHead {
       guard skipValue() else { return nil }
       if key.elementsEqual(#""id""#.utf8) {
         let value = bytes[valueStart..<index]
-        guard let first = value.first, first == UInt8(ascii: "\"") || first == UInt8(ascii: "-")
-          || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+        guard let first = value.first,
+          first == UInt8(ascii: "\"") || first == UInt8(ascii: "-")
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
         else { return nil }
         return Data(value)
       }

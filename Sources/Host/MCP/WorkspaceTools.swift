@@ -195,7 +195,8 @@ enum WorkspaceTools {
       .string("name", "The workspace, or a slot holding it.", required: true),
       .integer("version_limit", "How many versions (default 10).", minimum: 1, maximum: 200),
       .integer(
-        "version_offset", "Skip this many of the newest versions (default 0).", minimum: 0, maximum: ToolParameter.offsetLimit),
+        "version_offset", "Skip this many of the newest versions (default 0).", minimum: 0,
+        maximum: ToolParameter.offsetLimit),
     ],
     output: [
       "name": S.string, "goal": S.string, "is_mounted": S.boolean, "slot": S.nullable(S.string),

@@ -18,7 +18,8 @@ struct HostileWireTests {
     var tool: String
     var arguments: [String: Value]
     var testDescription: String {
-      "\(tool.prefix(20)) " + arguments.map { "\($0.key.prefix(12))=\(($0.value.stringValue ?? "…").prefix(12))" }.joined()
+      "\(tool.prefix(20)) "
+        + arguments.map { "\($0.key.prefix(12))=\(($0.value.stringValue ?? "…").prefix(12))" }.joined()
     }
   }
 
@@ -180,7 +181,8 @@ struct HostileWireTests {
     let fixture = try ProjectFixture()
     let session = try MCPSession(project: fixture.root)
     let filler = String(repeating: "x", count: 64 << 20)
-    let line = #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"log_thought","arguments":{"thought":""#
+    let line =
+      #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"log_thought","arguments":{"thought":""#
       + filler + #""}}}"#
     session.sendRawInBackground(line)
     session.callTool(id: 8, "goldfish_version", [:])
@@ -230,15 +232,17 @@ struct HostileWireTests {
       ])
   }
 
-  @Test("the id of a request too long to read, from its first bytes", arguments: [
-    (#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"a":"#, "7"),
-    (#"{ "id" : "req-\"1\"" , "params": "#, #""req-\"1\"""#),
-    (#"{"jsonrpc":"2.0","method":"x","params":{"id":3,"s":"#, nil),
-    (#"{"method":{"id":[1,{"x":"}"}]},"id":-12,"params":"#, "-12"),
-    (#"{"id":12"#, nil),
-    (#"{"id":null,"params":"#, nil),
-    ("[1,2]", nil),
-  ])
+  @Test(
+    "the id of a request too long to read, from its first bytes",
+    arguments: [
+      (#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"a":"#, "7"),
+      (#"{ "id" : "req-\"1\"" , "params": "#, #""req-\"1\"""#),
+      (#"{"jsonrpc":"2.0","method":"x","params":{"id":3,"s":"#, nil),
+      (#"{"method":{"id":[1,{"x":"}"}]},"id":-12,"params":"#, "-12"),
+      (#"{"id":12"#, nil),
+      (#"{"id":null,"params":"#, nil),
+      ("[1,2]", nil),
+    ])
   func requestHead(_ head: String, _ id: String?) {
     #expect(RequestHead.id(in: Data(head.utf8)).map { String(decoding: $0, as: UTF8.self) } == id)
   }
@@ -449,7 +453,8 @@ struct HostileWireTests {
     PipelineCase(label: "name: a NUL escape", yaml: "name: \"a\\0b\"\nstages:\n" + stage, expected: []),
   ]
 
-  @Test("wrong types, empty pipelines and odd names: a clear error from the parser, never a crash",
+  @Test(
+    "wrong types, empty pipelines and odd names: a clear error from the parser, never a crash",
     arguments: pipelineCases)
   func pipelineWrongTypes(_ row: PipelineCase) throws {
     let result = PipelineLoader.parse(yaml: row.yaml)
