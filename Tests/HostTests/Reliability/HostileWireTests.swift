@@ -269,6 +269,10 @@ struct HostileWireTests {
       label: "goldfish.yaml: a local tag on a mapping", target: .projectConfig,
       bytes: Array("project_name: demo\nmetrics: !evil {}\n".utf8), expected: ["!evil", "line 4"]),
     YAMLCase(
+      label: "goldfish.yaml: memory_gb past any machine (it overflowed to megabytes)", target: .projectConfig,
+      bytes: Array("project_name: demo\ngce:\n  profile_overrides:\n    cpu-small: {memory_gb: 1e300}\n".utf8),
+      expected: ["memory_gb", "1048576"]),
+    YAMLCase(
       label: "goldfish.yaml: invalid UTF-8", target: .projectConfig,
       bytes: Array("project_name: caf".utf8) + [0xE9] + Array("\n".utf8), expected: ["UTF-8", "line 3"]),
     YAMLCase(
