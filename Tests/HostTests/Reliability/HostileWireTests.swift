@@ -250,11 +250,12 @@ struct HostileWireTests {
   // MARK: - YAML files
 
   struct YAMLCase: Sendable, CustomTestStringConvertible {
-    enum Target: Sendable { case projectConfig, pipeline, stageConfig }
+    enum Target: Sendable { case projectConfig, pipeline, stageConfig, stageCompute }
     var label: String
     var target: Target
     /// Appended to configs/preprocess.yaml; in place of the `project_name:` line of goldfish.yaml
-    /// (line 3) or the `description:` line of pipeline.yaml (so each key is there once).
+    /// (line 3), the `description:` line of pipeline.yaml or the `compute:` line of
+    /// configs/preprocess.yaml (so each key is there once).
     var bytes: [UInt8]
     var expected: [String]
     var testDescription: String { label }
@@ -272,6 +273,14 @@ struct HostileWireTests {
       label: "goldfish.yaml: memory_gb past any machine (it overflowed to megabytes)", target: .projectConfig,
       bytes: Array("project_name: demo\ngce:\n  profile_overrides:\n    cpu-small: {memory_gb: 1e300}\n".utf8),
       expected: ["memory_gb", "1048576"]),
+    YAMLCase(
+      label: "goldfish.yaml: a time budget of 2^63-1 seconds (a deadline past it overflows)", target: .projectConfig,
+      bytes: Array("project_name: demo\ndefaults: {timeout_seconds: 9223372036854775807}\n".utf8),
+      expected: ["timeout_seconds", "31622400"]),
+    YAMLCase(
+      label: "configs/preprocess.yaml: max_runtime_seconds of 2^63-1", target: .stageCompute,
+      bytes: Array("compute:\n  max_runtime_seconds: 9223372036854775807\n".utf8),
+      expected: ["max_runtime_seconds", "31622400"]),
     YAMLCase(
       label: "goldfish.yaml: invalid UTF-8", target: .projectConfig,
       bytes: Array("project_name: caf".utf8) + [0xE9] + Array("\n".utf8), expected: ["UTF-8", "line 3"]),
@@ -302,6 +311,9 @@ struct HostileWireTests {
       command = ["pipeline", "validate", "w1"]
     case .stageConfig:
       try Self.append(row.bytes, to: fixture.slot("w1") + "/configs/preprocess.yaml")
+      command = ["pipeline", "validate", "w1"]
+    case .stageCompute:
+      try Self.replaceLine(startingWith: "compute:", by: row.bytes, in: fixture.slot("w1") + "/configs/preprocess.yaml")
       command = ["pipeline", "validate", "w1"]
     }
     let result = Command.goldfish(command, cwd: fixture.root)
