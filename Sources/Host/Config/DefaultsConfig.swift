@@ -29,7 +29,8 @@ public struct DefaultsConfig: Sendable, Equatable {
     backend = section.optionalString("backend")
     capacityWaitSeconds = section.int("capacity_wait_seconds", default: capacityWaitSeconds, .seconds)
     launchTimeoutSeconds = section.int("launch_timeout_seconds", default: launchTimeoutSeconds, .seconds)
-    launchingGraceSeconds = section.int("launching_grace_seconds", default: launchingGraceSeconds, .seconds(atLeast: 60))
+    launchingGraceSeconds = section.int(
+      "launching_grace_seconds", default: launchingGraceSeconds, .seconds(atLeast: 60))
     if launchTimeoutSeconds < capacityWaitSeconds {
       let key = section.has("launch_timeout_seconds") ? "launch_timeout_seconds" : "capacity_wait_seconds"
       section.problems.add(

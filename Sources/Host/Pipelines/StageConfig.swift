@@ -179,7 +179,8 @@ private struct ReservedKeys {
       } else {
         error(
           "compute.max_runtime_seconds",
-          "compute.max_runtime_seconds should be a whole number of seconds from 1 to \(ConfigBound<Int>.maxSeconds) (366 days)")
+          "compute.max_runtime_seconds should be a whole number of seconds from 1 to \(ConfigBound<Int>.maxSeconds) (366 days)"
+        )
       }
     }
     if let seconds = fields["capacity_wait_seconds"], !seconds.isNull {
@@ -188,7 +189,8 @@ private struct ReservedKeys {
       } else {
         error(
           "compute.capacity_wait_seconds",
-          "compute.capacity_wait_seconds should be a whole number of seconds from 0 to \(ConfigBound<Int>.maxSeconds) (366 days)")
+          "compute.capacity_wait_seconds should be a whole number of seconds from 0 to \(ConfigBound<Int>.maxSeconds) (366 days)"
+        )
       }
     }
   }
