@@ -68,7 +68,8 @@ public struct ConfigDocument: Sendable {
   /// "goldfish.yaml:12: plugins.paths" — where a key is, for error messages.
   public func locate(_ keyPath: String) -> String {
     let file = path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "goldfish.yaml"
-    return line(of: keyPath).map { "\(file):\($0): \(keyPath)" } ?? "\(file): \(keyPath)"
+    let shown = ValueQuote.short(keyPath)
+    return line(of: keyPath).map { "\(file):\($0): \(shown)" } ?? "\(file): \(shown)"
   }
 
   private static func convert(

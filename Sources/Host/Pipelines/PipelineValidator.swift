@@ -236,7 +236,7 @@ public struct PipelineValidator {
       let listed = outputs.isEmpty ? "it has no outputs" : "its outputs: \(outputs.joined(separator: ", "))"
       fail(
         input.keyLines["signal"] != nil ? "signal" : "from_stage",
-        "stage \(from) has no output \"\(outputName)\"\(suggestion); \(listed)")
+        "stage \(from) has no output \"\(ValueQuote.short(outputName))\"\(suggestion); \(listed)")
       return issues
     }
     if output.type != input.type && !output.typeWasUnknown && !input.typeWasUnknown {

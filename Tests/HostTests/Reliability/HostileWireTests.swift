@@ -180,11 +180,11 @@ struct HostileWireTests {
   func oversizeLine() throws {
     let fixture = try ProjectFixture()
     let session = try MCPSession(project: fixture.root)
-    let filler = String(repeating: "x", count: 64 << 20)
-    let line =
-      #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"log_thought","arguments":{"thought":""#
-      + filler + #""}}}"#
-    session.sendRawInBackground(line)
+    // Written in 64 KB pieces: the test process itself stays small (a child it spawns later
+    // inherits its peak memory in MeasuredCommand's wait4 numbers).
+    session.sendLineInBackground(
+      head: #"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"log_thought","arguments":{"thought":""#,
+      filler: 64 << 20, tail: #""}}}"#)
     session.callTool(id: 8, "goldfish_version", [:])
     session.waitForResponses([7, 8], seconds: 300)
     let peak = session.peakResidentKilobytes
@@ -281,6 +281,12 @@ struct HostileWireTests {
       label: "configs/preprocess.yaml: max_runtime_seconds of 2^63-1", target: .stageCompute,
       bytes: Array("compute:\n  max_runtime_seconds: 9223372036854775807\n".utf8),
       expected: ["max_runtime_seconds", "31622400"]),
+    YAMLCase(
+      label: "goldfish.yaml: a 1 MB key", target: .projectConfig,
+      bytes: Array("project_name: demo\n? \(megabyte)\n: 1\n".utf8), expected: ["unknown", "(1048576 characters)"]),
+    YAMLCase(
+      label: "pipeline.yaml: a 1 MB key", target: .pipeline,
+      bytes: Array("? \(megabyte)\n: 1\n".utf8), expected: ["unknown key", "(1048576 characters)"]),
     YAMLCase(
       label: "goldfish.yaml: invalid UTF-8", target: .projectConfig,
       bytes: Array("project_name: caf".utf8) + [0xE9] + Array("\n".utf8), expected: ["UTF-8", "line 3"]),
@@ -460,6 +466,13 @@ struct HostileWireTests {
     PipelineCase(label: "a key that is a list", yaml: "? [a]\n: 1\nstages:\n" + stage, expected: ["key"]),
     PipelineCase(label: "a repeated key", yaml: "stages: []\nstages: []\n", expected: ["stages"]),
     PipelineCase(label: "two documents", yaml: "stages: []\n---\nstages: []\n", expected: ["document"]),
+    PipelineCase(
+      label: "type: 1 MB long",
+      yaml: "stages:\n  - name: s\n    outputs:\n      o: {type: \(megabyte), schema: null}\n",
+      expected: ["unknown type", "(1048576 characters)"]),
+    PipelineCase(
+      label: "runtime: 1 MB long", yaml: "stages:\n  - name: s\n    runtime: \(megabyte)\n",
+      expected: ["unknown runtime", "(1048576 characters)"]),
     PipelineCase(label: "name: ..", yaml: "name: ..\nstages:\n" + stage, expected: []),
     PipelineCase(label: "name: with spaces", yaml: "name: a b c\nstages:\n" + stage, expected: []),
     PipelineCase(label: "name: unicode", yaml: "name: \"名前 💥\"\nstages:\n" + stage, expected: []),
@@ -517,15 +530,22 @@ extension MCPSession {
     return sizes
   }
 
-  /// Writes a (long) line from another thread, so the test can go on and bound its wait.
-  func sendRawInBackground(_ line: String) {
+  /// Writes `head`, `filler` bytes of "x" and `tail` as one line, in 64 KB pieces, from another
+  /// thread (the server reads it while it is written); returns once it is written, or after 300 s.
+  func sendLineInBackground(head: String, filler: Int, tail: String) {
     let done = DispatchSemaphore(value: 0)
     DispatchQueue.global().async {
-      self.sendRaw(line)
+      self.write(Data(head.utf8))
+      let piece = Data(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+      var left = filler
+      while left > 0 {
+        let count = min(left, piece.count)
+        self.write(count == piece.count ? piece : piece.prefix(count))
+        left -= count
+      }
+      self.write(Data((tail + "\n").utf8))
       done.signal()
     }
-    // Ordered before the next request: wait until the line is written (bounded by the caller's
-    // own wait for answers when the server is slow to read it).
     _ = done.wait(timeout: .now() + 300)
   }
 

@@ -73,6 +73,11 @@ final class MCPSession: @unchecked Sendable {
     input.fileHandleForWriting.write(Data((line + "\n").utf8))
   }
 
+  /// Bytes as they are, no newline added: a long line can be written piece by piece.
+  func write(_ bytes: Data) {
+    input.fileHandleForWriting.write(bytes)
+  }
+
   func callTool(id: Int, _ name: String, _ arguments: [String: Any]) {
     send(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]])
   }
