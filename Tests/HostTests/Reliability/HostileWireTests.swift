@@ -36,6 +36,13 @@ struct HostileWireTests {
         "name": big, "location": .string(ExecutionTests.samples + "/points.csv"), "description": "d",
         "reason": .string(goodReason),
       ]),
+    // One grapheme of a million scalars: cut by scalars, not by characters.
+    LongValue(
+      tool: "create_workspace",
+      arguments: [
+        "name": .string("e" + String(repeating: "\u{301}", count: 1 << 20)), "goal": "a goal",
+        "reason": .string(goodReason),
+      ]),
     LongValue(tool: "inspect_run", arguments: ["run_id": big]),
     LongValue(tool: "logs", arguments: ["run_id": big]),
     LongValue(tool: "cancel", arguments: ["run_id": big, "reason": .string(goodReason)]),
