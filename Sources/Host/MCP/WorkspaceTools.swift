@@ -194,7 +194,9 @@ enum WorkspaceTools {
     parameters: [
       .string("name", "The workspace, or a slot holding it (a slot's name always means the slot).", required: true),
       .integer("version_limit", "How many versions (default 10).", minimum: 1, maximum: 200),
-      .integer("version_offset", "Skip this many of the newest versions (default 0).", minimum: 0),
+      .integer(
+        "version_offset", "Skip this many of the newest versions (default 0).", minimum: 0,
+        maximum: ToolParameter.offsetLimit),
     ],
     output: [
       "name": S.string, "goal": S.string, "is_mounted": S.boolean, "slot": S.nullable(S.string),
@@ -270,7 +272,7 @@ enum WorkspaceTools {
         "action", "What to do (default list).",
         choices: ["list", "tag", "untag", "prune", "unprune", "prune_before_tag"]),
       .integer("limit", "How many versions (default 50).", minimum: 1, maximum: 500),
-      .integer("offset", "Skip this many of the newest (default 0).", minimum: 0),
+      .integer("offset", "Skip this many of the newest (default 0).", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
     output: ["workspace": S.string, "versions": S.array(S.anyObject), "limit": S.integer, "offset": S.integer],
     annotations: .init(readOnlyHint: true)
