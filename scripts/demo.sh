@@ -20,6 +20,14 @@ goldfish source register points "$repo/Examples/Pipeline/points.csv" \
 goldfish workspace create line --goal "fit a line to the points" --reason "the first experiment of the demo"
 goldfish workspace mount line w1 --reason "run the sample pipeline from slot w1"
 goldfish pipeline validate w1
+# The stages run under bubblewrap when it works here; otherwise they run unsandboxed
+# (process.sandbox: auto), and the demo says so before they start, not only in the run's record.
+if ! command -v bwrap >/dev/null 2>&1 || ! bwrap --ro-bind / / --unshare-all -- /bin/true 2>/dev/null; then
+  echo >&2
+  echo "WARNING: the stages of this demo run WITHOUT a sandbox: bubblewrap is missing or cannot" >&2
+  echo "         create namespaces here. Install it (apt-get install bubblewrap; scripts/deps.sh does)." >&2
+  echo >&2
+fi
 goldfish run w1 --wait --reason "run the whole sample pipeline end to end"
 evaluate="$(goldfish runs --stage evaluate --limit 1 --ids)"
 echo

@@ -3,7 +3,25 @@
 # Used by the README's commands and by .ci/run; safe to run again.
 set -euo pipefail
 
-packages=(pkg-config gcc libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-venv)
+# Every program the code, the tests and the scripts run, by package (the table in
+# Tests/HostTests/DependencyScriptsTests.swift checks that none is missing):
+#   bubblewrap      bwrap: the process backend's sandbox (without it stages run unsandboxed)
+#   gcc, pkg-config the C plugin fixtures and the system-library modules
+#   curl            the scripts' readiness probes of dockerd and the emulators
+#   procps          pgrep/pkill in the process-tree tests
+#   git             bench/run.py's baseline repositories
+#   time            bench/run.py's peak-memory measure (/usr/bin/time)
+#   python3-pytest  python/tests; python3-numpy: the npy tests (never skipped in CI)
+# docker.io and debootstrap come from scripts/docker-engine.sh; the MCP client, the GCS and
+# GCE emulators from their own venvs (mcp-venv.sh, gcs-emulator.sh, gcplocal.sh).
+# The Swift toolchain's own needs on Debian 12 (a toolchain unpacked from swift.org runs and
+# links only with these): binutils (ld.gold), libc6-dev, libstdc++-12-dev (C++ targets such as
+# swift-crypto's BoringSSL), libncurses6 and libxml2 (the driver and tools), tzdata, zlib1g-dev.
+packages=(
+  pkg-config gcc libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-venv
+  bubblewrap curl procps git time python3-pytest python3-numpy
+  binutils libc6-dev libstdc++-12-dev libncurses6 libxml2 tzdata zlib1g-dev
+)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -16,9 +34,10 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The stage IO library's tests run with pytest (from PyPI when Debian's is missing).
-if ! python3 -c "import pytest" 2>/dev/null; then
-  python3 -m pip install --quiet pytest 2>/dev/null || python3 -m pip install --quiet --break-system-packages pytest
+# A sandbox that cannot work here is said loudly now, not discovered in a run record later.
+if ! bwrap --ro-bind / / --unshare-all -- /bin/true 2>/dev/null; then
+  echo "WARNING: bubblewrap is installed but cannot create namespaces here: stages will run" >&2
+  echo "         unsandboxed (process.sandbox: auto) or be refused (process.sandbox: required)." >&2
 fi
 if ! command -v swift >/dev/null 2>&1; then
   for candidate in /opt/swift/usr/bin /usr/share/swift/usr/bin; do

@@ -97,7 +97,8 @@ struct JobExecution {
     case .user: record.message = "canceled"
     case .timeout: record.message = "stopped after its timeout of \(job.timeoutSeconds ?? 0) s"
     case .lost: record.message = "the worker was stopped during the job"
-    default: if let signal = end.signal { record.message = "killed by signal \(signal)" }
+    // Never "out of memory" from a signal alone: only the kernel (a container's OOMKilled) says that.
+    default: if let signal = end.signal { record.message = "killed by signal \(signal)\(Self.signalName(signal))" }
     }
     if job.outputsDir == nil {
       do {
@@ -148,6 +149,14 @@ struct JobExecution {
     // The job's own values win, GOLDFISH_* included: the backend knows where it put things.
     environment.merge(job.env) { _, job in job }
     return environment
+  }
+
+  static func signalName(_ signal: Int32) -> String {
+    let names: [Int32: String] = [
+      SIGHUP: "SIGHUP", SIGINT: "SIGINT", SIGQUIT: "SIGQUIT", SIGILL: "SIGILL", SIGABRT: "SIGABRT", SIGBUS: "SIGBUS",
+      SIGFPE: "SIGFPE", SIGKILL: "SIGKILL", SIGSEGV: "SIGSEGV", SIGPIPE: "SIGPIPE", SIGTERM: "SIGTERM",
+    ]
+    return names[signal].map { " (\($0))" } ?? ""
   }
 
   static func localPath(_ path: String) -> String {

@@ -68,9 +68,12 @@ final class ProcessGroupJob: RunningJob {
     return end ?? JobEnd(exitCode: 1)
   }
 
+  /// The job's group, then whatever left it (setsid, a double fork): the agent is a
+  /// subreaper, so every such process is still below it, and none outlives the job.
   func stopLeftovers(graceSeconds: Int) {
     if groupExists { terminateGroup(graceSeconds: graceSeconds) }
     reap()
+    if end != nil { gf_agent_end_descendants(Int32(min(graceSeconds, 2) * 1000)) }
   }
 
   private var groupExists: Bool {

@@ -122,6 +122,242 @@ static void reap_orphans(void) {
   }
 }
 
+/* Every process whose parent chain leads to this supervisor. A stage that starts
+ * something with setsid or a double fork leaves the run's process group, but not
+ * this tree: a subreaper inherits every orphan below it. Returns how many it found
+ * (at most `capacity` are stored). */
+static int find_descendants(pid_t root, pid_t *found, int capacity) {
+  enum { MAX_PROCESSES = 65536 };
+  static pid_t pids[MAX_PROCESSES], parents[MAX_PROCESSES];
+  static char zombie[MAX_PROCESSES];
+  int count = 0;
+  DIR *proc = opendir("/proc");
+  if (!proc) return 0;
+  struct dirent *entry;
+  while ((entry = readdir(proc)) && count < MAX_PROCESSES) {
+    char *end;
+    long pid = strtol(entry->d_name, &end, 10);
+    if (*end != '\0' || pid <= 1) continue;
+    char path[64], buffer[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, buffer, sizeof buffer - 1);
+    close(fd);
+    if (n <= 0) continue;
+    buffer[n] = '\0';
+    char *close_paren = strrchr(buffer, ')');
+    char state;
+    int parent;
+    if (!close_paren || sscanf(close_paren + 1, " %c %d", &state, &parent) != 2) continue;
+    pids[count] = (pid_t)pid;
+    parents[count] = (pid_t)parent;
+    /* A zombie needs reaping, not killing, but still links its children to the tree. */
+    zombie[count] = state == 'Z';
+    count++;
+  }
+  closedir(proc);
+  int total = 0;
+  for (int i = 0; i < count; i++) {
+    if (zombie[i]) continue;
+    /* Walk up at most 64 generations; a deeper chain is still found once its
+     * upper part dies and it is reparented here. */
+    pid_t ancestor = parents[i];
+    for (int depth = 0; depth < 64 && ancestor > 1; depth++) {
+      if (ancestor == root) {
+        if (total < capacity) found[total] = pids[i];
+        total++;
+        break;
+      }
+      int next = -1;
+      for (int j = 0; j < count; j++)
+        if (pids[j] == ancestor) {
+          next = j;
+          break;
+        }
+      if (next < 0) break;
+      ancestor = parents[next];
+    }
+  }
+  return total;
+}
+
+static void reap_orphans(void);
+
+/* The run's own cgroup (v2), when this machine lets the supervisor make one: the
+ * kernel then counts OOM kills of the run alone (memory.events) and can end the
+ * whole tree at once (cgroup.kill). Empty when unavailable; everything still works
+ * through the subreaper walk below. */
+static char run_cgroup[4096] = "";
+
+static int read_line_starting(const char *path, const char *prefix, char *out, size_t size) {
+  FILE *file = fopen(path, "re");
+  if (!file) return 0;
+  char line[4096];
+  int found = 0;
+  size_t length = strlen(prefix);
+  while (fgets(line, sizeof line, file)) {
+    if (strncmp(line, prefix, length) == 0) {
+      line[strcspn(line, "\n")] = '\0';
+      snprintf(out, size, "%s", line + length);
+      found = 1;
+      break;
+    }
+  }
+  fclose(file);
+  return found;
+}
+
+/* A supervisor killed outright (SIGKILL) leaves its empty cgroups behind: the next one
+ * removes those of supervisors that are gone (rmdir refuses a cgroup with processes). */
+static void remove_stale_siblings(const char *parent) {
+  DIR *dir = opendir(parent);
+  if (!dir) return;
+  struct dirent *entry;
+  while ((entry = readdir(dir))) {
+    if (strncmp(entry->d_name, "goldfish-run-", 13) != 0) continue;
+    char *end;
+    long pid = strtol(entry->d_name + 13, &end, 10);
+    if (*end != '\0' || pid <= 1) continue;
+    int gone = kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    if (!gone) continue;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", parent, entry->d_name);
+    rmdir(path);
+  }
+  closedir(dir);
+}
+
+static void make_run_cgroup(void) {
+  const char *mounts[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+  char own[2048];
+  if (!read_line_starting("/proc/self/cgroup", "0::", own, sizeof own)) return;
+  if (strcmp(own, "/") == 0) own[0] = '\0';
+  for (unsigned i = 0; i < sizeof mounts / sizeof mounts[0]; i++) {
+    char probe[4096];
+    snprintf(probe, sizeof probe, "%s/cgroup.controllers", mounts[i]);
+    if (access(probe, F_OK) != 0) continue;
+    char parent[3072];
+    snprintf(parent, sizeof parent, "%s%s", mounts[i], own);
+    remove_stale_siblings(parent);
+    snprintf(run_cgroup, sizeof run_cgroup, "%s%s/goldfish-run-%d", mounts[i], own, (int)getpid());
+    if (mkdir(run_cgroup, 0755) == 0) return;
+    run_cgroup[0] = '\0';
+    return;
+  }
+}
+
+/* On a hybrid hierarchy (cgroup v1 controllers beside the v2 tree) the memory
+ * controller, and so the OOM killer's count, is in v1: the run gets a cgroup there too. */
+static char run_memory_cgroup[4096] = "";
+
+static void make_run_memory_cgroup(void) {
+  if (access("/sys/fs/cgroup/memory/memory.oom_control", F_OK) != 0) return;
+  FILE *file = fopen("/proc/self/cgroup", "re");
+  if (!file) return;
+  char line[4096], own[2048] = "";
+  int found = 0;
+  while (!found && fgets(line, sizeof line, file)) {
+    line[strcspn(line, "\n")] = '\0';
+    char *controllers = strchr(line, ':');
+    char *path = controllers ? strchr(controllers + 1, ':') : NULL;
+    if (!path) continue;
+    *path = '\0';
+    for (char *name = strtok(controllers + 1, ","); name; name = strtok(NULL, ","))
+      if (strcmp(name, "memory") == 0) found = 1;
+    if (found) snprintf(own, sizeof own, "%s", strcmp(path + 1, "/") == 0 ? "" : path + 1);
+  }
+  fclose(file);
+  if (!found) return;
+  char parent[3072];
+  snprintf(parent, sizeof parent, "/sys/fs/cgroup/memory%s", own);
+  remove_stale_siblings(parent);
+  snprintf(run_memory_cgroup, sizeof run_memory_cgroup, "%s/goldfish-run-%d", parent, (int)getpid());
+  if (mkdir(run_memory_cgroup, 0755) != 0) run_memory_cgroup[0] = '\0';
+}
+
+static void join(const char *cgroup) {
+  if (!cgroup[0]) return;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/cgroup.procs", cgroup);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, "0", 1) < 0) { /* stays in the supervisor's cgroup */ }
+  close(fd);
+}
+
+/* In the child, before exec: join the run's cgroups (best effort). */
+static void join_run_cgroup(void) {
+  join(run_cgroup);
+  join(run_memory_cgroup);
+}
+
+/* How many times the kernel's OOM killer struck inside the run's cgroups; 0 when
+ * unknown (no cgroup, or no memory controller in it). */
+static long run_cgroup_oom_kills(void) {
+  char path[4200], value[64];
+  long kills = 0;
+  if (run_cgroup[0]) {
+    snprintf(path, sizeof path, "%s/memory.events", run_cgroup);
+    if (read_line_starting(path, "oom_kill ", value, sizeof value)) kills += strtol(value, NULL, 10);
+  }
+  if (run_memory_cgroup[0]) {
+    snprintf(path, sizeof path, "%s/memory.oom_control", run_memory_cgroup);
+    if (read_line_starting(path, "oom_kill ", value, sizeof value)) kills += strtol(value, NULL, 10);
+  }
+  return kills;
+}
+
+static void remove_cgroup(const char *cgroup) {
+  for (int i = 0; cgroup[0] && i < 100 && rmdir(cgroup) != 0 && errno == EBUSY; i++) {
+    reap_orphans();
+    struct timespec pause = {0, 20000000L};
+    nanosleep(&pause, NULL);
+  }
+}
+
+static void remove_run_cgroup(void) {
+  if (run_cgroup[0]) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/cgroup.kill", run_cgroup);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      if (write(fd, "1", 1) < 0) { /* older kernel: the subreaper walk does it */ }
+      close(fd);
+    }
+  }
+  remove_cgroup(run_cgroup);
+  remove_cgroup(run_memory_cgroup);
+}
+
+/* Ends every descendant the run left behind (SIGTERM, SIGKILL after a short grace),
+ * so nothing a stage started outlives its run. */
+static void end_descendants(int grace_ms) {
+  enum { CAPACITY = 4096 };
+  static pid_t found[CAPACITY];
+  pid_t self = getpid();
+  int count = find_descendants(self, found, CAPACITY);
+  if (count == 0) return;
+  for (int i = 0; i < count && i < CAPACITY; i++)
+    if (found[i] > 1 && found[i] != self) kill(found[i], SIGTERM);
+  for (int waited = 0; waited < grace_ms; waited += 50) {
+    reap_orphans();
+    if (find_descendants(self, found, CAPACITY) == 0) return;
+    struct timespec pause = {0, 50000000L};
+    nanosleep(&pause, NULL);
+  }
+  /* Whatever is still there (or forks while we look) is killed until none is left. */
+  for (int round = 0; round < 200; round++) {
+    count = find_descendants(self, found, CAPACITY);
+    if (count == 0) return;
+    for (int i = 0; i < count && i < CAPACITY; i++)
+      if (found[i] > 1 && found[i] != self) kill(found[i], SIGKILL);
+    struct timespec pause = {0, 10000000L};
+    nanosleep(&pause, NULL);
+    reap_orphans();
+  }
+}
+
 /* SIGTERM to the run's group, SIGKILL after the grace period. Reaps the
  * leader as it goes (a zombie still counts as a group member) and returns
  * whether it was reaped, with its status. */
@@ -166,6 +402,8 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
   }
 
   iso_now(started, sizeof started);
+  make_run_cgroup();
+  make_run_memory_cgroup();
   int exec_pipe[2];
   if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
     fail_early(work_dir, "cannot create a pipe");
@@ -178,6 +416,7 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
   }
   if (child == 0) {
     setpgid(0, 0);
+    join_run_cgroup();
     signal(SIGALRM, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
@@ -213,6 +452,7 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
       if (*c == '"' || *c == '\\') *c = '\'';
     dprintf(log_fd, "goldfish: %s\n", message);
     waitpid(child, NULL, 0);
+    remove_run_cgroup();
     fail_early(work_dir, message);
     return 0;
   }
@@ -239,6 +479,11 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
     int ignored;
     terminate_group(child, &ignored);
   }
+  /* ... and so does whatever left the group (setsid, a double fork). */
+  long oom_kills = run_cgroup_oom_kills();
+  end_descendants(2000);
+  remove_run_cgroup();
+  reap_orphans();
 
   char finished[32], text[1024];
   iso_now(finished, sizeof finished);
@@ -249,11 +494,20 @@ static int supervise(const char *work_dir, const char *cwd, long timeout,
              WEXITSTATUS(status), cause, started, finished);
   } else {
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (strcmp(cause, "exit") == 0 && sig == SIGKILL) cause = "oom";
+    /* Out of memory only when the kernel says so: its OOM killer counted a kill in
+     * the run's own cgroup. A SIGKILL alone says nothing about memory. */
+    int oom = strcmp(cause, "exit") == 0 && sig == SIGKILL && oom_kills > 0;
+    if (oom) cause = "oom";
+    const char *name = sigabbrev_np(sig);
+    char message[160];
+    if (oom)
+      snprintf(message, sizeof message, "out of memory: the kernel's OOM killer ended it (signal 9, SIGKILL)");
+    else
+      snprintf(message, sizeof message, "killed by signal %d (SIG%s)", sig, name ? name : "?");
     snprintf(text, sizeof text,
-             "{\"exit_code\":%d,\"signal\":%d,\"cause\":\"%s\",\"message\":\"killed by "
-             "signal %d\",\"started_at\":\"%s\",\"finished_at\":\"%s\"}\n",
-             128 + sig, sig, cause, sig, started, finished);
+             "{\"exit_code\":%d,\"signal\":%d,\"cause\":\"%s\",\"message\":\"%s\","
+             "\"started_at\":\"%s\",\"finished_at\":\"%s\"}\n",
+             128 + sig, sig, cause, message, started, finished);
   }
   close(log_fd);
   return write_atomically(work_dir, "status.json", text) == 0 ? 0 : 1;

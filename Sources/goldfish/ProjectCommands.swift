@@ -57,7 +57,9 @@ struct StatusCommand: ParsableCommand {
         Console.print("  \(slot.slot): empty")
         continue
       }
-      let state = slot.dirty == true ? "\(slot.changedFiles ?? 0) unsaved changes" : "clean"
+      let state =
+        slot.problem.map { "cannot be saved: \($0)" }
+        ?? (slot.dirty == true ? "\(slot.changedFiles ?? 0) unsaved changes" : "clean")
       Console.print("  \(slot.slot): \(workspace) \(slot.version ?? "(no versions)"), \(state)")
     }
     Console.print("\nWorkspaces:")
@@ -69,7 +71,9 @@ struct StatusCommand: ParsableCommand {
     }
     Console.print("\nRuns: \(status.activeRuns.count) active")
     for run in status.activeRuns + status.recentRuns {
-      Console.print("  \(run.id) \(run.stage) \(run.workspace)@\(run.version): \(run.state)")
+      Console.print(
+        "  \(run.id) \(run.stage) \(run.workspace)@\(run.version): \(run.state)"
+          + (run.unsandboxed == nil ? "" : " (NOT SANDBOXED)"))
     }
     Console.print("Sources: \(status.sources)")
     let pooled = status.warmPool.filter { $0.key != "gone" && $0.value > 0 }.sorted { $0.key < $1.key }

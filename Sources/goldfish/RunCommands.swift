@@ -38,8 +38,12 @@ struct RunCommand: ParsableCommand {
       return
     }
     if !json { Console.print("Running \(started.pipelineRunID) on \(started.workspace) \(started.version)") }
+    var warned: Set<String> = []
     let final = try PipelineDriver(services: services, pipelineRunID: started.pipelineRunID).drive { run in
       if !json { Console.print("  \(run.stage) \(run.id): \(run.state.rawValue)\(run.error.map { " — \($0)" } ?? "")") }
+      if !json, let reason = run.unsandboxed, warned.insert(run.id).inserted {
+        Console.print("  WARNING: \(run.stage) runs WITHOUT a sandbox: \(reason)")
+      }
     }
     if json {
       try Console.json(RunSummary(services: services, pipelineRun: final))

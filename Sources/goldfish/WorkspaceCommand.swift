@@ -88,9 +88,7 @@ struct WorkspaceRollback: ParsableCommand {
   @Option(help: "Why (recorded in the journal).") var reason: String
 
   func run() throws {
-    guard version.hasPrefix("v"), let number = Int(version.dropFirst()), number >= 1 else {
-      throw GoldfishError(.invalidArgument, "\"\(version)\" is not a version like v2")
-    }
+    let number = try VersionLabel.parse(version)
     let result = try projectOptions.openProject().workspaces.rollback(slot: slot, to: number, reason: reason)
     Console.print("Slot \(slot) now holds \(result.workspace) \(result.version)")
   }

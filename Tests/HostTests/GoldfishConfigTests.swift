@@ -111,7 +111,7 @@ struct GoldfishConfigTests {
     #expect(absent.jobs.containerPIDs == nil)
     #expect(absent.gce?.capacityWaitSeconds == nil)
     let error = configError("project_name: demo\ndefaults:\n  timeout_seconds: 0\n")
-    #expect(error?.message == "goldfish.yaml:3: defaults.timeout_seconds is 0; it must be at least 1")
+    #expect(error?.message == "goldfish.yaml:3: defaults.timeout_seconds is 0; it must be between 1 and 31622400")
     let zeroDelay = try loadConfig("project_name: demo\nlocal: {storage: {consistency_delay_ms: 0}}\n")
     #expect(zeroDelay.local.storage.consistencyDelayMS == 0)
     // An empty value reads as absent: the default applies.

@@ -430,7 +430,7 @@ struct PipelineValidationTests {
         "configs/prep.yaml:2: stage prep: unknown compute profile \"h100-spto\" (did you mean \"h100-spot\"?)"))
     #expect(
       issues.errors.contains {
-        $0.line == 3 && $0.message.contains("max_runtime_seconds should be a whole number of seconds above 0")
+        $0.line == 3 && $0.message.contains("max_runtime_seconds should be a whole number of seconds from 1 to")
       })
     #expect(!issues.errors.contains { $0.stage == "train" })
     #expect(

@@ -69,3 +69,26 @@ def test_initialize_project_creates_one_and_refuses_to_overwrite(tmp_path: Path)
             assert field(again, "is_error", "isError")
             assert "nothing was changed" in again.content[0].text
     run(main())
+
+
+def test_hostile_sizes_and_numbers_get_small_errors_and_the_session_goes_on(project: Path):
+    """Issue #12 item 7 through the official client: a 10 MB request line, a huge integer and a
+    1 MB name each get an error the client can read, and the same session keeps working."""
+    from mcp.shared import exceptions
+
+    rpc_error = getattr(exceptions, "MCPError", None) or getattr(exceptions, "McpError")
+
+    async def main():
+        async with session(project) as client:
+            try:
+                await client.call_tool("log_thought", {"thought": "x" * (10 << 20)})
+                raise AssertionError("a 10 MB request was accepted")
+            except rpc_error as refused:
+                # The answer carries the request's id, so the client matched it to this call.
+                assert "8388608 bytes" in str(refused), refused
+            huge = error(await client.call_tool("list_runs", {"limit": 10**30}))
+            assert huge["code"] == "invalid_argument" and "from 1 to 200" in huge["message"], huge
+            long_name = error(await client.call_tool("inspect_workspace", {"name": "n" * (1 << 20)}))
+            assert len(str(long_name)) < 4096 and "(1048576 characters)" in str(long_name), len(str(long_name))
+            assert ok(await client.call_tool("goldfish_version", {}))["version"]
+    run(main())

@@ -8,7 +8,7 @@ import pytest
 import goldfish.io as gio
 from goldfish.io import GoldfishIOError
 
-from conftest import PYTHON_DIR
+from conftest import DEFAULT_CONFIG, PYTHON_DIR
 
 
 def test_public_api_is_complete():
@@ -89,3 +89,25 @@ def test_default_directories(run, monkeypatch):
     assert str(ctx.outputs_dir) == "/mnt/outputs"
     assert str(ctx.runtime_dir) == "/mnt/outputs/.goldfish"
     assert ctx.run_id == "stage-abc123" and ctx.git_sha == "w1-v3" and ctx.project == "proj"
+
+
+def test_config_comes_from_the_file_the_host_writes_even_when_it_is_large(run):
+    # A 200 KB value in the environment makes exec fail ("Argument list too long"): the host
+    # writes the config into the inputs folder and names it in GOLDFISH_STAGE_CONFIG_FILE.
+    big = "x" * 200_000
+    config = dict(DEFAULT_CONFIG, blob=big)
+    (run.inputs / "goldfish.stage_config.json").write_text(json.dumps(config))
+    run.monkeypatch.delenv("GOLDFISH_STAGE_CONFIG")
+    run.monkeypatch.setenv("GOLDFISH_STAGE_CONFIG_FILE", "goldfish.stage_config.json")
+    result = run.run_stage(
+        "from goldfish.io import get_config\nc = get_config()\nprint(len(c['blob']), c['lr'])\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200000", "0.01"]
+
+
+def test_a_missing_config_file_says_which_file(run):
+    run.monkeypatch.delenv("GOLDFISH_STAGE_CONFIG")
+    run.monkeypatch.setenv("GOLDFISH_STAGE_CONFIG_FILE", "goldfish.stage_config.json")
+    with pytest.raises(GoldfishIOError, match=r"cannot read the stage config .*goldfish.stage_config.json"):
+        gio.get_config()

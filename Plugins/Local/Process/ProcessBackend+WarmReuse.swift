@@ -80,10 +80,12 @@ extension ProcessBackend {
   }
 
   func runHandle(_ spec: RunSpec, worker: LocalWorker) -> JSONValue {
-    [
+    var handle: JSONValue = [
       "run_id": .string(spec.runId), "backend": "process", "work_dir": .string(spec.workDir),
       "worker": worker.handle,
     ]
+    markUnsandboxed(&handle)
+    return handle
   }
 
   func deliverJob(worker handle: JSONValue, spec: RunSpec) throws(PluginError) -> JSONValue {

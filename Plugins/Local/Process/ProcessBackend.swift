@@ -9,19 +9,25 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   static let capabilities: JSONValue = [
     "concurrency": "parallel", "implemented": true, "isolation": "process", "gpu": false,
     "spot": false, "network_policy": true, "resource_limits": [], "logs": "offset",
-    "recover": true, "warm_reuse": true, "needs_image": false, "sandbox": "bubblewrap when installed",
+    "recover": true, "warm_reuse": true, "needs_image": false,
+    "sandbox": "bubblewrap (process.sandbox: auto, required or off)",
   ]
 
   private struct Config: Decodable {
     var runner: String?
-    /// false turns the bubblewrap sandbox off; absent means "use it when it works".
-    var sandbox: Bool?
+    /// required | auto (default) | off; see SandboxMode.
+    var sandbox: JSONValue?
+    /// Where bubblewrap is, when not in /usr/bin, /bin or /usr/local/bin.
+    var bwrap: String?
     /// goldfish-agent for warm workers; absent means next to goldfish-runner.
     var agent: String?
   }
 
   let runner: String
   let sandbox: Sandbox?
+  let sandboxMode: SandboxMode
+  /// Why runs are not sandboxed (nil when they are): recorded with every run it concerns.
+  let unsandboxedReason: String?
   let configuredAgent: String?
   /// The project's hidden folder: warm workers and their mailbox live below it.
   let stateDir: String?
@@ -29,7 +35,18 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     let settings = try Self.decodeConfig(Config.self, from: config)
     runner = try RunnerLocator.find(configured: settings.runner)
-    sandbox = Sandbox.detect(configured: settings.sandbox)
+    sandboxMode = try SandboxMode.parse(settings.sandbox)
+    switch Sandbox.detect(mode: sandboxMode, bwrap: settings.bwrap) {
+    case .success(let found): (sandbox, unsandboxedReason) = (found, nil)
+    case .failure(let unavailable): (sandbox, unsandboxedReason) = (nil, unavailable.reason)
+    }
+    if sandbox == nil, sandboxMode != .off {
+      // Said when the backend opens (a `goldfish run` that does not wait sees it too), and
+      // again with each run it concerns.
+      PluginLog.warning(
+        "stages cannot be sandboxed here: \(unsandboxedReason ?? "")"
+          + (sandboxMode == .required ? "; process.sandbox: required refuses to run them" : "; they run unsandboxed"))
+    }
     configuredAgent = settings.agent
     stateDir = context.stateDir ?? context.projectRoot.map { $0 + "/.goldfish" }
   }
@@ -56,12 +73,21 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
         .internal, "the run supervisor \(runner) did not start run \(spec.runId)",
         detail: ["work_dir": .string(spec.workDir)])
     }
-    let handle: JSONValue = [
+    var handle: JSONValue = [
       "run_id": .string(spec.runId), "backend": "process", "work_dir": .string(spec.workDir),
       "pid": .int(Int64(identity.pid)), "start_time": .int(Int64(identity.startTime)),
     ]
+    markUnsandboxed(&handle)
     noteJob(runID: spec.runId, handle: handle, labels: spec.labels)
     return handle
+  }
+
+  /// `unsandboxed` in a run handle is the documented way a backend tells the host that a run
+  /// has no isolation (docs/plugins.md); the host records it with the run and shows it.
+  func markUnsandboxed(_ handle: inout JSONValue) {
+    guard let unsandboxedReason, var fields = handle.objectValue else { return }
+    fields["unsandboxed"] = .string(unsandboxedReason)
+    handle = .object(fields)
   }
 
   func status(handle: JSONValue) throws(PluginError) -> RunStatus {
@@ -107,16 +133,30 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
 
   /// The run's command, under bubblewrap when it works here: the run may write only below
   /// its own folder (temp files too) and reads its code, the Python path, its inputs and
-  /// `alsoReadable`.
+  /// `alsoReadable`. With or without the sandbox, HOME and TMPDIR are folders of the run's
+  /// own, so a stage's caches and temp files never land in the user's home or the project.
   func sandboxed(
     _ spec: RunSpec, environment: inout [String: String], cwd: String, alsoReadable: [String]
   )
     throws(PluginError) -> [String]
   {
-    guard let sandbox else { return spec.command }
+    if sandbox == nil, sandboxMode == .required {
+      throw PluginError(
+        .unsupported,
+        "run \(spec.runId) was not started: process.sandbox is required in goldfish.yaml but "
+          + "\(unsandboxedReason ?? "the sandbox is unavailable"); or set process.sandbox: auto to run without it",
+        detail: ["hint": .string(Sandbox.installHint)])
+    }
     let temporary = spec.workDir + "/tmp"
+    let home = spec.workDir + "/home"
     try POSIXFile.makeDirectories(temporary)
+    try POSIXFile.makeDirectories(home)
     environment["TMPDIR"] = temporary
+    environment["HOME"] = home
+    guard let sandbox else {
+      PluginLog.warning("run \(spec.runId) is NOT sandboxed: \(unsandboxedReason ?? "no sandbox")")
+      return spec.command
+    }
     var readable = [cwd] + (environment["PYTHONPATH"] ?? "").split(separator: ":").map(String.init)
     readable += spec.inputs.compactMap(\.localPath).flatMap(Self.linkTargets)
     readable += alsoReadable

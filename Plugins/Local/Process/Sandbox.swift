@@ -1,26 +1,57 @@
 import Foundation
 import PluginKit
 
+/// `process.sandbox` in goldfish.yaml. `auto` (the default) sandboxes when bubblewrap works
+/// here and otherwise runs the stage anyway, saying so in the run's record; `required`
+/// refuses to run a stage unsandboxed; `off` never sandboxes. `true`/`false` are read as
+/// `auto`/`off` (the setting's earlier form).
+enum SandboxMode: String, Sendable {
+  case required, auto, off
+
+  /// The setting as goldfish.yaml gives it (absent: auto).
+  static func parse(_ value: JSONValue?) throws(PluginError) -> SandboxMode {
+    guard let value, !value.isNull else { return .auto }
+    if let flag = value.boolValue { return flag ? .auto : .off }
+    if let text = value.stringValue, let mode = SandboxMode(rawValue: text) { return mode }
+    let shown = value.stringValue.map { String($0.prefix(40)).debugDescription } ?? "not a string"
+    throw PluginError(
+      .invalidArgument, "process.sandbox in goldfish.yaml is \(shown); allowed values: required, auto, off",
+      detail: ["hint": "auto (the default) sandboxes when bubblewrap works and says so when it cannot"])
+  }
+}
+
 /// bubblewrap around a local run when it is installed and works here: the whole file system
 /// read-only, the run's work folder writable, no network unless the profile asks for it.
 struct Sandbox: Sendable {
   let bwrap: String
 
-  /// nil when bwrap is missing or cannot create namespaces on this machine.
-  static func detect(configured: Bool?) -> Sandbox? {
-    guard configured != false else { return nil }
-    let candidates = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"]
+  static let searched = ["/usr/bin/bwrap", "/bin/bwrap", "/usr/local/bin/bwrap"]
+  static let installHint = "install bubblewrap (apt-get install bubblewrap)"
+
+  /// The sandbox, or why there is none (a sentence naming the fix).
+  static func detect(mode: SandboxMode, bwrap configured: String?) -> Result<Sandbox, Unavailable> {
+    if mode == .off { return .failure(Unavailable(reason: "process.sandbox is off in goldfish.yaml")) }
+    let candidates = configured.map { [$0] } ?? searched
     guard let bwrap = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-      return nil
+      return .failure(
+        Unavailable(
+          reason: "bubblewrap is not installed (looked for \(candidates.joined(separator: ", "))): \(installHint)"))
     }
     guard
       let pid = try? Spawn.start([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], environment: [:]),
       Spawn.wait(pid) == 0
     else {
-      PluginLog.warning("bubblewrap is installed but cannot sandbox here; local runs are not sandboxed")
-      return nil
+      return .failure(
+        Unavailable(
+          reason:
+            "\(bwrap) cannot create namespaces on this machine (user namespaces disabled?): "
+            + "enable them (sysctl kernel.unprivileged_userns_clone=1) or run goldfish where bubblewrap works"))
     }
-    return Sandbox(bwrap: bwrap)
+    return .success(Sandbox(bwrap: bwrap))
+  }
+
+  struct Unavailable: Error, Sendable {
+    let reason: String
   }
 
   /// Top-level folders never bound whole: kernel file systems get fresh instances, and /tmp

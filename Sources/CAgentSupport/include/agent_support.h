@@ -15,6 +15,11 @@ int gf_agent_spawn(pid_t *pid, const char *path, char *const argv[], char *const
  * instead of init. Returns 0 or -1. */
 int gf_agent_become_subreaper(void);
 
+/* Ends every process below the agent (SIGTERM, SIGKILL after GRACE_MS): what a
+ * job started with setsid or a double fork left its process group but not the
+ * agent's tree, since the agent is a subreaper. Call it only between jobs. */
+void gf_agent_end_descendants(int grace_ms);
+
 /* SIGTERM, SIGINT and SIGHUP set a flag instead of ending the agent: it stops its
  * job, writes that run's exit record and its own status before it leaves. */
 void gf_agent_install_stop_handler(void);

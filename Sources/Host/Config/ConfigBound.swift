@@ -29,3 +29,12 @@ struct ConfigBound<Value: Comparable & Sendable>: Sendable {
     }
   }
 }
+
+extension ConfigBound where Value == Int {
+  /// Seconds of a time budget: a year and a day at most, so a deadline computed from one (now
+  /// plus the budget plus a grace) can never overflow.
+  static var maxSeconds: Int { 366 * 24 * 3600 }
+  static var seconds: Self { .range(1...maxSeconds) }
+
+  static func seconds(atLeast lower: Int) -> Self { .range(lower...maxSeconds) }
+}

@@ -9,22 +9,31 @@ public struct ConfigDocument: Sendable {
   private let lines: [String: Int]
 
   public init(yaml text: String, path: String? = nil) throws(GoldfishError) {
-    let node: Node?
     try YAMLLimits.check(text, file: path ?? "goldfish.yaml")
+    try self.init(composed: try Self.compose(text, file: path ?? "goldfish.yaml"), path: path)
+  }
+
+  /// The YAML tree of `text` (nil for an empty document); the caller checked it against `YAMLLimits`.
+  static func compose(_ text: String, file: String) throws(GoldfishError) -> Node? {
     do {
-      node = try Yams.compose(yaml: text)
+      return try Yams.compose(yaml: text)
     } catch let error as YamlError {
       throw GoldfishError(
-        .configInvalid, "\(path ?? "goldfish.yaml") is not valid YAML: \(Self.describe(error))",
+        .configInvalid, "\(file) is not valid YAML: \(Self.describe(error))",
         hint: "fix the YAML syntax at the position shown")
     } catch {
-      throw GoldfishError(.configInvalid, "\(path ?? "goldfish.yaml") is not valid YAML: \(error)")
+      throw GoldfishError(.configInvalid, "\(file) is not valid YAML: \(error)")
     }
+  }
+
+  /// A document from a tree `compose` made, so a caller that looked at the tree first (is it a
+  /// mapping?) does not parse the text twice.
+  init(composed node: Node?, path: String?) throws(GoldfishError) {
     var lines: [String: Int] = [:]
-    var budget = YAMLLimits.maxNodes
+    var work = ExpansionBudget()
     self.root =
       try node.map { node throws(GoldfishError) in
-        try Self.convert(node, at: "", lines: &lines, budget: &budget, file: path ?? "goldfish.yaml")
+        try Self.convert(node, at: "", lines: &lines, work: &work, file: path ?? "goldfish.yaml")
       } ?? [:]
     guard root.objectValue != nil else {
       throw GoldfishError(
@@ -59,35 +68,38 @@ public struct ConfigDocument: Sendable {
   /// "goldfish.yaml:12: plugins.paths" — where a key is, for error messages.
   public func locate(_ keyPath: String) -> String {
     let file = path.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "goldfish.yaml"
-    return line(of: keyPath).map { "\(file):\($0): \(keyPath)" } ?? "\(file): \(keyPath)"
+    let shown = ValueQuote.short(keyPath)
+    return line(of: keyPath).map { "\(file):\($0): \(shown)" } ?? "\(file): \(shown)"
   }
 
   private static func convert(
-    _ node: Node, at path: String, lines: inout [String: Int], budget: inout Int, file: String
+    _ node: Node, at path: String, lines: inout [String: Int], work: inout ExpansionBudget, file: String
   ) throws(GoldfishError) -> JSONValue {
-    // Aliases make a small document a huge tree: count every value converted.
-    budget -= 1
-    if budget < 0 { throw YAMLLimits.tooManyNodes(file) }
+    // Aliases make a small document a huge tree: every value converted again is work the file
+    // does not show, and is counted.
+    try work.visit(node, file: file)
+    try YAMLTags.check(node, file: file)
     switch node {
     case .scalar(let scalar):
-      return scalarValue(scalar)
+      return try scalarValue(scalar, file: file)
     case .sequence(let sequence):
       var items: [JSONValue] = []
       for (index, item) in sequence.enumerated() {
         let itemPath = "\(path)[\(index)]"
         lines[itemPath] = item.mark.map { $0.line }
-        items.append(try convert(item, at: itemPath, lines: &lines, budget: &budget, file: file))
+        items.append(try convert(item, at: itemPath, lines: &lines, work: &work, file: file))
       }
       return .array(items)
     case .mapping(let mapping):
       var fields: [String: JSONValue] = [:]
       for (key, value) in mapping {
+        try YAMLTags.check(key, file: file)
         guard let name = key.string else {
           throw GoldfishError(.configInvalid, "a key under \(path.isEmpty ? "the top level" : path) is not a string")
         }
         let keyPath = path.isEmpty ? name : "\(path).\(name)"
         lines[keyPath] = key.mark.map { $0.line }
-        fields[name] = try convert(value, at: keyPath, lines: &lines, budget: &budget, file: file)
+        fields[name] = try convert(value, at: keyPath, lines: &lines, work: &work, file: file)
       }
       return .object(fields)
     case .alias:
@@ -95,8 +107,31 @@ public struct ConfigDocument: Sendable {
     }
   }
 
-  private static func scalarValue(_ scalar: Node.Scalar) -> JSONValue {
-    if scalar.style != .plain { return .string(scalar.string) }
+  private static func scalarValue(_ scalar: Node.Scalar, file: String) throws(GoldfishError) -> JSONValue {
+    let explicit = scalar.tag.rawValue
+    if explicit == YAMLTags.string { return .string(scalar.string) }
+    let expected = YAMLTags.typed[explicit]
+    let value = plainValue(scalar, typed: expected != nil)
+    guard let expected else { return value }
+    let matches =
+      switch (expected, value) {
+      case ("int", .int), ("float", .double), ("float", .int), ("bool", .bool), ("null", .null): true
+      default: false
+      }
+    if !matches {
+      throw GoldfishError(
+        .configInvalid,
+        "\(file):\(scalar.mark?.line ?? 0): !!\(expected) \"\(ValueQuote.short(scalar.string))\" is not a\(expected == "int" ? "n" : "") \(expected)",
+        hint: "write a \(expected) value, or drop the tag")
+    }
+    if expected == "float", case .int(let integer) = value { return .double(Double(integer)) }
+    return value
+  }
+
+  /// The value goldfish gives an untagged scalar (YAML 1.1's yes/no/on/off included); a typed tag
+  /// (`!!int "7"`) reads quoted text too.
+  private static func plainValue(_ scalar: Node.Scalar, typed: Bool) -> JSONValue {
+    if scalar.style != .plain && !typed { return .string(scalar.string) }
     let text = scalar.string
     switch text {
     case "", "~", "null", "Null", "NULL": return .null

@@ -10,7 +10,7 @@ enum ConfigError {
     let key = String(keyPath.split(separator: ".").last ?? "")
     let suggestion = Suggest.closest(to: key, in: allowed)
     return GoldfishError(
-      .configInvalid, "\(document.locate(keyPath)): unknown key \"\(key)\"",
+      .configInvalid, "\(document.locate(keyPath)): unknown key \"\(ValueQuote.short(key))\"",
       hint: (suggestion.map { "did you mean \"\($0)\"? " } ?? "")
         + "allowed keys: \(allowed.joined(separator: ", "))",
       detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
@@ -47,7 +47,8 @@ enum ConfigError {
   {
     let suggestion = Suggest.closest(to: value, in: allowed)
     return GoldfishError(
-      .configInvalid, "\(document.locate(keyPath)) is \"\(value)\"; allowed values: \(allowed.joined(separator: ", "))",
+      .configInvalid,
+      "\(document.locate(keyPath)) is \"\(ValueQuote.short(value))\"; allowed values: \(allowed.joined(separator: ", "))",
       hint: (suggestion.map { "did you mean \"\($0)\"? " } ?? "")
         + "allowed values: \(allowed.joined(separator: ", "))",
       detail: ["key": .string(keyPath), "line": document.line(of: keyPath).map { .int(Int64($0)) } ?? .null])
@@ -97,8 +98,12 @@ enum ConfigError {
 /// "Did you mean": the closest allowed word within a small edit distance.
 enum Suggest {
   static func closest(to word: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, word.count / 3) else {
+    let limit = max(2, word.count / 3)
+    // Two words whose lengths differ by more than the limit are further apart than it: skipping
+    // them keeps a megabyte-long word from costing a megabyte-squared comparison.
+    let near = candidates.filter { abs($0.count - word.count) <= limit }
+    let scored = near.map { ($0, distance(word.lowercased(), $0.lowercased())) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= limit else {
       return nil
     }
     return best.0

@@ -24,12 +24,13 @@ public struct DefaultsConfig: Sendable, Equatable {
 
   init(reading section: ConfigSection?) {
     guard let section else { return }
-    timeoutSeconds = section.int("timeout_seconds", default: timeoutSeconds, .atLeast(1))
-    logSyncInterval = section.int("log_sync_interval", default: logSyncInterval, .atLeast(1))
+    timeoutSeconds = section.int("timeout_seconds", default: timeoutSeconds, .seconds)
+    logSyncInterval = section.int("log_sync_interval", default: logSyncInterval, .seconds)
     backend = section.optionalString("backend")
-    capacityWaitSeconds = section.int("capacity_wait_seconds", default: capacityWaitSeconds, .atLeast(1))
-    launchTimeoutSeconds = section.int("launch_timeout_seconds", default: launchTimeoutSeconds, .atLeast(1))
-    launchingGraceSeconds = section.int("launching_grace_seconds", default: launchingGraceSeconds, .atLeast(60))
+    capacityWaitSeconds = section.int("capacity_wait_seconds", default: capacityWaitSeconds, .seconds)
+    launchTimeoutSeconds = section.int("launch_timeout_seconds", default: launchTimeoutSeconds, .seconds)
+    launchingGraceSeconds = section.int(
+      "launching_grace_seconds", default: launchingGraceSeconds, .seconds(atLeast: 60))
     if launchTimeoutSeconds < capacityWaitSeconds {
       let key = section.has("launch_timeout_seconds") ? "launch_timeout_seconds" : "capacity_wait_seconds"
       section.problems.add(

@@ -74,11 +74,11 @@ public struct GCEConfig: Sendable, Equatable {
     serviceAccount = section.optionalString("service_account")
     gpuPreference = section.choices("gpu_preference", from: Self.gpuTypes, default: gpuPreference)
     preemptiblePreference = section.choice("preemptible_preference", default: preemptiblePreference)
-    searchTimeoutSec = section.int("search_timeout_sec", default: searchTimeoutSec, .atLeast(1))
+    searchTimeoutSec = section.int("search_timeout_sec", default: searchTimeoutSec, .seconds)
     initialBackoffSec = section.number("initial_backoff_sec", default: initialBackoffSec, .above(0))
     backoffMultiplier = section.number("backoff_multiplier", default: backoffMultiplier, .atLeast(1))
     maxAttempts = section.int("max_attempts", default: maxAttempts, .atLeast(1))
-    capacityWaitSeconds = section.optionalInt("capacity_wait_seconds", .atLeast(1))
+    capacityWaitSeconds = section.optionalInt("capacity_wait_seconds", .seconds)
     warmPool = WarmPoolConfig(reading: section.section("warm_pool", keys: WarmPoolConfig.keys))
     if zones == nil && region == nil {
       section.problems.note(section.path, "neither zones nor region is set: the built-in profiles' zones are used")

@@ -73,6 +73,12 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
   /// Memory a local backend should allow: `memory_mb`, else the cloud machine's memory.
   public var localMemoryMB: Int? { memoryMB ?? memoryGB.map { Int($0 * 1024) } }
 
+  /// Far past any machine, and small enough that memory in MB or bytes never overflows (a
+  /// `memory_gb: 1e300` used to trap when turned into megabytes).
+  static let maxMemoryGB = 1 << 20
+  static let maxCPUs = 100_000
+  static let memoryGBBound = ConfigBound<Double>(lower: 0, lowerInclusive: false, upper: Double(maxMemoryGB))
+
   static let keys = [
     "base_image", "machine_type", "gpu", "preemptible_allowed", "on_demand_allowed", "zones", "boot_disk",
     "data_disk", "launch_timeout_seconds", "memory_gb", "vcpus", "cpus", "memory_mb", "preemptible",
@@ -115,8 +121,10 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
         imageFamily: boot?.string("image_family", default: "debian-12") ?? "debian-12",
         imageProject: boot?.string("image_project", default: "debian-cloud") ?? "debian-cloud"),
       dataDisk: data, launchTimeoutSeconds: section.optionalInt("launch_timeout_seconds", .atLeast(1)),
-      memoryGB: section.optionalNumber("memory_gb", .above(0)), vcpus: section.optionalInt("vcpus", .atLeast(1)),
-      cpus: section.optionalNumber("cpus", .above(0)), memoryMB: section.optionalInt("memory_mb", .atLeast(1)))
+      memoryGB: section.optionalNumber("memory_gb", Self.memoryGBBound),
+      vcpus: section.optionalInt("vcpus", .range(1...Self.maxCPUs)),
+      cpus: section.optionalNumber("cpus", ConfigBound(lower: 0, lowerInclusive: false, upper: Double(Self.maxCPUs))),
+      memoryMB: section.optionalInt("memory_mb", .range(1...Self.maxMemoryGB * 1024)))
     if !missing.isEmpty && !custom {
       problems.add(
         ConfigError.invalid(

@@ -9,7 +9,8 @@ enum YAMLLimits {
   /// Far above any real configuration or pipeline, far below a memory problem.
   static let maxBytes = 4 << 20
   static let maxDepth = 64
-  /// Nodes after aliases are expanded.
+  /// Values that aliases add when expanded (values written out in the file are not counted:
+  /// their number is bounded by `maxBytes`); see `ExpansionBudget`.
   static let maxNodes = 100_000
 
   /// The text of a YAML file, or nil when there is none; refuses a file over `maxBytes`
@@ -22,7 +23,36 @@ enum YAMLLimits {
     }
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     if data.count > maxBytes { throw tooLarge(file, bytes: Int64(data.count)) }
-    return String(decoding: data, as: UTF8.self)
+    return try utf8(data, file: file)
+  }
+
+  /// The text of a file, refused when it is not UTF-8: decoding it leniently would turn the bad
+  /// bytes into U+FFFD and report a file valid that other tools read differently.
+  static func utf8(_ data: Data, file: String) throws(GoldfishError) -> String {
+    if let text = String(validating: data, as: UTF8.self) { return text }
+    var iterator = data.makeIterator()
+    var parser = Unicode.UTF8.ForwardParser()
+    var line = 1
+    var column = 1
+    while true {
+      switch parser.parseScalar(from: &iterator) {
+      case .valid(let scalar):
+        if scalar.count == 1, scalar.first == UInt8(ascii: "\n") {
+          line += 1
+          column = 1
+        } else {
+          column += 1
+        }
+      case .error(let length):
+        throw GoldfishError(
+          .configInvalid,
+          "\(file) is not valid UTF-8: line \(line), column \(column) has \(length) bad byte\(length == 1 ? "" : "s")",
+          hint: "goldfish reads YAML as UTF-8: save the file as UTF-8, or remove the bytes at line \(line)",
+          detail: ["file": .string(file), "line": .int(Int64(line))])
+      case .emptyInput:
+        return String(decoding: data, as: UTF8.self)
+      }
+    }
   }
 
   /// Refuses text that is too large or too deeply nested to parse safely.
@@ -39,7 +69,8 @@ enum YAMLLimits {
 
   static func tooManyNodes(_ file: String) -> GoldfishError {
     GoldfishError(
-      .configInvalid, "\(file) expands to more than \(maxNodes) values (anchors and aliases included)",
+      .configInvalid,
+      "\(file) expands to more than \(maxNodes) values through its aliases (each alias repeats its anchor's values)",
       hint: "remove the repeated aliases", detail: ["file": .string(file)])
   }
 

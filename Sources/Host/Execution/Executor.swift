@@ -86,7 +86,10 @@ public struct Executor: Sendable {
     let overrides =
       request.configOverrides.isEmpty
       ? [:] : Dictionary(uniqueKeysWithValues: selected.map { ($0, request.overrides(for: $0, stages: names)) })
-    if let error = validator.validate(definition, configOverrides: overrides).asError() { throw error }
+    // The parser's own errors (wrong types, no stages) too: it returns what it could read.
+    if let error = (parsed.issues + validator.validate(definition, configOverrides: overrides)).asError() {
+      throw error
+    }
     return (definition, selected, overrides)
   }
 

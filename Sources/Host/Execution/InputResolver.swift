@@ -62,7 +62,12 @@ struct InputResolver {
     else {
       throw GoldfishError(.runRefused, "run \(source.id) of \(upstream) recorded no output \(signalName)")
     }
-    try stage(uri: uri, at: target)
+    let rerun = "goldfish run \(run.workspace) \(upstream) --rerun --reason …"
+    try stage(
+      uri: uri, at: target,
+      recorded: Recorded(
+        hash: output.hash, what: "output \(signalName) of run \(source.id) (stage \(upstream))",
+        fix: "store it again by re-running the stage: \(rerun)"))
     return ResolvedInput(
       name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
       identity: output.hash ?? uri,
@@ -84,7 +89,7 @@ struct InputResolver {
       }
       try link(target, to: path)
     } else {
-      try stage(uri: source.uri, at: target)
+      try stage(uri: source.uri, at: target, recorded: nil)
     }
     return ResolvedInput(
       name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
@@ -94,15 +99,26 @@ struct InputResolver {
         sizeBytes: source.sizeBytes, sourceName: dataset))
   }
 
-  /// A stored object or folder (a URI ending in "/") made available at `target`: linked when
-  /// the storage keeps objects as local files, downloaded otherwise.
-  private func stage(uri: String, at target: String) throws(GoldfishError) {
+  /// What lineage recorded about a stored object: the stage reads it only if it still matches.
+  struct Recorded {
+    /// "sha256:<hex>" of a file; of a folder, the SHA-256 of its "relative:hex\n" listing.
+    var hash: String?
+    var what: String
+    var fix: String
+  }
+
+  /// A stored object or folder (a URI ending in "/") made available at `target` as a copy
+  /// (never a link: a stage must not be able to change what is stored), checked against
+  /// its recorded hash.
+  private func stage(uri: String, at target: String, recorded: Recorded?) throws(GoldfishError) {
     let storage = services.storage
     if !uri.hasSuffix("/") {
-      try fetch(uri, to: target)
+      let actual = try fetch(uri, to: target)
+      try verify(uri, actual: actual, recorded: recorded)
       return
     }
     try makeFolder(target)
+    var listing: [(String, String)] = []
     var token: JSONValue = .null
     repeat {
       let page: ObjectListing
@@ -115,26 +131,44 @@ struct InputResolver {
       }
       for object in page.objects {
         let relative = String(object.uri.dropFirst(uri.count))
-        try fetch(object.uri, to: target + "/" + relative)
+        listing.append((relative, try fetch(object.uri, to: target + "/" + relative)))
       }
       token = page.nextPageToken.map { .string($0) } ?? .null
     } while token != .null
+    // The folder's recorded hash is that of its sorted "relative:hex" listing (OutputRecorder).
+    let text = listing.sorted { $0.0 < $1.0 }.map { "\($0.0):\($0.1)\n" }.joined()
+    try verify(uri, actual: SHA256Hasher.hex(of: Array(text.utf8)), recorded: recorded)
   }
 
-  private func fetch(_ uri: String, to path: String) throws(GoldfishError) {
+  /// The stage's own copy of one stored object; returns its SHA-256 (hex).
+  private func fetch(_ uri: String, to path: String) throws(GoldfishError) -> String {
     let storage = services.storage
     try makeFolder((path as NSString).deletingLastPathComponent)
     if storage.supports("local_path"),
       let local = try? storage.call("local_path", ["uri": .string(uri)])["path"]?.stringValue
     {
-      try link(path, to: local)
-      return
+      return try StoredObjectCopy.copy(local, to: path).sha256
     }
     do {
       _ = try storage.call("get_file", ["uri": .string(uri), "path": .string(path)])
     } catch {
       throw ExecutionServices.failure(error, while: "cannot fetch \(uri)")
     }
+    return try StoredObjectCopy.seal(path).sha256
+  }
+
+  /// Damage to a stored object (a disk fault, a hand edit, a stage that once wrote through a
+  /// link) is caught here, before any stage reads it, rather than passed downstream.
+  private func verify(_ uri: String, actual: String, recorded: Recorded?) throws(GoldfishError) {
+    guard let recorded, let hash = recorded.hash, hash.hasPrefix("sha256:") else { return }
+    let expected = String(hash.dropFirst("sha256:".count))
+    guard actual != expected else { return }
+    throw GoldfishError(
+      .storedObjectDamaged,
+      "\(recorded.what) changed after it was stored: \(uri) has SHA-256 \(actual) but lineage recorded \(expected); "
+        + "stage \(run.stage) was not started so the damage goes no further",
+      hint: recorded.fix,
+      detail: ["uri": .string(uri), "sha256": .string(actual), "recorded_sha256": .string(expected)])
   }
 
   private func link(_ path: String, to destination: String) throws(GoldfishError) {

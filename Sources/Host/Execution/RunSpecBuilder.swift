@@ -2,8 +2,13 @@ import Foundation
 import PluginKit
 
 /// The run spec of one stage run: the command, the GOLDFISH_* environment the stage IO
-/// library reads, its folders, profile and timeout.
+/// library reads, its folders, profile and timeout. The stage config travels as a file, never
+/// in the environment: a large config value would make exec fail ("Argument list too long").
 struct RunSpecBuilder {
+  /// The stage config's file name in the inputs folder (no signal name has a dot, so no input
+  /// can take it); GOLDFISH_STAGE_CONFIG_FILE names it relative to GOLDFISH_INPUTS_DIR.
+  static let configFileName = "goldfish.stage_config.json"
+
   let project: Project
   let pipelineRun: PipelineRunRecord
   let run: StageRunRecord
@@ -42,6 +47,7 @@ struct RunSpecBuilder {
         .runRefused, "cannot find the stage IO library (goldfish.io)",
         hint: "set GOLDFISH_PYTHON_PATH to the folder that holds goldfish/io, or reinstall goldfish")
     }
+    let configFile = try writeConfig(.object(stageConfig), into: workDir + "/inputs")
     let version = try project.store.version(of: run.workspace, run.version)
     var env = config.environment
     env.merge([
@@ -49,20 +55,37 @@ struct RunSpecBuilder {
       "GOLDFISH_STAGE": stage.name, "GOLDFISH_PROJECT_NAME": project.settings.projectName,
       "GOLDFISH_VERSION": "v\(run.version)", "GOLDFISH_GIT_SHA": version?.sha ?? "",
       "GOLDFISH_INPUTS_DIR": workDir + "/inputs", "GOLDFISH_OUTPUTS_DIR": outputsDir,
-      "GOLDFISH_STAGE_CONFIG": (try? JSONCoding.encode(JSONValue.object(stageConfig))) ?? "{}",
+      "GOLDFISH_STAGE_CONFIG_FILE": Self.configFileName,
       "PYTHONPATH": library + ":" + codeDir, "GOLDFISH_PYTHON_PATH": library, "PYTHONUNBUFFERED": "1",
       "PYTHONDONTWRITEBYTECODE": "1",
     ]) { _, goldfish in goldfish }
     return RunSpec(
       runId: run.id, command: ["python3", "-m", "goldfish.io.bootstrap", "modules.\(stage.name)"], workDir: workDir,
       env: env, codeDir: codeDir,
+      // Listed as an input so that every backend carries it to where the stage runs.
       inputs: inputs.map {
         RunInput(name: $0.name, type: $0.type.rawValue, uri: $0.lineage.uri, localPath: $0.localPath)
-      },
+      } + [RunInput(name: Self.configFileName, type: SignalType.file.rawValue, uri: nil, localPath: configFile)],
       outputsDir: outputsDir, profile: profile(),
       timeoutSeconds: config.maxRuntimeSeconds ?? project.config.defaults.timeoutSeconds,
       labels: ["goldfish-project": project.settings.projectName, "goldfish-run": run.id],
       workspace: run.workspace, version: "v\(run.version)", stage: stage.name)
+  }
+
+  private func writeConfig(_ config: JSONValue, into folder: String) throws(GoldfishError) -> String {
+    let path = folder + "/" + Self.configFileName
+    do {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      let text = try JSONCoding.encode(config)
+      try POSIXFile.atomicWrite(to: path, mode: 0o444) { (fd: Int32) throws(PluginError) in
+        try POSIXFile.writeAll(fd, Array(text.utf8), path)
+      }
+    } catch let error as PluginError {
+      throw GoldfishError(.ioFailed, "cannot write the stage config of \(stage.name): \(error.message)")
+    } catch {
+      throw GoldfishError(.ioFailed, "cannot write the stage config of \(stage.name): \(error.localizedDescription)")
+    }
+    return path
   }
 
   /// The profile's local limits; jobs.container_* in goldfish.yaml win over the profile's.

@@ -92,7 +92,11 @@ struct StageLauncher {
     do {
       try store.transition(
         run.id, .launchOK, TransitionContext(source: "executor"),
-        update: ["backend_handle": try? JSONCoding.encode(handle)])
+        update: [
+          "backend_handle": try? JSONCoding.encode(handle),
+          // A backend's word that the run has no sandbox: kept (a bounded prefix) and shown everywhere.
+          "unsandboxed": handle["unsandboxed"]?.stringValue.map { String($0.prefix(500)) },
+        ])
     } catch {
       // Not recorded as running (canceled meanwhile, or the write failed): the run ends canceled
       // or failed, so its job must not go on with nobody watching it.

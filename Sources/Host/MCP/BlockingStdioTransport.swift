@@ -24,7 +24,11 @@ actor BlockingStdioTransport: Transport {
   func connect() async throws {
     guard !started else { return }
     started = true
-    let reader = Thread { [input, continuation] in Self.readLines(from: input, into: continuation) }
+    let reader = Thread { [input, continuation] in
+      Self.readLines(from: input, into: continuation) { answer in
+        Task { try? await self.send(answer) }
+      }
+    }
     reader.name = "goldfish-mcp-stdin"
     reader.start()
   }
@@ -32,7 +36,7 @@ actor BlockingStdioTransport: Transport {
   func disconnect() async { continuation.finish() }
 
   func send(_ data: Data) async throws {
-    var line = data
+    var line = WireErrorBound.bounded(data)
     line.append(UInt8(ascii: "\n"))
     try line.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws in
       var offset = 0
@@ -49,13 +53,23 @@ actor BlockingStdioTransport: Transport {
 
   func receive() -> AsyncThrowingStream<Data, Swift.Error> { messages }
 
-  /// Newline-delimited messages until end of input; blank lines are skipped.
-  private static func readLines(from fd: Int32, into continuation: AsyncThrowingStream<Data, Swift.Error>.Continuation)
-  {
+  /// Newline-delimited messages until end of input; blank lines are skipped. A line over
+  /// `RequestLines.defaultLimit` is answered with a JSON-RPC error through `refuse`, unread.
+  private static func readLines(
+    from fd: Int32, into continuation: AsyncThrowingStream<Data, Swift.Error>.Continuation,
+    refuse: @escaping @Sendable (Data) -> Void
+  ) {
     let size = 64 * 1024
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
     defer { buffer.deallocate() }
-    var pending = Data()
+    let limit = RequestLines.defaultLimit
+    var lines = RequestLines(limit: limit)
+    let emit = { (item: RequestLines.Item) in
+      switch item {
+      case .line(let message): continuation.yield(message)
+      case .tooLong(let head, let bytes): refuse(tooLongAnswer(head: head, bytes: bytes, limit: limit))
+      }
+    }
     while true {
       let count = read(fd, buffer.baseAddress, size)
       if count < 0 && errno == EINTR { continue }
@@ -64,15 +78,23 @@ actor BlockingStdioTransport: Transport {
         return
       }
       if count == 0 { break }
-      pending.append(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count)
-      var start = pending.startIndex
-      while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
-        if newline > start { continuation.yield(Data(pending[start..<newline])) }
-        start = newline + 1
-      }
-      pending = Data(pending[start...])
+      lines.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), emit)
     }
-    if !pending.isEmpty { continuation.yield(pending) }
+    lines.finish(emit)
     continuation.finish()
+  }
+
+  /// JSON-RPC's "invalid request" for a line too long to read, with the request's id when its
+  /// first bytes hold one (else null, as JSON-RPC says for a request whose id cannot be read).
+  static func tooLongAnswer(head: Data, bytes: Int, limit: Int) -> Data {
+    let message =
+      "the request is \(bytes) bytes long; goldfish serve reads requests of at most \(limit) bytes"
+      + " (\(limit >> 20) MB). Send large data as a file: register it as a source, or put it in the workspace."
+    var answer = Data(#"{"jsonrpc":"2.0","id":"#.utf8)
+    answer.append(RequestHead.id(in: head) ?? Data("null".utf8))
+    answer.append(Data(#","error":{"code":-32600,"message":"#.utf8))
+    answer.append((try? JSONEncoder().encode(message)) ?? Data(#""request too long""#.utf8))
+    answer.append(Data("}}".utf8))
+    return answer
   }
 }

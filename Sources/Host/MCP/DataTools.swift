@@ -49,7 +49,7 @@ enum DataTools {
     description: "Every registered dataset.",
     parameters: [
       .integer("limit", "How many (default 50).", minimum: 1, maximum: 1000),
-      .integer("offset", "Skip this many (default 0).", minimum: 0),
+      .integer("offset", "Skip this many (default 0).", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
     output: ["sources": S.array(sourceSchema), "total": S.integer],
     annotations: .init(readOnlyHint: true)
@@ -94,7 +94,7 @@ enum DataTools {
       .string("action", "What to do.", required: true, choices: ["list", "get", "delete"]),
       .string("name", "The source (get, delete)."), .string("reason", "Why (delete)."),
       .integer("limit", "How many (list; default 50).", minimum: 1, maximum: 1000),
-      .integer("offset", "Skip this many (list).", minimum: 0),
+      .integer("offset", "Skip this many (list).", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
     output: [
       "sources": S.array(sourceSchema), "total": S.integer, "source": sourceSchema, "success": S.boolean,

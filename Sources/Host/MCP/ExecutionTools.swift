@@ -169,7 +169,8 @@ enum ExecutionTools {
     parameters: [
       .string("run_id", "A stage run id (stage-…).", required: true),
       .integer("tail", "Only the last N lines (default 200).", minimum: 1, maximum: 10_000),
-      .integer("offset", "Read from this byte offset instead of the tail.", minimum: 0),
+      .integer(
+        "offset", "Read from this byte offset instead of the tail.", minimum: 0, maximum: ToolParameter.byteOffsetLimit),
       .string("since", "ISO-8601 time: keep lines whose leading timestamp is at or after it."),
       .boolean(
         "follow", "Return what is new since the previous follow call of this server (the first returns the tail)."),

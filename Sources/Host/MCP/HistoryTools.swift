@@ -24,7 +24,7 @@ enum HistoryTools {
       .string("stage", "Only runs of this stage."),
       .boolean("desc", "Newest first (default true)."),
       .integer("limit", "How many (default 20, at most 200).", minimum: 1, maximum: 200),
-      .integer("offset", "How many to skip (default 0).", minimum: 0),
+      .integer("offset", "How many to skip (default 0).", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
     output: ["workspace": S.string, "records": S.array(recordSchema), "total": S.integer, "has_more": S.boolean],
     annotations: .init(readOnlyHint: true)

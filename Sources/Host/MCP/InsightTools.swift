@@ -60,7 +60,7 @@ enum InsightTools {
     parameters: [
       .string("workspace", "A workspace or a slot holding one.", required: true),
       .integer("limit", "How many (default 50).", minimum: 1, maximum: 500),
-      .integer("offset", "How many to skip.", minimum: 0),
+      .integer("offset", "How many to skip.", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
     output: ["workspace": S.string, "thoughts": S.array(S.anyObject), "total": S.integer],
     annotations: .init(readOnlyHint: true)

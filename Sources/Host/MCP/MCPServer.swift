@@ -62,10 +62,12 @@ public enum MCPServer {
       let near = tools.keys.filter { $0.contains(params.name) || params.name.contains($0) }.sorted()
       return failure(
         GoldfishError(
-          .unknownTool, "there is no tool \"\(params.name)\"",
+          .unknownTool, "there is no tool \"\(ValueQuote.short(params.name))\"",
           hint: near.isEmpty
             ? "tools/list shows every tool; start with status" : "did you mean \(near.joined(separator: ", "))?"))
     }
+    // Any error below may quote what the agent sent; each long value is quoted by its start.
+    let given = { givenStrings(params.arguments ?? [:]) }
     let token = params._meta?.progressToken
     let progress: @Sendable (Double, Double?, String) async -> Void = { done, total, message in
       guard let token else { return }
@@ -80,7 +82,7 @@ public enum MCPServer {
         content: [.text(text: output.text + "\n" + compactJSON(output.structured), annotations: nil, _meta: nil)],
         structuredContent: Value?.some(output.structured), isError: false)
     } catch let error as GoldfishError {
-      return failure(error)
+      return failure(error, quoting: given())
     } catch is CancellationError {
       return failure(GoldfishError(.canceled, "\(tool.name) was cancelled by the client"))
     } catch {
@@ -93,7 +95,25 @@ public enum MCPServer {
     }
   }
 
-  static func failure(_ error: GoldfishError) -> CallTool.Result {
+  /// Every string the agent sent (keys and values, at any depth), for `GoldfishError.bounded`.
+  static func givenStrings(_ arguments: [String: Value]) -> [String] {
+    var found: [String] = []
+    var pending: [Value] = [.object(arguments)]
+    while let value = pending.popLast() {
+      switch value {
+      case .string(let text): found.append(text)
+      case .array(let items): pending.append(contentsOf: items)
+      case .object(let fields):
+        found.append(contentsOf: fields.keys)
+        pending.append(contentsOf: fields.values)
+      default: break
+      }
+    }
+    return found.filter(ValueQuote.isLong)
+  }
+
+  static func failure(_ unbounded: GoldfishError, quoting given: [String] = []) -> CallTool.Result {
+    let error = unbounded.bounded(quoting: given)
     var fields: [String: Value] = ["code": .string(error.code.rawValue), "message": .string(error.message)]
     fields["hint"] = error.hint.map(Value.string) ?? .null
     if !error.detail.isEmpty, let detail = try? MCPValue.encode(error.detail) { fields["detail"] = detail }

@@ -55,14 +55,23 @@ struct ToolParameter: Sendable {
   var required = false
   /// Allowed values of a string parameter.
   var choices: [String]? = nil
-  var minimum: Int? = nil
-  var maximum: Int? = nil
+  /// The values an integer parameter allows; every integer parameter has one, so no handler
+  /// does arithmetic on a number nobody bounded.
+  var range: ClosedRange<Int>? = nil
+
+  var minimum: Int? { range?.lowerBound }
+  var maximum: Int? { range?.upperBound }
 
   static func string(_ name: String, _ description: String, required: Bool = false, choices: [String]? = nil) -> Self {
     Self(name: name, kind: .string, description: description, required: required, choices: choices)
   }
-  static func integer(_ name: String, _ description: String, minimum: Int? = nil, maximum: Int? = nil) -> Self {
-    Self(name: name, kind: .integer, description: description, minimum: minimum, maximum: maximum)
+  /// The largest `offset` into a listing (versions, runs, sources): far past any real project.
+  static let offsetLimit = 1_000_000
+  /// The largest byte offset into a log (1 TiB): an offset plus a read length cannot overflow.
+  static let byteOffsetLimit = 1 << 40
+
+  static func integer(_ name: String, _ description: String, minimum: Int, maximum: Int) -> Self {
+    Self(name: name, kind: .integer, description: description, range: minimum...maximum)
   }
   static func number(_ name: String, _ description: String) -> Self {
     Self(name: name, kind: .number, description: description)

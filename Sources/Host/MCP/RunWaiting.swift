@@ -71,6 +71,7 @@ enum RunWaiting {
       "completed_at": run.finishedAt.map(Value.string) ?? .null, "profile": run.profile.map(Value.string) ?? .null,
       "exit_code": run.exitCode.map(Value.int) ?? .null, "error": run.error.map(Value.string) ?? .null,
       "reused_from": run.reusedFrom.map(Value.string) ?? .null, "reason": .string(run.reason),
+      "unsandboxed": run.unsandboxed.map(Value.string) ?? .null,
     ]
   }
 

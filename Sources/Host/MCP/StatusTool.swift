@@ -44,12 +44,16 @@ enum StatusTool {
       "slot": .string(slot.slot), "state": slot.workspace == nil ? "empty" : "mounted",
       "workspace": slot.workspace.map(Value.string) ?? .null, "version": slot.version.map(Value.string) ?? .null,
       "dirty": slot.dirty.map(Value.bool) ?? .null, "changed_files": slot.changedFiles.map(Value.int) ?? .null,
+      "problem": slot.problem.map(Value.string) ?? .null,
     ]
   }
 
   /// What to do next, in tool calls (ProjectStatus's own steps name CLI commands).
   static func nextSteps(_ status: ProjectStatus, slots: [String]) -> [String] {
     var steps: [String] = []
+    if let reason = (status.activeRuns + status.recentRuns).first(where: { $0.unsandboxed != nil })?.unsandboxed {
+      steps.append("WARNING: stage runs are NOT sandboxed: \(reason)")
+    }
     if status.sources == 0 {
       steps.append("register data stages read: register_source(name, gcs_path, description, reason)")
     }
@@ -57,6 +61,10 @@ enum StatusTool {
       steps.append("create a workspace: create_workspace(name, goal, reason)")
     } else if status.slots.allSatisfy({ $0.workspace == nil }) {
       steps.append("mount a workspace: mount(workspace, slot: \"\(slots.first ?? "w1")\", reason)")
+    }
+    for slot in status.slots {
+      guard let problem = slot.problem else { continue }
+      steps.append("slot \(slot.slot) cannot be saved as it is: \(problem)")
     }
     for slot in status.slots where slot.dirty == true {
       steps.append("slot \(slot.slot) has \(slot.changedFiles ?? 0) unsaved changes: save_version or run it")

@@ -9,20 +9,28 @@ struct ToolCall: Sendable {
   /// Sends `notifications/progress` when the client asked for it; a no-op otherwise.
   let progress: @Sendable (_ done: Double, _ total: Double?, _ message: String) async -> Void
 
-  /// Checks the arguments against the tool's parameters: unknown names, missing required ones
-  /// and wrong types are `invalid_argument` errors that list what the tool accepts.
+  /// Checks the arguments against the tool's parameters: unknown names, missing required ones,
+  /// wrong types and integers out of their range are `invalid_argument` errors that list what the
+  /// tool accepts. Integers come back as `.int` within their declared range, so no handler ever
+  /// converts a double or does arithmetic on a number nobody bounded.
   static func checked(_ arguments: [String: Value], for tool: MCPTool) throws(GoldfishError) -> [String: Value] {
     let accepted = tool.parameters.map(\.name)
     let usage = accepted.isEmpty ? "it takes no arguments" : "it takes: " + accepted.joined(separator: ", ")
     for name in arguments.keys.sorted() where !accepted.contains(name) {
-      throw GoldfishError(.invalidArgument, "\(tool.name) has no parameter \"\(name)\"", hint: usage)
+      throw GoldfishError(
+        .invalidArgument, "\(tool.name) has no parameter \"\(ValueQuote.short(name))\"", hint: usage)
     }
+    var checked = arguments.filter { !$0.value.isNull }
     for parameter in tool.parameters {
       guard let value = arguments[parameter.name], !value.isNull else {
         if parameter.required {
           throw GoldfishError(
             .invalidArgument, "\(tool.name) needs \"\(parameter.name)\": \(parameter.description)", hint: usage)
         }
+        continue
+      }
+      if parameter.kind == .integer {
+        checked[parameter.name] = .int(try integer(value, parameter, of: tool))
         continue
       }
       guard matches(value, parameter) else {
@@ -32,27 +40,53 @@ struct ToolCall: Sendable {
       }
       if let choices = parameter.choices, let text = value.stringValue, !choices.contains(text) {
         throw GoldfishError(
-          .invalidArgument, "\"\(parameter.name)\" of \(tool.name) cannot be \"\(text)\"",
+          .invalidArgument, "\"\(parameter.name)\" of \(tool.name) cannot be \"\(ValueQuote.short(text))\"",
           hint: "one of: " + choices.joined(separator: ", "))
       }
-      if let number = value.intValue {
-        if let minimum = parameter.minimum, number < minimum {
-          throw GoldfishError(.invalidArgument, "\"\(parameter.name)\" must be at least \(minimum)")
-        }
-        if let maximum = parameter.maximum, number > maximum {
-          throw GoldfishError(.invalidArgument, "\"\(parameter.name)\" must be at most \(maximum)")
-        }
-      }
     }
-    return arguments.filter { !$0.value.isNull }
+    return checked
+  }
+
+  /// An integer argument as an Int inside the parameter's range. JSON has one number type: a
+  /// client may send 5.0 for 5, and a number past Int64 arrives as a double, so both are read
+  /// exactly or refused, never converted with a trap.
+  private static func integer(
+    _ value: Value, _ parameter: ToolParameter, of tool: MCPTool
+  ) throws(GoldfishError) -> Int {
+    // Declared through `.integer(…, minimum:, maximum:)`; a parameter built without a range still
+    // cannot trap.
+    let bounds = parameter.range ?? Int.min...Int.max
+    let range = "an integer from \(bounds.lowerBound) to \(bounds.upperBound)"
+    let number: Int?
+    let given: String
+    switch value {
+    case .int(let integer):
+      number = integer
+      given = String(integer)
+    case .double(let double):
+      number = Int(exactly: double)
+      given = "\(double)"
+    case .string(let text):
+      number = nil
+      given = "the string \"\(ValueQuote.short(text))\""
+    default:
+      number = nil
+      given = "a value of another type"
+    }
+    guard let number, bounds.contains(number) else {
+      throw GoldfishError(
+        .invalidArgument, "\"\(parameter.name)\" of \(tool.name) must be \(range), not \(given)",
+        hint: parameter.description,
+        detail: ["minimum": .int(Int64(bounds.lowerBound)), "maximum": .int(Int64(bounds.upperBound))])
+    }
+    return number
   }
 
   private static func matches(_ value: Value, _ parameter: ToolParameter) -> Bool {
     switch (parameter.kind, value) {
-    case (.string, .string), (.boolean, .bool), (.integer, .int), (.number, .int), (.number, .double),
+    case (.string, .string), (.boolean, .bool), (.number, .int), (.number, .double),
       (.object, .object), (.stringOrObject, .string), (.stringOrObject, .object):
       return true
-    case (.integer, .double(let number)): return number.rounded() == number
     case (.stringArray, .array(let items)): return items.allSatisfy { $0.stringValue != nil }
     default: return false
     }
@@ -72,13 +106,8 @@ struct ToolCall: Sendable {
 
   // Typed reads; `checked` already enforced the types.
   func string(_ name: String) -> String? { arguments[name]?.stringValue }
-  func int(_ name: String) -> Int? {
-    switch arguments[name] {
-    case .int(let number)?: number
-    case .double(let number)?: Int(number)
-    default: nil
-    }
-  }
+  /// An integer parameter: `checked` made it an `.int` within the parameter's declared range.
+  func int(_ name: String) -> Int? { arguments[name]?.intValue }
   func double(_ name: String) -> Double? {
     switch arguments[name] {
     case .int(let number)?: Double(number)

@@ -192,9 +192,11 @@ enum WorkspaceTools {
     description:
       "A workspace's goal, where it is mounted, where it came from and its versions (newest first, paginated).",
     parameters: [
-      .string("name", "The workspace, or a slot holding it.", required: true),
+      .string("name", "The workspace, or a slot holding it (a slot's name always means the slot).", required: true),
       .integer("version_limit", "How many versions (default 10).", minimum: 1, maximum: 200),
-      .integer("version_offset", "Skip this many of the newest versions (default 0).", minimum: 0),
+      .integer(
+        "version_offset", "Skip this many of the newest versions (default 0).", minimum: 0,
+        maximum: ToolParameter.offsetLimit),
     ],
     output: [
       "name": S.string, "goal": S.string, "is_mounted": S.boolean, "slot": S.nullable(S.string),
@@ -232,7 +234,10 @@ enum WorkspaceTools {
   static let delete = MCPTool(
     name: "delete_workspace",
     description: "Retire a workspace that is not mounted. Its versions and runs are kept for lineage.",
-    parameters: [.string("workspace", "The workspace to retire.", required: true), reason],
+    parameters: [
+      .string("workspace", "The workspace to retire (a workspace name; a slot's name is refused).", required: true),
+      reason,
+    ],
     output: ["success": S.boolean, "workspace": S.string],
     annotations: .init(destructiveHint: true, idempotentHint: false, openWorldHint: false)
   ) { call in
@@ -267,7 +272,7 @@ enum WorkspaceTools {
         "action", "What to do (default list).",
         choices: ["list", "tag", "untag", "prune", "unprune", "prune_before_tag"]),
       .integer("limit", "How many versions (default 50).", minimum: 1, maximum: 500),
-      .integer("offset", "Skip this many of the newest (default 0).", minimum: 0),
+      .integer("offset", "Skip this many of the newest (default 0).", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
     output: ["workspace": S.string, "versions": S.array(S.anyObject), "limit": S.integer, "offset": S.integer],
     annotations: .init(readOnlyHint: true)
@@ -302,21 +307,29 @@ enum WorkspaceTools {
     ]
   }
 
-  /// `v3` (or `3`) as a version number.
+  /// `v3` (or `3`) as a version number; anything else (`v+1`, `v01`, `v 1`) is refused.
   static func parseVersion(_ text: String) throws(GoldfishError) -> Int {
-    let digits = text.hasPrefix("v") ? String(text.dropFirst()) : text
-    guard let number = Int(digits), number >= 1 else {
-      throw GoldfishError(.invalidArgument, "\"\(text)\" is not a version like v2")
-    }
-    return number
+    try VersionLabel.parse(text, allowBareNumber: true)
   }
 
-  /// Tools taking a workspace accept the slot holding it too, as upstream's do.
+  /// Tools taking a workspace accept the slot holding it too, as upstream's do. The rule: a name
+  /// that is one of the project's slots means that slot. New workspaces can never be named like a
+  /// slot; one that was (before that rule) is refused here rather than silently confused.
   static func resolveWorkspace(_ project: Project, _ nameOrSlot: String) throws(GoldfishError) -> String {
     guard project.settings.slots.contains(nameOrSlot) else { return nameOrSlot }
-    guard let slot = try project.workspaces.slots().first(where: { $0.slot == nameOrSlot }),
-      let workspace = slot.workspace
-    else {
+    let holder = try project.store.mount(slot: nameOrSlot)?.workspace
+    let namesake = try project.store.workspace(nameOrSlot)
+    if holder != nameOrSlot && namesake != nil {
+      throw GoldfishError(
+        .ambiguousName,
+        "\(nameOrSlot) is both a slot and a workspace (named before slot names were refused for workspaces); "
+          + "where a tool takes a workspace or a slot, a slot's name means the slot, which "
+          + (holder.map { "holds workspace \($0)" } ?? "is empty"),
+        hint: holder.map { "name the workspace itself: \($0)" }
+          ?? "the CLI's workspace commands take workspace names only: goldfish workspace history \(nameOrSlot)",
+        detail: ["name": .string(nameOrSlot), "slot_holds": holder.map(JSONValue.string) ?? .null])
+    }
+    guard let workspace = holder else {
       throw GoldfishError(.notFound, "slot \(nameOrSlot) is empty", hint: "mount a workspace into it first")
     }
     return workspace

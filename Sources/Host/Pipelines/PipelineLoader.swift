@@ -37,12 +37,16 @@ public enum PipelineLoader {
   }
 
   public static func parse(workspaceDirectory: String, pipeline: String? = nil) -> PipelineLoadResult {
+    if let pipeline {
+      do throws(GoldfishError) { try Names.pipeline(pipeline) } catch {
+        // The name is not a file name: the issue names it by a short quote, not in full.
+        let file = Self.file(for: ValueQuote.short(pipeline))
+        return PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: file, error.message)])
+      }
+    }
     let relative = file(for: pipeline)
     func failure(_ message: String) -> PipelineLoadResult {
       PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: relative, message)])
-    }
-    if let pipeline {
-      do throws(GoldfishError) { try Names.pipeline(pipeline) } catch { return failure(error.message) }
     }
     let path: String
     do throws(GoldfishError) {
@@ -91,19 +95,17 @@ public enum PipelineLoader {
   {
     // ConfigDocument insists on a top-level mapping and words its refusal for goldfish.yaml; check
     // the shape first so the message speaks of pipelines.
-    do throws(GoldfishError) {
-      try YAMLLimits.check(text, file: file)
-    } catch {
-      return PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: file, error.message)])
-    }
-    if let node = try? Yams.compose(yaml: text), node.mapping == nil {
-      return PipelineLoadResult(
-        definition: nil,
-        issues: [PipelineIssue(.error, file: file, line: 1, "must be a mapping with name:, description: and stages:")])
-    }
     let document: ConfigDocument
     do throws(GoldfishError) {
-      document = try ConfigDocument(yaml: text, path: file)
+      try YAMLLimits.check(text, file: file)
+      let node = try ConfigDocument.compose(text, file: file)
+      if let node, node.mapping == nil {
+        return PipelineLoadResult(
+          definition: nil,
+          issues: [PipelineIssue(.error, file: file, line: 1, "must be a mapping with name:, description: and stages:")]
+        )
+      }
+      document = try ConfigDocument(composed: node, path: file)
     } catch {
       return PipelineLoadResult(definition: nil, issues: [PipelineIssue(.error, file: file, error.message)])
     }

@@ -76,7 +76,7 @@ struct PipelineParser {
         } else {
           report(
             .error, at: "\(path).runtime", stage: name,
-            "unknown runtime \"\(text)\"\(didYouMean(text, StageRuntime.allCases.map(\.rawValue))); allowed: python, rust"
+            "unknown runtime \"\(ValueQuote.short(text))\"\(didYouMean(text, StageRuntime.allCases.map(\.rawValue))); allowed: python, rust"
           )
         }
       }
@@ -168,7 +168,8 @@ struct PipelineParser {
       in: fields, at: path, allowed: listForm ? allowed : allowed.filter { $0 != "name" }, stage: stage, signal: name)
     if !listForm, let written = fields["name"]?.stringValue, written != name {
       report(
-        .error, at: "\(path).name", stage: stage, signal: name, "name: \"\(written)\" differs from its key \"\(name)\"")
+        .error, at: "\(path).name", stage: stage, signal: name,
+        "name: \"\(ValueQuote.short(written))\" differs from its key \"\(ValueQuote.short(name))\"")
     }
     var keyLines: [String: Int] = [:]
     for key in fields.keys { keyLines[key] = document.line(of: "\(path).\(key)") }
@@ -186,14 +187,15 @@ struct PipelineParser {
         signal.typeWasUnknown = true
         report(
           .error, at: "\(path).type", stage: stage, signal: name,
-          "unknown type \"\(type)\"\(didYouMean(type, SignalType.allCases.map(\.rawValue))); allowed: "
+          "unknown type \"\(ValueQuote.short(type))\"\(didYouMean(type, SignalType.allCases.map(\.rawValue))); allowed: "
             + SignalType.allCases.map(\.rawValue).joined(separator: ", "))
       }
     }
     if let storage = signal.storage, !Self.storageHints.contains(storage) {
       report(
         .error, at: "\(path).storage", stage: stage, signal: name,
-        "unknown storage hint \"\(storage)\"\(didYouMean(storage, Self.storageHints)); allowed: gcs, hyperdisk, local")
+        "unknown storage hint \"\(ValueQuote.short(storage))\"\(didYouMean(storage, Self.storageHints)); allowed: gcs, hyperdisk, local"
+      )
     }
     if let artifact = fields["artifact"], !artifact.isNull {
       if let flag = artifact.boolValue {
@@ -243,7 +245,7 @@ struct PipelineParser {
   ) {
     for key in fields.keys.sorted() where !allowed.contains(key) {
       let keyPath = path.isEmpty ? key : "\(path).\(key)"
-      var message = "unknown key \"\(key)\""
+      var message = "unknown key \"\(ValueQuote.short(key))\""
       if signal != nil {
         if Self.inputKeys.contains(key) && !Self.outputKeys.contains(key) {
           message += " (\(key) applies to inputs only)"

@@ -61,6 +61,8 @@ public struct PipelineValidator {
     var issues: [PipelineIssue] = []
     let file = definition.file
     var firstLine: [String: Int?] = [:]
+    // By name, built once: looking a stage up by scanning the list made a long chain quadratic.
+    let stagesByName = Dictionary(definition.stages.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     for stage in definition.stages {
       if let earlier = firstLine[stage.name] {
         let at = earlier.map { " (the first is at line \($0))" } ?? ""
@@ -71,18 +73,18 @@ public struct PipelineValidator {
         continue
       }
       firstLine[stage.name] = stage.line
-      issues += check(stage, in: definition, override: configOverrides[stage.name])
+      issues += check(stage, in: definition, stagesByName: stagesByName, override: configOverrides[stage.name])
     }
     for cycle in definition.cycles() where cycle.count > 1 {
       let head = cycle[0]
-      let input = definition.stage(named: head)?.inputs.first { $0.fromStage == cycle[1] }
+      let input = stagesByName[head]?.inputs.first { $0.fromStage == cycle[1] }
       issues.append(
         PipelineIssue(
           .error, file: file, line: input?.line(of: "from_stage"), stage: head, signal: input?.name,
           "the stages form a cycle: \((cycle + [head]).joined(separator: " → ")) (each reads an output of the next); a stage can only read from stages that do not depend on it"
         ))
     }
-    for stage in configOverrides.keys.sorted() where definition.stage(named: stage) == nil {
+    for stage in configOverrides.keys.sorted() where stagesByName[stage] == nil {
       issues.append(
         PipelineIssue(
           .error, file: file, stage: stage, "a config override names stage \(stage), which this pipeline does not have")
@@ -94,7 +96,8 @@ public struct PipelineValidator {
   // MARK: - One stage
 
   private func check(
-    _ stage: StageDefinition, in definition: PipelineDefinition, override: JSONValue?
+    _ stage: StageDefinition, in definition: PipelineDefinition, stagesByName: [String: StageDefinition],
+    override: JSONValue?
   )
     -> [PipelineIssue]
   {
@@ -120,7 +123,7 @@ public struct PipelineValidator {
         }
       }
     }
-    for input in stage.inputs { issues += checkInput(input, of: stage, in: definition) }
+    for input in stage.inputs { issues += checkInput(input, of: stage, in: definition, stagesByName: stagesByName) }
     for output in stage.outputs { issues += checkOutput(output, of: stage, file: file) }
     issues += checkConfig(of: stage, file: file, override: override)
     return issues
@@ -171,7 +174,8 @@ public struct PipelineValidator {
   }
 
   private func checkInput(
-    _ input: SignalDefinition, of stage: StageDefinition, in definition: PipelineDefinition
+    _ input: SignalDefinition, of stage: StageDefinition, in definition: PipelineDefinition,
+    stagesByName: [String: StageDefinition]
   )
     -> [PipelineIssue]
   {
@@ -216,13 +220,13 @@ public struct PipelineValidator {
       fail("from_stage", "stage \(stage.name) reads its own output; that is a cycle")
       return issues
     }
-    guard let upstream = definition.stage(named: from) else {
+    guard let upstream = stagesByName[from] else {
       let names = definition.stages.map(\.name)
       let suggestion = Suggest.closest(to: from, in: names).map { " (did you mean \"\($0)\"?)" } ?? ""
+      let listed = names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", … (\(names.count) in all)" : "")
       fail(
         "from_stage",
-        "from_stage: \"\(from)\" is not a stage of this pipeline\(suggestion); stages: \(names.joined(separator: ", "))"
-      )
+        "from_stage: \"\(ValueQuote.short(from))\" is not a stage of this pipeline\(suggestion); stages: \(listed)")
       return issues
     }
     let outputName = input.signal ?? input.name
@@ -232,7 +236,7 @@ public struct PipelineValidator {
       let listed = outputs.isEmpty ? "it has no outputs" : "its outputs: \(outputs.joined(separator: ", "))"
       fail(
         input.keyLines["signal"] != nil ? "signal" : "from_stage",
-        "stage \(from) has no output \"\(outputName)\"\(suggestion); \(listed)")
+        "stage \(from) has no output \"\(ValueQuote.short(outputName))\"\(suggestion); \(listed)")
       return issues
     }
     if output.type != input.type && !output.typeWasUnknown && !input.typeWasUnknown {

@@ -174,19 +174,23 @@ private struct ReservedKeys {
       }
     }
     if let seconds = fields["max_runtime_seconds"], !seconds.isNull {
-      if case .int(let value) = seconds, value > 0 {
+      if case .int(let value) = seconds, value > 0, value <= ConfigBound<Int>.maxSeconds {
         config.maxRuntimeSeconds = Int(value)
       } else {
-        error("compute.max_runtime_seconds", "compute.max_runtime_seconds should be a whole number of seconds above 0")
+        error(
+          "compute.max_runtime_seconds",
+          "compute.max_runtime_seconds should be a whole number of seconds from 1 to \(ConfigBound<Int>.maxSeconds) (366 days)"
+        )
       }
     }
     if let seconds = fields["capacity_wait_seconds"], !seconds.isNull {
-      if case .int(let value) = seconds, value >= 0 {
+      if case .int(let value) = seconds, value >= 0, value <= ConfigBound<Int>.maxSeconds {
         config.capacityWaitSeconds = Int(value)
       } else {
         error(
           "compute.capacity_wait_seconds",
-          "compute.capacity_wait_seconds should be a whole number of seconds, 0 or more")
+          "compute.capacity_wait_seconds should be a whole number of seconds from 0 to \(ConfigBound<Int>.maxSeconds) (366 days)"
+        )
       }
     }
   }

@@ -8,6 +8,7 @@ extension GoldfishError.Code {
 public enum Reason {
   public static func validate(_ reason: String, minimum: Int) throws(GoldfishError) -> String {
     let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+    try TextLimits.check(trimmed, field: "reason", limit: TextLimits.reason)
     guard trimmed.count >= minimum else {
       throw GoldfishError(
         .reasonTooShort,

@@ -26,6 +26,7 @@ public struct SourceRegistry: Sendable {
     try Names.source(registration.name)
     let reason = try Reason.validate(registration.reason, minimum: project.settings.minReasonLength)
     let description = registration.description.trimmingCharacters(in: .whitespacesAndNewlines)
+    try TextLimits.check(description, field: "description", limit: TextLimits.description)
     guard !description.isEmpty else {
       throw GoldfishError(.invalidArgument, "a source needs a description", hint: "--description \"what the data is\"")
     }

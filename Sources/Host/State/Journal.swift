@@ -20,9 +20,7 @@ public struct Journal: Sendable {
     guard !trimmed.isEmpty else {
       throw GoldfishError(.invalidArgument, "the thought is empty", hint: "write what you learned or plan")
     }
-    guard trimmed.count <= 4000 else {
-      throw GoldfishError(.invalidArgument, "the thought is \(trimmed.count) characters; keep it under 4000")
-    }
+    try TextLimits.check(trimmed, field: "thought", limit: TextLimits.thought)
     if let workspace, try project.store.workspace(workspace) == nil {
       throw GoldfishError(.notFound, "no workspace \(workspace)")
     }

@@ -10,6 +10,8 @@ public struct ProjectStatus: Codable, Sendable {
     public var version: String
     public var state: String
     public var since: String
+    /// Why the run had no sandbox; absent when it had one.
+    public var unsandboxed: String?
   }
 
   public var project: String
@@ -43,7 +45,7 @@ public struct ProjectStatus: Codable, Sendable {
     let line = { (run: StageRunRecord) in
       RunLine(
         id: run.id, stage: run.stage, workspace: run.workspace, version: "v\(run.version)", state: run.state.rawValue,
-        since: run.stateEnteredAt)
+        since: run.stateEnteredAt, unsandboxed: run.unsandboxed)
     }
     activeRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
     recentRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
@@ -52,11 +54,18 @@ public struct ProjectStatus: Codable, Sendable {
     stateMD =
       (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)).map { String($0.prefix(4000)) } ?? ""
     var steps: [String] = []
+    if let reason = (activeRuns + recentRuns).first(where: { $0.unsandboxed != nil })?.unsandboxed {
+      steps.append("WARNING: stage runs are NOT sandboxed: \(reason)")
+    }
     if workspaces.isEmpty {
       steps.append("create a workspace: goldfish workspace create NAME --goal … --reason …")
     } else if slots.allSatisfy({ $0.workspace == nil }) {
       steps.append(
         "mount a workspace: goldfish workspace mount NAME \(project.settings.slots.first ?? "w1") --reason …")
+    }
+    for slot in slots {
+      guard let problem = slot.problem else { continue }
+      steps.append("slot \(slot.slot) cannot be saved as it is: \(problem)")
     }
     for slot in slots where slot.dirty == true {
       steps.append("slot \(slot.slot) has \(slot.changedFiles ?? 0) unsaved changes: checkpoint or run it")

@@ -12,7 +12,7 @@ struct StateMarkdown {
     let actions = try store.recentAudit(limit: project.settings.maxRecentActions)
     let thoughts = try store.recentThoughts(limit: 10)
     var lines: [String] = [
-      "# \(project.settings.projectName)", "",
+      "# \(StateText.inline(project.settings.projectName))", "",
       "_Written by Goldfish after every change; edits here are overwritten. "
         + "Add notes with `goldfish thought` (MCP: `log_thought`)._", "",
     ]
@@ -23,7 +23,7 @@ struct StateMarkdown {
       lines.append("No workspace is mounted. Create one: `goldfish workspace create NAME --goal … --reason …`.")
     }
     for (mount, workspace) in mounted {
-      lines.append("- **\(workspace.name)** (slot \(mount.slot)): \(workspace.goal)")
+      lines.append("- **\(workspace.name)** (slot \(mount.slot)): \(StateText.inline(workspace.goal))")
     }
 
     lines += ["", "## Workspaces", ""]
@@ -32,14 +32,26 @@ struct StateMarkdown {
       let versions = try store.versions(of: workspace.name)
       let place = mounts.first { $0.workspace == workspace.name }.map { "mounted in \($0.slot)" } ?? "hibernated"
       let latest = versions.last.map { "latest \($0.label)" } ?? "no versions yet"
-      lines.append("- \(workspace.name): \(place), \(versions.count) versions, \(latest). Goal: \(workspace.goal)")
+      lines.append(
+        "- \(workspace.name): \(place), \(versions.count) versions, \(latest). Goal: \(StateText.inline(workspace.goal))"
+      )
+    }
+
+    // A run that had no sandbox could write anywhere this user can: said before anything else.
+    let latest = try store.stageRuns(limit: 5).first { $0.backendHandle != nil }
+    if let reason = latest?.unsandboxed {
+      lines += [
+        "", "## WARNING: stage runs are not sandboxed", "",
+        "The latest run (\(latest?.id ?? "")) ran without a sandbox: \(StateText.inline(reason))",
+      ]
     }
 
     lines += ["", "## Background runs", ""]
     if runs.isEmpty { lines.append("None running.") }
     for run in runs {
       lines.append(
-        "- \(run.id): \(run.stage) of \(run.workspace)@v\(run.version), \(run.state.rawValue) since \(run.stateEnteredAt)"
+        "- \(run.id): \(StateText.inline(run.stage)) of \(run.workspace)@v\(run.version), \(run.state.rawValue) "
+          + "since \(run.stateEnteredAt)" + (run.unsandboxed == nil ? "" : " (NOT SANDBOXED)")
       )
     }
 
@@ -48,18 +60,21 @@ struct StateMarkdown {
     for action in actions {
       let subject = [action.workspace, action.slot.map { "slot \($0)" }].compactMap { $0 }.joined(separator: ", ")
       lines.append(
-        "- \(action.timestamp) \(action.operation)\(subject.isEmpty ? "" : " (\(subject))"): \(action.reason)")
+        "- \(action.timestamp) \(action.operation)\(subject.isEmpty ? "" : " (\(subject))"): "
+          + StateText.inline(action.reason))
     }
 
     if !thoughts.isEmpty {
       lines += ["", "## Thoughts", ""]
       for thought in thoughts {
-        lines.append("- \(thought.timestamp)\(thought.workspace.map { " [\($0)]" } ?? ""): \(thought.text)")
+        lines.append(
+          "- \(thought.timestamp)\(thought.workspace.map { " [\($0)]" } ?? ""): \(StateText.inline(thought.text, limit: TextLimits.thought))"
+        )
       }
     }
     if !project.settings.invariants.isEmpty {
       lines += ["", "## Invariants (do not change)", ""]
-      lines += project.settings.invariants.map { "- \($0)" }
+      lines += project.settings.invariants.map { "- \(StateText.inline($0))" }
     }
     return lines.joined(separator: "\n") + "\n"
   }

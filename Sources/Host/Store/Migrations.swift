@@ -10,6 +10,7 @@ enum Migrations {
     migrator.registerMigration("v3-execution", migrate: v3)
     migrator.registerMigration("v4-warm-pool", migrate: WarmPoolMigration.v4)
     migrator.registerMigration("v5-run-history-index", migrate: v5RunHistoryIndex)
+    migrator.registerMigration("unsandboxed-runs", migrate: unsandboxedRuns)
     migrator.registerMigration("v6-driver-ownership", migrate: DriverOwnershipMigration.v6)
     return migrator
   }()
@@ -219,5 +220,10 @@ enum Migrations {
             ON CONFLICT (workspace, stage) DO UPDATE SET runs = runs + 1;
         END;
         """)
+  }
+
+  /// Why a stage run had no sandbox (null: it had one, or its backend isolates by itself).
+  static func unsandboxedRuns(_ db: Database) throws {
+    try db.execute(sql: "ALTER TABLE stage_runs ADD COLUMN unsandboxed TEXT")
   }
 }

@@ -2,6 +2,8 @@ import PluginKit
 
 extension GoldfishError.Code {
   public static let invalidName = Self("invalid_name")
+  /// A name that could mean a slot or a workspace, where the rule that decides would surprise.
+  public static let ambiguousName = Self("ambiguous_name")
 }
 
 /// Validators for every user-supplied name that ends up in a path, a git ref, a database key or a
@@ -12,6 +14,26 @@ public enum Names {
   /// Workspace names: 1–64 letters, digits, "_" or "-", starting and ending with a letter or digit.
   public static func workspace(_ name: String) throws(GoldfishError) {
     try check(name, as: .workspace)
+  }
+
+  /// A new workspace's name in a project with these slots: the workspace rule, and never a name that
+  /// could be read as a slot, so that tools taking "a workspace or the slot holding it" are never
+  /// ambiguous. Reserved: the project's slot names and every `wN` (the default slots, and those a
+  /// later `slots: N` would add), in any letter case.
+  public static func workspace(_ name: String, slots: [String]) throws(GoldfishError) {
+    try check(name, as: .workspace)
+    let lowered = name.lowercased()
+    let slotPattern =
+      lowered.count >= 2 && lowered.hasPrefix("w")
+      && lowered.unicodeScalars.dropFirst().allSatisfy { (0x30...0x39).contains($0.value) }
+    guard slotPattern || slots.contains(where: { $0.lowercased() == lowered }) else { return }
+    let rule = NameRule.rule(for: .workspace)
+    throw GoldfishError(
+      .invalidName,
+      "invalid workspace name \(NameRule.quoted(name)): it could be read as a slot (names of the form wN and "
+        + "this project's slot names, \(slots.joined(separator: ", ")), are reserved for slots)",
+      hint: "name the line of work instead, for example \"\(rule.example)\"",
+      detail: ["kind": .string("workspace"), "name": .string(name), "reserved": .string("slot")])
   }
 
   /// Source (dataset) names follow the workspace rule.

@@ -21,7 +21,16 @@ struct ScannedEntry {
 
 /// Walks a directory with readdir/lstat (FileManager costs an object per file), in byte order of the
 /// names so that the walk, and the first error it reports, are the same every time.
+///
+/// The walk keeps its own stack of open folders instead of recursing, so a hostile tree thousands of
+/// folders deep cannot overflow the thread's stack; trees deeper than `maxDepth` are refused with an
+/// error that says so. Links are never followed: a link is stored as a link when it stays inside the
+/// root, left out when it points outside, and refused (with the fix) when it is an absolute path into
+/// the root, which would point outside any other folder the workspace is mounted in.
 struct DirectoryScanner {
+  /// The deepest folder a version may hold, counted from the root (git itself stops at 4,096).
+  static let maxDepth = 1_000
+
   let root: String
   let ignore: IgnoreRules
   let excluding: Set<String>
@@ -33,6 +42,8 @@ struct DirectoryScanner {
     var root = root
     while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
     var info = stat()
+    // The root itself may be reached through a link (a project under a linked folder): callers that
+    // must refuse a linked root (a slot) check it themselves.
     guard stat(root, &info) == 0 else { throw GitFailure.io("read the directory", path: root) }
     guard (info.st_mode & S_IFMT) == S_IFDIR else {
       throw GoldfishError(
@@ -47,15 +58,71 @@ struct DirectoryScanner {
     self.maxFileBytes = maxFileBytes
   }
 
-  func scan() throws(GoldfishError) -> [ScannedEntry] {
-    try scan(relative: "")
+  /// One folder being walked: its sorted names, how far the walk got, and what it found so far.
+  private struct Frame {
+    let name: String
+    let relative: String
+    let absolute: String
+    let names: [String]
+    var next = 0
+    var entries: [ScannedEntry] = []
   }
 
-  private func scan(relative: String) throws(GoldfishError) -> [ScannedEntry] {
-    let absolute = relative.isEmpty ? root : root + "/" + relative
-    guard let dir = opendir(absolute) else {
-      if !relative.isEmpty && errno == ENOENT { return [] }  // removed since its parent was listed
-      throw GitFailure.io("read the directory", path: absolute)
+  func scan() throws(GoldfishError) -> [ScannedEntry] {
+    var stack = [Frame(name: "", relative: "", absolute: realRoot, names: try names(in: realRoot, relative: "") ?? [])]
+    var info = stat()
+    while true {
+      let depth = stack.count - 1
+      guard stack[depth].next < stack[depth].names.count else {
+        let done = stack.removeLast()
+        guard !stack.isEmpty else { return done.entries }
+        stack[stack.count - 1].entries.append(ScannedEntry(name: done.name, kind: .directory(done.entries)))
+        continue
+      }
+      let name = stack[depth].names[stack[depth].next]
+      stack[depth].next += 1
+      let relative = stack[depth].relative
+      let rel = relative.isEmpty ? name : relative + "/" + name
+      if excluding.contains(rel) { continue }
+      let path = stack[depth].absolute + "/" + name
+      guard lstat(path, &info) == 0 else {
+        if errno == ENOENT { continue }  // deleted while we walked: it is simply not there
+        throw GitFailure.io("read", path: WorkspaceLinks.shown(path))
+      }
+      let type = info.st_mode & S_IFMT
+      if ignore.matches(Array(rel.utf8)[...], isDirectory: type == S_IFDIR) { continue }
+      switch type {
+      case S_IFREG:
+        let size = Int64(info.st_size)
+        if let limit = maxFileBytes, size > limit {
+          throw GitFailure.fileTooLarge(rel, size: size, limit: limit)
+        }
+        stack[depth].entries.append(
+          ScannedEntry(name: name, kind: .file(size: size, executable: info.st_mode & 0o100 != 0)))
+      case S_IFDIR:
+        guard depth + 1 <= Self.maxDepth else { throw WorkspaceLinks.tooDeep(rel, limit: Self.maxDepth) }
+        // Removed since its parent was listed: simply not there.
+        guard let children = try names(in: path, relative: rel) else { continue }
+        stack.append(Frame(name: name, relative: rel, absolute: path, names: children))
+      case S_IFLNK:
+        if let target = try linkTargetInside(path: path, relative: rel, relativeDirectory: relative) {
+          stack[depth].entries.append(ScannedEntry(name: name, kind: .symlink(target: target)))
+        }
+      default:
+        continue  // sockets, fifos, devices: not workspace content
+      }
+    }
+  }
+
+  /// The names in one folder, sorted by bytes; nil when it vanished since its parent was listed.
+  private func names(in absolute: String, relative: String) throws(GoldfishError) -> [String]? {
+    // O_NOFOLLOW: a folder swapped for a link after it was looked at is not entered.
+    let fd = open(absolute, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+    guard fd >= 0, let dir = fdopendir(fd) else {
+      let code = errno
+      if fd >= 0 { close(fd) }
+      if !relative.isEmpty && code == ENOENT { return nil }
+      throw GitFailure.io("read the directory", path: WorkspaceLinks.shown(absolute), errno: code)
     }
     defer { closedir(dir) }
     var names: [String] = []
@@ -73,56 +140,45 @@ struct DirectoryScanner {
       names.append(name)
     }
     names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-
-    var entries: [ScannedEntry] = []
-    entries.reserveCapacity(names.count)
-    var info = stat()
-    for name in names {
-      let rel = relative.isEmpty ? name : relative + "/" + name
-      if excluding.contains(rel) { continue }
-      let path = absolute + "/" + name
-      guard lstat(path, &info) == 0 else {
-        if errno == ENOENT { continue }  // deleted while we walked: it is simply not there
-        throw GitFailure.io("read", path: path)
-      }
-      let type = info.st_mode & S_IFMT
-      let isDirectory = type == S_IFDIR
-      if ignore.matches(Array(rel.utf8)[...], isDirectory: isDirectory) { continue }
-      switch type {
-      case S_IFREG:
-        let size = Int64(info.st_size)
-        if let limit = maxFileBytes, size > limit {
-          throw GitFailure.fileTooLarge(rel, size: size, limit: limit)
-        }
-        entries.append(ScannedEntry(name: name, kind: .file(size: size, executable: info.st_mode & 0o100 != 0)))
-      case S_IFDIR:
-        entries.append(ScannedEntry(name: name, kind: .directory(try scan(relative: rel))))
-      case S_IFLNK:
-        if let target = linkTargetInside(path: path, relativeDirectory: relative) {
-          entries.append(ScannedEntry(name: name, kind: .symlink(target: target)))
-        }
-      default:
-        continue  // sockets, fifos, devices: not workspace content
-      }
-    }
-    return entries
+    return names
   }
 
   /// The link's text when it resolves inside the root (links are stored as links, never followed);
   /// nil when it points outside, so a version never captures or exposes files beyond the workspace.
-  private func linkTargetInside(path: String, relativeDirectory: String) -> String? {
+  /// An absolute path into the root is refused: stored as written, it would point into this folder
+  /// from any other slot or run the version is restored in.
+  private func linkTargetInside(
+    path: String, relative: String, relativeDirectory: String
+  ) throws(GoldfishError) -> String? {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     let length = readlink(path, &buffer, buffer.count - 1)
     guard length > 0 else { return nil }
     let target = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let destination: String
     if let resolved = realpath(path, nil) {
-      defer { free(resolved) }
-      return Self.isInside(String(cString: resolved), realRoot) ? target : nil
+      destination = String(cString: resolved)
+      free(resolved)
+    } else {
+      // Dangling: judge the text itself, from where the link sits.
+      let base = relativeDirectory.isEmpty ? realRoot : realRoot + "/" + relativeDirectory
+      var text = Self.normalize(target.hasPrefix("/") ? target : base + "/" + target)
+      // An absolute text written against the root as given (not resolved) points inside too.
+      let given = Self.normalize(root)
+      if given != "/", !Self.isInside(text, realRoot), Self.isInside(text, given) {
+        text = realRoot + text.dropFirst(given.count)
+      }
+      destination = text
     }
-    // Dangling: judge the text itself, from where the link sits.
-    let base = relativeDirectory.isEmpty ? realRoot : realRoot + "/" + relativeDirectory
-    let joined = target.hasPrefix("/") ? target : base + "/" + target
-    return Self.isInside(Self.normalize(joined), realRoot) ? target : nil
+    guard Self.isInside(destination, realRoot) else { return nil }
+    // Restored elsewhere, an absolute link would point back here, and a relative one that climbs
+    // out of the root and back in would leave it: both are refused, with the link to write instead.
+    if target.hasPrefix("/") || !TreeMaterializer.staysInside(directory: relativeDirectory, target: target) {
+      let inside = destination == realRoot ? "" : String(destination.dropFirst(realRoot.count + 1))
+      throw WorkspaceLinks.notPortable(
+        relative, target: target, suggestion: WorkspaceLinks.relativeTarget(from: relativeDirectory, to: inside),
+        folder: relativeDirectory.isEmpty ? root : root + "/" + relativeDirectory)
+    }
+    return target
   }
 
   static func isInside(_ path: String, _ root: String) -> Bool {

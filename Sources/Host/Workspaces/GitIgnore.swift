@@ -30,6 +30,14 @@ public struct IgnoreRules: Sendable {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return self }
     let file = isDirectory.boolValue ? path + "/.gitignore" : path
+    // A .gitignore that is a link is read only if it stays inside its folder: links are never
+    // followed out of a workspace.
+    let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+    if (try? FileManager.default.destinationOfSymbolicLink(atPath: file)) != nil,
+      !PathConfinement.isInside(file, root: folder)
+    {
+      return self
+    }
     guard let data = FileManager.default.contents(atPath: file) else { return self }
     let lines = String(decoding: data, as: UTF8.self).split(omittingEmptySubsequences: false) {
       $0 == "\n" || $0 == "\r\n"
@@ -63,6 +71,8 @@ public struct IgnoreRules: Sendable {
 
 /// One parsed line of a `.gitignore`.
 struct IgnorePattern: Sendable {
+  static let maxStarGroups = 100
+
   let glob: [UInt8]
   let negated: Bool
   let directoryOnly: Bool
@@ -100,6 +110,10 @@ struct IgnorePattern: Sendable {
       anchored = true
     }
     guard !bytes.isEmpty else { return nil }
+    // Matching recurses once per group of stars: a hostile line of thousands of them would overflow
+    // the stack. No real pattern comes near the bound; a line over it is not used.
+    let starGroups = zip(bytes, [0] + bytes).filter { $0 == UInt8(ascii: "*") && $1 != UInt8(ascii: "*") }.count
+    guard starGroups <= Self.maxStarGroups else { return nil }
     self.glob = bytes
     self.negated = negated
     self.directoryOnly = directoryOnly
@@ -125,15 +139,30 @@ struct IgnorePattern: Sendable {
 }
 
 /// gitignore glob matching over bytes.
+///
+/// As in git's wildmatch, a failed attempt says how far the failure reaches: `abortAll` (the text
+/// ran out, so no later alignment of any enclosing star can match) and `abortToStarStar` (a single
+/// star met a '/', so only an enclosing `**` may try further). Without this a pattern such as
+/// `*a*a*a…b` tries every way to split a long name: exponential time on one hostile line.
+/// Recursion depth is the number of star groups in the pattern, which `IgnorePattern` bounds.
 enum Wildmatch {
   static let slash = UInt8(ascii: "/")
   static let star = UInt8(ascii: "*")
 
+  enum Outcome { case match, noMatch, abortAll, abortToStarStar }
+
   static func match(_ p: UnsafeBufferPointer<UInt8>, _ pi: Int, _ t: UnsafeBufferPointer<UInt8>, _ ti: Int) -> Bool {
+    outcome(p, pi, t, ti) == .match
+  }
+
+  static func outcome(
+    _ p: UnsafeBufferPointer<UInt8>, _ pi: Int, _ t: UnsafeBufferPointer<UInt8>, _ ti: Int
+  ) -> Outcome {
     var pi = pi
     var ti = ti
     while pi < p.count {
       let c = p[pi]
+      if ti == t.count && c != star { return .abortAll }
       switch c {
       case star:
         var next = pi + 1
@@ -143,55 +172,59 @@ enum Wildmatch {
           let segmentStart = pi == 0 || p[pi - 1] == slash
           let segmentEnd = next == p.count || p[next] == slash
           if segmentStart && segmentEnd {
-            if next == p.count { return true }  // "x/**": everything below
+            if next == p.count { return .match }  // "x/**": everything below
             // "**/": zero or more whole directories.
             let rest = next + 1
-            if match(p, rest, t, ti) { return true }
+            if outcome(p, rest, t, ti) == .match { return .match }
             var k = ti
             while k < t.count {
-              if t[k] == slash, match(p, rest, t, k + 1) { return true }
+              if t[k] == slash {
+                let result = outcome(p, rest, t, k + 1)
+                if result == .match || result == .abortAll { return result }
+              }
               k += 1
             }
-            return false
+            return .abortAll
           }
         }
         // A single star (or a "**" inside a segment): any run of characters but '/'.
-        if next == p.count { return !t[ti...].contains(slash) }
+        if next == p.count { return t[ti...].contains(slash) ? .abortToStarStar : .match }
         var k = ti
-        while k <= t.count {
-          if match(p, next, t, k) { return true }
-          if k == t.count || t[k] == slash { return false }
+        while k < t.count {
+          let result = outcome(p, next, t, k)
+          if result != .noMatch { return result }
+          if t[k] == slash { return .abortToStarStar }
           k += 1
         }
-        return false
+        return .abortAll
       case UInt8(ascii: "?"):
-        guard ti < t.count, t[ti] != slash else { return false }
+        guard t[ti] != slash else { return .noMatch }
         pi += 1
         ti += 1
       case UInt8(ascii: "["):
-        guard ti < t.count, t[ti] != slash, let (matched, end) = matchClass(p, pi, t[ti]) else {
+        guard t[ti] != slash, let (matched, end) = matchClass(p, pi, t[ti]) else {
           // An unterminated '[' is a literal character.
-          if ti < t.count, t[ti] == c, matchClass(p, pi, 0) == nil {
+          if t[ti] == c, matchClass(p, pi, 0) == nil {
             pi += 1
             ti += 1
             continue
           }
-          return false
+          return .noMatch
         }
-        guard matched else { return false }
+        guard matched else { return .noMatch }
         pi = end
         ti += 1
       case UInt8(ascii: "\\") where pi + 1 < p.count:
-        guard ti < t.count, t[ti] == p[pi + 1] else { return false }
+        guard t[ti] == p[pi + 1] else { return .noMatch }
         pi += 2
         ti += 1
       default:
-        guard ti < t.count, t[ti] == c else { return false }
+        guard t[ti] == c else { return .noMatch }
         pi += 1
         ti += 1
       }
     }
-    return ti == t.count
+    return ti == t.count ? .match : .noMatch
   }
 
   /// A bracket expression at `p[start]`: whether `byte` is in it, and the index after its ']'.

@@ -23,7 +23,13 @@ extension GitRepository {
   /// that a shell whose current directory is the slot must `cd` again, and the parent must be writable.
   /// Where the exchange is unavailable (not Linux, or a filesystem without it) two renames are used,
   /// with the first undone if the second fails.
-  public func materialize(_ commit: CommitID, into directory: String, preserving: Set<String>) throws(GoldfishError) {
+  ///
+  /// `linkRoots` are the folders versions were saved from (the project's slots): a link stored as an
+  /// absolute path into one of them, as versions saved before such links were refused may hold, is
+  /// written relative to its own folder, so that the version stays restorable anywhere.
+  public func materialize(
+    _ commit: CommitID, into directory: String, preserving: Set<String>, linkRoots: [String] = []
+  ) throws(GoldfishError) {
     try locked { () throws(GoldfishError) in
       guard let tree = try lookupTree(commit, in: handle) else { return }
       defer { git_tree_free(tree) }
@@ -52,7 +58,7 @@ extension GitRepository {
       var swapped = false
       defer { if !swapped { Self.removeTree(staging) } }
 
-      try TreeMaterializer(repo: handle).write(tree, into: staging, relative: "", skipping: preserving)
+      try TreeMaterializer(repo: handle, linkRoots: linkRoots).write(tree, into: staging, skipping: preserving)
 
       guard exists else {
         guard rename(staging, target) == 0 else { throw GitFailure.io("create the folder", path: target) }
@@ -112,39 +118,66 @@ extension GitRepository {
 }
 
 /// Writes a tree's files into an empty directory, refusing any stored name or link that would land
-/// outside it.
+/// outside it. Folders are walked from an explicit stack, never by recursion, whatever their depth.
 struct TreeMaterializer {
   let repo: OpaquePointer
+  var linkRoots: [String] = []
 
-  func write(
-    _ tree: OpaquePointer, into directory: String, relative: String, skipping: Set<String>
-  )
-    throws(GoldfishError)
-  {
-    for index in 0..<git_tree_entrycount(tree) {
-      guard let entry = git_tree_entry_byindex(tree, index) else { continue }
+  /// One folder being written; frees the tree it looked up however the walk ends.
+  private final class Folder {
+    let tree: OpaquePointer
+    let owned: Bool
+    let directory: String
+    let relative: String
+    var next = 0
+
+    init(tree: OpaquePointer, owned: Bool, directory: String, relative: String) {
+      self.tree = tree
+      self.owned = owned
+      self.directory = directory
+      self.relative = relative
+    }
+
+    deinit { if owned { git_tree_free(tree) } }
+  }
+
+  func write(_ tree: OpaquePointer, into directory: String, skipping: Set<String>) throws(GoldfishError) {
+    var stack = [Folder(tree: tree, owned: false, directory: directory, relative: "")]
+    while let folder = stack.last {
+      guard folder.next < git_tree_entrycount(folder.tree) else {
+        stack.removeLast()
+        continue
+      }
+      let index = folder.next
+      folder.next += 1
+      guard let entry = git_tree_entry_byindex(folder.tree, index) else { continue }
       let name = String(cString: git_tree_entry_name(entry))
+      let relative = folder.relative
       let rel = relative.isEmpty ? name : relative + "/" + name
       guard GitRepository.isPlainName(name) else {
         throw GitFailure.unsafePath(rel, "would be written outside the workspace folder")
       }
       if relative.isEmpty && skipping.contains(name) { continue }
-      let path = directory + "/" + name
+      let path = folder.directory + "/" + name
       guard let id = git_tree_entry_id(entry) else { continue }
       switch git_tree_entry_filemode(entry) {
       case GIT_FILEMODE_TREE:
+        guard stack.count <= DirectoryScanner.maxDepth else {
+          throw WorkspaceLinks.tooDeep(rel, limit: DirectoryScanner.maxDepth)
+        }
         guard mkdir(path, 0o755) == 0 else { throw GitFailure.io("create the folder", path: rel) }
         var subtree: OpaquePointer?
-        try Git.check(git_tree_lookup(&subtree, repo, id), "reading the folder '\(rel)'")
-        defer { git_tree_free(subtree) }
+        try Git.check(git_tree_lookup(&subtree, repo, id), "reading the folder '\(WorkspaceLinks.shown(rel))'")
         guard let subtree else { continue }
-        try write(subtree, into: path, relative: rel, skipping: skipping)
+        stack.append(Folder(tree: subtree, owned: true, directory: path, relative: rel))
       case GIT_FILEMODE_BLOB:
         try writeFile(id, to: path, relative: rel, mode: 0o644)
+        SlotFaultPoint.hit(.midwayFiles)
       case GIT_FILEMODE_BLOB_EXECUTABLE:
         try writeFile(id, to: path, relative: rel, mode: 0o755)
       case GIT_FILEMODE_LINK:
-        let target = try withBlob(id, relative: rel) { String(decoding: $0, as: UTF8.self) }
+        let stored = try withBlob(id, relative: rel) { String(decoding: $0, as: UTF8.self) }
+        let target = restorable(stored, directory: relative)
         guard Self.staysInside(directory: relative, target: target) else {
           throw GitFailure.unsafePath(rel, "is a link pointing outside the workspace folder")
         }
@@ -153,6 +186,20 @@ struct TreeMaterializer {
         continue  // nested repositories (gitlinks) have no content here
       }
     }
+  }
+
+  /// A stored absolute link into one of `linkRoots`, as the relative link that reaches the same file
+  /// from the link's folder `directory`; any other target unchanged.
+  func restorable(_ target: String, directory: String) -> String {
+    guard target.hasPrefix("/") else { return target }
+    let normalized = DirectoryScanner.normalize(target)
+    for root in linkRoots {
+      let root = DirectoryScanner.normalize(root)
+      guard root != "/", DirectoryScanner.isInside(normalized, root) else { continue }
+      let inside = normalized == root ? "" : String(normalized.dropFirst(root.count + 1))
+      return WorkspaceLinks.relativeTarget(from: directory, to: inside)
+    }
+    return target
   }
 
   private func writeFile(

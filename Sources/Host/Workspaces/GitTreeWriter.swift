@@ -44,62 +44,102 @@ final class TreeWriter {
   }
 
   /// The id of the root tree (the empty tree for an empty directory).
+  ///
+  /// Folders are written from an explicit stack, deepest first, rather than by recursion, so the
+  /// depth of a tree never reaches the thread's stack.
   func writeRoot(_ entries: [ScannedEntry], directory: String, base: OpaquePointer?) throws(GoldfishError) -> git_oid {
-    var root = git_oid()
-    _ = try write(entries, absolute: directory, relative: "", base: base, keepEmpty: true, into: &root)
-    return root
-  }
-
-  /// Writes one directory; false (nothing written) for an empty directory unless `keepEmpty`,
-  /// since versions, like git, do not record empty directories.
-  private func write(
-    _ entries: [ScannedEntry], absolute: String, relative: String, base: OpaquePointer?, keepEmpty: Bool,
-    into result: inout git_oid
-  ) throws(GoldfishError) -> Bool {
-    var builder: OpaquePointer?
-    try Git.check(git_treebuilder_new(&builder, repo, nil), "preparing a folder listing")
-    defer { git_treebuilder_free(builder) }
-
-    for entry in entries {
-      let path = absolute + "/" + entry.name
-      let rel = relative.isEmpty ? entry.name : relative + "/" + entry.name
-      let baseEntry = base.flatMap { git_tree_entry_byname($0, entry.name) }
+    var stack = [try Folder(repo: repo, entries: entries, absolute: directory, relative: "", name: "", base: base)]
+    while let folder = stack.last {
+      guard folder.next < folder.entries.count else {
+        stack.removeLast()
+        var id = git_oid()
+        // Versions, like git, do not record empty folders (the root is always written).
+        if !stack.isEmpty && git_treebuilder_entrycount(folder.builder) == 0 { continue }
+        try Git.check(
+          git_treebuilder_write(&id, folder.builder), "saving the folder '\(WorkspaceLinks.shown(folder.relative))'")
+        guard let parent = stack.last else { return id }
+        try insert(folder.name, id, GIT_FILEMODE_TREE, into: parent)
+        continue
+      }
+      let entry = folder.entries[folder.next]
+      folder.next += 1
+      let path = folder.absolute + "/" + entry.name
+      let rel = folder.relative.isEmpty ? entry.name : folder.relative + "/" + entry.name
+      let baseEntry = folder.base.flatMap { git_tree_entry_byname($0, entry.name) }
       var oid = git_oid()
-      let fileMode: git_filemode_t
       switch entry.kind {
       case .file(let size, let executable):
-        fileMode = executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
         // A file deleted since the scan is simply not there, as the scan itself treats it.
         guard let id = try fileID(path: path, relative: rel, size: size, base: baseEntry) else { continue }
-        oid = id
+        try insert(entry.name, id, executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB, into: folder)
       case .symlink(let target):
-        fileMode = GIT_FILEMODE_LINK
         let rc = target.withCString { text in
           mode == .store
             ? git_blob_create_from_buffer(&oid, repo, text, strlen(text))
             : git_odb_hash(&oid, text, strlen(text), GIT_OBJECT_BLOB)
         }
         try Git.check(rc, "saving the link '\(rel)'")
+        try insert(entry.name, oid, GIT_FILEMODE_LINK, into: folder)
       case .directory(let children):
-        fileMode = GIT_FILEMODE_TREE
         var subtree: OpaquePointer?
         if let baseEntry, git_tree_entry_type(baseEntry) == GIT_OBJECT_TREE {
           _ = git_tree_lookup(&subtree, repo, git_tree_entry_id(baseEntry))  // no base: everything is new
         }
-        defer { git_tree_free(subtree) }
-        guard try write(children, absolute: path, relative: rel, base: subtree, keepEmpty: false, into: &oid)
-        else { continue }
-      }
-      let rc = git_treebuilder_insert(nil, builder, entry.name, &oid, fileMode)
-      if rc < 0 {
-        throw GoldfishError(
-          .invalidArgument, "The name '\(rel)' cannot be saved in a workspace version.",
-          hint: "Rename or ignore it.", detail: ["path": .string(rel), "internal": .string(Git.lastMessage())])
+        stack.append(
+          try Folder(repo: repo, entries: children, absolute: path, relative: rel, name: entry.name, owned: subtree))
       }
     }
-    if !keepEmpty && git_treebuilder_entrycount(builder) == 0 { return false }
-    try Git.check(git_treebuilder_write(&result, builder), "saving the folder '\(relative)'")
-    return true
+    throw Git.failure(-1, "saving the workspace")  // unreachable: the root folder returns
+  }
+
+  private func insert(
+    _ name: String, _ id: git_oid, _ fileMode: git_filemode_t, into folder: Folder
+  ) throws(GoldfishError) {
+    var oid = id
+    if git_treebuilder_insert(nil, folder.builder, name, &oid, fileMode) < 0 {
+      let rel = folder.relative.isEmpty ? name : folder.relative + "/" + name
+      throw GoldfishError(
+        .invalidArgument, "The name '\(WorkspaceLinks.shown(rel))' cannot be saved in a workspace version.",
+        hint: "Rename or ignore it.",
+        detail: ["path": .string(WorkspaceLinks.shown(rel)), "internal": .string(Git.lastMessage())])
+    }
+  }
+
+  /// One folder being written: its tree builder, its counterpart in the previous version, and how
+  /// far the walk got. Frees what it owns however the walk ends.
+  private final class Folder {
+    let entries: [ScannedEntry]
+    let absolute: String
+    let relative: String
+    let name: String
+    let base: OpaquePointer?
+    private let ownsBase: Bool
+    let builder: OpaquePointer
+    var next = 0
+
+    init(
+      repo: OpaquePointer, entries: [ScannedEntry], absolute: String, relative: String, name: String,
+      base: OpaquePointer? = nil, owned: OpaquePointer? = nil
+    ) throws(GoldfishError) {
+      var builder: OpaquePointer?
+      let rc = git_treebuilder_new(&builder, repo, nil)
+      guard rc >= 0, let builder else {
+        git_tree_free(owned)
+        throw Git.failure(rc, "preparing a folder listing")
+      }
+      self.entries = entries
+      self.absolute = absolute
+      self.relative = relative
+      self.name = name
+      self.base = owned ?? base
+      self.ownsBase = owned != nil
+      self.builder = builder
+    }
+
+    deinit {
+      git_treebuilder_free(builder)
+      if ownsBase { git_tree_free(base) }
+    }
   }
 
   private func fileID(

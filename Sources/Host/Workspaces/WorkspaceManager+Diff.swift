@@ -51,7 +51,7 @@ extension WorkspaceManager {
   private func side(_ text: String) throws(GoldfishError) -> DiffSide {
     if project.settings.slots.contains(text) {
       _ = try mounted(text)
-      return .slot(text, path: project.paths.slot(text))
+      return .slot(text, path: try slotFolder(text))
     }
     let reference = try WorkspaceReference(parsing: text)
     let workspace = try workspaceRecord(reference.workspace)

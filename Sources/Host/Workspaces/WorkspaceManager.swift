@@ -28,9 +28,10 @@ public struct WorkspaceManager: Sendable {
   )
     throws(GoldfishError) -> WorkspaceRecord
   {
-    try Names.workspace(name)
+    try Names.workspace(name, slots: project.settings.slots)
     let reason = try Reason.validate(reason, minimum: project.settings.minReasonLength)
     let goal = goal.trimmingCharacters(in: .whitespacesAndNewlines)
+    try TextLimits.check(goal, field: "goal", limit: TextLimits.goal)
     guard !goal.isEmpty else {
       throw GoldfishError(.invalidArgument, "a workspace needs a goal", hint: "--goal \"what this line of work tries\"")
     }
@@ -64,14 +65,25 @@ public struct WorkspaceManager: Sendable {
     let workspace = try activeWorkspace(name)
     return try SlotLock.withLock(slot, in: project.paths.locks) { () throws(GoldfishError) -> SlotSummary in
       let path = project.paths.slot(slot)
+      // The same mount again after one that died part-way: finish that one instead of refusing.
+      if let mount = try store.mount(slot: slot), mount.workspace == name, try finishInterruptedMount(mount) {
+        try project.journal.record("mount", reason: reason, slot: slot, workspace: name)
+        return SlotSummary(
+          slot: slot, workspace: name, version: try store.latestVersion(of: name)?.label, dirty: false,
+          changedFiles: 0)
+      }
+      removeLeftovers(of: slot)
+      _ = try slotFolder(slot)  // a link there would put the files wherever it points
       try ensureSlotFree(slot, path: path)
       guard let head = try repository.branchHead(workspace.branch) else {
         throw GoldfishError(
           .notFound, "workspace \(name) has lost its files", hint: "restore the dev folder from a backup")
       }
       try store.claimSlot(slot, workspace: name, sha: head.hex)
+      SlotFaultPoint.hit(.afterClaim)
       do throws(GoldfishError) {
-        try repository.materialize(head, into: path, preserving: [])
+        try repository.materialize(head, into: path, preserving: [], linkRoots: linkRoots)
+        SlotFaultPoint.hit(.afterFilesBeforeMarker)
         let latest = try store.latestVersion(of: name)
         try MountMarker(
           workspace: name, sha: head.hex, mountedAt: Timestamp.now(),
@@ -81,6 +93,7 @@ public struct WorkspaceManager: Sendable {
         try? store.releaseSlot(slot)
         throw error
       }
+      SlotFaultPoint.hit(.beforeJournal)
       try project.journal.record("mount", reason: reason, slot: slot, workspace: name)
       return SlotSummary(
         slot: slot, workspace: name, version: try store.latestVersion(of: name)?.label, dirty: false, changedFiles: 0)
@@ -98,6 +111,7 @@ public struct WorkspaceManager: Sendable {
   {
     try project.validateSlot(slot)
     let message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+    try TextLimits.check(message, field: "message", limit: TextLimits.message)
     guard !message.isEmpty else {
       throw GoldfishError(.invalidArgument, "a checkpoint needs a message", hint: "--message \"what changed\"")
     }
@@ -120,7 +134,8 @@ public struct WorkspaceManager: Sendable {
   {
     let mount = try mounted(slot)
     let workspace = try activeWorkspace(mount.workspace)
-    let path = project.paths.slot(slot)
+    let path = try slotFolder(slot)
+    _ = try finishInterruptedMount(mount)
     let latest = try store.latestVersion(of: workspace.name)
     // What the slot started from: the last save, the mounted version or a rollback target.
     let base = try CommitID.stored(mount.mountedSHA)
@@ -162,7 +177,8 @@ public struct WorkspaceManager: Sendable {
       let saved = try syncAndVersion(
         slot: slot, message: "Saved before rolling back to v\(version)", createdBy: "auto_save", runID: nil)
       let path = project.paths.slot(slot)
-      try repository.materialize(try CommitID.stored(target.sha), into: path, preserving: excluded)
+      try repository.materialize(
+        try CommitID.stored(target.sha), into: path, preserving: excluded, linkRoots: linkRoots)
       try MountMarker(workspace: mount.workspace, sha: target.sha, mountedAt: Timestamp.now(), version: version)
         .write(slotPath: path)
       try store.updateMountedSHA(slot: slot, sha: target.sha)
@@ -181,13 +197,23 @@ public struct WorkspaceManager: Sendable {
     let reason = try Reason.validate(reason, minimum: project.settings.minReasonLength)
     return try SlotLock.withLock(slot, in: project.paths.locks) { () throws(GoldfishError) -> CheckpointResult in
       let result = try syncAndVersion(slot: slot, message: "Hibernate: \(reason)", createdBy: "hibernate", runID: nil)
+      // The folder is moved aside in one rename before the slot is freed, then removed: a crash never
+      // leaves a half-deleted slot that the next save would record as deletions. Killed before the
+      // slot is freed, the slot is found recorded with no folder and restored from what was just saved.
       let path = project.paths.slot(slot)
-      do {
-        try FileManager.default.removeItem(atPath: path)
-      } catch {
-        throw GoldfishError(.ioFailed, "cannot empty slot \(slot): \(error.localizedDescription)")
+      let aside = Self.leftoverPrefix(slot, "hibernated", in: path) + UUID().uuidString.prefix(8)
+      guard rename(path, aside) == 0 else {
+        throw GoldfishError(.ioFailed, "cannot empty slot \(slot): \(String(cString: strerror(errno)))")
       }
-      try store.releaseSlot(slot)
+      SlotFaultPoint.hit(.hibernateAfterEmptying)
+      do throws(GoldfishError) {
+        try store.releaseSlot(slot)
+      } catch {
+        _ = rename(aside, path)
+        throw error
+      }
+      SlotFaultPoint.hit(.hibernateAfterRelease)
+      GitRepository.removeTree(aside)
       try project.journal.record(
         "hibernate", reason: reason, slot: slot, workspace: result.workspace,
         details: ["version": .string(result.version)])
@@ -215,8 +241,9 @@ public struct WorkspaceManager: Sendable {
     let mounts = try store.mounts()
     return try store.workspaces().map { workspace throws(GoldfishError) in
       let versions = try store.versions(of: workspace.name)
+      // A goal stored before goals had a size limit must not make every listing (and `status`) huge.
       return WorkspaceSummary(
-        name: workspace.name, goal: workspace.goal,
+        name: workspace.name, goal: String(workspace.goal.prefix(TextLimits.goal)),
         slot: mounts.first { $0.workspace == workspace.name }?.slot, versions: versions.count,
         latestVersion: versions.last?.label,
         parent: workspace.parentWorkspace.map { parent in workspace.parentVersion.map { "\(parent)@v\($0)" } ?? parent
@@ -237,12 +264,25 @@ public struct WorkspaceManager: Sendable {
       let path = project.paths.slot(slot)
       let versions = try store.versions(of: mount.workspace)
       let base = try CommitID.stored(mount.mountedSHA)
-      let changes =
-        (try? repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)) ?? []
       let holding = versions.last { $0.sha == mount.mountedSHA } ?? versions.last
-      return SlotSummary(
-        slot: slot, workspace: mount.workspace, version: holding?.label, dirty: !changes.isEmpty,
-        changedFiles: changes.count)
+      var summary = SlotSummary(slot: slot, workspace: mount.workspace, version: holding?.label)
+      var info = stat()
+      if lstat(path, &info) != 0 && errno == ENOENT {
+        summary.problem =
+          "its folder is missing (a mount or hibernate was interrupted); the next checkpoint, hibernate, "
+          + "rollback or run puts the saved files back"
+        return summary
+      }
+      // A slot that cannot be compared is said to be so, never shown as clean.
+      do throws(GoldfishError) {
+        let changes = try repository.changes(
+          from: base, toDirectory: try slotFolder(slot), ignore: ignore(path), excluding: excluded)
+        summary.dirty = !changes.isEmpty
+        summary.changedFiles = changes.count
+      } catch {
+        summary.problem = error.message
+      }
+      return summary
     }
   }
 
@@ -263,6 +303,15 @@ public struct WorkspaceManager: Sendable {
   func workspaceRecord(_ name: String) throws(GoldfishError) -> WorkspaceRecord {
     guard let record = try store.workspace(name) else {
       let known = try store.workspaces().map(\.name)
+      if project.settings.slots.contains(name) {
+        let holder = try store.mount(slot: name)?.workspace
+        throw GoldfishError(
+          .notFound,
+          "no workspace \(name): \(name) is a slot (\(holder.map { "holding workspace \($0)" } ?? "empty")), "
+            + "and this takes a workspace's name, never a slot's",
+          hint: holder.map { "name the workspace: \($0)" }
+            ?? (known.isEmpty ? "there are no workspaces yet" : "workspaces: \(known.joined(separator: ", "))"))
+      }
       throw GoldfishError(
         .notFound, "no workspace \(name)",
         hint: known.isEmpty
@@ -279,6 +328,61 @@ public struct WorkspaceManager: Sendable {
         hint: "mount one: goldfish workspace mount NAME \(slot) --reason …")
     }
     return mount
+  }
+
+  /// The slot's folder, refused when it is a symbolic link: saving would version whatever the link
+  /// points at, outside the workspace.
+  func slotFolder(_ slot: String) throws(GoldfishError) -> String {
+    let path = project.paths.slot(slot)
+    var info = stat()
+    if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK { throw WorkspaceLinks.rootIsLink(path) }
+    return path
+  }
+
+  /// The project's slot folders, where versions saved before absolute links were refused may point.
+  var linkRoots: [String] {
+    project.settings.slots.flatMap { slot -> [String] in
+      let path = project.paths.slot(slot)
+      let parent = (path as NSString).deletingLastPathComponent
+      guard let resolved = realpath(parent, nil) else { return [path] }
+      defer { free(resolved) }
+      return [path, String(cString: resolved) + "/" + slot]
+    }
+  }
+
+  /// A mount killed part-way leaves the slot recorded as mounted with no folder (its files were still
+  /// in a hidden staging folder). Caller holds the slot's lock. The files are put in place from the
+  /// state the mount recorded, which nothing can have changed since: the slot can then be used and
+  /// freed like any other. Staging folders the killed mount left are removed. True when it repaired.
+  func finishInterruptedMount(_ mount: MountRecord) throws(GoldfishError) -> Bool {
+    let path = project.paths.slot(mount.slot)
+    removeLeftovers(of: mount.slot)
+    var info = stat()
+    guard lstat(path, &info) != 0 && errno == ENOENT else { return false }
+    let sha = try CommitID.stored(mount.mountedSHA)
+    try repository.materialize(sha, into: path, preserving: [], linkRoots: linkRoots)
+    let version = try store.versions(of: mount.workspace).last { $0.sha == mount.mountedSHA }?.version
+    try MountMarker(workspace: mount.workspace, sha: mount.mountedSHA, mountedAt: mount.mountedAt, version: version)
+      .write(slotPath: path)
+    return true
+  }
+
+  /// Where a slot's hidden siblings start: `.w1.goldfish-staging-…` (a mount's files before they
+  /// are swapped in) and `.w1.goldfish-hibernated-…` (a hibernated slot's folder before removal).
+  static func leftoverPrefix(_ slot: String, _ kind: String, in path: String) -> String {
+    (path as NSString).deletingLastPathComponent + "/." + slot + ".goldfish-" + kind + "-"
+  }
+
+  /// Removes what a mount or hibernate killed part-way left beside the slot. Caller holds the
+  /// slot's lock, so no live operation of this slot owns them; everything in them is saved.
+  func removeLeftovers(of slot: String) {
+    let path = project.paths.slot(slot)
+    let parent = (path as NSString).deletingLastPathComponent
+    let prefixes = ["staging", "hibernated"].map { "." + slot + ".goldfish-" + $0 + "-" }
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+    where prefixes.contains(where: name.hasPrefix) {
+      GitRepository.removeTree(parent + "/" + name)
+    }
   }
 
   private func ensureSlotFree(_ slot: String, path: String) throws(GoldfishError) {

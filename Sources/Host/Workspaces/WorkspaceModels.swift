@@ -35,10 +35,14 @@ public struct SlotSummary: Codable, Sendable, Equatable {
   public var version: String?
   public var dirty: Bool?
   public var changedFiles: Int?
+  /// Why the slot cannot be saved as it is (too deep, a link, a non-portable link, …); then
+  /// `dirty` and `changedFiles` are unknown (nil).
+  public var problem: String?
 
   enum CodingKeys: String, CodingKey {
     case slot, workspace, version, dirty
     case changedFiles = "changed_files"
+    case problem
   }
 
   /// Absent values are written as null, so every key is always there for machines.
@@ -49,6 +53,7 @@ public struct SlotSummary: Codable, Sendable, Equatable {
     try c.encode(version, forKey: .version)
     try c.encode(dirty, forKey: .dirty)
     try c.encode(changedFiles, forKey: .changedFiles)
+    try c.encode(problem, forKey: .problem)
   }
 }
 

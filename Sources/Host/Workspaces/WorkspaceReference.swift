@@ -13,15 +13,12 @@ public struct WorkspaceReference: Sendable, Equatable, CustomStringConvertible {
   public init(parsing text: String) throws(GoldfishError) {
     let parts = text.split(separator: "@", omittingEmptySubsequences: false)
     guard parts.count <= 2, let name = parts.first, !name.isEmpty else {
-      throw GoldfishError(.invalidArgument, "\"\(text)\" is not WORKSPACE or WORKSPACE@vN", hint: "e.g. baseline@v3")
+      throw GoldfishError(
+        .invalidArgument, "\(NameRule.quoted(text)) is not WORKSPACE or WORKSPACE@vN", hint: "e.g. baseline@v3")
     }
     workspace = String(name)
     if parts.count == 2 {
-      let label = parts[1]
-      guard label.hasPrefix("v"), let number = Int(label.dropFirst()), number >= 1 else {
-        throw GoldfishError(.invalidArgument, "\"\(label)\" is not a version like v3", hint: "e.g. \(name)@v3")
-      }
-      version = number
+      version = try VersionLabel.parse(String(parts[1]))
     }
   }
 

@@ -13,8 +13,12 @@ struct ProcessWarmReuseTests {
     let service: OpenedService
     let runs: String
 
-    init() throws {
-      fixture = try ProjectFixture()
+    init(goldfishYAML: String? = nil) throws {
+      fixture = try ProjectFixture { root in
+        if let goldfishYAML {
+          try goldfishYAML.write(toFile: root + "/goldfish.yaml", atomically: true, encoding: .utf8)
+        }
+      }
       service = try ExecutionServices.open(fixture.project).backend
       runs = TestEnvironment.temporaryFolder("warm-runs")
     }
@@ -161,6 +165,32 @@ struct ProcessWarmReuseTests {
     #expect(!FileManager.default.fileExists(atPath: outside + "/escaped.txt"), "\(log)")
     #expect(log.contains("refused"))
     let worker = try #require(handle["worker"])
+    var confirmed = false
+    for _ in 0..<50 where !confirmed {
+      confirmed = try backend.call("delete_worker", ["worker": worker])["confirmed"]?.boolValue ?? false
+    }
+    #expect(confirmed)
+  }
+
+  @Test("a warm job's setsid and double-forked children end with the job, while the worker stays")
+  func jobProcessTreeEndsWithTheJob() throws {
+    // Unsandboxed, so that only the agent's own walk (not bubblewrap's PID namespace) ends them.
+    let backend = try Backend(goldfishYAML: "project_name: demo\nprocess:\n  sandbox: off\n")
+    let marker = "4243.\(UInt32.random(in: 1000...999_999))"
+    let handle = try backend.call(
+      "launch",
+      try JSONCoding.value(
+        of: backend.spec(
+          "tree",
+          "setsid sleep \(marker)1 </dev/null >/dev/null 2>&1 & (sleep \(marker)2 </dev/null >/dev/null 2>&1 &); echo spawned",
+          worker: WorkerOptions(keepWarm: true, idleTimeoutSeconds: 600, workerId: "pw-tree"))))
+    #expect(try backend.waitFinal(handle).state == .completed)
+    let worker = try #require(handle["worker"])
+    try backend.waitIdle(worker)
+    let survivors = StageIsolationTests.liveProcesses(containing: "sleep \(marker)")
+    #expect(survivors.isEmpty, "outlived the job: \(survivors)")
+    #expect(try backend.probe(worker).liveness == .alive, "the worker itself stays")
+    for line in survivors { if let pid = Int32(line.prefix { $0 != ":" }) { kill(pid, SIGKILL) } }
     var confirmed = false
     for _ in 0..<50 where !confirmed {
       confirmed = try backend.call("delete_worker", ["worker": worker])["confirmed"]?.boolValue ?? false

@@ -9,6 +9,9 @@ final class MCPSession: @unchecked Sendable {
   private let errors = Pipe()
   private let lock = NSLock()
   private var lines: [String] = []
+  /// Each answer parsed once, as it arrives: re-parsing every line on each poll made a session
+  /// with megabyte answers spend minutes in JSONSerialization.
+  private var byID: [Int: [String: Any]] = [:]
   private var errorData = Data()
   private let finished = DispatchGroup()
 
@@ -29,11 +32,18 @@ final class MCPSession: @unchecked Sendable {
       while true {
         let chunk = output.fileHandleForReading.availableData
         if chunk.isEmpty { break }
+        // Only the new bytes are searched for a newline: one pass however long a line is.
+        var start = buffer.count
         buffer.append(chunk)
-        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+        while let newline = buffer[(buffer.startIndex + start)...].firstIndex(of: UInt8(ascii: "\n")) {
           let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-          buffer.removeSubrange(buffer.startIndex...newline)
-          lock.withLock { lines.append(line) }
+          buffer = Data(buffer[(newline + 1)...])
+          start = 0
+          let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+          lock.withLock {
+            lines.append(line)
+            if let object, let id = object["id"] as? Int { byID[id] = object }
+          }
         }
       }
       finished.leave()
@@ -63,23 +73,22 @@ final class MCPSession: @unchecked Sendable {
     input.fileHandleForWriting.write(Data((line + "\n").utf8))
   }
 
+  /// Bytes as they are, no newline added: a long line can be written piece by piece.
+  func write(_ bytes: Data) {
+    input.fileHandleForWriting.write(bytes)
+  }
+
   func callTool(id: Int, _ name: String, _ arguments: [String: Any]) {
     send(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": ["name": name, "arguments": arguments]])
   }
 
   /// The responses received so far, by request id.
   var responses: [Int: [String: Any]] {
-    lock.withLock {
-      var byID: [Int: [String: Any]] = [:]
-      for line in lines {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-          let id = object["id"] as? Int
-        else { continue }
-        byID[id] = object
-      }
-      return byID
-    }
+    lock.withLock { byID }
   }
+
+  /// The lines the server wrote on stdout so far, as written.
+  var rawLines: [String] { lock.withLock { lines } }
 
   /// Everything the server wrote, both streams, for assertions on what reaches a user.
   var transcript: String {

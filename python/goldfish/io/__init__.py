@@ -7,8 +7,11 @@ dicts with string values). Importing never fails; outside a Goldfish run each ca
 raises GoldfishIOError saying so.
 
 Contract with the host (set by the backend that starts the stage):
-  GOLDFISH_STAGE_CONFIG   JSON: user config + stage, inputs {name: {location, format,
-                          type, schema}}, outputs {name: {format, type, schema}}
+  GOLDFISH_STAGE_CONFIG_FILE  the stage config file (JSON), relative to GOLDFISH_INPUTS_DIR
+                          (Goldfish writes <inputs>/goldfish.stage_config.json): user config +
+                          stage, inputs {name: {location, format, type, schema}}, outputs
+                          {name: {format, type, schema}}
+  GOLDFISH_STAGE_CONFIG   the same JSON inline; wins when set (handy in tests)
   GOLDFISH_INPUTS_DIR     inputs staged read-only at <dir>/<name> (default /mnt/inputs)
   GOLDFISH_OUTPUTS_DIR    outputs written under it (default /mnt/outputs); runtime files
                           (metrics.jsonl, heartbeat, logs.txt, outputs.json,

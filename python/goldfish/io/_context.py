@@ -19,8 +19,11 @@ DEFAULT_INPUTS_DIR = "/mnt/inputs"
 DEFAULT_OUTPUTS_DIR = "/mnt/outputs"
 RUNTIME_DIRNAME = ".goldfish"
 
+CONFIG_FILE_ENV = "GOLDFISH_STAGE_CONFIG_FILE"
+
 _ENV_KEYS = (
     "GOLDFISH_STAGE_CONFIG",
+    CONFIG_FILE_ENV,
     "GOLDFISH_RUN_ID",
     "GOLDFISH_WORKSPACE",
     "GOLDFISH_STAGE",
@@ -88,19 +91,43 @@ def current() -> Context:
         return ctx
 
 
+def config_file(env: dict[str, str | None]) -> Path | None:
+    """The stage config file Goldfish wrote (GOLDFISH_STAGE_CONFIG_FILE, relative to the
+    inputs folder), or None. The host passes the config as a file because a large value
+    in the environment makes the stage's exec fail with "Argument list too long"."""
+    name = env.get(CONFIG_FILE_ENV)
+    if not name:
+        return None
+    path = Path(name)
+    if not path.is_absolute():
+        path = Path(env.get("GOLDFISH_INPUTS_DIR") or DEFAULT_INPUTS_DIR) / path
+    return path
+
+
 def _build(env: dict[str, str | None]) -> Context:
     raw = env["GOLDFISH_STAGE_CONFIG"]
+    source = "GOLDFISH_STAGE_CONFIG"
+    path = config_file(env)
+    if raw is None and path is not None:
+        source = str(path)
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise GoldfishIOError(
+                f"cannot read the stage config {path} ({CONFIG_FILE_ENV}): {e}"
+            ) from None
     if raw is None:
         raise GoldfishIOError(
-            "this stage is not running under Goldfish: GOLDFISH_STAGE_CONFIG is not set. "
+            "this stage is not running under Goldfish: GOLDFISH_STAGE_CONFIG is not set "
+            f"(nor {CONFIG_FILE_ENV}). "
             "Start it with `goldfish run`, or set the GOLDFISH_* variables yourself to test it."
         )
     try:
         config = json.loads(raw)
     except json.JSONDecodeError as e:
-        raise GoldfishIOError(f"GOLDFISH_STAGE_CONFIG is not valid JSON ({e})") from None
+        raise GoldfishIOError(f"{source} is not valid JSON ({e})") from None
     if not isinstance(config, dict):
-        raise GoldfishIOError("GOLDFISH_STAGE_CONFIG must be a JSON object")
+        raise GoldfishIOError(f"{source} must be a JSON object")
     signals = {}
     for key in ("inputs", "outputs"):
         table = config.get(key) or {}

@@ -107,7 +107,7 @@ def finalize(code: int) -> bool:
     except GoldfishIOError as e:
         print(f"goldfish: metrics were not saved: {e}", file=sys.stderr)
         ok = False
-    if os.environ.get("GOLDFISH_STAGE_CONFIG") is not None:
+    if os.environ.get("GOLDFISH_STAGE_CONFIG") is not None or os.environ.get("GOLDFISH_STAGE_CONFIG_FILE"):
         try:
             _heartbeat.heartbeat(f"stage finished (exit code {code})", force=True)
         except GoldfishIOError as e:

@@ -29,6 +29,8 @@ public struct StageRunRecord: Codable, Sendable, Equatable, FetchableRecord, Per
   public var workDir: String?
   public var fingerprint: String?
   public var reusedFrom: String?
+  /// Why this run had no sandbox (the backend said so when it launched it); nil when it had one.
+  public var unsandboxed: String?
 
   enum CodingKeys: String, CodingKey, ColumnExpression {
     case id
@@ -46,6 +48,7 @@ public struct StageRunRecord: Codable, Sendable, Equatable, FetchableRecord, Per
     case workDir = "work_dir"
     case fingerprint
     case reusedFrom = "reused_from"
+    case unsandboxed
   }
 
   public init(
