@@ -56,6 +56,7 @@ struct StageFinalizer {
     watch.succeeded(run.id)
     guard status.state.isFinal else {
       FaultPoint.hit(.whileRunning)
+      try stopIfOverdue(run, handle: handle)
       return
     }
     FaultPoint.hit(.afterCompletionBeforeFinalize)
@@ -79,6 +80,26 @@ struct StageFinalizer {
     _ = storeLogs(run, handle: handle)
     try store.transition(
       run.id, .instanceLost, TransitionContext(source: "executor", reason: message, terminationCause: "error"),
+      update: ["error": message])
+    _ = try? services.backend.call("cleanup", ["handle": handle])
+    WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
+  }
+
+  /// A backend that still says `running` well past the run's own timeout (it did not enforce
+  /// it) does not keep the run forever: goldfish stops it, keeps its log and releases it.
+  private func stopIfOverdue(_ run: StageRunRecord, handle: JSONValue) throws(GoldfishError) {
+    let limit = timeout(of: run)
+    let grace = PollWatch.grace(forTimeout: limit)
+    guard run.state == .running, run.stateEnteredAt < Timestamp.format(Date().addingTimeInterval(-(limit + grace)))
+    else { return }
+    let message =
+      "stage \(run.stage) ran past its timeout of \(Int(limit)) s by more than \(Int(grace)) s while the "
+      + "\(services.backend.info.name) backend still reported it running: goldfish stopped it"
+    PollWatch.logger.error("run \(run.id): \(message)")
+    _ = try? services.backend.call("cancel", ["handle": handle, "reason": "timeout"])
+    _ = storeLogs(run, handle: handle)
+    try store.transition(
+      run.id, .timeout, TransitionContext(source: "executor", reason: message, terminationCause: "timeout"),
       update: ["error": message])
     _ = try? services.backend.call("cleanup", ["handle": handle])
     WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")

@@ -58,6 +58,20 @@ struct PluginStatusFaultTests {
     #expect(result.stderr.contains("call_stuck"), "the refused polls are logged too: \(result.stderr)")
   }
 
+  @Test(
+    "a backend that reports running past the run's timeout plus grace: goldfish stops the run", .timeLimit(.minutes(2)))
+  func overdueRunIsStopped() throws {
+    let faulty = try FaultRunProject(statusFault: "none")
+    let result = Command.goldfish(
+      ["run", "w1", "preprocess", "--config", "compute.max_runtime_seconds=1", "--reason", goodReason, "--wait"],
+      cwd: faulty.root)
+    #expect(result.status != 0)
+    let stage = try #require(try faulty.project.store.stageRuns(stage: "preprocess", limit: 1).first)
+    #expect(stage.state == .terminated && stage.terminationCause == "timeout", "\(stage.state)")
+    #expect(stage.error?.contains("past its timeout of 1 s") == true, "\(stage.error ?? "")")
+    #expect(faulty.called("cancel", stage.id) && faulty.called("cleanup", stage.id), "\(faulty.lines)")
+  }
+
   @Test("a status call that hangs longer than the driver's 30 s lease does not let a second driver start")
   func hungCallKeepsTheLease() throws {
     let faulty = try FaultRunProject(statusFault: "hang", callTimeout: 60)

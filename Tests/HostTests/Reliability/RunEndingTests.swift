@@ -98,6 +98,10 @@ struct RunEndingTests {
     let swept = FaultRunProject.eventually(60) { faulty.called("cleanup", orphan.id) }
     #expect(swept, "\(faulty.lines)")
     #expect(faulty.called("cancel", orphan.id))
+    // The fixture's jobs run until canceled: end the later run so its driver exits.
+    for run in try faulty.project.store.activePipelineRuns() {
+      _ = Command.goldfish(["cancel", run.id, "--reason", goodReason], cwd: faulty.root)
+    }
   }
 
   @Test("logs and inspect of a reused run say where it was reused from and show that run's log")
