@@ -11,6 +11,8 @@ import Foundation
 public enum DriverLauncher {
   /// glibc's POSIX_SPAWN_SETSID, which Swift's Glibc module does not export.
   static let setsidFlag: Int16 = 0x80
+  /// POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK.
+  static let resetSignalsFlags: Int16 = 0x04 | 0x08
 
   /// How many drivers one pipeline run gets without any of them making progress (the first
   /// included); after that the run ends failed with the error that stopped the last one.
@@ -49,7 +51,16 @@ public enum DriverLauncher {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    posix_spawnattr_setflags(&attributes, setsidFlag)
+    // Whatever this process blocks or ignores (a test runner, a thread of the MCP server) must
+    // not reach the driver: blocked SIGTERM made a driver that `kill` could not stop.
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE] { sigaddset(&defaults, signal) }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, setsidFlag | resetSignalsFlags)
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

@@ -99,6 +99,41 @@ struct RunOwnershipTests {
     #expect(runs.allSatisfy { $0.error?.contains("pipeline.yaml") == true }, "\(runs.map { $0.error ?? "" })")
   }
 
+  @Test("a detached driver starts with no signal blocked or ignored that stops it: SIGTERM ends it")
+  func detachedDriverTakesSIGTERM() throws {
+    let faulty = try FaultRunProject()
+    #expect(Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason], cwd: faulty.root).status == 0)
+    let id = try #require(try faulty.project.store.activePipelineRuns().first?.id)
+    var driver: Int32?
+    _ = FaultRunProject.eventually(60) {
+      driver = Self.process(commandLineContaining: "drive\0\(id)")
+      return driver != nil
+    }
+    let pid = try #require(driver)
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let blocked = status.split(separator: "\n").first { $0.hasPrefix("SigBlk:") }.map { String($0.dropFirst(7)) }
+    #expect(
+      blocked.flatMap { UInt64($0.trimmingCharacters(in: .whitespaces), radix: 16) }.map {
+        $0 & (1 << (UInt64(SIGTERM) - 1))
+      } == 0, "\(status)")
+    kill(pid, SIGTERM)
+    #expect(FaultRunProject.eventually(30) { kill(pid, 0) != 0 || Self.isZombie(pid) })
+    _ = Command.goldfish(["cancel", id, "--reason", goodReason], cwd: faulty.root)
+  }
+
+  static func process(commandLineContaining text: String) -> Int32? {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(Int32.init).first { pid in
+      guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+      return String(decoding: data, as: UTF8.self).contains(text)
+    }
+  }
+
+  static func isZombie(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+    return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
+  }
+
   @Test("drivers that keep crashing (an in-process plugin segfaults) are restarted a bounded number of times")
   func crashingDriverIsGivenUp() throws {
     let faulty = try FaultRunProject(statusFault: "crash")
