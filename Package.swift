@@ -67,8 +67,9 @@ let package = Package(
       name: "goldfish",
       dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
-    .executableTarget(name: "goldfish-runner", path: "Sources/Runner"),
-    .target(name: "CAgentSupport", path: "Sources/CAgentSupport"),
+    .target(name: "CProcessTree", path: "Sources/CProcessTree"),
+    .executableTarget(name: "goldfish-runner", dependencies: ["CProcessTree"], path: "Sources/Runner"),
+    .target(name: "CAgentSupport", dependencies: ["CProcessTree"], path: "Sources/CAgentSupport"),
     .executableTarget(
       name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport", "GCSClient"], path: "Sources/Agent",
       swiftSettings: swiftSettings),

@@ -75,14 +75,7 @@ struct StageFinalizer {
       "the \(error.service) backend (plugin \(error.plugin)) could not report on the run: \(why); "
       + "last \(error.function) error (\(error.fault.rawValue)): \(error.error.message)"
     PollWatch.logger.error("run \(run.id) ends terminated: \(message)")
-    // Both calls are bounded: while a status call is stuck the transport refuses them at once.
-    _ = try? services.backend.call("cancel", ["handle": handle, "reason": "error"])
-    _ = storeLogs(run, handle: handle)
-    try store.transition(
-      run.id, .instanceLost, TransitionContext(source: "executor", reason: message, terminationCause: "error"),
-      update: ["error": message])
-    _ = try? services.backend.call("cleanup", ["handle": handle])
-    WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
+    try stopAndRelease(run, handle: handle, event: .instanceLost, cause: "error", message: message)
   }
 
   /// A backend that still says `running` well past the run's own timeout (it did not enforce
@@ -96,10 +89,19 @@ struct StageFinalizer {
       "stage \(run.stage) ran past its timeout of \(Int(limit)) s by more than \(Int(grace)) s while the "
       + "\(services.backend.info.name) backend still reported it running: goldfish stopped it"
     PollWatch.logger.error("run \(run.id): \(message)")
-    _ = try? services.backend.call("cancel", ["handle": handle, "reason": "timeout"])
+    try stopAndRelease(run, handle: handle, event: .timeout, cause: "timeout", message: message)
+  }
+
+  /// Ends a run goldfish gave up on as `terminated` with `cause`: its job is asked to stop,
+  /// its log is kept, and it is released, as every other ending does. The plugin calls are
+  /// bounded: while a status call on this handle is stuck the transport refuses them at once.
+  private func stopAndRelease(
+    _ run: StageRunRecord, handle: JSONValue, event: StageRunEvent, cause: String, message: String
+  ) throws(GoldfishError) {
+    _ = try? services.backend.call("cancel", ["handle": handle, "reason": .string(cause)])
     _ = storeLogs(run, handle: handle)
     try store.transition(
-      run.id, .timeout, TransitionContext(source: "executor", reason: message, terminationCause: "timeout"),
+      run.id, event, TransitionContext(source: "executor", reason: message, terminationCause: cause),
       update: ["error": message])
     _ = try? services.backend.call("cleanup", ["handle": handle])
     WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
