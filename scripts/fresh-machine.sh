@@ -26,6 +26,12 @@ if [[ ! -x $root/usr/bin/apt-get ]]; then
 fi
 # The machine's own mirror settings and resolver, so apt and pip reach what they reach here.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# And its trust store and pip settings: where PyPI is reached through a proxy that the machine
+# trusts by a CA of its own, a root without that CA could not install the MCP client.
+mkdir -p "$root/etc/ssl/certs" "$root/usr/local/share/ca-certificates"
+[[ -f /etc/ssl/certs/ca-certificates.crt ]] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+cp -r /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/" 2>/dev/null || true
+[[ -f /etc/pip.conf ]] && cp /etc/pip.conf "$root/etc/pip.conf"
 if compgen -G "/etc/apt/sources.list.d/*.sources" >/dev/null; then
   rm -f "$root/etc/apt/sources.list"
   cp /etc/apt/sources.list.d/*.sources "$root/etc/apt/sources.list.d/"
