@@ -67,7 +67,10 @@ extern "C" {
 
 #define GF_PLUGIN_MAGIC 0x474F4C44u /* "GOLD" */
 #define GF_ABI_MAJOR 1
-#define GF_ABI_MINOR 0
+/* 1.1: list_runs appended to the run backend table. A minor step only appends: a 1.0
+ * plugin loads in every 1.x host, and a 1.x plugin in a 1.0 host (which ignores what it
+ * does not know). */
+#define GF_ABI_MINOR 1
 
 #define GF_OK 0
 #define GF_ERROR 1
