@@ -29,28 +29,11 @@ enum StoredObjectCopy {
         throw GoldfishError(.ioFailed, error.message)
       }
     }
-    var hasher = SHA256Hasher()
-    var total: Int64 = 0
-    let size = POSIXFile.bufferSize
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-    defer { buffer.deallocate() }
-    while true {
-      let count = read(input, buffer.baseAddress, size)
-      if count < 0 {
-        if errno == EINTR { continue }
-        throw failure(errno, "cannot read", source)
-      }
-      if count == 0 { break }
-      let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-      do {
-        try POSIXFile.writeAll(output, chunk, destination)
-      } catch {
-        throw GoldfishError(.ioFailed, error.message)
-      }
-      hasher.update(chunk)
-      total += Int64(count)
+    do {
+      return try POSIXFile.copyContents(input, source, to: output, destination)
+    } catch {
+      throw GoldfishError(.ioFailed, error.message)
     }
-    return (total, hasher.finalizeHex())
   }
 
   /// A file a storage downloaded for a stage, made read-only, with its SHA-256.

@@ -37,24 +37,32 @@ public enum POSIXFile {
     guard input >= 0 else { throw error(errno, "cannot read", source) }
     defer { close(input) }
     return try atomicWrite(to: destination, mode: mode) { (output: Int32) throws(PluginError) in
-      var hasher = SHA256Hasher()
-      var total: Int64 = 0
-      let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
-      defer { buffer.deallocate() }
-      while true {
-        let count = read(input, buffer.baseAddress, bufferSize)
-        if count < 0 {
-          if errno == EINTR { continue }
-          throw error(errno, "cannot read", source)
-        }
-        if count == 0 { break }
-        let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-        try writeAll(output, chunk, destination)
-        hasher.update(chunk)
-        total += Int64(count)
-      }
-      return (total, hasher.finalizeHex())
+      try copyContents(input, source, to: output, destination)
     }
+  }
+
+  /// Copies what is left of `input` into `output` and returns its size and SHA-256, hashed on
+  /// the way (the names are for error messages).
+  public static func copyContents(
+    _ input: Int32, _ source: String, to output: Int32, _ destination: String
+  ) throws(PluginError) -> (size: Int64, sha256: String) {
+    var hasher = SHA256Hasher()
+    var total: Int64 = 0
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+    defer { buffer.deallocate() }
+    while true {
+      let count = read(input, buffer.baseAddress, bufferSize)
+      if count < 0 {
+        if errno == EINTR { continue }
+        throw error(errno, "cannot read", source)
+      }
+      if count == 0 { break }
+      let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+      try writeAll(output, chunk, destination)
+      hasher.update(chunk)
+      total += Int64(count)
+    }
+    return (total, hasher.finalizeHex())
   }
 
   /// Writes through `body` into a temp file next to `destination`, then renames it into place.
