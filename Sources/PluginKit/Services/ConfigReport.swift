@@ -16,19 +16,33 @@ public struct ConfigReport: Codable, Sendable, Equatable {
   }
 
   public var effective: JSONValue
+  /// What makes the section unusable: `open` would refuse it.
   public var problems: [Problem]
+  /// Warnings: keys accepted without effect, old spellings read under their new name.
+  public var notes: [Problem]
 
-  public init(effective: JSONValue, problems: [Problem] = []) {
+  public init(effective: JSONValue, problems: [Problem] = [], notes: [Problem] = []) {
     self.effective = effective
     self.problems = problems
+    self.notes = notes
   }
 
   /// The report of a section whose settings could not be read: `open` would refuse it with
   /// `error`. The key named in `error.detail["key"]`, if any, is the problem's key.
-  public init(refused error: PluginError, effective: JSONValue = [:], problems: [Problem] = []) {
+  public init(refused error: PluginError, effective: JSONValue = [:], problems: [Problem] = [], notes: [Problem] = []) {
     self.init(
       effective: effective,
-      problems: problems + [Problem(key: error.detail["key"]?.stringValue, message: error.message)])
+      problems: problems + [Problem(key: error.detail["key"]?.stringValue, message: error.message)], notes: notes)
+  }
+
+  private enum CodingKeys: String, CodingKey { case effective, problems, notes }
+
+  /// A plugin may leave out what it has nothing to say about (a C plugin answering `{"problems": []}`).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    effective = try container.decodeIfPresent(JSONValue.self, forKey: .effective) ?? [:]
+    problems = try container.decodeIfPresent([Problem].self, forKey: .problems) ?? []
+    notes = try container.decodeIfPresent([Problem].self, forKey: .notes) ?? []
   }
 
   /// A problem for every top-level key of `config` that is not in `allowed`, listing those.
@@ -40,7 +54,7 @@ public struct ConfigReport: Codable, Sendable, Equatable {
     return fields.keys.sorted().filter { !known.contains($0) }.map { key in
       let close = allowed.filter { Self.distance($0, key) <= 2 }
       return Problem(
-        key: key, message: "is not a setting of this service",
+        key: key, message: "unknown key \"\(key)\"",
         hint: (close.first.map { "did you mean \"\($0)\"? " } ?? "") + "allowed: " + allowed.joined(separator: ", "))
     }
   }
