@@ -69,7 +69,8 @@ struct ABIGrowthTests {
     #expect(ABISize.tableV1_0(.objectStorage) == MemoryLayout<gf_object_storage_v1>.size)
     #expect(ABISize.tableV1_0(.imageBuilder) == MemoryLayout<gf_image_builder_v1>.size)
     #expect(ABISize.hostAPIV1_0 == MemoryLayout<gf_host_api>.size)
-    #expect([64, 56, 88, 88, 48, 24] == [
+    let frozen: [Int] = [64, 56, 88, 88, 48, 24]
+    #expect(frozen == [
       ABISize.descriptorV1_0, ABISize.serviceV1_0, ABISize.tableV1_0(.runBackend),
       ABISize.tableV1_0(.objectStorage), ABISize.tableV1_0(.imageBuilder), ABISize.hostAPIV1_0,
     ])

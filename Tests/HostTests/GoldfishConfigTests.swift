@@ -228,7 +228,8 @@ struct GoldfishConfigTests {
     let config = try loadConfig(
       "project_name: demo\ngce:\n  project: p1\n  zones: [z1]\n  preemptible_preference: spot_first\n  nonsense: 1\n")
     #expect(config.gce?.zones == ["z1"])
-    #expect(config.gce?.json["project"] == nil && config.gce?.json["preemptible_preference"] == nil)
+    let shown = config.effectiveJSON()["gce"]
+    #expect(shown?["zones"] == ["z1"] && shown?["project"] == nil && shown?["preemptible_preference"] == nil)
     let error = configError("project_name: demo\ngce:\n  profile_overrides: {}\n  profiles: {}\n")
     #expect(
       error?.message

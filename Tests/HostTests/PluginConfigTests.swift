@@ -83,9 +83,10 @@ struct PluginConfigTests {
       let section = try #require(shown[name] as? [String: Any], "config show has no \(name) section")
       #expect(!used.isEmpty)
       for (key, value) in used {
+        let shownValue = String(describing: section[key])
         #expect(
-          Self.same(section[key], value), "\(name).\(key): config show prints \(String(describing: section[key])), "
-            + "the open \(kind.label) uses \(value)")
+          Self.same(section[key], value),
+          "\(name).\(key): config show prints \(shownValue), the open \(kind.label) uses \(value)")
       }
     }
     // The value the issue found disagreeing: the host printed 900, the backend waited 600.

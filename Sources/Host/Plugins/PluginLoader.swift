@@ -130,8 +130,9 @@ enum PluginLoader {
       let view = ABIView<gf_service>(entry)
       guard view.size == stride else {
         return .failure(
-          "service #\(index + 1): struct_size is \(view.size) but services[0]'s is \(stride): every entry of the "
-            + "services array is sizeof(gf_service) of one header, and the host steps through it by services[0]'s")
+          Problem(
+            "service #\(index + 1): struct_size is \(view.size) but services[0]'s is \(stride): every entry of "
+              + "the services array is sizeof(gf_service) of one header, and the host steps through it by services[0]'s"))
       }
       switch ServiceInspector.inspect(view) {
       case .failure(let problem): return .failure("service #\(index + 1): \(problem.reason)")

@@ -378,7 +378,8 @@ static int status_of(const jv *handle, sbuf *b) {
   if (f) { if (fscanf(f, "%d", &code) != 1) code = -1; fclose(f); }
   pid_t group = (pid_t)jv_int(handle, "pgid", 0);
   int alive = kill(-group, 0) == 0;
-  if (canceled && (!alive || code >= 0)) {
+  /* cancel SIGKILLs the whole group before it marks the run: nothing of it runs on. */
+  if (canceled) {
     sb_add(b, "{\"state\":\"canceled\",\"exit_code\":null,\"termination_cause\":\"user\",\"message\":\"canceled\"}", 87);
     return 1;
   }
@@ -476,8 +477,6 @@ static int32_t recover(void *instance, const char *request_json, char **response
   jv request;
   const jv *handle;
   if (handle_of(request_json, &request, &handle, error_json) != GF_OK) return GF_ERROR;
-  const char *start = strstr(request_json, "\"handle\"");
-  (void)start;
   sbuf b = {0};
   sb_add(&b, "{\"handle\":{\"run_id\":", 20);
   const char *run_id = jv_str(handle, "run_id");
