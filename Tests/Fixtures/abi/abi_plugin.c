@@ -317,6 +317,11 @@ static int32_t launch(void *instance, const char *request_json, char **response_
     pid_t supervisor = fork();
     if (supervisor == 0) {
       setsid();
+      /* Its pid names the job's process group only now: tell the host after setsid. */
+      pid_t self = getpid();
+      (void)!write(pipefd[1], &self, sizeof self);
+      close(pipefd[1]);
+      close(pipefd[0]);
       int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
       pid_t job = fork();
       if (job == 0) {
@@ -336,15 +341,18 @@ static int32_t launch(void *instance, const char *request_json, char **response_
       if (f) { fprintf(f, "%d\n", code); fclose(f); rename(tmp, exit_path); }
       _exit(0);
     }
-    (void)!write(pipefd[1], &supervisor, sizeof supervisor);
-    _exit(0);
+    _exit(supervisor < 0 ? 1 : 0);
   }
   close(pipefd[1]);
   pid_t supervisor = -1;
-  (void)!read(pipefd[0], &supervisor, sizeof supervisor);
+  while (read(pipefd[0], &supervisor, sizeof supervisor) < 0 && errno == EINTR) {}
   close(pipefd[0]);
   waitpid(first, NULL, 0);
   free(argv);
+  if (first < 0 || supervisor <= 0) {
+    jv_free(&spec);
+    return fail(error_json, "io", "the job could not be started");
+  }
   sbuf b = {0};
   sb_add(&b, "{\"run_id\":", 10);
   sb_quote(&b, run_id, strlen(run_id));
