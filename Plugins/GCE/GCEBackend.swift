@@ -19,8 +19,13 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   /// config checks work) but refuses to launch (#33).
   private let mailboxResult: Result<Mailbox, PluginError>
 
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    GCESettings.report(config, storage: context.objectStorage)
+  }
+
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     settings = try GCESettings(config: config, storage: context.objectStorage)
+    PluginLog.settingsInEffect(Self.serviceName, settings.effective)
     compute = try ComputeAPI(settings: settings)
     do throws(PluginError) {
       mailboxResult = .success(try Mailbox(settings: settings))

@@ -35,6 +35,24 @@ struct GCESettings: Sendable {
 
   static let computeEndpoint = "https://compute.googleapis.com/compute/v1"
 
+  /// Every key of `Raw`: the settings this backend reads.
+  static let keys = [
+    "project_id", "project", "api_endpoint", "zones", "gcs_bucket", "mailbox_prefix", "storage_endpoint", "auth",
+    "credentials_file", "service_account", "agent_uri", "preemptible_preference", "capacity_wait_seconds",
+    "search_timeout_sec", "initial_backoff_sec", "backoff_multiplier", "max_attempts", "operation_poll_seconds",
+    "operation_timeout_seconds",
+  ]
+  /// Keys of the gce section that the host reads itself (compute profiles and the warm pool).
+  static let hostKeys = ["profile_overrides", "profiles", "warm_pool"]
+  /// Upstream keys accepted without effect here.
+  static let ignoredKeys = [
+    "artifact_registry": "images are built by the jobs.image_builder service",
+    "image_uri": "images are built by the jobs.image_builder service",
+    "region": "zones (or the profiles' own zones) say where VMs go",
+    "gpu_preference": "a stage's profile names its GPU",
+  ]
+  static let preemptiblePreferences = ["on_demand_first", "spot_first"]
+
   let project: String
   let endpoint: String
   let endpointIsExplicit: Bool
@@ -73,10 +91,12 @@ struct GCESettings: Sendable {
       raw.credentials_file = raw.credentials_file ?? storage.config["credentials_file"]?.stringValue
     }
     guard let project = (raw.project_id ?? raw.project).flatMap({ $0.isEmpty ? nil : $0 }) else {
-      throw PluginError(.invalidArgument, "the gce backend needs a project: set gce.project_id in goldfish.yaml")
+      throw PluginError(
+        .invalidArgument, "the gce backend needs a project: set gce.project_id in goldfish.yaml",
+        detail: ["key": "project_id"])
     }
     guard project.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == ":" || $0 == "." }) else {
-      throw PluginError(.invalidArgument, "gce.project_id \"\(project)\" is not a Google Cloud project id")
+      throw Self.invalid("project_id", "\"\(project)\" is not a Google Cloud project id")
     }
     self.project = project
     let env = { (name: String) in environment[name].flatMap { $0.isEmpty ? nil : $0 } }
@@ -111,12 +131,73 @@ struct GCESettings: Sendable {
     storageConfig = .object(storage)
     serviceAccount = raw.service_account
     agentURI = raw.agent_uri
-    spotFirst = raw.preemptible_preference == "spot_first"
-    capacityWaitSeconds = Double(raw.capacity_wait_seconds ?? raw.search_timeout_sec ?? 600)
-    initialBackoff = raw.initial_backoff_sec ?? 10
-    backoffMultiplier = max(1, raw.backoff_multiplier ?? 1.5)
-    maxAttempts = max(1, raw.max_attempts ?? 150)
-    operationPoll = raw.operation_poll_seconds ?? 2
-    operationTimeout = raw.operation_timeout_seconds ?? 600
+    let preference = raw.preemptible_preference ?? "on_demand_first"
+    guard Self.preemptiblePreferences.contains(preference) else {
+      throw Self.invalid(
+        "preemptible_preference", "is \"\(preference)\"; allowed values: on_demand_first, spot_first")
+    }
+    spotFirst = preference == "spot_first"
+    // search_timeout_sec is upstream's name for the same wait.
+    capacityWaitSeconds = Double(
+      try Self.atLeast(0, raw.capacity_wait_seconds ?? raw.search_timeout_sec ?? 600, "capacity_wait_seconds"))
+    initialBackoff = try Self.above(0, raw.initial_backoff_sec ?? 10, "initial_backoff_sec")
+    backoffMultiplier = try Self.atLeast(1, raw.backoff_multiplier ?? 1.5, "backoff_multiplier")
+    maxAttempts = try Self.atLeast(1, raw.max_attempts ?? 150, "max_attempts")
+    operationPoll = try Self.above(0, raw.operation_poll_seconds ?? 2, "operation_poll_seconds")
+    operationTimeout = try Self.above(0, raw.operation_timeout_seconds ?? 600, "operation_timeout_seconds")
+  }
+
+  /// Every setting with the value in effect, under the key it is written as: what
+  /// `goldfish config show` prints and what this backend runs with.
+  var effective: JSONValue {
+    func optional(_ text: String?) -> JSONValue { text.map { .string($0) } ?? .null }
+    return [
+      "project_id": .string(project), "api_endpoint": .string(endpoint),
+      "zones": zones.map { .array($0.map { .string($0) }) } ?? .null, "gcs_bucket": optional(bucket),
+      "mailbox_prefix": .string(mailboxPrefix), "storage_endpoint": optional(storageEndpoint), "auth": .string(auth),
+      "credentials_file": optional(credentialsFile), "service_account": optional(serviceAccount),
+      "agent_uri": optional(agentURI), "preemptible_preference": .string(spotFirst ? "spot_first" : "on_demand_first"),
+      "capacity_wait_seconds": .int(Int64(capacityWaitSeconds)), "initial_backoff_sec": .double(initialBackoff),
+      "backoff_multiplier": .double(backoffMultiplier), "max_attempts": .int(Int64(maxAttempts)),
+      "operation_poll_seconds": .double(operationPoll), "operation_timeout_seconds": .double(operationTimeout),
+    ]
+  }
+
+  /// `check_config`: the same reading as open(), reported instead of thrown.
+  static func report(_ config: JSONValue, storage: ServiceContext.SelectedService?) -> ConfigReport {
+    let unknown = ConfigReport.unknownKeys(in: config, allowed: keys, ignored: hostKeys + ignoredKeys.keys.sorted())
+    var notes = ignoredKeys.keys.sorted().filter { config[$0] != nil }.map {
+      ConfigReport.Problem(key: $0, message: "ignored: \(ignoredKeys[$0] ?? "")")
+    }
+    if config["search_timeout_sec"] != nil {
+      notes.append(
+        ConfigReport.Problem(
+          key: "search_timeout_sec",
+          message: config["capacity_wait_seconds"] == nil
+            ? "read as capacity_wait_seconds, its name here" : "ignored: capacity_wait_seconds is set"))
+    }
+    if config["project"] != nil && config["project_id"] == nil {
+      notes.append(ConfigReport.Problem(key: "project", message: "read as project_id, its name here"))
+    }
+    do {
+      let settings = try GCESettings(config: config, storage: storage)
+      return ConfigReport(effective: settings.effective, problems: unknown, notes: notes)
+    } catch {
+      return ConfigReport(refused: error, problems: unknown, notes: notes)
+    }
+  }
+
+  private static func invalid(_ key: String, _ problem: String) -> PluginError {
+    PluginError(.invalidArgument, "gce.\(key) \(problem)", detail: ["key": .string(key)])
+  }
+
+  private static func atLeast<T: Comparable & Sendable>(_ minimum: T, _ value: T, _ key: String) throws(PluginError) -> T {
+    guard value >= minimum else { throw invalid(key, "is \(value); it must be at least \(minimum)") }
+    return value
+  }
+
+  private static func above(_ minimum: Double, _ value: Double, _ key: String) throws(PluginError) -> Double {
+    guard value > minimum else { throw invalid(key, "is \(value); it must be more than \(minimum)") }
+    return value
   }
 }

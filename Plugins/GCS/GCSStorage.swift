@@ -15,8 +15,13 @@ final class GCSStorage: ObjectStorage, @unchecked Sendable {
   var settings: GCSSettings { api.settings }
   var root: String { "gs://" + settings.bucket + "/" }
 
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    GCSSettings.report(config)
+  }
+
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     let settings = try GCSSettings(config: config)
+    PluginLog.settingsInEffect(Self.serviceName, settings.effective)
     api = GCSAPI(settings: settings, credentials: try Credentials(settings: settings))
   }
 

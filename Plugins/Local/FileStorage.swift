@@ -10,8 +10,41 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
     "hash": "sha256", "resumable": false, "max_object_bytes": nil,
   ]
 
-  private struct Config: Decodable {
-    var root: String?
+  /// The `file` section of goldfish.yaml: the one place its keys and defaults are written.
+  struct Settings: Sendable {
+    private struct Raw: Decodable {
+      var root: String?
+    }
+
+    static let keys = ["root"]
+    /// The root as configured, made absolute (before links are resolved).
+    let root: String
+
+    init(config: JSONValue, context: ServiceContext) throws(PluginError) {
+      let raw = try FileStorage.decodeConfig(Raw.self, from: config)
+      let base = context.projectRoot ?? FileManager.default.currentDirectoryPath
+      if let root = raw.root {
+        self.root = root.hasPrefix("/") ? root : base + "/" + root
+      } else if let state = context.stateDir {
+        root = state + "/storage"
+      } else {
+        throw PluginError(
+          .invalidArgument,
+          "file storage needs a root directory: set file.root in goldfish.yaml, e.g. root: ./artifacts",
+          detail: ["key": "root"])
+      }
+    }
+
+    var effective: JSONValue { ["root": .string(root)] }
+  }
+
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    let unknown = ConfigReport.unknownKeys(in: config, allowed: Settings.keys)
+    do {
+      return ConfigReport(effective: try Settings(config: config, context: context).effective, problems: unknown)
+    } catch {
+      return ConfigReport(refused: error, problems: unknown)
+    }
   }
 
   /// Stored objects are read-only: runs read their inputs through links to them, and an
@@ -22,18 +55,9 @@ final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   let root: String
 
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
-    let settings = try Self.decodeConfig(Config.self, from: config)
-    let base = context.projectRoot ?? FileManager.default.currentDirectoryPath
-    let configured: String
-    if let root = settings.root {
-      configured = root.hasPrefix("/") ? root : base + "/" + root
-    } else if let state = context.stateDir {
-      configured = state + "/storage"
-    } else {
-      throw PluginError(
-        .invalidArgument,
-        "file storage needs a root directory: set file.root in goldfish.yaml, e.g. root: ./artifacts")
-    }
+    let settings = try Settings(config: config, context: context)
+    PluginLog.settingsInEffect(Self.serviceName, settings.effective)
+    let configured = settings.root
     try POSIXFile.makeDirectories(configured)
     guard let resolved = realpath(configured, nil) else {
       throw POSIXFile.error(errno, "cannot open the storage root", configured)

@@ -13,21 +13,20 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
   ]
   static let stopGraceSeconds = 5
 
-  struct Config: Decodable {
-    var socket: String?
-    /// goldfish-agent for warm containers; absent means next to this plugin or goldfish.
-    var agent: String?
-  }
-
   let engine: DockerEngine
   let configuredAgent: String?
   /// The project's hidden folder: warm workers and their mailbox live below it.
   let stateDir: String?
   let projectRoot: String?
 
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    DockerSettings.report(config)
+  }
+
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
-    let settings = try Self.decodeConfig(Config.self, from: config)
-    engine = DockerEngine(socket: try DockerEngine.socket(configured: settings.socket))
+    let settings = try DockerSettings(config: config)
+    PluginLog.settingsInEffect(Self.serviceName, settings.effective)
+    engine = DockerEngine(socket: settings.socket)
     configuredAgent = settings.agent
     stateDir = context.stateDir ?? context.projectRoot.map { $0 + "/.goldfish" }
     projectRoot = context.projectRoot

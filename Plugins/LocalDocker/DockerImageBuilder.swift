@@ -10,29 +10,20 @@ final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
     "concurrency": "parallel", "implemented": true, "registry": false, "cache": "content",
   ]
 
-  struct Config: Decodable {
-    var socket: String?
-    /// Network of the build's RUN steps: "host" (pip can reach an index when there is one) or "none".
-    var buildNetwork: String?
-
-    enum CodingKeys: String, CodingKey {
-      case socket
-      case buildNetwork = "build_network"
-    }
-  }
-
   let engine: DockerEngine
   let buildsRoot: String
   let buildNetwork: String
 
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    DockerSettings.report(config)
+  }
+
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
-    let settings = try Self.decodeConfig(Config.self, from: config)
-    engine = DockerEngine(socket: try DockerEngine.socket(configured: settings.socket))
+    let settings = try DockerSettings(config: config)
+    PluginLog.settingsInEffect(Self.serviceName, settings.effective)
+    engine = DockerEngine(socket: settings.socket)
     buildsRoot = (context.stateDir ?? NSTemporaryDirectory() + "goldfish-docker") + "/docker-builds"
-    buildNetwork = settings.buildNetwork ?? "host"
-    guard ["host", "none"].contains(buildNetwork) else {
-      throw PluginError(.invalidArgument, "docker.build_network must be host or none, got \(buildNetwork)")
-    }
+    buildNetwork = settings.buildNetwork
   }
 
   func build(_ request: ImageBuildRequest) throws(PluginError) -> String {

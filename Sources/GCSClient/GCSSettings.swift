@@ -27,6 +27,14 @@ public struct GCSSettings: Sendable {
     var runs_prefix: String?
   }
 
+  /// Every key of `Raw`: the whole gcs section is this storage's.
+  public static let keys = [
+    "bucket", "prefix", "endpoint", "chunk_size_mb", "auth", "credentials_file", "retry_base_ms", "retry_max_attempts",
+    "retry_total_seconds", "stall_seconds", "sources_prefix", "artifacts_prefix", "snapshots_prefix",
+    "datasets_prefix", "runs_prefix",
+  ]
+  static let kinds = ["sources", "artifacts", "snapshots", "datasets", "runs"]
+
   public static let chunkQuantum = 256 * 1024
   /// As Google's own client library: every chunk is a request (and, on the emulator, a copy of
   /// all received so far), so 8 MiB chunks made a 256 MiB upload 4x slower. Chunks stream from
@@ -65,11 +73,19 @@ public struct GCSSettings: Sendable {
     while bucket.hasSuffix("/") { bucket.removeLast() }
     guard !bucket.isEmpty else {
       throw PluginError(
-        .invalidArgument, "gcs storage needs a bucket: set gcs.bucket in goldfish.yaml, e.g. bucket: my-artifacts")
+        .invalidArgument, "gcs storage needs a bucket: set gcs.bucket in goldfish.yaml, e.g. bucket: my-artifacts",
+        detail: ["key": "bucket"])
     }
     guard !bucket.contains("/") else {
       throw PluginError(
-        .invalidArgument, "gcs.bucket \"\(bucket)\" is a bucket name, not a path: put the path in gcs.prefix")
+        .invalidArgument, "gcs.bucket \"\(bucket)\" is a bucket name, not a path: put the path in gcs.prefix",
+        detail: ["key": "bucket"])
+    }
+    if let failure = Self.bucketProblem(bucket) {
+      throw PluginError(
+        .invalidArgument,
+        "gcs.bucket \"\(bucket)\" is not a bucket name: \(failure) (3-63 lowercase letters, digits, \"-\", \"_\" or "
+          + "\".\", starting and ending with a letter or digit)", detail: ["key": "bucket"])
     }
     self.bucket = bucket
     var prefix = raw.prefix ?? ""
@@ -106,6 +122,11 @@ public struct GCSSettings: Sendable {
       ("datasets", raw.datasets_prefix), ("runs", raw.runs_prefix),
     ]
     for case (let kind, var folder?) in written {
+      guard !folder.hasPrefix("/"), !folder.split(separator: "/").contains("..") else {
+        throw PluginError(
+          .invalidArgument, "gcs.\(kind)_prefix \"\(folder)\" must be a relative prefix without \"..\", e.g. \"\(kind)/\"",
+          detail: ["key": .string("\(kind)_prefix")])
+      }
       while folder.hasPrefix("/") { folder.removeFirst() }
       if !folder.isEmpty && !folder.hasSuffix("/") { folder += "/" }
       kinds[kind] = folder
@@ -114,5 +135,41 @@ public struct GCSSettings: Sendable {
     retry = RetryPolicy(
       baseDelay: Double(raw.retry_base_ms ?? 250) / 1000, maxAttempts: raw.retry_max_attempts ?? 8,
       totalSeconds: raw.retry_total_seconds ?? 300)
+  }
+
+  /// Every setting with the value in effect, under the key it is written as.
+  public var effective: JSONValue {
+    var fields: [String: JSONValue] = [
+      "bucket": .string(bucket), "prefix": .string(prefix), "endpoint": .string(endpoint),
+      "chunk_size_mb": .double(Double(chunkSize) / 1024 / 1024), "auth": .string(auth),
+      "credentials_file": credentialsFile.map { .string($0) } ?? .null,
+      "retry_base_ms": .int(Int64((retry.baseDelay * 1000).rounded())), "retry_max_attempts": .int(Int64(retry.maxAttempts)),
+      "retry_total_seconds": .double(retry.totalSeconds), "stall_seconds": .int(Int64(stallSeconds)),
+    ]
+    for kind in Self.kinds { fields["\(kind)_prefix"] = kindPrefixes[kind].map { .string($0) } ?? .null }
+    return .object(fields)
+  }
+
+  /// `check_config`: the same reading as open(), reported instead of thrown.
+  public static func report(_ config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment)
+    -> ConfigReport
+  {
+    let unknown = ConfigReport.unknownKeys(in: config, allowed: keys)
+    do {
+      return ConfigReport(effective: try GCSSettings(config: config, environment: environment).effective, problems: unknown)
+    } catch {
+      return ConfigReport(refused: error, problems: unknown)
+    }
+  }
+
+  static func bucketProblem(_ name: String) -> String? {
+    let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789-_.")
+    let edges = Set("abcdefghijklmnopqrstuvwxyz0123456789")
+    if name.count < 3 || name.count > 63 { return "it is \(name.count) characters long" }
+    if let bad = name.first(where: { !allowed.contains($0) }) { return "it contains '\(bad)'" }
+    if let first = name.first, let last = name.last, !edges.contains(first) || !edges.contains(last) {
+      return "it must start and end with a letter or digit"
+    }
+    return nil
   }
 }

@@ -20,9 +20,8 @@ enum ConfigLoading {
     }
     let document = try ConfigDocument.load(location.configPath)
     // A broken plugins: section stops the plugins from loading; the check still runs (and
-    // reports that section) rather than stopping at it.
-    let registry = try? PluginHost.start(project: location).registry
-    return ConfigCheck.run(document, registry: registry)
+    // reports that section) rather than stopping at it. Each plugin checks its own section.
+    return ConfigCheck.run(document, plugins: try? PluginHost.start(project: location))
   }
 }
 
@@ -46,6 +45,7 @@ struct ConfigValidate: ParsableCommand {
         for problem in check.problems {
           Console.error("  \(problem.message)")
           if let hint = problem.hint { Console.error("    hint: \(hint)") }
+          if let source = problem.source { Console.error("    reported by: \(source)") }
         }
       }
     }
@@ -75,9 +75,9 @@ struct ConfigShow: ParsableCommand {
     }
     for note in check.notes { Console.error("warning: \(note)") }
     switch (json, profiles) {
-    case (true, false): try Console.json(config.effectiveJSON())
+    case (true, false): try Console.json(config.effectiveJSON(pluginSections: check.pluginSections))
     case (true, true): try Console.json(config.profiles.json)
-    case (false, false): StdoutGuard.write(config.effectiveYAML())
+    case (false, false): StdoutGuard.write(config.effectiveYAML(pluginSections: check.pluginSections))
     case (false, true): StdoutGuard.write(config.profiles.yaml)
     }
   }

@@ -13,16 +13,6 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
     "sandbox": "bubblewrap (process.sandbox: auto, required or off)",
   ]
 
-  private struct Config: Decodable {
-    var runner: String?
-    /// required | auto (default) | off; see SandboxMode.
-    var sandbox: JSONValue?
-    /// Where bubblewrap is, when not in /usr/bin, /bin or /usr/local/bin.
-    var bwrap: String?
-    /// goldfish-agent for warm workers; absent means next to goldfish-runner.
-    var agent: String?
-  }
-
   let runner: String
   let sandbox: Sandbox?
   let sandboxMode: SandboxMode
@@ -32,10 +22,15 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   /// The project's hidden folder: warm workers and their mailbox live below it.
   let stateDir: String?
 
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    ProcessSettings.report(config)
+  }
+
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
-    let settings = try Self.decodeConfig(Config.self, from: config)
-    runner = try RunnerLocator.find(configured: settings.runner)
-    sandboxMode = try SandboxMode.parse(settings.sandbox)
+    let settings = try ProcessSettings(config: config)
+    PluginLog.settingsInEffect(Self.serviceName, settings.effective)
+    runner = settings.runner
+    sandboxMode = settings.sandboxMode
     switch Sandbox.detect(mode: sandboxMode, bwrap: settings.bwrap) {
     case .success(let found): (sandbox, unsandboxedReason) = (found, nil)
     case .failure(let unavailable): (sandbox, unsandboxedReason) = (nil, unavailable.reason)

@@ -1,6 +1,8 @@
 import PluginKit
 
-/// `docker:`: the images stages run in and how the local Docker engine is reached.
+/// The host's own keys in `docker:`: the image stages run in (the host writes its recipe), the
+/// stages' network, and the warm pool. How the engine is reached (`socket`, `agent`,
+/// `build_network`) is the docker plugin's: it checks those keys and reports their values.
 public struct DockerConfig: Sendable, Equatable {
   public enum Network: String, Sendable, CaseIterable {
     /// No network at all: a stage cannot reach anything but its mounted inputs.
@@ -19,7 +21,6 @@ public struct DockerConfig: Sendable, Equatable {
   public var projectImageVersion: String?
   /// pip arguments added to the cpu image, the gpu image, or both (`base`).
   public var extraPackages = ExtraPackages()
-  public var socket = "/var/run/docker.sock"
   public var network = Network.none
   public var warmPool = WarmPoolConfig()
 
@@ -32,9 +33,9 @@ public struct DockerConfig: Sendable, Equatable {
 
   public init() {}
 
-  static let keys = [
-    "base_images", "base_image_version", "project_image_version", "extra_packages", "socket", "network",
-    "cloud_build", "build_network", "warm_pool",
+  static let hostKeys = [
+    "base_images", "base_image_version", "project_image_version", "extra_packages", "network", "cloud_build",
+    "warm_pool",
   ]
 
   /// `rootExtraPackages` is upstream's old top-level `extra_packages: [..]`, added to `base`.
@@ -62,13 +63,6 @@ public struct DockerConfig: Sendable, Equatable {
         }
       }
     }
-    socket = section.string("socket", default: socket)
-    if !socket.hasPrefix("/") {
-      section.problems.add(
-        ConfigError.invalid(
-          section.document, section.key("socket"), "\"\(socket)\" is not an absolute path",
-          hint: "the Docker engine's unix socket, e.g. /var/run/docker.sock"))
-    }
     network = section.choice("network", default: network)
     warmPool = WarmPoolConfig(reading: section.section("warm_pool", keys: WarmPoolConfig.keys))
     if section.has("cloud_build") {
@@ -83,7 +77,7 @@ public struct DockerConfig: Sendable, Equatable {
       "extra_packages": [
         "cpu": .list(extraPackages.cpu), "gpu": .list(extraPackages.gpu), "base": .list(extraPackages.base),
       ],
-      "socket": .string(socket), "network": .string(network.rawValue), "warm_pool": warmPool.json,
+      "network": .string(network.rawValue), "warm_pool": warmPool.json,
     ]
   }
 }

@@ -4,23 +4,40 @@ import PluginKit
 extension GoldfishConfig {
   /// The config as Goldfish uses it: every key of every section, defaults filled in, migrations
   /// applied, unset optional values as null. Loading it again gives the same config.
-  public func effectiveJSON() -> JSONValue {
+  /// `pluginSections` are the effective sections the plugins reported (`check_config`), by
+  /// section name: the plugin's keys, beside the host's own keys of a shared section
+  /// (`gce.warm_pool`, `docker.base_images`, ...). A section no plugin reported is shown as written.
+  public func effectiveJSON(pluginSections: [String: JSONValue] = [:]) -> JSONValue {
     var fields: [String: JSONValue] = [
       "project_name": .string(projectName), "dev_repo_path": .string(devRepoPath),
       "workspaces_dir": .string(workspacesDir), "slots": .list(slots), "invariants": .list(invariants),
       "state_md": stateMD.json, "audit": audit.json, "defaults": defaults.json, "jobs": jobs.json,
-      "storage": storage.json, "gcs": gcs?.json ?? .null, "versioning": versioning.json, "gce": gce?.json ?? .null,
-      "docker": docker.json, "local": local.json, "svs": svs.json, "metrics": metrics.json,
+      "storage": storage.json, "gcs": gcs ?? .null, "versioning": versioning.json, "gce": gce?.json ?? .null,
+      "docker": docker.json, "svs": svs.json, "metrics": metrics.json,
       "pre_run_review": preRunReview.json, "plugins": plugins.json,
     ]
     for (name, section) in services { fields[name] = section }
+    for (name, reported) in pluginSections {
+      let keys = Self.hostKeys(of: name)
+      let host = (fields[name]?.objectValue ?? [:]).filter { keys.contains($0.key) }
+      fields[name] = .object((reported.objectValue ?? [:]).merging(host) { _, host in host })
+    }
     return .object(fields)
   }
 
+  /// The keys the host reads itself in a section shared with a plugin.
+  static func hostKeys(of section: String) -> [String] {
+    switch section {
+    case "gce": return GCEConfig.hostKeys
+    case "docker": return DockerConfig.hostKeys
+    default: return ["warm_pool"]
+    }
+  }
+
   /// `effectiveJSON()` as YAML, sections in the order of `sectionKeys`, then service sections.
-  public func effectiveYAML() -> String {
-    let order = Self.sectionKeys + services.keys.sorted()
-    return ConfigYAML.render(effectiveJSON(), topLevelOrder: order)
+  public func effectiveYAML(pluginSections: [String: JSONValue] = [:]) -> String {
+    let order = Self.sectionKeys + services.keys.sorted() + pluginSections.keys.sorted()
+    return ConfigYAML.render(effectiveJSON(pluginSections: pluginSections), topLevelOrder: order)
   }
 }
 

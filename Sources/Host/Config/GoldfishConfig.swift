@@ -17,11 +17,12 @@ public struct GoldfishConfig: Sendable, Equatable {
   public var defaults = DefaultsConfig()
   public var jobs = JobsConfig()
   public var storage = StorageConfig()
-  public var gcs: GCSConfig?
+  /// `gcs:` as written (with upstream's `gce.gcs_bucket` as its bucket when it has none): the
+  /// gcs storage's section, which that plugin checks and reports (`check_config`).
+  public var gcs: JSONValue?
   public var versioning = VersioningConfig()
   public var gce: GCEConfig?
   public var docker = DockerConfig()
-  public var local = LocalConfig()
   public var svs = SVSConfig()
   public var metrics = MetricsConfig()
   public var preRunReview = PreRunReviewConfig()
@@ -37,7 +38,9 @@ public struct GoldfishConfig: Sendable, Equatable {
 
   public init(projectName: String) { self.projectName = projectName }
 
-  /// The sections Goldfish itself reads, in the order `config show` prints them.
+  /// The top-level keys Goldfish accepts itself, in the order `config show` prints them. `gce`,
+  /// `gcs` and `docker` are shared with the plugins of those names, which own every key the host
+  /// does not read; `local` is upstream's and has no effect here.
   public static let sectionKeys = [
     "project_name", "dev_repo_path", "workspaces_dir", "slots", "invariants", "state_md", "audit", "defaults", "jobs",
     "storage", "gcs", "versioning", "gce", "docker", "local", "svs", "metrics", "pre_run_review", "plugins",
@@ -99,10 +102,8 @@ public struct GoldfishConfig: Sendable, Equatable {
 
     let gceSection = readGCESection(root, jobs: jobs)
     config.gce = gceSection.map(GCEConfig.init(reading:))
-    config.gcs = GCSConfig.read(
-      root.section("gcs", keys: GCSConfig.keys), at: "gcs", migratedBucket: migratedBucket(root, gce: gceSection),
-      problems: problems)
-    if config.storage.backend == "gcs" && config.gcs == nil && !root.has("gcs") {
+    config.gcs = gcsSection(root, migratedBucket: migratedBucket(root, gce: gceSection))
+    if config.storage.backend == "gcs" && config.gcs == nil {
       problems.add(
         ConfigError.invalid(
           document, "storage.backend", "is gcs but there is no gcs: section",
@@ -121,10 +122,13 @@ public struct GoldfishConfig: Sendable, Equatable {
       checkWarmPoolProfiles(pool, names: config.profiles.names, at: "\(name).warm_pool", problems)
     }
 
-    config.docker = DockerConfig(
-      reading: root.section("docker", keys: DockerConfig.keys), rootExtraPackages: rootExtraPackages(root))
+    config.docker = DockerConfig(reading: sharedSection(root, "docker"), rootExtraPackages: rootExtraPackages(root))
     checkWarmPoolProfiles(config.docker.warmPool, names: config.profiles.names, at: "docker.warm_pool", problems)
-    config.local = LocalConfig(reading: root.section("local", keys: LocalConfig.keys))
+    if root.has("local") {
+      problems.note(
+        "local", "ignored: upstream's local emulation settings have no effect here (local runs use the process or "
+          + "docker backend, whose own sections configure them)")
+    }
     config.svs = SVSConfig(reading: root.section("svs", keys: SVSConfig.keys))
     config.metrics = MetricsConfig(reading: root.section("metrics", keys: MetricsConfig.keys))
     config.preRunReview = PreRunReviewConfig(reading: root.section("pre_run_review", keys: PreRunReviewConfig.keys))
@@ -241,9 +245,29 @@ public struct GoldfishConfig: Sendable, Equatable {
     return names
   }
 
+  /// A section shared with the plugin of that name: the host reads only its own keys and leaves
+  /// every other key to the plugin, which reports the ones it does not know (`check_config`).
+  static func sharedSection(_ parent: ConfigSection, _ name: String) -> ConfigSection? {
+    parent.section(name, keys: parent.fields[name]?.objectValue.map { Array($0.keys) } ?? [])
+  }
+
+  /// `gcs:` as written, the migrated bucket filled in when it has none; nil when neither exists.
+  private static func gcsSection(_ root: ConfigSection, migratedBucket: (value: String, key: String)?) -> JSONValue? {
+    guard let written = root.value("gcs") else {
+      return migratedBucket.map { ["bucket": .string($0.value)] }
+    }
+    guard var fields = written.objectValue else {
+      root.problems.add(
+        ConfigError.wrongType(root.document, "gcs", expected: "a mapping (the settings of the gcs storage)", found: written))
+      return nil
+    }
+    if fields["bucket"] == nil, let migratedBucket { fields["bucket"] = .string(migratedBucket.value) }
+    return .object(fields)
+  }
+
   /// `gce:`, or upstream's older `jobs.gce:` (moved, with a note).
   private static func readGCESection(_ root: ConfigSection, jobs: ConfigSection?) -> ConfigSection? {
-    let top = root.section("gce", keys: GCEConfig.keys)
+    let top = sharedSection(root, "gce")
     guard let jobs, jobs.has("gce") else { return top }
     if top != nil {
       root.problems.add(
@@ -253,15 +277,15 @@ public struct GoldfishConfig: Sendable, Equatable {
       return top
     }
     root.problems.note("jobs.gce", "read as the top-level gce: section, its new place")
-    return jobs.section("gce", keys: GCEConfig.keys)
+    return sharedSection(jobs, "gce")
   }
 
   /// Upstream's `gce.gcs_bucket`, used as `gcs.bucket` when that is not set.
   private static func migratedBucket(_ root: ConfigSection, gce: ConfigSection?) -> (value: String, key: String)? {
     guard let gce, let bucket = gce.optionalString("gcs_bucket") else { return nil }
     let key = gce.key("gcs_bucket")
-    if let written = root.section("gcs", keys: GCSConfig.keys)?.optionalString("bucket") {
-      if GCSConfig.bucketName(written) != GCSConfig.bucketName(bucket) {
+    if let written = root.value("gcs")?["bucket"]?.stringValue {
+      if bucketName(written) != bucketName(bucket) {
         root.problems.add(
           ConfigError.invalid(
             root.document, key, "names bucket \"\(bucket)\" but gcs.bucket is \"\(written)\"",
@@ -271,6 +295,12 @@ public struct GoldfishConfig: Sendable, Equatable {
     }
     root.problems.note(key, "read as gcs.bucket, its new place")
     return (bucket, key)
+  }
+
+  private static func bucketName(_ raw: String) -> String {
+    var name = raw.hasPrefix("gs://") ? String(raw.dropFirst(5)) : raw
+    while name.hasSuffix("/") { name.removeLast() }
+    return name
   }
 
   /// Upstream's top-level `extra_packages: [..]`, which belongs in `docker.extra_packages.base`.

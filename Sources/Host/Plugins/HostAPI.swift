@@ -23,11 +23,16 @@ enum HostAPI {
         log: { source, level, message in
           let origin = source.map { String(cString: $0) } ?? "plugin"
           let text = message.map { String(cString: $0) } ?? ""
+          HostAPI.observers.deliver(source: origin, level: level, message: text)
           HostAPI.logger.log(
             level: HostAPI.level(level), "\(text)", metadata: ["plugin": .string(origin)])
         }))
     return UnsafePointer(pointer)
   }()
+
+  /// Sees every plugin log line at every level, whatever the logger's level: how a test reads
+  /// what a plugin said (PluginLog.settingsInEffect) without changing the process's logging.
+  static let observers = LogObservers()
 
   static func level(_ raw: Int32) -> Logger.Level {
     switch raw {
@@ -37,5 +42,31 @@ enum HostAPI {
     case GF_LOG_WARNING: return .warning
     default: return .error
     }
+  }
+}
+
+/// Receivers of plugin log lines; empty (and nearly free) outside tests.
+final class LogObservers: @unchecked Sendable {
+  typealias Observer = @Sendable (_ source: String, _ level: Int32, _ message: String) -> Void
+  private let lock = PthreadLock()
+  private var observers: [UInt64: Observer] = [:]
+  private var next: UInt64 = 0
+
+  /// Adds an observer; returns the token that removes it.
+  func add(_ observer: @escaping Observer) -> UInt64 {
+    lock.withLock {
+      next += 1
+      observers[next] = observer
+      return next
+    }
+  }
+
+  func remove(_ token: UInt64) {
+    lock.withLock { _ = observers.removeValue(forKey: token) }
+  }
+
+  func deliver(source: String, level: Int32, message: String) {
+    let current = lock.withLock { Array(observers.values) }
+    for observer in current { observer(source, level, message) }
   }
 }

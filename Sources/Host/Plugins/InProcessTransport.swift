@@ -29,8 +29,10 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   ) -> Result<InProcessTransport, OpenRefusal> {
     var instance: UnsafeMutableRawPointer?
     var errorText: UnsafeMutablePointer<CChar>?
-    let status = service.pointee.open!(service, config, context, &instance, &errorText)
-    let error = Self.take(errorText, free: descriptor.pointee.free)
+    // The loader refused a service without open, so it is present.
+    guard let open = ABIView(service: service)[\.open] ?? nil else { return .failure(OpenRefusal(errorJSON: nil)) }
+    let status = open(service, config, context, &instance, &errorText)
+    let error = Self.take(errorText, free: ABIView(descriptor: descriptor).free)
     guard status == GF_OK else { return .failure(OpenRefusal(errorJSON: error)) }
     return .success(
       InProcessTransport(
@@ -51,16 +53,15 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   }
 
   deinit {
-    service.pointee.close?(instance)
+    (ABIView(service: service)[\.close] ?? nil)?(instance)
   }
 
   func call(_ function: String, request: String) throws(TransportFault) -> PluginReply {
-    guard let index = ServiceTable.functions(kind).firstIndex(of: function), let table = service.pointee.table,
-      ServiceTable.isPresent(function, in: table, kind: kind),
-      let fn = table.load(fromByteOffset: MemoryLayout<UnsafeRawPointer>.stride * (index + 1), as: gf_call_fn?.self)
+    guard let table = ABIView(service: service).table, let slot = ServiceTable.slot(function, in: table, kind: kind)
     else {
       return Self.unsupported(function)
     }
+    let fn = unsafeBitCast(slot, to: gf_call_fn.self)
     let instance = RawPointer(instance)
     let label = DriverCrashNote.installed ? callLabel(function) : ""
     return take(
@@ -74,7 +75,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   }
 
   func putBytes(request: String, bytes: [UInt8]) throws(TransportFault) -> PluginReply {
-    guard kind == .objectStorage, let fn = storageTable?.pointee.put_bytes else { return Self.unsupported("put_bytes") }
+    guard kind == .objectStorage, let fn = storageTable?[\.put_bytes] ?? nil else { return Self.unsupported("put_bytes") }
     let instance = RawPointer(instance)
     return take(
       try bounded("put_bytes", key: nil) { () -> CallOutcome in
@@ -87,7 +88,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   }
 
   func getBytes(request: String) throws(TransportFault) -> PluginReply {
-    guard kind == .objectStorage, let fn = storageTable?.pointee.get_bytes else { return Self.unsupported("get_bytes") }
+    guard kind == .objectStorage, let fn = storageTable?[\.get_bytes] ?? nil else { return Self.unsupported("get_bytes") }
     let instance = RawPointer(instance)
     return take(
       try bounded("get_bytes", key: nil) { () -> CallOutcome in
@@ -99,13 +100,14 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
 
   /// "plugin P (service S) function F", for the crash note of a driver.
   private func callLabel(_ function: String) -> String {
-    let plugin = descriptor.pointee.name.map { String(cString: $0) } ?? "?"
-    let name = service.pointee.name.map { String(cString: $0) } ?? "?"
+    let plugin = (ABIView(descriptor: descriptor)[\.name] ?? nil).map { String(cString: $0) } ?? "?"
+    let name = ABIView(service: service).name
     return "plugin \(plugin) (service \(name)) function \(function)"
   }
 
-  private var storageTable: UnsafePointer<gf_object_storage_v1>? {
-    service.pointee.table?.assumingMemoryBound(to: gf_object_storage_v1.self)
+  /// The object storage table, every field read bounded by its struct_size.
+  private var storageTable: ABIView<gf_object_storage_v1>? {
+    ABIView(service: service).table.map { ABIView<gf_object_storage_v1>($0) }
   }
 
   private static func unsupported(_ function: String) -> PluginReply {
@@ -127,7 +129,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
     guard let callTimeout else { return serialized(body) }
     if let refusal = stuck.refusal(for: key) { throw refusal }
     let pending = PendingCall()
-    let free = FreeFunction(descriptor.pointee.free)
+    let free = FreeFunction(ABIView(descriptor: descriptor).free)
     let serial = self.serial
     let stuck = self.stuck
     let token = stuck.begin()
@@ -144,7 +146,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   /// Copies what a call returned and releases every buffer with the plugin's own free,
   /// whatever the status: the ABI lets a plugin set any out-parameter on any path.
   private func take(_ outcome: CallOutcome) -> PluginReply {
-    let free = descriptor.pointee.free
+    let free = ABIView(descriptor: descriptor).free
     var reply = PluginReply(
       status: outcome.status, response: Self.take(outcome.response, free: free),
       error: Self.take(outcome.error, free: free))

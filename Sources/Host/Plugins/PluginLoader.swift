@@ -17,8 +17,9 @@ struct LoadedPlugin: @unchecked Sendable {
 /// Loads one plugin file by the rules of goldfish_plugin.h, turning every way a file can be
 /// wrong into a one-line refusal instead of a crash.
 enum PluginLoader {
-  static let minimumDescriptorSize = MemoryLayout<gf_plugin_descriptor>.size
-  static let minimumServiceSize = MemoryLayout<gf_service>.size
+  /// ABI 1.0's sizes, never the host's current ones: a plugin built against any 1.x header loads.
+  static let minimumDescriptorSize = ABISize.descriptorV1_0
+  static let minimumServiceSize = ABISize.serviceV1_0
   static let header = "goldfish_plugin.h"
 
   static func load(path: String, origin: String) -> Result<LoadedPlugin, PluginRefusal> {
@@ -84,15 +85,15 @@ enum PluginLoader {
           "built for plugin ABI \(major).\(minor) but this goldfish \(GoldfishVersion.current) speaks "
             + "ABI \(GF_ABI_MAJOR).\(GF_ABI_MINOR): rebuild the plugin against the \(header) of this goldfish"))
     }
-    guard size >= minimumDescriptorSize else {
-      return .failure(
-        Problem(
-          "descriptor struct_size is \(size) bytes, smaller than the \(minimumDescriptorSize) of ABI "
-            + "\(GF_ABI_MAJOR).0: set struct_size = sizeof(gf_plugin_descriptor) and rebuild against \(header)"))
+    if let problem = ABISize.problem(
+      size, minimum: minimumDescriptorSize, what: "descriptor",
+      fix: "set struct_size = sizeof(gf_plugin_descriptor) and rebuild against \(header)")
+    {
+      return .failure(Problem(problem))
     }
     let descriptor = raw.assumingMemoryBound(to: gf_plugin_descriptor.self)
-    let fields = descriptor.pointee
-    guard let namePointer = fields.name, let name = validUTF8(namePointer), !name.isEmpty else {
+    let fields = ABIView<gf_plugin_descriptor>(raw, size: size)
+    guard let namePointer = fields[\.name] ?? nil, let name = validUTF8(namePointer), !name.isEmpty else {
       return .failure("descriptor has no plugin name: set gf_plugin_descriptor.name")
     }
     guard fields.free != nil else {
@@ -101,30 +102,52 @@ enum PluginLoader {
           "descriptor has no free function: the host must release plugin buffers with it; set gf_plugin_descriptor.free"
         ))
     }
-    guard fields.service_count > 0, fields.service_count <= 64, let services = fields.services else {
+    let count = Int(fields[\.service_count] ?? 0)
+    guard count > 0, count <= 64, let services = fields[\.services] ?? nil else {
+      return .failure(
+        Problem("registers \(count) services: a plugin registers between 1 and 64 services"))
+    }
+    // The stride is the plugin's own sizeof(gf_service), which services[0] carries: a plugin
+    // built against another 1.x header has entries of another size than this host's struct.
+    let first = UnsafeRawPointer(services)
+    let stride = Int(first.load(as: UInt32.self))
+    if let problem = ABISize.problem(
+      stride, minimum: minimumServiceSize, what: "service #1: gf_service", fix: "set struct_size = sizeof(gf_service)")
+    {
+      return .failure(Problem(problem))
+    }
+    guard stride % MemoryLayout<UnsafeRawPointer>.alignment == 0 else {
       return .failure(
         Problem(
-          "registers \(fields.service_count) services: a plugin registers between 1 and 64 services"))
+          "service #1: gf_service struct_size is \(stride), not a multiple of \(MemoryLayout<UnsafeRawPointer>.alignment) "
+            + "as an array of gf_service must be: set struct_size = sizeof(gf_service)"))
     }
     var infos: [ServiceInfo] = []
     var pointers: [UnsafePointer<gf_service>] = []
     var seen: Set<String> = []
-    for index in 0..<Int(fields.service_count) {
-      let service = services.advanced(by: index)
-      switch ServiceInspector.inspect(service) {
+    for index in 0..<count {
+      let entry = first.advanced(by: index * stride)
+      let view = ABIView<gf_service>(entry)
+      guard view.size == stride else {
+        return .failure(
+          Problem(
+            "service #\(index + 1): struct_size is \(view.size) but services[0]'s is \(stride): every entry of "
+              + "the services array is sizeof(gf_service) of one header, and the host steps through it by services[0]'s"))
+      }
+      switch ServiceInspector.inspect(view) {
       case .failure(let problem): return .failure("service #\(index + 1): \(problem.reason)")
       case .success(let info):
         guard seen.insert("\(info.kind)/\(info.name)").inserted else {
           return .failure("registers \(info.kind) \"\(info.name)\" twice: give each service its own name")
         }
         infos.append(info)
-        pointers.append(service)
+        pointers.append(entry.assumingMemoryBound(to: gf_service.self))
       }
     }
     let info = PluginInfo(
       path: path, origin: origin, name: name,
-      version: fields.version.flatMap(validUTF8) ?? "unknown",
-      description: fields.description.flatMap(validUTF8) ?? "",
+      version: (fields[\.version] ?? nil).flatMap(validUTF8) ?? "unknown",
+      description: (fields[\.description] ?? nil).flatMap(validUTF8) ?? "",
       abiVersion: "\(major).\(minor)", services: infos)
     return .success(LoadedPlugin(info: info, descriptor: descriptor, services: pointers))
   }

@@ -5,40 +5,38 @@ import PluginKit
 enum ServiceInspector {
   static let namePattern = "[a-z][a-z0-9_-]{0,31}"
 
-  static func inspect(_ service: UnsafePointer<gf_service>) -> Result<ServiceInfo, Problem> {
-    let size = Int(service.pointee.struct_size)
-    guard size >= MemoryLayout<gf_service>.size else {
+  /// `service` is one entry of the plugin's services array; its struct_size was checked by the
+  /// loader (every entry has the array's stride).
+  static func inspect(_ service: ABIView<gf_service>) -> Result<ServiceInfo, Problem> {
+    if let problem = ABISize.problem(
+      service.size, minimum: ABISize.serviceV1_0, what: "gf_service", fix: "set struct_size = sizeof(gf_service)")
+    {
+      return .failure(Problem(problem))
+    }
+    guard let rawKind = service[\.kind], let kind = ServiceKind(rawValue: rawKind) else {
       return .failure(
         Problem(
-          "struct_size is \(size), smaller than the \(MemoryLayout<gf_service>.size) of ABI "
-            + "\(GF_ABI_MAJOR).0: set struct_size = sizeof(gf_service)"))
+          "kind \(service[\.kind] ?? 0) is unknown: use GF_KIND_RUN_BACKEND, GF_KIND_OBJECT_STORAGE or "
+            + "GF_KIND_IMAGE_BUILDER"))
     }
-    let fields = service.pointee
-    guard let kind = ServiceKind(rawValue: fields.kind) else {
-      return .failure(
-        Problem(
-          "kind \(fields.kind) is unknown: use GF_KIND_RUN_BACKEND, GF_KIND_OBJECT_STORAGE or GF_KIND_IMAGE_BUILDER"))
-    }
-    guard let namePointer = fields.name, let name = String(validatingCString: namePointer),
+    guard let namePointer = service[\.name] ?? nil, let name = String(validatingCString: namePointer),
       isValidName(name)
     else {
       return .failure("has no valid name: names match \(namePattern), e.g. \"cdir\"")
     }
-    guard fields.open != nil else {
+    guard (service[\.open] ?? nil) != nil else {
       return .failure("\(kind.label) \"\(name)\" has no open function")
     }
-    guard let table = fields.table else {
+    guard let table = service.table else {
       return .failure("\(kind.label) \"\(name)\" has no function table")
     }
-    let tableSize = Int(table.load(as: UInt32.self))
-    let expected = ServiceTable.minimumSize(kind)
-    guard tableSize >= expected else {
-      return .failure(
-        Problem(
-          "\(kind.label) \"\(name)\" table struct_size is \(tableSize), smaller than the \(expected) "
-            + "of ABI \(GF_ABI_MAJOR).0: rebuild against goldfish_plugin.h"))
+    if let problem = ABISize.problem(
+      Int(table.load(as: UInt32.self)), minimum: ABISize.tableV1_0(kind), what: "\(kind.label) \"\(name)\" table",
+      fix: "rebuild against goldfish_plugin.h and set struct_size = sizeof(the table)")
+    {
+      return .failure(Problem(problem))
     }
-    let capabilitiesText = fields.capabilities_json.flatMap { String(validatingCString: $0) } ?? "{}"
+    let capabilitiesText = (service[\.capabilities_json] ?? nil).flatMap { String(validatingCString: $0) } ?? "{}"
     guard let capabilities = try? JSONCoding.parse(capabilitiesText), capabilities.objectValue != nil
     else {
       return .failure("\(kind.label) \"\(name)\" declares capabilities that are not a JSON object")
@@ -59,40 +57,22 @@ enum ServiceInspector {
   }
 }
 
-/// The names and presence of each table's functions.
+/// The names and presence of each table's functions. The names and their slots come from
+/// PluginKit's lists (RunBackendFunction, ...), which PluginExport fills tables from too.
 enum ServiceTable {
-  static func minimumSize(_ kind: ServiceKind) -> Int {
-    switch kind {
-    // ABI 1.0's table ends before list_runs, appended since: older plugins stay valid.
-    case .runBackend: return MemoryLayout<gf_run_backend_v1>.offset(of: \gf_run_backend_v1.list_runs) ?? 88
-    case .objectStorage: return MemoryLayout<gf_object_storage_v1>.size
-    case .imageBuilder: return MemoryLayout<gf_image_builder_v1>.size
-    }
+  static func minimumSize(_ kind: ServiceKind) -> Int { ABISize.tableV1_0(kind) }
+
+  static func functions(_ kind: ServiceKind) -> [String] { kind.functionNames }
+
+  /// The one bounded read of a table slot: the function's pointer, nil when the plugin set it
+  /// NULL, when it lies past the table's struct_size (appended after the plugin was built), or
+  /// when the kind has no function of that name.
+  static func slot(_ function: String, in table: UnsafeRawPointer, kind: ServiceKind) -> UnsafeRawPointer? {
+    let view = ABIView<UInt8>(table)
+    return view.load(at: kind.slotOffset(of: function), as: UnsafeRawPointer?.self) ?? nil
   }
 
-  static func functions(_ kind: ServiceKind) -> [String] {
-    switch kind {
-    case .runBackend:
-      return [
-        "launch", "status", "logs", "cancel", "cleanup", "recover", "deliver_job", "probe_worker",
-        "delete_worker", "list_workers", "list_runs",
-      ]
-    case .objectStorage:
-      return [
-        "put_file", "get_file", "put_bytes", "get_bytes", "stat", "exists", "list", "delete_object",
-        "local_path", "uri_for",
-      ]
-    case .imageBuilder:
-      return ["build", "build_status", "build_logs", "exists", "push"]
-    }
-  }
-
-  /// Every table is struct_size followed by pointers, in the order of `functions`.
   static func isPresent(_ function: String, in table: UnsafeRawPointer, kind: ServiceKind) -> Bool {
-    guard let index = functions(kind).firstIndex(of: function) else { return false }
-    let offset = MemoryLayout<UnsafeRawPointer>.stride * (index + 1)
-    // A function appended after the plugin was built lies past its table: not supported.
-    guard offset + MemoryLayout<UnsafeRawPointer>.stride <= Int(table.load(as: UInt32.self)) else { return false }
-    return table.load(fromByteOffset: offset, as: UnsafeRawPointer?.self) != nil
+    slot(function, in: table, kind: kind) != nil
   }
 }

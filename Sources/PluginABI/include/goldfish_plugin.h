@@ -47,7 +47,9 @@
  *  8. Plugins never write to stdout: it is the MCP wire. The host redirects fd
  *     1 while a plugin loads and refuses a plugin that wrote to it. Use
  *     host->log.
- *  9. Each service receives its own goldfish.yaml section as JSON in open().
+ *  9. Each service receives its own goldfish.yaml section as JSON in open(),
+ *     and owns it: check_config (ABI 1.2) reports its effective values and
+ *     its problems to `goldfish config validate` and `config show`.
  * 10. The host loads plugins with RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE and
  *     never unloads them. There is no unload hook; use close() per instance.
  */
@@ -67,10 +69,37 @@ extern "C" {
 
 #define GF_PLUGIN_MAGIC 0x474F4C44u /* "GOLD" */
 #define GF_ABI_MAJOR 1
-/* 1.1: list_runs appended to the run backend table. A minor step only appends: a 1.0
- * plugin loads in every 1.x host, and a 1.x plugin in a 1.0 host (which ignores what it
- * does not know). */
-#define GF_ABI_MINOR 1
+/* Minor versions only ever append (see "Growth" below):
+ *   1.0  the first release.
+ *   1.1  list_runs appended to gf_run_backend_v1.
+ *   1.2  check_config appended to gf_service.
+ * A 1.0 plugin loads in every 1.x host, and a 1.x plugin in an older 1.y host,
+ * which ignores what it does not know. */
+#define GF_ABI_MINOR 2
+
+/* Growth. Every struct below starts with (or, for the descriptor, has at a
+ * fixed place) its own struct_size, set to sizeof(the struct) as the plugin
+ * was compiled. The host:
+ *  - refuses a struct smaller than its ABI 1.0 size (GF_*_SIZE_V1_0 below),
+ *    and one larger than GF_STRUCT_SIZE_MAX, which only garbage is;
+ *  - reads a field only when struct_size covers it, so a field appended
+ *    after 1.0 that the plugin lacks reads as NULL ("not supported");
+ *  - ignores fields past the ones it knows, so a plugin built against a newer
+ *    1.x header loads in an older host;
+ *  - walks the services array with services[0].struct_size as the stride,
+ *    never its own sizeof(gf_service): every entry of one array has the same
+ *    size, the one the plugin was compiled with.
+ * The sizes below are those of ABI 1.0 on LP64 (64-bit Linux and macOS);
+ * they never change. */
+#define GF_PLUGIN_DESCRIPTOR_SIZE_V1_0 64u
+#define GF_SERVICE_SIZE_V1_0 56u
+#define GF_RUN_BACKEND_SIZE_V1_0 88u /* launch .. list_workers */
+#define GF_OBJECT_STORAGE_SIZE_V1_0 88u
+#define GF_IMAGE_BUILDER_SIZE_V1_0 48u
+#define GF_HOST_API_SIZE_V1_0 24u
+/* No struct of this ABI will ever come near it: a larger struct_size is
+ * garbage (an uninitialised field, a wrong pointer) and is refused. */
+#define GF_STRUCT_SIZE_MAX 4096u
 
 #define GF_OK 0
 #define GF_ERROR 1
@@ -221,7 +250,7 @@ typedef struct gf_run_backend_v1 {
   gf_call_fn delete_worker;
   gf_call_fn list_workers;
 
-  /* Appended after ABI 1.0: the host reads it only when struct_size covers it,
+  /* Appended in ABI 1.1: the host reads it only when struct_size covers it,
    * and a plugin built against the 1.0 header is still accepted.
    * list_runs: {"labels": {"goldfish-project": "demo"}} ->
    *   {"runs": [{"handle": {...run handle...}, "labels": {...},
@@ -376,6 +405,25 @@ typedef struct gf_service {
 
   /* The plugin's own pointer, never touched by the host. */
   const void *user_data;
+
+  /* Appended in ABI 1.2 (the host reads it only when struct_size covers it).
+   * check_config: check the service's goldfish.yaml section without using it.
+   *   config_json, context_json  as for open()
+   * On GF_OK *response_json is set to
+   *   {"effective": {...every key of the section with the value in effect,
+   *                  defaults filled in...},
+   *    "problems": [{"key": "zone", "message": "is not a zone",
+   *                  "hint": "e.g. us-central1-a"}]}
+   * where key is the dotted path inside the section ("warm_pool.max_instances");
+   * an unknown key is a problem whose hint lists the allowed keys. A valid
+   * section answers "problems": []. It must be quick and side-effect free: no
+   * connections, no files written, no processes. GF_ERROR is for the
+   * plugin's own failure, not for a bad section. NULL: the host can only say
+   * "this plugin does not check its config" (and open() still refuses what
+   * it cannot use). */
+  int32_t (*check_config)(const struct gf_service *service,
+                          const char *config_json, const char *context_json,
+                          char **response_json, char **error_json);
 } gf_service;
 
 typedef struct gf_plugin_descriptor {
@@ -389,6 +437,8 @@ typedef struct gf_plugin_descriptor {
   /* Releases every buffer this plugin hands to the host. */
   void (*free)(void *ptr);
   uint32_t service_count;
+  /* service_count entries, each services[0].struct_size bytes apart (the
+   * stride rule under "Growth"). */
   const gf_service *services;
 } gf_plugin_descriptor;
 

@@ -22,13 +22,18 @@ private struct PushRequest: Decodable {
 enum ImageBuilderTable {
   static func make(for type: any ImageBuilder.Type) -> UnsafeRawPointer {
     let registry = type is any RegistryImageBuilder.Type
-    let table = UnsafeMutablePointer<gf_image_builder_v1>.allocate(capacity: 1)
-    table.initialize(
-      to: gf_image_builder_v1(
-        struct_size: UInt32(MemoryLayout<gf_image_builder_v1>.size),
-        build: build, build_status: buildStatus, build_logs: buildLogs, exists: exists,
-        push: registry ? push : nil))
-    return UnsafeRawPointer(table)
+    return ABITableBuilder.make(ImageBuilderFunction.self, size: MemoryLayout<gf_image_builder_v1>.size) {
+      function in
+      let slot: gf_call_fn? =
+        switch function {
+        case .build: build
+        case .buildStatus: buildStatus
+        case .buildLogs: buildLogs
+        case .exists: exists
+        case .push: registry ? push : nil
+        }
+      return slot.map(ABITableBuilder.slot)
+    }
   }
 
   static let build: gf_call_fn = { instance, request, response, error in

@@ -61,14 +61,21 @@ enum ObjectStorageTable {
 
   static func make(for type: any ObjectStorage.Type) -> UnsafeRawPointer {
     let local = type is any LocalObjectStorage.Type
-    let table = UnsafeMutablePointer<gf_object_storage_v1>.allocate(capacity: 1)
-    table.initialize(
-      to: gf_object_storage_v1(
-        struct_size: UInt32(MemoryLayout<gf_object_storage_v1>.size),
-        put_file: putFile, get_file: getFile, put_bytes: putBytes, get_bytes: getBytes,
-        stat: stat, exists: exists, list: list, delete_object: deleteObject,
-        local_path: local ? localPath : nil, uri_for: uriFor))
-    return UnsafeRawPointer(table)
+    return ABITableBuilder.make(ObjectStorageFunction.self, size: MemoryLayout<gf_object_storage_v1>.size) {
+      function in
+      switch function {
+      case .putFile: return ABITableBuilder.slot(putFile)
+      case .getFile: return ABITableBuilder.slot(getFile)
+      case .putBytes: return ABITableBuilder.slot(putBytes)
+      case .getBytes: return ABITableBuilder.slot(getBytes)
+      case .stat: return ABITableBuilder.slot(stat)
+      case .exists: return ABITableBuilder.slot(exists)
+      case .list: return ABITableBuilder.slot(list)
+      case .deleteObject: return ABITableBuilder.slot(deleteObject)
+      case .localPath: return local ? ABITableBuilder.slot(localPath) : nil
+      case .uriFor: return ABITableBuilder.slot(uriFor)
+      }
+    }
   }
 
   static let putFile: gf_call_fn = { instance, request, response, error in

@@ -23,7 +23,8 @@ public enum Plugin {
     _ host: UnsafePointer<gf_host_api>?, name: String, version: String, description: String = "",
     services: [any PluginService.Type]
   ) -> UnsafeRawPointer? {
-    guard let host, host.pointee.struct_size >= UInt32(MemoryLayout<gf_host_api>.size) else {
+    // Any host of this major has at least the 1.0 table (host_version, log); nothing later is read.
+    guard let host, host.pointee.struct_size >= GF_HOST_API_SIZE_V1_0 else {
       return nil
     }
     PluginLog.install(host: host, source: name)
@@ -59,7 +60,8 @@ public enum Plugin {
       open: ServiceTrampolines.open,
       close: ServiceTrampolines.close,
       table: table(for: type),
-      user_data: UnsafeRawPointer(bitPattern: index + 1))
+      user_data: UnsafeRawPointer(bitPattern: index + 1),
+      check_config: ServiceTrampolines.checkConfig)
   }
 
   private static func table(for type: any PluginService.Type) -> UnsafeRawPointer? {

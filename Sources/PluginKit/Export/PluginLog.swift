@@ -19,6 +19,15 @@ public enum PluginLog {
     source.withCString { src in message.withCString { log(src, level.rawValue, $0) } }
   }
 
+  /// Logs the settings an opened service runs with (debug), in the same shape as its
+  /// `checkConfig` effective section, so what `goldfish config show` prints can be compared
+  /// with what the service really uses.
+  public static func settingsInEffect(_ service: String, _ effective: JSONValue) {
+    log(.debug, settingsPrefix + service + ": " + ((try? JSONCoding.encode(effective)) ?? "{}"))
+  }
+
+  public static let settingsPrefix = "settings in effect for "
+
   public static func debug(_ message: String) { log(.debug, message) }
   public static func info(_ message: String) { log(.info, message) }
   public static func warning(_ message: String) { log(.warning, message) }

@@ -39,18 +39,24 @@ private struct ListWorkersRequest: Decodable {
 enum RunBackendTable {
   static func make(for type: any RunBackend.Type) -> UnsafeRawPointer {
     let warm = type is any WarmReuseBackend.Type
-    let table = UnsafeMutablePointer<gf_run_backend_v1>.allocate(capacity: 1)
-    table.initialize(
-      to: gf_run_backend_v1(
-        struct_size: UInt32(MemoryLayout<gf_run_backend_v1>.size),
-        launch: launch, status: status, logs: logs, cancel: cancel, cleanup: cleanup,
-        recover: recover,
-        deliver_job: warm ? deliverJob : nil,
-        probe_worker: warm ? probeWorker : nil,
-        delete_worker: warm ? deleteWorker : nil,
-        list_workers: warm ? listWorkers : nil,
-        list_runs: type is any RunListingBackend.Type ? listRuns : nil))
-    return UnsafeRawPointer(table)
+    let listing = type is any RunListingBackend.Type
+    return ABITableBuilder.make(RunBackendFunction.self, size: MemoryLayout<gf_run_backend_v1>.size) { function in
+      let slot: gf_call_fn? =
+        switch function {
+        case .launch: launch
+        case .status: status
+        case .logs: logs
+        case .cancel: cancel
+        case .cleanup: cleanup
+        case .recover: recover
+        case .deliverJob: warm ? deliverJob : nil
+        case .probeWorker: warm ? probeWorker : nil
+        case .deleteWorker: warm ? deleteWorker : nil
+        case .listWorkers: warm ? listWorkers : nil
+        case .listRuns: listing ? listRuns : nil
+        }
+      return slot.map(ABITableBuilder.slot)
+    }
   }
 
   static let launch: gf_call_fn = { instance, request, response, error in

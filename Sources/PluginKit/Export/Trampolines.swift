@@ -40,6 +40,29 @@ enum ServiceTrampolines {
       }
     }
 
+  /// check_config: the service type's report, or not_implemented when it does not check.
+  static let checkConfig:
+    @convention(c) (
+      UnsafePointer<gf_service>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, OutString, OutString
+    ) -> Int32 = { service, config, context, response, errorOut in
+      guard let type = ServiceRegistry.type(for: service) else {
+        return Bridge.fail(PluginError(.internal, "unknown service passed to check_config"), errorOut)
+      }
+      do {
+        let configValue = try JSONCoding.parse(config.map { String(cString: $0) } ?? "{}")
+        let contextValue = try JSONCoding.decode(
+          ServiceContext.self, from: context.map { String(cString: $0) } ?? "{}")
+        guard let report = type.checkConfig(configValue, context: contextValue) else {
+          return Bridge.fail(
+            PluginError(.notImplemented, "the \(type.serviceName) service does not check its config"), errorOut)
+        }
+        response?.pointee = strdup(try JSONCoding.encode(report))
+        return GF_OK
+      } catch {
+        return Bridge.fail(Bridge.pluginError(error), errorOut)
+      }
+    }
+
   static let close: @convention(c) (UnsafeMutableRawPointer?) -> Void = { instance in
     guard let instance else { return }
     Unmanaged<ServiceBox>.fromOpaque(instance).release()

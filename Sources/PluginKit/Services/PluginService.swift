@@ -66,6 +66,14 @@ public protocol PluginService: Sendable {
   /// Declared capabilities (goldfish_plugin.h documents the keys per kind).
   static var capabilities: JSONValue { get }
   init(config: JSONValue, context: ServiceContext) throws(PluginError)
+  /// Checks a goldfish.yaml section without opening anything (`check_config`): no connections,
+  /// no files written. Build it from the same settings decoding `init` uses, so each default
+  /// is written once. nil (the default): this service does not check its config.
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport?
+}
+
+extension PluginService {
+  public static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? { nil }
 }
 
 extension PluginService {

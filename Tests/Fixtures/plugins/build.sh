@@ -4,7 +4,8 @@
 #   Tests/Fixtures/plugins/build.sh OUTDIR
 #
 # Every fixture *.c here becomes OUTDIR/lib<name>.so; the cdir example becomes
-# OUTDIR/libcdir.so; libnot_elf.so is a text file and libexecutable.so an
+# OUTDIR/libcdir.so; the ABI growth fixtures of Tests/Fixtures/abi become
+# OUTDIR/libabi_*.so; libnot_elf.so is a text file and libexecutable.so an
 # executable. Silent on success; on failure the compiler's message is on
 # stderr and the exit status is non-zero. CC overrides the compiler (cc).
 set -euo pipefail
@@ -40,6 +41,19 @@ for src in "$here"/*.c; do
   name="$(basename "$src" .c)"
   [[ "$name" == exe_main ]] && continue
   emit "lib$name.so" "${cc[@]}" "${plugin_flags[@]}" "$src"
+done
+# The ABI growth fixtures (Tests/Fixtures/abi): one source built against the
+# frozen 1.0 header (and nothing else on the include path), against a header
+# of the future with a field appended to every struct, and with one size wrong.
+abi="$repo/Tests/Fixtures/abi"
+abi_flags=(-std=c99 -shared -fPIC -fvisibility=hidden -pthread)
+emit libabi_v1_0.so "${cc[@]}" "${abi_flags[@]}" -I "$abi" \
+  -DGF_FIXTURE_HEADER='"goldfish_plugin_v1_0.h"' "$abi/abi_plugin.c"
+emit libabi_future.so "${cc[@]}" "${abi_flags[@]}" -I "$abi" -I "$repo/Sources/PluginABI/include" \
+  -DGF_FIXTURE_FUTURE "$abi/abi_plugin.c"
+for defect in 1:small_service 2:small_table 3:absurd_service; do
+  emit "libabi_${defect#*:}.so" "${cc[@]}" "${abi_flags[@]}" -I "$repo/Sources/PluginABI/include" \
+    -DGF_FIXTURE_DEFECT="${defect%%:*}" "$abi/abi_plugin.c"
 done
 emit libcdir.so "${cc[@]}" "${plugin_flags[@]}" "$repo/Examples/CPlugin/cdir.c"
 # Explicitly PIE: glibc then refuses it with "cannot dynamically load

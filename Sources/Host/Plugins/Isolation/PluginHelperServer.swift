@@ -27,6 +27,9 @@ public enum PluginHelperServer {
         let (opened, answer) = open(header)
         transport = opened
         guard channel.send(HelperFrame(header: answer)) else { return 0 }
+      case "check_config":
+        // Answered without opening anything; the helper then waits for close like any other.
+        guard channel.send(HelperFrame(header: checkConfig(header))) else { return 0 }
       case "close":
         transport = nil
         _ = channel.send(HelperFrame(header: [:]))
@@ -91,6 +94,29 @@ public enum PluginHelperServer {
     case .failure(let refusal):
       return (nil, ["status": .int(Int64(GF_ERROR)), "error": refusal.errorJSON.map { .string($0) } ?? .null])
     }
+  }
+
+  /// Loads the plugin file and asks the named service to check the config goldfish sent.
+  private static func checkConfig(_ header: JSONValue) -> JSONValue {
+    guard let path = header["plugin"]?.stringValue, let label = header["service"]?.stringValue,
+      let kind = header["kind"]?.stringValue.flatMap(ServiceKind.init(label:))
+    else {
+      return ["refused": "the check_config request names no plugin, kind and service"]
+    }
+    let registry = PluginRegistry.load([.init(path: path, origin: "isolation helper")])
+    if let refusal = registry.refused.first { return ["refused": .string(refusal.description)] }
+    guard let registered = registry.registered(kind, label) else {
+      return ["refused": .string("\(path) registers no \(kind.label) \"\(label)\"")]
+    }
+    guard
+      let reply = ServiceConfigCheck.inProcess(
+        descriptor: registered.descriptor, service: registered.service,
+        config: header["config"]?.stringValue ?? "{}", context: header["context"]?.stringValue ?? "{}")
+    else { return ["absent": true] }
+    var answer: [String: JSONValue] = ["status": .int(Int64(reply.status))]
+    answer["response"] = reply.response.map { .string($0) }
+    answer["error"] = reply.error.map { .string($0) }
+    return .object(answer)
   }
 
   /// A helper whose goldfish is gone (even while a plugin call hangs) ends itself.

@@ -1,0 +1,146 @@
+import Foundation
+import PluginKit
+import Testing
+
+@testable import Host
+
+/// Plugins own their goldfish.yaml sections: `config validate` and `config show` ask the owning
+/// plugin (`check_config`), which reads the section exactly as its open() does.
+@Suite("plugins own their config")
+struct PluginConfigTests {
+  func project(_ yaml: String) throws -> String {
+    let folder = TestEnvironment.temporaryFolder("plugin-config")
+    try yaml.write(toFile: folder + "/goldfish.yaml", atomically: true, encoding: .utf8)
+    return folder
+  }
+
+  @Test(
+    "a misspelled key in the gce section is reported by config validate, with the gce plugin as its source",
+    arguments: ["in_process", "process"])
+  func misspelledGCEKey(isolation: String) throws {
+    let folder = try project(
+      """
+      project_name: demo
+      plugins: {isolation: \(isolation)}
+      gce:
+        project_id: my-project
+        serach_timeout_sec: 100
+      """)
+    let result = Command.goldfish(["config", "validate", "--json"], cwd: folder)
+    #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+    let object = try #require(try result.json() as? [String: Any])
+    let errors = object["errors"] as? [[String: Any]] ?? []
+    let problem = try #require(errors.first { $0["key"] as? String == "gce.serach_timeout_sec" }, "\(errors)")
+    #expect(problem["line"] as? Int == 5)
+    #expect(problem["source"] as? String == "plugin goldfish-gce (run_backend gce)")
+    #expect((problem["message"] as? String)?.contains("unknown key \"serach_timeout_sec\"") == true)
+    #expect((problem["hint"] as? String)?.hasPrefix("did you mean \"search_timeout_sec\"?") == true, "\(problem)")
+
+    let text = Command.goldfish(["config", "validate"], cwd: folder)
+    #expect(text.stderr.contains("reported by: plugin goldfish-gce (run_backend gce)"), "\(text.stderr)")
+  }
+
+  @Test("a value the backend would refuse at open is a problem of config validate")
+  func refusedValue() throws {
+    let folder = try project("project_name: demo\ngce:\n  project_id: p\n  preemptible_preference: cheapest\n")
+    let result = Command.goldfish(["config", "validate"], cwd: folder)
+    #expect(result.status == 2)
+    #expect(
+      result.stderr.contains("goldfish.yaml:4: gce.preemptible_preference: gce.preemptible_preference is \"cheapest\""),
+      "\(result.stderr)")
+  }
+
+  /// What `config show` prints for each in-tree service's section is what that service, once
+  /// open, runs with: both come from the plugin's one reading of the section.
+  @Test("config show and the backends agree on every setting, defaults included")
+  func showAgreesWithOpenServices() throws {
+    let folder = try project(
+      """
+      project_name: demo
+      jobs: {backend: process, image_builder: docker}
+      storage: {backend: file}
+      gce: {project_id: agree-project, auth: none, api_endpoint: "http://127.0.0.1:9", zones: [z1]}
+      gcs: {bucket: agree-bucket, auth: none, endpoint: "http://127.0.0.1:9", runs_prefix: r/}
+      docker: {network: host}
+      process: {sandbox: off}
+      file: {}
+      """)
+    let show = Command.goldfish(["config", "show", "--json"], cwd: folder)
+    #expect(show.status == 0, "\(show.stderr)")
+    let shown = try #require(try show.json() as? [String: Any])
+
+    let seen = SettingsLines()
+    let token = HostAPI.observers.add { _, _, message in seen.record(message) }
+    defer { HostAPI.observers.remove(token) }
+    let host = try PluginHost.start(project: ProjectLocation(root: folder))
+    let services: [(ServiceKind, String)] = [
+      (.runBackend, "process"), (.objectStorage, "file"), (.runBackend, "docker"), (.imageBuilder, "docker"),
+      (.runBackend, "gce"), (.objectStorage, "gcs"),
+    ]
+    for (kind, name) in services {
+      _ = try host.open(kind, name)
+      let used = try #require(seen.latest(name), "\(name) logged no settings at open")
+      let section = try #require(shown[name] as? [String: Any], "config show has no \(name) section")
+      #expect(!used.isEmpty)
+      for (key, value) in used {
+        let shownValue = String(describing: section[key])
+        #expect(
+          Self.same(section[key], value),
+          "\(name).\(key): config show prints \(shownValue), the open \(kind.label) uses \(value)")
+      }
+    }
+    // The value the issue found disagreeing: the host printed 900, the backend waited 600.
+    let gce = try #require(shown["gce"] as? [String: Any])
+    #expect(gce["search_timeout_sec"] == nil)
+    #expect(Self.same(gce["capacity_wait_seconds"], seen.latest("gce")?["capacity_wait_seconds"] ?? "none"))
+    // The host's own keys of a shared section stay beside the plugin's.
+    #expect((shown["docker"] as? [String: Any])?["network"] as? String == "host")
+  }
+
+  @Test("a plugin without check_config is said not to check its section, and the section stays as written")
+  func pluginWithoutCheck() throws {
+    let folder = try project(
+      """
+      project_name: demo
+      plugins: {paths: ["\(TestEnvironment.fixture("abi_v1_0"))"]}
+      abimem: {anything: 1}
+      """)
+    let result = Command.goldfish(["config", "validate"], cwd: folder)
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(
+      result.stdout.contains("abimem: not checked: plugin abi-v1-0 (object_storage abimem) does not check its config"),
+      "\(result.stdout)")
+    let show = Command.goldfish(["config", "show", "--json"], cwd: folder)
+    let shown = try #require(try show.json() as? [String: Any])
+    #expect((shown["abimem"] as? [String: Any])?["anything"] as? Int == 1)
+  }
+
+  static func same(_ shown: Any?, _ used: Any) -> Bool {
+    guard let shown else { return false }
+    return NSDictionary(dictionary: ["v": shown]).isEqual(to: ["v": used])
+  }
+}
+
+/// The "settings in effect" lines services log when they open, by service name.
+final class SettingsLines: @unchecked Sendable {
+  private let lock = NSLock()
+  private var lines: [String: [String: Any]] = [:]
+
+  func record(_ message: String) {
+    guard message.hasPrefix(PluginLog.settingsPrefix) else { return }
+    let rest = message.dropFirst(PluginLog.settingsPrefix.count)
+    guard let colon = rest.firstIndex(of: ":") else { return }
+    let name = String(rest[..<colon])
+    let json = rest[rest.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return }
+    lock.lock()
+    lines[name] = object
+    lock.unlock()
+  }
+
+  func latest(_ name: String) -> [String: Any]? {
+    lock.lock()
+    defer { lock.unlock() }
+    return lines[name]
+  }
+}
