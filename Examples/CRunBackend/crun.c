@@ -167,13 +167,18 @@ static char *find_runner(const char *configured) {
 
 static int32_t crun_open(const gf_service *service, const char *config_json,
                          const char *context_json, void **instance, char **error_json) {
-  gfj_value *config = gfj_parse_request(config_json ? config_json : "{}", error_json);
+  char why[160];
+  gfj_value *config = gfj_parse(config_json ? config_json : "{}", why, sizeof why);
   const char *configured = NULL;
   crun_backend *backend;
   char *runner;
   (void)service, (void)context_json;
   *instance = NULL;
-  if (config == NULL) return GF_ERROR;
+  if (gfj_type_of(config) != GFJ_OBJECT) {
+    gfj_free(config);
+    return gfj_failf(error_json, "invalid_argument", 0, "the crun section of goldfish.yaml is not an object%s%s",
+                     config ? "" : ": ", config ? "" : why);
+  }
   if (!gfj_want_string(config, "runner", 0, &configured, error_json)) return gfj_free(config), GF_ERROR;
   runner = find_runner(configured);
   gfj_free(config);
