@@ -287,6 +287,11 @@ GFJ_DEF int gfj__fail(gfj__parser *ps, const char *what) {
   return 0;
 }
 
+GFJ_DEF int gfj__fail_at(gfj__parser *ps, const char *at, const char *what) {
+  ps->p = at;
+  return gfj__fail(ps, what);
+}
+
 GFJ_DEF void gfj__ws(gfj__parser *ps) {
   while (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r') ps->p++;
 }
@@ -360,9 +365,9 @@ GFJ_DEF int gfj__string(gfj__parser *ps, char **out, size_t *out_len) {
   *out = NULL;
   *out_len = 0;
   while (*scan != '"') {
-    if (*scan == '\0') return ps->p = scan, gfj__fail(ps, "unterminated string");
+    if (*scan == '\0') return gfj__fail_at(ps, scan, "unterminated string");
     if (*scan == '\\') {
-      if (scan[1] == '\0') return ps->p = scan + 1, gfj__fail(ps, "unterminated string");
+      if (scan[1] == '\0') return gfj__fail_at(ps, scan + 1, "unterminated string");
       scan++;
     }
     scan++;
@@ -387,15 +392,19 @@ GFJ_DEF int gfj__string(gfj__parser *ps, char **out, size_t *out_len) {
       case 'u':
         ps->p++;
         if (!gfj__hex4(ps, &cp)) return free(buf), 0;
-        if (cp >= 0xDC00 && cp <= 0xDFFF)
-          return free(buf), ps->p -= 6, gfj__fail(ps, "a low surrogate \\u escape without a high one before it");
+        if (cp >= 0xDC00 && cp <= 0xDFFF) {
+          free(buf);
+          return gfj__fail_at(ps, ps->p - 6, "a low surrogate \\u escape without a high one before it");
+        }
         if (cp >= 0xD800 && cp <= 0xDBFF) {
           if (ps->p[0] != '\\' || ps->p[1] != 'u')
             return free(buf), gfj__fail(ps, "a high surrogate \\u escape must be followed by a low one");
           ps->p += 2;
           if (!gfj__hex4(ps, &low)) return free(buf), 0;
-          if (low < 0xDC00 || low > 0xDFFF)
-            return free(buf), ps->p -= 6, gfj__fail(ps, "a high surrogate \\u escape must be followed by a low one");
+          if (low < 0xDC00 || low > 0xDFFF) {
+            free(buf);
+            return gfj__fail_at(ps, ps->p - 6, "a high surrogate \\u escape must be followed by a low one");
+          }
           cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
         }
         w += gfj__put_utf8(w, cp);
@@ -425,7 +434,10 @@ GFJ_DEF int gfj__number(gfj__parser *ps, gfj_value *v) {
   int negative = 0, integral = 1;
   uint64_t magnitude = 0;
   int overflow = 0;
-  if (*ps->p == '-') negative = 1, ps->p++;
+  if (*ps->p == '-') {
+    negative = 1;
+    ps->p++;
+  }
   if (*ps->p == '0') {
     ps->p++;
     if (*ps->p >= '0' && *ps->p <= '9') return gfj__fail(ps, "a number cannot have a leading zero");
@@ -507,7 +519,10 @@ GFJ_DEF int gfj__container(gfj__parser *ps, gfj_value *v, unsigned depth) {
   if (depth >= GFJ_MAX_DEPTH) return gfj__fail(ps, "nested too deeply");
   ps->p++;
   gfj__ws(ps);
-  if (*ps->p == close) return ps->p++, 1;
+  if (*ps->p == close) {
+    ps->p++;
+    return 1;
+  }
   for (;;) {
     gfj_value *item;
     if (v->as.children.count == cap) {
@@ -536,7 +551,10 @@ GFJ_DEF int gfj__container(gfj__parser *ps, gfj_value *v, unsigned depth) {
       ps->p++;
       continue;
     }
-    if (*ps->p == close) return ps->p++, 1;
+    if (*ps->p == close) {
+      ps->p++;
+      return 1;
+    }
     return gfj__fail(ps, object ? "expected ',' or '}' in an object" : "expected ',' or ']' in an array");
   }
 }
@@ -556,9 +574,17 @@ GFJ_DEF int gfj__value(gfj__parser *ps, gfj_value *v, unsigned depth) {
   case '"':
     v->type = GFJ_STRING;
     return gfj__string(ps, &v->as.string.chars, &v->as.string.len);
-  case 't': return v->type = GFJ_BOOL, v->as.boolean = 1, gfj__literal(ps, "true");
-  case 'f': return v->type = GFJ_BOOL, v->as.boolean = 0, gfj__literal(ps, "false");
-  case 'n': return v->type = GFJ_NULL, gfj__literal(ps, "null");
+  case 't':
+    v->type = GFJ_BOOL;
+    v->as.boolean = 1;
+    return gfj__literal(ps, "true");
+  case 'f':
+    v->type = GFJ_BOOL;
+    v->as.boolean = 0;
+    return gfj__literal(ps, "false");
+  case 'n':
+    v->type = GFJ_NULL;
+    return gfj__literal(ps, "null");
   case '\0': return gfj__fail(ps, "unexpected end of input");
   default:
     if (*ps->p == '-' || (*ps->p >= '0' && *ps->p <= '9')) return gfj__number(ps, v);
@@ -661,11 +687,18 @@ GFJ_DEF size_t gfj_string_len(const gfj_value *value) {
 /* 1 when value is an integer, or a double holding one in int64_t's range. */
 GFJ_DEF int gfj__as_int(const gfj_value *value, int64_t *out) {
   if (value == NULL) return 0;
-  if (value->type == GFJ_INT) return *out = value->as.integer, 1;
+  if (value->type == GFJ_INT) {
+    *out = value->as.integer;
+    return 1;
+  }
+  /* An integral double in range: its truncation neither rounds nor overflows. */
   if (value->type == GFJ_DOUBLE && value->as.number >= -9223372036854775808.0 &&
       value->as.number < 9223372036854775808.0 &&
-      (double)(int64_t)value->as.number == value->as.number)
-    return *out = (int64_t)value->as.number, 1;
+      !((double)(int64_t)value->as.number < value->as.number ||
+        (double)(int64_t)value->as.number > value->as.number)) {
+    *out = (int64_t)value->as.number;
+    return 1;
+  }
   return 0;
 }
 
@@ -846,14 +879,20 @@ GFJ_DEF void gfj__quoted(gfj_writer *w, const char *s, size_t len) {
     else if (c == '\t') escape = "\\t";
     else if (c == '\b') escape = "\\b";
     else if (c == '\f') escape = "\\f";
-    else if (c < 0x20) snprintf(hex, sizeof hex, "\\u%04x", (unsigned)c), escape = hex;
+    else if (c < 0x20) {
+      snprintf(hex, sizeof hex, "\\u%04x", (unsigned)c);
+      escape = hex;
+    }
     else if (c >= 0x80) {
       /* gfj__utf8_len may look up to 3 bytes ahead: only where they exist. */
       unsigned char tail[4] = {0, 0, 0, 0};
       size_t avail = (size_t)(end - p) < 4 ? (size_t)(end - p) : 4;
       memcpy(tail, p, avail);
       n = gfj__utf8_len(tail);
-      if (n == 0 || n > avail) escape = "\xEF\xBF\xBD", n = 1;
+      if (n == 0 || n > avail) {
+        escape = "\xEF\xBF\xBD";
+        n = 1;
+      }
     }
     if (escape != NULL) {
       gfj__put(w, (const char *)run, (size_t)(p - run));
