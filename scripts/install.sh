@@ -2,7 +2,7 @@
 # Installs goldfish, its run supervisor, the first-party plugins and the plugin header:
 #   scripts/install.sh [--prefix DIR] [--build-dir DIR]
 # PREFIX/bin/goldfish, PREFIX/bin/goldfish-runner, PREFIX/bin/goldfish-agent, PREFIX/lib/goldfish/plugins/*.so,
-# PREFIX/include/goldfish/goldfish_plugin.h, PREFIX/lib/goldfish/python (the stage IO library).
+# PREFIX/include/goldfish/{goldfish_plugin.h,goldfish_json.h}, PREFIX/lib/goldfish/python (the stage IO library).
 # Without --build-dir it builds in release mode.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,7 +26,9 @@ install -m 0755 "$build_dir/goldfish" "$build_dir/goldfish-runner" "$build_dir/g
 for plugin in GoldfishLocal GoldfishDocker GoldfishGCE GoldfishGCS GoldfishCDir; do
   install -m 0755 "$build_dir/lib$plugin.so" "$prefix/lib/goldfish/plugins/"
 done
-install -m 0644 Sources/PluginABI/include/goldfish_plugin.h "$prefix/include/goldfish/"
+# The ABI header and, for plugins written in C, the JSON reader/writer beside it.
+install -m 0644 Sources/PluginABI/include/goldfish_plugin.h Sources/PluginABI/include/goldfish_json.h \
+  "$prefix/include/goldfish/"
 # The stage IO library (import goldfish.io), found by goldfish at ../lib/goldfish/python.
 rm -rf "$prefix/lib/goldfish/python"
 mkdir -p "$prefix/lib/goldfish/python"

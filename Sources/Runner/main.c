@@ -445,11 +445,49 @@ static void close_inherited_descriptors(void) {
   for (int i = 0; i < count; i++) close(fds[i]);
 }
 
+/* The CLI is a stable contract: third-party run backends exec this program
+ * (docs/plugins.md, "goldfish-runner: a supervisor you may exec"). */
+static const char usage_text[] =
+    "usage: goldfish-runner WORK_DIR CWD TIMEOUT_SECONDS -- PROGRAM [ARG...]\n"
+    "\n"
+    "Supervises one run: detaches (it returns as soon as the supervisor is up),\n"
+    "runs PROGRAM with ARGs in CWD, in a process group of its own, with stdin\n"
+    "from /dev/null and stdout and stderr appended to WORK_DIR/output.log. PROGRAM\n"
+    "is looked up in PATH; the environment is passed on as it is.\n"
+    "\n"
+    "  WORK_DIR          an existing folder for the files below\n"
+    "  CWD               the job's working directory\n"
+    "  TIMEOUT_SECONDS   > 0: end the job after that long (cause \"timeout\");\n"
+    "                    0: no limit\n"
+    "\n"
+    "SIGTERM or SIGINT to the supervisor cancels the run (cause \"user\"). To end\n"
+    "a run, the whole process group gets SIGTERM, then SIGKILL 10 s later, and so\n"
+    "does anything it started that left the group.\n"
+    "\n"
+    "Files in WORK_DIR:\n"
+    "  runner.json   {\"pid\": N, \"start_time\": T}: the supervisor, written before\n"
+    "                goldfish-runner returns; T is field 22 of /proc/N/stat, so a\n"
+    "                recycled pid is never taken for it\n"
+    "  output.log    the job's stdout and stderr\n"
+    "  status.json   written last, atomically, once the run is over:\n"
+    "                {\"exit_code\": 0, \"signal\": null, \"cause\": \"exit\",\n"
+    "                 \"message\": \"\", \"started_at\": \"2026-01-01T00:00:00Z\",\n"
+    "                 \"finished_at\": \"2026-01-01T00:00:05Z\"}\n"
+    "                cause: exit | user | timeout | oom | error (PROGRAM could\n"
+    "                not start, or CWD is unusable: exit_code 127); a job\n"
+    "                ended by a signal has exit_code 128 + signal\n"
+    "\n"
+    "Exit status: 0 once the supervisor runs, 1 if it could not start, 2 on a\n"
+    "usage error.\n";
+
 int main(int argc, char **argv) {
   close_inherited_descriptors();
+  if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    fputs(usage_text, stdout);
+    return 0;
+  }
   if (argc < 6 || strcmp(argv[4], "--") != 0) {
-    fprintf(stderr,
-            "usage: goldfish-runner WORK_DIR CWD TIMEOUT_SECONDS -- PROGRAM [ARG...]\n");
+    fputs(usage_text, stderr);
     return 2;
   }
   /* A parent may have blocked or ignored signals; cancel and timeout need them. */

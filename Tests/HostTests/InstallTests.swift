@@ -5,7 +5,7 @@ import Testing
 /// against the installed header with nothing but cc.
 @Suite("installed layout")
 struct InstallTests {
-  @Test("install, then build a C plugin against the installed header and check it")
+  @Test("install, then build the C example against the installed headers alone and check it")
   func installedHeader() throws {
     let prefix = TestEnvironment.temporaryFolder("prefix")
     let install = Command.run([
@@ -13,8 +13,9 @@ struct InstallTests {
       "--build-dir", TestEnvironment.binFolder,
     ])
     #expect(install.status == 0, "\(install.stderr)")
-    let header = prefix + "/include/goldfish/goldfish_plugin.h"
-    #expect(FileManager.default.fileExists(atPath: header))
+    for header in ["goldfish_plugin.h", "goldfish_json.h"] {
+      #expect(FileManager.default.fileExists(atPath: prefix + "/include/goldfish/" + header), "\(header)")
+    }
 
     let work = TestEnvironment.temporaryFolder("third-party")
     let compile = Command.run([
