@@ -50,6 +50,23 @@ struct PluginConfigTests {
       "\(result.stderr)")
   }
 
+  @Test(
+    "each in-tree plugin reports what is wrong with its section",
+    arguments: [
+      ("gcs:\n  sources_prefix: s/\n", "goldfish.yaml:2: gcs.bucket: gcs storage needs a bucket", "object_storage gcs"),
+      ("gcs: {bucket: My_Bucket}\n", "gcs.bucket \"My_Bucket\" is not a bucket name", "object_storage gcs"),
+      ("docker:\n  netwrk: host\n", "goldfish.yaml:3: docker.netwrk: unknown key \"netwrk\"", "run_backend docker"),
+      ("process:\n  sandbox: maybe\n", "process.sandbox in goldfish.yaml is \"maybe\"", "run_backend process"),
+      ("file:\n  rot: x\n", "goldfish.yaml:3: file.rot: unknown key \"rot\"", "object_storage file"),
+    ])
+  func pluginProblems(section: String, message: String, source: String) throws {
+    let folder = try project("project_name: demo\n" + section)
+    let result = Command.goldfish(["config", "validate"], cwd: folder)
+    #expect(result.status == 2)
+    #expect(result.stderr.contains(message), "\(result.stderr)")
+    #expect(result.stderr.contains("reported by: plugin goldfish-") && result.stderr.contains(source), "\(result.stderr)")
+  }
+
   /// What `config show` prints for each in-tree service's section is what that service, once
   /// open, runs with: both come from the plugin's one reading of the section.
   @Test("config show and the backends agree on every setting, defaults included")

@@ -66,11 +66,19 @@ public struct ConfigCheck: Sendable {
   ) {
     func path(_ key: String?) -> String { key.map { "\(section).\($0)" } ?? section }
     func line(_ key: String?) -> Int? { document.line(of: path(key)) ?? document.line(of: section) }
+    /// "goldfish.yaml:4: gce.zone"; a key not written (a missing bucket) is placed at its section.
+    func locate(_ key: String?) -> String {
+      guard document.line(of: path(key)) == nil, document.line(of: section) != nil else {
+        return document.locate(path(key))
+      }
+      let at = document.locate(section)
+      return at.hasSuffix(section) ? String(at.dropLast(section.count)) + path(key) : at
+    }
     switch answer {
     case .report(let report):
       for problem in report.problems {
         let entry = Problem(
-          key: path(problem.key), line: line(problem.key), message: "\(document.locate(path(problem.key))): \(problem.message)",
+          key: path(problem.key), line: line(problem.key), message: "\(locate(problem.key)): \(problem.message)",
           hint: problem.hint, source: source)
         if !problems.contains(entry) { problems.append(entry) }
       }

@@ -248,7 +248,14 @@ public struct GoldfishConfig: Sendable, Equatable {
   /// A section shared with the plugin of that name: the host reads only its own keys and leaves
   /// every other key to the plugin, which reports the ones it does not know (`check_config`).
   static func sharedSection(_ parent: ConfigSection, _ name: String) -> ConfigSection? {
-    parent.section(name, keys: parent.fields[name]?.objectValue.map { Array($0.keys) } ?? [])
+    guard let value = parent.value(name) else { return nil }
+    guard let fields = value.objectValue else {
+      parent.problems.add(
+        ConfigError.wrongType(
+          parent.document, parent.key(name), expected: "a mapping (the settings of \(name))", found: value))
+      return nil
+    }
+    return parent.section(name, keys: Array(fields.keys))
   }
 
   /// `gcs:` as written, the migrated bucket filled in when it has none; nil when neither exists.
