@@ -64,7 +64,8 @@ struct PluginConfigTests {
     let result = Command.goldfish(["config", "validate"], cwd: folder)
     #expect(result.status == 2)
     #expect(result.stderr.contains(message), "\(result.stderr)")
-    #expect(result.stderr.contains("reported by: plugin goldfish-") && result.stderr.contains(source), "\(result.stderr)")
+    #expect(
+      result.stderr.contains("reported by: plugin goldfish-") && result.stderr.contains(source), "\(result.stderr)")
   }
 
   /// What `config show` prints for each in-tree service's section is what that service, once

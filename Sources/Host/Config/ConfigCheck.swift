@@ -51,7 +51,9 @@ public struct ConfigCheck: Sendable {
     let selected = Set(PluginHost.selectors.compactMap { selector in try? plugins.selectedName(selector.kind) })
     for kind in ServiceKind.allCases {
       for name in plugins.registry.serviceNames(kind) where document.root[name] != nil || selected.contains(name) {
-        guard let answer = plugins.checkConfig(kind, name), let owner = plugins.registry.info(kind, name) else { continue }
+        guard let answer = plugins.checkConfig(kind, name), let owner = plugins.registry.info(kind, name) else {
+          continue
+        }
         let source = "plugin \(owner.plugin.name) (\(kind.label) \(name))"
         check.absorb(answer, section: name, source: source, written: document.root[name] != nil, document: document)
       }
@@ -87,7 +89,9 @@ public struct ConfigCheck: Sendable {
         if !notes.contains(where: { $0.key == entry.key && $0.message.hasPrefix(note.message) }) { notes.append(entry) }
       }
       // Two services of one name (docker's backend and builder) share the section: both reports count.
-      let merged = (pluginSections[section]?.objectValue ?? [:]).merging(report.effective.objectValue ?? [:]) { a, _ in a }
+      let merged = (pluginSections[section]?.objectValue ?? [:]).merging(report.effective.objectValue ?? [:]) { a, _ in
+        a
+      }
       pluginSections[section] = .object(merged)
     case .notChecked:
       if written {

@@ -126,7 +126,8 @@ public struct GoldfishConfig: Sendable, Equatable {
     checkWarmPoolProfiles(config.docker.warmPool, names: config.profiles.names, at: "docker.warm_pool", problems)
     if root.has("local") {
       problems.note(
-        "local", "ignored: upstream's local emulation settings have no effect here (local runs use the process or "
+        "local",
+        "ignored: upstream's local emulation settings have no effect here (local runs use the process or "
           + "docker backend, whose own sections configure them)")
     }
     config.svs = SVSConfig(reading: root.section("svs", keys: SVSConfig.keys))
@@ -265,7 +266,8 @@ public struct GoldfishConfig: Sendable, Equatable {
     }
     guard var fields = written.objectValue else {
       root.problems.add(
-        ConfigError.wrongType(root.document, "gcs", expected: "a mapping (the settings of the gcs storage)", found: written))
+        ConfigError.wrongType(
+          root.document, "gcs", expected: "a mapping (the settings of the gcs storage)", found: written))
       return nil
     }
     if fields["bucket"] == nil, let migratedBucket { fields["bucket"] = .string(migratedBucket.value) }
