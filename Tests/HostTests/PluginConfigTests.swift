@@ -68,6 +68,23 @@ struct PluginConfigTests {
       result.stderr.contains("reported by: plugin goldfish-") && result.stderr.contains(source), "\(result.stderr)")
   }
 
+  @Test("upstream's places reach the plugin: jobs.gce is the gce section, gce.gcs_bucket the gcs bucket")
+  func migratedSections() throws {
+    let folder = try project(
+      """
+      project_name: demo
+      storage: {backend: gcs}
+      jobs:
+        backend: gce
+        gce: {project_id: moved-project, gcs_bucket: moved-bucket, auth: none}
+      """)
+    let show = Command.goldfish(["config", "show", "--json"], cwd: folder)
+    #expect(show.status == 0, "\(show.stderr)")
+    let shown = try #require(try show.json() as? [String: Any])
+    #expect((shown["gce"] as? [String: Any])?["project_id"] as? String == "moved-project")
+    #expect((shown["gcs"] as? [String: Any])?["bucket"] as? String == "moved-bucket")
+  }
+
   /// What `config show` prints for each in-tree service's section is what that service, once
   /// open, runs with: both come from the plugin's one reading of the section.
   @Test("config show and the backends agree on every setting, defaults included")
