@@ -191,7 +191,9 @@ struct GCESettings: Sendable {
     PluginError(.invalidArgument, "gce.\(key) \(problem)", detail: ["key": .string(key)])
   }
 
-  private static func atLeast<T: Comparable & Sendable>(_ minimum: T, _ value: T, _ key: String) throws(PluginError) -> T {
+  private static func atLeast<T: Comparable & Sendable>(
+    _ minimum: T, _ value: T, _ key: String
+  ) throws(PluginError) -> T {
     guard value >= minimum else { throw invalid(key, "is \(value); it must be at least \(minimum)") }
     return value
   }

@@ -119,7 +119,7 @@ final class GCSStorage: ObjectStorage, @unchecked Sendable {
   private func metadata(_ uri: String) throws(PluginError) -> GCSObject {
     do {
       return try GCSObject(try api.send("stat of \(uri)", HTTPRequest("GET", api.objectURL(try name(uri)))).json())
-    } catch where error.code == .notFound {
+    } catch  where error.code == .notFound {
       throw PluginError(.notFound, "object \(uri) does not exist", detail: ["uri": .string(uri)])
     }
   }

@@ -124,7 +124,8 @@ public struct GCSSettings: Sendable {
     for case (let kind, var folder?) in written {
       guard !folder.hasPrefix("/"), !folder.split(separator: "/").contains("..") else {
         throw PluginError(
-          .invalidArgument, "gcs.\(kind)_prefix \"\(folder)\" must be a relative prefix without \"..\", e.g. \"\(kind)/\"",
+          .invalidArgument,
+          "gcs.\(kind)_prefix \"\(folder)\" must be a relative prefix without \"..\", e.g. \"\(kind)/\"",
           detail: ["key": .string("\(kind)_prefix")])
       }
       while folder.hasPrefix("/") { folder.removeFirst() }
@@ -143,7 +144,8 @@ public struct GCSSettings: Sendable {
       "bucket": .string(bucket), "prefix": .string(prefix), "endpoint": .string(endpoint),
       "chunk_size_mb": .double(Double(chunkSize) / 1024 / 1024), "auth": .string(auth),
       "credentials_file": credentialsFile.map { .string($0) } ?? .null,
-      "retry_base_ms": .int(Int64((retry.baseDelay * 1000).rounded())), "retry_max_attempts": .int(Int64(retry.maxAttempts)),
+      "retry_base_ms": .int(Int64((retry.baseDelay * 1000).rounded())),
+      "retry_max_attempts": .int(Int64(retry.maxAttempts)),
       "retry_total_seconds": .double(retry.totalSeconds), "stall_seconds": .int(Int64(stallSeconds)),
     ]
     for kind in Self.kinds { fields["\(kind)_prefix"] = kindPrefixes[kind].map { .string($0) } ?? .null }
@@ -151,12 +153,15 @@ public struct GCSSettings: Sendable {
   }
 
   /// `check_config`: the same reading as open(), reported instead of thrown.
-  public static func report(_ config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment)
+  public static func report(
+    _ config: JSONValue, environment: [String: String] = ProcessInfo.processInfo.environment
+  )
     -> ConfigReport
   {
     let unknown = ConfigReport.unknownKeys(in: config, allowed: keys)
     do {
-      return ConfigReport(effective: try GCSSettings(config: config, environment: environment).effective, problems: unknown)
+      return ConfigReport(
+        effective: try GCSSettings(config: config, environment: environment).effective, problems: unknown)
     } catch {
       return ConfigReport(refused: error, problems: unknown)
     }

@@ -70,10 +70,11 @@ struct ABIGrowthTests {
     #expect(ABISize.tableV1_0(.imageBuilder) == MemoryLayout<gf_image_builder_v1>.size)
     #expect(ABISize.hostAPIV1_0 == MemoryLayout<gf_host_api>.size)
     let frozen: [Int] = [64, 56, 88, 88, 48, 24]
-    #expect(frozen == [
-      ABISize.descriptorV1_0, ABISize.serviceV1_0, ABISize.tableV1_0(.runBackend),
-      ABISize.tableV1_0(.objectStorage), ABISize.tableV1_0(.imageBuilder), ABISize.hostAPIV1_0,
-    ])
+    #expect(
+      frozen == [
+        ABISize.descriptorV1_0, ABISize.serviceV1_0, ABISize.tableV1_0(.runBackend),
+        ABISize.tableV1_0(.objectStorage), ABISize.tableV1_0(.imageBuilder), ABISize.hostAPIV1_0,
+      ])
   }
 
   /// Every name of the shared function lists sits at the offset of the C field of that name,
@@ -103,7 +104,8 @@ struct ABIGrowthTests {
     for (function, field) in fields {
       #expect(function.slotOffset == MemoryLayout<Table>.offset(of: field), "\(function.rawValue)")
     }
-    let slots = (MemoryLayout<Table>.size - MemoryLayout<UnsafeRawPointer>.stride) / MemoryLayout<UnsafeRawPointer>.stride
+    let slots =
+      (MemoryLayout<Table>.size - MemoryLayout<UnsafeRawPointer>.stride) / MemoryLayout<UnsafeRawPointer>.stride
     #expect(slots == F.allCases.count, "\(Table.self) has \(slots) function slots")
   }
 

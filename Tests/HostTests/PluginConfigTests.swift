@@ -50,6 +50,41 @@ struct PluginConfigTests {
       "\(result.stderr)")
   }
 
+  @Test(
+    "each in-tree plugin reports what is wrong with its section",
+    arguments: [
+      ("gcs:\n  sources_prefix: s/\n", "goldfish.yaml:2: gcs.bucket: gcs storage needs a bucket", "object_storage gcs"),
+      ("gcs: {bucket: My_Bucket}\n", "gcs.bucket \"My_Bucket\" is not a bucket name", "object_storage gcs"),
+      ("docker:\n  netwrk: host\n", "goldfish.yaml:3: docker.netwrk: unknown key \"netwrk\"", "run_backend docker"),
+      ("process:\n  sandbox: maybe\n", "process.sandbox in goldfish.yaml is \"maybe\"", "run_backend process"),
+      ("file:\n  rot: x\n", "goldfish.yaml:3: file.rot: unknown key \"rot\"", "object_storage file"),
+    ])
+  func pluginProblems(section: String, message: String, source: String) throws {
+    let folder = try project("project_name: demo\n" + section)
+    let result = Command.goldfish(["config", "validate"], cwd: folder)
+    #expect(result.status == 2)
+    #expect(result.stderr.contains(message), "\(result.stderr)")
+    #expect(
+      result.stderr.contains("reported by: plugin goldfish-") && result.stderr.contains(source), "\(result.stderr)")
+  }
+
+  @Test("upstream's places reach the plugin: jobs.gce is the gce section, gce.gcs_bucket the gcs bucket")
+  func migratedSections() throws {
+    let folder = try project(
+      """
+      project_name: demo
+      storage: {backend: gcs}
+      jobs:
+        backend: gce
+        gce: {project_id: moved-project, gcs_bucket: moved-bucket, auth: none}
+      """)
+    let show = Command.goldfish(["config", "show", "--json"], cwd: folder)
+    #expect(show.status == 0, "\(show.stderr)")
+    let shown = try #require(try show.json() as? [String: Any])
+    #expect((shown["gce"] as? [String: Any])?["project_id"] as? String == "moved-project")
+    #expect((shown["gcs"] as? [String: Any])?["bucket"] as? String == "moved-bucket")
+  }
+
   /// What `config show` prints for each in-tree service's section is what that service, once
   /// open, runs with: both come from the plugin's one reading of the section.
   @Test("config show and the backends agree on every setting, defaults included")

@@ -51,7 +51,9 @@ public struct ConfigCheck: Sendable {
     let selected = Set(PluginHost.selectors.compactMap { selector in try? plugins.selectedName(selector.kind) })
     for kind in ServiceKind.allCases {
       for name in plugins.registry.serviceNames(kind) where document.root[name] != nil || selected.contains(name) {
-        guard let answer = plugins.checkConfig(kind, name), let owner = plugins.registry.info(kind, name) else { continue }
+        guard let answer = plugins.checkConfig(kind, name), let owner = plugins.registry.info(kind, name) else {
+          continue
+        }
         let source = "plugin \(owner.plugin.name) (\(kind.label) \(name))"
         check.absorb(answer, section: name, source: source, written: document.root[name] != nil, document: document)
       }
@@ -66,11 +68,19 @@ public struct ConfigCheck: Sendable {
   ) {
     func path(_ key: String?) -> String { key.map { "\(section).\($0)" } ?? section }
     func line(_ key: String?) -> Int? { document.line(of: path(key)) ?? document.line(of: section) }
+    /// "goldfish.yaml:4: gce.zone"; a key not written (a missing bucket) is placed at its section.
+    func locate(_ key: String?) -> String {
+      guard document.line(of: path(key)) == nil, document.line(of: section) != nil else {
+        return document.locate(path(key))
+      }
+      let at = document.locate(section)
+      return at.hasSuffix(section) ? String(at.dropLast(section.count)) + path(key) : at
+    }
     switch answer {
     case .report(let report):
       for problem in report.problems {
         let entry = Problem(
-          key: path(problem.key), line: line(problem.key), message: "\(document.locate(path(problem.key))): \(problem.message)",
+          key: path(problem.key), line: line(problem.key), message: "\(locate(problem.key)): \(problem.message)",
           hint: problem.hint, source: source)
         if !problems.contains(entry) { problems.append(entry) }
       }
@@ -79,7 +89,9 @@ public struct ConfigCheck: Sendable {
         if !notes.contains(where: { $0.key == entry.key && $0.message.hasPrefix(note.message) }) { notes.append(entry) }
       }
       // Two services of one name (docker's backend and builder) share the section: both reports count.
-      let merged = (pluginSections[section]?.objectValue ?? [:]).merging(report.effective.objectValue ?? [:]) { a, _ in a }
+      let merged = (pluginSections[section]?.objectValue ?? [:]).merging(report.effective.objectValue ?? [:]) { a, _ in
+        a
+      }
       pluginSections[section] = .object(merged)
     case .notChecked:
       if written {

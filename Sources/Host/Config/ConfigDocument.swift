@@ -58,9 +58,23 @@ public struct ConfigDocument: Sendable {
     return current
   }
 
-  /// The section a service is opened with: the top-level key named after the service.
+  /// The section a service is opened (and checked) with: the top-level key named after the
+  /// service, with upstream's old places applied as GoldfishConfig notes them: `jobs.gce:` is
+  /// the `gce:` section, and `gce.gcs_bucket` is the `gcs` bucket when `gcs.bucket` is not set.
   public func section(_ name: String) -> JSONValue {
-    root[name] ?? [:]
+    let written = root[name].flatMap { $0.isNull ? nil : $0 }
+    switch name {
+    case "gce":
+      return written ?? root["jobs"]?["gce"].flatMap { $0.isNull ? nil : $0 } ?? [:]
+    case "gcs":
+      guard var fields = (written ?? [:]).objectValue, fields["bucket"] == nil,
+        let bucket = section("gce")["gcs_bucket"], bucket.stringValue != nil
+      else { return written ?? [:] }
+      fields["bucket"] = bucket
+      return .object(fields)
+    default:
+      return written ?? [:]
+    }
   }
 
   public func line(of keyPath: String) -> Int? { lines[keyPath] }

@@ -127,3 +127,12 @@ extension ResourceProfiles {
   /// Every profile as YAML, for `config show --profiles`.
   public var yaml: String { ConfigYAML.render(json, topLevelOrder: names) }
 }
+
+extension Project {
+  /// The effective config as `goldfish config show --json` prints it: goldfish's own keys from
+  /// `config`, and each plugin's section as that plugin reports it (`check_config`).
+  public func effectiveConfigJSON() -> JSONValue {
+    guard let document = plugins.document else { return config.effectiveJSON() }
+    return config.effectiveJSON(pluginSections: ConfigCheck.run(document, plugins: plugins).pluginSections)
+  }
+}

@@ -126,7 +126,8 @@ public struct GoldfishConfig: Sendable, Equatable {
     checkWarmPoolProfiles(config.docker.warmPool, names: config.profiles.names, at: "docker.warm_pool", problems)
     if root.has("local") {
       problems.note(
-        "local", "ignored: upstream's local emulation settings have no effect here (local runs use the process or "
+        "local",
+        "ignored: upstream's local emulation settings have no effect here (local runs use the process or "
           + "docker backend, whose own sections configure them)")
     }
     config.svs = SVSConfig(reading: root.section("svs", keys: SVSConfig.keys))
@@ -248,7 +249,14 @@ public struct GoldfishConfig: Sendable, Equatable {
   /// A section shared with the plugin of that name: the host reads only its own keys and leaves
   /// every other key to the plugin, which reports the ones it does not know (`check_config`).
   static func sharedSection(_ parent: ConfigSection, _ name: String) -> ConfigSection? {
-    parent.section(name, keys: parent.fields[name]?.objectValue.map { Array($0.keys) } ?? [])
+    guard let value = parent.value(name) else { return nil }
+    guard let fields = value.objectValue else {
+      parent.problems.add(
+        ConfigError.wrongType(
+          parent.document, parent.key(name), expected: "a mapping (the settings of \(name))", found: value))
+      return nil
+    }
+    return parent.section(name, keys: Array(fields.keys))
   }
 
   /// `gcs:` as written, the migrated bucket filled in when it has none; nil when neither exists.
@@ -258,7 +266,8 @@ public struct GoldfishConfig: Sendable, Equatable {
     }
     guard var fields = written.objectValue else {
       root.problems.add(
-        ConfigError.wrongType(root.document, "gcs", expected: "a mapping (the settings of the gcs storage)", found: written))
+        ConfigError.wrongType(
+          root.document, "gcs", expected: "a mapping (the settings of the gcs storage)", found: written))
       return nil
     }
     if fields["bucket"] == nil, let migratedBucket { fields["bucket"] = .string(migratedBucket.value) }

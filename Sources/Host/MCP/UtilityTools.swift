@@ -81,7 +81,7 @@ enum UtilityTools {
     output: ["config": S.anyObject],
     annotations: .init(readOnlyHint: true)
   ) { call in
-    let config = try await call.withProject { project in project.config.effectiveJSON() }
+    let config = try await call.withProject { project in project.effectiveConfigJSON() }
     return ToolOutput(["config": try MCPValue.encode(config)], text: "The effective goldfish.yaml")
   }
 

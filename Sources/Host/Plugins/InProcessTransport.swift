@@ -75,7 +75,9 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   }
 
   func putBytes(request: String, bytes: [UInt8]) throws(TransportFault) -> PluginReply {
-    guard kind == .objectStorage, let fn = storageTable?[\.put_bytes] ?? nil else { return Self.unsupported("put_bytes") }
+    guard kind == .objectStorage, let fn = storageTable?[\.put_bytes] ?? nil else {
+      return Self.unsupported("put_bytes")
+    }
     let instance = RawPointer(instance)
     return take(
       try bounded("put_bytes", key: nil) { () -> CallOutcome in
@@ -88,7 +90,9 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   }
 
   func getBytes(request: String) throws(TransportFault) -> PluginReply {
-    guard kind == .objectStorage, let fn = storageTable?[\.get_bytes] ?? nil else { return Self.unsupported("get_bytes") }
+    guard kind == .objectStorage, let fn = storageTable?[\.get_bytes] ?? nil else {
+      return Self.unsupported("get_bytes")
+    }
     let instance = RawPointer(instance)
     return take(
       try bounded("get_bytes", key: nil) { () -> CallOutcome in

@@ -119,8 +119,9 @@ enum PluginLoader {
     guard stride % MemoryLayout<UnsafeRawPointer>.alignment == 0 else {
       return .failure(
         Problem(
-          "service #1: gf_service struct_size is \(stride), not a multiple of \(MemoryLayout<UnsafeRawPointer>.alignment) "
-            + "as an array of gf_service must be: set struct_size = sizeof(gf_service)"))
+          "service #1: gf_service struct_size is \(stride) bytes, not a multiple of "
+            + "\(MemoryLayout<UnsafeRawPointer>.alignment) as an array of gf_service must be: "
+            + "set struct_size = sizeof(gf_service)"))
     }
     var infos: [ServiceInfo] = []
     var pointers: [UnsafePointer<gf_service>] = []
@@ -132,7 +133,8 @@ enum PluginLoader {
         return .failure(
           Problem(
             "service #\(index + 1): struct_size is \(view.size) but services[0]'s is \(stride): every entry of "
-              + "the services array is sizeof(gf_service) of one header, and the host steps through it by services[0]'s"))
+              + "the services array is sizeof(gf_service) of one header, and the host steps through it by services[0]'s"
+          ))
       }
       switch ServiceInspector.inspect(view) {
       case .failure(let problem): return .failure("service #\(index + 1): \(problem.reason)")

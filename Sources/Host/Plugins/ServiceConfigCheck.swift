@@ -71,7 +71,8 @@ enum ServiceConfigCheck {
     let text = reply.response ?? "{}"
     guard let report = try? JSONCoding.decode(ConfigReport.self, from: text) else {
       return .failed(
-        "check_config answered \(OpenedService.excerpt(text)), which is not {\"effective\": {...}, \"problems\": [...]}")
+        "check_config answered \(OpenedService.excerpt(text)), which is not {\"effective\": {...}, \"problems\": [...]}"
+      )
     }
     return .report(report)
   }

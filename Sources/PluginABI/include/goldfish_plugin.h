@@ -73,8 +73,11 @@ extern "C" {
  *   1.0  the first release.
  *   1.1  list_runs appended to gf_run_backend_v1.
  *   1.2  check_config appended to gf_service.
- * A 1.0 plugin loads in every 1.x host, and a 1.x plugin in an older 1.y host,
- * which ignores what it does not know. */
+ * A 1.0 plugin loads in every 1.x host. A plugin built against a later 1.x
+ * header loads in any host of 1.2 or later, which ignores what it does not
+ * know. Hosts before 1.2 stepped through the services array by their own
+ * sizeof(gf_service): there a 1.2 plugin loads only when it registers a
+ * single service. */
 #define GF_ABI_MINOR 2
 
 /* Growth. Every struct below starts with (or, for the descriptor, has at a
