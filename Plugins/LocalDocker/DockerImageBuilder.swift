@@ -43,7 +43,7 @@ final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
       throw PluginError(.invalidArgument, "the build context has no \(request.dockerfile)")
     }
     // Fail now, not on the build thread, when nothing answers on the socket.
-    try engine.call("GET", "/_ping", timeoutSeconds: 10)
+    try engine.request("GET", "/_ping", timeoutSeconds: 10)
     let tar = try TarStream(directory: request.contextDir)
     let id = "build-" + UUID().uuidString.lowercased()
     let folder = try BuildFolder(root: buildsRoot, id: id)
@@ -77,7 +77,7 @@ final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
     guard !tag.isEmpty, !tag.contains("?"), !tag.contains("#") else {
       throw PluginError(.invalidArgument, "\(tag.debugDescription) is not an image tag")
     }
-    let response = try engine.call("GET", "/images/\(tag)/json", accept: [200, 404])
+    let response = try engine.request("GET", "/images/\(tag)/json", accept: [200, 404])
     guard response.status == 200 else { return nil }
     return try response.json()["Id"]?.stringValue
   }

@@ -76,6 +76,10 @@ public final class OpenedService: @unchecked Sendable {
 
   /// Calls a JSON-in/JSON-out function of the table by its header name. The answer is a JSON
   /// object (an absent response reads as {}).
+  ///
+  /// The raw wire, for the conformance suite and tests that must send what no typed request can
+  /// (malformed or partial requests). Host code calls plugins through `RunBackendClient`,
+  /// `ObjectStorageClient` and `ImageBuilderClient`, which encode the PluginKit payloads.
   public func call(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
     guard supports(function), !Self.byteFunctions.contains(function) else {
       throw failure(
@@ -95,7 +99,11 @@ public final class OpenedService: @unchecked Sendable {
   /// `invalid_response` naming the plugin, service and function.
   public func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T
   {
-    let answer = try call(function, request)
+    try read(function, try call(function, request), as: type)
+  }
+
+  /// An answer read as `T`; another shape is an `invalid_response` naming the plugin, service and function.
+  func read<T: Decodable>(_ function: String, _ answer: JSONValue, as type: T.Type) throws(PluginCallError) -> T {
     do {
       return try JSONCoding.convert(answer, to: type)
     } catch {
@@ -106,6 +114,27 @@ public final class OpenedService: @unchecked Sendable {
           "the plugin \(plugin.name) answered \(info.name).\(function) with a response of the wrong shape: "
             + "\(error.message) (answer: \(Self.excerpt((try? JSONCoding.encode(answer)) ?? "")))"),
         fault: .invalidResponse)
+    }
+  }
+
+  /// Sends a typed request and reads the answer as `Response`: the clients' one way in. A request
+  /// that cannot be encoded (a NaN in a profile) fails as `invalid_argument` without reaching the plugin.
+  func send<Request: Encodable, Response: Decodable>(
+    _ function: String, _ request: Request, as response: Response.Type
+  ) throws(PluginCallError) -> Response {
+    try call(function, try encoded(function, request), as: response)
+  }
+
+  /// Sends a typed request whose answer carries nothing the host reads (`cancel`, `cleanup`).
+  func send<Request: Encodable>(_ function: String, _ request: Request) throws(PluginCallError) {
+    _ = try call(function, try encoded(function, request))
+  }
+
+  func encoded<Request: Encodable>(_ function: String, _ request: Request) throws(PluginCallError) -> JSONValue {
+    do {
+      return try JSONCoding.value(of: request)
+    } catch {
+      throw failure(function, PluginError(.invalidArgument, "the \(function) request cannot be encoded: \(error.message)"))
     }
   }
 
