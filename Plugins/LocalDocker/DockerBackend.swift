@@ -6,11 +6,10 @@ import PluginKit
 /// what is needed to answer for them later (see ContainerRecord).
 final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
   static let serviceName = "docker"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "isolation": "container", "gpu": false,
-    "spot": false, "network_policy": true, "resource_limits": ["memory_mb", "cpus", "pids"], "logs": "offset",
-    "recover": true, "warm_reuse": true, "warm_match": ["image"], "needs_image": true,
-  ]
+  static let capabilities = RunBackendCapabilities(
+    isolation: "container", gpu: false, spot: false, networkPolicy: true, resourceLimits: [.memoryMB, .cpus, .pids],
+    logs: .offset, recover: true, warmReuse: true, warmMatch: ["image"], needsImage: true
+  ).json
   static let stopGraceSeconds = 5
 
   struct Config: Decodable {

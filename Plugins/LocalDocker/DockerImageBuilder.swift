@@ -6,9 +6,7 @@ import PluginKit
 /// Caching by content is the host's job: it names the tag after a hash and asks `exists`.
 final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
   static let serviceName = "docker"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "registry": false, "cache": "content",
-  ]
+  static let capabilities = ImageBuilderCapabilities(registry: false, cache: "content").json
 
   struct Config: Decodable {
     var socket: String?
