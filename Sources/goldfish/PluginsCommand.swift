@@ -125,7 +125,8 @@ private func capabilityCase(_ service: ServiceInfo) throws -> ConformanceReport.
   let findings = service.checkCapabilities
   let fields: JSONValue = [
     "name": "capabilities", "outcome": findings.isEmpty ? "passed" : "failed",
-    "message": .string(findings.isEmpty ? "every declared key is known and well typed" : findings.joined(separator: "; ")),
+    "message": .string(
+      findings.isEmpty ? "every declared key is known and well typed" : findings.joined(separator: "; ")),
   ]
   return try JSONCoding.convert(fields, to: ConformanceReport.Case.self)
 }

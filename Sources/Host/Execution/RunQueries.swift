@@ -49,7 +49,8 @@ public struct RunQueries: Sendable {
       return try reusedLogs(id, origin: origin, offset: offset, tail: tail)
     }
     if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
-      let request = tail.map { RunLogsRequest(handle: handle, tail: $0) } ?? RunLogsRequest(handle: handle, offset: offset)
+      let request =
+        tail.map { RunLogsRequest(handle: handle, tail: $0) } ?? RunLogsRequest(handle: handle, offset: offset)
       if let chunk = try? services.backendClient.logs(request) {
         return chunk
       }

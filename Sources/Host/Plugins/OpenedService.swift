@@ -77,10 +77,10 @@ public final class OpenedService: @unchecked Sendable {
   /// Calls a JSON-in/JSON-out function of the table by its header name. The answer is a JSON
   /// object (an absent response reads as {}).
   ///
-  /// The raw wire, for the conformance suite and tests that must send what no typed request can
-  /// (malformed or partial requests). Host code calls plugins through `RunBackendClient`,
-  /// `ObjectStorageClient` and `ImageBuilderClient`, which encode the PluginKit payloads.
-  public func call(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
+  /// Host code calls plugins through `RunBackendClient`, `ObjectStorageClient` and
+  /// `ImageBuilderClient`, which encode the PluginKit payloads; outside this module only
+  /// `rawCall` reaches the wire.
+  func call(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
     guard supports(function), !Self.byteFunctions.contains(function) else {
       throw failure(
         function,
@@ -97,7 +97,7 @@ public final class OpenedService: @unchecked Sendable {
 
   /// Calls a function and reads its answer as `T`; an answer of another shape is an
   /// `invalid_response` naming the plugin, service and function.
-  public func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T
+  func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T
   {
     try read(function, try call(function, request), as: type)
   }
@@ -134,11 +134,19 @@ public final class OpenedService: @unchecked Sendable {
     do {
       return try JSONCoding.value(of: request)
     } catch {
-      throw failure(function, PluginError(.invalidArgument, "the \(function) request cannot be encoded: \(error.message)"))
+      throw failure(
+        function, PluginError(.invalidArgument, "the \(function) request cannot be encoded: \(error.message)"))
     }
   }
 
-  public func putBytes(_ request: JSONValue, _ bytes: [UInt8]) throws(PluginCallError) -> JSONValue {
+  /// The raw wire, for the conformance suite only: it must send what no typed request can
+  /// (malformed, partial or unknown requests) and read answers as they came. Everything else
+  /// uses the typed clients.
+  public func rawCall(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
+    try call(function, request)
+  }
+
+  func putBytes(_ request: JSONValue, _ bytes: [UInt8]) throws(PluginCallError) -> JSONValue {
     guard kind == .objectStorage, supports("put_bytes") else {
       throw failure("put_bytes", PluginError(.unsupported, "\(info.name) does not support put_bytes"))
     }
@@ -149,7 +157,7 @@ public final class OpenedService: @unchecked Sendable {
     return try decode("put_bytes", reply)
   }
 
-  public func getBytes(_ request: JSONValue) throws(PluginCallError) -> [UInt8] {
+  func getBytes(_ request: JSONValue) throws(PluginCallError) -> [UInt8] {
     guard kind == .objectStorage, supports("get_bytes") else {
       throw failure("get_bytes", PluginError(.unsupported, "\(info.name) does not support get_bytes"))
     }

@@ -42,7 +42,8 @@ enum ImageBuilderTable {
     Bridge.call(instance, request, response, error, as: (any RegistryImageBuilder).self) {
       builder, json in
       let request = try Bridge.decode(ImagePushRequest.self, json)
-      return try Bridge.encode(ImagePushResponse(digest: builder.push(tag: request.tag, destination: request.destination)))
+      return try Bridge.encode(
+        ImagePushResponse(digest: builder.push(tag: request.tag, destination: request.destination)))
     }
   }
 }

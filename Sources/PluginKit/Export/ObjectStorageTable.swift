@@ -81,7 +81,8 @@ enum ObjectStorageTable {
 
   static let exists: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
-      try Bridge.encode(ObjectExistsResponse(exists: storage.exists(uri: Bridge.decode(ObjectURIRequest.self, json).uri)))
+      try Bridge.encode(
+        ObjectExistsResponse(exists: storage.exists(uri: Bridge.decode(ObjectURIRequest.self, json).uri)))
     }
   }
 
@@ -100,7 +101,8 @@ enum ObjectStorageTable {
 
   static let deleteObject: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
-      try Bridge.encode(ObjectDeletedResponse(deleted: storage.delete(uri: Bridge.decode(ObjectURIRequest.self, json).uri)))
+      try Bridge.encode(
+        ObjectDeletedResponse(deleted: storage.delete(uri: Bridge.decode(ObjectURIRequest.self, json).uri)))
     }
   }
 

@@ -61,7 +61,8 @@ enum RunBackendTable {
     Bridge.call(instance, request, response, error, as: (any WarmReuseBackend).self) {
       backend, json in
       let request = try Bridge.decode(DeliverJobRequest.self, json)
-      return try Bridge.encode(DeliverJobResponse(handle: backend.deliverJob(worker: request.worker, spec: request.spec)))
+      return try Bridge.encode(
+        DeliverJobResponse(handle: backend.deliverJob(worker: request.worker, spec: request.spec)))
     }
   }
 
@@ -75,7 +76,8 @@ enum RunBackendTable {
   static let deleteWorker: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any WarmReuseBackend).self) {
       backend, json in
-      try Bridge.encode(DeleteWorkerResponse(confirmed: backend.deleteWorker(Bridge.decode(WorkerRequest.self, json).worker)))
+      try Bridge.encode(
+        DeleteWorkerResponse(confirmed: backend.deleteWorker(Bridge.decode(WorkerRequest.self, json).worker)))
     }
   }
 

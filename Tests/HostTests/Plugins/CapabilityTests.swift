@@ -31,8 +31,9 @@ struct CapabilityTests {
     #expect(text.status == 0, "\(text.stderr)")
     #expect(text.stdout.contains("capabilities: unknown capability key \"gpus\""), "\(text.stdout)")
     let json = Command.goldfish(["plugins", "inspect", Self.misspelled, "--json"])
-    let services = ((try? json.json()) as? [String: Any]).flatMap { $0["plugins"] as? [[String: Any]] }?.first?[
-      "services"] as? [[String: Any]]
+    let services =
+      ((try? json.json()) as? [String: Any]).flatMap { $0["plugins"] as? [[String: Any]] }?.first?[
+        "services"] as? [[String: Any]]
     let findings = services?.first?["capability_findings"] as? [String] ?? []
     #expect(findings.count == 2, "\(json.stdout)")
 
@@ -103,7 +104,10 @@ struct CapabilityTests {
     let session = try MCPSession(project: fixture.root)
     session.callTool(
       id: 1, "run",
-      ["workspace": "w1", "stages": ["train"], "reason": goodReason, "config_override": ["compute.profile": "a100-spot"]]
+      [
+        "workspace": "w1", "stages": ["train"], "reason": goodReason,
+        "config_override": ["compute.profile": "a100-spot"],
+      ]
     )
     session.waitForResponses([1], seconds: 120)
     let result = session.responses[1]?["result"] as? [String: Any]
@@ -111,7 +115,8 @@ struct CapabilityTests {
     #expect(result?["isError"] as? Bool == true, "\(result ?? [:])")
     let fields = result?["structuredContent"] as? [String: Any] ?? [:]
     let message = fields["message"] as? String ?? ""
-    #expect(message.contains("stage train uses the profile a100-spot, which the process backend cannot run"), "\(fields)")
+    #expect(
+      message.contains("stage train uses the profile a100-spot, which the process backend cannot run"), "\(fields)")
     #expect(message.contains("GPUs (the profile asks for 1 a100"), "\(message)")
     #expect((fields["code"] as? String) == "profile_unsupported", "\(fields)")
     let project = try fixture.reopen()

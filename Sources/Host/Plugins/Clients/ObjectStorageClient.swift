@@ -32,7 +32,8 @@ public struct ObjectStorageClient: Sendable {
   }
 
   public func putBytes(_ request: PutBytesRequest, _ bytes: [UInt8]) throws(PluginCallError) -> ObjectInfo {
-    try service.read("put_bytes", try service.putBytes(try service.encoded("put_bytes", request), bytes), as: ObjectInfo.self)
+    try service.read(
+      "put_bytes", try service.putBytes(try service.encoded("put_bytes", request), bytes), as: ObjectInfo.self)
   }
 
   public func getBytes(_ request: GetBytesRequest) throws(PluginCallError) -> [UInt8] {
