@@ -6,10 +6,7 @@ import PluginKit
 /// `memory:///<key>`. Useful as a template and for tests; everything is lost at exit.
 final class MemoryStorage: ObjectStorage, @unchecked Sendable {
   static let serviceName = "memory"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "schemes": ["memory"], "local": false,
-    "hash": "sha256", "resumable": false, "max_object_bytes": nil,
-  ]
+  static let capabilities = ObjectStorageCapabilities(schemes: ["memory"], hash: "sha256").json
 
   private struct Config: Decodable {
     var maxBytes: Int?

@@ -5,10 +5,7 @@ import PluginKit
 /// Writes are atomic (temp file + rename) and streamed.
 final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   static let serviceName = "file"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "schemes": ["file"], "local": true,
-    "hash": "sha256", "resumable": false, "max_object_bytes": nil,
-  ]
+  static let capabilities = ObjectStorageCapabilities(schemes: ["file"], local: true, hash: "sha256").json
 
   /// The `file` section of goldfish.yaml: the one place its keys and defaults are written.
   struct Settings: Sendable {

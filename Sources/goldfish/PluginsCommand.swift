@@ -106,7 +106,9 @@ struct PluginsCheck: ParsableCommand {
         kind, info.name, config: configValue, context: context,
         callTimeout: callTimeout.map { TimeInterval(max(1, $0)) },
         isolation: isolation)
-      reports.append(Conformance.check(opened, scratch: scratch, image: image))
+      var report = Conformance.check(opened, scratch: scratch, image: image)
+      report.cases.insert(try capabilityCase(info), at: 0)
+      reports.append(report)
     }
     if json {
       try Console.json(reports)
@@ -115,6 +117,18 @@ struct PluginsCheck: ParsableCommand {
     }
     if reports.contains(where: { !$0.passed }) { throw ExitCode(1) }
   }
+}
+
+/// The declared capabilities checked against their schema, as the report's first case. Built from
+/// the case's JSON form, the report's public contract.
+private func capabilityCase(_ service: ServiceInfo) throws -> ConformanceReport.Case {
+  let findings = service.checkCapabilities
+  let fields: JSONValue = [
+    "name": "capabilities", "outcome": findings.isEmpty ? "passed" : "failed",
+    "message": .string(
+      findings.isEmpty ? "every declared key is known and well typed" : findings.joined(separator: "; ")),
+  ]
+  return try JSONCoding.convert(fields, to: ConformanceReport.Case.self)
 }
 
 func absolute(_ path: String) -> String {
