@@ -34,7 +34,7 @@ public final class OpenedService: @unchecked Sendable {
     case .inProcess:
       opened = InProcessTransport.open(
         descriptor: descriptor, service: service, kind: kind,
-        serial: info.capabilities["concurrency"]?.stringValue == "serial", config: configText,
+        serial: CapabilityKeys.concurrency(of: info.capabilities) == .serial, config: configText,
         context: contextText, callTimeout: callTimeout
       ).map { $0 }
     case .process:
@@ -97,8 +97,7 @@ public final class OpenedService: @unchecked Sendable {
 
   /// Calls a function and reads its answer as `T`; an answer of another shape is an
   /// `invalid_response` naming the plugin, service and function.
-  func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T
-  {
+  func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T {
     try read(function, try call(function, request), as: type)
   }
 

@@ -92,6 +92,11 @@ public enum CapabilityKeys {
     return text.count <= 60 ? text : String(text.prefix(60)) + "…"
   }
 
+  /// How the host may call a service of any kind (`concurrency`; parallel when absent or invalid).
+  public static func concurrency(of capabilities: JSONValue) -> CallConcurrency {
+    capabilities["concurrency"]?.stringValue.flatMap(CallConcurrency.init(rawValue:)) ?? .parallel
+  }
+
   /// A typed declaration as JSON; nil fields are left out.
   static func json<T: Encodable>(_ capabilities: T) -> JSONValue {
     (try? JSONCoding.value(of: capabilities)) ?? [:]

@@ -124,3 +124,23 @@ struct CapabilityTests {
     #expect(try project.store.versions(of: "line").count == versions, "a version was made")
   }
 }
+
+extension CapabilityTests {
+  @Test("a limit the backend does not enforce (jobs.container_pids on the process backend) is refused at start")
+  func undeclaredLimitRefused() throws {
+    let fixture = try ExecutionTests.sampleProject { text in
+      text.replacingOccurrences(of: "  backend: process", with: "  backend: process\n  container_pids: 64")
+    }
+    let services = try ExecutionServices.open(fixture.project)
+    do {
+      _ = try Executor(services: services).start(RunRequest(target: "w1", stages: ["preprocess"], reason: goodReason))
+      Issue.record("a run asking for a pids limit started on a backend that enforces none")
+    } catch {
+      #expect(error.code == .profileUnsupported)
+      #expect(error.message.contains("stage preprocess uses the profile cpu-small"), "\(error.message)")
+      #expect(error.message.contains("resource limits pids (the backend enforces none)"), "\(error.message)")
+      #expect(error.detail["backend"] == "process" && error.detail["stage"] == "preprocess")
+    }
+    #expect(try fixture.project.store.stageRuns(limit: 100).isEmpty)
+  }
+}
