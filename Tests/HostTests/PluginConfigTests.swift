@@ -66,6 +66,8 @@ struct PluginConfigTests {
     #expect(result.stderr.contains(message), "\(result.stderr)")
     #expect(
       result.stderr.contains("reported by: plugin goldfish-") && result.stderr.contains(source), "\(result.stderr)")
+    // One problem, once: docker's backend and image builder share their section and report alike.
+    #expect(result.stderr.contains("goldfish.yaml has 1 problem:"), "\(result.stderr)")
   }
 
   @Test("upstream's places reach the plugin: jobs.gce is the gce section, gce.gcs_bucket the gcs bucket")
@@ -148,6 +150,30 @@ struct PluginConfigTests {
     let show = Command.goldfish(["config", "show", "--json"], cwd: folder)
     let shown = try #require(try show.json() as? [String: Any])
     #expect((shown["abimem"] as? [String: Any])?["anything"] as? Int == 1)
+  }
+
+  @Test("a C plugin's check_config is asked too, and one that hangs fails validate after the call timeout")
+  func cPluginCheck() throws {
+    func project(_ section: String) throws -> String {
+      try self.project(
+        """
+        project_name: demo
+        plugins: {paths: ["\(TestEnvironment.fixture("config_check"))"], call_timeout_seconds: 1}
+        cfgcheck: \(section)
+        """)
+    }
+    let bad = Command.goldfish(["config", "validate", "--json"], cwd: try project("{bad: 1}"))
+    #expect(bad.status == 2)
+    let errors = try #require(try bad.json() as? [String: Any])["errors"] as? [[String: Any]] ?? []
+    #expect(errors.first?["message"] as? String == "goldfish.yaml:3: cfgcheck.level: is too high", "\(errors)")
+    #expect(errors.first?["source"] as? String == "plugin config-check (object_storage cfgcheck)")
+    let good = Command.goldfish(["config", "show", "--json"], cwd: try project("{}"))
+    #expect(good.status == 0, "\(good.stderr)")
+    #expect((try good.json() as? [String: Any])?["cfgcheck"] as? [String: Int] == ["level": 3])
+    let hung = Command.goldfish(["config", "validate"], cwd: try project("{hang: 1}"))
+    #expect(hung.status == 2)
+    #expect(
+      hung.stderr.contains("could not check this section: check_config did not answer within 1 s"), "\(hung.stderr)")
   }
 
   static func same(_ shown: Any?, _ used: Any) -> Bool {

@@ -82,7 +82,8 @@ public struct ConfigCheck: Sendable {
         let entry = Problem(
           key: path(problem.key), line: line(problem.key), message: "\(locate(problem.key)): \(problem.message)",
           hint: problem.hint, source: source)
-        if !problems.contains(entry) { problems.append(entry) }
+        // Two services of one name (docker's backend and builder) share a section and its problems.
+        if !problems.contains(where: { $0.key == entry.key && $0.message == entry.message }) { problems.append(entry) }
       }
       for note in report.notes {
         let entry = ConfigNote(key: path(note.key), line: line(note.key), message: "\(note.message) (\(source))")

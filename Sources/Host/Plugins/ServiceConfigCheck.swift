@@ -61,6 +61,19 @@ enum ServiceConfigCheck {
     }
   }
 
+  /// Runs an in-process check on its own thread and waits at most `timeout`: a plugin whose
+  /// check hangs fails `config validate` with the reason instead of hanging it. The abandoned
+  /// thread releases the plugin's buffers itself when the call returns.
+  static func bounded(_ timeout: TimeInterval?, _ body: @escaping @Sendable () -> PluginReply?) -> ServiceConfigAnswer {
+    guard let timeout else { return answer(body()) }
+    let pending = PendingReply()
+    Thread.detachNewThread { pending.deliver(body()) }
+    guard let reply = pending.wait(seconds: timeout) else {
+      return .failed("check_config did not answer within \(Int(timeout)) s (plugins.call_timeout_seconds)")
+    }
+    return answer(reply)
+  }
+
   static func answer(_ reply: PluginReply?) -> ServiceConfigAnswer {
     guard let reply else { return .notChecked }
     guard reply.status == GF_OK else {
@@ -90,9 +103,11 @@ extension PluginRegistry {
     let contextText = (try? JSONCoding.encode(context)) ?? "{}"
     switch isolation {
     case .inProcess:
-      return ServiceConfigCheck.answer(
+      let call = CheckCall(descriptor: registered.descriptor, service: registered.service)
+      return ServiceConfigCheck.bounded(timeout) {
         ServiceConfigCheck.inProcess(
-          descriptor: registered.descriptor, service: registered.service, config: configText, context: contextText))
+          descriptor: call.descriptor, service: call.service, config: configText, context: contextText)
+      }
     case .process:
       return ServiceConfigCheck.isolated(
         pluginPath: registered.plugin.path, kind: kind, service: name, config: configText, context: contextText,
@@ -108,5 +123,29 @@ extension PluginHost {
     registry.checkConfig(
       kind, name, config: document?.section(name) ?? [:], context: context, isolation: isolation(kind, name),
       timeout: callTimeout)
+  }
+}
+
+/// The service a check runs on, carried to the thread that makes the call.
+private struct CheckCall: @unchecked Sendable {
+  let descriptor: UnsafePointer<gf_plugin_descriptor>
+  let service: UnsafePointer<gf_service>
+}
+
+/// The hand-over between a check's thread and the caller, who may stop waiting.
+private final class PendingReply: @unchecked Sendable {
+  private let lock = PthreadLock()
+  private let done = DispatchSemaphore(value: 0)
+  private var reply: PluginReply??
+
+  func deliver(_ value: PluginReply?) {
+    lock.withLock { reply = .some(value) }
+    done.signal()
+  }
+
+  /// nil when no answer came in time; `.some(nil)` when the service has no check_config.
+  func wait(seconds: TimeInterval) -> PluginReply?? {
+    _ = done.wait(timeout: .now() + seconds)
+    return lock.withLock { reply }
   }
 }
