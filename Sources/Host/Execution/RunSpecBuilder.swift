@@ -97,7 +97,14 @@ struct RunSpecBuilder {
       name: name, cpus: jobs.containerCPUs ?? definition?.localCPUs,
       memoryMb: jobs.containerMemory.map { Int($0.bytes >> 20) } ?? definition?.localMemoryMB,
       pids: jobs.containerPIDs, network: project.config.docker.network == .host ? true : nil,
+      gpu: definition.flatMap(Self.gpu), spot: definition.map { $0.preemptibleAllowed && !$0.onDemandAllowed },
       machineType: definition?.machineType, definition: definition?.json)
+  }
+
+  /// The GPUs a profile asks for, as the header documents `profile.gpu`; nil for none.
+  static func gpu(_ definition: ResourceProfileDefinition) -> GPURequest? {
+    definition.gpu.count > 0 && definition.gpu.type != "none"
+      ? GPURequest(type: definition.gpu.type, count: definition.gpu.count) : nil
   }
 
   static func format(_ type: SignalType) -> String {

@@ -180,24 +180,35 @@ typedef int32_t (*gf_call_fn)(void *instance, const char *request_json,
 typedef struct gf_run_backend_v1 {
   uint32_t struct_size;
 
-  /* launch: start a job. Request (the run spec), e.g.
+  /* launch: start a job. Request (the run spec; every field is specified in
+   * docs/schemas/run-spec.schema.json, the lifecycle in docs/plugins.md
+   * "Run backend lifecycle"), e.g.
    *   {"run_id": "stage-7f3a9c21", "workspace": "baseline", "version": "v3",
    *    "stage": "train",
-   *    "command": ["python3", "-m", "modules.train"],    // argv, never a shell string
+   *    "command": ["python3", "-m", "goldfish.io.bootstrap", "modules.train"],
+   *                                                      // argv, never a shell string
    *    "env": {"GOLDFISH_RUN_ID": "stage-7f3a9c21"},     // keys [A-Za-z_][A-Za-z0-9_]*
-   *    "code_dir": "/abs/path/code",                     // read-only for the job
-   *    "work_dir": "/abs/path/runs/stage-7f3a9c21",      // private to this run
+   *    "code_dir": "/abs/path/code",                     // read-only; the job's cwd
+   *    "work_dir": "/abs/path/runs/stage-7f3a9c21",      // private to this run; the
+   *                                                      // backend creates it (and
+   *                                                      // outputs_dir) if missing
    *    "inputs": [{"name": "features", "type": "npy",
    *                "uri": "file:///...", "local_path": "/abs/..."}],
    *    "outputs_dir": "/abs/path/runs/stage-7f3a9c21/outputs",
    *    "image": "goldfish/stage:abc123",                 // when needs_image
-   *    "profile": {"name": "cpu-small", "cpus": 2, "memory_mb": 4096,
-   *                "pids": 512, "network": false,
-   *                "gpu": {"type": "h100", "count": 1}, "spot": false},
+   *    "profile": {"name": "h100-spot", "cpus": 2, "memory_mb": 4096,
+   *                "pids": 512, "network": false,        // each key absent when
+   *                "gpu": {"type": "h100", "count": 1},  // not asked for
+   *                "spot": false,                        // true: spot capacity only
+   *                "machine_type": "a3-highgpu-1g",
+   *                "definition": {...the whole resolved profile: zones,
+   *                               boot_disk, gpu.accelerator, ...}},
    *    "timeout_seconds": 3600,                          // 0 = no limit is
    *                                                      // never implied: absent = none
-   *    "labels": {"goldfish-project": "demo"},
-   *    "worker": {"keep_warm": true, "idle_timeout_seconds": 1800}} // warm_reuse only
+   *    "labels": {"goldfish-project": "demo", "goldfish-run": "stage-7f3a9c21"},
+   *    "worker": {"keep_warm": true, "idle_timeout_seconds": 1800,  // warm_reuse
+   *               "lifetime_seconds": 86400, "preserve_paths": [],  // only
+   *               "worker_id": "w-3c1f"}}
    * Response: the handle, an object the host persists verbatim and passes back
    *   {"run_id": "stage-7f3a9c21", "backend": "process",
    *    "pid": 4242, "start_time": 123456, "work_dir": "/abs/..."}

@@ -11,6 +11,7 @@
  *                 (launch also the project label). It is also the fixture's
  *                 memory, shared by every process: a run is canceled once a
  *                 cancel line names it, and held until a cleanup line does.
+ *   spec_file:    optional; launch writes the run spec it got there, verbatim.
  * The environment variable FAULTRUN_STATUS_FAULT overrides status_fault.
  *
  * Jobs never execute anything: status answers "running" (fault none) until
@@ -31,6 +32,7 @@ typedef struct {
   char recover_fault[32];
   long slow_ms;
   char calls_file[1024];
+  char spec_file[1024];
 } fault_config;
 
 static char *copy(const char *text) {
@@ -142,6 +144,7 @@ static int32_t fault_open(const gf_service *service, const char *config_json, co
   if (override && *override) snprintf(config->fault, sizeof config->fault, "%s", override);
   config->slow_ms = number_field(config_json, "slow_ms", 2000);
   string_field(config_json, "calls_file", config->calls_file, sizeof config->calls_file);
+  string_field(config_json, "spec_file", config->spec_file, sizeof config->spec_file);
   *instance = config;
   return GF_OK;
 }
@@ -154,6 +157,14 @@ static int32_t fault_launch(void *instance, const char *request_json, char **res
     return fail(error_json, "invalid_argument", "the spec has no run_id");
   string_field(request_json, "goldfish-project", project, sizeof project);
   record3(instance, "launch", run_id, project[0] ? project : "-");
+  const fault_config *config = instance;
+  if (config->spec_file[0]) {
+    FILE *spec = fopen(config->spec_file, "w");
+    if (spec) {
+      fputs(request_json, spec);
+      fclose(spec);
+    }
+  }
   char text[256];
   snprintf(text, sizeof text, "{\"run_id\":\"%s\",\"backend\":\"faultrun\",\"job\":\"job-%s\"}", run_id, run_id);
   *response_json = copy(text);
@@ -294,6 +305,7 @@ static const gf_run_backend_v1 fault_table = {
 static const gf_service fault_services[] = {{
     sizeof(gf_service), GF_KIND_RUN_BACKEND, "faultrun",
     "{\"concurrency\":\"parallel\",\"implemented\":true,\"isolation\":\"process\",\"logs\":\"offset\","
+    "\"gpu\":true,\"spot\":true,"
     "\"recover\":true,\"warm_reuse\":false,\"needs_image\":false}",
     fault_open, fault_close, &fault_table, NULL,
 }};

@@ -13,7 +13,10 @@ struct FaultRunProject {
 
   static var pluginPath: String { TestEnvironment.fixture("fault_run") }
 
-  init(statusFault: String = "none", recoverFault: String = "none", callTimeout: Int = 2) throws {
+  /// `specFile`: where the plugin writes each run spec it is given.
+  init(statusFault: String = "none", recoverFault: String = "none", callTimeout: Int = 2, specFile: String? = nil)
+    throws
+  {
     let calls = TestEnvironment.temporaryFolder("faultrun-calls") + "/calls.log"
     self.calls = calls
     fixture = try ExecutionTests.sampleProject { text in
@@ -27,6 +30,7 @@ struct FaultRunProject {
           status_fault: "\(statusFault)"
           recover_fault: "\(recoverFault)"
           calls_file: \(calls)
+        \(specFile.map { "  spec_file: \($0)" } ?? "")
 
         """
     }
