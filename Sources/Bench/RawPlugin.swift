@@ -36,14 +36,18 @@ struct RawStorage {
         struct_size: UInt32(MemoryLayout<gf_host_api>.size), abi_major: UInt16(GF_ABI_MAJOR),
         abi_minor: UInt16(GF_ABI_MINOR), host_version: strdup("bench"), log: { _, _, _ in }))
     guard let descriptor = entry(api) else { throw Failure.load("\(path) returned no descriptor") }
-    let services = UnsafeBufferPointer(
-      start: descriptor.pointee.services, count: Int(descriptor.pointee.service_count))
+    // Walked by the plugin's own gf_service size, as the host does (goldfish_plugin.h "Growth").
+    guard let first = descriptor.pointee.services else { throw Failure.load("\(path) registers no services") }
+    let stride = Int(first.pointee.struct_size)
+    let entries = (0..<Int(descriptor.pointee.service_count)).map {
+      UnsafeRawPointer(first).advanced(by: $0 * stride).assumingMemoryBound(to: gf_service.self)
+    }
     guard
-      let service = services.first(where: {
-        $0.kind == GF_KIND_OBJECT_STORAGE && String(cString: $0.name) == name
+      let servicePointer = entries.first(where: {
+        $0.pointee.kind == GF_KIND_OBJECT_STORAGE && String(cString: $0.pointee.name) == name
       })
     else { throw Failure.load("\(path) registers no object storage \(name)") }
-    let servicePointer = services.baseAddress! + services.firstIndex(where: { $0.name == service.name })!
+    let service = servicePointer.pointee
     var instance: UnsafeMutableRawPointer?
     var error: UnsafeMutablePointer<CChar>?
     guard service.open(servicePointer, configJSON, "{}", &instance, &error) == GF_OK else {
