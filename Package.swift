@@ -59,13 +59,21 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "GRDB", package: "GRDB.swift"),
+      ],
+      path: "Sources/Host", swiftSettings: swiftSettings),
+    // The MCP face (`goldfish serve`), beside the CLI: both are faces of Host.
+    .target(
+      name: "GoldfishMCP",
+      dependencies: [
+        "Host", "PluginKit",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "MCP", package: "swift-sdk"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
-      path: "Sources/Host", swiftSettings: swiftSettings),
+      path: "Sources/GoldfishMCP", swiftSettings: swiftSettings),
     .executableTarget(
       name: "goldfish",
-      dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Host", "GoldfishMCP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
     .target(name: "CProcessTree", path: "Sources/CProcessTree"),
     .executableTarget(name: "goldfish-runner", dependencies: ["CProcessTree"], path: "Sources/Runner"),
@@ -110,7 +118,7 @@ let package = Package(
     .testTarget(
       name: "HostTests",
       dependencies: [
-        "Host", "PluginKit",
+        "Host", "GoldfishMCP", "PluginKit",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
         .product(name: "PropertyBased", package: "swift-property-based"),

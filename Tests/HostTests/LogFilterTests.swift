@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import GoldfishMCP
 @testable import Host
 
 @Suite("MCP log reading")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import GoldfishMCP
 @testable import Host
 
 /// The MCP server keeps opened projects between tool calls, and only while what they were opened

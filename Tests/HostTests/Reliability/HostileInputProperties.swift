@@ -4,6 +4,7 @@ import PluginKit
 import PropertyBased
 import Testing
 
+@testable import GoldfishMCP
 @testable import Host
 
 /// Random and mutated input at every door goldfish opens to the outside (its YAML files, MCP

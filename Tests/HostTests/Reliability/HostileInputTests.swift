@@ -3,6 +3,7 @@ import MCP
 import PluginKit
 import Testing
 
+@testable import GoldfishMCP
 @testable import Host
 
 /// One explicit case for each kind of hostile input: refused with a clear error, no crash,

@@ -3,6 +3,7 @@ import MCP
 import PluginKit
 import Testing
 
+@testable import GoldfishMCP
 @testable import Host
 
 /// Hostile input at the MCP wire and in the YAML files goldfish reads (issue #12, item 7): every

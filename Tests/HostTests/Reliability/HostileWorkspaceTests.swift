@@ -4,6 +4,7 @@ import MCP
 import PluginKit
 import Testing
 
+@testable import GoldfishMCP
 @testable import Host
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import MCP
 
 /// One `tools/call`: its checked arguments, the project it acts on, and a way to report progress.

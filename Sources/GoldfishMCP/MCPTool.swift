@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import MCP
 
 /// One MCP tool: what an agent sees in `tools/list` and the code that answers `tools/call`.

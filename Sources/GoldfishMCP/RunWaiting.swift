@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import MCP
 
 /// Long-polling a run (a stage run `stage-…` or a pipeline run `prun-…`) from the store, which

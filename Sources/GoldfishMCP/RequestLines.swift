@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// Splits the bytes a client writes into newline-delimited messages, in one pass over the input:
 /// each byte is looked at once and copied at most once, whatever the size of a read or a line.

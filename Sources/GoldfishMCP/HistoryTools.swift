@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import MCP
 
 /// `list_history`: a workspace's runs and checkpoints, newest first and paginated, so an agent

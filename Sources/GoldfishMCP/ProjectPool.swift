@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import PluginKit
 
 /// Projects this server opened, kept between tool calls while nothing they were opened from has

@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// A long-lived MCP server looks for runs whose driver died not only when it starts but again
 /// on tool calls, at most every few seconds: an agent that only talks to the server must not

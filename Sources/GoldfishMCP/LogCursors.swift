@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// `logs(follow: true)`: where each run's reader stopped, per server process. Bounded, and a
 /// run's cursor is dropped once its log is complete.

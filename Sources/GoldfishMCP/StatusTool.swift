@@ -1,4 +1,5 @@
 import Foundation
+import Host
 import MCP
 
 /// `status`: everything a newcomer agent (or one that lost its context) needs in one call,

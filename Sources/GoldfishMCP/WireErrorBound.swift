@@ -1,4 +1,5 @@
 import Foundation
+import Host
 
 /// The last guard on what reaches the agent: a JSON-RPC error the SDK built itself (it answers an
 /// unknown method with "Unknown method: " and the whole method name) is cut down before it is
