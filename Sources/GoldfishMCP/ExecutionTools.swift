@@ -197,7 +197,7 @@ enum ExecutionTools {
       var text = chunk.text
       if let since { text = LogFilter.lines(text, since: since) }
       if follow { LogCursors.shared.set(runID, chunk.complete ? nil : chunk.nextOffset) }
-      let logURI = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/output.log")])["uri"]?
+      let logURI = try? services.storage.call("uri_for", ["key": .string(RunLayout.logKey(runID))])["uri"]?
         .stringValue
       let limit = 100_000
       return ToolOutput(

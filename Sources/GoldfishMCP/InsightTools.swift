@@ -148,7 +148,7 @@ enum InsightTools {
       return [
         "stage_run_id": .string(run.id), "backend_type": run.backend.map { .string($0) } ?? .null,
         "backend_handle": handle ?? .null, "work_dir": run.workDir.map { .string($0) } ?? .null,
-        "log_uri": uri("runs/\(run.id)/logs/output.log"), "artifact_uri": uri("runs/\(run.id)/outputs"),
+        "log_uri": uri(RunLayout.logKey(run.id)), "artifact_uri": uri(RunLayout.outputsKey(run.id)),
       ]
     }
     return ToolOutput(info, text: "\(ref): \(info.objectValue?["backend_type"]?.stringValue ?? "no backend yet")")

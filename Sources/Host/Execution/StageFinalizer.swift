@@ -168,10 +168,10 @@ struct StageFinalizer {
     let stage = try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: pipelineRun?.validatedPipeline)
       .stage(named: run.stage)
     do {
-      let outputs = try OutputRecorder(services: services, run: run, outputsDir: workDir + "/outputs")
+      let outputs = try OutputRecorder(services: services, run: run, outputsDir: RunLayout.outputsDir(workDir: workDir))
         .record(stage?.outputs ?? [])
       FaultPoint.hit(.afterOutputsBeforeMetrics)
-      let metrics = MetricsFile.read(workDir + "/outputs/.goldfish/metrics.jsonl")
+      let metrics = MetricsFile.read(StageIO.metricsFile(outputsDir: RunLayout.outputsDir(workDir: workDir)))
       try store.recordMetrics(run.id, metrics)
       let summary = JSONValue.object(
         Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))
@@ -189,7 +189,7 @@ struct StageFinalizer {
   /// Copies the job's log into storage (runs/<id>/logs/output.log) and returns its last lines.
   func storeLogs(_ run: StageRunRecord, handle: JSONValue) -> String {
     guard let workDir = run.workDir else { return "" }
-    let local = workDir + "/run.log"
+    let local = RunLayout.runLog(workDir: workDir)
     var offset: Int64 = 0
     FileManager.default.createFile(atPath: local, contents: nil)
     guard let file = FileHandle(forWritingAtPath: local) else { return "" }
@@ -203,7 +203,7 @@ struct StageFinalizer {
       offset = chunk.nextOffset
     }
     try? file.close()
-    if let uri = try? services.storage.call("uri_for", ["key": .string("runs/\(run.id)/logs/output.log")])["uri"] {
+    if let uri = try? services.storage.call("uri_for", ["key": .string(RunLayout.logKey(run.id))])["uri"] {
       _ = try? services.storage.call("put_file", ["uri": uri, "path": .string(local)])
     }
     let text = (try? String(contentsOfFile: local, encoding: .utf8)) ?? ""

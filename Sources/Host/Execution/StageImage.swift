@@ -151,7 +151,7 @@ struct StageImage {
     }
     let local = workDir + "/build.log"
     try? Data(text.utf8).write(to: URL(fileURLWithPath: local))
-    if let uri = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/build.log")])["uri"] {
+    if let uri = try? services.storage.call("uri_for", ["key": .string(RunLayout.buildLogKey(runID))])["uri"] {
       _ = try? services.storage.call("put_file", ["uri": uri, "path": .string(local)])
     }
     return text

@@ -33,9 +33,9 @@ struct StageLauncher {
     let override = pipelineRun.configOverride.flatMap { try? JSONCoding.parse($0) }?[run.stage]
     let config = try StageConfig.load(
       workspaceDirectory: codeDir, stage: stage.name, defaults: stage.defaults, override: override)
-    let workDir = project.paths.runs + "/" + run.id
+    let workDir = project.paths.runLayout.folder(run.id)
     let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
-      .resolve(stage, stagingDir: workDir + "/inputs")
+      .resolve(stage, stagingDir: RunLayout.inputsDir(workDir: workDir))
     let environment = services.imageBuilder == nil ? "" : StageImage.Recipe(project.config.docker).identity
     let fingerprint = Fingerprint.of(
       stage: stage, definition: definition, codeDir: codeDir, config: config.values, inputs: inputs,
