@@ -10,7 +10,7 @@ enum DataTools {
   static var all: [MCPTool] { [register, list, get, delete, manage, lineage] }
 
   static let sourceSchema: Value = S.object([
-    "name": S.string, "description": S.string, "created_at": S.string, "gcs_location": S.string,
+    "name": S.string, "description": S.string, "created_at": S.string, "gcs_location": S.string, "uri": S.string,
     "size_bytes": S.nullable(S.integer), "status": S.string, "metadata": S.nullable(S.anyObject),
   ])
 
@@ -137,12 +137,8 @@ enum DataTools {
     return ToolOutput(try MCPValue.encode(graph), text: "\(runID): \(inputs) inputs, \(outputs) outputs")
   }
 
+  /// A source as Host's `SourceView` shows it (the CLI's `source list --json` too).
   static func sourceValue(_ record: SourceRecord) -> Value {
-    let metadata = record.metadata.flatMap { try? JSONCoding.parse($0) }.flatMap { try? MCPValue.encode($0) }
-    return [
-      "name": .string(record.name), "description": .string(record.description), "created_at": .string(record.createdAt),
-      "gcs_location": .string(record.uri), "size_bytes": record.sizeBytes.map { .int(Int($0)) } ?? .null,
-      "status": .string(record.status), "metadata": metadata ?? .null,
-    ]
+    (try? MCPValue.encode(SourceView(record))) ?? .null
   }
 }

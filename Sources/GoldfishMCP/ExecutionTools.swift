@@ -116,7 +116,7 @@ enum ExecutionTools {
     let (snapshot, elapsed) = try await RunWaiting.wait(
       call, runID: runID, timeout: Double(call.int("timeout_seconds") ?? 60))
     return ToolOutput(
-      RunWaiting.value(snapshot, elapsed: elapsed),
+      try RunWaiting.value(snapshot, elapsed: elapsed),
       text: snapshot.finished
         ? "\(runID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "")
         : "\(runID) still \(snapshot.status); call wait again")
@@ -135,7 +135,7 @@ enum ExecutionTools {
       "reason": S.string, "started_at": S.string, "completed_at": S.nullable(S.string), "error": S.nullable(S.string),
       "metrics": S.anyObject, "inputs": S.array(S.anyObject), "outputs": S.array(S.anyObject),
       "transitions": S.array(S.anyObject), "config": S.anyValue, "run": S.anyObject,
-      "reused_from": S.nullable(S.string), "reused": S.string,
+      "reused_from": S.nullable(S.string), "reused": S.nullable(S.string),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -147,17 +147,8 @@ enum ExecutionTools {
     return try await call.withProject { project in
       let details = try RunQueries(services: try ExecutionServices.open(project)).details(runID)
       let run = details.run
-      var fields = RunWaiting.stageRunValue(run).objectValue ?? [:]
-      fields["run_id"] = .string(run.id)
-      fields["metrics"] = try MCPValue.encode(details.metrics)
-      fields["inputs"] = try MCPValue.encode(details.inputs)
-      fields["outputs"] = try MCPValue.encode(details.outputs)
-      fields["transitions"] = try MCPValue.encode(details.transitions)
-      fields["config"] =
-        run.config.flatMap { try? JSONCoding.parse($0) }.map { (try? MCPValue.encode($0)) ?? .null } ?? .null
-      if let note = details.reused { fields["reused"] = .string(note) }
-      return ToolOutput(
-        .object(fields),
+      return try ToolOutput(
+        encoding: RunDetailView(details),
         text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)"
           + (details.reused.map { " (\($0))" } ?? ""))
     }

@@ -5,30 +5,10 @@ import MCP
 /// Long-polling a run (a stage run `stage-…` or a pipeline run `prun-…`) from the store, which
 /// the detached driver updates: the server never drives runs itself, so runs survive it.
 enum RunWaiting {
-  struct Snapshot: Sendable {
-    var runID: String
-    var finished: Bool
-    var status: String
-    var error: String?
-    var stageRuns: [StageRunRecord]
-  }
+  typealias Snapshot = RunStatusView
 
   static func snapshot(_ project: Project, _ runID: String) throws(GoldfishError) -> Snapshot {
-    if runID.hasPrefix("prun-") {
-      guard let pipeline = try project.store.pipelineRun(runID) else {
-        throw GoldfishError(
-          .notFound, "no pipeline run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
-      }
-      let stages = try project.store.stageRuns(ofPipelineRun: runID)
-      return Snapshot(
-        runID: runID, finished: pipeline.status != "running", status: pipeline.status, error: pipeline.error,
-        stageRuns: stages)
-    }
-    guard let run = try project.store.stageRun(runID) else {
-      throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
-    }
-    return Snapshot(
-      runID: runID, finished: run.state.isTerminal, status: run.state.rawValue, error: run.error, stageRuns: [run])
+    try RunStatusView.current(runID, in: project.store)
   }
 
   /// Polls until the run ends, `timeout` passes or the client cancels the request (the SDK
@@ -55,25 +35,15 @@ enum RunWaiting {
     }
   }
 
-  static func value(_ snapshot: Snapshot, elapsed: Double) -> Value {
-    [
-      "run_id": .string(snapshot.runID), "finished": .bool(snapshot.finished), "status": .string(snapshot.status),
-      "error": snapshot.error.map(Value.string) ?? .null, "elapsed_seconds": .double((elapsed * 10).rounded() / 10),
-      "stage_runs": .array(snapshot.stageRuns.map(stageRunValue)),
-    ]
+  static func value(_ snapshot: Snapshot, elapsed: Double) throws(GoldfishError) -> Value {
+    var view = snapshot
+    view.elapsedSeconds = elapsed
+    return try MCPValue.encode(view)
   }
 
-  /// A stage run as upstream's StageRunInfo names its fields (those that exist here).
+  /// A stage run as Host's `StageRunView` shows it (the CLI's `runs --json` too).
   static func stageRunValue(_ run: StageRunRecord) -> Value {
-    [
-      "stage_run_id": .string(run.id), "pipeline_run_id": run.pipelineRunID.map(Value.string) ?? .null,
-      "workspace": .string(run.workspace), "pipeline": .string(run.pipeline), "version": .string("v\(run.version)"),
-      "stage": .string(run.stage), "state": .string(run.state.rawValue), "started_at": .string(run.createdAt),
-      "completed_at": run.finishedAt.map(Value.string) ?? .null, "profile": run.profile.map(Value.string) ?? .null,
-      "exit_code": run.exitCode.map(Value.int) ?? .null, "error": run.error.map(Value.string) ?? .null,
-      "reused_from": run.reusedFrom.map(Value.string) ?? .null, "reason": .string(run.reason),
-      "unsandboxed": run.unsandboxed.map(Value.string) ?? .null,
-    ]
+    (try? MCPValue.encode(StageRunView(run))) ?? .null
   }
 
   static let stageRunSchema: Value = JSONSchema.object([

@@ -23,7 +23,7 @@ enum WarmPoolTools {
   ) { call in
     try await call.withProject { project in
       let report = try WarmPoolReport(pool: WarmPool(services: try ExecutionServices.open(project)))
-      return ToolOutput(statusValue(report), text: report.summary)
+      return try ToolOutput(encoding: WarmPoolView(report), text: report.summary)
     }
   }
 
@@ -49,42 +49,6 @@ enum WarmPoolTools {
         text:
           "Deleted \(result.deleted.count) workers; \(result.deletionPending.count) pending; \(result.remaining) rows remain"
       )
-    }
-  }
-
-  /// Upstream's shape, with `worker_id` beside its `instance_name` and the precise timeout.
-  static func statusValue(_ report: WarmPoolReport) -> Value {
-    let instances: [Value] = report.instances.map { instance in
-      [
-        "instance_name": mcp(instance["worker_id"]), "worker_id": mcp(instance["worker_id"]),
-        "zone": mcp(instance["zone"]),
-        "state": mcp(instance["state"]), "state_entered_at": mcp(instance["state_entered_at"]),
-        "active_lease_run": mcp(instance["lease_run_id"]), "jobs_done": mcp(instance["jobs_done"]),
-        "created_at": mcp(instance["created_at"]),
-      ]
-    }
-    var message: Value = .null
-    if !report.backendSupportsReuse {
-      message = .string("the run backend \(report.backend) has no warm_reuse capability")
-    } else if !report.enabled {
-      message = .string("the warm pool is off: set \(report.backend).warm_pool.enabled: true in goldfish.yaml")
-    }
-    return [
-      "enabled": .bool(report.enabled && report.backendSupportsReuse), "backend": .string(report.backend),
-      "max_instances": .int(report.maxInstances), "idle_timeout_minutes": .int(report.idleTimeoutSeconds / 60),
-      "idle_timeout_seconds": .int(report.idleTimeoutSeconds), "total": .int(report.total),
-      "by_state": .object(report.counts.mapValues { Value.int($0) }), "instances": .array(instances),
-      "instances_omitted": .int(report.instancesOmitted), "message": message,
-    ]
-  }
-
-  private static func mcp(_ value: JSONValue?) -> Value {
-    switch value {
-    case .string(let text)?: return .string(text)
-    case .int(let number)?: return .int(Int(number))
-    case .bool(let flag)?: return .bool(flag)
-    case .double(let number)?: return .double(number)
-    default: return .null
     }
   }
 }

@@ -300,12 +300,9 @@ enum WorkspaceTools {
 
   // MARK: shared helpers
 
+  /// A version as Host's `VersionView` shows it (the CLI's `workspace history --json` too).
   static func versionValue(_ record: VersionRecord) -> Value {
-    [
-      "version": .string(record.label), "git_tag": .string(record.tag), "git_sha": .string(record.sha),
-      "created_by": .string(record.createdBy), "created_at": .string(record.createdAt),
-      "message": .string(record.message), "run_id": record.runID.map(Value.string) ?? .null,
-    ]
+    (try? MCPValue.encode(VersionView(record))) ?? .null
   }
 
   /// `v3` (or `3`) as a version number; anything else (`v+1`, `v01`, `v 1`) is refused.
