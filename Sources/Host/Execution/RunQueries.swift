@@ -58,7 +58,8 @@ public struct RunQueries: Sendable {
     if let workDir = run.workDir, FileManager.default.fileExists(atPath: RunLayout.runLog(workDir: workDir)) {
       do {
         return try LogFile.read(
-          path: RunLayout.runLog(workDir: workDir), request: LogRequest(offset: offset, tail: tail), finished: run.state.isTerminal)
+          path: RunLayout.runLog(workDir: workDir), request: LogRequest(offset: offset, tail: tail),
+          finished: run.state.isTerminal)
       } catch {
         throw GoldfishError(.ioFailed, "cannot read the log of \(id): \(error.message)")
       }

@@ -28,17 +28,18 @@ public struct RunStatusView: Encodable, Sendable {
     stageRuns = [stageRun]
   }
 
+  static let listHint = "list recent runs: goldfish runs (MCP: list_runs)"
+
   /// The run `runID` names, as the store has it now.
   public static func current(_ runID: String, in store: ProjectStore) throws(GoldfishError) -> RunStatusView {
     if runID.hasPrefix("prun-") {
       guard let pipeline = try store.pipelineRun(runID) else {
-        throw GoldfishError(
-          .notFound, "no pipeline run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
+        throw GoldfishError(.notFound, "no pipeline run \(RunIdentifiers.display(runID))", hint: Self.listHint)
       }
       return RunStatusView(pipelineRun: pipeline, stageRuns: try store.stageRuns(ofPipelineRun: runID))
     }
     guard let run = try store.stageRun(runID) else {
-      throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
+      throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: Self.listHint)
     }
     return RunStatusView(stageRun: run)
   }
