@@ -115,14 +115,46 @@ let package = Package(
     .target(
       name: "GoldfishSwiftExample", dependencies: ["PluginKit"], path: "Examples/SwiftPlugin",
       swiftSettings: swiftSettings),
+    // One test target per module. GoldfishTestSupport holds the fixtures and drivers they share
+    // (projects, the sample pipeline, the CLI and MCP sessions, the docker/gcs/warm-pool harnesses);
+    // it is a test target so that `swift build -c release` never builds it.
+    .testTarget(
+      name: "GoldfishTestSupport", dependencies: ["Host", "PluginKit"], path: "Tests/Support",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "PluginKitTests", dependencies: ["PluginKit", "GoldfishTestSupport"], path: "Tests/PluginKitTests",
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "HostTests",
       dependencies: [
-        "Host", "GoldfishMCP", "PluginKit",
-        .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "_CryptoExtras", package: "swift-crypto"),
+        // GoldfishMCP: the hostile-input suites drive both faces in this process.
+        "Host", "GoldfishMCP", "PluginKit", "GoldfishTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       path: "Tests/HostTests", swiftSettings: swiftSettings),
+    .testTarget(
+      name: "MCPTests", dependencies: ["GoldfishMCP", "Host", "PluginKit", "GoldfishTestSupport"],
+      path: "Tests/MCPTests", swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AgentTests", dependencies: ["PluginKit", "Host", "GoldfishTestSupport"], path: "Tests/AgentTests",
+      swiftSettings: swiftSettings),
+    // The plugins' tests load each plugin's .so by path, through the host, as goldfish does.
+    .testTarget(
+      name: "LocalTests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/LocalTests",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "DockerTests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/DockerTests",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "GCETests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/GCETests",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "GCSTests",
+      dependencies: [
+        "Host", "PluginKit", "GoldfishTestSupport",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
+      ],
+      path: "Tests/GCSTests", swiftSettings: swiftSettings),
   ]
 )

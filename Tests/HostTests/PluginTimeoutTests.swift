@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// A plugin call that never answers is bounded, named, and leaves the host and the plugin's
 /// other functions working.
 @Suite("plugin call timeouts")

@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// The host picks services by the names in goldfish.yaml and opens them with their own
 /// section, in this process, through dlopen.
 @Suite("service selection")

@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// A project whose runs go to the "faultrun" fixture (Tests/Fixtures/plugins/fault_run.c): a
@@ -16,7 +17,7 @@ struct FaultRunProject {
   init(statusFault: String = "none", recoverFault: String = "none", callTimeout: Int = 2) throws {
     let calls = TestEnvironment.temporaryFolder("faultrun-calls") + "/calls.log"
     self.calls = calls
-    fixture = try ExecutionTests.sampleProject { text in
+    fixture = try SamplePipeline.project { text in
       text.replacingOccurrences(of: "backend: process", with: "backend: faultrun")
         + """
 

@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// The "faultstore" fixture (Tests/Fixtures/plugins/fault_storage.c): each function
 /// misbehaves in its own way; `exists` is the healthy probe.
 enum FaultStore {

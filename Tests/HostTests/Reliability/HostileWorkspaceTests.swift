@@ -5,6 +5,7 @@ import PluginKit
 import Testing
 
 @testable import GoldfishMCP
+@testable import GoldfishTestSupport
 @testable import Host
 
 #if canImport(Glibc)

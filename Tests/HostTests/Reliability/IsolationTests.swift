@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// `plugins.isolation: process`: the plugin runs in a `goldfish plugin-host` helper, so faults
 /// that would end goldfish end only the helper.
 @Suite("process isolation")

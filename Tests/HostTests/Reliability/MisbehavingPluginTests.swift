@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// Faults a plugin can commit without taking the process down, in both isolation modes: each
 /// comes back as a typed error naming the plugin, service and function, and the next call works.
 /// Serialized: the in-process fixture's buffer counter is one global per test process.

@@ -3,6 +3,7 @@ import GRDB
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// The reaper and emergency cleanup against real local workers.
