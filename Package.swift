@@ -59,13 +59,21 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "GRDB", package: "GRDB.swift"),
+      ],
+      path: "Sources/Host", swiftSettings: swiftSettings),
+    // The MCP face (`goldfish serve`), beside the CLI: both are faces of Host.
+    .target(
+      name: "GoldfishMCP",
+      dependencies: [
+        "Host", "PluginKit",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "MCP", package: "swift-sdk"),
         .product(name: "SystemPackage", package: "swift-system"),
       ],
-      path: "Sources/Host", swiftSettings: swiftSettings),
+      path: "Sources/GoldfishMCP", swiftSettings: swiftSettings),
     .executableTarget(
       name: "goldfish",
-      dependencies: ["Host", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: ["Host", "GoldfishMCP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
     .target(name: "CProcessTree", path: "Sources/CProcessTree"),
     .executableTarget(name: "goldfish-runner", dependencies: ["CProcessTree"], path: "Sources/Runner"),
@@ -107,14 +115,46 @@ let package = Package(
     .target(
       name: "GoldfishSwiftExample", dependencies: ["PluginKit"], path: "Examples/SwiftPlugin",
       swiftSettings: swiftSettings),
+    // One test target per module. GoldfishTestSupport holds the fixtures and drivers they share
+    // (projects, the sample pipeline, the CLI and MCP sessions, the docker/gcs/warm-pool harnesses);
+    // it is a test target so that `swift build -c release` never builds it.
+    .testTarget(
+      name: "GoldfishTestSupport", dependencies: ["Host", "PluginKit"], path: "Tests/Support",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "PluginKitTests", dependencies: ["PluginKit", "GoldfishTestSupport"], path: "Tests/PluginKitTests",
+      swiftSettings: swiftSettings),
     .testTarget(
       name: "HostTests",
       dependencies: [
-        "Host", "PluginKit",
-        .product(name: "Crypto", package: "swift-crypto"),
-        .product(name: "_CryptoExtras", package: "swift-crypto"),
+        // GoldfishMCP: the hostile-input suites drive both faces in this process.
+        "Host", "GoldfishMCP", "PluginKit", "GoldfishTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       path: "Tests/HostTests", swiftSettings: swiftSettings),
+    .testTarget(
+      name: "MCPTests", dependencies: ["GoldfishMCP", "Host", "PluginKit", "GoldfishTestSupport"],
+      path: "Tests/MCPTests", swiftSettings: swiftSettings),
+    .testTarget(
+      name: "AgentTests", dependencies: ["PluginKit", "Host", "GoldfishTestSupport"], path: "Tests/AgentTests",
+      swiftSettings: swiftSettings),
+    // The plugins' tests load each plugin's .so by path, through the host, as goldfish does.
+    .testTarget(
+      name: "LocalTests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/LocalTests",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "DockerTests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/DockerTests",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "GCETests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/GCETests",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "GCSTests",
+      dependencies: [
+        "Host", "PluginKit", "GoldfishTestSupport",
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "_CryptoExtras", package: "swift-crypto"),
+      ],
+      path: "Tests/GCSTests", swiftSettings: swiftSettings),
   ]
 )

@@ -24,7 +24,7 @@ struct RunStaging {
   }
 
   /// The host's own folders, meaningless on a VM: the agent sets these to its work root.
-  static let hostOnlyEnv: Set<String> = ["GOLDFISH_INPUTS_DIR", "GOLDFISH_OUTPUTS_DIR"]
+  static let hostOnlyEnv: Set<String> = [StageIO.inputsDirVariable, StageIO.outputsDirVariable]
   static let codeInput = "code"
 
   /// The job as `goldfish-agent` reads it, with everything it refers to uploaded first.
@@ -34,7 +34,8 @@ struct RunStaging {
     if let codeDir = spec.codeDir {
       // AgentJob.code must be a path on the worker, so the code travels as an input named
       // `code`: the run's folder of files, staged by the agent like any folder input.
-      let key = try MailboxLayout.runFolder(spec.runId) + "/code"
+      try WorkerIdentifier.validate(spec.runId, "run id")
+      let key = RunLayout.codeKey(spec.runId)
       try uploadFolder(codeDir, to: key)
       inputs.append(AgentInput(name: Self.codeInput, source: mailbox.uri(key) + "/"))
     }
@@ -59,7 +60,8 @@ struct RunStaging {
         detail: ["input": .string(input.name)])
     }
     try WorkerIdentifier.validate(input.name, "input name")
-    let folder = try MailboxLayout.runFolder(runId) + "/inputs/\(input.name)"
+    try WorkerIdentifier.validate(runId, "run id")
+    let folder = RunLayout.inputKey(runId, input.name)
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
       throw PluginError(.notFound, "input \(input.name): \(path) does not exist")

@@ -6,8 +6,8 @@ import PluginKit
 /// /app (read-only, the working directory), the stage IO library at /goldfish/python, user
 /// 1000:1000, no network unless the profile asks, and the profile's limits.
 enum ContainerSpec {
-  static let inputsDir = "/mnt/inputs"
-  static let outputsDir = "/mnt/outputs"
+  static let inputsDir = StageIO.defaultInputsDir
+  static let outputsDir = StageIO.defaultOutputsDir
   static let codeDir = "/app"
   static let libraryDir = "/goldfish/python"
   static let user = "1000:1000"
@@ -59,13 +59,13 @@ enum ContainerSpec {
   /// The spec's environment with host paths replaced by their places in the container.
   static func environment(_ spec: RunSpec) -> [String: String] {
     var env = spec.env
-    env.removeValue(forKey: "GOLDFISH_PYTHON_PATH")
-    env["GOLDFISH_INPUTS_DIR"] = inputsDir
-    env["GOLDFISH_OUTPUTS_DIR"] = outputsDir
+    env.removeValue(forKey: StageIO.pythonPathVariable)
+    env[StageIO.inputsDirVariable] = inputsDir
+    env[StageIO.outputsDirVariable] = outputsDir
     env["PYTHONPATH"] = libraryDir + ":" + codeDir
     env["HOME"] = "/tmp"  // user 1000 has no home in the image, and /app is read-only
     if env["PATH"] == nil { env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }
-    if let text = env["GOLDFISH_STAGE_CONFIG"], var config = try? JSONCoding.parse(text).objectValue {
+    if let text = env[StageIO.stageConfigVariable], var config = try? JSONCoding.parse(text).objectValue {
       if var inputs = config["inputs"]?.objectValue {
         for (name, value) in inputs {
           guard var fields = value.objectValue else { continue }
@@ -74,7 +74,7 @@ enum ContainerSpec {
         }
         config["inputs"] = .object(inputs)
       }
-      if let encoded = try? JSONCoding.encode(JSONValue.object(config)) { env["GOLDFISH_STAGE_CONFIG"] = encoded }
+      if let encoded = try? JSONCoding.encode(JSONValue.object(config)) { env[StageIO.stageConfigVariable] = encoded }
     }
     return env
   }
@@ -83,7 +83,7 @@ enum ContainerSpec {
   /// the spec's PYTHONPATH that holds it.
   static func library(_ spec: RunSpec) -> String? {
     let candidates =
-      [spec.env["GOLDFISH_PYTHON_PATH"]].compactMap { $0 }
+      [spec.env[StageIO.pythonPathVariable]].compactMap { $0 }
       + (spec.env["PYTHONPATH"]?.split(separator: ":").map(String.init) ?? [])
     return candidates.first { FileManager.default.fileExists(atPath: $0 + "/goldfish/io/__init__.py") }
   }

@@ -9,8 +9,8 @@ struct JobExecution {
 
   var config: AgentConfig { agent.config }
   var store: any MailboxStore { agent.store }
-  var inputsFolder: String { config.workRoot + "/inputs" }
-  var outputsFolder: String { config.workRoot + "/outputs" }
+  var inputsFolder: String { RunLayout.inputsDir(workDir: config.workRoot) }
+  var outputsFolder: String { RunLayout.outputsDir(workDir: config.workRoot) }
   var scratchFolder: String { config.workRoot + "/tmp" }
 
   /// Throws only when the mailbox itself fails before the claim; every later failure
@@ -144,8 +144,8 @@ struct JobExecution {
     }
     environment["TMPDIR"] = job.workDir.map { Self.localPath($0) + "/tmp" } ?? scratchFolder
     if let tmp = environment["TMPDIR"] { try? POSIXFile.makeDirectories(tmp) }
-    environment["GOLDFISH_INPUTS_DIR"] = inputsFolder
-    environment["GOLDFISH_OUTPUTS_DIR"] = outputs
+    environment[StageIO.inputsDirVariable] = inputsFolder
+    environment[StageIO.outputsDirVariable] = outputs
     // The job's own values win, GOLDFISH_* included: the backend knows where it put things.
     environment.merge(job.env) { _, job in job }
     return environment

@@ -17,7 +17,7 @@ final class RunLog {
     self.runId = runId
     self.store = store
     // Built from this run's own id, never kept from the previous job.
-    key = (try? MailboxLayout.log(run: runId)) ?? "runs/invalid/logs/output.log"
+    key = (try? MailboxLayout.log(run: runId)) ?? RunLayout.logKey("invalid")
     if let local = try? store.localPath(key) {
       path = local
       isLocal = true

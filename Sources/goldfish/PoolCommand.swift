@@ -20,7 +20,7 @@ struct PoolStatusCommand: ParsableCommand {
     let services = try ExecutionServices.open(project)
     WarmPoolReaperSchedule.reapInPassing(project)
     let report = try WarmPoolReport(pool: WarmPool(services: services))
-    if json { return try Console.json(report) }
+    if json { return try Console.json(WarmPoolView(report)) }
     Console.print(report.summary)
     if !report.backendSupportsReuse {
       Console.print("  the \(report.backend) backend cannot keep workers (no warm_reuse capability)")

@@ -46,27 +46,11 @@ struct RunCommand: ParsableCommand {
       }
     }
     if json {
-      try Console.json(RunSummary(services: services, pipelineRun: final))
+      try Console.json(RunStatusView(pipelineRun: final, stageRuns: try project.store.stageRuns(ofPipelineRun: final.id)))
     } else {
       Console.print("\(final.id) \(final.status)\(final.error.map { ": \($0)" } ?? "")")
     }
     if final.status != "completed" { throw ExitCode(1) }
-  }
-}
-
-/// A pipeline run with its stage runs, as JSON.
-struct RunSummary: Encodable {
-  var pipelineRun: PipelineRunRecord
-  var stageRuns: [StageRunRecord]
-
-  init(services: ExecutionServices, pipelineRun: PipelineRunRecord) throws {
-    self.pipelineRun = pipelineRun
-    stageRuns = try services.project.store.stageRuns(ofPipelineRun: pipelineRun.id)
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case pipelineRun = "pipeline_run"
-    case stageRuns = "stage_runs"
   }
 }
 
@@ -105,7 +89,7 @@ struct RunsCommand: ParsableCommand {
     DriverLauncher.resumeInterrupted(project: project)
     WarmPoolReaperSchedule.reapInPassing(project)
     let runs = try project.store.stageRuns(workspace: workspace, stage: stage, limit: limit)
-    if json { return try Console.json(runs) }
+    if json { return try Console.json(runs.map(StageRunView.init)) }
     if ids { return runs.forEach { Console.print($0.id) } }
     if runs.isEmpty { Console.print("No runs yet.") }
     for run in runs {
@@ -127,7 +111,7 @@ struct InspectCommand: ParsableCommand {
 
   func run() throws {
     let project = try projectOptions.openProject()
-    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).details(runID))
+    try Console.json(RunDetailView(try RunQueries(services: try ExecutionServices.open(project)).details(runID)))
   }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldfishMCP
 import Host
 
 /// `goldfish serve`: the MCP server on stdio, for agents. The project is opened per tool call,

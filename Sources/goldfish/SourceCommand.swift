@@ -44,7 +44,7 @@ struct SourceList: ParsableCommand {
 
   func run() throws {
     let sources = try projectOptions.openProject().sources.list()
-    if json { return try Console.json(sources.map(SourceLine.init)) }
+    if json { return try Console.json(sources.map(SourceView.init)) }
     if sources.isEmpty { Console.print("No sources.") }
     for source in sources { Console.print("\(source.name)  \(source.uri)  \(source.description)") }
   }
@@ -56,7 +56,7 @@ struct SourceShow: ParsableCommand {
   @Argument(help: "The source name.") var name: String
 
   func run() throws {
-    try Console.json(SourceLine(try projectOptions.openProject().sources.get(name)))
+    try Console.json(SourceView(try projectOptions.openProject().sources.get(name)))
   }
 }
 
@@ -70,30 +70,5 @@ struct SourceDelete: ParsableCommand {
   func run() throws {
     try projectOptions.openProject().sources.delete(name, reason: reason)
     Console.print("Deleted source \(name)")
-  }
-}
-
-struct SourceLine: Encodable {
-  var name: String
-  var uri: String
-  var description: String
-  var createdAt: String
-  var sizeBytes: Int64?
-  var metadata: JSONValue?
-
-  init(_ record: SourceRecord) {
-    name = record.name
-    uri = record.uri
-    description = record.description
-    createdAt = record.createdAt
-    sizeBytes = record.sizeBytes
-    metadata = record.metadata.flatMap { try? JSONCoding.parse($0) }
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case name, uri, description
-    case createdAt = "created_at"
-    case sizeBytes = "size_bytes"
-    case metadata
   }
 }

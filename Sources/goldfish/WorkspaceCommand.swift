@@ -135,36 +135,11 @@ struct WorkspaceHistory: ParsableCommand {
 
   func run() throws {
     let versions = try projectOptions.openProject().workspaces.history(name)
-    if json { return try Console.json(versions.map(VersionLine.init)) }
+    if json { return try Console.json(versions.map(VersionView.init)) }
     if versions.isEmpty { Console.print("\(name) has no versions yet.") }
     for version in versions.reversed() {
       Console.print("\(version.label)  \(version.createdAt)  \(version.createdBy)  \(version.message)")
     }
-  }
-}
-
-/// A version as the CLI prints it in JSON.
-struct VersionLine: Encodable {
-  var version: String
-  var createdAt: String
-  var createdBy: String
-  var message: String
-  var runID: String?
-
-  init(_ record: VersionRecord) {
-    version = record.label
-    createdAt = record.createdAt
-    createdBy = record.createdBy
-    message = record.message
-    runID = record.runID
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case version
-    case createdAt = "created_at"
-    case createdBy = "created_by"
-    case message
-    case runID = "run_id"
   }
 }
 

@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("goldfish config validate | show")
 struct ConfigCommandTests {
   func project(_ yaml: String) throws -> String {

@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("goldfish.yaml plugins section")
 struct ConfigTests {
   func project(_ yaml: String) throws -> String {

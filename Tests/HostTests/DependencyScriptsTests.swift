@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// A fresh machine gets everything by running the scripts: every program the code, the tests,
 /// the benchmarks and the scripts run is installed by one of them, or is part of every Debian
 /// system. The programs are found by reading the sources, so a new one fails this test until

@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Git layer: saving a folder")
 struct GitCommitTests {
   @Test("the first save creates the workspace; saving again unchanged makes no new state")

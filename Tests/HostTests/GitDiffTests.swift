@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Git layer: changes and diffs")
 struct GitDiffTests {
   /// Two states: v1 {keep, edit, gone, bin}, v2 {keep, edit', new, bin', sub/added}.

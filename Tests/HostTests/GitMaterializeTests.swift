@@ -3,6 +3,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Git layer: writing a state into a folder")
 struct GitMaterializeTests {
   @Test("round trip: nested folders, executable bit, links, exact contents")

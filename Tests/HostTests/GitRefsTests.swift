@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Git layer: workspaces, versions, history")
 struct GitRefsTests {
   @Test("the store is created once and reopened; a missing store is a clear error")

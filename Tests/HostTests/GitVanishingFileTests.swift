@@ -2,6 +2,7 @@ import CGit2
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// Editors and `write(atomically:)` create temporary files that are renamed away moments later; a save

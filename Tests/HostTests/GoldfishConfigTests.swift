@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// Loads YAML text as goldfish.yaml, the way `goldfish` reads it from a project.
 func loadConfig(_ yaml: String, services: Set<String> = []) throws(GoldfishError) -> GoldfishConfig {
   try GoldfishConfig.load(ConfigDocument(yaml: yaml, path: "goldfish.yaml"), serviceNames: services)

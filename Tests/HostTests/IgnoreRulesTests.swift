@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Ignore rules")
 struct IgnoreRulesTests {
   @Test("defaults cover Python and editor litter")

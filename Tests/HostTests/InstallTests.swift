@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// An installed goldfish finds its plugins and runner, and a third party compiles a plugin
 /// against the installed header with nothing but cc.
 @Suite("installed layout")

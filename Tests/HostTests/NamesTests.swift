@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Name validation")
 struct NamesTests {
   func failure(_ body: () throws(GoldfishError) -> Void) -> GoldfishError? {

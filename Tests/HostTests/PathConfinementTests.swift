@@ -2,6 +2,8 @@ import Foundation
 import Host
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Path confinement")
 struct PathConfinementTests {
   /// A root with a file, a folder, and a sibling folder outside the root.

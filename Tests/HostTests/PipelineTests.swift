@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// A temporary workspace on disk: pipeline.yaml, modules/ and configs/.
 struct PipelineWorkspace {
   let path: String

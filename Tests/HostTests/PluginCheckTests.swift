@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("goldfish plugins check")
 struct PluginCheckTests {
   @Test("the C example plugin built by the package passes")

@@ -3,6 +3,7 @@ import PluginKit
 import Testing
 
 @testable import Host
+@testable import GoldfishTestSupport
 
 /// Plugins own their goldfish.yaml sections: `config validate` and `config show` ask the owning
 /// plugin (`check_config`), which reads the section exactly as its open() does.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("goldfish plugins list")
 struct PluginListTests {
   /// The listing as a test reads it.

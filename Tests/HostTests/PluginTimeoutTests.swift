@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// A plugin call that never answers is bounded, named, and leaves the host and the plugin's

@@ -2,6 +2,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("compute profiles: built-ins, overrides and custom profiles")
 struct ResourceProfileTests {
   @Test("the six built-ins keep upstream's machines and zones")

@@ -3,6 +3,8 @@ import Host
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
+
 @Suite("Source metadata")
 struct SourceMetadataTests {
   static let description = "MNIST training images flattened to 784 float32 pixels"

@@ -52,7 +52,7 @@ extension GoldfishError {
   }
 
   /// `text` cut to `limit` scalars, saying how many were left out.
-  static func cut(_ text: String, limit: Int) -> String {
+  public static func cut(_ text: String, limit: Int) -> String {
     let scalars = text.unicodeScalars
     guard let end = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex),
       end != scalars.endIndex

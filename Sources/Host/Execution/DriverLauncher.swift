@@ -1,4 +1,5 @@
 import Foundation
+import PluginKit
 
 #if canImport(Glibc)
   import Glibc
@@ -35,10 +36,10 @@ public enum DriverLauncher {
   }
 
   static func spawnUncounted(project: Project, pipelineRunID: String) throws(GoldfishError) {
-    let folder = project.paths.runs + "/" + pipelineRunID
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let layout = project.paths.runLayout
+    try? FileManager.default.createDirectory(atPath: layout.folder(pipelineRunID), withIntermediateDirectories: true)
     try spawnDetached(
-      ["drive", pipelineRunID, "--project", project.location.root], log: folder + "/driver.log",
+      ["drive", pipelineRunID, "--project", project.location.root], log: layout.driverLog(pipelineRun: pipelineRunID),
       what: "the driver of \(pipelineRunID)")
   }
 
@@ -115,7 +116,7 @@ public enum DriverLauncher {
 
   /// Ends a run whose drivers keep dying: its stages and the run fail with what stopped them.
   static func giveUp(project: Project, _ run: PipelineRunRecord) {
-    let log = project.paths.runs + "/" + run.id + "/driver.log"
+    let log = project.paths.runLayout.driverLog(pipelineRun: run.id)
     let cause = run.driverError ?? DriverCrashNote.lastCrash(inLog: log) ?? "it stopped without saying why"
     let message =
       "its driver stopped \(run.driverStarts) times without finishing, so the run was given up; "

@@ -42,7 +42,7 @@ public struct Executor: Sendable {
       throw GoldfishError(.notFound, "version \(checkpoint.version) of \(workspace) vanished")
     }
     let pipelineRunID = RunIdentifiers.pipelineRun()
-    let codeDir = project.paths.runs + "/" + pipelineRunID + "/code"
+    let codeDir = project.paths.runLayout.codeDir(pipelineRun: pipelineRunID)
     try project.repository.materialize(try CommitID.stored(version.sha), into: codeDir, preserving: [])
     ReadOnly.apply(codeDir)
     let (definition, selected, overrides) = plan

@@ -31,7 +31,7 @@ struct OutputRecorder {
 
   /// Where the stage left an output: what outputs.json says, else the conventional name.
   private func locate(_ output: SignalDefinition) -> String? {
-    let manifest = (try? String(contentsOfFile: outputsDir + "/.goldfish/outputs.json", encoding: .utf8))
+    let manifest = (try? String(contentsOfFile: StageIO.outputsManifest(outputsDir: outputsDir), encoding: .utf8))
       .flatMap { try? JSONCoding.parse($0) }
     var candidates: [String] = []
     if let relative = manifest?[output.name]?["path"]?.stringValue, !relative.contains("..") {
@@ -50,7 +50,7 @@ struct OutputRecorder {
     try confine(path, output)
     var isDirectory: ObjCBool = false
     _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
-    let base = "runs/\(run.id)/outputs/"
+    let base = RunLayout.outputsKey(run.id) + "/"
     if !isDirectory.boolValue {
       let name = output.name + ((path as NSString).pathExtension.isEmpty ? "" : "." + (path as NSString).pathExtension)
       let (uri, size, hash) = try put(path, key: base + name)

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Run ids are short, unique and safe in paths, env values and storage keys.
-enum RunIdentifiers {
+public enum RunIdentifiers {
   static func stageRun() -> String { "stage-" + random() }
   static func pipelineRun() -> String { "prun-" + random() }
 
@@ -11,7 +11,7 @@ enum RunIdentifiers {
 
   /// A run id from a user as it may appear in a message: ours unchanged, anything else escaped
   /// and cut (a 1 MB or multi-line "id" must not become a 1 MB or multi-line error).
-  static func display(_ id: String) -> String {
+  public static func display(_ id: String) -> String {
     let plain =
       id.utf8.count <= 80
       && id.unicodeScalars.allSatisfy {

@@ -55,10 +55,11 @@ public struct RunQueries: Sendable {
         return chunk
       }
     }
-    if let workDir = run.workDir, FileManager.default.fileExists(atPath: workDir + "/run.log") {
+    if let workDir = run.workDir, FileManager.default.fileExists(atPath: RunLayout.runLog(workDir: workDir)) {
       do {
         return try LogFile.read(
-          path: workDir + "/run.log", request: LogRequest(offset: offset, tail: tail), finished: run.state.isTerminal)
+          path: RunLayout.runLog(workDir: workDir), request: LogRequest(offset: offset, tail: tail),
+          finished: run.state.isTerminal)
       } catch {
         throw GoldfishError(.ioFailed, "cannot read the log of \(id): \(error.message)")
       }

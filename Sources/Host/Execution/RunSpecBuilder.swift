@@ -5,9 +5,9 @@ import PluginKit
 /// library reads, its folders, profile and timeout. The stage config travels as a file, never
 /// in the environment: a large config value would make exec fail ("Argument list too long").
 struct RunSpecBuilder {
-  /// The stage config's file name in the inputs folder (no signal name has a dot, so no input
-  /// can take it); GOLDFISH_STAGE_CONFIG_FILE names it relative to GOLDFISH_INPUTS_DIR.
-  static let configFileName = "goldfish.stage_config.json"
+  /// The stage config's file name in the inputs folder; GOLDFISH_STAGE_CONFIG_FILE names it
+  /// relative to GOLDFISH_INPUTS_DIR.
+  static let configFileName = StageIO.stageConfigFileName
 
   let project: Project
   let pipelineRun: PipelineRunRecord
@@ -16,7 +16,7 @@ struct RunSpecBuilder {
   let config: StageConfig
 
   func build(workDir: String, codeDir: String, inputs: [ResolvedInput]) throws(GoldfishError) -> RunSpec {
-    let outputsDir = workDir + "/outputs"
+    let outputsDir = RunLayout.outputsDir(workDir: workDir)
     var stageConfig = config.values.objectValue ?? [:]
     stageConfig["stage"] = .string(stage.name)
     stageConfig["inputs"] = .object(
@@ -45,18 +45,18 @@ struct RunSpecBuilder {
     guard let library = PythonLibrary.folder() else {
       throw GoldfishError(
         .runRefused, "cannot find the stage IO library (goldfish.io)",
-        hint: "set GOLDFISH_PYTHON_PATH to the folder that holds goldfish/io, or reinstall goldfish")
+        hint: "set \(StageIO.pythonPathVariable) to the folder that holds goldfish/io, or reinstall goldfish")
     }
-    let configFile = try writeConfig(.object(stageConfig), into: workDir + "/inputs")
+    let configFile = try writeConfig(.object(stageConfig), into: RunLayout.inputsDir(workDir: workDir))
     let version = try project.store.version(of: run.workspace, run.version)
     var env = config.environment
     env.merge([
-      "GOLDFISH_RUN_ID": run.id, "GOLDFISH_PIPELINE_RUN_ID": pipelineRun.id, "GOLDFISH_WORKSPACE": run.workspace,
-      "GOLDFISH_STAGE": stage.name, "GOLDFISH_PROJECT_NAME": project.settings.projectName,
-      "GOLDFISH_VERSION": "v\(run.version)", "GOLDFISH_GIT_SHA": version?.sha ?? "",
-      "GOLDFISH_INPUTS_DIR": workDir + "/inputs", "GOLDFISH_OUTPUTS_DIR": outputsDir,
-      "GOLDFISH_STAGE_CONFIG_FILE": Self.configFileName,
-      "PYTHONPATH": library + ":" + codeDir, "GOLDFISH_PYTHON_PATH": library, "PYTHONUNBUFFERED": "1",
+      StageIO.runIDVariable: run.id, StageIO.pipelineRunIDVariable: pipelineRun.id,
+      StageIO.workspaceVariable: run.workspace, StageIO.stageVariable: stage.name,
+      StageIO.projectNameVariable: project.settings.projectName, StageIO.versionVariable: "v\(run.version)",
+      StageIO.gitSHAVariable: version?.sha ?? "", StageIO.inputsDirVariable: RunLayout.inputsDir(workDir: workDir),
+      StageIO.outputsDirVariable: outputsDir, StageIO.stageConfigFileVariable: Self.configFileName,
+      "PYTHONPATH": library + ":" + codeDir, StageIO.pythonPathVariable: library, "PYTHONUNBUFFERED": "1",
       "PYTHONDONTWRITEBYTECODE": "1",
     ]) { _, goldfish in goldfish }
     return RunSpec(

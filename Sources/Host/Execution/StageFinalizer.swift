@@ -168,10 +168,10 @@ struct StageFinalizer {
     let stage = try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: pipelineRun?.validatedPipeline)
       .stage(named: run.stage)
     do {
-      let outputs = try OutputRecorder(services: services, run: run, outputsDir: workDir + "/outputs")
+      let outputs = try OutputRecorder(services: services, run: run, outputsDir: RunLayout.outputsDir(workDir: workDir))
         .record(stage?.outputs ?? [])
       FaultPoint.hit(.afterOutputsBeforeMetrics)
-      let metrics = MetricsFile.read(workDir + "/outputs/.goldfish/metrics.jsonl")
+      let metrics = MetricsFile.read(StageIO.metricsFile(outputsDir: RunLayout.outputsDir(workDir: workDir)))
       try store.recordMetrics(run.id, metrics)
       let summary = JSONValue.object(
         Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))
@@ -189,7 +189,7 @@ struct StageFinalizer {
   /// Copies the job's log into storage (runs/<id>/logs/output.log) and returns its last lines.
   func storeLogs(_ run: StageRunRecord, handle: JSONValue) -> String {
     guard let workDir = run.workDir else { return "" }
-    let local = workDir + "/run.log"
+    let local = RunLayout.runLog(workDir: workDir)
     var offset: Int64 = 0
     FileManager.default.createFile(atPath: local, contents: nil)
     guard let file = FileHandle(forWritingAtPath: local) else { return "" }
@@ -202,7 +202,7 @@ struct StageFinalizer {
       offset = chunk.nextOffset
     }
     try? file.close()
-    if let uri = try? services.storageClient.uriFor(key: "runs/\(run.id)/logs/output.log") {
+    if let uri = try? services.storageClient.uriFor(key: RunLayout.logKey(run.id)) {
       _ = try? services.storageClient.putFile(uri: uri, path: local)
     }
     let text = (try? String(contentsOfFile: local, encoding: .utf8)) ?? ""

@@ -144,7 +144,7 @@ struct StageImage {
     }
     let local = workDir + "/build.log"
     try? Data(text.utf8).write(to: URL(fileURLWithPath: local))
-    if let uri = try? services.storageClient.uriFor(key: "runs/\(runID)/logs/build.log") {
+    if let uri = try? services.storageClient.uriFor(key: RunLayout.buildLogKey(runID)) {
       _ = try? services.storageClient.putFile(uri: uri, path: local)
     }
     return text

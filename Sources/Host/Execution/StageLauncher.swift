@@ -37,9 +37,9 @@ struct StageLauncher {
     try ProfileDemands.check(
       stage: stage.name, profile: config.profileName ?? "cpu-small", backend: services.backendClient,
       plugins: services.plugins, config: project.config)
-    let workDir = project.paths.runs + "/" + run.id
+    let workDir = project.paths.runLayout.folder(run.id)
     let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
-      .resolve(stage, stagingDir: workDir + "/inputs")
+      .resolve(stage, stagingDir: RunLayout.inputsDir(workDir: workDir))
     let environment = services.builderClient == nil ? "" : StageImage.Recipe(project.config.docker).identity
     let fingerprint = Fingerprint.of(
       stage: stage, definition: definition, codeDir: codeDir, config: config.values, inputs: inputs,

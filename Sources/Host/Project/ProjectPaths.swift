@@ -1,3 +1,5 @@
+import PluginKit
+
 /// Where every file of a project lives.
 public struct ProjectPaths: Sendable, Equatable {
   public let root: String
@@ -18,6 +20,8 @@ public struct ProjectPaths: Sendable, Equatable {
   public var database: String { devDir + "/goldfish.db" }
   public var locks: String { devDir + "/locks" }
   public var runs: String { devDir + "/runs" }
+  /// Each run's folders under `runs`.
+  public var runLayout: RunLayout { RunLayout(runsRoot: runs) }
 
   public func slot(_ name: String) -> String { workspacesDir + "/" + name }
 }

@@ -3,7 +3,7 @@
 /// never from the job before it (upstream §5.7 #2 #3 #6 #13).
 public enum MailboxLayout {
   public static let workersFolder = "workers"
-  public static let runsFolder = "runs"
+  public static let runsFolder = RunLayout.storagePrefix
 
   public static func workerFolder(_ workerId: String) throws(PluginError) -> String {
     try WorkerIdentifier.validate(workerId, "worker id")
@@ -32,7 +32,7 @@ public enum MailboxLayout {
 
   public static func runFolder(_ runId: String) throws(PluginError) -> String {
     try WorkerIdentifier.validate(runId, "run id")
-    return "\(runsFolder)/\(runId)"
+    return RunLayout.storageFolder(runId)
   }
 
   public static func claimed(run runId: String) throws(PluginError) -> String {
@@ -40,11 +40,13 @@ public enum MailboxLayout {
   }
 
   public static func log(run runId: String) throws(PluginError) -> String {
-    try runFolder(runId) + "/logs/output.log"
+    try WorkerIdentifier.validate(runId, "run id")
+    return RunLayout.logKey(runId)
   }
 
   public static func outputsFolder(run runId: String) throws(PluginError) -> String {
-    try runFolder(runId) + "/outputs"
+    try WorkerIdentifier.validate(runId, "run id")
+    return RunLayout.outputsKey(runId)
   }
 
   public static func cancel(run runId: String) throws(PluginError) -> String {

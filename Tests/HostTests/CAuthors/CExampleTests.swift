@@ -3,6 +3,7 @@ import PluginKit
 import Testing
 
 @testable import Host
+@testable import GoldfishTestSupport
 
 /// The two C templates in Examples/ are real plugins: each passes `goldfish plugins check` and
 /// carries the sample pipeline (Examples/Pipeline) end to end.
@@ -10,11 +11,11 @@ import Testing
 struct CExampleTests {
   /// The sample project with goldfish.yaml edited: `edit` gets init's text and returns the new one.
   static func project(_ edit: @escaping (String) -> String) throws -> ProjectFixture {
-    try ExecutionTests.sampleProject(configure: edit)
+    try SamplePipeline.project(configure: edit)
   }
 
   static func expectCompleted(_ fixture: ProjectFixture) throws -> [StageRunRecord] {
-    let (pipelineRun, runs) = try ExecutionTests.run(fixture)
+    let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
     #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
     #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")

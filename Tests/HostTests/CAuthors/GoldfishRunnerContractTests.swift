@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import GoldfishTestSupport
 
 /// goldfish-runner's CLI and files are a documented contract for third-party run backends
 /// (docs/plugins.md, "goldfish-runner: a supervisor you may exec"): these tests hold it to

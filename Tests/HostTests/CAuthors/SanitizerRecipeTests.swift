@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import GoldfishTestSupport
 
 /// The ASan/UBSan recipe of docs/plugins.md ("Sanitizers"), run as written: a plugin built with
 /// -fsanitize=address,undefined, checked by the (uninstrumented) Swift host with the runtime

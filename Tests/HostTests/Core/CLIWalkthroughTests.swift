@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// The walkthrough of docs/quickstart.md, through the real CLI.
 @Suite("CLI walkthrough")
 struct CLIWalkthroughTests {

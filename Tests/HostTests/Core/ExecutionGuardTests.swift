@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// DAG scheduling, the sandbox of local runs, and a full disk, on the process backend.
@@ -43,7 +44,7 @@ struct ExecutionGuardTests {
     let fixture = try ProjectFixture()
     try fixture.mountedWorkspace()
     try Self.diamond(fixture)
-    let (pipelineRun, runs) = try ExecutionTests.run(fixture)
+    let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(runs.map { "\($0.stage) \($0.state) \($0.error ?? "")" })")
     let store = fixture.project.store
     func window(_ stage: String) throws -> (String, String) {
@@ -68,7 +69,7 @@ struct ExecutionGuardTests {
     }
     try fixture.mountedWorkspace()
     try Self.diamond(fixture)
-    let (_, runs) = try ExecutionTests.run(fixture)
+    let (_, runs) = try SamplePipeline.run(fixture)
     let store = fixture.project.store
     let b = try store.transitions(of: runs.first { $0.stage == "b" }!.id)
     let c = try store.transitions(of: runs.first { $0.stage == "c" }!.id)
@@ -104,7 +105,7 @@ struct ExecutionGuardTests {
           results.append("network closed: " + type(error).__name__)
       open(get_output_path("report"), "w").write("\\n".join(results))
       """)
-    let (_, runs) = try ExecutionTests.run(fixture)
+    let (_, runs) = try SamplePipeline.run(fixture)
     let run = try #require(runs.first)
     #expect(run.state == .completed, "\(run.error ?? "")")
     let report = try String(contentsOfFile: run.workDir! + "/outputs/report", encoding: .utf8)
@@ -118,8 +119,8 @@ struct ExecutionGuardTests {
     "a full disk while storing outputs fails the run cleanly and keeps earlier artifacts",
     .enabled(if: getuid() == 0, "mounting a small file system needs root"))
   func fullDisk() throws {
-    let fixture = try ExecutionTests.sampleProject()
-    let (_, first) = try ExecutionTests.run(fixture)
+    let fixture = try SamplePipeline.project()
+    let (_, first) = try SamplePipeline.run(fixture)
     #expect(first.allSatisfy { $0.state == .completed })
     let storage = fixture.project.paths.devDir + "/storage-small"
     try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
@@ -131,7 +132,7 @@ struct ExecutionGuardTests {
       "modules/preprocess.py",
       "from goldfish.io import get_output_path, save_output\nopen(get_output_path('features'), 'wb').write(b'0' * (1 << 20))\n"
     )
-    let (pipelineRun, runs) = try ExecutionTests.run(ProjectFixture.reopened(fixture))
+    let (pipelineRun, runs) = try SamplePipeline.run(ProjectFixture.reopened(fixture))
     #expect(pipelineRun.status == "failed")
     #expect(runs[0].state == .failed)
     #expect(runs[0].error?.contains("disk is full") == true, "\(runs[0].error ?? "")")

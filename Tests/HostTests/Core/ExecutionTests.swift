@@ -2,48 +2,16 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// The sample pipeline and its failure modes, run for real on the process backend.
 @Suite("execution on the process backend", .serialized)
 struct ExecutionTests {
-  static let samples = TestEnvironment.packageRoot + "/Examples/Pipeline"
-
-  /// A project whose workspace `line` holds the sample pipeline, mounted in w1, with the
-  /// `points` dataset registered.
-  /// `configure` rewrites the goldfish.yaml text init wrote (another backend, another storage).
-  static func sampleProject(configure: ((String) -> String)? = nil) throws -> ProjectFixture {
-    let fixture = try ProjectFixture(from: samples) { root in
-      guard let configure else { return }
-      let path = root + "/goldfish.yaml"
-      try configure(try String(contentsOfFile: path, encoding: .utf8)).write(
-        toFile: path, atomically: true, encoding: .utf8)
-    }
-    _ = try fixture.project.sources.register(
-      .init(
-        name: "points", location: samples + "/points.csv", description: "noisy points on a line", metadata: nil,
-        reason: goodReason))
-    _ = try fixture.project.workspaces.create(name: "line", goal: "fit a line", reason: goodReason)
-    _ = try fixture.project.workspaces.mount("line", slot: "w1", reason: goodReason)
-    return fixture
-  }
-
-  static func run(
-    _ fixture: ProjectFixture, _ stages: [String] = [], overrides: [String: JSONValue] = [:], rerun: Bool = false
-  )
-    throws -> (PipelineRunRecord, [StageRunRecord])
-  {
-    let services = try ExecutionServices.open(fixture.project)
-    let started = try Executor(services: services).start(
-      RunRequest(target: "w1", stages: stages, configOverrides: overrides, reason: goodReason, rerun: rerun))
-    let final = try PipelineDriver(services: services, pipelineRunID: started.pipelineRunID).drive()
-    return (final, try fixture.project.store.stageRuns(ofPipelineRun: final.id))
-  }
-
   @Test("the sample pipeline runs end to end: versioned first, outputs stored with hashes, lineage, metrics")
   func samplePipeline() throws {
-    let fixture = try Self.sampleProject()
-    let (pipelineRun, runs) = try Self.run(fixture)
+    let fixture = try SamplePipeline.project()
+    let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
     #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
     #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
@@ -69,25 +37,25 @@ struct ExecutionTests {
 
   @Test("a re-run reuses unchanged stages and reruns what a change touches")
   func partialRerun() throws {
-    let fixture = try Self.sampleProject()
-    let (_, first) = try Self.run(fixture)
-    let (_, second) = try Self.run(fixture)
+    let fixture = try SamplePipeline.project()
+    let (_, first) = try SamplePipeline.run(fixture)
+    let (_, second) = try SamplePipeline.run(fixture)
     #expect(second.allSatisfy { $0.state == .completed })
     #expect(second.map(\.reusedFrom) == first.map(\.id))
-    let (_, third) = try Self.run(fixture, overrides: ["train.epochs": .int(50)])
+    let (_, third) = try SamplePipeline.run(fixture, overrides: ["train.epochs": .int(50)])
     #expect(third[0].reusedFrom == first[0].id, "preprocess did not change")
     #expect(
       third[1].reusedFrom == nil && third[2].reusedFrom == nil, "train's config changed, so train and evaluate ran")
     #expect(try fixture.project.store.metrics(of: third[1].id).filter { $0.name == "loss" }.count == 50)
-    let (_, forced) = try Self.run(fixture, rerun: true)
+    let (_, forced) = try SamplePipeline.run(fixture, rerun: true)
     #expect(forced.allSatisfy { $0.reusedFrom == nil })
   }
 
   @Test("a stage that exits non-zero fails with its exit code and logs, and stops its dependants")
   func failureStopsDependants() throws {
-    let fixture = try Self.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("modules/train.py", "import sys\nprint('about to fail')\nsys.exit(3)\n")
-    let (pipelineRun, runs) = try Self.run(fixture)
+    let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "failed")
     let train = runs[1]
     #expect(train.state == .failed && train.exitCode == 3)
@@ -99,33 +67,33 @@ struct ExecutionTests {
 
   @Test("a syntax error fails the run with the interpreter's message in the logs")
   func syntaxError() throws {
-    let fixture = try Self.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("modules/preprocess.py", "def broken(:\n")
-    let (_, runs) = try Self.run(fixture, ["preprocess"])
+    let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
     #expect(runs[0].state == .failed)
     #expect(runs[0].error?.contains("SyntaxError") == true, "\(runs[0].error ?? "")")
   }
 
   @Test("a stage that never writes a declared output fails and names it")
   func missingOutput() throws {
-    let fixture = try Self.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("modules/preprocess.py", "print('forgot to save')\n")
-    let (_, runs) = try Self.run(fixture, ["preprocess"])
+    let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
     #expect(runs[0].state == .failed)
     #expect(runs[0].error?.contains("did not write its declared output features") == true, "\(runs[0].error ?? "")")
   }
 
   @Test("running a stage whose upstream never completed says which stage to run first")
   func missingUpstream() throws {
-    let fixture = try Self.sampleProject()
-    let (_, runs) = try Self.run(fixture, ["train"])
+    let fixture = try SamplePipeline.project()
+    let (_, runs) = try SamplePipeline.run(fixture, ["train"])
     #expect(runs[0].state == .failed)
     #expect(runs[0].error?.contains("stage preprocess, which has never completed") == true, "\(runs[0].error ?? "")")
   }
 
   @Test("a missing stage module is refused before anything runs, naming the stage")
   func missingModule() throws {
-    let fixture = try Self.sampleProject()
+    let fixture = try SamplePipeline.project()
     try FileManager.default.removeItem(atPath: fixture.slot("w1") + "/modules/evaluate.py")
     let services = try ExecutionServices.open(fixture.project)
     do {
@@ -140,10 +108,10 @@ struct ExecutionTests {
 
   @Test("a timeout ends the run as terminated by timeout")
   func timeout() throws {
-    let fixture = try Self.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("modules/preprocess.py", "import time\ntime.sleep(30)\n")
     let started = Date()
-    let (_, runs) = try Self.run(fixture, ["preprocess"], overrides: ["compute.max_runtime_seconds": .int(1)])
+    let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"], overrides: ["compute.max_runtime_seconds": .int(1)])
     #expect(
       runs[0].state == .terminated && runs[0].terminationCause == "timeout", "\(runs[0].state) \(runs[0].error ?? "")")
     #expect(Date().timeIntervalSince(started) < 20)

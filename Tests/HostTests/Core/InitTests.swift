@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 @Suite("goldfish init")

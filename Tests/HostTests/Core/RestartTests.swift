@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// Killing goldfish in the middle of a run loses nothing.
@@ -8,10 +9,10 @@ import Testing
 struct RestartTests {
   @Test("SIGKILL of the driver mid-run: the next goldfish command resumes and finishes the run")
   func driverKilled() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write(
       "modules/train.py",
-      try String(contentsOfFile: ExecutionTests.samples + "/modules/train.py", encoding: .utf8)
+      try String(contentsOfFile: SamplePipeline.samples + "/modules/train.py", encoding: .utf8)
         .replacingOccurrences(of: "config = get_config()", with: "import time\ntime.sleep(2)\nconfig = get_config()"))
     let start = Command.goldfish(["run", "w1", "--reason", goodReason, "--json"], cwd: fixture.root)
     #expect(start.status == 0, "\(start.stderr)")
@@ -41,7 +42,7 @@ struct RestartTests {
 
   @Test("cancel stops a running stage and only it")
   func cancel() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("modules/preprocess.py", "import time\ntime.sleep(60)\n")
     let start = Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason, "--json"], cwd: fixture.root)
     let object = try #require(try start.json() as? [String: Any])

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 @Suite("run history and newest-first run reads")

@@ -3,6 +3,7 @@ import PluginKit
 import Testing
 
 @testable import Host
+@testable import GoldfishTestSupport
 
 /// Capabilities are one typed value per kind, checked against their schema when a plugin is
 /// inspected or checked, and enforced before a stage launches.
@@ -64,7 +65,7 @@ struct CapabilityTests {
   // MARK: - Enforced before launch
 
   static func gpuProject() throws -> ProjectFixture {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("configs/train.yaml", "compute:\n  profile: h100-spot\nepochs: 5\n")
     return fixture
   }
@@ -99,7 +100,7 @@ struct CapabilityTests {
 
   @Test("the MCP run tool refuses a GPU profile asked through config_override with the same reason")
   func gpuRefusedByMCP() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let versions = try fixture.project.store.versions(of: "line").count
     let session = try MCPSession(project: fixture.root)
     session.callTool(
@@ -128,7 +129,7 @@ struct CapabilityTests {
 extension CapabilityTests {
   @Test("a limit the backend does not enforce (jobs.container_pids on the process backend) is refused at start")
   func undeclaredLimitRefused() throws {
-    let fixture = try ExecutionTests.sampleProject { text in
+    let fixture = try SamplePipeline.project { text in
       text.replacingOccurrences(of: "  backend: process", with: "  backend: process\n  container_pids: 64")
     }
     let services = try ExecutionServices.open(fixture.project)

@@ -3,6 +3,7 @@ import PluginKit
 import Testing
 
 @testable import Host
+@testable import GoldfishTestSupport
 
 /// The header documents `profile.gpu` and `profile.spot` in the run spec: a backend that places
 /// GPU machines reads them there, not from goldfish.yaml's profile definitions.

@@ -3,6 +3,7 @@ import PluginKit
 import Testing
 
 @testable import Host
+@testable import GoldfishTestSupport
 
 /// The host's typed clients against the real plugins, opened by the real loader: every request
 /// is a PluginKit payload the plugin side decodes, every answer is read as one.
@@ -10,7 +11,7 @@ import Testing
 struct TypedClientTests {
   @Test("the file storage answers every function through ObjectStorageClient")
   func fileStorage() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let storage = try ExecutionServices.open(fixture.project).storageClient
     #expect(storage.capabilities.local && storage.capabilities.hash == "sha256")
     #expect(storage.capabilities.schemes == ["file"])
@@ -48,7 +49,7 @@ struct TypedClientTests {
 
   @Test("the process backend launches, reports, recovers, lists and cleans up through RunBackendClient")
   func processBackend() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let backend = try ExecutionServices.open(fixture.project).backendClient
     let declared = backend.capabilities
     #expect(declared.gpu == false && declared.spot == false && declared.networkPolicy && declared.warmReuse)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// Many runs started at the same moment by separate goldfish processes sharing one project.
@@ -8,7 +9,7 @@ import Testing
 struct ConcurrentRunsTests {
   @Test("every run is recorded once, every version is distinct, no SQLite error reaches anyone")
   func fiftyRuns() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let forensics = RunForensics(fixture: fixture)
     let counter = fixture.slot("w1") + "/counter.txt"
     try "0\n".write(toFile: counter, atomically: true, encoding: .utf8)

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import GoldfishTestSupport
+
 /// What a user of the CLI sees when a plugin crashes: in-process it cannot be survived (the
 /// signal ends goldfish), isolated goldfish reports which plugin failed and exits normally.
 @Suite("a crashing plugin and the goldfish process")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// A lease held by a process that died (SIGKILL, OOM) is free at once, so the next command

@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// SIGKILL of the host at each named point of a run's life (GOLDFISH_FAULT_POINT), then one
@@ -11,8 +12,8 @@ import Testing
 struct FaultInjectionTests {
   /// The sample project; preprocess sleeps first so a poll sees it running.
   static func project(sleep seconds: Int = 1) throws -> ProjectFixture {
-    let fixture = try ExecutionTests.sampleProject()
-    let original = try String(contentsOfFile: ExecutionTests.samples + "/modules/preprocess.py", encoding: .utf8)
+    let fixture = try SamplePipeline.project()
+    let original = try String(contentsOfFile: SamplePipeline.samples + "/modules/preprocess.py", encoding: .utf8)
     try fixture.write("modules/preprocess.py", "import time\ntime.sleep(\(seconds))\n" + original)
     return fixture
   }

@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// A project whose runs go to the "faultrun" fixture (Tests/Fixtures/plugins/fault_run.c): a
@@ -19,7 +20,7 @@ struct FaultRunProject {
   {
     let calls = TestEnvironment.temporaryFolder("faultrun-calls") + "/calls.log"
     self.calls = calls
-    fixture = try ExecutionTests.sampleProject { text in
+    fixture = try SamplePipeline.project { text in
       text.replacingOccurrences(of: "backend: process", with: "backend: faultrun")
         + """
 

@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// The "faultstore" fixture (Tests/Fixtures/plugins/fault_storage.c): each function

@@ -4,6 +4,8 @@ import PluginKit
 import PropertyBased
 import Testing
 
+@testable import GoldfishMCP
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// Random and mutated input at every door goldfish opens to the outside (its YAML files, MCP
@@ -24,7 +26,7 @@ struct HostileInputProperties {
   }
 
   static let samplePipeline =
-    (try? String(contentsOfFile: ExecutionTests.samples + "/pipeline.yaml", encoding: .utf8)) ?? ""
+    (try? String(contentsOfFile: SamplePipeline.samples + "/pipeline.yaml", encoding: .utf8)) ?? ""
   static let sampleConfig =
     "project_name: demo\nslots: [w1, w2]\njobs:\n  backend: process\nstorage:\n  backend: file\n"
 

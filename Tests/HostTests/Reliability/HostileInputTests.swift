@@ -3,6 +3,8 @@ import MCP
 import PluginKit
 import Testing
 
+@testable import GoldfishMCP
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// One explicit case for each kind of hostile input: refused with a clear error, no crash,
@@ -25,7 +27,7 @@ struct HostileInputTests {
 
   @Test("../ in pipeline names, run ids and output manifests never leaves the project")
   func pathTraversal() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     Self.expectRefused(
       Command.goldfish(
         ["run", "w1", "--pipeline", "../../../../etc/passwd", "--reason", goodReason], cwd: fixture.root),
@@ -53,7 +55,7 @@ struct HostileInputTests {
 
   @Test("symlinks out of the root: a workspace link is not versioned, an output link is not followed")
   func symlinksOut() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let secret = TestEnvironment.temporaryFolder("secret") + "/secret.txt"
     try "host secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
     try FileManager.default.createSymbolicLink(atPath: fixture.slot("w1") + "/leak.txt", withDestinationPath: secret)
@@ -86,7 +88,7 @@ struct HostileInputTests {
 
   @Test("names with shell metacharacters or newlines are refused wherever a user gives one")
   func metacharacterNames() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let marker = TestEnvironment.temporaryFolder("marker") + "/pwned"
     let hostile = ["x;touch \(marker)", "x$(touch \(marker))", "x`touch \(marker)`", "x\ny", "x|y", "x && y"]
     for name in hostile {
@@ -96,7 +98,7 @@ struct HostileInputTests {
       Self.expectRefused(
         Command.goldfish(
           [
-            "source", "register", name, ExecutionTests.samples + "/points.csv", "--description", "d", "--reason",
+            "source", "register", name, SamplePipeline.samples + "/points.csv", "--description", "d", "--reason",
             goodReason,
           ], cwd: fixture.root),
         mentioning: ["invalid"])
@@ -105,7 +107,7 @@ struct HostileInputTests {
         Command.goldfish(["cancel", name, "--reason", goodReason], cwd: fixture.root), mentioning: ["no run"])
     }
     // A stage name in pipeline.yaml: the run is refused before anything is versioned.
-    let pipeline = try String(contentsOfFile: ExecutionTests.samples + "/pipeline.yaml", encoding: .utf8)
+    let pipeline = try String(contentsOfFile: SamplePipeline.samples + "/pipeline.yaml", encoding: .utf8)
     try fixture.write(
       "pipeline.yaml", pipeline.replacingOccurrences(of: "name: preprocess", with: "name: \"pre$(touch \(marker))\""))
     let versionsBefore = try fixture.project.store.versions(of: "line").count
@@ -119,7 +121,7 @@ struct HostileInputTests {
 
   @Test("environment keys like $(…) in a stage config are refused by name")
   func environmentKeys() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let marker = TestEnvironment.temporaryFolder("marker") + "/pwned"
     try fixture.write("configs/preprocess.yaml", "environment:\n  \"$(touch \(marker))\": \"1\"\n  \"A B\": x\n")
     let run = Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason], cwd: fixture.root)
@@ -130,7 +132,7 @@ struct HostileInputTests {
 
   @Test("a 50 MB pipeline.yaml or goldfish.yaml is refused unread: clear error, bounded memory")
   func hugePipeline() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let path = fixture.slot("w1") + "/pipeline.yaml"
     FileManager.default.createFile(atPath: path, contents: nil)
     let handle = try #require(FileHandle(forWritingAtPath: path))
@@ -167,7 +169,7 @@ struct HostileInputTests {
       #expect(result.issues.first?.message.contains("nests") == true, "\(result.issues)")
     }
     // Through the CLI: a deep goldfish.yaml and a deep pipeline.yaml.
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("pipeline.yaml", flow)
     let run = MeasuredCommand.goldfish(["run", "w1", "--reason", goodReason, "--project", fixture.root])
     #expect(run.signal == nil && run.status != 0 && run.stderr.contains("levels deep"), "\(run.stderr)")
@@ -205,7 +207,7 @@ struct HostileInputTests {
       (
         "register_source",
         [
-          "name": .string(name), "location": .string(ExecutionTests.samples + "/points.csv"),
+          "name": .string(name), "location": .string(SamplePipeline.samples + "/points.csv"),
           "description": "d", "reason": .string(goodReason),
         ]
       ),

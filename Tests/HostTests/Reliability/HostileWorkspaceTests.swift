@@ -4,6 +4,8 @@ import MCP
 import PluginKit
 import Testing
 
+@testable import GoldfishMCP
+@testable import GoldfishTestSupport
 @testable import Host
 
 #if canImport(Glibc)

@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// `plugins.isolation: process`: the plugin runs in a `goldfish plugin-host` helper, so faults

@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// Faults a plugin can commit without taking the process down, in both isolation modes: each

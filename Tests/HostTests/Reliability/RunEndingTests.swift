@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// Endings that used to leak: a canceled run's backend `cleanup` and its log in storage, jobs
@@ -40,7 +41,7 @@ struct RunEndingTests {
 
   @Test("cancel on the process backend stores the job's log in storage")
   func cancelStoresTheProcessLog() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write(
       "modules/preprocess.py", "import time\nprint('started and waiting', flush=True)\ntime.sleep(600)\n")
     #expect(Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason], cwd: fixture.root).status == 0)
@@ -106,11 +107,11 @@ struct RunEndingTests {
 
   @Test("logs and inspect of a reused run say where it was reused from and show that run's log")
   func reusedRunShowsItsOrigin() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write(
       "modules/preprocess.py", try #require(fixture.read("modules/preprocess.py")) + "\nprint('preprocess ran here')\n")
-    let (_, first) = try ExecutionTests.run(fixture, ["preprocess"])
-    let (_, second) = try ExecutionTests.run(fixture, ["preprocess"])
+    let (_, first) = try SamplePipeline.run(fixture, ["preprocess"])
+    let (_, second) = try SamplePipeline.run(fixture, ["preprocess"])
     let origin = try #require(first.first?.id)
     let reused = try #require(second.first)
     #expect(reused.reusedFrom == origin)

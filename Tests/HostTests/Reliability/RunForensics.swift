@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// What a test inspects after a crash: rows in the project's real SQLite file, objects in the

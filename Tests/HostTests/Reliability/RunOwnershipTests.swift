@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// Every run has an owner and a deadline: the driver loads the very pipeline file `run`
@@ -22,7 +23,7 @@ struct RunOwnershipTests {
     "a pipeline's name: is a label: odd names run (or are refused by run), never hang",
     arguments: ["parity", "..", "has spaces", "ünïcødé 名前", String(repeating: "n", count: 300)])
   func nameIsALabel(name: String) throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try Self.renamePipeline(fixture, to: name)
     let services = try ExecutionServices.open(fixture.project)
     let started: Executor.Started
@@ -52,7 +53,7 @@ struct RunOwnershipTests {
 
   @Test("a pipeline run refuses leaves no pipeline run running and no stage preparing", arguments: brokenPipelines)
   func refusedPipelineLeavesNothingRunning(text: String) throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try fixture.write("pipeline.yaml", text)
     let services = try ExecutionServices.open(fixture.project)
     if let started = try? Executor(services: services).start(RunRequest(target: "w1", reason: goodReason)) {
@@ -64,7 +65,7 @@ struct RunOwnershipTests {
 
   @Test("name: parity through the detached driver of `goldfish run` completes")
   func detachedDriverUsesTheValidatedFile() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     try Self.renamePipeline(fixture, to: "parity")
     let started = Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason, "--json"], cwd: fixture.root)
     #expect(started.status == 0, "\(started.stderr)")
@@ -80,7 +81,7 @@ struct RunOwnershipTests {
 
   @Test("a driver that cannot load the pipeline fails the run and every stage with why, at once")
   func unloadablePipelineFailsTheRun() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let services = try ExecutionServices.open(fixture.project)
     let started = try Executor(services: services).start(RunRequest(target: "w1", reason: goodReason))
     let record = try #require(try fixture.project.store.pipelineRun(started.pipelineRunID))
@@ -175,7 +176,7 @@ struct RunOwnershipTests {
 
   @Test("goldfish serve reaps the drivers it starts: no zombie children")
   func serveReapsDrivers() throws {
-    let fixture = try ExecutionTests.sampleProject()
+    let fixture = try SamplePipeline.project()
     let session = try MCPSession(project: fixture.root)
     defer { session.close() }
     session.callTool(

@@ -1,6 +1,7 @@
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 @Suite("warm_pool config: per backend, explicit bounds, 0 never means off")

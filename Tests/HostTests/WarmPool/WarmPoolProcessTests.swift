@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// The host's warm pool end to end on the process backend: real goldfish-agent workers,
@@ -194,10 +195,4 @@ struct WarmPoolProcessTests {
     #expect(next.state == .completed, "\(next.error ?? "")")
     #expect(warm.workerID(of: next) != nil && warm.workerID(of: next) != worker)
   }
-}
-
-/// The largest value seen, from one polling thread.
-final class MaxTally: @unchecked Sendable {
-  private(set) var value = 0
-  func see(_ next: Int) { value = max(value, next) }
 }

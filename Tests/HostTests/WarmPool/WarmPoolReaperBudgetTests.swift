@@ -3,6 +3,7 @@ import GRDB
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// A CLI reaps in passing on a budget, so `goldfish status` never waits on one backend probe

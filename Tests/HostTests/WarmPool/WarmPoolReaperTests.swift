@@ -3,6 +3,7 @@ import GRDB
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// The reaper and emergency cleanup against real local workers.
@@ -183,7 +184,7 @@ struct WarmPoolCLITests {
     #expect(status.status == 0, "\(status.stderr)")
     let report = try #require(try status.json() as? [String: Any])
     #expect(report["enabled"] as? Bool == true && report["total"] as? Int == 1)
-    #expect((report["counts"] as? [String: Int])?["idle_ready"] == 1)
+    #expect((report["by_state"] as? [String: Int])?["idle_ready"] == 1)
     let text = Command.goldfish(["pool", "status"], cwd: warm.fixture.root)
     #expect(text.stdout.contains("warm pool (process): 1/2") && text.stdout.contains(worker), "\(text.stdout)")
     #expect(Command.goldfish(["status"], cwd: warm.fixture.root).stdout.contains("Warm pool: 1 idle_ready"))

@@ -3,6 +3,7 @@ import GRDB
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// More upstream §5.7 scenarios (reference/upstream-cloud.md) on the host's pool, with real

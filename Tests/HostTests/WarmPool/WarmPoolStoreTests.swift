@@ -3,6 +3,7 @@ import GRDB
 import PluginKit
 import Testing
 
+@testable import GoldfishTestSupport
 @testable import Host
 
 /// A fresh project database with no backend: the pool's rules are the store's rules.

@@ -1,0 +1,144 @@
+import Foundation
+import Host
+import MCP
+import PluginKit
+
+/// Data tools: datasets (sources) stages read, and the lineage of what runs produced.
+enum DataTools {
+  typealias S = JSONSchema
+
+  static var all: [MCPTool] { [register, list, get, delete, manage, lineage] }
+
+  static let sourceSchema: Value = S.object([
+    "name": S.string, "description": S.string, "created_at": S.string, "gcs_location": S.string, "uri": S.string,
+    "size_bytes": S.nullable(S.integer), "status": S.string, "metadata": S.nullable(S.anyObject),
+  ])
+
+  static let register = MCPTool(
+    name: "register_source",
+    description:
+      "Register a dataset stages can read (inputs of type dataset): a local file or folder, or a storage URI such as gs://bucket/data.csv.",
+    parameters: [
+      .string("name", "The source name (letters, digits, - and _).", required: true),
+      .string("gcs_path", "Where the data is: a local path or a storage URI (upstream's name for it)."),
+      .string("location", "Same as gcs_path."),
+      .string("description", "What the data is.", required: true), WorkspaceTools.reason,
+      .object("metadata", "Source metadata (schema_version 1: description, source {format, size_bytes, …}, schema)."),
+    ],
+    output: ["success": S.boolean, "source": sourceSchema],
+    annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: true)
+  ) { call in
+    let name = try call.required("name")
+    guard let location = call.string("gcs_path") ?? call.string("location") else {
+      throw GoldfishError(
+        .invalidArgument, "register_source needs gcs_path (or location)",
+        hint: "a local path or a URI such as gs://bucket/data.csv")
+    }
+    let description = try call.required("description")
+    let why = try call.required("reason")
+    let metadata = call.arguments["metadata"].map(MCPValue.json)
+    let record = try await call.withProject { project in
+      try project.sources.register(
+        .init(name: name, location: location, description: description, metadata: metadata, reason: why))
+    }
+    return ToolOutput(
+      ["success": true, "source": sourceValue(record)], text: "Registered \(record.name) → \(record.uri)")
+  }
+
+  static let list = MCPTool(
+    name: "list_sources",
+    description: "Every registered dataset.",
+    parameters: [
+      .integer("limit", "How many (default 50).", minimum: 1, maximum: 1000),
+      .integer("offset", "Skip this many (default 0).", minimum: 0, maximum: ToolParameter.offsetLimit),
+    ],
+    output: ["sources": S.array(sourceSchema), "total": S.integer],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let all = try await call.withProject { project in try project.sources.list() }
+    let page = all.dropFirst(call.int("offset") ?? 0).prefix(call.int("limit") ?? 50)
+    return ToolOutput(
+      ["sources": .array(page.map(sourceValue)), "total": .int(all.count)], text: "\(all.count) sources")
+  }
+
+  static let get = MCPTool(
+    name: "get_source",
+    description: "One registered dataset with its metadata.",
+    parameters: [.string("name", "The source name.", required: true)],
+    output: ["source": sourceSchema],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let name = try call.required("name")
+    let record = try await call.withProject { project in try project.sources.get(name) }
+    return ToolOutput(["source": sourceValue(record)], text: "\(record.name) → \(record.uri)")
+  }
+
+  static let delete = MCPTool(
+    name: "delete_source",
+    description: "Unregister a dataset. Its data is not touched; runs that read it keep their lineage.",
+    parameters: [.string("name", "The source name.", required: true), WorkspaceTools.reason],
+    output: ["success": S.boolean, "deleted": S.string],
+    annotations: .init(destructiveHint: true, idempotentHint: false, openWorldHint: false)
+  ) { call in
+    let name = try call.required("name")
+    let why = try call.required("reason")
+    try await call.withProject { project in try project.sources.delete(name, reason: why) }
+    return ToolOutput(["success": true, "deleted": .string(name)], text: "Deleted source \(name)")
+  }
+
+  /// Upstream's one-tool form of the source tools, so an agent's habits carry over.
+  static let manage = MCPTool(
+    name: "manage_sources",
+    description:
+      "Upstream-compatible source management: action list, get or delete (the same as list_sources, get_source, delete_source).",
+    parameters: [
+      .string("action", "What to do.", required: true, choices: ["list", "get", "delete"]),
+      .string("name", "The source (get, delete)."), .string("reason", "Why (delete)."),
+      .integer("limit", "How many (list; default 50).", minimum: 1, maximum: 1000),
+      .integer("offset", "Skip this many (list).", minimum: 0, maximum: ToolParameter.offsetLimit),
+    ],
+    output: [
+      "sources": S.array(sourceSchema), "total": S.integer, "source": sourceSchema, "success": S.boolean,
+      "deleted": S.string,
+    ],
+    annotations: .init(destructiveHint: true, openWorldHint: false)
+  ) { call in
+    var arguments = call.arguments
+    arguments["action"] = nil
+    let target: MCPTool
+    switch call.string("action") {
+    case "get": target = get
+    case "delete": target = delete
+    default: target = list
+    }
+    let accepted = Set(target.parameters.map(\.name))
+    let forwarded = try ToolCall.checked(arguments.filter { accepted.contains($0.key) }, for: target)
+    return try await target.handler(
+      ToolCall(tool: target.name, arguments: forwarded, context: call.context, progress: call.progress))
+  }
+
+  static let lineage = MCPTool(
+    name: "lineage",
+    description:
+      "Where a run's inputs came from (datasets and upstream runs, recursively) and what it produced (signals with their locations, sizes and hashes).",
+    parameters: [.string("run_id", "A stage run id (stage-…).", required: true)],
+    output: [
+      "run": S.string, "stage": S.string, "workspace": S.string, "version": S.string, "state": S.string,
+      "reused_from": S.nullable(S.string), "inputs": S.array(S.anyObject), "outputs": S.array(S.anyObject),
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let runID = try call.required("run_id")
+    let graph = try await call.withProject { project in
+      try RunQueries(services: try ExecutionServices.open(project)).lineage(runID)
+    }
+    let inputs = graph["inputs"]?.arrayValue?.count ?? 0
+    let outputs = graph["outputs"]?.arrayValue?.count ?? 0
+    return ToolOutput(try MCPValue.encode(graph), text: "\(runID): \(inputs) inputs, \(outputs) outputs")
+  }
+
+  /// A source as Host's `SourceView` shows it (the CLI's `source list --json` too).
+  static func sourceValue(_ record: SourceRecord) -> Value {
+    (try? MCPValue.encode(SourceView(record))) ?? .null
+  }
+}

@@ -1,0 +1,259 @@
+import Foundation
+import Host
+import MCP
+import PluginKit
+
+/// Execution tools: run, wait, inspect_run, logs, cancel, list_runs.
+enum ExecutionTools {
+  typealias S = JSONSchema
+
+  static var all: [MCPTool] { [run, wait, inspect, logs, cancel, listRuns] }
+
+  static let waitLimit = 1800
+
+  static let run = MCPTool(
+    name: "run",
+    description: """
+      Version a workspace's files, then run stages of its pipeline (all by default, as a DAG). Returns the run ids at once; \
+      the run goes on in the background (follow it with wait, logs, inspect_run). wait: true waits up to wait_timeout_seconds. \
+      dry_run: true only validates the pipeline.
+      """,
+    parameters: [
+      .string("workspace", "A slot (w1) or a mounted workspace.", required: true),
+      .strings("stages", "Stages to run (default: the whole pipeline)."),
+      .string("pipeline", "A named pipeline (pipelines/NAME.yaml; default pipeline.yaml)."),
+      .object(
+        "config_override",
+        "Stage config values for this run: {\"train\": {\"epochs\": 3}}, or dotted keys {\"train.epochs\": 3}; keys not starting with a stage name apply to every stage (e.g. {\"compute.profile\": \"cpu-small\"})."
+      ),
+      ToolParameter(
+        name: "reason", kind: .stringOrObject,
+        description:
+          "Why you run it (at least 15 characters), or {description, hypothesis, approach, min_result, goal}."),
+      .boolean("wait", "Wait for the run to end (bounded by wait_timeout_seconds)."),
+      .integer(
+        "wait_timeout_seconds", "How long wait: true waits (default 300, at most 1800).", minimum: 1, maximum: waitLimit
+      ),
+      .boolean("dry_run", "Only validate the pipeline and report what would run."),
+      .boolean("rerun", "Run every stage even when an unchanged earlier run could be reused."),
+    ],
+    output: [
+      "pipeline_run_id": S.nullable(S.string), "workspace": S.string, "version": S.string, "stages_queued": S.strings,
+      "status": S.string, "queued": S.array(S.anyObject), "finished": S.boolean,
+      "stage_runs": S.array(RunWaiting.stageRunSchema),
+      "valid": S.boolean, "stages_to_run": S.strings, "validation_errors": S.array(S.anyObject),
+      "warnings": S.array(S.anyObject),
+    ],
+    annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: true)
+  ) { call in
+    let target = try call.required("workspace")
+    let stages = call.strings("stages") ?? []
+    let pipeline = call.string("pipeline")
+    let overrides = try flattenOverrides(call.object("config_override") ?? [:])
+    if call.bool("dry_run") == true {
+      return try await call.withProject { project in
+        try dryRun(project, target: target, stages: stages, pipeline: pipeline)
+      }
+    }
+    let reason = try runReason(call.arguments["reason"])
+    let rerun = call.bool("rerun") ?? false
+    let started = try await call.withProject { project in
+      let started = try Executor(services: try ExecutionServices.open(project)).start(
+        RunRequest(
+          target: target, stages: stages, pipeline: pipeline, configOverrides: overrides, reason: reason, rerun: rerun))
+      // Detached like the CLI's: the run outlives this server and any client disconnect.
+      try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
+      return started
+    }
+    let order = started.stageRuns.sorted { $0.key < $1.key }
+    var result: [String: Value] = [
+      "pipeline_run_id": .string(started.pipelineRunID), "workspace": .string(started.workspace),
+      "version": .string(started.version), "stages_queued": .array(order.map { .string($0.key) }),
+      "status": "started",
+      "queued": .array(
+        order.map {
+          [
+            "stage": .string($0.key), "stage_run_id": .string($0.value),
+            "pipeline_run_id": .string(started.pipelineRunID),
+          ]
+        }),
+    ]
+    guard call.bool("wait") == true else {
+      return ToolOutput(
+        .object(result),
+        text:
+          "Started \(started.pipelineRunID) on \(started.workspace) \(started.version). Follow it with wait(run_id: \"\(started.pipelineRunID)\")."
+      )
+    }
+    let timeout = Double(call.int("wait_timeout_seconds") ?? 300)
+    let (snapshot, _) = try await RunWaiting.wait(call, runID: started.pipelineRunID, timeout: timeout)
+    result["status"] = .string(snapshot.finished ? snapshot.status : "running")
+    result["finished"] = .bool(snapshot.finished)
+    result["stage_runs"] = .array(snapshot.stageRuns.map(RunWaiting.stageRunValue))
+    if let error = snapshot.error { result["error"] = .string(error) }
+    return ToolOutput(
+      .object(result),
+      text: snapshot.finished
+        ? "\(started.pipelineRunID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "")
+        : "\(started.pipelineRunID) still running after \(Int(timeout)) s; call wait again")
+  }
+
+  static let wait = MCPTool(
+    name: "wait",
+    description:
+      "Wait until a run (stage-… or prun-…) ends or timeout_seconds pass, then report its state. Sends progress notifications when the client asks for them; call again if it is still running.",
+    parameters: [
+      .string("run_id", "A stage run id (stage-…) or a pipeline run id (prun-…).", required: true),
+      .integer("timeout_seconds", "The longest to wait (default 60, at most 1800).", minimum: 0, maximum: waitLimit),
+    ],
+    output: [
+      "run_id": S.string, "finished": S.boolean, "status": S.string, "error": S.nullable(S.string),
+      "elapsed_seconds": S.number, "stage_runs": S.array(RunWaiting.stageRunSchema),
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let runID = try call.required("run_id")
+    let (snapshot, elapsed) = try await RunWaiting.wait(
+      call, runID: runID, timeout: Double(call.int("timeout_seconds") ?? 60))
+    return ToolOutput(
+      try RunWaiting.value(snapshot, elapsed: elapsed),
+      text: snapshot.finished
+        ? "\(runID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "")
+        : "\(runID) still \(snapshot.status); call wait again")
+  }
+
+  static let inspect = MCPTool(
+    name: "inspect_run",
+    description:
+      "One stage run: its state and history, config, inputs and outputs (with storage locations), latest metrics and error.",
+    parameters: [
+      .string("run_id", "A stage run id (stage-…).", required: true),
+      .strings("include", "Accepted for compatibility; everything is always included."),
+    ],
+    output: [
+      "run_id": S.string, "workspace": S.string, "stage": S.string, "state": S.string, "version": S.string,
+      "reason": S.string, "started_at": S.string, "completed_at": S.nullable(S.string), "error": S.nullable(S.string),
+      "metrics": S.anyObject, "inputs": S.array(S.anyObject), "outputs": S.array(S.anyObject),
+      "transitions": S.array(S.anyObject), "config": S.anyValue, "run": S.anyObject,
+      "reused_from": S.nullable(S.string), "reused": S.nullable(S.string),
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let runID = try call.required("run_id")
+    if runID.hasPrefix("prun-") {
+      throw GoldfishError(
+        .invalidArgument, "inspect_run takes a stage run id", hint: "wait(run_id: \"\(runID)\") lists its stage runs")
+    }
+    return try await call.withProject { project in
+      let details = try RunQueries(services: try ExecutionServices.open(project)).details(runID)
+      let run = details.run
+      return try ToolOutput(
+        encoding: RunDetailView(details),
+        text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)"
+          + (details.reused.map { " (\($0))" } ?? ""))
+    }
+  }
+
+  static let logs = MCPTool(
+    name: "logs",
+    description:
+      "A run's output: the last `tail` lines (default 200), or from byte `offset` on (pass the returned next_offset to read on). `since` keeps lines stamped at or after an ISO time; `follow` returns only what is new since your previous follow call.",
+    parameters: [
+      .string("run_id", "A stage run id (stage-…).", required: true),
+      .integer("tail", "Only the last N lines (default 200).", minimum: 1, maximum: 10_000),
+      .integer(
+        "offset", "Read from this byte offset instead of the tail.", minimum: 0, maximum: ToolParameter.byteOffsetLimit),
+      .string("since", "ISO-8601 time: keep lines whose leading timestamp is at or after it."),
+      .boolean(
+        "follow", "Return what is new since the previous follow call of this server (the first returns the tail)."),
+    ],
+    output: [
+      "run_id": S.string, "state": S.string, "logs": S.string, "next_offset": S.integer, "complete": S.boolean,
+      "truncated": S.boolean, "log_uri": S.nullable(S.string), "cursor_position": S.integer,
+      "has_new_content": S.boolean, "reused_from": S.nullable(S.string),
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let runID = try call.required("run_id")
+    let follow = call.bool("follow") ?? false
+    let cursor = follow ? LogCursors.shared.position(runID) : nil
+    let offset = call.int("offset").map(Int64.init) ?? cursor
+    let tail = offset == nil ? (call.int("tail") ?? 200) : nil
+    let since = call.string("since")
+    return try await call.withProject { project in
+      let services = try ExecutionServices.open(project)
+      let queries = RunQueries(services: services)
+      let run = try queries.run(runID)
+      let chunk = try queries.logs(runID, offset: offset ?? 0, tail: tail)
+      var text = chunk.text
+      if let since { text = LogFilter.lines(text, since: since) }
+      if follow { LogCursors.shared.set(runID, chunk.complete ? nil : chunk.nextOffset) }
+      let logURI = try? services.storageClient.uriFor(key: RunLayout.logKey(runID))
+      let limit = 100_000
+      return ToolOutput(
+        [
+          "run_id": .string(runID), "state": .string(run.state.rawValue),
+          "logs": .string(MCPValue.truncated(text, limit: limit)),
+          "next_offset": .int(Int(chunk.nextOffset)), "complete": .bool(chunk.complete),
+          "truncated": .bool(text.count > limit),
+          "log_uri": logURI.map { .string($0) } ?? .null, "cursor_position": .int(Int(chunk.nextOffset)),
+          "has_new_content": .bool(!chunk.text.isEmpty),
+          "reused_from": run.reusedFrom.map { .string($0) } ?? .null,
+        ],
+        text: "\(runID) (\(run.state.rawValue)): \(text.split(separator: "\n").count) lines"
+          + (run.reusedFrom.map { "; reused from \($0), whose log this is" } ?? ""))
+    }
+  }
+
+  static let cancel = MCPTool(
+    name: "cancel",
+    description: "Cancel a stage run, or every unfinished stage of a pipeline run (prun-…).",
+    parameters: [.string("run_id", "A stage run id or a pipeline run id.", required: true), WorkspaceTools.reason],
+    output: [
+      "success": S.boolean, "canceled": S.strings, "previous_status": S.nullable(S.string),
+      "error": S.nullable(S.string),
+    ],
+    annotations: .init(destructiveHint: true, idempotentHint: true, openWorldHint: true)
+  ) { call in
+    let runID = try call.required("run_id")
+    let why = try call.required("reason")
+    return try await call.withProject { project in
+      let previous = try RunWaiting.snapshot(project, runID).status
+      let canceled = try Executor(services: try ExecutionServices.open(project)).cancel(runID, reason: why)
+      let error: Value = canceled.isEmpty ? "Run is not running (already ended)" : .null
+      return ToolOutput(
+        [
+          "success": .bool(!canceled.isEmpty), "canceled": .array(canceled.map(Value.string)),
+          "previous_status": .string(previous), "error": error,
+        ],
+        text: canceled.isEmpty
+          ? "Nothing to cancel: \(runID) already ended" : "Canceled \(canceled.joined(separator: ", "))")
+    }
+  }
+
+  static let listRuns = MCPTool(
+    name: "list_runs",
+    description: "Recent stage runs, newest first, optionally of one workspace, one stage or in one state.",
+    parameters: [
+      .string("workspace", "Only this workspace (or the one in this slot)."),
+      .string("stage", "Only this stage."),
+      .string("state", "Only runs in this state.", choices: StageRunState.allCases.map(\.rawValue)),
+      .integer("limit", "How many (default 20, at most 200).", minimum: 1, maximum: 200),
+    ],
+    output: ["runs": S.array(RunWaiting.stageRunSchema), "total": S.integer],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let workspace = call.string("workspace")
+    let stage = call.string("stage")
+    let states = call.string("state").flatMap(StageRunState.init(rawValue:)).map { [$0] }
+    let limit = call.int("limit") ?? 20
+    let runs = try await call.withProject { project in
+      try project.store.stageRuns(
+        workspace: try workspace.map { name throws(GoldfishError) in try WorkspaceTools.resolveWorkspace(project, name)
+        },
+        stage: stage, states: states, limit: limit)
+    }
+    return ToolOutput(
+      ["runs": .array(runs.map(RunWaiting.stageRunValue)), "total": .int(runs.count)], text: "\(runs.count) runs")
+  }
+}

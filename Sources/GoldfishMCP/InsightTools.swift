@@ -1,0 +1,262 @@
+import Foundation
+import Host
+import MCP
+import PluginKit
+
+/// Upstream's reading and setup tools whose capabilities exist here: get_lineage,
+/// get_workspace_thoughts, dashboard, get_debug_info, validate_config, reload_config,
+/// initialize_project.
+enum InsightTools {
+  typealias S = JSONSchema
+
+  static var all: [MCPTool] {
+    [getLineage, workspaceThoughts, dashboard, debugInfo, validateConfig, reloadConfig, initializeProject]
+  }
+
+  static let getLineage = MCPTool(
+    name: "get_lineage",
+    description:
+      "The runs a run fed (downstream: who consumed its outputs) or was fed by (upstream: who produced its inputs).",
+    parameters: [
+      .string("run_id", "A stage run id (stage-…).", required: true),
+      .string("direction", "downstream (default) or upstream.", choices: ["downstream", "upstream"]),
+    ],
+    output: [
+      "run_id": S.string, "direction": S.string, "consumers": S.array(S.anyObject), "producers": S.array(S.anyObject),
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let runID = try call.required("run_id")
+    let direction = call.string("direction") ?? "downstream"
+    let links = try await call.withProject { project throws -> [Value] in
+      let store = project.store
+      guard try store.stageRun(runID) != nil else {
+        throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
+      }
+      let pairs: [(String, String)] =
+        direction == "upstream"
+        ? try store.signals(of: runID).filter { $0.direction == "input" }.compactMap { signal in
+          signal.sourceStageRunID.map { ($0, signal.signal) }
+        }
+        : try store.consumers(of: runID).map { ($0.stageRunID, $0.signal) }
+      return try pairs.compactMap { id, signal throws -> Value? in
+        guard let run = try store.stageRun(id) else { return nil }
+        return [
+          "run_id": .string(run.id), "stage": .string(run.stage), "workspace": .string(run.workspace),
+          "reason": .string(run.reason),
+          direction == "upstream" ? "signal_produced" : "signal_consumed": .string(signal),
+          "outcome": .string(run.state.rawValue), "created_at": .string(run.createdAt),
+        ]
+      }
+    }
+    let key = direction == "upstream" ? "producers" : "consumers"
+    return ToolOutput(
+      ["run_id": .string(runID), "direction": .string(direction), key: .array(links)],
+      text: "\(runID): \(links.count) \(key)")
+  }
+
+  static let workspaceThoughts = MCPTool(
+    name: "get_workspace_thoughts",
+    description: "The notes logged about a workspace (log_thought), newest first.",
+    parameters: [
+      .string("workspace", "A workspace or a slot holding one.", required: true),
+      .integer("limit", "How many (default 50).", minimum: 1, maximum: 500),
+      .integer("offset", "How many to skip.", minimum: 0, maximum: ToolParameter.offsetLimit),
+    ],
+    output: ["workspace": S.string, "thoughts": S.array(S.anyObject), "total": S.integer],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let target = try call.required("workspace")
+    let limit = call.int("limit") ?? 50
+    let offset = call.int("offset") ?? 0
+    let (workspace, thoughts, total) = try await call.withProject { project throws -> (String, [Value], Int) in
+      let workspace = try WorkspaceTools.resolveWorkspace(project, target)
+      guard try project.store.workspace(workspace) != nil else {
+        throw GoldfishError(.notFound, "no workspace \(workspace)", hint: "list_workspaces shows them")
+      }
+      let (page, total) = try project.store.thoughts(workspace: workspace, limit: limit, offset: offset)
+      return (workspace, page.map { ["timestamp": .string($0.timestamp), "thought": .string($0.text)] }, total)
+    }
+    return ToolOutput(
+      ["workspace": .string(workspace), "thoughts": .array(thoughts), "total": .int(total)],
+      text: "\(workspace): \(thoughts.count) of \(total) thoughts")
+  }
+
+  static let dashboard = MCPTool(
+    name: "dashboard",
+    description:
+      "What needs attention: recent failures, what is running, mounted workspaces and whether they have unsaved changes.",
+    parameters: [],
+    output: [
+      "alerts": S.anyObject, "active": S.anyObject, "workspaces": S.anyObject, "source_count": S.integer,
+      "recent_outcomes": S.array(S.anyObject),
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let board = try await call.withProject { project throws -> Value in
+      let store = project.store
+      let line = { (run: StageRunRecord) -> Value in
+        [
+          "run_id": .string(run.id), "workspace": .string(run.workspace), "stage": .string(run.stage),
+          "reason": .string(run.reason), "state": .string(run.state.rawValue), "since": .string(run.stateEnteredAt),
+          "error": run.error.map { .string(String($0.prefix(300))) } ?? .null,
+        ]
+      }
+      let failed = try store.stageRuns(states: [.failed, .terminated], limit: 5).map(line)
+      let running = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
+      let recent = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
+      let slots = try project.workspaces.slots()
+      let goals = Dictionary(uniqueKeysWithValues: try store.workspaces().map { ($0.name, $0.goal) })
+      let mounted: [Value] = slots.compactMap { slot in
+        guard let name = slot.workspace else { return nil }
+        return [
+          "slot": .string(slot.slot), "name": .string(name), "goal": .string(String((goals[name] ?? "").prefix(80))),
+          "dirty": .bool(slot.dirty ?? false),
+        ]
+      }
+      return [
+        "alerts": ["failed_recent": .array(failed)], "active": ["running": .array(running)],
+        "workspaces": ["mounted": .array(mounted), "unmounted_count": .int(goals.count - mounted.count)],
+        "source_count": .int(try store.sources().count), "recent_outcomes": .array(recent),
+      ]
+    }
+    let running = board.objectValue?["active"]?.objectValue?["running"]?.arrayValue?.count ?? 0
+    let failed = board.objectValue?["alerts"]?.objectValue?["failed_recent"]?.arrayValue?.count ?? 0
+    return ToolOutput(board, text: "\(running) running, \(failed) recent failures")
+  }
+
+  static let debugInfo = MCPTool(
+    name: "get_debug_info",
+    description: "Where a run lives in the backend and storage: its backend handle, work folder and log location.",
+    parameters: [.string("ref", "A stage run id (stage-…).", required: true)],
+    output: [
+      "stage_run_id": S.string, "backend_type": S.nullable(S.string), "backend_handle": S.nullable(S.anyObject),
+      "work_dir": S.nullable(S.string), "log_uri": S.nullable(S.string), "artifact_uri": S.nullable(S.string),
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let ref = try call.required("ref")
+    let info = try await call.withProject { project throws -> Value in
+      guard let run = try project.store.stageRun(ref) else {
+        throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(ref))", hint: "list_runs shows recent runs")
+      }
+      let storage = try ExecutionServices.open(project).storageClient
+      let uri = { (key: String) -> Value in
+        (try? storage.uriFor(key: key)).map { .string($0) } ?? .null
+      }
+      let handle = run.backendHandle.flatMap { try? JSONCoding.parse($0) }.flatMap { try? MCPValue.encode($0) }
+      return [
+        "stage_run_id": .string(run.id), "backend_type": run.backend.map { .string($0) } ?? .null,
+        "backend_handle": handle ?? .null, "work_dir": run.workDir.map { .string($0) } ?? .null,
+        "log_uri": uri(RunLayout.logKey(run.id)), "artifact_uri": uri(RunLayout.outputsKey(run.id)),
+      ]
+    }
+    return ToolOutput(info, text: "\(ref): \(info.objectValue?["backend_type"]?.stringValue ?? "no backend yet")")
+  }
+
+  static let validateConfig = MCPTool(
+    name: "validate_config",
+    description:
+      "Check goldfish.yaml (every problem with its line and a did-you-mean) and, given a mounted workspace, its pipeline and stage configs.",
+    parameters: [.string("workspace", "A slot or a mounted workspace whose pipeline to check too.")],
+    output: [
+      "valid": S.boolean, "errors": S.array(S.anyObject), "warnings": S.array(S.anyObject), "files_checked": S.strings,
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let target = call.string("workspace")
+    let context = call.context
+    let result = try await Blocking.run { () throws -> Value in
+      guard let location = try ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory)
+      else {
+        throw GoldfishError(.configNotFound, "no Goldfish project here", hint: "initialize_project creates one")
+      }
+      let document = try ConfigDocument.load(location.configPath)
+      let registry = try PluginHost.start(project: location).registry
+      let check = ConfigCheck.run(document, registry: registry)
+      var errors: [Value] = check.problems.map {
+        [
+          "key": $0.key.map { .string($0) } ?? .null, "line": $0.line.map { .int($0) } ?? .null,
+          "message": .string($0.message),
+        ]
+      }
+      var warnings: [Value] = check.notes.map {
+        ["key": .string($0.key), "line": $0.line.map { .int($0) } ?? .null, "message": .string($0.message)]
+      }
+      var files = ["goldfish.yaml"]
+      if let target, errors.isEmpty {
+        let project = try Project.open(location)
+        let slot = try ExecutionTools.slot(of: target, in: project)
+        let validator = project.pipelineValidator(directory: project.paths.slot(slot))
+        for issue in validator.validate() {
+          let entry: Value = [
+            "file": .string(issue.file), "line": issue.line.map { .int($0) } ?? .null,
+            "stage": issue.stage.map { .string($0) } ?? .null, "message": .string(issue.message),
+          ]
+          if issue.severity == .error { errors.append(entry) } else { warnings.append(entry) }
+        }
+        files.append("\(slot)/pipeline.yaml")
+      }
+      return [
+        "valid": .bool(errors.isEmpty), "errors": .array(errors), "warnings": .array(warnings),
+        "files_checked": .array(files.map { .string($0) }),
+      ]
+    }
+    let count = result.objectValue?["errors"]?.arrayValue?.count ?? 0
+    return ToolOutput(result, text: count == 0 ? "valid" : "\(count) problems")
+  }
+
+  static let reloadConfig = MCPTool(
+    name: "reload_config",
+    description: "Re-read goldfish.yaml. Every tool call already reads it afresh; this reports what is now in effect.",
+    parameters: [],
+    output: [
+      "success": S.boolean, "message": S.string, "project_name": S.string, "jobs_backend": S.string,
+      "storage_backend": S.string, "gcs_configured": S.boolean, "gce_configured": S.boolean,
+    ],
+    annotations: .init(readOnlyHint: true)
+  ) { call in
+    let config = try await call.withProject { project in project.config }
+    return ToolOutput(
+      [
+        "success": true, "message": "goldfish.yaml is read on every call; this is what is in effect",
+        "project_name": .string(config.projectName), "jobs_backend": .string(config.jobs.backend),
+        "storage_backend": .string(config.storage.backend), "gcs_configured": .bool(config.gcs != nil),
+        "gce_configured": .bool(config.gce != nil),
+      ],
+      text: "\(config.projectName): jobs on \(config.jobs.backend), storage \(config.storage.backend)")
+  }
+
+  static let initializeProject = MCPTool(
+    name: "initialize_project",
+    description:
+      "Create a Goldfish project (goldfish.yaml, STATE.md, slots, its version store and database). Refuses an existing project without touching it.",
+    parameters: [
+      .string("project_name", "The project name.", required: true),
+      .string("project_root", "Where to create it (an empty or new folder).", required: true),
+      .string("from_existing", "A folder whose files become the project's initial files."),
+    ],
+    output: [
+      "success": S.boolean, "message": S.string, "project_path": S.string, "config_file": S.string,
+      "state_file": S.string, "backend": S.string,
+    ],
+    annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: false)
+  ) { call in
+    let name = try call.required("project_name")
+    let root = try call.required("project_root")
+    let from = call.string("from_existing")
+    let outcome = try await Blocking.run { () throws -> ProjectInitializer.Outcome in
+      let plugins = try PluginHost.start(project: nil)
+      let backends = Set(
+        plugins.registry.plugins.flatMap(\.services).filter { $0.kind == "run_backend" && $0.implemented }.map(\.name))
+      return try ProjectInitializer(name: name, path: root, from: from, availableBackends: backends).run()
+    }
+    return ToolOutput(
+      [
+        "success": true, "message": "created \(name); backend \(outcome.backend): \(outcome.backendReason)",
+        "project_path": .string(outcome.root), "config_file": .string(outcome.root + "/goldfish.yaml"),
+        "state_file": .string(outcome.root + "/STATE.md"), "backend": .string(outcome.backend),
+      ],
+      text: "Created \(name) in \(outcome.root)")
+  }
+}

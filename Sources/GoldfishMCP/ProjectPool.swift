@@ -1,0 +1,110 @@
+import Foundation
+import Host
+import PluginKit
+
+/// Projects this server opened, kept between tool calls while nothing they were opened from has
+/// changed: opening one reads goldfish.yaml, loads plugins and opens the database and the version
+/// repository, which was most of a quick call's time. Each call has a project to itself (libgit2
+/// handles are not shared between threads), so concurrent calls open more, and up to
+/// `maxIdle` wait here for the next call. Everything else (runs, workspaces, versions) is read
+/// from the database and the repository on each call, as before.
+final class ProjectPool: @unchecked Sendable {
+  static let maxIdle = 4
+
+  private let condition = NSCondition()
+  private var idle: [(project: Project, stamp: ProjectStamp)] = []
+  /// Prewarms in flight: a call waits for one rather than opening a second project beside it.
+  private var warming = 0
+  private var openedCount = 0
+  var opened: Int { condition.withLock { openedCount } }
+
+  func with<T>(_ location: ProjectLocation, _ body: (Project) throws -> T) throws -> T {
+    let stamp = ProjectStamp(location)
+    let project = try checkout(location, stamp) ?? open(location)
+    defer { checkin(project, stamp) }
+    return try body(project)
+  }
+
+  /// Opens one project ahead of the first call (a server does this while its client is still
+  /// shaking hands), so that call finds it ready.
+  func prewarm(_ location: ProjectLocation) {
+    condition.withLock { warming += 1 }
+    defer {
+      condition.withLock {
+        warming -= 1
+        condition.broadcast()
+      }
+    }
+    let stamp = ProjectStamp(location)
+    guard let project = try? open(location) else { return }
+    checkin(project, stamp)
+  }
+
+  private func open(_ location: ProjectLocation) throws(GoldfishError) -> Project {
+    let project = try Project.open(location)
+    condition.withLock { openedCount += 1 }
+    return project
+  }
+
+  private func checkout(_ location: ProjectLocation, _ stamp: ProjectStamp) -> Project? {
+    condition.withLock {
+      while idle.isEmpty && warming > 0 { condition.wait() }
+      // Anything opened before a change is stale for good.
+      idle.removeAll { $0.project.location != location || $0.stamp != stamp }
+      return idle.popLast()?.project
+    }
+  }
+
+  /// Kept with the stamp taken before it was opened: if the call changed goldfish.yaml, the next
+  /// checkout's stamp differs and drops it, so no second stamp is needed here.
+  private func checkin(_ project: Project, _ stamp: ProjectStamp) {
+    condition.withLock {
+      if idle.count < Self.maxIdle { idle.append((project, stamp)) }
+      condition.broadcast()
+    }
+  }
+}
+
+/// What an open project was built from, as the file system describes it: goldfish.yaml, the
+/// database file and every plugin file discovery would load. Equal stamps mean an open project
+/// is still what `Project.open` would give.
+struct ProjectStamp: Equatable {
+  private var files: [FileStamp]
+
+  init(_ location: ProjectLocation) {
+    var paths = [location.configPath]
+    if let document = try? ConfigDocument.load(location.configPath) {
+      let config = (try? PluginsConfig(from: document)) ?? PluginsConfig()
+      paths += PluginDiscovery(config: config, projectRoot: location.root).candidates().map(\.path)
+      let dev = document.value(at: "dev_repo_path")?.stringValue ?? ".goldfish"
+      paths.append((dev.hasPrefix("/") ? dev : location.root + "/" + dev) + "/goldfish.db")
+    }
+    files = paths.map(FileStamp.init)
+  }
+
+  private struct FileStamp: Equatable {
+    var path: String
+    var device: UInt64 = 0
+    var inode: UInt64 = 0
+    var size: Int64 = -1
+    var modified: Int = 0
+    var modifiedNanoseconds: Int = 0
+    var changed: Int = 0
+    var changedNanoseconds: Int = 0
+
+    init(_ path: String) {
+      self.path = path
+      // Links are followed: goldfish.yaml or a plugin may be one.
+      guard let resolved = realpath(path, nil) else { return }
+      defer { free(resolved) }
+      guard let info = POSIXFile.fileInfo(String(cString: resolved)) else { return }
+      device = UInt64(info.st_dev)
+      inode = UInt64(info.st_ino)
+      size = Int64(info.st_size)
+      modified = info.st_mtim.tv_sec
+      modifiedNanoseconds = info.st_mtim.tv_nsec
+      changed = info.st_ctim.tv_sec
+      changedNanoseconds = info.st_ctim.tv_nsec
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import PluginKit
+import Testing
+
+@testable import GoldfishTestSupport
+@testable import Host
+
+/// The CLI's `--json` and the MCP server show each record through one Host view
+/// (`Sources/Host/Views`): for the same run, workspace, version, source and warm pool, both
+/// faces answer with the same fields and the same values.
+@Suite("CLI --json and MCP answer with the same views", .serialized)
+struct FaceSymmetryTests {
+  /// Key by key, so a failure names the field that differs.
+  static func expectSame(
+    _ cli: Any?, _ mcp: Any?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
+  ) {
+    guard let cli = cli as? [String: Any], let mcp = mcp as? [String: Any] else {
+      Issue.record("\(what): not two objects (CLI \(String(describing: cli)), MCP \(String(describing: mcp)))",
+        sourceLocation: sourceLocation)
+      return
+    }
+    #expect(Set(cli.keys) == Set(mcp.keys), "\(what): fields differ", sourceLocation: sourceLocation)
+    #expect(!cli.isEmpty, "\(what): no fields", sourceLocation: sourceLocation)
+    for key in cli.keys.sorted() where mcp[key] != nil {
+      let (left, right) = (canonical(cli[key]), canonical(mcp[key]))
+      #expect(left == right, "\(what).\(key): CLI \(left) vs MCP \(right)", sourceLocation: sourceLocation)
+    }
+  }
+
+  /// A parsed JSON value written out again with sorted keys: equal text, equal value.
+  static func canonical(_ value: Any?) -> String {
+    let data = try? JSONSerialization.data(
+      withJSONObject: value ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])
+    return data.map { String(decoding: $0, as: UTF8.self) } ?? "<not JSON>"
+  }
+
+  static func cliJSON(_ arguments: [String], in fixture: ProjectFixture) throws -> Any {
+    let result = Command.goldfish(arguments, cwd: fixture.root)
+    try #require(result.status == 0, "goldfish \(arguments.joined(separator: " ")): \(result.stderr)")
+    return try result.json()
+  }
+
+  @Test("runs, a run in full, workspaces, versions, sources and the warm pool")
+  func sameRecordsBothWays() throws {
+    let fixture = try SamplePipeline.project()
+    let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
+    let run = try #require(runs.first)
+    #expect(run.state == .completed, "\(run.error ?? "")")
+
+    let cliRuns = try #require(try Self.cliJSON(["runs", "--json"], in: fixture) as? [[String: Any]])
+    let cliInspect = try Self.cliJSON(["inspect", run.id], in: fixture)
+    let cliWorkspaces = try #require(try Self.cliJSON(["workspace", "list", "--json"], in: fixture) as? [Any])
+    let cliVersions = try #require(try Self.cliJSON(["workspace", "history", "line", "--json"], in: fixture) as? [Any])
+    let cliSources = try #require(try Self.cliJSON(["source", "list", "--json"], in: fixture) as? [Any])
+    let cliPool = try Self.cliJSON(["pool", "status", "--json"], in: fixture)
+
+    let session = try MCPSession(project: fixture.root)
+    defer { session.close() }
+    session.callTool(id: 1, "list_runs", [:])
+    session.callTool(id: 2, "inspect_run", ["run_id": run.id])
+    session.callTool(id: 3, "list_workspaces", [:])
+    session.callTool(id: 4, "manage_versions", ["workspace": "line"])
+    session.callTool(id: 5, "list_sources", [:])
+    session.callTool(id: 6, "warm_pool_status", [:])
+    session.waitForResponses(Array(1...6), seconds: 120)
+    func structured(_ id: Int) -> [String: Any] {
+      let result = session.responses[id]?["result"] as? [String: Any]
+      #expect(result?["isError"] as? Bool == false, "call \(id): \(session.responses[id] ?? [:])")
+      return result?["structuredContent"] as? [String: Any] ?? [:]
+    }
+
+    let mcpRuns = try #require(structured(1)["runs"] as? [[String: Any]])
+    #expect(cliRuns.count == 1 && mcpRuns.count == 1)
+    Self.expectSame(cliRuns.first, mcpRuns.first, "stage run")
+    Self.expectSame(cliInspect, structured(2), "run detail")
+    let mcpWorkspaces = try #require(structured(3)["workspaces"] as? [Any])
+    #expect(cliWorkspaces.count == mcpWorkspaces.count && !cliWorkspaces.isEmpty)
+    for (cli, mcp) in zip(cliWorkspaces, mcpWorkspaces) { Self.expectSame(cli, mcp, "workspace") }
+    // The CLI lists versions oldest first, MCP newest first.
+    let mcpVersions = try #require(structured(4)["versions"] as? [Any])
+    #expect(cliVersions.count == mcpVersions.count && !cliVersions.isEmpty)
+    for (cli, mcp) in zip(cliVersions.reversed(), mcpVersions) { Self.expectSame(cli, mcp, "version") }
+    let mcpSources = try #require(structured(5)["sources"] as? [Any])
+    #expect(cliSources.count == 1 && mcpSources.count == 1)
+    Self.expectSame(cliSources.first, mcpSources.first, "source")
+    Self.expectSame(cliPool, structured(6), "warm pool")
+  }
+}
