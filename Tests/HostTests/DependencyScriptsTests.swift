@@ -1,4 +1,5 @@
 import Foundation
+import PluginSupport
 import Testing
 
 /// A fresh machine gets everything by running the scripts: every program the code, the tests,

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 import Testing
 
 /// PluginKit's HTTP client and tar stream, without any service behind them.

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Projects this server opened, kept between tool calls while nothing they were opened from has
 /// changed: opening one reads goldfish.yaml, loads plugins and opens the database and the version

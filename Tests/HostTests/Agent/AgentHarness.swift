@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// A real goldfish-agent over a real file mailbox in a temporary folder.
 final class AgentHarness {

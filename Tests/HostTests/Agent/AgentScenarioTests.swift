@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 import Testing
 
 /// More upstream §5.7 scenarios (reference/upstream-cloud.md) on the real goldfish-agent over a

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 import Testing
 
 /// goldfish-agent, the real binary, over a real file mailbox. Each test names the upstream

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 import Testing
 
 @Suite("warm worker protocol types and the file mailbox")

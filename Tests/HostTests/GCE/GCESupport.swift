@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 
 @testable import Host
+import PluginSupport
 
 /// gcplocal (GOLDFISH_GCE_ENDPOINT, scripts/gcplocal.sh) plus the storage emulator
 /// (STORAGE_EMULATOR_HOST) for the mailbox: the gce backend opened on them, and a capacity
