@@ -24,7 +24,8 @@ struct ConformanceSuiteTests {
   }
 
   static func sloppyConfig(_ fault: String) -> String {
-    #"{"root": "\#(TestEnvironment.temporaryFolder("sloppy-\#(fault)"))", "fault": "\#(fault)"}"#
+    let root = TestEnvironment.temporaryFolder("sloppy-" + fault)
+    return #"{"root": "\#(root)", "fault": "\#(fault)"}"#
   }
 
   static let newCases = [

@@ -28,7 +28,6 @@ final class SloppyRun: RunBackend, @unchecked Sendable {
   private let fault: String
   private let lock = NSLock()
   private var known: Set<String> = []
-  private var processes: [Process] = []
 
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     let settings = try Self.decodeConfig(Config.self, from: config)
@@ -58,24 +57,14 @@ final class SloppyRun: RunBackend, @unchecked Sendable {
       wait $job; code=$?
       echo $code > "$dir/exit.tmp"; mv "$dir/exit.tmp" "$dir/exit"
       """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
     let limit = fault == "no_timeout" ? 0 : (spec.timeoutSeconds ?? 0)
-    process.arguments = ["-c", script, "sh", folder, String(limit)] + spec.command
     var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
     if fault != "bare_env" { environment.merge(spec.env) { _, new in new } }
-    process.environment = environment
     let cwd = fault == "bare_env" ? "/" : (spec.codeDir ?? spec.workDir)
-    process.currentDirectoryURL = URL(fileURLWithPath: cwd)
-    do {
-      try process.run()
-    } catch {
-      throw PluginError(.io, "cannot start the job of \(spec.runId): \(error)")
-    }
-    lock.withLock {
-      _ = known.insert(spec.runId)
-      processes.append(process)
-    }
+    try Self.spawn(
+      ["/bin/sh", "-c", "cd \"$1\" || exit 111; shift; " + script, "sh", cwd, folder, String(limit)] + spec.command,
+      environment: environment)
+    lock.withLock { _ = known.insert(spec.runId) }
     // The job's pid is what cancel signals: answer only once it is written.
     for _ in 0..<500 where read(folder + "/pid") == nil { usleep(10_000) }
     return ["run_id": .string(spec.runId), "backend": "sloppyrun"]
@@ -150,6 +139,34 @@ final class SloppyRun: RunBackend, @unchecked Sendable {
       FileManager.default.createFile(atPath: folder + "/cause", contents: Data(cause.utf8))
     }
     kill(pid, SIGTERM)
+  }
+
+  /// Starts the supervisor the way a backend inside a multithreaded host must: with a clean signal
+  /// mask and default dispositions (the host blocks or ignores some), and stdio on /dev/null, so
+  /// holding goldfish's own stdout or stderr never keeps a reader waiting for as long as a job lives.
+  private static func spawn(_ argv: [String], environment: [String: String]) throws(PluginError) {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    for fd: Int32 in [0, 1, 2] {
+      posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+    }
+    let cArgs = argv.map { strdup($0) } + [nil]
+    let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for pointer in cArgs + cEnv { free(pointer) } }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, cEnv)
+    guard result == 0 else { throw PluginError(.io, "cannot start the job: \(String(cString: strerror(result)))") }
   }
 
   private func read(_ path: String) -> String? {
