@@ -1,15 +1,11 @@
 import Foundation
-import PluginABI
 import PluginKit
 
 /// A complete Swift plugin: an object storage that keeps objects in memory, named
 /// `memory:///<key>`. Useful as a template and for tests; everything is lost at exit.
 final class MemoryStorage: ObjectStorage, @unchecked Sendable {
   static let serviceName = "memory"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "schemes": ["memory"], "local": false,
-    "hash": "crc32c", "resumable": false, "max_object_bytes": nil,
-  ]
+  static let capabilities = ObjectStorageCapabilities(schemes: ["memory"], hash: "crc32c").json
 
   private struct Config: Decodable {
     var maxBytes: Int?

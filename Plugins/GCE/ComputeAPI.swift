@@ -26,7 +26,7 @@ struct ComputeAPI: Sendable {
 
   /// One request, with auth; transport failures and 5xx come back as retryable errors, the
   /// body of any non-2xx answer is mapped by `ComputeError`.
-  func call(_ what: String, _ request: HTTPRequest) throws(PluginError) -> JSONValue {
+  func send(_ what: String, _ request: HTTPRequest) throws(PluginError) -> JSONValue {
     var request = request
     if let header = try credentials.header() { request.headers.append(header) }
     let response = try http.send(request)
@@ -38,7 +38,7 @@ struct ComputeAPI: Sendable {
   /// Creates the instance and waits for the insert operation to finish.
   func insert(zone: String, body: JSONValue) throws(PluginError) {
     let name = body["name"]?.stringValue ?? "?"
-    let operation = try call(
+    let operation = try send(
       "insert of instance \(name) in \(zone)", try HTTPRequest.json("POST", zoneURL(zone) + "/instances", body))
     try wait(operation, zone: zone, what: "insert of instance \(name) in \(zone)")
   }
@@ -46,7 +46,7 @@ struct ComputeAPI: Sendable {
   /// The instance, or nil when the zone has none of that name.
   func get(zone: String, name: String) throws(PluginError) -> JSONValue? {
     do {
-      return try call("get of instance \(name) in \(zone)", HTTPRequest("GET", instanceURL(zone, name)))
+      return try send("get of instance \(name) in \(zone)", HTTPRequest("GET", instanceURL(zone, name)))
     } catch where error.code == .notFound {
       return nil
     }
@@ -61,7 +61,7 @@ struct ComputeAPI: Sendable {
       var url = zoneURL(zone) + "/instances?maxResults=500"
       if let filter { url += "&filter=" + GCSAPI.encode(filter) }
       if let token { url += "&pageToken=" + GCSAPI.encode(token) }
-      let page = try call("list of instances in \(zone)", HTTPRequest("GET", url))
+      let page = try send("list of instances in \(zone)", HTTPRequest("GET", url))
       if case .array(let found)? = page["items"] { items += found }
       token = page["nextPageToken"]?.stringValue
     } while token != nil
@@ -73,7 +73,7 @@ struct ComputeAPI: Sendable {
   func delete(zone: String, name: String) throws(PluginError) -> Bool {
     let operation: JSONValue
     do {
-      operation = try call("delete of instance \(name) in \(zone)", HTTPRequest("DELETE", instanceURL(zone, name)))
+      operation = try send("delete of instance \(name) in \(zone)", HTTPRequest("DELETE", instanceURL(zone, name)))
     } catch where error.code == .notFound {
       return false
     }
@@ -93,7 +93,7 @@ struct ComputeAPI: Sendable {
         throw PluginError(.timeout, "\(what): operation \(name) not done after \(Int(settings.operationTimeout)) s")
       }
       Thread.sleep(forTimeInterval: settings.operationPoll)
-      current = try call("\(what) (operation \(name))", HTTPRequest("GET", zoneURL(zone) + "/operations/" + name))
+      current = try send("\(what) (operation \(name))", HTTPRequest("GET", zoneURL(zone) + "/operations/" + name))
     }
     if let error = current["error"], !error.isNull {
       throw ComputeError.map(

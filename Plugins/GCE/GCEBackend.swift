@@ -8,11 +8,10 @@ import PluginSupport
 /// still exists.
 final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
   static let serviceName = "gce"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "isolation": "vm", "gpu": true, "spot": true,
-    "network_policy": false, "resource_limits": [], "logs": "offset", "recover": true, "warm_reuse": true,
-    "needs_image": false,
-  ]
+  static let capabilities = RunBackendCapabilities(
+    isolation: "vm", gpu: true, spot: true, networkPolicy: false, resourceLimits: [], logs: .offset, recover: true,
+    warmReuse: true, needsImage: false
+  ).json
 
   let settings: GCESettings
   let compute: ComputeAPI

@@ -7,10 +7,8 @@ import PluginSupport
 /// Transfers stream in chunks and are verified by CRC32C; memory stays flat.
 final class GCSStorage: ObjectStorage, @unchecked Sendable {
   static let serviceName = "gcs"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "schemes": ["gs"], "local": false,
-    "hash": "crc32c", "resumable": true, "max_object_bytes": nil,
-  ]
+  static let capabilities = ObjectStorageCapabilities(schemes: ["gs"], local: false, hash: "crc32c", resumable: true)
+    .json
 
   let api: GCSAPI
   var settings: GCSSettings { api.settings }

@@ -6,10 +6,7 @@ import PluginSupport
 /// Writes are atomic (temp file + rename) and streamed.
 final class FileStorage: LocalObjectStorage, @unchecked Sendable {
   static let serviceName = "file"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "schemes": ["file"], "local": true,
-    "hash": "sha256", "resumable": false, "max_object_bytes": nil,
-  ]
+  static let capabilities = ObjectStorageCapabilities(schemes: ["file"], local: true, hash: "sha256").json
 
   private struct Config: Decodable {
     var root: String?

@@ -111,7 +111,7 @@ extension DockerBackend {
   private func createAndStart(_ worker: DockerWorker, body: JSONValue) throws(PluginError) -> String {
     let created: HTTPResponse
     do {
-      created = try engine.call(
+      created = try engine.request(
         "POST", "/containers/create?name=\(worker.containerName.queryEscaped)", json: body, accept: [201])
     } catch where error.code == .conflict {
       throw PluginError(.alreadyExists, "worker \(worker.id) was already started: \(error.message)")
@@ -120,9 +120,9 @@ extension DockerBackend {
       throw PluginError(.internal, "the Docker engine created a container without an id: \(created.text)")
     }
     do {
-      try engine.call("POST", "/containers/\(id)/start", accept: [204, 304])
+      try engine.request("POST", "/containers/\(id)/start", accept: [204, 304])
     } catch {
-      _ = try? engine.call("DELETE", "/containers/\(id)?force=1", accept: [204, 404])
+      _ = try? engine.request("DELETE", "/containers/\(id)?force=1", accept: [204, 404])
       throw error
     }
     return id
@@ -198,11 +198,11 @@ extension DockerBackend {
     let container = DockerWorker.container(of: handle, worker: worker)
     if let inspected = try inspectContainer(container) {
       if inspected["State"]?["Running"]?.boolValue == true {
-        try engine.call(
+        try engine.request(
           "POST", "/containers/\(container)/stop?t=\(Self.stopGraceSeconds)", accept: [204, 304, 404],
           timeoutSeconds: Self.stopGraceSeconds + 30)
       }
-      try engine.call("DELETE", "/containers/\(container)?force=1&v=1", accept: [204, 404, 409])
+      try engine.request("DELETE", "/containers/\(container)?force=1&v=1", accept: [204, 404, 409])
       if try inspectContainer(container) != nil { return false }
     }
     if FileManager.default.fileExists(atPath: worker.folder) {
@@ -220,7 +220,7 @@ extension DockerBackend {
   func listWorkers(labels: [String: String]) throws(PluginError) -> [JSONValue] {
     let filters = [DockerWorker.label] + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
     let query = try JSONCoding.encode(JSONValue.object(["label": .array(filters.map { .string($0) })]))
-    let list = try engine.call("GET", "/containers/json?all=1&filters=\(query.queryEscaped)").json()
+    let list = try engine.request("GET", "/containers/json?all=1&filters=\(query.queryEscaped)").json()
     return (list.arrayValue ?? []).compactMap { container -> JSONValue? in
       let containerLabels = container["Labels"]
       guard let id = containerLabels?[DockerWorker.label]?.stringValue, WorkerIdentifier.isValid(id),
@@ -246,7 +246,7 @@ extension DockerBackend {
 
   /// The whole container as the engine describes it, or nil when it does not exist.
   func inspectContainer(_ container: String) throws(PluginError) -> JSONValue? {
-    let response = try engine.call("GET", "/containers/\(container.queryEscaped)/json", accept: [200, 404])
+    let response = try engine.request("GET", "/containers/\(container.queryEscaped)/json", accept: [200, 404])
     guard response.status == 200 else { return nil }
     return try response.json()
   }

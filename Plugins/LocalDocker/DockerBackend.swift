@@ -7,11 +7,10 @@ import PluginSupport
 /// what is needed to answer for them later (see ContainerRecord).
 final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
   static let serviceName = "docker"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "isolation": "container", "gpu": false,
-    "spot": false, "network_policy": true, "resource_limits": ["memory_mb", "cpus", "pids"], "logs": "offset",
-    "recover": true, "warm_reuse": true, "warm_match": ["image"], "needs_image": true,
-  ]
+  static let capabilities = RunBackendCapabilities(
+    isolation: "container", gpu: false, spot: false, networkPolicy: true, resourceLimits: [.memoryMB, .cpus, .pids],
+    logs: .offset, recover: true, warmReuse: true, warmMatch: ["image"], needsImage: true
+  ).json
   static let stopGraceSeconds = 5
 
   struct Config: Decodable {
@@ -48,7 +47,7 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
       if chown(outputs, 1000, 1000) != 0 { chmod(outputs, 0o777) }
     }
     let body = try ContainerSpec.body(spec, image: spec.image ?? "")
-    let created = try engine.call(
+    let created = try engine.request(
       "POST", "/containers/create?name=\(Self.containerName(spec.runId).queryEscaped)", json: body, accept: [201])
     guard let id = try created.json()["Id"]?.stringValue else {
       throw PluginError(.internal, "the Docker engine created a container without an id: \(created.text)")
@@ -56,9 +55,9 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
     try record.saveLaunch(
       .init(containerID: id, startedAt: Date().timeIntervalSince1970, timeoutSeconds: spec.timeoutSeconds))
     do {
-      try engine.call("POST", "/containers/\(id)/start", accept: [204, 304])
+      try engine.request("POST", "/containers/\(id)/start", accept: [204, 304])
     } catch {
-      _ = try? engine.call("DELETE", "/containers/\(id)?force=1", accept: [204, 404])
+      _ = try? engine.request("DELETE", "/containers/\(id)?force=1", accept: [204, 404])
       throw error
     }
     return handle(runId: spec.runId, workDir: spec.workDir, containerID: id)
@@ -134,7 +133,7 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
       _ = try status(
         handle: self.handle(runId: handle["run_id"]?.stringValue ?? "", workDir: record.workDir, containerID: id))
     }
-    try engine.call("DELETE", "/containers/\(id)?force=1&v=1", accept: [204, 404])
+    try engine.request("DELETE", "/containers/\(id)?force=1&v=1", accept: [204, 404])
   }
 
   func recover(handle: JSONValue) throws(PluginError) -> RecoveredRun {
@@ -158,7 +157,7 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
       let state = try inspect(id), state["Status"]?.stringValue == "created"
     {
       // Created, but the launcher died before starting it.
-      try engine.call("POST", "/containers/\(id)/start", accept: [204, 304])
+      try engine.request("POST", "/containers/\(id)/start", accept: [204, 304])
     }
     return RecoveredRun(handle: current, status: try status(handle: current))
   }
@@ -176,13 +175,13 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
 
   /// The container's State, or nil when it does not exist.
   private func inspect(_ id: String) throws(PluginError) -> JSONValue? {
-    let response = try engine.call("GET", "/containers/\(id)/json", accept: [200, 404])
+    let response = try engine.request("GET", "/containers/\(id)/json", accept: [200, 404])
     guard response.status == 200 else { return nil }
     return try response.json()["State"]
   }
 
   private func stop(_ id: String) throws(PluginError) {
-    try engine.call(
+    try engine.request(
       "POST", "/containers/\(id)/stop?t=\(Self.stopGraceSeconds)", accept: [204, 304, 404],
       timeoutSeconds: Self.stopGraceSeconds + 30)
   }
@@ -191,7 +190,7 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
   private func findContainer(_ handle: JSONValue) throws(PluginError) -> String? {
     guard let runId = handle["run_id"]?.stringValue else { return nil }
     let filters = try JSONCoding.encode(JSONValue.object(["label": .array([.string("goldfish.run-id=\(runId)")])]))
-    let list = try engine.call("GET", "/containers/json?all=1&filters=\(filters.queryEscaped)").json()
+    let list = try engine.request("GET", "/containers/json?all=1&filters=\(filters.queryEscaped)").json()
     return list.arrayValue?.first?["Id"]?.stringValue
   }
 

@@ -37,7 +37,7 @@ struct DockerEngine: Sendable {
 
   /// Sends a request and returns the response when its status is in `accept`.
   @discardableResult
-  func call(
+  func request(
     _ method: String, _ path: String, json: JSONValue? = nil, accept: Set<Int> = [200, 201, 204],
     timeoutSeconds: Int? = 60
   ) throws(PluginError) -> HTTPResponse {

@@ -7,9 +7,7 @@ import PluginSupport
 /// Caching by content is the host's job: it names the tag after a hash and asks `exists`.
 final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
   static let serviceName = "docker"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "registry": false, "cache": "content",
-  ]
+  static let capabilities = ImageBuilderCapabilities(registry: false, cache: "content").json
 
   struct Config: Decodable {
     var socket: String?
@@ -44,7 +42,7 @@ final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
       throw PluginError(.invalidArgument, "the build context has no \(request.dockerfile)")
     }
     // Fail now, not on the build thread, when nothing answers on the socket.
-    try engine.call("GET", "/_ping", timeoutSeconds: 10)
+    try engine.request("GET", "/_ping", timeoutSeconds: 10)
     let tar = try TarStream(directory: request.contextDir)
     let id = "build-" + UUID().uuidString.lowercased()
     let folder = try BuildFolder(root: buildsRoot, id: id)
@@ -78,7 +76,7 @@ final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
     guard !tag.isEmpty, !tag.contains("?"), !tag.contains("#") else {
       throw PluginError(.invalidArgument, "\(tag.debugDescription) is not an image tag")
     }
-    let response = try engine.call("GET", "/images/\(tag)/json", accept: [200, 404])
+    let response = try engine.request("GET", "/images/\(tag)/json", accept: [200, 404])
     guard response.status == 200 else { return nil }
     return try response.json()["Id"]?.stringValue
   }

@@ -41,13 +41,14 @@ func abiCall(_ arguments: [String]) throws {
     throw GoldfishError(.configNotFound, "no project at \(projectPath)")
   }
   let project = try Project.open(location)
-  let storage = try project.plugins.openSelected(.objectStorage)
+  let client = ObjectStorageClient(try project.plugins.openSelected(.objectStorage))
+  let storage = client.service
   let key = "runs/stage-0123456789ab/outputs/model.pt"
-  let request: JSONValue = ["key": .string(key)]
+  let request = URIForRequest(key: key)
   // Warm every path once so first-call costs (page faults, lazy binding) stay out of the loop.
-  _ = try storage.call("uri_for", request)
+  _ = try client.uriFor(request)
   let (host, hostSum) = try nanosecondsPerCall(count) {
-    try storage.call("uri_for", request)["uri"]?.stringValue?.utf8.count ?? 0
+    try client.uriFor(request).uri.utf8.count
   }
 
   let root = FileManager.default.temporaryDirectory.path + "/goldfish-bench-raw-\(getpid())"

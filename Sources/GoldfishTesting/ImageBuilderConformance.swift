@@ -8,13 +8,13 @@ struct ImageBuilderConformance {
 
   func run(_ runner: inout CaseRunner) {
     runner.run("exists of an unknown tag") {
-      let answer = try service.call("exists", ["tag": "goldfish-conformance/absent:never"])
+      let answer = try service.rawCall("exists", ["tag": "goldfish-conformance/absent:never"])
       try expect(answer["exists"] == .bool(false), "exists answered \(answer) for a tag that was never built")
       return nil
     }
     runner.run("status of an unknown build") {
       try expectFailure(.notFound, "build_status of an unknown build id") {
-        try service.call("build_status", ["build_id": "goldfish-conformance-absent"])
+        try service.rawCall("build_status", ["build_id": "goldfish-conformance-absent"])
       }
       return nil
     }

@@ -44,7 +44,7 @@ public enum PluginConformance {
       }
       let opened = try open()
       let plugin = opened.plugin.name
-      let report = Conformance.check(
+      var report = Conformance.check(
         opened, scratch: scratch, image: image, reopen: { try open() },
         beforeCase: beforeCase.map { notify in
           { [reports] done, name in
@@ -55,9 +55,18 @@ public enum PluginConformance {
             notify(reports + [ConformanceReport(plugin: plugin, kind: info.kind, service: info.name, cases: done + [crashed])])
           }
         })
+      report.cases.insert(capabilityCase(info), at: 0)
       reports.append(report)
     }
     return reports
+  }
+
+  /// The declared capabilities checked against their schema, as the report's first case.
+  static func capabilityCase(_ service: ServiceInfo) -> ConformanceReport.Case {
+    let findings = service.checkCapabilities
+    return ConformanceReport.Case(
+      name: "capabilities", outcome: findings.isEmpty ? .passed : .failed,
+      message: findings.isEmpty ? "every declared key is known and well typed" : findings.joined(separator: "; "))
   }
 
   /// Throws `ConformanceFailure` naming every failed case; returns quietly when none failed.

@@ -61,7 +61,7 @@ struct RunBackendConformance {
     }
     runner.run("exit code", after: finished) {
       let failing = try launch("exit3", ["/bin/sh", "-c", "exit 3"])
-      defer { _ = try? service.call("cleanup", ["handle": failing]) }
+      defer { _ = try? service.rawCall("cleanup", ["handle": failing]) }
       let status = try waitFinal(failing)
       try expect(status.state == .failed, "a job exiting 3 ended as \(status.state.rawValue)")
       try expect(status.exitCode == 3, "exit_code is \(status.exitCode.map(String.init) ?? "null"), expected 3")
@@ -70,16 +70,16 @@ struct RunBackendConformance {
     runner.run("env, working directory and outputs_dir", after: finished) { try environmentCase() }
     runner.run("cancel", after: finished) {
       let long = try launch("cancel", ["/bin/sh", "-c", "exec sleep 60"])
-      defer { _ = try? service.call("cleanup", ["handle": long]) }
-      _ = try service.call("cancel", ["handle": long, "reason": "user"])
+      defer { _ = try? service.rawCall("cleanup", ["handle": long]) }
+      _ = try service.rawCall("cancel", ["handle": long, "reason": "user"])
       let status = try waitFinal(long)
       try expect(status.state == .canceled, "a canceled job ended as \(status.state.rawValue)")
-      _ = try service.call("cancel", ["handle": long, "reason": "user"])
+      _ = try service.rawCall("cancel", ["handle": long, "reason": "user"])
       return "canceled"
     }
     runner.run("timeout_seconds is enforced", after: finished) { try timeoutCase() }
     runner.run("recover", after: finished) {
-      let recovered = try service.call("recover", ["handle": handle], as: RecoveredRun.self)
+      let recovered = try service.rawCall("recover", ["handle": handle], as: RecoveredRun.self)
       try expect(recovered.handle["run_id"] == handle["run_id"], "recover returned a handle for another run")
       try expect(
         recovered.status.state == .completed, "recover reports \(recovered.status.state.rawValue) for a completed job")
@@ -94,8 +94,8 @@ struct RunBackendConformance {
     runner.run("cancel races status", after: ["cancel"]) { try cancelRaceCase() }
     runner.run("cleanup ends a running job", after: finished) { try runningCleanupCase() }
     runner.run("cleanup is idempotent", after: ["launch"]) {
-      _ = try service.call("cleanup", ["handle": handle])
-      _ = try service.call("cleanup", ["handle": handle])
+      _ = try service.rawCall("cleanup", ["handle": handle])
+      _ = try service.rawCall("cleanup", ["handle": handle])
       return nil
     }
     runner.run("warm-pool functions match capabilities") {
@@ -123,7 +123,7 @@ struct RunBackendConformance {
       """
     let name = "env"
     let job = try launch(name, ["/bin/sh", "-c", script], env: ["GOLDFISH_CHECK_TOKEN": token])
-    defer { _ = try? service.call("cleanup", ["handle": job]) }
+    defer { _ = try? service.rawCall("cleanup", ["handle": job]) }
     let status = try waitFinal(job)
     let outputs = folders(name).outputs
     try expect(
@@ -144,8 +144,8 @@ struct RunBackendConformance {
     let limit = 2
     let job = try launch("timeout", ["/bin/sh", "-c", "exec sleep 600"], timeout: limit)
     defer {
-      _ = try? service.call("cancel", ["handle": job, "reason": "user"])
-      _ = try? service.call("cleanup", ["handle": job])
+      _ = try? service.rawCall("cancel", ["handle": job, "reason": "user"])
+      _ = try? service.rawCall("cleanup", ["handle": job])
     }
     let status = try waitFinal(job, within: TimeInterval(limit) + Self.timeoutGrace)
     try expect(
@@ -158,14 +158,14 @@ struct RunBackendConformance {
   /// A second instance (another goldfish process) recovers the handle and agrees on its status.
   private func freshInstanceCase(_ handle: JSONValue, _ reopen: () throws -> OpenedService) throws -> String? {
     let fresh = try reopen()
-    let recovered = try fresh.call("recover", ["handle": handle], as: RecoveredRun.self)
+    let recovered = try fresh.rawCall("recover", ["handle": handle], as: RecoveredRun.self)
     try expect(
       recovered.handle["run_id"] == handle["run_id"],
       "a fresh instance's recover returned a handle for another run: \(recovered.handle.jsonText)")
     try expect(
       recovered.status.state == .completed,
       "a fresh instance's recover reports \(recovered.status.state.rawValue) for a completed job")
-    let status = try fresh.call("status", ["handle": handle], as: RunStatus.self)
+    let status = try fresh.rawCall("status", ["handle": handle], as: RunStatus.self)
     try expect(
       status.state == .completed && status.exitCode == 0,
       "a fresh instance's status reports \(status.state.rawValue), exit \(status.exitCode.map(String.init) ?? "null")")
@@ -176,7 +176,7 @@ struct RunBackendConformance {
   private func parallelCase() throws -> String? {
     let count = 4
     var jobs: [JSONValue] = []
-    defer { for job in jobs { _ = try? service.call("cleanup", ["handle": job]) } }
+    defer { for job in jobs { _ = try? service.rawCall("cleanup", ["handle": job]) } }
     for index in 0..<count {
       let script = "sleep 1; echo parallel-\(index); printf '%s' \(index) > \"$GOLDFISH_OUTPUTS_DIR/index.txt\""
       jobs.append(try launch("parallel-\(index)", ["/bin/sh", "-c", script]))
@@ -201,7 +201,7 @@ struct RunBackendConformance {
   /// saw the job canceled it never sees it running again.
   private func cancelRaceCase() throws -> String? {
     let job = try launch("race", ["/bin/sh", "-c", "exec sleep 60"])
-    defer { _ = try? service.call("cleanup", ["handle": job]) }
+    defer { _ = try? service.rawCall("cleanup", ["handle": job]) }
     let problems = RaceLog()
     let group = DispatchGroup()
     let service = self.service
@@ -210,7 +210,7 @@ struct RunBackendConformance {
         var sawFinal: RunState?
         for _ in 0..<20 {
           do {
-            let status = try service.call("status", ["handle": job], as: RunStatus.self)
+            let status = try service.rawCall("status", ["handle": job], as: RunStatus.self)
             if let final = sawFinal, status.state != final {
               problems.add("caller \(caller) saw \(final.rawValue), then \(status.state.rawValue)")
             }
@@ -224,7 +224,7 @@ struct RunBackendConformance {
     }
     DispatchQueue.global().async(group: group) {
       do {
-        _ = try service.call("cancel", ["handle": job, "reason": "user"])
+        _ = try service.rawCall("cancel", ["handle": job, "reason": "user"])
       } catch {
         problems.add("cancel failed: \(error)")
       }
@@ -245,7 +245,7 @@ struct RunBackendConformance {
     let start = Date()
     while contents(beat) == nil && Date().timeIntervalSince(start) < deadline { usleep(100_000) }
     try expect(contents(beat) != nil, "the job never started beating within \(Int(deadline)) s: \(logText(job))")
-    _ = try service.call("cleanup", ["handle": job])
+    _ = try service.rawCall("cleanup", ["handle": job])
     // Stopped means: the count stands still for a whole second (five beats).
     let stopDeadline = Date().addingTimeInterval(Self.timeoutGrace)
     var last = contents(beat)
@@ -255,7 +255,7 @@ struct RunBackendConformance {
       if now == last { return "stopped" }
       last = now
     }
-    _ = try? service.call("cancel", ["handle": job, "reason": "user"])
+    _ = try? service.rawCall("cancel", ["handle": job, "reason": "user"])
     throw CheckFailure(
       "the job still runs \(Int(Self.timeoutGrace)) s after cleanup (its heartbeat file keeps changing)")
   }
@@ -281,14 +281,14 @@ struct RunBackendConformance {
       outputsDir: outputsDir,
       image: (service.info.capabilities["needs_image"]?.boolValue ?? false) ? image : nil, timeoutSeconds: timeout,
       labels: ["goldfish-check": prefix])
-    return try service.call("launch", try JSONCoding.value(of: spec))
+    return try service.rawCall("launch", try JSONCoding.value(of: spec))
   }
 
   private func waitFinal(_ handle: JSONValue, within limit: TimeInterval? = nil) throws -> RunStatus {
     let limit = limit ?? deadline
     let start = Date()
     while Date().timeIntervalSince(start) < limit {
-      let status = try service.call("status", ["handle": handle], as: RunStatus.self)
+      let status = try service.rawCall("status", ["handle": handle], as: RunStatus.self)
       if status.state.isFinal { return status }
       usleep(50_000)
     }
@@ -298,7 +298,7 @@ struct RunBackendConformance {
   private func logs(_ handle: JSONValue, _ request: [String: JSONValue]) throws -> LogChunk {
     var body = request
     body["handle"] = handle
-    return try service.call("logs", .object(body), as: LogChunk.self)
+    return try service.rawCall("logs", .object(body), as: LogChunk.self)
   }
 
   /// The job's whole log as far as the backend gives it, for failure messages.

@@ -20,6 +20,12 @@ struct PluginListing: Encodable {
           return service
         }
       }
+      plugin.services = plugin.services.map { service in
+        var service = service
+        let findings = service.checkCapabilities
+        service.capabilityFindings = findings.isEmpty ? nil : findings
+        return service
+      }
       return plugin
     }
     refused = registry.refused
@@ -53,6 +59,9 @@ enum PluginTable {
         Console.print("  \(kind) \(service.name)\(state)")
         if !service.unsupported.isEmpty {
           Console.print("                  unsupported: \(service.unsupported.joined(separator: ", "))")
+        }
+        for finding in service.checkCapabilities {
+          Console.print("                  capabilities: \(finding)")
         }
       }
     }

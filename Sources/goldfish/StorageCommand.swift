@@ -12,17 +12,14 @@ struct StorageCommand: ParsableCommand {
 
 /// The storage goldfish.yaml selects, and how a key becomes its URI.
 struct SelectedStorage {
-  let service: OpenedService
+  let client: ObjectStorageClient
 
   init(_ options: ProjectOptions) throws {
-    service = try options.openProject().plugins.openSelected(.objectStorage)
+    client = ObjectStorageClient(try options.openProject().plugins.openSelected(.objectStorage))
   }
 
   func uri(_ key: String) throws -> String {
-    guard let uri = try service.call("uri_for", ["key": .string(key)])["uri"]?.stringValue else {
-      throw GoldfishError(.pluginCallFailed, "the storage gave no URI for \(key)")
-    }
-    return uri
+    try client.uriFor(key: key)
   }
 }
 
@@ -35,8 +32,8 @@ struct StoragePut: ParsableCommand {
   func run() throws {
     let storage = try SelectedStorage(projectOptions)
     let uri = try storage.uri(key)
-    let info = try storage.service.call("put_file", ["uri": .string(uri), "path": .string(absolute(file))])
-    Console.print("\(uri) \(info["size"]?.intValue.map(String.init) ?? "?") bytes")
+    let info = try storage.client.putFile(uri: uri, path: absolute(file))
+    Console.print("\(uri) \(info.size) bytes")
   }
 }
 
@@ -50,8 +47,8 @@ struct StorageGet: ParsableCommand {
   func run() throws {
     let storage = try SelectedStorage(projectOptions)
     let uri = try storage.uri(key)
-    let info = try storage.service.call("get_file", ["uri": .string(uri), "path": .string(absolute(file))])
-    Console.print("\(absolute(file)) \(info["size"]?.intValue.map(String.init) ?? "?") bytes")
+    let info = try storage.client.getFile(uri: uri, path: absolute(file))
+    Console.print("\(absolute(file)) \(info.size) bytes")
   }
 }
 
@@ -63,7 +60,7 @@ struct StorageStat: ParsableCommand {
 
   func run() throws {
     let storage = try SelectedStorage(projectOptions)
-    try Console.json(try storage.service.call("stat", ["uri": .string(try storage.uri(key))]))
+    try Console.json(try storage.client.stat(uri: try storage.uri(key)))
   }
 }
 
@@ -78,14 +75,12 @@ struct StorageList: ParsableCommand {
     // A URI prefix: the URI of a placeholder key with the placeholder cut off again.
     let marker = "goldfish-list-marker"
     let base = try storage.uri(prefix.isEmpty ? marker : prefix + marker)
-    var token: JSONValue = .null
+    var token: String?
     repeat {
-      let page = try JSONCoding.convert(
-        try storage.service.call(
-          "list", ["prefix": .string(String(base.dropLast(marker.count))), "page_token": token]),
-        to: ObjectListing.self)
+      let page = try storage.client.list(
+        ListObjectsRequest(prefix: String(base.dropLast(marker.count)), pageToken: token))
       for object in page.objects { Console.print("\(object.uri)  \(object.size.map(String.init) ?? "?")") }
-      token = page.nextPageToken.map { .string($0) } ?? .null
-    } while token != .null
+      token = page.nextPageToken
+    } while token != nil
   }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// A plugin call that never answers is bounded, named, and leaves the host and the plugin's
 /// other functions working.

@@ -1,7 +1,8 @@
 import Foundation
-import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// The host picks services by the names in goldfish.yaml and opens them with their own
 /// section, in this process, through dlopen.

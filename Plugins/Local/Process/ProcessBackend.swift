@@ -7,12 +7,10 @@ import PluginSupport
 /// again by pid and start time.
 final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   static let serviceName = "process"
-  static let capabilities: JSONValue = [
-    "concurrency": "parallel", "implemented": true, "isolation": "process", "gpu": false,
-    "spot": false, "network_policy": true, "resource_limits": [], "logs": "offset",
-    "recover": true, "warm_reuse": true, "needs_image": false,
-    "sandbox": "bubblewrap (process.sandbox: auto, required or off)",
-  ]
+  static let capabilities = RunBackendCapabilities(
+    isolation: "process", gpu: false, spot: false, networkPolicy: true, resourceLimits: [], logs: .offset,
+    recover: true, warmReuse: true, needsImage: false, sandbox: "bubblewrap (process.sandbox: auto, required or off)"
+  ).json
 
   private struct Config: Decodable {
     var runner: String?

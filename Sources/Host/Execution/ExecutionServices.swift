@@ -10,17 +10,24 @@ public final class ExecutionServices: Sendable {
   /// Opened only when the backend declares `needs_image`: `jobs.image_builder`, else the
   /// builder named like the backend (docker builds for docker).
   public let imageBuilder: OpenedService?
+  /// The same services, typed: the way host code calls them.
+  public let backendClient: RunBackendClient
+  public let storageClient: ObjectStorageClient
+  public let builderClient: ImageBuilderClient?
 
   public init(project: Project, plugins: PluginHost) throws(GoldfishError) {
     self.project = project
     self.plugins = plugins
     backend = try plugins.openSelected(.runBackend)
     storage = try plugins.openSelected(.objectStorage)
-    if backend.info.capabilities["needs_image"]?.boolValue == true {
+    backendClient = RunBackendClient(backend)
+    storageClient = ObjectStorageClient(storage)
+    if backendClient.capabilities.needsImage {
       imageBuilder = try plugins.open(.imageBuilder, project.config.jobs.imageBuilder ?? backend.info.name)
     } else {
       imageBuilder = nil
     }
+    builderClient = imageBuilder.map(ImageBuilderClient.init)
     guard backend.info.implemented else {
       throw GoldfishError(
         .serviceUnsupported, "the run backend \(backend.info.name) is not implemented in this build",

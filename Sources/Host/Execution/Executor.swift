@@ -90,6 +90,16 @@ public struct Executor: Sendable {
     if let error = (parsed.issues + validator.validate(definition, configOverrides: overrides)).asError() {
       throw error
     }
+    // A profile the backend cannot honour (a GPU on a machine without one) is refused here, before
+    // a version, a run row or a job exists.
+    for name in selected {
+      guard let stage = definition.stage(named: name) else { continue }
+      let config = try StageConfig.load(
+        workspaceDirectory: directory, stage: name, defaults: stage.defaults, override: overrides[name])
+      try ProfileDemands.check(
+        stage: name, profile: config.profileName ?? "cpu-small", backend: services.backendClient,
+        plugins: services.plugins, config: project.config)
+    }
     return (definition, selected, overrides)
   }
 
@@ -110,7 +120,7 @@ public struct Executor: Sendable {
       // backend reports it canceled, which the driver records. The other order would leave a
       // record saying canceled over a job nobody stops any more.
       if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
-        _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
+        try? services.backendClient.cancel(handle: handle, reason: "user")
       }
       FaultPoint.hit(.duringCancel)
       let outcome = try project.store.transition(run.id, .userCancel, TransitionContext(source: "user", reason: reason))
@@ -124,7 +134,7 @@ public struct Executor: Sendable {
       // job held (for a cloud backend, whatever cancel alone does not).
       if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
         _ = StageFinalizer(services: services).storeLogs((try? project.store.stageRun(run.id)) ?? run, handle: handle)
-        _ = try? services.backend.call("cleanup", ["handle": handle])
+        try? services.backendClient.cleanup(handle: handle)
       }
       // Only the worker leased to this very run is deleted (upstream #29).
       WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .canceled, source: "cancel")

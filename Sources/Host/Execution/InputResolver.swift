@@ -112,7 +112,7 @@ struct InputResolver {
   /// (never a link: a stage must not be able to change what is stored), checked against
   /// its recorded hash.
   private func stage(uri: String, at target: String, recorded: Recorded?) throws(GoldfishError) {
-    let storage = services.storage
+    let storage = services.storageClient
     if !uri.hasSuffix("/") {
       let actual = try fetch(uri, to: target)
       try verify(uri, actual: actual, recorded: recorded)
@@ -120,22 +120,20 @@ struct InputResolver {
     }
     try makeFolder(target)
     var listing: [(String, String)] = []
-    var token: JSONValue = .null
+    var token: String?
     repeat {
       let page: ObjectListing
       do {
-        page = try storage.call("list", ["prefix": .string(uri), "page_token": token], as: ObjectListing.self)
-      } catch let error as PluginCallError {
-        throw ExecutionServices.failure(error, while: "cannot list \(uri)")
+        page = try storage.list(ListObjectsRequest(prefix: uri, pageToken: token))
       } catch {
-        throw GoldfishError(.pluginCallFailed, "the storage listed \(uri) in an unreadable form")
+        throw ExecutionServices.failure(error, while: "cannot list \(uri)")
       }
       for object in page.objects {
         let relative = String(object.uri.dropFirst(uri.count))
         listing.append((relative, try fetch(object.uri, to: target + "/" + relative)))
       }
-      token = page.nextPageToken.map { .string($0) } ?? .null
-    } while token != .null
+      token = page.nextPageToken
+    } while token != nil
     // The folder's recorded hash is that of its sorted "relative:hex" listing (OutputRecorder).
     let text = listing.sorted { $0.0 < $1.0 }.map { "\($0.0):\($0.1)\n" }.joined()
     try verify(uri, actual: SHA256Hasher.hex(of: Array(text.utf8)), recorded: recorded)
@@ -143,15 +141,13 @@ struct InputResolver {
 
   /// The stage's own copy of one stored object; returns its SHA-256 (hex).
   private func fetch(_ uri: String, to path: String) throws(GoldfishError) -> String {
-    let storage = services.storage
+    let storage = services.storageClient
     try makeFolder((path as NSString).deletingLastPathComponent)
-    if storage.supports("local_path"),
-      let local = try? storage.call("local_path", ["uri": .string(uri)])["path"]?.stringValue
-    {
+    if storage.service.supports("local_path"), let local = try? storage.localPath(uri: uri) {
       return try StoredObjectCopy.copy(local, to: path).sha256
     }
     do {
-      _ = try storage.call("get_file", ["uri": .string(uri), "path": .string(path)])
+      _ = try storage.getFile(uri: uri, path: path)
     } catch {
       throw ExecutionServices.failure(error, while: "cannot fetch \(uri)")
     }

@@ -16,7 +16,7 @@ struct OrphanJobs {
   /// The job launched for `runID`, as the backend lists it; nil when none (or not supported).
   func listed(runID: String) -> ListedRun? {
     guard supported else { return nil }
-    return list(["goldfish-run": .string(runID)]).first {
+    return list(["goldfish-run": runID]).first {
       $0.labels["goldfish-run"] == runID
     }
   }
@@ -27,25 +27,23 @@ struct OrphanJobs {
   func stopEnded() -> [String] {
     guard supported else { return [] }
     var stopped: [String] = []
-    for job in list(["goldfish-project": .string(services.project.settings.projectName)]) {
+    for job in list(["goldfish-project": services.project.settings.projectName]) {
       guard let runID = job.labels["goldfish-run"], let run = try? store.stageRun(runID), run.state.isTerminal
       else { continue }
       Self.logger.warning("run \(runID) is \(run.state.rawValue) but its job still exists: stopping and releasing it")
-      _ = try? services.backend.call("cancel", ["handle": job.handle, "reason": "orphan"])
-      _ = try? services.backend.call("cleanup", ["handle": job.handle])
+      try? services.backendClient.cancel(handle: job.handle, reason: "orphan")
+      try? services.backendClient.cleanup(handle: job.handle)
       stopped.append(runID)
     }
     return stopped
   }
 
-  private func list(_ labels: [String: JSONValue]) -> [ListedRun] {
+  private func list(_ labels: [String: String]) -> [ListedRun] {
     do {
-      let answer = try services.backend.call("list_runs", ["labels": .object(labels)])
-      return try JSONCoding.convert(answer["runs"] ?? .array([]), to: [ListedRun].self)
-    } catch let error as PluginCallError {
-      Self.logger.warning("cannot list the jobs of the \(error.service) backend: \(error.error.message)")
+      return try services.backendClient.listRuns(LabelsRequest(labels: labels)).runs
     } catch {
-      Self.logger.warning("the \(services.backend.info.name) backend listed its jobs in a shape not understood")
+      // A wrong shape is an invalid_response naming the backend and list_runs.
+      Self.logger.warning("cannot list the jobs of the \(error.service) backend: \(error.error.message)")
     }
     return []
   }

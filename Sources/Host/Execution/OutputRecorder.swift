@@ -88,28 +88,20 @@ struct OutputRecorder {
   private func put(_ path: String, key: String) throws(GoldfishError) -> (String, Int64, String) {
     let uri = try uri(for: key)
     do {
-      let info = try services.storage.call(
-        "put_file", ["uri": .string(uri), "path": .string(path)], as: ObjectInfo.self)
+      let info = try services.storageClient.putFile(uri: uri, path: path)
       let hash = info.hash["sha256"] ?? (try? POSIXFile.sha256(of: path).sha256) ?? ""
       return (uri, info.size, hash)
-    } catch let error as PluginCallError {
-      throw ExecutionServices.failure(error, while: "cannot store output file \(path)")
     } catch {
-      throw GoldfishError(.pluginCallFailed, "the storage answered put_file in an unreadable form")
+      throw ExecutionServices.failure(error, while: "cannot store output file \(path)")
     }
   }
 
   private func uri(for key: String) throws(GoldfishError) -> String {
-    let answer: JSONValue
     do {
-      answer = try services.storage.call("uri_for", ["key": .string(key)])
+      return try services.storageClient.uriFor(key: key)
     } catch {
       throw ExecutionServices.failure(error, while: "output file name \(key) is not storable")
     }
-    guard let uri = answer["uri"]?.stringValue else {
-      throw GoldfishError(.pluginCallFailed, "the storage gave no URI for \(key)")
-    }
-    return uri
   }
 
   static func files(in folder: String) -> [String] {

@@ -50,9 +50,9 @@ public struct RunQueries: Sendable {
       return try reusedLogs(id, origin: origin, offset: offset, tail: tail)
     }
     if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
-      var request: [String: JSONValue] = ["handle": handle, "offset": .int(offset)]
-      if let tail { request = ["handle": handle, "tail": .int(Int64(tail))] }
-      if let chunk = try? services.backend.call("logs", .object(request), as: LogChunk.self) {
+      let request =
+        tail.map { RunLogsRequest(handle: handle, tail: $0) } ?? RunLogsRequest(handle: handle, offset: offset)
+      if let chunk = try? services.backendClient.logs(request) {
         return chunk
       }
     }

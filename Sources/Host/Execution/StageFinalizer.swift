@@ -30,13 +30,13 @@ struct StageFinalizer {
         return
       } else if run.state == .launching {
         // A launch interrupted between the backend's answer and our record of it.
-        let recovered = try services.backend.call("recover", ["handle": handle], as: RecoveredRun.self)
+        let recovered = try services.backendClient.recover(handle: handle)
         try store.transition(
           run.id, .launchOK, TransitionContext(source: "recovery"),
           update: ["backend_handle": try? JSONCoding.encode(recovered.handle)])
         status = recovered.status
       } else {
-        status = try services.backend.call("status", ["handle": handle], as: RunStatus.self)
+        status = try services.backendClient.status(handle: handle)
       }
     } catch let error as PluginCallError {
       if error.error.code == .notFound {
@@ -98,12 +98,12 @@ struct StageFinalizer {
   private func stopAndRelease(
     _ run: StageRunRecord, handle: JSONValue, event: StageRunEvent, cause: String, message: String
   ) throws(GoldfishError) {
-    _ = try? services.backend.call("cancel", ["handle": handle, "reason": .string(cause)])
+    try? services.backendClient.cancel(handle: handle, reason: cause)
     _ = storeLogs(run, handle: handle)
     try store.transition(
       run.id, event, TransitionContext(source: "executor", reason: message, terminationCause: cause),
       update: ["error": message])
-    _ = try? services.backend.call("cleanup", ["handle": handle])
+    try? services.backendClient.cleanup(handle: handle)
     WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
   }
 
@@ -144,7 +144,7 @@ struct StageFinalizer {
         update: ["error": message])
     }
     if let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) {
-      _ = try? services.backend.call("cleanup", ["handle": handle])
+      try? services.backendClient.cleanup(handle: handle)
     }
     let ended: StageRunState =
       switch status.state {
@@ -195,16 +195,15 @@ struct StageFinalizer {
     guard let file = FileHandle(forWritingAtPath: local) else { return "" }
     for _ in 0..<10_000 {
       guard
-        let chunk = try? services.backend.call(
-          "logs", ["handle": handle, "offset": .int(offset), "max_bytes": .int(1 << 20)], as: LogChunk.self)
+        let chunk = try? services.backendClient.logs(RunLogsRequest(handle: handle, offset: offset, maxBytes: 1 << 20))
       else { break }
       file.write(Data(chunk.text.utf8))
       if chunk.nextOffset <= offset || chunk.complete { break }
       offset = chunk.nextOffset
     }
     try? file.close()
-    if let uri = try? services.storage.call("uri_for", ["key": .string("runs/\(run.id)/logs/output.log")])["uri"] {
-      _ = try? services.storage.call("put_file", ["uri": uri, "path": .string(local)])
+    if let uri = try? services.storageClient.uriFor(key: "runs/\(run.id)/logs/output.log") {
+      _ = try? services.storageClient.putFile(uri: uri, path: local)
     }
     let text = (try? String(contentsOfFile: local, encoding: .utf8)) ?? ""
     return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(15).joined(separator: "\n")

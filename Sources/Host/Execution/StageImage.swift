@@ -46,7 +46,7 @@ struct StageImage {
   }
 
   let services: ExecutionServices
-  let builder: OpenedService
+  let builder: ImageBuilderClient
 
   var project: Project { services.project }
 
@@ -85,12 +85,9 @@ struct StageImage {
       labels: ["goldfish.project": project.settings.projectName, "goldfish.base": base])
     let buildID: String
     do {
-      buildID = try builder.call("build", try JSONCoding.value(of: request))["build_id"]?.stringValue ?? ""
-    } catch let error as PluginCallError {
-      throw ExecutionServices.failure(
-        error, while: "the \(builder.info.name) image builder could not start building \(tag)")
+      buildID = try builder.build(request).buildId
     } catch {
-      throw GoldfishError(.pluginCallFailed, "the image build request could not be encoded")
+      throw ExecutionServices.failure(error, while: "the \(builder.name) image builder could not start building \(tag)")
     }
     let status = try wait(buildID)
     let log = keepLog(buildID, workDir: workDir, runID: runID)
@@ -113,9 +110,9 @@ struct StageImage {
 
   private func exists(_ tag: String) throws(GoldfishError) -> Bool {
     do {
-      return try builder.call("exists", ["tag": .string(tag)])["exists"]?.boolValue ?? false
+      return try builder.exists(ImageTagRequest(tag: tag)).exists
     } catch {
-      throw ExecutionServices.failure(error, while: "the \(builder.info.name) image builder could not look up \(tag)")
+      throw ExecutionServices.failure(error, while: "the \(builder.name) image builder could not look up \(tag)")
     }
   }
 
@@ -124,11 +121,9 @@ struct StageImage {
     while true {
       let status: ImageBuildStatus
       do {
-        status = try builder.call("build_status", ["build_id": .string(buildID)], as: ImageBuildStatus.self)
-      } catch let error as PluginCallError {
-        throw ExecutionServices.failure(error, while: "the image build \(buildID) cannot be followed")
+        status = try builder.buildStatus(BuildStatusRequest(buildId: buildID))
       } catch {
-        throw GoldfishError(.pluginCallFailed, "the image builder answered build_status with something unreadable")
+        throw ExecutionServices.failure(error, while: "the image build \(buildID) cannot be followed")
       }
       if status.state != .running { return status }
       if Date().timeIntervalSince(start) > Self.buildDeadline {
@@ -143,17 +138,15 @@ struct StageImage {
     var text = ""
     var offset: Int64 = 0
     for _ in 0..<10_000 {
-      guard let answer = try? builder.call("build_logs", ["build_id": .string(buildID), "offset": .int(offset)]),
-        let chunk = try? JSONCoding.convert(answer, to: LogChunk.self)
-      else { break }
+      guard let chunk = try? builder.buildLogs(BuildLogsRequest(buildId: buildID, offset: offset)) else { break }
       text += chunk.text
       if chunk.complete || chunk.nextOffset <= offset { break }
       offset = chunk.nextOffset
     }
     let local = workDir + "/build.log"
     try? Data(text.utf8).write(to: URL(fileURLWithPath: local))
-    if let uri = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/build.log")])["uri"] {
-      _ = try? services.storage.call("put_file", ["uri": uri, "path": .string(local)])
+    if let uri = try? services.storageClient.uriFor(key: "runs/\(runID)/logs/build.log") {
+      _ = try? services.storageClient.putFile(uri: uri, path: local)
     }
     return text
   }

@@ -33,10 +33,14 @@ struct StageLauncher {
     let override = pipelineRun.configOverride.flatMap { try? JSONCoding.parse($0) }?[run.stage]
     let config = try StageConfig.load(
       workspaceDirectory: codeDir, stage: stage.name, defaults: stage.defaults, override: override)
+    // Checked again here: goldfish.yaml may name another backend than when the run started.
+    try ProfileDemands.check(
+      stage: stage.name, profile: config.profileName ?? "cpu-small", backend: services.backendClient,
+      plugins: services.plugins, config: project.config)
     let workDir = project.paths.runs + "/" + run.id
     let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
       .resolve(stage, stagingDir: workDir + "/inputs")
-    let environment = services.imageBuilder == nil ? "" : StageImage.Recipe(project.config.docker).identity
+    let environment = services.builderClient == nil ? "" : StageImage.Recipe(project.config.docker).identity
     let fingerprint = Fingerprint.of(
       stage: stage, definition: definition, codeDir: codeDir, config: config.values, inputs: inputs,
       environment: environment)
@@ -55,7 +59,7 @@ struct StageLauncher {
       ])
     try store.recordSignals(inputs.map(\.lineage))
     // Backends that run stages in containers get the stage image built (or reused) here.
-    let image = try services.imageBuilder.map { builder throws(GoldfishError) in
+    let image = try services.builderClient.map { builder throws(GoldfishError) in
       try StageImage(services: services, builder: builder).prepare(codeDir: codeDir, workDir: workDir, runID: run.id)
     }
     try store.transition(run.id, .buildOK, TransitionContext(source: "executor", reason: image.map { "image \($0)" }))
@@ -70,20 +74,19 @@ struct StageLauncher {
     try store.updateStageRun(
       run.id, expecting: .launching,
       ["backend": backendName, "backend_handle": try? JSONCoding.encode(provisional)])
-    let specValue: JSONValue
     do {
-      specValue = try JSONCoding.value(of: spec)
+      _ = try JSONCoding.value(of: spec)
     } catch {
       throw GoldfishError(.runRefused, "the run spec of \(run.stage) cannot be encoded: \(error.message)")
     }
     let handle: JSONValue
     if let pooled = try WarmDispatcher(pool: WarmPool(services: services))
-      .dispatch(runID: run.id, spec: spec, specValue: specValue)
+      .dispatch(runID: run.id, spec: spec)
     {
       handle = pooled
     } else {
       do {
-        handle = try services.backend.call("launch", specValue)
+        handle = try services.backendClient.launch(spec)
       } catch {
         throw ExecutionServices.failure(error, while: "the \(backendName) backend could not launch \(run.stage)")
       }
@@ -100,7 +103,7 @@ struct StageLauncher {
     } catch {
       // Not recorded as running (canceled meanwhile, or the write failed): the run ends canceled
       // or failed, so its job must not go on with nobody watching it.
-      _ = try? services.backend.call("cancel", ["handle": handle, "reason": "user"])
+      try? services.backendClient.cancel(handle: handle, reason: "user")
       throw error
     }
     FaultPoint.hit(.afterHandleSaved)

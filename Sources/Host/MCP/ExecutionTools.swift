@@ -196,8 +196,7 @@ enum ExecutionTools {
       var text = chunk.text
       if let since { text = LogFilter.lines(text, since: since) }
       if follow { LogCursors.shared.set(runID, chunk.complete ? nil : chunk.nextOffset) }
-      let logURI = try? services.storage.call("uri_for", ["key": .string("runs/\(runID)/logs/output.log")])["uri"]?
-        .stringValue
+      let logURI = try? services.storageClient.uriFor(key: "runs/\(runID)/logs/output.log")
       let limit = 100_000
       return ToolOutput(
         [

@@ -139,9 +139,9 @@ enum InsightTools {
       guard let run = try project.store.stageRun(ref) else {
         throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(ref))", hint: "list_runs shows recent runs")
       }
-      let storage = try ExecutionServices.open(project).storage
+      let storage = try ExecutionServices.open(project).storageClient
       let uri = { (key: String) -> Value in
-        (try? storage.call("uri_for", ["key": .string(key)])["uri"]?.stringValue).map { .string($0) } ?? .null
+        (try? storage.uriFor(key: key)).map { .string($0) } ?? .null
       }
       let handle = run.backendHandle.flatMap { try? JSONCoding.parse($0) }.flatMap { try? MCPValue.encode($0) }
       return [

@@ -34,7 +34,7 @@ public final class OpenedService: @unchecked Sendable {
     case .inProcess:
       opened = InProcessTransport.open(
         descriptor: descriptor, service: service, kind: kind,
-        serial: info.capabilities["concurrency"]?.stringValue == "serial", config: configText,
+        serial: CapabilityKeys.concurrency(of: info.capabilities) == .serial, config: configText,
         context: contextText, callTimeout: callTimeout
       ).map { $0 }
     case .process:
@@ -76,7 +76,11 @@ public final class OpenedService: @unchecked Sendable {
 
   /// Calls a JSON-in/JSON-out function of the table by its header name. The answer is a JSON
   /// object (an absent response reads as {}).
-  public func call(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
+  ///
+  /// Host code calls plugins through `RunBackendClient`, `ObjectStorageClient` and
+  /// `ImageBuilderClient`, which encode the PluginKit payloads; outside this module only
+  /// `rawCall` reaches the wire.
+  func call(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
     guard supports(function), !Self.byteFunctions.contains(function) else {
       throw failure(
         function,
@@ -93,9 +97,12 @@ public final class OpenedService: @unchecked Sendable {
 
   /// Calls a function and reads its answer as `T`; an answer of another shape is an
   /// `invalid_response` naming the plugin, service and function.
-  public func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T
-  {
-    let answer = try call(function, request)
+  func call<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws(PluginCallError) -> T {
+    try read(function, try call(function, request), as: type)
+  }
+
+  /// An answer read as `T`; another shape is an `invalid_response` naming the plugin, service and function.
+  func read<T: Decodable>(_ function: String, _ answer: JSONValue, as type: T.Type) throws(PluginCallError) -> T {
     do {
       return try JSONCoding.convert(answer, to: type)
     } catch {
@@ -109,7 +116,36 @@ public final class OpenedService: @unchecked Sendable {
     }
   }
 
-  public func putBytes(_ request: JSONValue, _ bytes: [UInt8]) throws(PluginCallError) -> JSONValue {
+  /// Sends a typed request and reads the answer as `Response`: the clients' one way in. A request
+  /// that cannot be encoded (a NaN in a profile) fails as `invalid_argument` without reaching the plugin.
+  func send<Request: Encodable, Response: Decodable>(
+    _ function: String, _ request: Request, as response: Response.Type
+  ) throws(PluginCallError) -> Response {
+    try call(function, try encoded(function, request), as: response)
+  }
+
+  /// Sends a typed request whose answer carries nothing the host reads (`cancel`, `cleanup`).
+  func send<Request: Encodable>(_ function: String, _ request: Request) throws(PluginCallError) {
+    _ = try call(function, try encoded(function, request))
+  }
+
+  func encoded<Request: Encodable>(_ function: String, _ request: Request) throws(PluginCallError) -> JSONValue {
+    do {
+      return try JSONCoding.value(of: request)
+    } catch {
+      throw failure(
+        function, PluginError(.invalidArgument, "the \(function) request cannot be encoded: \(error.message)"))
+    }
+  }
+
+  /// The raw wire, for the conformance suite only: it must send what no typed request can
+  /// (malformed, partial or unknown requests) and read answers as they came. Everything else
+  /// uses the typed clients.
+  public func rawCall(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
+    try call(function, request)
+  }
+
+  func putBytes(_ request: JSONValue, _ bytes: [UInt8]) throws(PluginCallError) -> JSONValue {
     guard kind == .objectStorage, supports("put_bytes") else {
       throw failure("put_bytes", PluginError(.unsupported, "\(info.name) does not support put_bytes"))
     }
@@ -120,7 +156,7 @@ public final class OpenedService: @unchecked Sendable {
     return try decode("put_bytes", reply)
   }
 
-  public func getBytes(_ request: JSONValue) throws(PluginCallError) -> [UInt8] {
+  func getBytes(_ request: JSONValue) throws(PluginCallError) -> [UInt8] {
     guard kind == .objectStorage, supports("get_bytes") else {
       throw failure("get_bytes", PluginError(.unsupported, "\(info.name) does not support get_bytes"))
     }

@@ -10,6 +10,20 @@ public struct ServiceInfo: Codable, Sendable, Equatable {
   public var unsupported: [String]
   /// Where its calls run under the project's `plugins.isolation` (absent without a project).
   public var isolation: IsolationMode? = nil
+  /// What is wrong with the declared capabilities (unknown keys, wrong types), when `plugins list`
+  /// or `plugins inspect` looked; absent when nothing is.
+  public var capabilityFindings: [String]? = nil
+
+  enum CodingKeys: String, CodingKey {
+    case kind, name, implemented, capabilities, unsupported, isolation
+    case capabilityFindings = "capability_findings"
+  }
+
+  /// Unknown or wrongly typed capability keys, each naming the key and what is allowed.
+  public var checkCapabilities: [String] {
+    guard let kind = ServiceKind(label: kind) else { return [] }
+    return CapabilityKeys.findings(capabilities, kind: kind)
+  }
 }
 
 /// A plugin file that loaded.

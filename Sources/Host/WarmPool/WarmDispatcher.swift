@@ -8,13 +8,13 @@ struct WarmDispatcher {
   let pool: WarmPool
 
   var store: ProjectStore { pool.store }
-  var backend: OpenedService { pool.backend }
+  var backend: RunBackendClient { pool.backend }
 
-  func dispatch(runID: String, spec: RunSpec, specValue: JSONValue) throws(GoldfishError) -> JSONValue? {
+  func dispatch(runID: String, spec: RunSpec) throws(GoldfishError) -> JSONValue? {
     guard pool.applies(toProfile: spec.profile?.name ?? "cpu-small") else { return nil }
     let key = pool.key(for: spec)
-    if let handle = try deliverToIdleWorker(runID: runID, key: key, specValue: specValue) { return handle }
-    return try launchKeepingWorker(runID: runID, spec: spec, key: key, specValue: specValue)
+    if let handle = try deliverToIdleWorker(runID: runID, key: key, spec: spec) { return handle }
+    return try launchKeepingWorker(runID: runID, spec: spec, key: key)
   }
 
   /// (a) Claim the oldest compatible idle worker and hand it the job. `conflict` means nothing
@@ -22,7 +22,7 @@ struct WarmDispatcher {
   /// and the next one is tried. Any other failure may have delivered the job, so the run fails
   /// rather than run twice (upstream #32) and the worker is deleted.
   private func deliverToIdleWorker(
-    runID: String, key: CompatibilityKey, specValue: JSONValue
+    runID: String, key: CompatibilityKey, spec: RunSpec
   ) throws(GoldfishError)
     -> JSONValue?
   {
@@ -32,15 +32,12 @@ struct WarmDispatcher {
     {
       do throws(PluginCallError) {
         // The job carries the pool's worker options too (preserve_paths between jobs).
-        var delivered = specValue
-        if case .object(var fields) = specValue {
-          fields["worker"] = pool.workerOptions(workerID: row.workerID)
-          delivered = .object(fields)
-        }
-        let answer = try backend.call("deliver_job", ["worker": row.handle, "spec": delivered])
-        guard let handle = answer["handle"], handle.objectValue != nil else {
+        var delivered = spec
+        delivered.worker = pool.workerOptions(workerID: row.workerID)
+        let handle = try backend.deliverJob(DeliverJobRequest(worker: row.handle, spec: delivered)).handle
+        guard handle.objectValue != nil else {
           throw PluginCallError(
-            plugin: backend.plugin.name, service: backend.info.name, function: "deliver_job",
+            plugin: backend.service.plugin.name, service: backend.name, function: "deliver_job",
             error: PluginError(.internal, "deliver_job answered without a run handle"))
         }
         return handle
@@ -68,7 +65,7 @@ struct WarmDispatcher {
   /// launch with `spec.worker`. A failed launch moves the row to deleting (upstream #17).
   /// (c) With the pool full, nil: an ordinary launch whose worker goes away after the job.
   private func launchKeepingWorker(
-    runID: String, spec: RunSpec, key: CompatibilityKey, specValue: JSONValue
+    runID: String, spec: RunSpec, key: CompatibilityKey
   )
     throws(GoldfishError) -> JSONValue?
   {
@@ -84,11 +81,11 @@ struct WarmDispatcher {
     case .reserved, .alreadyReserved:
       break
     }
-    guard case .object(var fields) = specValue else { return nil }
-    fields["worker"] = pool.workerOptions(workerID: workerID)
+    var keeping = spec
+    keeping.worker = pool.workerOptions(workerID: workerID)
     let handle: JSONValue
     do {
-      handle = try backend.call("launch", .object(fields))
+      handle = try backend.launch(keeping)
     } catch {
       try store.transitionWorker(
         workerID, .launchFailed, expecting: .launching, expectedLease: .some(runID), source: "dispatcher",
@@ -122,7 +119,7 @@ struct WarmDispatcher {
       if let row = try store.worker(workerID), row.state == .deleting {
         pool.deleteWorker(row, source: "dispatcher")
       } else if try store.worker(workerID) == nil {
-        _ = try? backend.call("delete_worker", ["worker": worker])
+        _ = try? backend.deleteWorker(WorkerRequest(worker: worker))
       }
     }
     return handle
@@ -140,7 +137,7 @@ struct WarmDispatcher {
     if let row = try? store.worker(workerID), row.state == .deleting, row.workerHandle != nil {
       pool.deleteWorker(row, source: "dispatcher")
     } else {
-      _ = try? backend.call("delete_worker", ["worker": worker])
+      _ = try? backend.deleteWorker(WorkerRequest(worker: worker))
     }
   }
 }

@@ -10,14 +10,14 @@ public struct WarmPool: Sendable {
   public init(services: ExecutionServices) { self.services = services }
 
   var store: ProjectStore { services.project.store }
-  var backend: OpenedService { services.backend }
-  public var backendName: String { backend.info.name }
+  var backend: RunBackendClient { services.backendClient }
+  public var backendName: String { backend.name }
   public var config: WarmPoolConfig { services.project.config.warmPool(for: backendName) }
 
   /// The backend declares `warm_reuse` and implements the worker functions.
   public var backendSupportsReuse: Bool {
-    backend.info.capabilities["warm_reuse"]?.boolValue == true
-      && ["deliver_job", "probe_worker", "delete_worker"].allSatisfy(backend.supports)
+    backend.capabilities.warmReuse
+      && ["deliver_job", "probe_worker", "delete_worker"].allSatisfy(backend.service.supports)
   }
 
   /// Whether a run of `profile` goes through the pool.
@@ -37,7 +37,7 @@ public struct WarmPool: Sendable {
   /// `warm_match` capability, so a run of another image never claims that worker only to be
   /// refused; a VM that pulls each job's own image does not.
   var matchesImage: Bool {
-    backend.info.capabilities["warm_match"]?.arrayValue?.contains(.string("image")) == true
+    backend.capabilities.warmMatch.contains("image")
   }
 
   /// Chosen by the host from the run that launches the worker, so a retried registration
@@ -47,22 +47,18 @@ public struct WarmPool: Sendable {
   }
 
   /// `spec.worker` for a fresh launch that keeps its worker (docs/warm-pool.md).
-  func workerOptions(workerID: String) -> JSONValue {
-    [
-      "keep_warm": true, "idle_timeout_seconds": .number(config.idleTimeoutSeconds),
-      "lifetime_seconds": .number(config.lifetimeSeconds), "preserve_paths": .list(config.preservePaths),
-      "worker_id": .string(workerID),
-    ]
+  func workerOptions(workerID: String) -> WorkerOptions {
+    WorkerOptions(
+      keepWarm: true, idleTimeoutSeconds: config.idleTimeoutSeconds, lifetimeSeconds: config.lifetimeSeconds,
+      preservePaths: config.preservePaths, workerId: workerID)
   }
 
   /// What the worker says; a failed call is `error` ("could not tell"), never evidence of death.
   public func probe(_ row: WarmWorkerRecord) -> WorkerProbe {
     do {
-      return try JSONCoding.convert(try backend.call("probe_worker", ["worker": row.handle]), to: WorkerProbe.self)
-    } catch let error as PluginCallError {
-      return WorkerProbe(liveness: .error, message: error.error.message)
+      return try backend.probeWorker(WorkerRequest(worker: row.handle))
     } catch {
-      return WorkerProbe(liveness: .error, message: "\(error)")
+      return WorkerProbe(liveness: .error, message: error.error.message)
     }
   }
 
@@ -74,8 +70,7 @@ public struct WarmPool: Sendable {
     var confirmed = false
     var failure: String?
     do {
-      let answer = try backend.call("delete_worker", ["worker": row.handle])
-      confirmed = answer["confirmed"]?.boolValue == true
+      confirmed = try backend.deleteWorker(WorkerRequest(worker: row.handle)).confirmed
     } catch {
       failure = error.error.message
       // A launch that never returned a handle may have left nothing to delete: the backend

@@ -78,11 +78,11 @@ public struct WarmPoolCleanup: Sendable {
 
   /// Workers the backend knows under this project's label and the pool does not.
   private func deleteUntracked(_ result: inout Result) {
-    guard pool.backend.supports("list_workers") else { return }
-    let labels: JSONValue = ["goldfish-project": .string(pool.services.project.settings.projectName)]
+    guard pool.backend.service.supports("list_workers") else { return }
+    let labels = ["goldfish-project": pool.services.project.settings.projectName]
     let listed: [JSONValue]
     do {
-      listed = try pool.backend.call("list_workers", ["labels": labels])["workers"]?.arrayValue ?? []
+      listed = try pool.backend.listWorkers(LabelsRequest(labels: labels)).workers
     } catch {
       result.skipped.append("untracked workers: list_workers failed: \(error.error.message)")
       result.success = false
@@ -93,7 +93,7 @@ public struct WarmPoolCleanup: Sendable {
       let id = worker["worker_id"]?.stringValue ?? (try? JSONCoding.encode(worker)) ?? "?"
       if tracked.contains(id) { continue }
       do {
-        let confirmed = try pool.backend.call("delete_worker", ["worker": worker])["confirmed"]?.boolValue == true
+        let confirmed = try pool.backend.deleteWorker(WorkerRequest(worker: worker)).confirmed
         if confirmed { result.deleted.append(id) } else { result.deletionPending.append(id) }
       } catch {
         result.skipped.append("\(id): delete_worker failed: \(error.error.message)")

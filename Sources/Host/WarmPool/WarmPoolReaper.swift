@@ -169,7 +169,7 @@ public struct WarmPoolReaper: Sendable {
       let run = try? store.stageRun(runID)
     else { return false }
     guard let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) }) else { return true }
-    guard let status = try? pool.backend.call("status", ["handle": handle], as: RunStatus.self) else { return false }
+    guard let status = try? pool.backend.status(handle: handle) else { return false }
     return status.state == .pending
   }
 

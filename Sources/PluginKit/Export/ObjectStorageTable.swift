@@ -6,53 +6,6 @@ import PluginABI
   import Darwin
 #endif
 
-private struct URIRequest: Decodable {
-  var uri: String
-}
-
-private struct PutFileRequest: Decodable {
-  private enum CodingKeys: String, CodingKey {
-    case uri
-    case path
-    case contentType = "content_type"
-  }
-
-  var uri: String
-  var path: String
-  var contentType: String?
-}
-
-private struct GetFileRequest: Decodable {
-  var uri: String
-  var path: String
-}
-
-private struct GetBytesRequest: Decodable {
-  private enum CodingKeys: String, CodingKey {
-    case uri
-    case maxBytes = "max_bytes"
-  }
-
-  var uri: String
-  var maxBytes: Int?
-}
-
-private struct ListRequest: Decodable {
-  private enum CodingKeys: String, CodingKey {
-    case prefix
-    case pageToken = "page_token"
-    case pageSize = "page_size"
-  }
-
-  var prefix: String
-  var pageToken: String?
-  var pageSize: Int?
-}
-
-private struct KeyRequest: Decodable {
-  var key: String
-}
-
 enum ObjectStorageTable {
   /// Default and ceiling of `get_bytes`: it is meant for small objects only.
   static let defaultMaxBytes = 1 << 20
@@ -82,8 +35,7 @@ enum ObjectStorageTable {
   static let getFile: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
       let request = try Bridge.decode(GetFileRequest.self, json)
-      let size = try storage.getFile(uri: request.uri, path: request.path)
-      return try Bridge.encode(JSONValue.object(["size": .int(size)]))
+      return try Bridge.encode(GetFileResponse(size: storage.getFile(uri: request.uri, path: request.path)))
     }
   }
 
@@ -94,7 +46,7 @@ enum ObjectStorageTable {
     ) -> Int32 = { instance, request, data, length, response, error in
       Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) {
         storage, json in
-        let request = try Bridge.decode(PutFileRequest.Bytes.self, json)
+        let request = try Bridge.decode(PutBytesRequest.self, json)
         let buffer = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
         return try Bridge.encode(
           storage.putBytes(uri: request.uri, data: buffer, contentType: request.contentType))
@@ -123,20 +75,20 @@ enum ObjectStorageTable {
 
   static let stat: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
-      try Bridge.encode(storage.stat(uri: Bridge.decode(URIRequest.self, json).uri))
+      try Bridge.encode(storage.stat(uri: Bridge.decode(ObjectURIRequest.self, json).uri))
     }
   }
 
   static let exists: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
-      let found = try storage.exists(uri: Bridge.decode(URIRequest.self, json).uri)
-      return try Bridge.encode(JSONValue.object(["exists": .bool(found)]))
+      try Bridge.encode(
+        ObjectExistsResponse(exists: storage.exists(uri: Bridge.decode(ObjectURIRequest.self, json).uri)))
     }
   }
 
   static let list: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
-      let request = try Bridge.decode(ListRequest.self, json)
+      let request = try Bridge.decode(ListObjectsRequest.self, json)
       let size = request.pageSize ?? defaultPageSize
       guard (1...maxPageSize).contains(size) else {
         throw PluginError(
@@ -149,34 +101,21 @@ enum ObjectStorageTable {
 
   static let deleteObject: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
-      let deleted = try storage.delete(uri: Bridge.decode(URIRequest.self, json).uri)
-      return try Bridge.encode(JSONValue.object(["deleted": .bool(deleted)]))
+      try Bridge.encode(
+        ObjectDeletedResponse(deleted: storage.delete(uri: Bridge.decode(ObjectURIRequest.self, json).uri)))
     }
   }
 
   static let localPath: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any LocalObjectStorage).self) {
       storage, json in
-      let path = try storage.localPath(uri: Bridge.decode(URIRequest.self, json).uri)
-      return try Bridge.encode(JSONValue.object(["path": .string(path)]))
+      try Bridge.encode(LocalPathResponse(path: storage.localPath(uri: Bridge.decode(ObjectURIRequest.self, json).uri)))
     }
   }
 
   static let uriFor: gf_call_fn = { instance, request, response, error in
     Bridge.call(instance, request, response, error, as: (any ObjectStorage).self) { storage, json in
-      let uri = try storage.uri(forKey: Bridge.decode(KeyRequest.self, json).key)
-      return try Bridge.encode(JSONValue.object(["uri": .string(uri)]))
+      try Bridge.encode(URIForResponse(uri: storage.uri(forKey: Bridge.decode(URIForRequest.self, json).key)))
     }
-  }
-}
-
-extension PutFileRequest {
-  fileprivate struct Bytes: Decodable {
-    private enum CodingKeys: String, CodingKey {
-      case uri
-      case contentType = "content_type"
-    }
-    var uri: String
-    var contentType: String?
   }
 }

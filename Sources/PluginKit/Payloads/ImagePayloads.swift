@@ -1,8 +1,14 @@
+/// The request of `build`.
 public struct ImageBuildRequest: Codable, Sendable, Equatable {
+  /// The build context: an absolute folder.
   public var contextDir: String
+  /// The Dockerfile's path inside the context. Absent: `Dockerfile`.
   public var dockerfile: String
+  /// The tag to give the image, e.g. `goldfish/stage:abc123` (named after a content hash).
   public var tag: String
+  /// `--build-arg` values.
   public var buildArgs: [String: String]
+  /// Labels to put on the image.
   public var labels: [String: String]
 
   public init(
@@ -33,10 +39,12 @@ public struct ImageBuildRequest: Codable, Sendable, Equatable {
   }
 }
 
+/// Where a build is.
 public enum ImageBuildState: String, Codable, Sendable {
   case running, succeeded, failed, canceled
 }
 
+/// The answer of `build_status`.
 public struct ImageBuildStatus: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case state
@@ -45,9 +53,13 @@ public struct ImageBuildStatus: Codable, Sendable, Equatable {
     case message
   }
 
+  /// Where the build is.
   public var state: ImageBuildState
+  /// The built image's tag, once it succeeded.
   public var image: String?
+  /// The built image's id (`sha256:…`), once it succeeded.
   public var imageId: String?
+  /// Free text for people: why it failed.
   public var message: String
 
   public init(state: ImageBuildState, image: String? = nil, imageId: String? = nil, message: String = "") {

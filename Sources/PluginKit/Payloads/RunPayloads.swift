@@ -18,21 +18,36 @@ public struct RunSpec: Codable, Sendable, Equatable {
     case worker
   }
 
+  /// The stage run's id (`stage-…`); the handle `launch` returns must carry it as `run_id`.
   public var runId: String
+  /// The workspace the run's code was versioned from (a label, for logs and machine names).
   public var workspace: String?
+  /// The workspace version that runs, e.g. `v3`.
   public var version: String?
+  /// The stage's name in the pipeline.
   public var stage: String?
+  /// The argv to run, never a shell string; its working directory is `code_dir`.
   public var command: [String]
+  /// The environment added to the backend's base environment (keys `[A-Za-z_][A-Za-z0-9_]*`).
   public var env: [String: String]
+  /// The run's code: an absolute path, read-only for the job.
   public var codeDir: String?
+  /// The folder private to this run (absolute; the host creates it): logs, status and scratch.
   public var workDir: String
+  /// The stored objects the stage reads, each with where the host staged a copy.
   public var inputs: [RunInput]
+  /// Where the job writes its outputs (absolute); the host stores what is there once it ends.
   public var outputsDir: String?
+  /// The image to run in, for backends that declare `needs_image`.
   public var image: String?
+  /// The resources the stage's compute profile asks for.
   public var profile: ResourceProfile?
-  /// Absent means no limit; 0 is refused by the host, never read as "off".
+  /// The job's time limit in seconds, enforced by the backend. Absent means no limit; 0 is
+  /// refused by the host, never read as "off".
   public var timeoutSeconds: Int?
+  /// Labels to attach to the job (`goldfish-project`, `goldfish-run`), matched by `list_runs`.
   public var labels: [String: String]
+  /// Warm-pool options, for backends that declare `warm_reuse`; absent for a one-job launch.
   public var worker: WorkerOptions?
 
   public init(
@@ -79,6 +94,7 @@ public struct RunSpec: Codable, Sendable, Equatable {
   }
 }
 
+/// One input of a run: a stored object and the host's local copy of it.
 public struct RunInput: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case name
@@ -87,9 +103,13 @@ public struct RunInput: Codable, Sendable, Equatable {
     case localPath = "local_path"
   }
 
+  /// The input's signal name, or a file name for files the host adds (the stage config).
   public var name: String
+  /// The signal type: `npy`, `csv`, `directory`, `file` or `dataset`.
   public var type: String
+  /// The object's URI in the project's storage; absent for files that exist only locally.
   public var uri: String?
+  /// The host's copy on this machine (absolute), for backends that run jobs here.
   public var localPath: String?
 
   public init(name: String, type: String, uri: String? = nil, localPath: String? = nil) {
@@ -100,6 +120,7 @@ public struct RunInput: Codable, Sendable, Equatable {
   }
 }
 
+/// The resources a stage's compute profile asks for, as the run spec carries them.
 public struct ResourceProfile: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case name
@@ -113,13 +134,22 @@ public struct ResourceProfile: Codable, Sendable, Equatable {
     case definition
   }
 
+  /// The profile's name in goldfish.yaml, e.g. `cpu-small`.
   public var name: String?
+  /// CPU cores the job may use (fractional); enforced by backends listing `cpus` in `resource_limits`.
   public var cpus: Double?
+  /// Memory the job may use, in MiB; enforced by backends listing `memory_mb` in `resource_limits`.
   public var memoryMb: Int?
+  /// Processes and threads the job may have; enforced by backends listing `pids` in `resource_limits`.
   public var pids: Int?
+  /// True: the job may reach the network; absent: the backend's default (none for local ones).
+  /// Honoured by backends that declare `network_policy`.
   public var network: Bool?
+  /// GPUs asked for, for backends that declare `gpu`.
   public var gpu: GPURequest?
+  /// May run on spot capacity, for backends that declare `spot`.
   public var spot: Bool?
+  /// The cloud machine type (e.g. `n2-standard-4`), for backends that place machines.
   public var machineType: String?
   /// The whole profile as goldfish.yaml resolves it (built-in merged with gce.profile_overrides:
   /// machine_type, gpu, zones, boot_disk, preemptible_allowed, on_demand_allowed, ...), for
@@ -143,8 +173,11 @@ public struct ResourceProfile: Codable, Sendable, Equatable {
   }
 }
 
+/// GPUs a profile asks for.
 public struct GPURequest: Codable, Sendable, Equatable {
+  /// The GPU family, e.g. `h100`, `a100`.
   public var type: String
+  /// How many.
   public var count: Int
   public init(type: String, count: Int) {
     self.type = type
@@ -152,6 +185,7 @@ public struct GPURequest: Codable, Sendable, Equatable {
   }
 }
 
+/// `spec.worker`: how a warm-pool launch keeps its worker (docs/warm-pool.md).
 public struct WorkerOptions: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case keepWarm = "keep_warm"
@@ -161,8 +195,11 @@ public struct WorkerOptions: Codable, Sendable, Equatable {
     case workerId = "worker_id"
   }
 
+  /// True: the worker stays up after the job, waiting for `deliver_job`.
   public var keepWarm: Bool
+  /// Seconds an idle worker waits for a job before it ends itself.
   public var idleTimeoutSeconds: Int?
+  /// Seconds after which the worker ends itself whatever it is doing (a watchdog).
   public var lifetimeSeconds: Int?
   /// `inputs/<path>` or `outputs/<path>` kept between jobs (docs/warm-pool.md).
   public var preservePaths: [String]
@@ -202,16 +239,24 @@ public enum RunState: String, Codable, Sendable, CaseIterable {
   }
 }
 
+/// Why a job ended: its own exit, or what stopped it.
 public enum TerminationCause: String, Codable, Sendable, CaseIterable {
   case exit, user, timeout, oom, preemption, lost, error
 }
 
+/// The answer of `status` (and part of `recover`'s).
 public struct RunStatus: Codable, Sendable, Equatable {
+  /// Where the job is; an unknown state reads as `unknown`.
   public var state: RunState
+  /// The command's exit code once it ended by itself.
   public var exitCode: Int?
+  /// Why it ended, once it did.
   public var terminationCause: TerminationCause?
+  /// Free text for people: what the backend saw.
   public var message: String
+  /// When the command started, RFC 3339 UTC.
   public var startedAt: String?
+  /// When it ended, RFC 3339 UTC.
   public var finishedAt: String?
 
   public init(
@@ -268,8 +313,11 @@ public struct LogRequest: Codable, Sendable, Equatable {
     case maxBytes = "max_bytes"
   }
 
+  /// Byte offset to read from.
   public var offset: Int64?
+  /// The last this many lines instead.
   public var tail: Int?
+  /// The most bytes of text to answer with.
   public var maxBytes: Int?
 
   public init(offset: Int64? = nil, tail: Int? = nil, maxBytes: Int? = nil) {
@@ -279,6 +327,7 @@ public struct LogRequest: Codable, Sendable, Equatable {
   }
 }
 
+/// The answer of `logs` and `build_logs`: a piece of a log.
 public struct LogChunk: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case text
@@ -286,8 +335,11 @@ public struct LogChunk: Codable, Sendable, Equatable {
     case complete
   }
 
+  /// The log's text (UTF-8).
   public var text: String
+  /// The byte offset to ask for next.
   public var nextOffset: Int64
+  /// True when the job ended and nothing follows.
   public var complete: Bool
 
   public init(text: String, nextOffset: Int64, complete: Bool) {
@@ -297,12 +349,14 @@ public struct LogChunk: Codable, Sendable, Equatable {
   }
 }
 
+/// Whether a warm worker exists, as `probe_worker` can tell.
 public enum WorkerLiveness: String, Codable, Sendable {
   case alive, dead
   case notFound = "not_found"
   case error
 }
 
+/// The answer of `probe_worker`.
 public struct WorkerProbe: Codable, Sendable, Equatable {
   private enum CodingKeys: String, CodingKey {
     case liveness
@@ -312,10 +366,15 @@ public struct WorkerProbe: Codable, Sendable, Equatable {
     case message
   }
 
+  /// Alive, dead, not found, or `error` when the backend could not tell.
   public var liveness: WorkerLiveness
+  /// `idle`, `busy`, `starting` or `stopping`, when alive.
   public var state: String?
+  /// The job it runs or last ran.
   public var runId: String?
+  /// That job's exit code, when it ended.
   public var exitCode: Int?
+  /// Free text for people.
   public var message: String
 
   public init(

@@ -1,9 +1,12 @@
 /// What `stat` and `put_file` report about an object.
 public struct ObjectInfo: Codable, Sendable, Equatable {
+  /// Bytes.
   public var size: Int64
   /// Algorithm name (`md5`, `crc32c`, `sha256`) to its hex (or base64 for GCS) digest.
   public var hash: [String: String]
+  /// Opaque version tag, when the storage has one.
   public var etag: String?
+  /// When the object was last written, RFC 3339 UTC.
   public var updatedAt: String?
 
   public init(size: Int64, hash: [String: String] = [:], etag: String? = nil, updatedAt: String? = nil) {
@@ -27,9 +30,13 @@ public struct ObjectInfo: Codable, Sendable, Equatable {
   }
 }
 
+/// The answer of `list`: one page of objects, in byte-wise URI order.
 public struct ObjectListing: Codable, Sendable, Equatable {
+  /// One listed object.
   public struct Entry: Codable, Sendable, Equatable {
+    /// Its URI.
     public var uri: String
+    /// Its size in bytes, when the listing knows it.
     public var size: Int64?
     public init(uri: String, size: Int64? = nil) {
       self.uri = uri
@@ -37,7 +44,9 @@ public struct ObjectListing: Codable, Sendable, Equatable {
     }
   }
 
+  /// The page's objects.
   public var objects: [Entry]
+  /// Pass back as `page_token` for the next page; null on the last page.
   public var nextPageToken: String?
 
   public init(objects: [Entry], nextPageToken: String?) {

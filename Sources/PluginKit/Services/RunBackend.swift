@@ -15,8 +15,11 @@ extension RunBackend {
   public static var kind: ServiceKind { .runBackend }
 }
 
+/// The answer of `recover`: the job found again from a handle of an earlier host process.
 public struct RecoveredRun: Codable, Sendable, Equatable {
+  /// The handle to use from now on (the same one, or a refreshed one).
   public var handle: JSONValue
+  /// The job's status now.
   public var status: RunStatus
   public init(handle: JSONValue, status: RunStatus) {
     self.handle = handle

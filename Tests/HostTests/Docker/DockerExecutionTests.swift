@@ -16,7 +16,7 @@ struct DockerExecutionTests {
       "--config", #"{"socket": "\#(DockerSupport.socket)"}"#,
     ])
     #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
-    #expect(result.stdout.contains("all 9 cases passed"), "\(result.stdout)")
+    #expect(result.stdout.contains("all 10 cases passed"), "\(result.stdout)")
   }
 
   @Test("the sample pipeline runs end to end in containers: outputs, lineage, metrics")

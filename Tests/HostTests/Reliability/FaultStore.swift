@@ -1,7 +1,8 @@
 import Foundation
-import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// The "faultstore" fixture (Tests/Fixtures/plugins/fault_storage.c): each function
 /// misbehaves in its own way; `exists` is the healthy probe.

@@ -1,7 +1,8 @@
 import Foundation
-import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// `plugins.isolation: process`: the plugin runs in a `goldfish plugin-host` helper, so faults
 /// that would end goldfish end only the helper.

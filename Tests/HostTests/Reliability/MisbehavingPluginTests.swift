@@ -1,7 +1,8 @@
 import Foundation
-import Host
 import PluginKit
 import Testing
+
+@testable import Host
 
 /// Faults a plugin can commit without taking the process down, in both isolation modes: each
 /// comes back as a typed error naming the plugin, service and function, and the next call works.

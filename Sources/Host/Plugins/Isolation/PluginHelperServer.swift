@@ -83,7 +83,7 @@ public enum PluginHelperServer {
     }
     let opened = InProcessTransport.open(
       descriptor: registered.descriptor, service: registered.service, kind: kind,
-      serial: registered.info.capabilities["concurrency"]?.stringValue == "serial",
+      serial: CapabilityKeys.concurrency(of: registered.info.capabilities) == .serial,
       config: header["config"]?.stringValue ?? "{}", context: header["context"]?.stringValue ?? "{}",
       callTimeout: nil)
     switch opened {
