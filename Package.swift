@@ -14,12 +14,16 @@ let package = Package(
     .executable(name: "goldfish-agent", targets: ["goldfish-agent"]),
     .library(name: "Host", targets: ["Host"]),
     .library(name: "PluginKit", targets: ["PluginKit"]),
+    // The conformance suite as a library, so a plugin's own `swift test` runs what `plugins check` runs.
+    .library(name: "GoldfishTesting", targets: ["GoldfishTesting"]),
     .library(name: "GoldfishLocal", type: .dynamic, targets: ["GoldfishLocal"]),
     .library(name: "GoldfishDocker", type: .dynamic, targets: ["GoldfishDocker"]),
     .library(name: "GoldfishGCE", type: .dynamic, targets: ["GoldfishGCE"]),
     .library(name: "GoldfishGCS", type: .dynamic, targets: ["GoldfishGCS"]),
     .library(name: "GoldfishCDir", type: .dynamic, targets: ["GoldfishCDir"]),
     .library(name: "GoldfishSwiftExample", type: .dynamic, targets: ["GoldfishSwiftExample"]),
+    // A test fixture (not installed): a run backend with one mistake on demand, for the conformance suite's tests.
+    .library(name: "SloppyRunFixture", type: .dynamic, targets: ["SloppyRunFixture"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -47,15 +51,23 @@ let package = Package(
     .systemLibrary(
       name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"])]),
+    // The SDK a plugin links, and nothing more: payloads, service protocols, the C table export,
+    // errors, JSON, storage keys, logging through the host. No unsafe flags: SwiftPM refuses a
+    // product with them as another package's dependency, and third parties depend on this one.
     .target(
-      name: "PluginKit", dependencies: ["PluginABI", "CCurlShim", "CPluginSupport", "CCrypto"],
-      path: "Sources/PluginKit",
-      // Hashing and copying run over every byte a plugin stores: keep them fast in debug builds.
-      swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+      name: "PluginKit", dependencies: ["PluginABI", "CPluginSupport"], path: "Sources/PluginKit",
+      swiftSettings: swiftSettings),
+    // The house's own helpers (agent mailbox protocol, HTTP over libcurl, tar, spawn, hashing,
+    // file copies). No unsafe flags either: GoldfishTesting needs Host, which needs this target,
+    // and SwiftPM refuses a product when any target it reaches carries them.
+    .target(
+      name: "PluginSupport", dependencies: ["PluginKit", "CCurlShim", "CPluginSupport", "CCrypto"],
+      path: "Sources/PluginSupport",
+      swiftSettings: swiftSettings),
     .target(
       name: "Host",
       dependencies: [
-        "PluginABI", "PluginKit", "CGit2",
+        "PluginABI", "PluginKit", "PluginSupport", "CGit2",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "GRDB", package: "GRDB.swift"),
@@ -71,42 +83,47 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/GoldfishMCP", swiftSettings: swiftSettings),
+    .target(
+      name: "GoldfishTesting", dependencies: ["Host", "PluginKit", "PluginSupport"], path: "Sources/GoldfishTesting",
+      swiftSettings: swiftSettings),
     .executableTarget(
       name: "goldfish",
-      dependencies: ["Host", "GoldfishMCP", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "Host", "GoldfishMCP", "GoldfishTesting", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
     .target(name: "CProcessTree", path: "Sources/CProcessTree"),
     .executableTarget(name: "goldfish-runner", dependencies: ["CProcessTree"], path: "Sources/Runner"),
     .target(name: "CAgentSupport", dependencies: ["CProcessTree"], path: "Sources/CAgentSupport"),
     .executableTarget(
-      name: "goldfish-agent", dependencies: ["PluginKit", "CAgentSupport", "GCSClient"], path: "Sources/Agent",
+      name: "goldfish-agent", dependencies: ["PluginKit", "PluginSupport", "CAgentSupport", "GCSClient"], path: "Sources/Agent",
       swiftSettings: swiftSettings),
     // Benchmark helper for bench/run.py (ABI call round trip); not a product, not shipped.
     .executableTarget(
-      name: "goldfish-bench", dependencies: ["Host", "PluginKit", "PluginABI"], path: "Sources/Bench",
+      name: "goldfish-bench", dependencies: ["Host", "PluginKit", "PluginSupport", "PluginABI"], path: "Sources/Bench",
       swiftSettings: swiftSettings),
     .target(
-      name: "GoldfishLocal", dependencies: ["PluginKit"], path: "Plugins/Local",
+      name: "GoldfishLocal", dependencies: ["PluginKit", "PluginSupport"], path: "Plugins/Local",
       swiftSettings: swiftSettings),
     .target(
-      name: "GoldfishDocker", dependencies: ["PluginKit"], path: "Plugins/LocalDocker",
+      name: "GoldfishDocker", dependencies: ["PluginKit", "PluginSupport"], path: "Plugins/LocalDocker",
       swiftSettings: swiftSettings),
     .target(
-      name: "GoldfishGCE", dependencies: ["PluginKit", "GCSClient"], path: "Plugins/GCE",
+      name: "GoldfishGCE", dependencies: ["PluginKit", "PluginSupport", "GCSClient"], path: "Plugins/GCE",
       swiftSettings: swiftSettings),
     // The Cloud Storage JSON client (credentials, retries, transfers) shared by the gcs storage,
     // the gce backend (its mailbox) and goldfish-agent.
     .target(
       name: "GCSClient",
       dependencies: [
-        "PluginKit",
+        "PluginKit", "PluginSupport",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
       ],
       path: "Sources/GCSClient",
       swiftSettings: swiftSettings),
     .target(
-      name: "GoldfishGCS", dependencies: ["PluginKit", "GCSClient"], path: "Plugins/GCS",
+      name: "GoldfishGCS", dependencies: ["PluginKit", "PluginSupport", "GCSClient"], path: "Plugins/GCS",
       swiftSettings: swiftSettings),
     .target(
       name: "GoldfishCDir", dependencies: ["PluginABI"], path: "Examples/CPlugin",
@@ -115,43 +132,47 @@ let package = Package(
     .target(
       name: "GoldfishSwiftExample", dependencies: ["PluginKit"], path: "Examples/SwiftPlugin",
       swiftSettings: swiftSettings),
+    .target(
+      name: "SloppyRunFixture", dependencies: ["PluginKit"], path: "Tests/Fixtures/SwiftPlugins/SloppyRun",
+      swiftSettings: swiftSettings),
     // One test target per module. GoldfishTestSupport holds the fixtures and drivers they share
     // (projects, the sample pipeline, the CLI and MCP sessions, the docker/gcs/warm-pool harnesses);
     // it is a test target so that `swift build -c release` never builds it.
     .testTarget(
-      name: "GoldfishTestSupport", dependencies: ["Host", "PluginKit"], path: "Tests/Support",
+      name: "GoldfishTestSupport", dependencies: ["Host", "PluginKit", "PluginSupport"], path: "Tests/Support",
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "PluginKitTests", dependencies: ["PluginKit", "GoldfishTestSupport"], path: "Tests/PluginKitTests",
+      name: "PluginKitTests", dependencies: ["PluginKit", "PluginSupport", "GoldfishTestSupport"],
+      path: "Tests/PluginKitTests",
       swiftSettings: swiftSettings),
     .testTarget(
       name: "HostTests",
       dependencies: [
         // GoldfishMCP: the hostile-input suites drive both faces in this process.
-        "Host", "GoldfishMCP", "PluginKit", "GoldfishTestSupport",
+        "Host", "GoldfishMCP", "PluginKit", "PluginSupport", "GoldfishTesting", "GoldfishTestSupport",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       path: "Tests/HostTests", swiftSettings: swiftSettings),
     .testTarget(
-      name: "MCPTests", dependencies: ["GoldfishMCP", "Host", "PluginKit", "GoldfishTestSupport"],
+      name: "MCPTests", dependencies: ["GoldfishMCP", "Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
       path: "Tests/MCPTests", swiftSettings: swiftSettings),
     .testTarget(
-      name: "AgentTests", dependencies: ["PluginKit", "Host", "GoldfishTestSupport"], path: "Tests/AgentTests",
+      name: "AgentTests", dependencies: ["PluginKit", "PluginSupport", "Host", "GoldfishTestSupport"], path: "Tests/AgentTests",
       swiftSettings: swiftSettings),
     // The plugins' tests load each plugin's .so by path, through the host, as goldfish does.
     .testTarget(
-      name: "LocalTests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/LocalTests",
+      name: "LocalTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"], path: "Tests/LocalTests",
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "DockerTests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/DockerTests",
+      name: "DockerTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"], path: "Tests/DockerTests",
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "GCETests", dependencies: ["Host", "PluginKit", "GoldfishTestSupport"], path: "Tests/GCETests",
+      name: "GCETests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"], path: "Tests/GCETests",
       swiftSettings: swiftSettings),
     .testTarget(
       name: "GCSTests",
       dependencies: [
-        "Host", "PluginKit", "GoldfishTestSupport",
+        "Host", "PluginKit", "PluginSupport", "GoldfishTestSupport",
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "_CryptoExtras", package: "swift-crypto"),
       ],

@@ -32,6 +32,9 @@ source scripts/gcplocal.sh
 gcplocal_start
 swift build --build-tests
 swift test --skip-build "$@"
+# The out-of-tree Swift plugin package: its build, its own swift test (GoldfishTesting), plugins
+# check on its .so and the sample pipeline on it.
+scripts/example-package.sh
 # goldfish serve, driven end to end by the official MCP client (pytest's exit code is the script's).
 GOLDFISH_BIN="$(swift build --show-bin-path)/goldfish" \
   .venv-mcp/bin/python -m pytest Tests/MCP -q -p no:cacheprovider -c Tests/MCP/pytest.ini

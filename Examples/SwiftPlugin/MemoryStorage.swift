@@ -1,12 +1,11 @@
 import Foundation
-import PluginABI
 import PluginKit
 
 /// A complete Swift plugin: an object storage that keeps objects in memory, named
 /// `memory:///<key>`. Useful as a template and for tests; everything is lost at exit.
 final class MemoryStorage: ObjectStorage, @unchecked Sendable {
   static let serviceName = "memory"
-  static let capabilities = ObjectStorageCapabilities(schemes: ["memory"], hash: "sha256").json
+  static let capabilities = ObjectStorageCapabilities(schemes: ["memory"], hash: "crc32c").json
 
   private struct Config: Decodable {
     var maxBytes: Int?
@@ -35,8 +34,14 @@ final class MemoryStorage: ObjectStorage, @unchecked Sendable {
 
   func getFile(uri: String, path: String) throws(PluginError) -> Int64 {
     let bytes = try load(uri)
-    try POSIXFile.atomicWrite(to: path) { (fd: Int32) throws(PluginError) in
-      try POSIXFile.writeAll(fd, bytes, path)
+    // Written beside the target and renamed over it, so a reader never sees half an object.
+    let partial = path + ".partial-" + UUID().uuidString
+    guard FileManager.default.createFile(atPath: partial, contents: Data(bytes)) else {
+      throw PluginError(.io, "cannot write \(path): check that its folder exists and is writable")
+    }
+    guard rename(partial, path) == 0 else {
+      try? FileManager.default.removeItem(atPath: partial)
+      throw PluginError(.io, "cannot write \(path): rename failed with errno \(errno)")
     }
     return Int64(bytes.count)
   }
@@ -55,7 +60,7 @@ final class MemoryStorage: ObjectStorage, @unchecked Sendable {
 
   func stat(uri: String) throws(PluginError) -> ObjectInfo {
     let bytes = try load(uri)
-    return ObjectInfo(size: Int64(bytes.count), hash: ["sha256": SHA256Hasher.hex(of: bytes)])
+    return ObjectInfo(size: Int64(bytes.count), hash: ["crc32c": CRC32C.hex(of: bytes)])
   }
 
   func exists(uri: String) throws(PluginError) -> Bool {
@@ -82,7 +87,7 @@ final class MemoryStorage: ObjectStorage, @unchecked Sendable {
       throw PluginError(.invalidArgument, "\(uri) would be \(bytes.count) bytes; memory.max_bytes is \(maxBytes)")
     }
     lock.withLock { objects[uri] = bytes }
-    return ObjectInfo(size: Int64(bytes.count), hash: ["sha256": SHA256Hasher.hex(of: bytes)])
+    return ObjectInfo(size: Int64(bytes.count))
   }
 
   private func load(_ uri: String) throws(PluginError) -> [UInt8] {

@@ -1,6 +1,7 @@
 import Foundation
 import GCSClient
 import PluginKit
+import PluginSupport
 
 /// Compute Engine REST v1 over libcurl: zonal instances and zone operations, nothing else.
 /// `instances.insert` is waited on synchronously (operation polled to DONE) so a capacity

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// `gce`: each run (or warm worker) is a Compute Engine VM running goldfish-agent, which
 /// takes its jobs from and reports to a mailbox in Cloud Storage. The host never talks to the

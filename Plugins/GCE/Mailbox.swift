@@ -1,5 +1,6 @@
 import GCSClient
 import PluginKit
+import PluginSupport
 
 /// The job mailbox in Cloud Storage (docs/warm-pool.md): `gs://<bucket>/<prefix>/`. Paths of
 /// a run always come from that run's id and contain exactly one `runs/` segment (#6).

@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 
 /// What a gce run handle carries. Everything status needs is keyed by the run id (the
 /// mailbox) or by the instance name and zone (the VM): never a scan of all VMs (#5 #13).

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Puts what a job needs where a VM can reach it, under the run's own folder of the mailbox,
 /// and writes the job: code as `runs/<id>/code.tar`, local inputs under `runs/<id>/inputs/`.

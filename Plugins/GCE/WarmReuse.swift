@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 
 /// The mechanics the host's warm pool drives (docs/warm-pool.md): deliver a job to an idle
 /// worker, probe it, delete it, find it again by labels.

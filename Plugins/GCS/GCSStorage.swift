@@ -1,5 +1,6 @@
 import GCSClient
 import PluginKit
+import PluginSupport
 
 /// `gcs` storage: objects in one bucket under an optional prefix, named
 /// `gs://<bucket>/<prefix><key>`, over the Cloud Storage JSON API with libcurl.

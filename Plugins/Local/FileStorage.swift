@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// `file` storage: objects are files under a root directory, named `file:///<root>/<key>`.
 /// Writes are atomic (temp file + rename) and streamed.

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// goldfish-agent made runnable inside a stage image that has no Swift runtime or libcurl:
 /// a folder with the binary and every shared library it needs except glibc's own, which the

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// One image build's folder: request.json, build.log (the builder's output as it arrives)
 /// and result.json (written last). Builds run on a thread of the process that started them;

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// What the docker backend keeps in a run's work_dir, so that status, logs and cancel still
 /// answer correctly from another host process and after the container is removed:

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Turns a run spec into the Engine's container-create body, following the container
 /// contract: inputs read-only at /mnt/inputs/<name>, outputs at /mnt/outputs, the code at

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Warm reuse for docker runs: each worker is a long-lived container running goldfish-agent
 /// (docs/warm-pool.md). The host decides which worker gets a job and when one goes; this only

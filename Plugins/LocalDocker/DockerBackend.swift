@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// `docker` backend: each run is one container of the local engine, labelled with its run
 /// id. Containers outlive the goldfish process that started them; the run's work_dir keeps

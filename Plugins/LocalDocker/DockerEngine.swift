@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// The Docker Engine API (v1.41) on its unix socket: JSON calls with engine errors turned
 /// into PluginErrors, and an unreachable engine reported with the socket and a remedy.

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// `docker` image builder: the Engine's classic builder (POST /build, version=1) fed a
 /// ustar context streamed from the context folder. Build output is kept in a file per build.

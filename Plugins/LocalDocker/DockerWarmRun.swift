@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// A run delivered to a warm container, answered from that run's own mailbox keys: exit.json
 /// (one keyed read), then claimed.json, then whether the container still runs.

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// A warm worker of the docker backend: one long-lived container whose main process is
 /// goldfish-agent (runner `process`: each job is a plain process group inside it), talking

@@ -1,6 +1,7 @@
 import CAgentSupport
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// The worker loop: wait for a job in `workers/<id>/jobs/`, run it in the order of
 /// docs/warm-pool.md, go back to waiting; leave after the idle timeout, the lifetime, the

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Empties a reused folder between jobs: every entry, dotfiles too (upstream §5.7 #27),
 /// except the preserved paths of this folder's own root. Symlinks are removed, never followed.

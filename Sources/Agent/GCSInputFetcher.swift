@@ -1,6 +1,7 @@
 import Foundation
 import GCSClient
 import PluginKit
+import PluginSupport
 
 /// Stages a `gs://bucket/name` input on a worker: one object becomes a file, a folder URI
 /// (ending in "/") becomes a folder of every object below it. Credentials and endpoint come

@@ -1,5 +1,6 @@
 import GCSClient
 import PluginKit
+import PluginSupport
 
 /// A mailbox in Cloud Storage, `gs://bucket/prefix`: the store of an agent on a GCE VM (or
 /// one pointed at the storage emulator through STORAGE_EMULATOR_HOST or `endpoint`).

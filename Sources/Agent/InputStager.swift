@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Puts each input at `<inputs>/<name>`: a copy, or a symlink when the job asks for one.
 /// Sources are local paths, `file://` URIs or `gs://` objects and folders.

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// One job, in the order of docs/warm-pool.md: busy + claimed.json first, per-run paths
 /// from this run's id, clean, stage, run, logs, outputs, idle, exit.json last.

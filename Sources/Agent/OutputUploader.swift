@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Uploads a job's outputs folder to `runs/<run_id>/outputs/` (when the job did not write
 /// its outputs in place). Files only; symlinks are not followed out of the folder.

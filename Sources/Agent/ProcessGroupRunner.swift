@@ -1,6 +1,7 @@
 import CAgentSupport
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Runs a job as a plain process, leader of its own process group, so stopping the job
 /// stops everything it started and nothing else.

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// The run's output.log at `runs/<run_id>/logs/output.log`. A local mailbox is written in
 /// place; a remote one gets a local file uploaded every few seconds and at the end.

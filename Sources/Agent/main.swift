@@ -1,6 +1,7 @@
 import CAgentSupport
 import Foundation
 import PluginKit
+import PluginSupport
 
 // goldfish-agent --config FILE|-
 // The warm worker: runs jobs from its mailbox one after another (docs/warm-pool.md).

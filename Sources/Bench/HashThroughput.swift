@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import PluginKit
+import PluginSupport
 
 /// MiB/s of the two checksums every stored byte passes through (SHA-256 for content hashes,
 /// CRC32C for Cloud Storage), over one in-memory buffer, against memcpy of the same buffer.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PluginKit
+import PluginSupport
 import _CryptoExtras
 
 /// Where the bearer token of each request comes from, chosen once at open by walking the

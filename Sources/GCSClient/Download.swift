@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 
 #if canImport(Glibc)
   import Glibc

@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 
 /// The JSON API's URLs, auth and error mapping. Every call here is retried by the policy;
 /// transfers (Upload.swift, Download.swift) drive their own resumption around it.

@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 
 /// Uploads: one media request for objects up to a chunk, a resumable session above that.
 /// Either way the CRC32C computed locally must equal the one the server stored.

@@ -1,6 +1,7 @@
 import Foundation
 import Host
 import PluginKit
+import PluginSupport
 
 /// Projects this server opened, kept between tool calls while nothing they were opened from has
 /// changed: opening one reads goldfish.yaml, loads plugins and opens the database and the version

@@ -1,3 +1,4 @@
+import GoldfishTesting
 import Host
 import PluginKit
 

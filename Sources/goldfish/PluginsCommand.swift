@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GoldfishTesting
 import Host
 import PluginKit
 
@@ -74,15 +75,21 @@ struct PluginsCheck: ParsableCommand {
       "Run the plugin in_process (default) or in a helper process, where a crash fails one case instead of ending the check."
   )
   var isolation: IsolationMode = .inProcess
-  @Option(help: "Fail a call that takes longer than this many seconds (default: no limit).")
+  @Option(help: "Fail a call that takes longer than this many seconds (default: 120; 0: no limit).")
   var callTimeout: Int?
-  @Flag(help: "Print JSON for machines.") var json = false
+  @Flag(help: "Print JSON for machines: the reports, or {\"error\": …} when the check cannot run.") var json = false
 
   func run() throws {
-    let registry = PluginRegistry.load([.init(path: absolute(path), origin: "command line")])
-    if let refusal = registry.refused.first {
-      throw GoldfishError(.pluginRefused, refusal.description)
+    do {
+      try check()
+    } catch let failure as GoldfishError where json {
+      // --json is always JSON: a refused file or a bad --config is an answer a machine can read too.
+      try Console.json(CheckError(error: .init(code: failure.code.rawValue, message: failure.message, hint: failure.hint)))
+      throw ExitCode(2)
     }
+  }
+
+  private func check() throws {
     let configValue: JSONValue
     do {
       configValue = try JSONCoding.parse(config ?? "{}")
@@ -91,25 +98,11 @@ struct PluginsCheck: ParsableCommand {
         .invalidArgument, "--config is not valid JSON: \(error.message)",
         hint: "pass a JSON object, e.g. --config '{\"root\": \"/tmp/objects\"}'")
     }
-    let services = registry.plugins.flatMap { $0.services }.filter { service == nil || $0.name == service }
-    guard !services.isEmpty else {
-      throw GoldfishError(
-        .serviceNotFound, "\(path) registers no service named \(service ?? "")",
-        hint: "it registers: \(registry.plugins.flatMap { $0.services }.map { $0.name }.joined(separator: ", "))")
-    }
-    var reports: [ConformanceReport] = []
-    for info in services {
-      let kind = ServiceKind(label: info.kind)!
-      let scratch = try Conformance.makeScratch()
-      let context = ServiceContext(stateDir: scratch + "/state", hostVersion: GoldfishVersion.current)
-      let opened = try registry.open(
-        kind, info.name, config: configValue, context: context,
-        callTimeout: callTimeout.map { TimeInterval(max(1, $0)) },
-        isolation: isolation)
-      var report = Conformance.check(opened, scratch: scratch, image: image)
-      report.cases.insert(try capabilityCase(info), at: 0)
-      reports.append(report)
-    }
+    if json { CheckCrashJSON.install() }
+    let timeout = callTimeout.map { $0 <= 0 ? nil : TimeInterval($0) } ?? PluginConformance.defaultCallTimeout
+    let reports = try PluginConformance.check(
+      pluginAt: absolute(path), config: configValue, service: service, image: image, callTimeout: timeout,
+      isolation: isolation, beforeCase: json ? { CheckCrashJSON.prepare($0) } : nil)
     if json {
       try Console.json(reports)
     } else {
@@ -119,16 +112,14 @@ struct PluginsCheck: ParsableCommand {
   }
 }
 
-/// The declared capabilities checked against their schema, as the report's first case. Built from
-/// the case's JSON form, the report's public contract.
-private func capabilityCase(_ service: ServiceInfo) throws -> ConformanceReport.Case {
-  let findings = service.checkCapabilities
-  let fields: JSONValue = [
-    "name": "capabilities", "outcome": findings.isEmpty ? "passed" : "failed",
-    "message": .string(
-      findings.isEmpty ? "every declared key is known and well typed" : findings.joined(separator: "; ")),
-  ]
-  return try JSONCoding.convert(fields, to: ConformanceReport.Case.self)
+/// What `plugins check --json` prints when the check cannot run at all.
+struct CheckError: Encodable {
+  struct Detail: Encodable {
+    var code: String
+    var message: String
+    var hint: String?
+  }
+  var error: Detail
 }
 
 func absolute(_ path: String) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 @testable import GoldfishTestSupport
 

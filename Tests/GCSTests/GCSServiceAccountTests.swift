@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import PluginKit
+import PluginSupport
 import Testing
 import _CryptoExtras
 

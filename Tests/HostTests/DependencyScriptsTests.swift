@@ -1,4 +1,5 @@
 import Foundation
+import PluginSupport
 import Testing
 
 @testable import GoldfishTestSupport

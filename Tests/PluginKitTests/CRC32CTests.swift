@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 import Testing
 
 @testable import GoldfishTestSupport

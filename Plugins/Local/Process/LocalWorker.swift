@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// A warm worker on this machine: goldfish-agent under a detached goldfish-runner, with its
 /// own folder (agent.json, the runner's files, the agent's scratch) and a shared file mailbox.

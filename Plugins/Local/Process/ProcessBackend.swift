@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// `process` backend: each run is a local process group under a detached supervisor
 /// (goldfish-runner), so runs outlive the goldfish process that started them and are found

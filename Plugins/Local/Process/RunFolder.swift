@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// The files goldfish-runner keeps for one run: runner.json (who supervises), output.log,
 /// and status.json (written last, once the run is over).

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// `process.sandbox` in goldfish.yaml. `auto` (the default) sandboxes when bubblewrap works
 /// here and otherwise runs the stage anyway, saying so in the run's record; `required`

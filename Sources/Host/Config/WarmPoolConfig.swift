@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 
 /// `<backend>.warm_pool:` (`gce.warm_pool`, `docker.warm_pool`, `process.warm_pool`, …): idle
 /// workers kept to take the next job without a fresh launch. Off unless `enabled: true`.

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// What a stage's result depends on: the workspace's code (other stages' own modules and
 /// configs aside), its merged config, its inputs and the environment goldfish.yaml gives it (the

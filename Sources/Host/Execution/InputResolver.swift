@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// One input of a stage, staged where the stage will read it.
 struct ResolvedInput {

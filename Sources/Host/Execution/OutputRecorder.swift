@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 extension GoldfishError.Code {
   public static let outputMissing = Self("output_missing")

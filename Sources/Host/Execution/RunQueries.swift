@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Reading runs: details, logs and lineage, for `inspect`, `logs`, `lineage` and the MCP tools.
 public struct RunQueries: Sendable {

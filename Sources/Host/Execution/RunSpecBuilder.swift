@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// The run spec of one stage run: the command, the GOLDFISH_* environment the stage IO
 /// library reads, its folders, profile and timeout. The stage config travels as a file, never

@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// The image a stage runs in, for backends that declare `needs_image`: goldfish.yaml's
 /// `docker.base_images.cpu`, then `docker.extra_packages` (base + cpu) and the workspace's

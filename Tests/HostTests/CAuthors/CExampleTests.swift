@@ -1,6 +1,7 @@
 import Foundation
 import PluginKit
 import Testing
+import PluginSupport
 
 @testable import Host
 @testable import GoldfishTestSupport

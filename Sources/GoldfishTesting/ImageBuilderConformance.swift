@@ -1,0 +1,29 @@
+import Host
+import PluginKit
+
+/// Image builder cases that need no engine state: an unknown tag does not exist, an
+/// unknown build id is not found, and push matches the declared registry capability.
+struct ImageBuilderConformance {
+  let service: OpenedService
+
+  func run(_ runner: inout CaseRunner) {
+    runner.run("exists of an unknown tag") {
+      let answer = try service.rawCall("exists", ["tag": "goldfish-conformance/absent:never"])
+      try expect(answer["exists"] == .bool(false), "exists answered \(answer) for a tag that was never built")
+      return nil
+    }
+    runner.run("status of an unknown build") {
+      try expectFailure(.notFound, "build_status of an unknown build id") {
+        try service.rawCall("build_status", ["build_id": "goldfish-conformance-absent"])
+      }
+      return nil
+    }
+    runner.run("push matches capabilities") {
+      let registry = service.info.capabilities["registry"]?.boolValue ?? false
+      try expect(
+        registry == service.supports("push"),
+        "registry is \(registry) but push is \(service.supports("push") ? "set" : "NULL")")
+      return registry ? "push supported" : "push unsupported (NULL)"
+    }
+  }
+}
