@@ -208,7 +208,10 @@ struct RunBackendConformance {
     for caller in 0..<3 {
       DispatchQueue.global().async(group: group) {
         var sawFinal: RunState?
-        for _ in 0..<20 {
+        // Poll for as long as the cancel is under way, and a few times after it answered.
+        var after = 0
+        for _ in 0..<1000 where after < 5 {
+          if problems.cancelAnswered { after += 1 }
           do {
             let status = try service.rawCall("status", ["handle": job], as: RunStatus.self)
             if let final = sawFinal, status.state != final {
@@ -223,11 +226,14 @@ struct RunBackendConformance {
       }
     }
     DispatchQueue.global().async(group: group) {
+      // Let the status callers get going first, so the cancel lands among them.
+      usleep(60_000)
       do {
         _ = try service.rawCall("cancel", ["handle": job, "reason": "user"])
       } catch {
         problems.add("cancel failed: \(error)")
       }
+      problems.cancelAnswered = true
     }
     group.wait()
     if let first = problems.first { throw CheckFailure(first) }
@@ -316,6 +322,12 @@ private final class RaceLog: @unchecked Sendable {
   private let lock = NSLock()
   private var problems: [String] = []
 
+  private var answered = false
+
   func add(_ problem: String) { lock.withLock { problems.append(problem) } }
+  var cancelAnswered: Bool {
+    get { lock.withLock { answered } }
+    set { lock.withLock { answered = newValue } }
+  }
   var first: String? { lock.withLock { problems.first } }
 }
