@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef GF_FIXTURE_FUTURE
@@ -309,6 +310,8 @@ static int32_t launch(void *instance, const char *request_json, char **response_
   char **argv = calloc(command->count + 1, sizeof *argv);
   for (size_t i = 0; i < command->count; i++) argv[i] = command->items[i].text;
   const jv *env = jv_get(&spec, "env");
+  const char *cwd = jv_str(&spec, "code_dir") ? jv_str(&spec, "code_dir") : work_dir;
+  long timeout = (long)jv_int(&spec, "timeout_seconds", 0);
   int pipefd[2];
   if (pipe(pipefd) != 0) { free(argv); jv_free(&spec); return fail(error_json, "io", "pipe failed"); }
   pid_t first = fork();
@@ -323,22 +326,35 @@ static int32_t launch(void *instance, const char *request_json, char **response_
       close(pipefd[1]);
       close(pipefd[0]);
       int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      /* The supervisor outlives the SIGTERM it sends its own group at the timeout. */
+      signal(SIGTERM, SIG_IGN);
       pid_t job = fork();
       if (job == 0) {
+        signal(SIGTERM, SIG_DFL);
         dup2(log, 1), dup2(log, 2);
+        if (chdir(cwd) != 0) _exit(126);
         if (env && env->type == 'o')
           for (size_t i = 0; i < env->count; i++)
             if (env->items[i].type == 's') setenv(env->keys[i], env->items[i].text, 1);
         execvp(argv[0], argv);
         _exit(127);
       }
-      int status = 0;
-      while (waitpid(job, &status, 0) < 0 && errno == EINTR) {}
+      int status = 0, timed_out = 0;
+      time_t started = time(NULL);
+      for (;;) {
+        pid_t done = waitpid(job, &status, WNOHANG);
+        if (done == job || (done < 0 && errno != EINTR)) break;
+        if (timeout > 0 && !timed_out && time(NULL) - started >= timeout) {
+          timed_out = 1;
+          kill(-getpgrp(), SIGTERM);
+        }
+        usleep(50 * 1000);
+      }
       int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       char tmp[4200];
       snprintf(tmp, sizeof tmp, "%s.tmp", exit_path);
       FILE *f = fopen(tmp, "w");
-      if (f) { fprintf(f, "%d\n", code); fclose(f); rename(tmp, exit_path); }
+      if (f) { fprintf(f, "%d %s\n", code, timed_out ? "timeout" : "exit"); fclose(f); rename(tmp, exit_path); }
       _exit(0);
     }
     _exit(supervisor < 0 ? 1 : 0);
@@ -383,12 +399,18 @@ static int status_of(const jv *handle, sbuf *b) {
   int canceled = access(cancel_path, F_OK) == 0;
   FILE *f = fopen(exit_path, "r");
   int code = -1;
-  if (f) { if (fscanf(f, "%d", &code) != 1) code = -1; fclose(f); }
+  char cause[16] = "exit";
+  if (f) { if (fscanf(f, "%d %15s", &code, cause) < 1) code = -1; fclose(f); }
   pid_t group = (pid_t)jv_int(handle, "pgid", 0);
   int alive = kill(-group, 0) == 0;
   /* cancel SIGKILLs the whole group before it marks the run: nothing of it runs on. */
   if (canceled) {
     sb_add(b, "{\"state\":\"canceled\",\"exit_code\":null,\"termination_cause\":\"user\",\"message\":\"canceled\"}", 87);
+    return 1;
+  }
+  if (code >= 0 && strcmp(cause, "timeout") == 0) {
+    sb_printf(b, "{\"state\":\"terminated\",\"exit_code\":%d,\"termination_cause\":\"timeout\",\"message\":\"timed out\"}",
+              code);
     return 1;
   }
   if (code >= 0) {
