@@ -96,7 +96,8 @@ let package = Package(
     .executableTarget(name: "goldfish-runner", dependencies: ["CProcessTree"], path: "Sources/Runner"),
     .target(name: "CAgentSupport", dependencies: ["CProcessTree"], path: "Sources/CAgentSupport"),
     .executableTarget(
-      name: "goldfish-agent", dependencies: ["PluginKit", "PluginSupport", "CAgentSupport", "GCSClient"], path: "Sources/Agent",
+      name: "goldfish-agent", dependencies: ["PluginKit", "PluginSupport", "CAgentSupport", "GCSClient"],
+      path: "Sources/Agent",
       swiftSettings: swiftSettings),
     // Benchmark helper for bench/run.py (ABI call round trip); not a product, not shipped.
     .executableTarget(
@@ -157,17 +158,21 @@ let package = Package(
       name: "MCPTests", dependencies: ["GoldfishMCP", "Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
       path: "Tests/MCPTests", swiftSettings: swiftSettings),
     .testTarget(
-      name: "AgentTests", dependencies: ["PluginKit", "PluginSupport", "Host", "GoldfishTestSupport"], path: "Tests/AgentTests",
+      name: "AgentTests", dependencies: ["PluginKit", "PluginSupport", "Host", "GoldfishTestSupport"],
+      path: "Tests/AgentTests",
       swiftSettings: swiftSettings),
     // The plugins' tests load each plugin's .so by path, through the host, as goldfish does.
     .testTarget(
-      name: "LocalTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"], path: "Tests/LocalTests",
+      name: "LocalTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
+      path: "Tests/LocalTests",
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "DockerTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"], path: "Tests/DockerTests",
+      name: "DockerTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
+      path: "Tests/DockerTests",
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "GCETests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"], path: "Tests/GCETests",
+      name: "GCETests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
+      path: "Tests/GCETests",
       swiftSettings: swiftSettings),
     .testTarget(
       name: "GCSTests",

@@ -46,7 +46,9 @@ final class MemoryStorage: ObjectStorage, @unchecked Sendable {
     return Int64(bytes.count)
   }
 
-  func putBytes(uri: String, data: UnsafeRawBufferPointer, contentType: String?) throws(PluginError)
+  func putBytes(
+    uri: String, data: UnsafeRawBufferPointer, contentType: String?
+  ) throws(PluginError)
     -> ObjectInfo
   { try store(uri, [UInt8](data)) }
 

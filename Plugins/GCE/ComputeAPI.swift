@@ -47,7 +47,7 @@ struct ComputeAPI: Sendable {
   func get(zone: String, name: String) throws(PluginError) -> JSONValue? {
     do {
       return try send("get of instance \(name) in \(zone)", HTTPRequest("GET", instanceURL(zone, name)))
-    } catch where error.code == .notFound {
+    } catch  where error.code == .notFound {
       return nil
     }
   }
@@ -74,7 +74,7 @@ struct ComputeAPI: Sendable {
     let operation: JSONValue
     do {
       operation = try send("delete of instance \(name) in \(zone)", HTTPRequest("DELETE", instanceURL(zone, name)))
-    } catch where error.code == .notFound {
+    } catch  where error.code == .notFound {
       return false
     }
     try wait(operation, zone: zone, what: "delete of instance \(name) in \(zone)")

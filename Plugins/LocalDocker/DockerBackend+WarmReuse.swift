@@ -113,7 +113,7 @@ extension DockerBackend {
     do {
       created = try engine.request(
         "POST", "/containers/create?name=\(worker.containerName.queryEscaped)", json: body, accept: [201])
-    } catch where error.code == .conflict {
+    } catch  where error.code == .conflict {
       throw PluginError(.alreadyExists, "worker \(worker.id) was already started: \(error.message)")
     }
     guard let id = try created.json()["Id"]?.stringValue else {

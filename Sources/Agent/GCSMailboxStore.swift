@@ -46,7 +46,7 @@ struct GCSMailboxStore: MailboxStore {
       reset: { () throws(PluginError) in bytes = [] })
     do {
       _ = try api.download(object, into: sink)
-    } catch where error.code == .notFound {
+    } catch  where error.code == .notFound {
       return nil
     }
     return bytes

@@ -52,7 +52,10 @@ public enum PluginConformance {
               name: name, outcome: .failed,
               message: "the plugin crashed the check during this case; run plugins check with --isolation process "
                 + "to check the remaining cases")
-            notify(reports + [ConformanceReport(plugin: plugin, kind: info.kind, service: info.name, cases: done + [crashed])])
+            notify(
+              reports + [
+                ConformanceReport(plugin: plugin, kind: info.kind, service: info.name, cases: done + [crashed])
+              ])
           }
         })
       report.cases.insert(capabilityCase(info), at: 0)

@@ -190,7 +190,8 @@ struct RunBackendConformance {
       try expect(
         written == String(index), "parallel job \(index)'s outputs_dir holds \(written?.debugDescription ?? "nothing")")
       let log = logText(job)
-      try expect(log.contains("parallel-\(index)"), "parallel job \(index)'s log lacks its own line: \(log.debugDescription)")
+      try expect(
+        log.contains("parallel-\(index)"), "parallel job \(index)'s log lacks its own line: \(log.debugDescription)")
       let others = (0..<count).filter { $0 != index && log.contains("parallel-\($0)") }
       try expect(others.isEmpty, "parallel job \(index)'s log holds the lines of jobs \(others)")
     }

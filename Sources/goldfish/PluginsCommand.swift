@@ -84,7 +84,8 @@ struct PluginsCheck: ParsableCommand {
       try check()
     } catch let failure as GoldfishError where json {
       // --json is always JSON: a refused file or a bad --config is an answer a machine can read too.
-      try Console.json(CheckError(error: .init(code: failure.code.rawValue, message: failure.message, hint: failure.hint)))
+      try Console.json(
+        CheckError(error: .init(code: failure.code.rawValue, message: failure.message, hint: failure.hint)))
       throw ExitCode(2)
     }
   }

@@ -46,7 +46,8 @@ struct RunCommand: ParsableCommand {
       }
     }
     if json {
-      try Console.json(RunStatusView(pipelineRun: final, stageRuns: try project.store.stageRuns(ofPipelineRun: final.id)))
+      try Console.json(
+        RunStatusView(pipelineRun: final, stageRuns: try project.store.stageRuns(ofPipelineRun: final.id)))
     } else {
       Console.print("\(final.id) \(final.status)\(final.error.map { ": \($0)" } ?? "")")
     }

@@ -1,9 +1,9 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 @testable import GoldfishTestSupport
 @testable import Host
-import PluginSupport
 
 /// gcplocal (GOLDFISH_GCE_ENDPOINT, scripts/gcplocal.sh) plus the storage emulator
 /// (STORAGE_EMULATOR_HOST) for the mailbox: the gce backend opened on them, and a capacity

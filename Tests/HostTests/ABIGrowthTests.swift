@@ -3,8 +3,8 @@ import PluginABI
 import PluginKit
 import Testing
 
-@testable import Host
 @testable import GoldfishTestSupport
+@testable import Host
 
 /// The plugin ABI grows by appending (goldfish_plugin.h, "Growth"): a plugin built against
 /// any 1.x header loads in every 1.x host, and the host reads only what the plugin has.

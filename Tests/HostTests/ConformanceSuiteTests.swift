@@ -2,8 +2,8 @@ import Foundation
 import GoldfishTesting
 import Host
 import PluginKit
-import Testing
 import PluginSupport
+import Testing
 
 @testable import GoldfishTestSupport
 

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import PluginSupport
+import Testing
 
 @testable import GoldfishTestSupport
 

@@ -2,8 +2,8 @@ import Foundation
 import PluginKit
 import Testing
 
-@testable import Host
 @testable import GoldfishTestSupport
+@testable import Host
 
 /// Plugins own their goldfish.yaml sections: `config validate` and `config show` ask the owning
 /// plugin (`check_config`), which reads the section exactly as its open() does.

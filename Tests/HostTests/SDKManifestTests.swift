@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import PluginSupport
+import Testing
 
 @testable import GoldfishTestSupport
 
@@ -9,9 +9,10 @@ import PluginSupport
 @Suite("the SDK products in Package.swift")
 struct SDKManifestTests {
   static func manifest() throws -> [String: Any] {
-    let swift = ProcessInfo.processInfo.environment["PATH"].flatMap { path in
-      path.split(separator: ":").map { "\($0)/swift" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    } ?? "/opt/swift/usr/bin/swift"
+    let swift =
+      ProcessInfo.processInfo.environment["PATH"].flatMap { path in
+        path.split(separator: ":").map { "\($0)/swift" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+      } ?? "/opt/swift/usr/bin/swift"
     // A private scratch path: the package's own .build is locked by the running `swift test`.
     let scratch = TestEnvironment.temporaryFolder("dump-package")
     let result = Command.run(
@@ -31,7 +32,9 @@ struct SDKManifestTests {
       guard seen[name] == nil, let target = byName[name] else { continue }
       seen[name] = target
       for dependency in target["dependencies"] as? [[String: Any]] ?? [] {
-        if let byTarget = (dependency["byName"] ?? dependency["target"]) as? [Any], let inner = byTarget.first as? String {
+        if let byTarget = (dependency["byName"] ?? dependency["target"]) as? [Any],
+          let inner = byTarget.first as? String
+        {
           pending.append(inner)
         }
       }

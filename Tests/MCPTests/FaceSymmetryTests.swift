@@ -15,7 +15,8 @@ struct FaceSymmetryTests {
     _ cli: Any?, _ mcp: Any?, _ what: String, sourceLocation: SourceLocation = #_sourceLocation
   ) {
     guard let cli = cli as? [String: Any], let mcp = mcp as? [String: Any] else {
-      Issue.record("\(what): not two objects (CLI \(String(describing: cli)), MCP \(String(describing: mcp)))",
+      Issue.record(
+        "\(what): not two objects (CLI \(String(describing: cli)), MCP \(String(describing: mcp)))",
         sourceLocation: sourceLocation)
       return
     }

@@ -2,6 +2,7 @@ import Foundation
 import PluginKit
 import PluginSupport
 import Testing
+
 @testable import GoldfishTestSupport
 
 /// docs/schemas is the warm-pool and run-spec contract for backends not written in Swift. These
@@ -81,7 +82,8 @@ struct SchemaContractTests {
       var without = fields
       without[name] = nil
       let readable = (try? contract.decode(.object(without))) != nil
-      #expect(readable == !required.contains(name), "\(name): required \(required.contains(name)), readable \(readable)")
+      #expect(
+        readable == !required.contains(name), "\(name): required \(required.contains(name)), readable \(readable)")
     }
     try contract.decode(.object(fields.filter { required.contains($0.key) }))
   }

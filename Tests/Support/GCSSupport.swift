@@ -1,8 +1,8 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 @testable import Host
-import PluginSupport
 
 /// The gcp-storage-emulator scripts/test.sh starts (STORAGE_EMULATOR_HOST), the gcs storage
 /// opened on it, and fault proxies in front of it. Tests that need the emulator are enabled

@@ -21,7 +21,8 @@ struct MeasuredResult {
 enum MeasuredCommand {
   static func goldfish(_ arguments: [String]) -> MeasuredResult {
     let folder = TestEnvironment.temporaryFolder("measured")
-    let argv = ["/usr/bin/time", "-f", "goldfish-peak-kb=%M", "-o", folder + "/peak", TestEnvironment.goldfish] + arguments
+    let argv =
+      ["/usr/bin/time", "-f", "goldfish-peak-kb=%M", "-o", folder + "/peak", TestEnvironment.goldfish] + arguments
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

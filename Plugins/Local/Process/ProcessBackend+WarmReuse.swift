@@ -40,7 +40,8 @@ extension ProcessBackend {
     var environment = spec.env
     let workRoot = worker.config?.workRoot ?? worker.folder + "/work"
     job.command = try sandboxed(
-      spec, environment: &environment, cwd: spec.codeDir ?? spec.workDir, alsoReadable: [RunLayout.inputsDir(workDir: workRoot)])
+      spec, environment: &environment, cwd: spec.codeDir ?? spec.workDir,
+      alsoReadable: [RunLayout.inputsDir(workDir: workRoot)])
     job.env = environment
     try job.validate()
     return job

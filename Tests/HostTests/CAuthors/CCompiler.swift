@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import GoldfishTestSupport
 
 /// The C compilers a C plugin author is likely to use: gcc (as cc) and the clang of the Swift

@@ -1,10 +1,10 @@
 import Foundation
 import PluginKit
-import Testing
 import PluginSupport
+import Testing
 
-@testable import Host
 @testable import GoldfishTestSupport
+@testable import Host
 
 /// The two C templates in Examples/ are real plugins: each passes `goldfish plugins check` and
 /// carries the sample pipeline (Examples/Pipeline) end to end.
@@ -36,7 +36,8 @@ struct CExampleTests {
 
     let root = TestEnvironment.temporaryFolder("cdir-objects")
     let fixture = try Self.project {
-      $0.replacingOccurrences(of: "storage:\n  backend: file\n", with: "storage:\n  backend: cdir\ncdir:\n  root: \(root)\n")
+      $0.replacingOccurrences(
+        of: "storage:\n  backend: file\n", with: "storage:\n  backend: cdir\ncdir:\n  root: \(root)\n")
     }
     let runs = try Self.expectCompleted(fixture)
     let report = try #require(try fixture.project.store.signals(of: runs[2].id).first { $0.signal == "report" })
@@ -84,6 +85,7 @@ struct CExampleTests {
     let check = Command.goldfish(
       ["plugins", "check", library, "--config", #"{"runner": "/nonexistent/goldfish-runner"}"#])
     #expect(check.status != 0)
-    #expect(check.stderr.contains("cannot find goldfish-runner") && check.stderr.contains("crun.runner"), "\(check.stderr)")
+    #expect(
+      check.stderr.contains("cannot find goldfish-runner") && check.stderr.contains("crun.runner"), "\(check.stderr)")
   }
 }

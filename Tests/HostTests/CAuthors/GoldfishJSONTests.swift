@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GoldfishTestSupport
 
 /// goldfish_json.h, the JSON reader and writer shipped beside goldfish_plugin.h for C plugin

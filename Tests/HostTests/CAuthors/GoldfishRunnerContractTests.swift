@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GoldfishTestSupport
 
 /// goldfish-runner's CLI and files are a documented contract for third-party run backends
@@ -40,9 +41,10 @@ struct GoldfishRunnerContractTests {
   func help() {
     let help = Command.run([Self.runner, "--help"])
     #expect(help.status == 0)
-    for needle in ["usage: goldfish-runner WORK_DIR CWD TIMEOUT_SECONDS -- PROGRAM", "runner.json", "output.log",
-      "status.json", "exit | user | timeout | oom | error"]
-    {
+    for needle in [
+      "usage: goldfish-runner WORK_DIR CWD TIMEOUT_SECONDS -- PROGRAM", "runner.json", "output.log",
+      "status.json", "exit | user | timeout | oom | error",
+    ] {
       #expect(help.stdout.contains(needle), "\(needle) missing from:\n\(help.stdout)")
     }
     let wrong = Command.run([Self.runner, "/tmp", "/tmp", "0", "sleep", "1"])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import GoldfishTestSupport
 
 /// The ASan/UBSan recipe of docs/plugins.md ("Sanitizers"), run as written: a plugin built with

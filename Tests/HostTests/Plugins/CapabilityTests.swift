@@ -2,8 +2,8 @@ import Foundation
 import PluginKit
 import Testing
 
-@testable import Host
 @testable import GoldfishTestSupport
+@testable import Host
 
 /// Capabilities are one typed value per kind, checked against their schema when a plugin is
 /// inspected or checked, and enforced before a stage launches.

@@ -2,8 +2,8 @@ import Foundation
 import PluginKit
 import Testing
 
-@testable import Host
 @testable import GoldfishTestSupport
+@testable import Host
 
 /// The header documents `profile.gpu` and `profile.spot` in the run spec: a backend that places
 /// GPU machines reads them there, not from goldfish.yaml's profile definitions.

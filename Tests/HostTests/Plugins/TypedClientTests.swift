@@ -3,8 +3,8 @@ import PluginKit
 import PluginSupport
 import Testing
 
-@testable import Host
 @testable import GoldfishTestSupport
+@testable import Host
 
 /// The host's typed clients against the real plugins, opened by the real loader: every request
 /// is a PluginKit payload the plugin side decodes, every answer is read as one.

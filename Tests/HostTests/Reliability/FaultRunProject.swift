@@ -15,7 +15,9 @@ struct FaultRunProject {
   static var pluginPath: String { TestEnvironment.fixture("fault_run") }
 
   /// `specFile`: where the plugin writes each run spec it is given.
-  init(statusFault: String = "none", recoverFault: String = "none", callTimeout: Int = 2, specFile: String? = nil)
+  init(
+    statusFault: String = "none", recoverFault: String = "none", callTimeout: Int = 2, specFile: String? = nil
+  )
     throws
   {
     let calls = TestEnvironment.temporaryFolder("faultrun-calls") + "/calls.log"

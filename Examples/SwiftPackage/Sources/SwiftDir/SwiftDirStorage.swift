@@ -100,7 +100,9 @@ final class SwiftDirStorage: LocalObjectStorage, @unchecked Sendable {
       .sorted()
     let remaining = all.filter { pageToken == nil || $0 > pageToken! }
     let page = Array(remaining.prefix(max(1, pageSize)))
-    let entries = page.map { ObjectListing.Entry(uri: $0, size: try? size(of: root + "/" + $0.dropFirst(Self.scheme.count))) }
+    let entries = page.map {
+      ObjectListing.Entry(uri: $0, size: try? size(of: root + "/" + $0.dropFirst(Self.scheme.count)))
+    }
     return ObjectListing(objects: entries, nextPageToken: remaining.count > page.count ? page.last : nil)
   }
 

@@ -8,7 +8,9 @@ final class ConformanceTests: XCTestCase {
   static var plugin: String {
     var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     for _ in 0..<4 {
-      if FileManager.default.fileExists(atPath: folder.path + "/libSwiftDir.so") { return folder.path + "/libSwiftDir.so" }
+      if FileManager.default.fileExists(atPath: folder.path + "/libSwiftDir.so") {
+        return folder.path + "/libSwiftDir.so"
+      }
       folder = folder.deletingLastPathComponent()
     }
     return folder.path + "/libSwiftDir.so"
