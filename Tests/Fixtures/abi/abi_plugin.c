@@ -330,6 +330,10 @@ static int32_t launch(void *instance, const char *request_json, char **response_
       signal(SIGTERM, SIG_IGN);
       pid_t job = fork();
       if (job == 0) {
+        /* The host (a test process, a driver) may block signals: the job gets a clean mask. */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGTERM, SIG_DFL);
         dup2(log, 1), dup2(log, 2);
         if (chdir(cwd) != 0) _exit(126);
@@ -340,13 +344,16 @@ static int32_t launch(void *instance, const char *request_json, char **response_
         _exit(127);
       }
       int status = 0, timed_out = 0;
-      time_t started = time(NULL);
+      time_t started = time(NULL), stopped = 0;
       for (;;) {
         pid_t done = waitpid(job, &status, WNOHANG);
         if (done == job || (done < 0 && errno != EINTR)) break;
         if (timeout > 0 && !timed_out && time(NULL) - started >= timeout) {
           timed_out = 1;
+          stopped = time(NULL);
           kill(-getpgrp(), SIGTERM);
+        } else if (timed_out && time(NULL) - stopped >= 5) {
+          kill(job, SIGKILL);
         }
         usleep(50 * 1000);
       }
