@@ -70,19 +70,21 @@ struct MisbehavingPluginTests {
 
   /// One instance per hang: in-process, an abandoned call of a serial service keeps the
   /// service's lock, so that instance's later calls time out too (docs/plugins.md says so).
-  @Test("put_bytes and get_bytes are bounded by the call timeout too", .timeLimit(.minutes(1)), arguments: modes)
+  @Test("put_bytes and get_bytes are bounded by the call timeout too", arguments: modes)
   func bytesBounded(mode: IsolationMode) throws {
-    let reader = try FaultStore.open(mode, timeout: 1)
-    let get = try #require(FaultStore.failure { _ = try reader.getBytes(["uri": "fault:///object"]) })
-    #expect(get.fault == .timedOut && get.error.code == .timeout && get.function == "get_bytes")
-    #expect(get.error.message.contains("fault-storage"), "\(get)")
-    let writer = try FaultStore.open(mode, timeout: 1)
-    let put = try #require(FaultStore.failure { _ = try writer.putBytes(["uri": "fault:///object"], [1, 2, 3]) })
-    #expect(put.fault == .timedOut && put.function == "put_bytes")
-    _ = try FaultStore.probe(try FaultStore.open(mode, timeout: 1))
-    if mode == .process {
-      // The killed helper is replaced: the same instance answers again.
-      _ = try FaultStore.probe(reader)
+    try Deadline.within(60) {
+      let reader = try FaultStore.open(mode, timeout: 1)
+      let get = try #require(FaultStore.failure { _ = try reader.getBytes(["uri": "fault:///object"]) })
+      #expect(get.fault == .timedOut && get.error.code == .timeout && get.function == "get_bytes")
+      #expect(get.error.message.contains("fault-storage"), "\(get)")
+      let writer = try FaultStore.open(mode, timeout: 1)
+      let put = try #require(FaultStore.failure { _ = try writer.putBytes(["uri": "fault:///object"], [1, 2, 3]) })
+      #expect(put.fault == .timedOut && put.function == "put_bytes")
+      _ = try FaultStore.probe(try FaultStore.open(mode, timeout: 1))
+      if mode == .process {
+        // The killed helper is replaced: the same instance answers again.
+        _ = try FaultStore.probe(reader)
+      }
     }
   }
 }

@@ -21,56 +21,62 @@ struct PluginStatusFaultTests {
   ]
 
   @Test(
-    "a broken status ends the run terminated/error with the plugin's message, logged", .timeLimit(.minutes(3)),
+    "a broken status ends the run terminated/error with the plugin's message, logged",
     arguments: faults)
   func brokenStatusEndsTheRun(fault: String, expected: String) throws {
-    let faulty = try FaultRunProject(statusFault: fault)
-    let result = Command.goldfish(
-      ["run", "w1", "preprocess", "--reason", goodReason, "--wait"], cwd: faulty.root)
-    #expect(result.status != 0)
-    let stage = try #require(try faulty.project.store.stageRuns(workspace: nil, stage: "preprocess", limit: 1).first)
-    #expect(stage.state == .terminated, "\(stage.state) \(stage.error ?? "")")
-    #expect(stage.terminationCause == "error")
-    let error = stage.error ?? ""
-    #expect(error.contains(expected) && error.contains("fault-run"), "\(error)")
-    #expect(error.contains("\(PollWatch.maxConsecutiveFailures) calls in a row failed"), "\(error)")
-    // Each failure was logged with plugin, service and function, on the driver's stderr.
-    let logged = result.stderr.components(separatedBy: "faultrun.status of plugin fault-run failed").count - 1
-    #expect(logged == PollWatch.maxConsecutiveFailures, "\(result.stderr)")
-    #expect(result.stdout.contains(error.prefix(60)), "run --wait prints the error: \(result.stdout)")
-    // The job was asked to stop, its log kept, and it was released.
-    #expect(faulty.called("cancel", stage.id) && faulty.called("cleanup", stage.id), "\(faulty.lines)")
+    try Deadline.within(180) {
+      let faulty = try FaultRunProject(statusFault: fault)
+      let result = Command.goldfish(
+        ["run", "w1", "preprocess", "--reason", goodReason, "--wait"], cwd: faulty.root)
+      #expect(result.status != 0)
+      let stage = try #require(try faulty.project.store.stageRuns(workspace: nil, stage: "preprocess", limit: 1).first)
+      #expect(stage.state == .terminated, "\(stage.state) \(stage.error ?? "")")
+      #expect(stage.terminationCause == "error")
+      let error = stage.error ?? ""
+      #expect(error.contains(expected) && error.contains("fault-run"), "\(error)")
+      #expect(error.contains("\(PollWatch.maxConsecutiveFailures) calls in a row failed"), "\(error)")
+      // Each failure was logged with plugin, service and function, on the driver's stderr.
+      let logged = result.stderr.components(separatedBy: "faultrun.status of plugin fault-run failed").count - 1
+      #expect(logged == PollWatch.maxConsecutiveFailures, "\(result.stderr)")
+      #expect(result.stdout.contains(error.prefix(60)), "run --wait prints the error: \(result.stdout)")
+      // The job was asked to stop, its log kept, and it was released.
+      #expect(faulty.called("cancel", stage.id) && faulty.called("cleanup", stage.id), "\(faulty.lines)")
+    }
   }
 
-  @Test("a status that never answers ends the run after its timeout plus the grace period", .timeLimit(.minutes(2)))
+  @Test("a status that never answers ends the run after its timeout plus the grace period")
   func hungStatusEndsTheRun() throws {
-    let faulty = try FaultRunProject(statusFault: "hang", callTimeout: 1)
-    let result = Command.goldfish(
-      ["run", "w1", "preprocess", "--config", "compute.max_runtime_seconds=1", "--reason", goodReason, "--wait"],
-      cwd: faulty.root)
-    #expect(result.status != 0)
-    let stage = try #require(try faulty.project.store.stageRuns(workspace: nil, stage: "preprocess", limit: 1).first)
-    #expect(stage.state == .terminated && stage.terminationCause == "error", "\(stage.state)")
-    #expect(stage.error?.contains("no good answer") == true, "\(stage.error ?? "")")
-    #expect(stage.error?.contains("faultrun.status") == true, "\(stage.error ?? "")")
-    #expect(result.stderr.contains("did not answer faultrun.status"), "the timeout is logged: \(result.stderr)")
-    // While the first status call hangs, no second one is made for the same handle.
-    #expect(faulty.lines.filter { $0.hasPrefix("status ") }.count == 1, "\(faulty.lines)")
-    #expect(result.stderr.contains("call_stuck"), "the refused polls are logged too: \(result.stderr)")
+    try Deadline.within(120) {
+      let faulty = try FaultRunProject(statusFault: "hang", callTimeout: 1)
+      let result = Command.goldfish(
+        ["run", "w1", "preprocess", "--config", "compute.max_runtime_seconds=1", "--reason", goodReason, "--wait"],
+        cwd: faulty.root)
+      #expect(result.status != 0)
+      let stage = try #require(try faulty.project.store.stageRuns(workspace: nil, stage: "preprocess", limit: 1).first)
+      #expect(stage.state == .terminated && stage.terminationCause == "error", "\(stage.state)")
+      #expect(stage.error?.contains("no good answer") == true, "\(stage.error ?? "")")
+      #expect(stage.error?.contains("faultrun.status") == true, "\(stage.error ?? "")")
+      #expect(result.stderr.contains("did not answer faultrun.status"), "the timeout is logged: \(result.stderr)")
+      // While the first status call hangs, no second one is made for the same handle.
+      #expect(faulty.lines.filter { $0.hasPrefix("status ") }.count == 1, "\(faulty.lines)")
+      #expect(result.stderr.contains("call_stuck"), "the refused polls are logged too: \(result.stderr)")
+    }
   }
 
   @Test(
-    "a backend that reports running past the run's timeout plus grace: goldfish stops the run", .timeLimit(.minutes(2)))
+    "a backend that reports running past the run's timeout plus grace: goldfish stops the run")
   func overdueRunIsStopped() throws {
-    let faulty = try FaultRunProject(statusFault: "none")
-    let result = Command.goldfish(
-      ["run", "w1", "preprocess", "--config", "compute.max_runtime_seconds=1", "--reason", goodReason, "--wait"],
-      cwd: faulty.root)
-    #expect(result.status != 0)
-    let stage = try #require(try faulty.project.store.stageRuns(stage: "preprocess", limit: 1).first)
-    #expect(stage.state == .terminated && stage.terminationCause == "timeout", "\(stage.state)")
-    #expect(stage.error?.contains("past its timeout of 1 s") == true, "\(stage.error ?? "")")
-    #expect(faulty.called("cancel", stage.id) && faulty.called("cleanup", stage.id), "\(faulty.lines)")
+    try Deadline.within(120) {
+      let faulty = try FaultRunProject(statusFault: "none")
+      let result = Command.goldfish(
+        ["run", "w1", "preprocess", "--config", "compute.max_runtime_seconds=1", "--reason", goodReason, "--wait"],
+        cwd: faulty.root)
+      #expect(result.status != 0)
+      let stage = try #require(try faulty.project.store.stageRuns(stage: "preprocess", limit: 1).first)
+      #expect(stage.state == .terminated && stage.terminationCause == "timeout", "\(stage.state)")
+      #expect(stage.error?.contains("past its timeout of 1 s") == true, "\(stage.error ?? "")")
+      #expect(faulty.called("cancel", stage.id) && faulty.called("cleanup", stage.id), "\(faulty.lines)")
+    }
   }
 
   @Test("a status call that hangs longer than the driver's 30 s lease does not let a second driver start")
