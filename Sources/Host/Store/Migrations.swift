@@ -12,6 +12,7 @@ enum Migrations {
     migrator.registerMigration("v5-run-history-index", migrate: v5RunHistoryIndex)
     migrator.registerMigration("unsandboxed-runs", migrate: unsandboxedRuns)
     migrator.registerMigration("v6-driver-ownership", migrate: DriverOwnershipMigration.v6)
+    migrator.registerMigration("v7-records", migrate: RecordsMigration.v7)
     return migrator
   }()
 

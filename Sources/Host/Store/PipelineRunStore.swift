@@ -28,6 +28,12 @@ public struct PipelineRunRecord: Codable, Sendable, Equatable, FetchableRecord, 
   public var driverStarts: Int = 0
   /// The error that last stopped a driver of this run, when it could say.
   public var driverError: String? = nil
+  /// Groups runs for list_history's filter (upstream's experiment_group).
+  public var experimentGroup: String? = nil
+  /// JSON: the results spec every stage run of this run was started with.
+  public var resultsSpec: String? = nil
+  /// JSON: per stage, per input, where that input comes from instead of the pipeline's wiring.
+  public var inputsOverride: String? = nil
 
   enum CodingKeys: String, CodingKey, ColumnExpression {
     case id, workspace, pipeline, version, status, reason
@@ -40,6 +46,9 @@ public struct PipelineRunRecord: Codable, Sendable, Equatable, FetchableRecord, 
     case pipelineFile = "pipeline_file"
     case driverStarts = "driver_starts"
     case driverError = "driver_error"
+    case experimentGroup = "experiment_group"
+    case resultsSpec = "results_spec"
+    case inputsOverride = "inputs_override"
   }
 }
 
@@ -49,6 +58,7 @@ extension ProjectStore {
       try record.insert(db)
       for run in stageRuns {
         try run.insert(db)
+        try Self.insertRunRecord(db, run, group: record.experimentGroup, spec: record.resultsSpec)
         try db.execute(
           sql: """
             INSERT INTO stage_state_transitions (stage_run_id, from_state, to_state, event, reason, source, created_at)

@@ -52,12 +52,16 @@ extension ProjectStore {
         workspace: workspace, version: next, tag: tag(next), sha: sha, createdAt: Timestamp.now(),
         createdBy: createdBy, message: message, runID: runID)
       try record.insert(db)
+      if createdBy != "run" { try Self.insertCheckpointRecord(db, record) }
       return record
     }
   }
 
   public func removeVersion(workspace: String, version: Int) throws(GoldfishError) {
     try write { db in
+      try db.execute(
+        sql: "DELETE FROM experiment_records WHERE workspace = ? AND version = ? AND kind = 'checkpoint'",
+        arguments: [workspace, version])
       _ = try VersionRecord.deleteOne(db, key: ["workspace": workspace, "version": version])
     }
   }

@@ -19,6 +19,8 @@ extension ProjectStore {
         throw GoldfishError(.alreadyExists, "run \(run.id) already exists")
       }
       try run.insert(db)
+      let pipelineRun = try run.pipelineRunID.flatMap { try PipelineRunRecord.fetchOne(db, key: $0) }
+      try Self.insertRunRecord(db, run, group: pipelineRun?.experimentGroup, spec: pipelineRun?.resultsSpec)
       try insertTransition(
         db, run.id, from: "none", to: run.state.rawValue, event: "created",
         TransitionContext(source: "executor", reason: run.reason))

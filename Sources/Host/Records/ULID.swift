@@ -1,0 +1,63 @@
+import Foundation
+import Synchronization
+
+/// Record ids: 26 Crockford base32 characters, 48 bits of milliseconds then 80 random bits, so
+/// ids sort by creation time as text and as numbers. Ids made in the same millisecond by one
+/// process count up from the first one's random part, so they keep their creation order too.
+public enum ULID {
+  private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+  private static let last = Mutex<(milliseconds: UInt64, random: (high: UInt16, low: UInt64))>((0, (0, 0)))
+
+  public static func make(at date: Date = Date()) -> String {
+    let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+    let (time, random) = last.withLock { state in
+      if milliseconds <= state.milliseconds {
+        let (low, carry) = state.random.low.addingReportingOverflow(1)
+        state.random = (state.random.high &+ (carry ? 1 : 0), low)
+      } else {
+        state = (milliseconds, (UInt16.random(in: 0...UInt16.max), UInt64.random(in: 0...UInt64.max)))
+      }
+      return (state.milliseconds, state.random)
+    }
+    return encode(time: time, high: random.high, low: random.low)
+  }
+
+  /// The id with the smallest random part for `date`: a bound for "created before/after".
+  public static func floor(of date: Date) -> String {
+    encode(time: UInt64(max(0, date.timeIntervalSince1970 * 1000)), high: 0, low: 0)
+  }
+
+  /// When the id was made, or nil when it is not a ULID.
+  public static func date(of id: String) -> Date? {
+    guard isValid(id) else { return nil }
+    var time: UInt64 = 0
+    for byte in id.utf8.prefix(10) {
+      guard let digit = alphabet.firstIndex(of: byte) else { return nil }
+      time = time << 5 | UInt64(digit)
+    }
+    return Date(timeIntervalSince1970: Double(time) / 1000)
+  }
+
+  public static func isValid(_ id: String) -> Bool {
+    id.utf8.count == 26 && id.utf8.allSatisfy { alphabet.contains($0) }
+      && id.utf8.first.map { $0 <= UInt8(ascii: "7") } == true
+  }
+
+  private static func encode(time: UInt64, high: UInt16, low: UInt64) -> String {
+    var characters = [UInt8](repeating: 0, count: 26)
+    var value = time
+    for index in stride(from: 9, through: 0, by: -1) {
+      characters[index] = alphabet[Int(value & 31)]
+      value >>= 5
+    }
+    // 80 random bits: 16 high, 64 low, as 16 characters of 5 bits.
+    var lowBits = low
+    var highBits = UInt32(high)
+    for index in stride(from: 25, through: 10, by: -1) {
+      characters[index] = alphabet[Int(lowBits & 31)]
+      lowBits = lowBits >> 5 | UInt64(highBits & 31) << 59
+      highBits >>= 5
+    }
+    return String(decoding: characters, as: UTF8.self)
+  }
+}
