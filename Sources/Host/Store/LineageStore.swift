@@ -63,13 +63,37 @@ extension ProjectStore {
   }
 
   /// Ingests metrics; a metric already stored (same name, step and time) is not duplicated.
+  /// Each new point updates its name's summary (count, min, max, last) in the same transaction,
+  /// so the dashboard and auto results read one row per metric, however long the series.
   public func recordMetrics(_ stageRunID: String, _ metrics: [MetricRecord]) throws(GoldfishError) {
     try write { db in
       for metric in metrics {
         try db.execute(
           sql: "INSERT OR IGNORE INTO run_metrics (stage_run_id, name, value, step, timestamp) VALUES (?, ?, ?, ?, ?)",
           arguments: [stageRunID, metric.name, metric.value, metric.step, metric.timestamp])
+        guard db.changesCount == 1 else { continue }
+        try db.execute(
+          sql: """
+            INSERT INTO run_metrics_summary
+              (stage_run_id, name, count, min_value, max_value, last_value, last_step, last_timestamp)
+            VALUES (?, ?, 1, ?, ?, ?, ?, ?)
+            ON CONFLICT (stage_run_id, name) DO UPDATE SET
+              count = count + 1, min_value = min(min_value, excluded.min_value),
+              max_value = max(max_value, excluded.max_value), last_value = excluded.last_value,
+              last_step = excluded.last_step, last_timestamp = excluded.last_timestamp
+            """,
+          arguments: [
+            stageRunID, metric.name, metric.value, metric.value, metric.value, metric.step, metric.timestamp,
+          ])
       }
+    }
+  }
+
+  /// One row per metric a run logged: count, min, max and its last point.
+  public func metricSummaries(of stageRunID: String) throws(GoldfishError) -> [MetricSummary] {
+    try read { db in
+      try MetricSummary.fetchAll(
+        db, sql: "SELECT * FROM run_metrics_summary WHERE stage_run_id = ? ORDER BY name", arguments: [stageRunID])
     }
   }
 
