@@ -73,6 +73,8 @@ enum WorkspaceTools {
     return try await call.withProject { project in
       let summary = try project.workspaces.mount(workspace, slot: slot, reason: why)
       let orientation = try project.workspaces.orientation(mounted: workspace, slot: summary.slot)
+      var checkpoint = Value.null
+      if let last = orientation.lastCheckpoint { checkpoint = try MCPValue.encode(last) }
       let path = project.paths.slot(summary.slot)
       return ToolOutput(
         [
@@ -80,9 +82,7 @@ enum WorkspaceTools {
           "version": summary.version.map(Value.string) ?? .null,
           "dirty": summary.dirty == true ? "dirty" : "clean", "state_md": .string(stateMD(project, limit: 3000)),
           "experiment_context": try MCPValue.encode(orientation.experimentContext.json),
-          "last_checkpoint": try orientation.lastCheckpoint.map { checkpoint throws(GoldfishError) in
-            try MCPValue.encode(checkpoint)
-          } ?? .null,
+          "last_checkpoint": checkpoint,
           "warning": orientation.warning.map(Value.string) ?? .null,
         ],
         text: "Mounted \(workspace) in \(slot): edit files in \(path). \(ExperimentTools.summary(orientation.experimentContext))"
@@ -161,7 +161,7 @@ enum WorkspaceTools {
     let slot = try call.required("slot")
     let number = try parseVersion(try call.required("version"))
     let why = try call.required("reason")
-    let (result, tag, state) = try await call.withProject { project in
+    let (result, tag, state) = try await call.withProject { project throws -> (CheckpointResult, String?, String) in
       let result = try project.workspaces.rollback(slot: slot, to: number, reason: why)
       return (result, try project.store.version(of: result.workspace, number)?.tag, stateMD(project, limit: 3000))
     }

@@ -119,7 +119,7 @@ extension ExperimentContext {
       currentBest.map { best in
         [
           "record_id": text(best.recordID), "stage_run_id": text(best.stageRunID), "stage": text(best.stage),
-          "version": best.version.map { .string("v\($0)") } ?? .null, "tag": .string(best.tag),
+          "version": best.version.map { JSONValue.string("v\($0)") } ?? .null, "tag": .string(best.tag),
           "metric": text(best.metric), "value": number(best.value), "direction": text(best.direction),
           "results_status": text(best.resultsStatus),
         ]

@@ -12,7 +12,8 @@ struct ExperimentSummary {
     var shown = 0
     for workspace in workspaces where workspace.status == "active" {
       let slot = mounts.first { $0.workspace == workspace.name }?.slot
-      guard slot != nil || (try store.hasRecords(workspace: workspace.name)) else { continue }
+      let recorded = try store.hasRecords(workspace: workspace.name)
+      guard slot != nil || recorded else { continue }
       let context = try ExperimentContext.load(store, workspace: workspace.name)
       guard slot != nil || context.currentBest != nil || !context.awaitingFinalization.isEmpty
         || !context.recentTrend.isEmpty

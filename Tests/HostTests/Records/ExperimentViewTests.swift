@@ -19,8 +19,8 @@ struct ExperimentViewTests {
     let fixture = try ProjectFixture()
     try fixture.mountedWorkspace("baseline")
     let project = fixture.project
-    let seed = { (id: String, outcome: InfraOutcome, tolerance: Double?) in
-      try ExperimentSeeds.run(project, id, workspace: "baseline", outcome: outcome, tolerance: tolerance)
+    let seed = { (id: String, outcome: InfraOutcome, tolerance: Double?) throws -> Void in
+      _ = try ExperimentSeeds.run(project, id, workspace: "baseline", outcome: outcome, tolerance: tolerance)
     }
     try seed("stage-0001", .completed, nil)
     try ExperimentSeeds.finalize(project, "stage-0001", value: 0.50)
@@ -48,7 +48,8 @@ struct ExperimentViewTests {
 
     let best = try #require(context.currentBest)
     #expect(best.tag == "best-1" && best.stageRunID == "stage-0003")
-    #expect(best.recordID == (try ExperimentSeeds.recordID(project, "stage-0003")))
+    let bestRecord = try ExperimentSeeds.recordID(project, "stage-0003")
+    #expect(best.recordID == bestRecord)
     #expect(best.metric == "val_acc" && best.value == 0.90 && best.direction == "maximize")
 
     // Canceled runs never wait; completed and crashed ones do until finalized.
@@ -106,19 +107,19 @@ struct ExperimentViewTests {
   func stateMarkdown() throws {
     let fixture = try Self.session()
     let text = try String(contentsOfFile: fixture.project.paths.stateMD, encoding: .utf8)
-    let summary = try #require(Self.section("## Experiment Summary", in: text), text)
-    #expect(summary.contains("### baseline"), summary)
-    #expect(summary.contains("best-1") && summary.contains("stage-0003") && summary.contains("0.9"), summary)
-    #expect(summary.contains("stage-0006") && summary.contains("finalize_run"), summary)
-    #expect(summary.contains("0.5 → 0.8 → 0.9 → 0.85 → 0.87"), summary)
-    #expect(summary.contains("stage-0004") && summary.contains("Regression alert"), summary)
+    let summary = try #require(Self.section("## Experiment Summary", in: text), "\(text)")
+    #expect(summary.contains("### baseline"), "\(summary)")
+    #expect(summary.contains("best-1") && summary.contains("stage-0003") && summary.contains("0.9"), "\(summary)")
+    #expect(summary.contains("stage-0006") && summary.contains("finalize_run"), "\(summary)")
+    #expect(summary.contains("0.5 → 0.8 → 0.9 → 0.85 → 0.87"), "\(summary)")
+    #expect(summary.contains("stage-0004") && summary.contains("Regression alert"), "\(summary)")
 
     let background = Self.section("## Background runs", in: text) ?? ""
     #expect(!background.contains("stage-0006"), "an awaiting run is not running: \(background)")
-    let recent = try #require(Self.section("## Recent runs", in: text), text)
-    let waiting = try #require(recent.split(separator: "\n").first { $0.contains("stage-0006") }, recent)
+    let recent = try #require(Self.section("## Recent runs", in: text), "\(text)")
+    let waiting = try #require(recent.split(separator: "\n").first { $0.contains("stage-0006") }, "\(recent)")
     #expect(waiting.contains("⏸") && waiting.contains("awaiting finalization"), "\(waiting)")
-    #expect(recent.split(separator: "\n").first { $0.contains("stage-0008") }?.contains("✗") == true, recent)
+    #expect(recent.split(separator: "\n").first { $0.contains("stage-0008") }?.contains("✗") == true, "\(recent)")
   }
 
   @Test("status and dashboard return pending_finalization by workspace, recent_outcomes and failed_recent")
@@ -177,10 +178,10 @@ struct ExperimentViewTests {
 
     let cli = Command.goldfish(["workspace", "context", "baseline", "--json"], cwd: fixture.root)
     #expect(cli.status == 0, "\(cli.stderr)")
-    let json = try #require(try cli.json() as? [String: Any], cli.stdout)
+    let json = try #require(try cli.json() as? [String: Any], "\(cli.stdout)")
     #expect((json["current_best"] as? [String: Any])?["record_id"] as? String == best["record_id"] as? String)
     let text = Command.goldfish(["workspace", "context", "baseline"], cwd: fixture.root)
-    #expect(text.stdout.contains("best-1") && text.stdout.contains("stage-0004"), text.stdout)
+    #expect(text.stdout.contains("best-1") && text.stdout.contains("stage-0004"), "\(text.stdout)")
   }
 
   @Test("rollback lists the files it reverted: added, modified and deleted relative to the slot")
@@ -209,9 +210,9 @@ struct ExperimentViewTests {
     // Back to v2 (the unsaved work, saved first): the same three files, the other way round.
     let cli = Command.goldfish(["workspace", "rollback", "w1", "v2", "--reason", goodReason], cwd: fixture.root)
     #expect(cli.status == 0, "\(cli.stderr)")
-    #expect(cli.stdout.contains("keep.txt") && cli.stdout.contains("new/added.txt"), cli.stdout)
+    #expect(cli.stdout.contains("keep.txt") && cli.stdout.contains("new/added.txt"), "\(cli.stdout)")
     let again = Command.goldfish(["workspace", "rollback", "w1", "v2", "--reason", goodReason], cwd: fixture.root)
-    #expect(again.stdout.contains("no files changed"), again.stdout)
+    #expect(again.stdout.contains("no files changed"), "\(again.stdout)")
   }
 
   @Test("mount returns the experiment context, the last checkpoint and a warning past three active slots")
