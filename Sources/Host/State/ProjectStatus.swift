@@ -42,6 +42,9 @@ public struct ProjectStatus: Codable, Sendable {
 
   public init(project: Project) throws(GoldfishError) {
     let store = project.store
+    // STATE.md is rewritten after each change Goldfish makes; a result recorded by another
+    // process, or a run that ended while nobody wrote it, would otherwise show stale here.
+    try? project.journal.refreshStateMDIfStale()
     self.project = project.settings.projectName
     root = project.location.root
     slots = try project.workspaces.slots()
