@@ -85,7 +85,8 @@ enum StatusTool {
     for (workspace, pending) in status.pendingFinalization.sorted(by: { $0.key < $1.key }) {
       steps.append(
         "\(pending.count) run\(pending.count == 1 ? "" : "s") of \(workspace) await finalization (the next run waits): "
-          + "finalize_run(record_or_run_id: \"\(pending.example)\", results) or list_unfinalized_runs(workspace: \"\(workspace)\")")
+          + "finalize_run(record_or_run_id: \"\(pending.example)\", results) "
+          + "or list_unfinalized_runs(workspace: \"\(workspace)\")")
     }
     for run in status.activeRuns.prefix(3) {
       steps.append("\(run.id) (\(run.stage)) is \(run.state): wait(run_id: \"\(run.id)\") or logs")

@@ -85,7 +85,9 @@ enum WorkspaceTools {
           "last_checkpoint": checkpoint,
           "warning": orientation.warning.map(Value.string) ?? .null,
         ],
-        text: "Mounted \(workspace) in \(slot): edit files in \(path). \(ExperimentTools.summary(orientation.experimentContext))"
+        text:
+          "Mounted \(workspace) in \(slot): edit files in \(path). "
+          + ExperimentTools.summary(orientation.experimentContext)
           + (orientation.warning.map { ". Warning: \($0)" } ?? ""))
     }
   }

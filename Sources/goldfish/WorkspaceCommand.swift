@@ -60,7 +60,8 @@ struct WorkspaceMount: ParsableCommand {
     Console.print("Mounted \(name) in \(project.paths.slot(summary.slot))")
     let orientation = try project.workspaces.orientation(mounted: name, slot: summary.slot)
     if let checkpoint = orientation.lastCheckpoint {
-      Console.print("Last saved: \(checkpoint.version) (\(checkpoint.createdAt), \(checkpoint.createdBy)): \(checkpoint.message)")
+      Console.print(
+        "Last saved: \(checkpoint.version) (\(checkpoint.createdAt), \(checkpoint.createdBy)): \(checkpoint.message)")
     }
     orientation.experimentContext.summaryLines.forEach { Console.print($0) }
     if let warning = orientation.warning { Console.error("warning: \(warning)") }

@@ -20,7 +20,8 @@ enum ExperimentSeeds {
   ) throws -> String {
     let store = project.store
     try store.createStageRun(
-      StageRunRecord(id: id, workspace: workspace, version: version, pipeline: "pipeline", stage: stage, reason: goodReason))
+      StageRunRecord(
+        id: id, workspace: workspace, version: version, pipeline: "pipeline", stage: stage, reason: goodReason))
     let context = TransitionContext(source: "executor")
     try store.transition(id, .buildStart, context)
     try store.transition(id, .buildOK, context)

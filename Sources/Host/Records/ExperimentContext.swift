@@ -71,7 +71,9 @@ public struct ExperimentContext: Sendable, Equatable {
   /// Newest first.
   public var regressionAlerts: [Regression]
 
-  public static func load(_ store: ProjectStore, workspace: String, now: Date = Date()) throws(GoldfishError)
+  public static func load(
+    _ store: ProjectStore, workspace: String, now: Date = Date()
+  ) throws(GoldfishError)
     -> ExperimentContext
   {
     let best = try store.currentBest(workspace: workspace)

@@ -15,8 +15,9 @@ struct ExperimentSummary {
       let recorded = try store.hasRecords(workspace: workspace.name)
       guard slot != nil || recorded else { continue }
       let context = try ExperimentContext.load(store, workspace: workspace.name)
-      guard slot != nil || context.currentBest != nil || !context.awaitingFinalization.isEmpty
-        || !context.recentTrend.isEmpty
+      guard
+        slot != nil || context.currentBest != nil || !context.awaitingFinalization.isEmpty
+          || !context.recentTrend.isEmpty
       else { continue }
       shown += 1
       lines += ["### \(workspace.name)\(slot.map { " (slot \($0))" } ?? "")", ""]
@@ -41,7 +42,8 @@ extension ExperimentContext {
           "\(best.metric ?? "result") = \(ExperimentContext.number(value))"
             + (best.direction.map { " (\($0))" } ?? "")
         } ?? "no result recorded"
-      let subject = best.stageRunID.map { "run \($0)\(best.stage.map { " (\($0))" } ?? "")" }
+      let subject =
+        best.stageRunID.map { "run \($0)\(best.stage.map { " (\($0))" } ?? "")" }
         ?? best.version.map { "version v\($0)" } ?? "record \(best.recordID ?? "?")"
       lines.append("- Best: @\(StateText.inline(best.tag)) → \(subject): \(result)")
     } else {

@@ -60,7 +60,8 @@ struct StateMarkdown {
     if ended.isEmpty { lines.append("None yet.") }
     for run in ended {
       lines.append(
-        "- \(RunOutcomes.mark(run.state)): \(run.id) \(StateText.inline(run.stage)) of \(run.workspace)@v\(run.version) "
+        "- \(RunOutcomes.mark(run.state)): \(run.id) \(StateText.inline(run.stage)) "
+          + "of \(run.workspace)@v\(run.version) "
           + "(\(run.finishedAt ?? run.stateEnteredAt)): \(StateText.inline(run.reason, limit: 200))")
     }
 

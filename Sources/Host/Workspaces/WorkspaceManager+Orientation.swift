@@ -32,9 +32,10 @@ extension WorkspaceManager {
   /// The orientation for `workspace`, just mounted in `slot`.
   public func orientation(mounted workspace: String, slot: String) throws(GoldfishError) -> MountOrientation {
     let others = try store.mounts().filter { $0.slot != slot }
+    let holders = others.map { "\($0.slot): \($0.workspace)" }.joined(separator: ", ")
     let warning =
       others.count >= MountOrientation.busySlots
-      ? "\(others.count) other slots are active (\(others.map { "\($0.slot): \($0.workspace)" }.joined(separator: ", "))); "
+      ? "\(others.count) other slots are active (\(holders)); "
         + "hibernate the ones you are not working on so their state stays easy to follow"
       : nil
     let checkpoint = try store.latestVersion(of: workspace).map {

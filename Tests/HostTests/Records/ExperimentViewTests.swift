@@ -57,7 +57,8 @@ struct ExperimentViewTests {
     #expect(context.awaitingFinalization.map(\.infraOutcome) == ["completed", "crashed"])
     #expect(context.awaitingFinalization.allSatisfy { $0.age.hasSuffix("ago") })
 
-    #expect(context.recentTrend.map(\.stageRunID) == ["stage-0005", "stage-0004", "stage-0003", "stage-0002", "stage-0001"])
+    #expect(
+      context.recentTrend.map(\.stageRunID) == ["stage-0005", "stage-0004", "stage-0003", "stage-0002", "stage-0001"])
     #expect(context.recentTrend.map(\.value) == [0.87, 0.85, 0.90, 0.80, 0.50])
     #expect(context.recentTrend.map(\.tolerance) == [0.05, 0.01, 0.01, 0.01, 0.01], "no spec: the default 0.01")
     #expect(context.recentTrend.allSatisfy { $0.primaryMetric == "val_acc" && $0.direction == "maximize" })
@@ -168,7 +169,8 @@ struct ExperimentViewTests {
     let context = try #require(result["structuredContent"] as? [String: Any], "\(result)")
     #expect(context["workspace"] as? String == "baseline", "a slot names the workspace it holds")
     let best = try #require(context["current_best"] as? [String: Any], "\(context)")
-    #expect(best["tag"] as? String == "best-1" && best["value"] as? Double == 0.9 && best["metric"] as? String == "val_acc")
+    #expect(
+      best["tag"] as? String == "best-1" && best["value"] as? Double == 0.9 && best["metric"] as? String == "val_acc")
     #expect((context["awaiting_finalization"] as? [[String: Any]])?.count == 2)
     #expect((context["recent_trend"] as? [[String: Any]])?.first?["tolerance"] as? Double == 0.05)
     let alerts = try #require(context["regression_alerts"] as? [[String: Any]])
