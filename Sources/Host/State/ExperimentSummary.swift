@@ -39,8 +39,8 @@ extension ExperimentContext {
     if let best = context.currentBest {
       let result =
         best.value.map { value in
-          "\(best.metric ?? "result") = \(ExperimentContext.number(value))"
-            + (best.direction.map { " (\($0))" } ?? "")
+          "\(StateText.inline(best.metric ?? "result")) = \(ExperimentContext.number(value))"
+            + (best.direction.map { " (\(StateText.inline($0)))" } ?? "")
         } ?? "no result recorded"
       let subject =
         best.stageRunID.map { "run \($0)\(best.stage.map { " (\($0))" } ?? "")" }
@@ -55,9 +55,12 @@ extension ExperimentContext {
       let runs = context.awaitingFinalization.prefix(5).map { run in
         "\(run.stageRunID) (\(StateText.inline(run.stage)), \(run.infraOutcome ?? "ended"))"
       }
+      // The context lists at most listLimit runs; past that the exact number is list_unfinalized_runs'.
+      let listed = context.awaitingFinalization.count
+      let count = listed >= ExperimentContext.listLimit ? "\(listed) or more" : "\(listed)"
       let more = context.awaitingFinalization.count > 5 ? " and \(context.awaitingFinalization.count - 5) more" : ""
       lines.append(
-        "- Awaiting finalization (\(context.awaitingFinalization.count)): \(runs.joined(separator: ", "))\(more). "
+        "- Awaiting finalization (\(count)): \(runs.joined(separator: ", "))\(more). "
           + "Record each result with finalize_run(record_or_run_id, results) (CLI: goldfish finalize); "
           + "the next run waits for it.")
     }
