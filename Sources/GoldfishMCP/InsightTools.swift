@@ -85,26 +85,25 @@ enum InsightTools {
   static let dashboard = MCPTool(
     name: "dashboard",
     description:
-      "What needs attention: recent failures, what is running, mounted workspaces and whether they have unsaved changes.",
+      "What needs attention: recent failures, what is running, runs awaiting finalization per workspace, the last outcomes, mounted workspaces and whether they have unsaved changes.",
     parameters: [],
     output: [
-      "alerts": S.anyObject, "active": S.anyObject, "workspaces": S.anyObject, "source_count": S.integer,
-      "recent_outcomes": S.array(S.anyObject),
+      "alerts": S.anyObject, "active": S.anyObject, "blocks": StatusTool.blocksSchema, "workspaces": S.anyObject,
+      "source_count": S.integer, "recent_outcomes": S.array(S.anyObject),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let board = try await call.withProject { project throws -> Value in
       let store = project.store
-      let line = { (run: StageRunRecord) -> Value in
+      let outcomes = try RunOutcomes(store: store)
+      let now = Date()
+      let running: [Value] = try store.stageRuns(states: RunOutcomes.workingStates, limit: 20).map { run in
         [
           "run_id": .string(run.id), "workspace": .string(run.workspace), "stage": .string(run.stage),
-          "reason": .string(run.reason), "state": .string(run.state.rawValue), "since": .string(run.stateEnteredAt),
-          "error": run.error.map { .string(String($0.prefix(300))) } ?? .null,
+          "reason": .string(run.reason), "state": .string(run.state.rawValue),
+          "elapsed": .string(ExperimentContext.age(of: run.createdAt, now: now)),
         ]
       }
-      let failed = try store.stageRuns(states: [.failed, .terminated], limit: 5).map(line)
-      let running = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
-      let recent = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
       let slots = try project.workspaces.slots()
       let goals = Dictionary(uniqueKeysWithValues: try store.workspaces().map { ($0.name, $0.goal) })
       let mounted: [Value] = slots.compactMap { slot in
@@ -115,14 +114,19 @@ enum InsightTools {
         ]
       }
       return [
-        "alerts": ["failed_recent": .array(failed)], "active": ["running": .array(running)],
+        "alerts": ["failed_recent": try MCPValue.encode(outcomes.failedRecent)], "active": ["running": .array(running)],
+        "blocks": try StatusTool.blocks(outcomes),
         "workspaces": ["mounted": .array(mounted), "unmounted_count": .int(goals.count - mounted.count)],
-        "source_count": .int(try store.sources().count), "recent_outcomes": .array(recent),
+        "source_count": .int(try store.sources().count),
+        "recent_outcomes": try MCPValue.encode(outcomes.recentOutcomes),
       ]
     }
     let running = board.objectValue?["active"]?.objectValue?["running"]?.arrayValue?.count ?? 0
     let failed = board.objectValue?["alerts"]?.objectValue?["failed_recent"]?.arrayValue?.count ?? 0
-    return ToolOutput(board, text: "\(running) running, \(failed) recent failures")
+    let pending =
+      board.objectValue?["blocks"]?.objectValue?["pending_finalization"]?.objectValue?["by_workspace"]?.objectValue?
+      .values.compactMap { $0.objectValue?["count"]?.intValue }.reduce(0, +) ?? 0
+    return ToolOutput(board, text: "\(running) running, \(pending) awaiting finalization, \(failed) recent failures")
   }
 
   static let debugInfo = MCPTool(

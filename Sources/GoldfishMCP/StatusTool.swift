@@ -15,7 +15,8 @@ enum StatusTool {
     output: [
       "project_name": S.string, "root": S.string, "slots": S.array(S.anyObject), "workspaces": S.array(S.anyObject),
       "active_runs": S.array(S.anyObject), "recent_runs": S.array(S.anyObject), "source_count": S.integer,
-      "state_md": S.string, "next_steps": S.strings, "warm_pool": S.anyObject,
+      "state_md": S.string, "next_steps": S.strings, "warm_pool": S.anyObject, "blocks": blocksSchema,
+      "recent_outcomes": S.array(S.anyObject), "alerts": S.anyObject,
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -29,6 +30,8 @@ enum StatusTool {
         "source_count": .int(status.sources), "state_md": .string(MCPValue.truncated(status.stateMD, limit: 2500)),
         "next_steps": .array(steps.map(Value.string)),
         "warm_pool": try MCPValue.encode(status.warmPool),
+        "blocks": try blocks(status.outcomes), "recent_outcomes": try MCPValue.encode(status.outcomes.recentOutcomes),
+        "alerts": ["failed_recent": try MCPValue.encode(status.outcomes.failedRecent)],
       ]
       let mounted = status.slots.filter { $0.workspace != nil }.count
       return ToolOutput(
@@ -37,6 +40,15 @@ enum StatusTool {
           "Project \(status.project): \(status.workspaces.count) workspaces, \(mounted) mounted, \(status.activeRuns.count) runs active"
       )
     }
+  }
+
+  static let blocksSchema = S.object([
+    "pending_finalization": S.object(["by_workspace": S.anyObject])
+  ])
+
+  /// Upstream's `blocks`: what stops the next run (runs waiting for finalization, per workspace).
+  static func blocks(_ outcomes: RunOutcomes) throws(GoldfishError) -> Value {
+    ["pending_finalization": ["by_workspace": try MCPValue.encode(outcomes.pendingFinalization)]]
   }
 
   /// A slot with every field present (null when empty), so an agent never guesses at a missing key.
@@ -70,6 +82,12 @@ enum StatusTool {
     for slot in status.slots where slot.dirty == true {
       steps.append("slot \(slot.slot) has \(slot.changedFiles ?? 0) unsaved changes: save_version or run it")
     }
+    for (workspace, pending) in status.pendingFinalization.sorted(by: { $0.key < $1.key }) {
+      steps.append(
+        "\(pending.count) run\(pending.count == 1 ? "" : "s") of \(workspace) await finalization (the next run waits): "
+          + "finalize_run(record_or_run_id: \"\(pending.example)\", results) "
+          + "or list_unfinalized_runs(workspace: \"\(workspace)\")")
+    }
     for run in status.activeRuns.prefix(3) {
       steps.append("\(run.id) (\(run.stage)) is \(run.state): wait(run_id: \"\(run.id)\") or logs")
     }
@@ -88,6 +106,6 @@ enum StatusTool {
 enum ToolRegistry {
   static var all: [MCPTool] {
     [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all
-      + InsightTools.all + HistoryTools.all
+      + InsightTools.all + HistoryTools.all + ExperimentTools.all
   }
 }

@@ -50,7 +50,7 @@ enum WorkspaceTools {
   static let mount = MCPTool(
     name: "mount",
     description:
-      "Put a workspace's files into a slot (e.g. w1) so they can be edited at the returned path. Returns STATE.md for orientation.",
+      "Put a workspace's files into a slot (e.g. w1) so they can be edited at the returned path. Returns STATE.md, the workspace's experiment context (as get_experiment_context), its last saved version, and a warning when three or more other slots are in use.",
     parameters: [
       .string("workspace", "The workspace to mount.", required: true),
       .string("slot", "The slot, e.g. w1.", required: true), reason,
@@ -58,6 +58,12 @@ enum WorkspaceTools {
     output: [
       "success": S.boolean, "slot": S.string, "workspace": S.string, "path": S.string,
       "version": S.nullable(S.string), "dirty": S.string, "state_md": S.string,
+      "experiment_context": S.object(ExperimentTools.contextSchema),
+      "last_checkpoint": S.nullable(
+        S.object([
+          "version": S.string, "tag": S.string, "created_at": S.string, "created_by": S.string, "message": S.string,
+        ])),
+      "warning": S.nullable(S.string),
     ],
     annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: false)
   ) { call in
@@ -66,14 +72,23 @@ enum WorkspaceTools {
     let why = try call.required("reason")
     return try await call.withProject { project in
       let summary = try project.workspaces.mount(workspace, slot: slot, reason: why)
+      let orientation = try project.workspaces.orientation(mounted: workspace, slot: summary.slot)
+      var checkpoint = Value.null
+      if let last = orientation.lastCheckpoint { checkpoint = try MCPValue.encode(last) }
       let path = project.paths.slot(summary.slot)
       return ToolOutput(
         [
           "success": true, "slot": .string(summary.slot), "workspace": .string(workspace), "path": .string(path),
           "version": summary.version.map(Value.string) ?? .null,
           "dirty": summary.dirty == true ? "dirty" : "clean", "state_md": .string(stateMD(project, limit: 3000)),
+          "experiment_context": try MCPValue.encode(orientation.experimentContext.json),
+          "last_checkpoint": checkpoint,
+          "warning": orientation.warning.map(Value.string) ?? .null,
         ],
-        text: "Mounted \(workspace) in \(slot): edit files in \(path)")
+        text:
+          "Mounted \(workspace) in \(slot): edit files in \(path). "
+          + ExperimentTools.summary(orientation.experimentContext)
+          + (orientation.warning.map { ". Warning: \($0)" } ?? ""))
     }
   }
 
@@ -139,23 +154,28 @@ enum WorkspaceTools {
       .string("version", "The version to go back to, e.g. v2.", required: true), reason,
     ],
     output: [
-      "success": S.boolean, "slot": S.string, "workspace": S.string, "version": S.string, "files_reverted": S.strings,
+      "success": S.boolean, "slot": S.string, "workspace": S.string, "version": S.string,
+      "git_tag": S.nullable(S.string), "files_reverted": S.strings,
+      "changes": S.array(S.object(["path": S.string, "status": S.string])), "state_md": S.string,
     ],
     annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: false)
   ) { call in
     let slot = try call.required("slot")
     let number = try parseVersion(try call.required("version"))
     let why = try call.required("reason")
-    let result = try await call.withProject { project in
-      try project.workspaces.rollback(slot: slot, to: number, reason: why)
+    let (result, tag, state) = try await call.withProject { project throws -> (CheckpointResult, String?, String) in
+      let result = try project.workspaces.rollback(slot: slot, to: number, reason: why)
+      return (result, try project.store.version(of: result.workspace, number)?.tag, stateMD(project, limit: 3000))
     }
     return ToolOutput(
       [
         "success": true, "slot": .string(slot), "workspace": .string(result.workspace),
-        "version": .string(result.version),
+        "version": .string(result.version), "git_tag": tag.map(Value.string) ?? .null,
         "files_reverted": .array(result.changes.map { .string($0.path) }),
+        "changes": .array(result.changes.map { ["path": .string($0.path), "status": .string($0.status.rawValue)] }),
+        "state_md": .string(state),
       ],
-      text: "Slot \(slot) now holds \(result.workspace) \(result.version)")
+      text: "Slot \(slot) now holds \(result.workspace) \(result.version); \(result.changes.count) files reverted")
   }
 
   static let diff = MCPTool(

@@ -71,9 +71,13 @@ struct StatusCommand: ParsableCommand {
     }
     Console.print("\nRuns: \(status.activeRuns.count) active")
     for run in status.activeRuns + status.recentRuns {
+      let state = StageRunState(rawValue: run.state).map(RunOutcomes.mark) ?? run.state
       Console.print(
-        "  \(run.id) \(run.stage) \(run.workspace)@\(run.version): \(run.state)"
+        "  \(run.id) \(run.stage) \(run.workspace)@\(run.version): \(state)"
           + (run.unsandboxed == nil ? "" : " (NOT SANDBOXED)"))
+    }
+    for (workspace, pending) in status.pendingFinalization.sorted(by: { $0.key < $1.key }) {
+      Console.print("Awaiting finalization in \(workspace): \(pending.count) (e.g. \(pending.example))")
     }
     Console.print("Sources: \(status.sources)")
     let pooled = status.warmPool.filter { $0.key != "gone" && $0.value > 0 }.sorted { $0.key < $1.key }

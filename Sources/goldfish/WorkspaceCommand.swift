@@ -8,7 +8,7 @@ struct WorkspaceCommand: ParsableCommand {
     subcommands: [
       WorkspaceCreate.self, WorkspaceList.self, WorkspaceMount.self, WorkspaceCheckpoint.self,
       WorkspaceRollback.self, WorkspaceHibernate.self, WorkspaceDiffCommand.self, WorkspaceHistory.self,
-      WorkspaceDelete.self,
+      WorkspaceDelete.self, WorkspaceContext.self,
     ])
 }
 
@@ -58,6 +58,13 @@ struct WorkspaceMount: ParsableCommand {
     let project = try projectOptions.openProject()
     let summary = try project.workspaces.mount(name, slot: slot, reason: reason)
     Console.print("Mounted \(name) in \(project.paths.slot(summary.slot))")
+    let orientation = try project.workspaces.orientation(mounted: name, slot: summary.slot)
+    if let checkpoint = orientation.lastCheckpoint {
+      Console.print(
+        "Last saved: \(checkpoint.version) (\(checkpoint.createdAt), \(checkpoint.createdBy)): \(checkpoint.message)")
+    }
+    orientation.experimentContext.summaryLines.forEach { Console.print($0) }
+    if let warning = orientation.warning { Console.error("warning: \(warning)") }
   }
 }
 
@@ -86,11 +93,18 @@ struct WorkspaceRollback: ParsableCommand {
   @Argument(help: "The slot.") var slot: String
   @Argument(help: "The version, e.g. v2.") var version: String
   @Option(help: "Why (recorded in the journal).") var reason: String
+  @Flag(help: "Print JSON for machines.") var json = false
 
   func run() throws {
     let number = try VersionLabel.parse(version)
     let result = try projectOptions.openProject().workspaces.rollback(slot: slot, to: number, reason: reason)
+    if json { return try Console.json(result) }
     Console.print("Slot \(slot) now holds \(result.workspace) \(result.version)")
+    if result.changes.isEmpty { Console.print("no files changed") }
+    for change in result.changes {
+      let did = ["added": "restored", "modified": "reverted", "deleted": "removed"][change.status.rawValue] ?? ""
+      Console.print("  \(did) \(change.path)")
+    }
   }
 }
 

@@ -25,6 +25,9 @@ public struct ProjectStatus: Codable, Sendable {
   public var nextSteps: [String]
   /// Warm pool rows by state (every state, all backends): the pool at a glance.
   public var warmPool: [String: Int]
+  /// Runs waiting for finalization per workspace, the last outcomes and failures.
+  public var outcomes: RunOutcomes
+  public var pendingFinalization: [String: PendingFinalization] { outcomes.pendingFinalization }
 
   enum CodingKeys: String, CodingKey {
     case project, root, slots, workspaces
@@ -34,10 +37,14 @@ public struct ProjectStatus: Codable, Sendable {
     case stateMD = "state_md"
     case nextSteps = "next_steps"
     case warmPool = "warm_pool"
+    case outcomes
   }
 
   public init(project: Project) throws(GoldfishError) {
     let store = project.store
+    // STATE.md is rewritten after each change Goldfish makes; a result recorded by another
+    // process, or a run that ended while nobody wrote it, would otherwise show stale here.
+    try? project.journal.refreshStateMDIfStale()
     self.project = project.settings.projectName
     root = project.location.root
     slots = try project.workspaces.slots()
@@ -47,8 +54,10 @@ public struct ProjectStatus: Codable, Sendable {
         id: run.id, stage: run.stage, workspace: run.workspace, version: "v\(run.version)", state: run.state.rawValue,
         since: run.stateEnteredAt, unsandboxed: run.unsandboxed)
     }
-    activeRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
-    recentRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
+    // A success waiting for finalization is no longer working: it is a recent run, not an active one.
+    activeRuns = try store.stageRuns(states: RunOutcomes.workingStates, limit: 20).map(line)
+    recentRuns = try store.stageRuns(states: RunOutcomes.endedStates, limit: 5).map(line)
+    outcomes = try RunOutcomes(store: store)
     sources = try store.sources().count
     warmPool = Dictionary(uniqueKeysWithValues: try store.workerCounts().map { ($0.key.rawValue, $0.value) })
     stateMD =
@@ -69,6 +78,11 @@ public struct ProjectStatus: Codable, Sendable {
     }
     for slot in slots where slot.dirty == true {
       steps.append("slot \(slot.slot) has \(slot.changedFiles ?? 0) unsaved changes: checkpoint or run it")
+    }
+    for (workspace, pending) in outcomes.pendingFinalization.sorted(by: { $0.key < $1.key }) {
+      steps.append(
+        "\(pending.count) run\(pending.count == 1 ? "" : "s") of \(workspace) await finalization: "
+          + "goldfish finalize \(pending.example) … (record the result before the next run)")
     }
     nextSteps = steps
   }

@@ -8,7 +8,8 @@ struct StateMarkdown {
     let store = project.store
     let workspaces = try store.workspaces()
     let mounts = try store.mounts()
-    let runs = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20)
+    let runs = try store.stageRuns(states: RunOutcomes.workingStates, limit: 20)
+    let ended = try store.stageRuns(states: RunOutcomes.endedStates, limit: 5)
     let actions = try store.recentAudit(limit: project.settings.maxRecentActions)
     let thoughts = try store.recentThoughts(limit: 10)
     var lines: [String] = [
@@ -55,6 +56,26 @@ struct StateMarkdown {
       )
     }
 
+    lines += ["", "## Recent runs", ""]
+    if ended.isEmpty { lines.append("None yet.") }
+    for run in ended {
+      lines.append(
+        "- \(RunOutcomes.mark(run.state)): \(run.id) \(StateText.inline(run.stage)) "
+          + "of \(run.workspace)@v\(run.version) "
+          + "(\(run.finishedAt ?? run.stateEnteredAt)): \(StateText.inline(run.reason, limit: 200))")
+    }
+
+    lines += try ExperimentSummary(store: store).lines(workspaces: workspaces, mounts: mounts)
+
+    // Notes someone wrote for the next reader come before the log of actions.
+    if !thoughts.isEmpty {
+      lines += ["", "## Thoughts", ""]
+      for thought in thoughts {
+        lines.append(
+          "- \(thought.timestamp)\(thought.workspace.map { " [\($0)]" } ?? ""): \(StateText.inline(thought.text, limit: TextLimits.thought))"
+        )
+      }
+    }
     lines += ["", "## Recent actions", ""]
     if actions.isEmpty { lines.append("None yet.") }
     for action in actions {
@@ -64,14 +85,6 @@ struct StateMarkdown {
           + StateText.inline(action.reason))
     }
 
-    if !thoughts.isEmpty {
-      lines += ["", "## Thoughts", ""]
-      for thought in thoughts {
-        lines.append(
-          "- \(thought.timestamp)\(thought.workspace.map { " [\($0)]" } ?? ""): \(StateText.inline(thought.text, limit: TextLimits.thought))"
-        )
-      }
-    }
     if !project.settings.invariants.isEmpty {
       lines += ["", "## Invariants (do not change)", ""]
       lines += project.settings.invariants.map { "- \(StateText.inline($0))" }

@@ -176,6 +176,10 @@ public struct WorkspaceManager: Sendable {
       }
       let saved = try syncAndVersion(
         slot: slot, message: "Saved before rolling back to v\(version)", createdBy: "auto_save", runID: nil)
+      // The slot's files are now exactly the saved state: what changes from it to the target is
+      // what the rollback does to the slot (added: brought back, deleted: removed).
+      let current = try mounted(slot).mountedSHA
+      let reverted = try repository.changes(from: try CommitID.stored(current), to: try CommitID.stored(target.sha))
       let path = project.paths.slot(slot)
       try repository.materialize(
         try CommitID.stored(target.sha), into: path, preserving: excluded, linkRoots: linkRoots)
@@ -184,8 +188,11 @@ public struct WorkspaceManager: Sendable {
       try store.updateMountedSHA(slot: slot, sha: target.sha)
       try project.journal.record(
         "rollback", reason: reason, slot: slot, workspace: mount.workspace,
-        details: ["to": .string(target.label), "saved_first": saved.created ? .string(saved.version) : .null])
-      return CheckpointResult(workspace: mount.workspace, version: target.label, created: false, changes: [])
+        details: [
+          "to": .string(target.label), "saved_first": saved.created ? .string(saved.version) : .null,
+          "files_reverted": .int(Int64(reverted.count)),
+        ])
+      return CheckpointResult(workspace: mount.workspace, version: target.label, created: false, changes: reverted)
     }
   }
 
