@@ -2,24 +2,32 @@ import Foundation
 import Synchronization
 
 /// Record ids: 26 Crockford base32 characters, 48 bits of milliseconds then 80 random bits, so
-/// ids sort by creation time as text and as numbers. Ids made in the same millisecond by one
-/// process count up from the first one's random part, so they keep their creation order too.
+/// ids sort by creation time as text and as numbers.
 public enum ULID {
   private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
   private static let last = Mutex<(milliseconds: UInt64, random: (high: UInt16, low: UInt64))>((0, (0, 0)))
 
-  public static func make(at date: Date = Date()) -> String {
-    let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+  /// A new id for now. Ids made by one process never go backwards: within one millisecond (or
+  /// if the clock steps back) they count up from the previous one.
+  public static func make() -> String {
+    let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
     let (time, random) = last.withLock { state in
-      if milliseconds <= state.milliseconds {
+      if now <= state.milliseconds {
         let (low, carry) = state.random.low.addingReportingOverflow(1)
         state.random = (state.random.high &+ (carry ? 1 : 0), low)
       } else {
-        state = (milliseconds, (UInt16.random(in: 0...UInt16.max), UInt64.random(in: 0...UInt64.max)))
+        state = (now, (UInt16.random(in: 0...UInt16.max), UInt64.random(in: 0...UInt64.max)))
       }
       return (state.milliseconds, state.random)
     }
     return encode(time: time, high: random.high, low: random.low)
+  }
+
+  /// A new id carrying `date` (records backfilled for old runs keep their own time).
+  public static func make(at date: Date) -> String {
+    encode(
+      time: UInt64(max(0, date.timeIntervalSince1970 * 1000)), high: UInt16.random(in: 0...UInt16.max),
+      low: UInt64.random(in: 0...UInt64.max))
   }
 
   /// The id with the smallest random part for `date`: a bound for "created before/after".
