@@ -35,8 +35,10 @@ for _ in $(seq 100); do "$old" runs | grep -q "$stage.*running" && break; sleep 
 for _ in $(seq 150); do pgrep -f "$prun" >/dev/null || break; sleep 0.2; done
 "$old" status
 # Every goldfish process has exited: fold the WAL into the file so the copy needs no -wal/-shm.
-sqlite3 .goldfish/goldfish.db 'PRAGMA wal_checkpoint(TRUNCATE);' >/dev/null
+python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA wal_checkpoint(TRUNCATE)")' \
+  .goldfish/goldfish.db
 cp .goldfish/goldfish.db "$here/goldfish.db.tmp"
-sqlite3 "$here/goldfish.db.tmp" 'PRAGMA journal_mode=DELETE; PRAGMA integrity_check;' >/dev/null
+python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute("PRAGMA journal_mode=DELETE")' \
+  "$here/goldfish.db.tmp"
 mv "$here/goldfish.db.tmp" "$here/goldfish.db"
 rm -rf "$work"
