@@ -104,7 +104,7 @@ enum InsightTools {
       }
       let failed = try store.stageRuns(states: [.failed, .terminated], limit: 5).map(line)
       let running = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
-      let recent = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
+      let recent = try store.stageRuns(states: StageRunState.allCases.filter(\.isSettled), limit: 5).map(line)
       let slots = try project.workspaces.slots()
       let goals = Dictionary(uniqueKeysWithValues: try store.workspaces().map { ($0.name, $0.goal) })
       let mounted: [Value] = slots.compactMap { slot in

@@ -48,7 +48,7 @@ public struct ProjectStatus: Codable, Sendable {
         since: run.stateEnteredAt, unsandboxed: run.unsandboxed)
     }
     activeRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 20).map(line)
-    recentRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5).map(line)
+    recentRuns = try store.stageRuns(states: StageRunState.allCases.filter(\.isSettled), limit: 5).map(line)
     sources = try store.sources().count
     warmPool = Dictionary(uniqueKeysWithValues: try store.workerCounts().map { ($0.key.rawValue, $0.value) })
     stateMD =
