@@ -32,6 +32,9 @@ struct RecordsMigrationTests {
   @Test("old runs and checkpoints become records with outcomes, metric summaries, and do not hold the gate")
   func upgradesOldProject() throws {
     let path = try Self.copy()
+    // This process already made an id for now (a server with another project open does): the
+    // old records must still carry their own dates.
+    _ = ULID.make()
     let store = try ProjectStore.open(path: path)
     #expect(try store.appliedMigrations() == Migrations.identifiers.sorted())
 
@@ -44,7 +47,8 @@ struct RecordsMigrationTests {
       #expect(record.workspace == "line" && record.stage == run.stage && record.version == run.version)
       #expect(record.createdAt == run.createdAt)
       let created = try #require(Timestamp.parse(run.createdAt))
-      #expect(abs((ULID.date(of: record.id)?.timeIntervalSince(created) ?? 99)) < 0.002, "\(record.id) \(run.createdAt)")
+      let idDate = try #require(ULID.date(of: record.id))
+      #expect(abs(idDate.timeIntervalSince(created)) < 0.002, "\(record.id) is dated \(idDate), the run \(run.createdAt)")
       recordIDs.append(record.id)
 
       let results = try #require(try store.runResults(run.id))
@@ -63,6 +67,8 @@ struct RecordsMigrationTests {
     for version in checkpoints {
       let record = try #require(try store.record(ofVersion: version, workspace: "line"), "v\(version)")
       #expect(record.kind == .checkpoint && ULID.isValid(record.id) && record.stageRunID == nil)
+      let created = try #require(Timestamp.parse(record.createdAt))
+      #expect(abs((ULID.date(of: record.id) ?? .distantPast).timeIntervalSince(created)) < 0.002, "\(record)")
     }
     #expect(try store.record(ofVersion: 2, workspace: "line") == nil, "v2 was made by a run: its record is the run's")
 
