@@ -28,7 +28,9 @@ struct DockerExecutionTests {
     let fixture = try DockerSupport.sampleProject()
     let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
-    #expect(runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     #expect(runs.allSatisfy { $0.backend == "docker" })
     let store = fixture.project.store
     #expect(try store.metrics(of: runs[1].id).filter { $0.name == "loss" }.count == 200)
@@ -156,7 +158,9 @@ struct DockerExecutionTests {
     let finished = Date().addingTimeInterval(120)
     while Date() < finished, try fixture.project.store.pipelineRun(pipelineRun)?.status == "running" { usleep(100_000) }
     let runs = try fixture.project.store.stageRuns(ofPipelineRun: pipelineRun)
-    #expect(runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.stage) \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage) \($0.state) \($0.error ?? "")" })")
     #expect(runs.filter { $0.stage == "train" }.count == 1, "the train run was recovered, not launched twice")
   }
 }

@@ -95,7 +95,8 @@ struct GCEWarmPoolTests {
     #expect(most.value <= 2)
     let runs = try ids.map(warm.stageRun)
     #expect(
-      runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.state) \($0.error ?? "")" }) \(gce.harness.log)")
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.state) \($0.error ?? "")" }) \(gce.harness.log)")
     #expect(try gce.warmInserts() <= 2)
     #expect(try warm.reservations() <= 2)
     let pooled = runs.compactMap(warm.workerID)
@@ -118,7 +119,8 @@ struct GCEWarmPoolTests {
     let groups = [one.driveInBackground(first), two.driveInBackground(second)]
     for group in groups { #expect(group.wait(timeout: .now() + 300) == .success) }
     let runs = [try one.stageRun(of: first), try two.stageRun(of: second)]
-    #expect(runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
     let winners = runs.filter { gce.warm.workerID(of: $0) == worker }
     #expect(winners.count == 1)
     let assigned = try gce.store.workerTransitions(worker).filter { $0.event == "job_assigned" }

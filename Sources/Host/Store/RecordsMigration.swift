@@ -125,7 +125,8 @@ enum RecordsMigration {
         sql:
           "INSERT INTO experiment_records (id, workspace, kind, version, created_at) VALUES (?, ?, 'checkpoint', ?, ?)",
         arguments: [
-          checkpointIDs.make(at: Timestamp.parse(created) ?? Date()), checkpoint["workspace"], checkpoint["version"], created,
+          checkpointIDs.make(at: Timestamp.parse(created) ?? Date()), checkpoint["workspace"], checkpoint["version"],
+          created,
         ])
     }
   }

@@ -11,7 +11,8 @@ extension ProjectStore {
     try db.execute(
       sql: "UPDATE run_results SET infra_outcome = ? WHERE stage_run_id = ?", arguments: [outcome.rawValue, id])
     guard state == .awaitingUserFinalization,
-      let text = try String.fetchOne(db, sql: "SELECT spec FROM run_results_spec WHERE stage_run_id = ?", arguments: [id]),
+      let text = try String.fetchOne(
+        db, sql: "SELECT spec FROM run_results_spec WHERE stage_run_id = ?", arguments: [id]),
       let json = try? JSONCoding.parse(text),
       // Stored specs were validated when saved; their text length rule is not re-applied here.
       let spec = try? ResultsSpec(json, minimumTextLength: 0)

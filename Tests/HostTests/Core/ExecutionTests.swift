@@ -15,7 +15,9 @@ struct ExecutionTests {
     let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
     #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
-    #expect(runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     let version = try #require(try fixture.project.store.latestVersion(of: "line"))
     #expect(version.createdBy == "run" && pipelineRun.version == version.version)
 

@@ -48,7 +48,8 @@ struct RecordsMigrationTests {
       #expect(record.createdAt == run.createdAt)
       let created = try #require(Timestamp.parse(run.createdAt))
       let idDate = try #require(ULID.date(of: record.id))
-      #expect(abs(idDate.timeIntervalSince(created)) < 0.002, "\(record.id) is dated \(idDate), the run \(run.createdAt)")
+      #expect(
+        abs(idDate.timeIntervalSince(created)) < 0.002, "\(record.id) is dated \(idDate), the run \(run.createdAt)")
       recordIDs.append(record.id)
 
       let results = try #require(try store.runResults(run.id))
@@ -60,7 +61,8 @@ struct RecordsMigrationTests {
     #expect(Set(recordIDs).count == runs.count)
 
     let versions = try store.read { db in
-      try Row.fetchAll(db, sql: "SELECT version, created_by FROM workspace_versions WHERE workspace = 'line' ORDER BY version")
+      try Row.fetchAll(
+        db, sql: "SELECT version, created_by FROM workspace_versions WHERE workspace = 'line' ORDER BY version")
     }
     let checkpoints = versions.filter { ($0["created_by"] as String) != "run" }.map { $0["version"] as Int }
     #expect(checkpoints == [1, 3])

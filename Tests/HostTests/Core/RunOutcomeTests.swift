@@ -12,7 +12,8 @@ struct RunOutcomeTests {
   /// A run moved to `running` through the state machine, in a real project database.
   static func runningRun(_ store: ProjectStore, _ id: String) throws {
     try store.createStageRun(
-      StageRunRecord(id: id, workspace: "baseline", version: 1, pipeline: "pipeline", stage: "train", reason: goodReason))
+      StageRunRecord(
+        id: id, workspace: "baseline", version: 1, pipeline: "pipeline", stage: "train", reason: goodReason))
     for event in [StageRunEvent.buildStart, .buildOK, .launchOK] {
       try store.transition(id, event, TransitionContext(source: "test"))
     }
@@ -51,14 +52,17 @@ struct RunOutcomeTests {
 
     // A failure before the job started (upstream failed, a bad build) is a crash too.
     try store.createStageRun(
-      StageRunRecord(id: "stage-blocked", workspace: "baseline", version: 1, pipeline: "p", stage: "s", reason: goodReason))
+      StageRunRecord(
+        id: "stage-blocked", workspace: "baseline", version: 1, pipeline: "p", stage: "s", reason: goodReason))
     try store.transition("stage-blocked", .prepareFail, TransitionContext(source: "test"))
     #expect(try store.runResults("stage-blocked")?.infraOutcome == .crashed)
   }
 
   static let trainSpec: JSONValue = [
-    "primary_metric": "loss", "direction": "minimize", "min_value": 0, "goal_value": .double(0.01), "dataset_split": "train",
-    "tolerance": .double(0.001), "context": "the training loss of the line fit", "secondary_metrics": ["slope", "never_logged"],
+    "primary_metric": "loss", "direction": "minimize", "min_value": 0, "goal_value": .double(0.01),
+    "dataset_split": "train",
+    "tolerance": .double(0.001), "context": "the training loss of the line fit",
+    "secondary_metrics": ["slope", "never_logged"],
   ]
 
   static func number(_ value: JSONValue?) -> Double? {
@@ -95,7 +99,10 @@ struct RunOutcomeTests {
     #expect(results.primaryMetric == "loss" && results.primaryValue == loss.lastValue)
     #expect(results.mlOutcome == nil && results.resultsFinal == nil && results.infraOutcome == .completed)
     let auto = try JSONCoding.parse(try #require(results.resultsAuto))
-    #expect(Set(auto.objectValue?.keys.map { $0 } ?? []) == ["primary_metric", "value", "direction", "dataset_split", "secondary"])
+    #expect(
+      Set(auto.objectValue?.keys.map { $0 } ?? []) == [
+        "primary_metric", "value", "direction", "dataset_split", "secondary",
+      ])
     #expect(auto["primary_metric"] == "loss" && auto["direction"] == "minimize" && auto["dataset_split"] == "train")
     #expect(Self.number(auto["value"]) == loss.lastValue)
     #expect(auto["secondary"]?.objectValue?.keys.sorted() == ["slope"], "only metrics the run logged: \(auto)")

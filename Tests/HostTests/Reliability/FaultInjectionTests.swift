@@ -173,7 +173,9 @@ struct FaultInjectionTests {
     }
     let runs = try fixture.project.store.stageRuns(ofPipelineRun: pipelineRunID)
     #expect(try fixture.project.store.pipelineRun(pipelineRunID)?.status == "completed")
-    #expect(runs.count == 1 && runs.first?.state == .awaitingUserFinalization, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.count == 1 && runs.first?.state == .awaitingUserFinalization,
+      "\(runs.map { "\($0.state) \($0.error ?? "")" })")
     let forensics = RunForensics(fixture: fixture)
     #expect(
       try forensics.count(

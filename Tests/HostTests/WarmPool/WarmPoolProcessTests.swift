@@ -74,7 +74,8 @@ struct WarmPoolProcessTests {
     }
     #expect(most.value <= 2)
     let runs = try ids.map(warm.stageRun)
-    #expect(runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
     #expect(try warm.store.workers(backend: "process").count <= 2)
     #expect(try warm.reservations() <= 2)
     let pooled = runs.compactMap(warm.workerID)
