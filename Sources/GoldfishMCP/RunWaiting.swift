@@ -21,10 +21,11 @@ enum RunWaiting {
       // run given up with the error that stopped it) while the agent waits, not at its next call.
       ResumeSweep.shared.maybeResume(call.context)
       let current = try await call.withProject { project in try snapshot(project, runID) }
-      let ended = Double(current.stageRuns.filter(\.state.isTerminal).count)
+      // A stage awaiting finalization has ended: waiting on it would never see it move.
+      let ended = Double(current.stageRuns.filter(\.state.isSettled).count)
       if ended > lastReported {
         lastReported = ended
-        let running = current.stageRuns.filter { !$0.state.isTerminal }.map(\.stage)
+        let running = current.stageRuns.filter { !$0.state.isSettled }.map(\.stage)
         await call.progress(
           ended, Double(current.stageRuns.count),
           current.finished ? "\(runID) \(current.status)" : "running: \(running.joined(separator: ", "))")

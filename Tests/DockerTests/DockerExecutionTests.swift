@@ -28,7 +28,9 @@ struct DockerExecutionTests {
     let fixture = try DockerSupport.sampleProject()
     let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     #expect(runs.allSatisfy { $0.backend == "docker" })
     let store = fixture.project.store
     #expect(try store.metrics(of: runs[1].id).filter { $0.name == "loss" }.count == 200)
@@ -79,7 +81,7 @@ struct DockerExecutionTests {
       .write(toFile: config, atomically: true, encoding: .utf8)
     let reopened = try ProjectFixture.reopened(fixture)
     let (_, changed) = try SamplePipeline.run(reopened, ["preprocess"])
-    #expect(changed[0].state == .completed, "\(changed[0].error ?? "")")
+    #expect(changed[0].state == .awaitingUserFinalization, "\(changed[0].error ?? "")")
     #expect(changed[0].reusedFrom == nil, "another image is another environment: the earlier result is not reused")
     let other = try Self.image(of: changed[0], in: reopened)
     #expect(other != image && other?.hasPrefix("goldfish-stage:") == true, "\(other ?? "nil")")
@@ -156,7 +158,9 @@ struct DockerExecutionTests {
     let finished = Date().addingTimeInterval(120)
     while Date() < finished, try fixture.project.store.pipelineRun(pipelineRun)?.status == "running" { usleep(100_000) }
     let runs = try fixture.project.store.stageRuns(ofPipelineRun: pipelineRun)
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage) \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage) \($0.state) \($0.error ?? "")" })")
     #expect(runs.filter { $0.stage == "train" }.count == 1, "the train run was recovered, not launched twice")
   }
 }

@@ -27,13 +27,13 @@ struct DockerWarmPoolTests {
     let warm = try WarmProject(backend: "docker")
     defer { warm.tearDown() }
     let a = try warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "")")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "")")
     let worker = try #require(warm.workerID(of: a))
     #expect(try warm.store.worker(worker)?.state == .idleReady)
     #expect(try containers(of: worker) == 1)
 
     let b = try warm.run()
-    #expect(b.state == .completed, "\(b.error ?? "")")
+    #expect(b.state == .awaitingUserFinalization, "\(b.error ?? "")")
     #expect(warm.workerID(of: b) == worker)
     #expect(try warm.reservations() == 1)
     #expect(try containers(of: worker) == 1)

@@ -122,7 +122,9 @@ struct GCEEndToEndTests {
     let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "") \(harness.log)")
     #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     let store = fixture.project.store
     let evaluate = try #require(runs.last)
     let report = try #require(try store.signals(of: evaluate.id).first { $0.signal == "report" })

@@ -18,7 +18,7 @@ struct GCEWarmPoolTests {
     defer { gce.tearDown() }
     let warm = gce.warm
     let a = try warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "") \(gce.harness.log)")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "") \(gce.harness.log)")
     #expect(try gce.warmInserts() == 1)
     let worker = try #require(warm.workerID(of: a))
     let vm = try #require(warm.workerHandle(of: a))
@@ -31,7 +31,7 @@ struct GCEWarmPoolTests {
     #expect(logA.contains("hello from \(a.id)"))
 
     let b = try warm.run()
-    #expect(b.state == .completed, "\(b.error ?? "") \(gce.harness.log)")
+    #expect(b.state == .awaitingUserFinalization, "\(b.error ?? "") \(gce.harness.log)")
     #expect(warm.workerID(of: b) == worker)
     #expect(try gce.inserts() == 1)  // no instances.insert for B (#1)
     #expect(try warm.reservations() == 1)
@@ -49,11 +49,11 @@ struct GCEWarmPoolTests {
     let noteA = try #require(try warm.store.signals(of: a.id).first { $0.signal == "note" && $0.direction == "output" })
     let noteB = try #require(try warm.store.signals(of: b.id).first { $0.signal == "note" && $0.direction == "output" })
     #expect(noteA.uri != noteB.uri && noteB.uri?.hasPrefix("gs://\(GCSSupport.bucket)/\(gce.prefix)/storage/") == true)
-    #expect(try warm.store.stageRun(a.id)?.state == .completed)
+    #expect(try warm.store.stageRun(a.id)?.state == .awaitingUserFinalization)
 
     // An incompatible run (another profile: another machine type) gets a VM of its own.
     let c = try warm.run(overrides: ["compute.profile": .string("cpu-large")])
-    #expect(c.state == .completed, "\(c.error ?? "") \(gce.harness.log)")
+    #expect(c.state == .awaitingUserFinalization, "\(c.error ?? "") \(gce.harness.log)")
     let cWorker = try #require(warm.workerID(of: c))
     #expect(cWorker != worker)
     #expect(try gce.warmInserts() == 2)
@@ -71,7 +71,7 @@ struct GCEWarmPoolTests {
     let services = try gce.warm.services()
     #expect(services.backend.info.name == "gce")
     let a = try gce.warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "") \(gce.harness.log)")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "") \(gce.harness.log)")
     // The agent on the VM was configured with gs://<gcs.bucket>/<gce.mailbox_prefix>.
     let insert = try #require(try gce.proxy.inserts().first)
     let items = insert["body"]?["metadata"]?["items"]?.arrayValue ?? []
@@ -95,7 +95,8 @@ struct GCEWarmPoolTests {
     #expect(most.value <= 2)
     let runs = try ids.map(warm.stageRun)
     #expect(
-      runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.state) \($0.error ?? "")" }) \(gce.harness.log)")
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.state) \($0.error ?? "")" }) \(gce.harness.log)")
     #expect(try gce.warmInserts() <= 2)
     #expect(try warm.reservations() <= 2)
     let pooled = runs.compactMap(warm.workerID)
@@ -109,7 +110,7 @@ struct GCEWarmPoolTests {
     let gce = try GCEWarmProject(maxInstances: 2)
     defer { gce.tearDown() }
     let a = try gce.warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "") \(gce.harness.log)")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "") \(gce.harness.log)")
     let worker = try #require(gce.warm.workerID(of: a))
     let one = try gce.reopened()
     let two = try gce.reopened()
@@ -118,7 +119,8 @@ struct GCEWarmPoolTests {
     let groups = [one.driveInBackground(first), two.driveInBackground(second)]
     for group in groups { #expect(group.wait(timeout: .now() + 300) == .success) }
     let runs = [try one.stageRun(of: first), try two.stageRun(of: second)]
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
     let winners = runs.filter { gce.warm.workerID(of: $0) == worker }
     #expect(winners.count == 1)
     let assigned = try gce.store.workerTransitions(worker).filter { $0.event == "job_assigned" }
@@ -132,7 +134,7 @@ struct GCEWarmPoolTests {
     let gce = try GCEWarmProject(idleTimeoutSeconds: 2)
     defer { gce.tearDown() }
     let a = try gce.warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "") \(gce.harness.log)")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "") \(gce.harness.log)")
     let worker = try #require(gce.warm.workerID(of: a))
     let handle = try #require(gce.warm.workerHandle(of: a))
     let reaper = WarmPoolReaper(services: try gce.warm.services())
@@ -151,7 +153,7 @@ struct GCEWarmPoolTests {
     #expect(events.contains("delete_confirmed") || events.last == "lost", "\(events)")
     // The next run launches a fresh VM.
     let b = try gce.warm.run()
-    #expect(b.state == .completed, "\(b.error ?? "")")
+    #expect(b.state == .awaitingUserFinalization, "\(b.error ?? "")")
     #expect(gce.warm.workerID(of: b) != nil && gce.warm.workerID(of: b) != worker)
     #expect(try gce.warmInserts() == 2)
   }
@@ -162,7 +164,7 @@ struct GCEWarmPoolTests {
     defer { gce.tearDown() }
     let warm = gce.warm
     let a = try warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "") \(gce.harness.log)")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "") \(gce.harness.log)")
     let idle = try #require(warm.workerID(of: a))
     let logA = try gce.mailbox("runs/\(a.id)/logs/output.log")
     let exitA = try gce.mailbox("runs/\(a.id)/exit.json")
@@ -196,7 +198,7 @@ struct GCEWarmPoolTests {
     #expect(try warm.store.stageRun(c.id)?.state == .running)
     #expect(try gce.mailbox("runs/\(c.id)/exit.json") == nil)
     // …and so are A's finished results.
-    #expect(try warm.store.stageRun(a.id)?.state == .completed)
+    #expect(try warm.store.stageRun(a.id)?.state == .awaitingUserFinalization)
     #expect(try gce.mailbox("runs/\(a.id)/logs/output.log") == logA)
     #expect(try gce.mailbox("runs/\(a.id)/exit.json") == exitA)
 
@@ -232,7 +234,7 @@ struct GCEWarmPoolTests {
     #expect(row == nil || row?.state == .deleting, "\(String(describing: row?.state))")
     // …and the next run is given a new VM.
     let next = try warm.run()
-    #expect(next.state == .completed, "\(next.error ?? "") \(gce.harness.log)")
+    #expect(next.state == .awaitingUserFinalization, "\(next.error ?? "") \(gce.harness.log)")
     #expect(warm.workerID(of: next) != nil && warm.workerID(of: next) != worker)
     #expect(try gce.warmInserts() == 2)
   }
@@ -259,7 +261,7 @@ struct GCEWarmPoolTests {
     let gce = try GCEWarmProject()
     defer { gce.tearDown() }
     let a = try gce.warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "") \(gce.harness.log)")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "") \(gce.harness.log)")
     let worker = try #require(gce.warm.workerID(of: a))
     let handle = try #require(gce.warm.workerHandle(of: a))
     // The row is gone but the VM is not (a store restored from a backup, a hand edit).

@@ -20,7 +20,9 @@ struct GCSPipelineTests {
 
     let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     let store = fixture.project.store
     let evaluate = try #require(runs.last)
     let inputs = try store.signals(of: evaluate.id).filter { $0.direction == "input" }

@@ -337,7 +337,7 @@ struct StageIsolationTests {
 
     let project = try fixture.reopen()
     let run = try #require(try project.store.stageRuns(limit: 1).first)
-    #expect(run.state == .completed, "\(run.error ?? "")")
+    #expect(run.state == .awaitingUserFinalization, "\(run.error ?? "")")
     #expect(run.unsandboxed?.contains("apt-get install bubblewrap") == true, "\(run.unsandboxed ?? "nil")")
     let report = try String(contentsOfFile: run.workDir! + "/outputs/report", encoding: .utf8)
     #expect(report.contains("home \(run.workDir!)/home"), "HOME is the run's own folder: \(report)")

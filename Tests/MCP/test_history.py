@@ -30,7 +30,7 @@ def test_history_lists_runs_and_checkpoints_newest_first_in_pages(project: Path)
             assert everything["total"] == len(records) and not everything["has_more"]
             runs = [record for record in records if record["record_type"] == "run"]
             assert [record["stage_run_id"] for record in runs] == list(reversed(run_ids))
-            assert all(record["stage"] == "hello" and record["state"] == "completed" for record in runs)
+            assert all(record["stage"] == "hello" and record["state"] == "awaiting_user_finalization" for record in runs)
             checkpoints = [record for record in records if record["record_type"] == "checkpoint"]
             assert saved["version"] in {record["version"] for record in checkpoints}
             assert all(record["stage_run_id"] is None and record["stage"] is None for record in checkpoints)

@@ -65,7 +65,8 @@ def test_full_session(project: Path):
             assert started["status"] == "completed", started
             stage_runs = {run["stage"]: run for run in started["stage_runs"]}
             assert set(stage_runs) == {"preprocess", "train", "evaluate"}
-            assert all(run["state"] == "completed" for run in stage_runs.values())
+            # Every stage succeeded and awaits finalization; the pipeline run itself is completed.
+            assert all(run["state"] == "awaiting_user_finalization" for run in stage_runs.values())
 
             progress = []
             async def on_progress(done, total, message):
@@ -79,7 +80,9 @@ def test_full_session(project: Path):
             logs = ok(await client.call_tool("logs", {"run_id": train, "tail": 50}))
             assert logs["logs"].strip() and logs["complete"]
             inspected = ok(await client.call_tool("inspect_run", {"run_id": train}))
-            assert inspected["state"] == "completed" and inspected["outputs"], inspected
+            assert inspected["state"] == "awaiting_user_finalization" and inspected["outputs"], inspected
+            waited_stage = ok(await client.call_tool("wait", {"run_id": train, "timeout_seconds": 30}))
+            assert waited_stage["finished"] and waited_stage["status"] == "awaiting_user_finalization", waited_stage
             assert inspected["config"]["epochs"] == 50, inspected["config"]
 
             lineage = ok(await client.call_tool("lineage", {"run_id": stage_runs["evaluate"]["stage_run_id"]}))

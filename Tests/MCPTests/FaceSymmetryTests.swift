@@ -46,7 +46,7 @@ struct FaceSymmetryTests {
     let fixture = try SamplePipeline.project()
     let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
     let run = try #require(runs.first)
-    #expect(run.state == .completed, "\(run.error ?? "")")
+    #expect(run.state == .awaitingUserFinalization, "\(run.error ?? "")")
 
     let cliRuns = try #require(try Self.cliJSON(["runs", "--json"], in: fixture) as? [[String: Any]])
     let cliInspect = try Self.cliJSON(["inspect", run.id], in: fixture)

@@ -115,6 +115,8 @@ public struct Executor: Sendable {
       throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(id))", hint: "list runs with goldfish runs")
     }
     var canceled: [String] = []
+    // Only runs still going: a run awaiting finalization already ended well, and canceling it
+    // would throw away the result the agent is about to record.
     for run in runs where run.state.isActive {
       // The job is stopped before the record says so: a crash in between leaves a run whose
       // backend reports it canceled, which the driver records. The other order would leave a
@@ -123,7 +125,14 @@ public struct Executor: Sendable {
         try? services.backendClient.cancel(handle: handle, reason: "user")
       }
       FaultPoint.hit(.duringCancel)
-      let outcome = try project.store.transition(run.id, .userCancel, TransitionContext(source: "user", reason: reason))
+      let outcome: TransitionOutcome
+      do {
+        outcome = try project.store.transition(run.id, .userCancel, TransitionContext(source: "user", reason: reason))
+      } catch {
+        // Its job ended well meanwhile: the run awaits finalization and its result stands.
+        if try project.store.stageRun(run.id)?.state == .awaitingUserFinalization { continue }
+        throw error
+      }
       // The driver may have recorded the backend's "canceled" first: still this cancel's doing.
       if case .moved = outcome {
         canceled.append(run.id)

@@ -48,7 +48,7 @@ struct InputResolver {
   {
     let signalName = input.signal ?? input.name
     let siblings = try store.stageRuns(ofPipelineRun: pipelineRun.id)
-    let sibling = siblings.first { $0.stage == upstream && $0.state == .completed }
+    let sibling = siblings.first { $0.stage == upstream && $0.state.succeeded }
     let latest = try store.latestCompletedRun(workspace: run.workspace, stage: upstream)
     guard let source = sibling ?? latest else {
       throw GoldfishError(

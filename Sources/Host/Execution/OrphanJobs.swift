@@ -28,7 +28,7 @@ struct OrphanJobs {
     guard supported else { return [] }
     var stopped: [String] = []
     for job in list(["goldfish-project": services.project.settings.projectName]) {
-      guard let runID = job.labels["goldfish-run"], let run = try? store.stageRun(runID), run.state.isTerminal
+      guard let runID = job.labels["goldfish-run"], let run = try? store.stageRun(runID), run.state.isSettled
       else { continue }
       Self.logger.warning("run \(runID) is \(run.state.rawValue) but its job still exists: stopping and releasing it")
       try? services.backendClient.cancel(handle: job.handle, reason: "orphan")

@@ -88,8 +88,9 @@ public struct PipelineDriver: Sendable {
         progress(run)
       }
       pause = changed ? fastestPoll : min(pause * 1.5, slowestPoll)
-      if runs.allSatisfy({ $0.state.isTerminal }) {
-        let failed = runs.filter { $0.state != .completed }
+      // A stage awaiting finalization has succeeded: the pipeline run does not wait for the agent.
+      if runs.allSatisfy({ $0.state.isSettled }) {
+        let failed = runs.filter { !$0.state.succeeded }
         try store.finishPipelineRun(
           pipelineRunID, status: failed.isEmpty ? "completed" : "failed",
           error: failed.isEmpty
@@ -105,13 +106,13 @@ public struct PipelineDriver: Sendable {
         case .preparing:
           let dependencies = definition.dependencies(of: run.stage)
           let upstream = runs.filter { dependencies.contains($0.stage) }
-          if let blocker = upstream.first(where: { $0.state.isTerminal && $0.state != .completed }) {
+          if let blocker = upstream.first(where: { $0.state.isSettled && !$0.state.succeeded }) {
             try store.transition(
               run.id, .prepareFail,
               TransitionContext(
                 source: "executor", reason: "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"),
               update: ["error": "upstream stage \(blocker.stage) \(blocker.state.rawValue) (\(blocker.id))"])
-          } else if upstream.allSatisfy({ $0.state == .completed }) && active < maxParallel {
+          } else if upstream.allSatisfy({ $0.state.succeeded }) && active < maxParallel {
             active += 1
             FaultPoint.hit(.beforeLaunch)
             launcher.launch(run)

@@ -60,12 +60,12 @@ public struct RunQueries: Sendable {
       do {
         return try LogFile.read(
           path: RunLayout.runLog(workDir: workDir), request: LogRequest(offset: offset, tail: tail),
-          finished: run.state.isTerminal)
+          finished: run.state.isSettled)
       } catch {
         throw GoldfishError(.ioFailed, "cannot read the log of \(id): \(error.message)")
       }
     }
-    return LogChunk(text: "", nextOffset: offset, complete: run.state.isTerminal)
+    return LogChunk(text: "", nextOffset: offset, complete: run.state.isSettled)
   }
 
   /// A reused run never ran: its log is one line saying so, then the log of the run it stands

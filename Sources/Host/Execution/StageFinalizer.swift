@@ -148,7 +148,7 @@ struct StageFinalizer {
     }
     let ended: StageRunState =
       switch status.state {
-      case .completed: .completed
+      case .completed: .awaitingUserFinalization
       case .canceled: .canceled
       case .terminated: .terminated
       // A worker that died or was preempted under the job is not given another one.
@@ -158,7 +158,8 @@ struct StageFinalizer {
     WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: ended, source: "executor")
   }
 
-  /// post_run → completed: record outputs (critical), metrics and the run's outputs summary.
+  /// post_run → awaiting_user_finalization: record outputs (critical), metrics and the run's
+  /// outputs summary.
   func finish(_ run: StageRunRecord) throws(GoldfishError) {
     guard let workDir = run.workDir, let codeDir = try store.pipelineRun(run.pipelineRunID ?? "")?.codeDir else {
       try store.transition(run.id, .postRunFail, TransitionContext(source: "executor", reason: "the run has no folder"))
@@ -175,9 +176,11 @@ struct StageFinalizer {
       try store.recordMetrics(run.id, metrics)
       let summary = JSONValue.object(
         Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))
+      // The run now awaits the agent's finalize_run (its auto results are computed in the same
+      // transaction); nothing here finalizes it.
       try store.transition(
-        run.id, .postRunOK, TransitionContext(source: "executor"), update: ["outputs": try? JSONCoding.encode(summary)])
-      try store.transition(run.id, .userFinalize, TransitionContext(source: "executor", reason: "outputs recorded"))
+        run.id, .postRunOK, TransitionContext(source: "executor", reason: "outputs recorded"),
+        update: ["outputs": try? JSONCoding.encode(summary)])
     } catch {
       let message = error.message + (error.hint.map { " (\($0))" } ?? "")
       try store.transition(

@@ -46,12 +46,35 @@ public enum ULID {
     return Date(timeIntervalSince1970: Double(time) / 1000)
   }
 
+  /// Ids for things made in the past (a migration's backfill), each carrying its own date.
+  /// `make(at:)` would not do: once this process made an id for now, it counts up from that one
+  /// for any earlier date, so an old run would get today's time. Dates are taken in order; ids of
+  /// one millisecond count up, and an earlier date than the last one continues after it.
+  public struct Backfill {
+    private var last: (milliseconds: UInt64, high: UInt16, low: UInt64)?
+
+    public init() {}
+
+    public mutating func make(at date: Date) -> String {
+      let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000))
+      let next: (milliseconds: UInt64, high: UInt16, low: UInt64)
+      if let last, milliseconds <= last.milliseconds {
+        let (low, carry) = last.low.addingReportingOverflow(1)
+        next = (last.milliseconds, last.high &+ (carry ? 1 : 0), low)
+      } else {
+        next = (milliseconds, UInt16.random(in: 0...UInt16.max), UInt64.random(in: 0...UInt64.max))
+      }
+      last = next
+      return encode(time: next.milliseconds, high: next.high, low: next.low)
+    }
+  }
+
   public static func isValid(_ id: String) -> Bool {
     id.utf8.count == 26 && id.utf8.allSatisfy { alphabet.contains($0) }
       && id.utf8.first.map { $0 <= UInt8(ascii: "7") } == true
   }
 
-  private static func encode(time: UInt64, high: UInt16, low: UInt64) -> String {
+  fileprivate static func encode(time: UInt64, high: UInt16, low: UInt64) -> String {
     var characters = [UInt8](repeating: 0, count: 26)
     var value = time
     for index in stride(from: 9, through: 0, by: -1) {

@@ -136,17 +136,23 @@ extension ProjectStore {
     }
   }
 
-  /// The latest completed run of a stage in a workspace: where upstream signals come from.
+  /// The states of a run whose outputs stand: finalized or awaiting finalization.
+  private static var succeededStates: [String] {
+    StageRunState.allCases.filter(\.succeeded).map(\.rawValue)
+  }
+
+  /// The latest successful run (finalized or awaiting finalization) of a stage in a workspace:
+  /// where upstream signals come from.
   public func latestCompletedRun(workspace: String, stage: String) throws(GoldfishError) -> StageRunRecord? {
     try read { db in
       try StageRunRecord.filter(
         StageRunRecord.CodingKeys.workspace == workspace && StageRunRecord.CodingKeys.stage == stage
-          && StageRunRecord.CodingKeys.state == StageRunState.completed.rawValue
+          && Self.succeededStates.contains(StageRunRecord.CodingKeys.state)
       ).order(StageRunRecord.CodingKeys.finishedAt.desc).fetchOne(db)
     }
   }
 
-  /// A completed run of the same stage with the same fingerprint, whose outputs can be reused.
+  /// A successful run of the same stage with the same fingerprint, whose outputs can be reused.
   public func reusableRun(
     workspace: String, stage: String, fingerprint: String
   ) throws(GoldfishError) -> StageRunRecord? {
@@ -154,7 +160,7 @@ extension ProjectStore {
       try StageRunRecord.filter(
         StageRunRecord.CodingKeys.workspace == workspace && StageRunRecord.CodingKeys.stage == stage
           && StageRunRecord.CodingKeys.fingerprint == fingerprint
-          && StageRunRecord.CodingKeys.state == StageRunState.completed.rawValue
+          && Self.succeededStates.contains(StageRunRecord.CodingKeys.state)
       ).order(StageRunRecord.CodingKeys.finishedAt.desc).fetchOne(db)
     }
   }

@@ -93,9 +93,10 @@ enum RecordsMigration {
       sql:
         "SELECT id, workspace, stage, version, state, termination_cause, created_at FROM stage_runs ORDER BY created_at, id"
     )
+    var runIDs = ULID.Backfill()
     for run in runs {
       let created: String = run["created_at"]
-      let record = ULID.make(at: Timestamp.parse(created) ?? Date())
+      let record = runIDs.make(at: Timestamp.parse(created) ?? Date())
       let state = StageRunState(rawValue: run["state"]) ?? .unknown
       try db.execute(
         sql: """
@@ -117,13 +118,15 @@ enum RecordsMigration {
       db,
       sql: "SELECT workspace, version, created_at FROM workspace_versions WHERE created_by <> 'run' ORDER BY created_at"
     )
+    var checkpointIDs = ULID.Backfill()
     for checkpoint in checkpoints {
       let created: String = checkpoint["created_at"]
       try db.execute(
         sql:
           "INSERT INTO experiment_records (id, workspace, kind, version, created_at) VALUES (?, ?, 'checkpoint', ?, ?)",
         arguments: [
-          ULID.make(at: Timestamp.parse(created) ?? Date()), checkpoint["workspace"], checkpoint["version"], created,
+          checkpointIDs.make(at: Timestamp.parse(created) ?? Date()), checkpoint["workspace"], checkpoint["version"],
+          created,
         ])
     }
   }

@@ -22,7 +22,7 @@ public struct RunStatusView: Encodable, Sendable {
 
   public init(stageRun: StageRunRecord) {
     runID = stageRun.id
-    finished = stageRun.state.isTerminal
+    finished = stageRun.state.isSettled
     status = stageRun.state.rawValue
     error = stageRun.error
     stageRuns = [stageRun]

@@ -181,7 +181,7 @@ public struct WarmPoolReaper: Sendable {
       return nil  // could not tell: decide on a later pass
     }
     guard let run else { return .terminated }  // purged: as good as ended
-    return run.state.isTerminal ? run.state : nil
+    return run.state.isSettled ? run.state : nil
   }
 
   private func runIsOver(_ runID: String) -> Bool { finalState(of: runID) != nil }

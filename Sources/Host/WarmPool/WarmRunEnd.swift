@@ -9,10 +9,10 @@ struct WarmRunEnd {
 
   var store: ProjectStore { pool.store }
 
-  /// completed/failed: the job ended normally, the worker goes back to the pool (busy →
-  /// draining, lease released, then draining → idle_ready as soon as the worker says it is
-  /// idle, which the agent does before publishing the exit code). Canceled/terminated: the
-  /// worker is deleted.
+  /// Succeeded (awaiting finalization or completed) or failed: the job ended normally, the
+  /// worker goes back to the pool (busy → draining, lease released, then draining → idle_ready
+  /// as soon as the worker says it is idle, which the agent does before publishing the exit
+  /// code). Canceled/terminated: the worker is deleted.
   func runEnded(_ runID: String, state: StageRunState, source: String) {
     guard let row = try? store.worker(leasedTo: runID) else { return }
     switch state {

@@ -19,7 +19,9 @@ struct CExampleTests {
     let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
     #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     let evaluate = try #require(runs.last)
     #expect(try fixture.project.store.metrics(of: evaluate.id).contains { $0.name == "mse" && $0.value < 0.01 })
     return runs

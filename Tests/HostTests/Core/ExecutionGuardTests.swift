@@ -73,8 +73,8 @@ struct ExecutionGuardTests {
     let store = fixture.project.store
     let b = try store.transitions(of: runs.first { $0.stage == "b" }!.id)
     let c = try store.transitions(of: runs.first { $0.stage == "c" }!.id)
-    let bStart = b.first { $0.toState == "running" }!.createdAt, bEnd = b.first { $0.toState == "completed" }!.createdAt
-    let cStart = c.first { $0.toState == "running" }!.createdAt, cEnd = c.first { $0.toState == "completed" }!.createdAt
+    let bStart = b.first { $0.toState == "running" }!.createdAt, bEnd = b.first { $0.toState == "post_run" }!.createdAt
+    let cStart = c.first { $0.toState == "running" }!.createdAt, cEnd = c.first { $0.toState == "post_run" }!.createdAt
     #expect(bEnd <= cStart || cEnd <= bStart, "b and c overlapped despite the limit of 1")
   }
 
@@ -107,7 +107,7 @@ struct ExecutionGuardTests {
       """)
     let (_, runs) = try SamplePipeline.run(fixture)
     let run = try #require(runs.first)
-    #expect(run.state == .completed, "\(run.error ?? "")")
+    #expect(run.state == .awaitingUserFinalization, "\(run.error ?? "")")
     let report = try String(contentsOfFile: run.workDir! + "/outputs/report", encoding: .utf8)
     #expect(!FileManager.default.fileExists(atPath: outside + "/escaped.txt"), "\(report)")
     #expect(report.contains("refused \(outside)/escaped.txt"), "\(report)")
@@ -121,7 +121,7 @@ struct ExecutionGuardTests {
   func fullDisk() throws {
     let fixture = try SamplePipeline.project()
     let (_, first) = try SamplePipeline.run(fixture)
-    #expect(first.allSatisfy { $0.state == .completed })
+    #expect(first.allSatisfy { $0.state == .awaitingUserFinalization })
     let storage = fixture.project.paths.devDir + "/storage-small"
     try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
     #expect(Command.run(["/bin/mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", storage]).status == 0)

@@ -15,7 +15,9 @@ struct ExecutionTests {
     let (pipelineRun, runs) = try SamplePipeline.run(fixture)
     #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
     #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     let version = try #require(try fixture.project.store.latestVersion(of: "line"))
     #expect(version.createdBy == "run" && pipelineRun.version == version.version)
 
@@ -41,6 +43,7 @@ struct ExecutionTests {
     let fixture = try SamplePipeline.project()
     let (_, first) = try SamplePipeline.run(fixture)
     let (_, second) = try SamplePipeline.run(fixture)
+    // Reused runs did not run again: they are completed at once, with nothing to finalize.
     #expect(second.allSatisfy { $0.state == .completed })
     #expect(second.map(\.reusedFrom) == first.map(\.id))
     let (_, third) = try SamplePipeline.run(fixture, overrides: ["train.epochs": .int(50)])
@@ -63,7 +66,7 @@ struct ExecutionTests {
     #expect(train.error?.contains("about to fail") == true, "\(train.error ?? "")")
     #expect(runs[2].state == .failed)
     #expect(runs[2].error?.contains("upstream stage train failed") == true, "\(runs[2].error ?? "")")
-    #expect(runs[0].state == .completed)
+    #expect(runs[0].state == .awaitingUserFinalization)
   }
 
   @Test("a syntax error fails the run with the interpreter's message in the logs")

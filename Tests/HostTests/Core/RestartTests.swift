@@ -35,7 +35,9 @@ struct RestartTests {
     let finished = Date().addingTimeInterval(60)
     while Date() < finished, try fixture.project.store.pipelineRun(pipelineRun)?.status == "running" { usleep(100_000) }
     let runs = try fixture.project.store.stageRuns(ofPipelineRun: pipelineRun)
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.stage) \($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage) \($0.state) \($0.error ?? "")" })")
     #expect(runs.filter { $0.stage == "train" }.count == 1, "the train run was recovered, not launched twice")
     #expect(try fixture.project.store.signals(of: runs[2].id).contains { $0.signal == "report" })
   }

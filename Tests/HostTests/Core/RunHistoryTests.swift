@@ -29,10 +29,10 @@ struct RunHistoryTests {
     let fixture = try ProjectFixture()
     try fixture.mountedWorkspace()
     let runs = try Self.seed(fixture.project.store, workspace: "baseline", count: 40)
-    let finished = runs.filter { $0.state.isTerminal }.reversed().map(\.id)
+    let finished = runs.filter { $0.state.isSettled }.reversed().map(\.id)
     let active = runs.filter { $0.state.isActive }.reversed().map(\.id)
 
-    let recent = try fixture.project.store.stageRuns(states: StageRunState.allCases.filter(\.isTerminal), limit: 5)
+    let recent = try fixture.project.store.stageRuns(states: StageRunState.allCases.filter(\.isSettled), limit: 5)
     #expect(recent.map(\.id) == Array(finished.prefix(5)))
     let running = try fixture.project.store.stageRuns(states: StageRunState.allCases.filter(\.isActive), limit: 50)
     #expect(running.map(\.id) == active)

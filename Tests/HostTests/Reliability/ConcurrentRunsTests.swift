@@ -89,7 +89,9 @@ struct ConcurrentRunsTests {
       let final = try forensics.waitUntilFinished(id, seconds: 180)
       #expect(final?.status == "completed", "\(id): \(final?.status ?? "?") \(final?.error ?? "")")
     }
-    #expect(try forensics.count("SELECT COUNT(*) FROM stage_state_transitions WHERE to_state = 'completed'") == started)
+    #expect(
+      try forensics.count("SELECT COUNT(*) FROM stage_state_transitions WHERE to_state = 'awaiting_user_finalization'")
+        == started)
     var transcripts = sessions.map(\.transcript)
     for id in pipelineRunIDs {
       transcripts.append(

@@ -64,7 +64,7 @@ struct FaultInjectionTests {
     let runs = try fixture.project.store.stageRuns(ofPipelineRun: pipelineRunID)
     let run = try #require(runs.first)
     #expect(runs.count == 1)
-    #expect(run.state == .completed, "\(run.state) \(run.error ?? "")")
+    #expect(run.state == .awaitingUserFinalization, "\(run.state) \(run.error ?? "")")
     let id = run.id
     #expect(try forensics.count("SELECT COUNT(*) FROM stage_runs WHERE pipeline_run_id = ?", [pipelineRunID]) == 1)
     #expect(
@@ -73,7 +73,9 @@ struct FaultInjectionTests {
       "launched once")
     #expect(
       try forensics.count(
-        "SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'completed'", [id]) == 1)
+        "SELECT COUNT(*) FROM stage_state_transitions WHERE stage_run_id = ? AND to_state = 'awaiting_user_finalization'",
+        [id]) == 1)
+    #expect(try fixture.project.store.runResults(id)?.infraOutcome == .completed, "recorded with the ending, once")
     #expect(
       try forensics.count("SELECT COUNT(*) FROM signal_lineage WHERE stage_run_id = ? AND direction = 'output'", [id])
         == 1)
@@ -115,7 +117,7 @@ struct FaultInjectionTests {
     let again = Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason, "--wait"], cwd: fixture.root)
     #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
     #expect(try fixture.project.store.versions(of: "line").count == 1, "the unchanged slot keeps its version")
-    #expect(try forensics.count("SELECT COUNT(*) FROM stage_runs WHERE state = 'completed'") == 1)
+    #expect(try forensics.count("SELECT COUNT(*) FROM stage_runs WHERE state = 'awaiting_user_finalization'") == 1)
   }
 
   @Test("killed in the middle of a cancel: the job is stopped and the run ends canceled, not left running")
@@ -171,7 +173,9 @@ struct FaultInjectionTests {
     }
     let runs = try fixture.project.store.stageRuns(ofPipelineRun: pipelineRunID)
     #expect(try fixture.project.store.pipelineRun(pipelineRunID)?.status == "completed")
-    #expect(runs.count == 1 && runs.first?.state == .completed, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.count == 1 && runs.first?.state == .awaitingUserFinalization,
+      "\(runs.map { "\($0.state) \($0.error ?? "")" })")
     let forensics = RunForensics(fixture: fixture)
     #expect(
       try forensics.count(

@@ -21,7 +21,7 @@ struct RunEndingTests {
     var found: StageRunRecord?
     _ = try FaultRunProject.eventually(120) {
       found = try project.store.stageRuns(stage: stage, limit: 1).first
-      return found?.state == .running || found?.state.isTerminal == true
+      return found?.state == .running || found?.state.isSettled == true
     }
     return found
   }

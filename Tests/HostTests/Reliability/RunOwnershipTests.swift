@@ -38,7 +38,7 @@ struct RunOwnershipTests {
     let final = try PipelineDriver(services: services, pipelineRunID: started.pipelineRunID).drive()
     #expect(final.status == "completed", "\(final.error ?? "")")
     let runs = try fixture.project.store.stageRuns(ofPipelineRun: final.id)
-    #expect(runs.map(\.state) == [.completed], "\(runs.map { $0.error ?? "" })")
+    #expect(runs.map(\.state) == [.awaitingUserFinalization], "\(runs.map { $0.error ?? "" })")
     #expect(final.pipelineFile == "pipeline.yaml")
   }
 
@@ -60,7 +60,7 @@ struct RunOwnershipTests {
       _ = try? PipelineDriver(services: services, pipelineRunID: started.pipelineRunID).drive()
     }
     #expect(try fixture.project.store.activePipelineRuns().isEmpty)
-    #expect(try fixture.project.store.stageRuns(limit: 100).allSatisfy { $0.state.isTerminal })
+    #expect(try fixture.project.store.stageRuns(limit: 100).allSatisfy { $0.state.isSettled })
   }
 
   @Test("name: parity through the detached driver of `goldfish run` completes")

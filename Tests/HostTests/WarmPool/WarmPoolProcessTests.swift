@@ -14,7 +14,7 @@ struct WarmPoolProcessTests {
     let warm = try WarmProject()
     defer { warm.tearDown() }
     let a = try warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "")")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "")")
     let worker = try #require(warm.workerID(of: a))
     let mailbox = try #require(warm.mailbox(of: a))
     // The run end put the worker straight back in the pool.
@@ -23,7 +23,7 @@ struct WarmPoolProcessTests {
     #expect(logA?.contains("hello from \(a.id)") == true)
 
     let b = try warm.run()
-    #expect(b.state == .completed, "\(b.error ?? "")")
+    #expect(b.state == .awaitingUserFinalization, "\(b.error ?? "")")
     #expect(warm.workerID(of: b) == worker)
     #expect(try warm.reservations() == 1)  // B launched nothing
     let row = try #require(try warm.store.worker(worker))
@@ -50,7 +50,7 @@ struct WarmPoolProcessTests {
     let a = try warm.run()
     let first = try #require(warm.workerID(of: a))
     let c = try warm.run(overrides: ["compute.profile": .string("cpu-large")])
-    #expect(c.state == .completed, "\(c.error ?? "")")
+    #expect(c.state == .awaitingUserFinalization, "\(c.error ?? "")")
     let second = try #require(warm.workerID(of: c))
     #expect(second != first)
     #expect(try warm.reservations() == 2)
@@ -74,7 +74,8 @@ struct WarmPoolProcessTests {
     }
     #expect(most.value <= 2)
     let runs = try ids.map(warm.stageRun)
-    #expect(runs.allSatisfy { $0.state == .completed }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization }, "\(runs.map { "\($0.state) \($0.error ?? "")" })")
     #expect(try warm.store.workers(backend: "process").count <= 2)
     #expect(try warm.reservations() <= 2)
     let pooled = runs.compactMap(warm.workerID)
@@ -133,7 +134,7 @@ struct WarmPoolProcessTests {
     let cRow = try #require(try warm.store.worker(cWorker))
     #expect(cRow.state == .busy && cRow.leaseRunID == c.id)
     #expect(try warm.store.stageRun(c.id)?.state == .running)
-    #expect(try warm.store.stageRun(a.id)?.state == .completed)
+    #expect(try warm.store.stageRun(a.id)?.state == .awaitingUserFinalization)
 
     _ = try Executor(services: try warm.services()).cancel(c.id, reason: goodReason)
     #expect(cGroup.wait(timeout: .now() + 60) == .success)
@@ -192,7 +193,7 @@ struct WarmPoolProcessTests {
     #expect(row == nil || row?.state == .deleting)
     // …and the next run is given a new one.
     let next = try warm.run()
-    #expect(next.state == .completed, "\(next.error ?? "")")
+    #expect(next.state == .awaitingUserFinalization, "\(next.error ?? "")")
     #expect(warm.workerID(of: next) != nil && warm.workerID(of: next) != worker)
   }
 }

@@ -56,7 +56,7 @@ struct WarmPoolScenarioTests {
     #expect(events.contains("launch_failed") && !events.contains("registered"), "\(events)")
     // Nothing of this worker can be claimed: the next run launches a new one.
     let next = try warm.run()
-    #expect(next.state == .completed, "\(next.error ?? "")")
+    #expect(next.state == .awaitingUserFinalization, "\(next.error ?? "")")
     #expect(warm.workerID(of: next) != worker)
   }
 
@@ -139,7 +139,7 @@ struct WarmPoolScenarioTests {
     // A completes (exit 0); B then takes the same worker and sleeps. Read as A's exit, B
     // would be completed at once.
     let a = try warm.run()
-    #expect(a.state == .completed, "\(a.error ?? "")")
+    #expect(a.state == .awaitingUserFinalization, "\(a.error ?? "")")
     let worker = try #require(warm.workerID(of: a))
     let bRun = try warm.start(["sleeper"])
     let group = warm.driveInBackground(bRun)
@@ -156,7 +156,7 @@ struct WarmPoolScenarioTests {
     _ = try Executor(services: try warm.services()).cancel(b.id, reason: goodReason)
     #expect(group.wait(timeout: .now() + 60) == .success)
     #expect(try warm.store.stageRun(b.id)?.state == .canceled)
-    #expect(try warm.store.stageRun(a.id)?.state == .completed)
+    #expect(try warm.store.stageRun(a.id)?.state == .awaitingUserFinalization)
   }
 
   @Test("5.7 #44 machine type is compared exactly: a3-highgpu-1g and -8g workers are never shared")
@@ -203,7 +203,7 @@ struct WarmPoolScenarioTests {
     try warm.waitUntil("B's handle is stored") { warm.workerHandle(of: b) != nil }
     // The pool is full: C is an ordinary one-process launch.
     let c = try warm.run()
-    #expect(c.state == .completed, "\(c.error ?? "")")
+    #expect(c.state == .awaitingUserFinalization, "\(c.error ?? "")")
     for run in [a, b, c] {
       let stored = try #require(try warm.store.stageRun(run.id))
       #expect(stored.backend == "process", "\(run.id)")

@@ -6,6 +6,7 @@ public enum StageRunState: String, Sendable, Codable, CaseIterable {
   case awaitingUserFinalization = "awaiting_user_finalization"
   case completed, failed, terminated, canceled, unknown
 
+  /// No event leaves these states.
   public var isTerminal: Bool {
     switch self {
     case .completed, .failed, .terminated, .canceled: return true
@@ -13,7 +14,16 @@ public enum StageRunState: String, Sendable, Codable, CaseIterable {
     }
   }
 
-  public var isActive: Bool { !isTerminal && self != .unknown }
+  /// The run's job ended well and its outputs are recorded: finalized (`completed`) or waiting
+  /// for the agent to finalize it. Downstream stages, reuse and the pipeline run count it a success.
+  public var succeeded: Bool { self == .completed || self == .awaitingUserFinalization }
+
+  /// Nothing more happens to the run unless the agent finalizes it: it ended, one way or another.
+  /// What "has it ended" means to waiting, status, logs, the warm pool and orphan jobs.
+  public var isSettled: Bool { isTerminal || self == .awaitingUserFinalization }
+
+  /// Something is still happening to the run: it can be canceled, lost or timed out.
+  public var isActive: Bool { !isSettled && self != .unknown }
 }
 
 public enum StageRunEvent: String, Sendable, Codable, CaseIterable {
@@ -67,11 +77,12 @@ public enum StageRunTransitions {
   )
     -> StageRunState?
   {
-    // Events every active state accepts.
+    // Events every active state accepts. A run awaiting finalization is not active: its job
+    // ended and its result is kept, so it can be finalized but not canceled or lost.
     if state.isActive {
       switch event {
       case .userCancel: return .canceled
-      case .instanceLost where state != .awaitingUserFinalization: return .terminated
+      case .instanceLost: return .terminated
       default: break
       }
     }

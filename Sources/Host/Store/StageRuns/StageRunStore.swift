@@ -42,7 +42,7 @@ extension ProjectStore {
       if let stage { request = request.filter(StageRunRecord.CodingKeys.stage == stage) }
       if let states {
         let names = states.map(\.rawValue)
-        if states.contains(.completed) {
+        if states.contains(where: \.succeeded) {
           // Finished runs are nearly all of the table: reading newest-first along
           // stage_runs_by_time and stopping at `limit` beats fetching every finished run through
           // the state index and sorting them all. The unary + keeps SQLite off the state index.
@@ -73,6 +73,15 @@ extension ProjectStore {
         if current.state.isTerminal || current.state == terminalTargetIfAny(event) {
           return .alreadyThere(current.state)
         }
+        if current.state == .awaitingUserFinalization {
+          // A late report about a job that already ended well changes nothing; a cancel would
+          // throw its result away, so it is refused.
+          guard event == .userCancel else { return .alreadyThere(current.state) }
+          throw GoldfishError(
+            .invalidTransition, "run \(id) is not running: its job ended and it awaits finalization",
+            hint: "record its results with finalize_run (CLI: goldfish finalize); nothing is left to cancel",
+            detail: ["state": .string(current.state.rawValue), "event": .string(event.rawValue)])
+        }
         throw GoldfishError(
           .invalidTransition, "run \(id) is \(current.state.rawValue); \(event.rawValue) does not apply",
           detail: ["state": .string(current.state.rawValue), "event": .string(event.rawValue)])
@@ -80,11 +89,14 @@ extension ProjectStore {
       let now = Timestamp.now()
       var assignments = ["state = ?", "state_entered_at = ?"]
       var arguments: [(any DatabaseValueConvertible)?] = [target.rawValue, now]
-      if target.isTerminal {
+      let ends = target.isSettled && !current.state.isSettled
+      if ends {
+        // When the job ended: finalizing later does not move it.
         assignments.append("finished_at = ?")
         arguments.append(now)
       }
-      if let cause = context.terminationCause ?? (event == .timeout ? "timeout" : nil), target == .terminated {
+      let cause = target == .terminated ? context.terminationCause ?? (event == .timeout ? "timeout" : nil) : nil
+      if let cause {
         assignments.append("termination_cause = ?")
         arguments.append(cause)
       }
@@ -104,6 +116,7 @@ extension ProjectStore {
         throw GoldfishError(.staleState, "run \(id) changed while \(event.rawValue) was being applied; retry")
       }
       try insertTransition(db, id, from: current.state.rawValue, to: target.rawValue, event: event.rawValue, context)
+      if ends { try Self.recordEnding(db, id, state: target, terminationCause: cause) }
       return .moved(from: current.state, to: target)
     }
   }
