@@ -89,5 +89,6 @@ enum ToolRegistry {
   static var all: [MCPTool] {
     [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all
       + InsightTools.all + HistoryTools.all
+      + RecordTools.all
   }
 }
