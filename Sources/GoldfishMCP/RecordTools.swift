@@ -36,7 +36,8 @@ enum RecordTools {
     let workspace = call.string("workspace")
     let outcome = try await call.withProject { project in
       try project.records.finalize(
-        ref, results: results, by: "ml_claude", workspace: try workspace.map { try WorkspaceTools.resolveWorkspace(project, $0) })
+        ref, results: results, by: "ml_claude",
+        workspace: try workspace.map { try WorkspaceTools.resolveWorkspace(project, $0) })
     }
     let previous = outcome.comparison.vsPrevious.map { "; vs previous \($0.delta.map(signed) ?? "n/a")" } ?? ""
     let best = outcome.comparison.vsBest.map { "; vs best \($0.delta.map(signed) ?? "n/a")" } ?? ""
@@ -112,7 +113,8 @@ enum RecordTools {
       ["workspace": .string(workspace), "runs": try MCPValue.encode(runs), "count": .int(runs.count)],
       text: runs.isEmpty
         ? "\(workspace): nothing to finalize"
-        : "\(workspace): \(runs.count) to finalize: " + runs.prefix(3).map(\.results.stageRunID).joined(separator: ", "))
+        : "\(workspace): \(runs.count) to finalize: " + runs.prefix(3).map(\.results.stageRunID).joined(separator: ", ")
+    )
   }
 
   static let saveResultsSpec = MCPTool(

@@ -308,7 +308,8 @@ enum WorkspaceTools {
       func result(_ outcome: PruneOutcome, _ verb: String) throws(GoldfishError) -> ToolOutput {
         ToolOutput(
           ["success": .bool(true), "result": try MCPValue.encode(outcome)],
-          text: "\(verb) \(outcome.changed.isEmpty ? "nothing" : outcome.changed.joined(separator: ", ")) of \(workspace)"
+          text:
+            "\(verb) \(outcome.changed.isEmpty ? "nothing" : outcome.changed.joined(separator: ", ")) of \(workspace)"
             + (outcome.kept.isEmpty ? "" : "; kept " + outcome.kept.map(\.version).joined(separator: ", ")))
       }
       switch action {
@@ -323,7 +324,8 @@ enum WorkspaceTools {
         return ToolOutput(
           ["success": .bool(true), "removed_tag": .string(removed.tag)], text: "removed tag \(removed.tag)")
       case "prune":
-        return try result(try records.prune(workspace: workspace, try selection(), reason: arguments.string("reason")), "pruned")
+        return try result(
+          try records.prune(workspace: workspace, try selection(), reason: arguments.string("reason")), "pruned")
       case "unprune":
         return try result(try records.unprune(workspace: workspace, try selection()), "unpruned")
       case "prune_before_tag":
@@ -334,7 +336,8 @@ enum WorkspaceTools {
         let listing = try records.versions(
           workspace: workspace, includePruned: arguments.bool("include_pruned") ?? false,
           limit: arguments.int("limit") ?? 50, offset: arguments.int("offset") ?? 0)
-        return try ToolOutput(encoding: listing, text: "\(listing.versions.count) of \(listing.total) versions of \(workspace)")
+        return try ToolOutput(
+          encoding: listing, text: "\(listing.versions.count) of \(listing.total) versions of \(workspace)")
       }
     }
   }

@@ -57,7 +57,9 @@ struct RecordsList: ParsableCommand {
       Console.print(
         "\(entry.recordID)  v\(entry.version ?? 0)  \(what)  \(entry.resultsStatus?.rawValue ?? "-")  \(metric)\(tags)")
     }
-    if listing.hasMore { Console.print("… \(listing.total) in all; --offset \(offset + listing.records.count) for more") }
+    if listing.hasMore {
+      Console.print("… \(listing.total) in all; --offset \(offset + listing.records.count) for more")
+    }
   }
 }
 

@@ -8,7 +8,8 @@ struct VersionsCommand: ParsableCommand {
 }
 
 struct VersionsList: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "list", abstract: "A workspace's versions, newest first.")
+  static let configuration = CommandConfiguration(
+    commandName: "list", abstract: "A workspace's versions, newest first.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "The workspace.") var workspace: String
   @Flag(help: "Also pruned versions.") var includePruned = false

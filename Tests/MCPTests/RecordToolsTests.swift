@@ -23,7 +23,9 @@ struct RecordToolsTests {
       return session.responses[next]?["result"] as? [String: Any] ?? [:]
     }
 
-    func ok(_ name: String, _ arguments: [String: Any], sourceLocation: SourceLocation = #_sourceLocation)
+    func ok(
+      _ name: String, _ arguments: [String: Any], sourceLocation: SourceLocation = #_sourceLocation
+    )
       -> [String: Any]
     {
       let result = result(name, arguments)
@@ -32,7 +34,9 @@ struct RecordToolsTests {
     }
 
     /// The error's structured fields (code, message, hint).
-    func refused(_ name: String, _ arguments: [String: Any], sourceLocation: SourceLocation = #_sourceLocation)
+    func refused(
+      _ name: String, _ arguments: [String: Any], sourceLocation: SourceLocation = #_sourceLocation
+    )
       -> [String: Any]
     {
       let result = result(name, arguments)

@@ -119,7 +119,9 @@ enum Comparison {
 
   /// The baseline the run's spec names, else the newest `best`/`best-…` tag's record. A baseline
   /// that names nothing falls back to the best tag rather than failing the finalization.
-  private static func best(_ db: Database, record: ExperimentRecord, run: StageRunRecord) throws -> (
+  private static func best(
+    _ db: Database, record: ExperimentRecord, run: StageRunRecord
+  ) throws -> (
     record: String, tag: String?
   )? {
     let spec = try String.fetchOne(

@@ -37,7 +37,9 @@ extension RecordBook {
   /// the earlier result and comparison, as upstream does: the latest word of the researcher
   /// counts. A failed, terminated or canceled run can be finalized too (its result is recorded,
   /// its state stays); a run that has not started running cannot.
-  public func finalize(_ ref: String, results: JSONValue, by: String, workspace: String? = nil)
+  public func finalize(
+    _ ref: String, results: JSONValue, by: String, workspace: String? = nil
+  )
     throws(GoldfishError) -> FinalizeOutcome
   {
     let record = try RecordRef.resolve(ref, workspace: workspace, in: store)
@@ -81,11 +83,18 @@ extension RecordBook {
         switch outcome {
         case .moved(_, let to), .alreadyThere(let to): state = to
         }
-      } catch where error.code == .invalidTransition || error.code == .staleState {
+      } catch  where error.code == .invalidTransition || error.code == .staleState {
         // The run ended another way meanwhile; its result is recorded all the same.
         state = try store.stageRun(runID)?.state ?? state
       }
     }
+    // The result is stored; a journal that cannot be written must not report it lost.
+    try? project.journal.record(
+      "finalize_run", reason: final.notes, workspace: record.workspace,
+      details: [
+        "stage_run_id": .string(runID), "primary_metric": .string(final.primaryMetric), "value": .double(final.value),
+        "ml_outcome": .string(final.mlOutcome.rawValue), "finalized_by": .string(by),
+      ])
     return FinalizeOutcome(
       recordID: record.id, stageRunID: runID, resultsStatus: .finalized, state: state, comparison: comparison)
   }

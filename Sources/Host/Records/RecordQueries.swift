@@ -181,7 +181,9 @@ public enum RecordAge {
 
 extension RecordBook {
   /// A record with what `include` asks for (results, comparison, tags).
-  public func inspect(_ ref: String, include: [String]? = nil, workspace: String? = nil) throws(GoldfishError)
+  public func inspect(
+    _ ref: String, include: [String]? = nil, workspace: String? = nil
+  ) throws(GoldfishError)
     -> RecordDetail
   {
     let parts = try RecordDetail.parts(include)
@@ -210,7 +212,9 @@ extension RecordBook {
 
   /// Validates a results spec (§9.2) and stores it as the run's. `recordID`, when given, must
   /// be the run's record (upstream passes both).
-  public func saveResultsSpec(stageRunID: String, recordID: String?, spec: JSONValue) throws(GoldfishError)
+  public func saveResultsSpec(
+    stageRunID: String, recordID: String?, spec: JSONValue
+  ) throws(GoldfishError)
     -> ExperimentRecord
   {
     let valid = try ResultsSpec(spec, minimumTextLength: minimumText)
@@ -228,7 +232,9 @@ extension RecordBook {
   }
 
   /// A page of a workspace's records with upstream's filters.
-  public func history(_ query: HistoryQuery, internalIDs: Bool = false, now: Date = Date()) throws(GoldfishError)
+  public func history(
+    _ query: HistoryQuery, internalIDs: Bool = false, now: Date = Date()
+  ) throws(GoldfishError)
     -> HistoryListing
   {
     try requireWorkspace(query.workspace)

@@ -8,7 +8,9 @@ public enum RecordRef {
 
   /// The record `ref` names, or a `not_found` / `invalid_argument` error saying which form was
   /// understood and where to look.
-  public static func resolve(_ ref: String, workspace: String?, in store: ProjectStore) throws(GoldfishError)
+  public static func resolve(
+    _ ref: String, workspace: String?, in store: ProjectStore
+  ) throws(GoldfishError)
     -> ExperimentRecord
   {
     let text = ref.trimmingCharacters(in: .whitespaces)

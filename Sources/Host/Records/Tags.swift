@@ -23,7 +23,9 @@ public enum TagName {
     let scalars = Array(name.unicodeScalars)
     let fits =
       (1...64).contains(scalars.count)
-      && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
+      && scalars.allSatisfy {
+        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0))
+      }
       && scalars.first.map { $0.properties.isAlphabetic || ("0"..."9").contains($0) } == true
     guard fits else {
       throw GoldfishError(
@@ -42,7 +44,9 @@ extension RecordBook {
     let record = try RecordRef.resolve(ref, workspace: workspace, in: store)
     try store.write { db in
       try Self.insertTag(
-        db, RecordTag(workspace: record.workspace, tag: tag, recordID: record.id, version: record.version,
+        db,
+        RecordTag(
+          workspace: record.workspace, tag: tag, recordID: record.id, version: record.version,
           createdAt: Timestamp.now()))
     }
     return TagOutcome(
@@ -102,7 +106,8 @@ extension RecordBook {
           AND (record_id IN (\(idMarks)) OR (record_id IS NULL AND version IN (\(versionMarks))))
         ORDER BY created_at, rowid
         """,
-      arguments: StatementArguments([workspace.databaseValue] + ids.map(\.databaseValue) + versions.map(\.databaseValue)))
+      arguments: StatementArguments(
+        [workspace.databaseValue] + ids.map(\.databaseValue) + versions.map(\.databaseValue)))
     var tags: [String: [String]] = [:]
     for row in rows {
       if let id = row.recordID {

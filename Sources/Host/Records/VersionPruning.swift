@@ -55,6 +55,11 @@ public enum VersionSelection: Sendable, Equatable {
     }
   }
 
+  var isSingle: Bool {
+    if case .one = self { return true }
+    return false
+  }
+
   var bounds: (Int, Int) {
     switch self {
     case .one(let version): (version, version)
@@ -81,7 +86,9 @@ public struct PruneOutcome: Codable, Sendable, Equatable {
 
 extension RecordBook {
   /// Versions newest first, pruned ones only when asked.
-  public func versions(workspace: String, includePruned: Bool = false, limit: Int = 50, offset: Int = 0)
+  public func versions(
+    workspace: String, includePruned: Bool = false, limit: Int = 50, offset: Int = 0
+  )
     throws(GoldfishError) -> VersionListing
   {
     try requireWorkspace(workspace)
@@ -125,17 +132,22 @@ extension RecordBook {
   /// A single version that is tagged or is the workspace's newest is refused (untag it first;
   /// the newest is what the workspace continues from); a range prunes the others and says
   /// which it kept and why.
-  public func prune(workspace: String, _ selection: VersionSelection, reason: String?) throws(GoldfishError)
+  public func prune(
+    workspace: String, _ selection: VersionSelection, reason: String?
+  ) throws(GoldfishError)
     -> PruneOutcome
   {
     let reason = try pruneReason(reason)
     try requireWorkspace(workspace)
-    return try store.write { db in
+    let outcome = try store.write { db in
       let (low, high) = selection.bounds
       let candidates = try Self.versionRows(db, workspace: workspace, low: low, high: high)
       guard !candidates.isEmpty else { throw Self.noVersion(workspace, low, high) }
-      return try Self.prune(db, workspace: workspace, candidates, reason: reason, single: selection != .range(low, high))
+      return try Self.prune(
+        db, workspace: workspace, candidates, reason: reason, single: selection.isSingle)
     }
+    journal("prune_versions", outcome, reason: reason, workspace: workspace)
+    return outcome
   }
 
   /// Prunes every version older than the one `tag` names (tagged ones and the newest are kept).
@@ -143,7 +155,7 @@ extension RecordBook {
     let reason = try pruneReason(reason)
     try requireWorkspace(workspace)
     let tag = tag.hasPrefix("@") ? String(tag.dropFirst()) : tag
-    return try store.write { db in
+    let outcome = try store.write { db in
       guard let row = try RecordTag.fetchOne(db, key: ["workspace": workspace, "tag": tag]), let version = row.version
       else {
         throw GoldfishError(
@@ -153,12 +165,14 @@ extension RecordBook {
       let candidates = try Self.versionRows(db, workspace: workspace, low: 1, high: version - 1)
       return try Self.prune(db, workspace: workspace, candidates, reason: reason, single: false)
     }
+    journal("prune_before_tag", outcome, reason: reason, workspace: workspace)
+    return outcome
   }
 
   /// Brings pruned versions back.
   public func unprune(workspace: String, _ selection: VersionSelection) throws(GoldfishError) -> PruneOutcome {
     try requireWorkspace(workspace)
-    return try store.write { db in
+    let outcome = try store.write { db in
       let (low, high) = selection.bounds
       let candidates = try Self.versionRows(db, workspace: workspace, low: low, high: high)
       guard !candidates.isEmpty else { throw Self.noVersion(workspace, low, high) }
@@ -169,12 +183,23 @@ extension RecordBook {
           continue
         }
         try db.execute(
-          sql: "UPDATE workspace_versions SET pruned_at = NULL, prune_reason = NULL WHERE workspace = ? AND version = ?",
+          sql:
+            "UPDATE workspace_versions SET pruned_at = NULL, prune_reason = NULL WHERE workspace = ? AND version = ?",
           arguments: [workspace, version])
         outcome.changed.append("v\(version)")
       }
       return outcome
     }
+    journal("unprune_versions", outcome, reason: "unpruned versions of \(workspace)", workspace: workspace)
+    return outcome
+  }
+
+  /// Pruning is journaled like other workspace changes; the change is stored either way.
+  private func journal(_ operation: String, _ outcome: PruneOutcome, reason: String, workspace: String) {
+    guard !outcome.changed.isEmpty else { return }
+    try? project.journal.record(
+      operation, reason: reason, workspace: workspace,
+      details: ["versions": .array(outcome.changed.map(JSONValue.string))])
   }
 
   private func pruneReason(_ reason: String?) throws(GoldfishError) -> String {

@@ -59,28 +59,32 @@ struct RecordHistoryTests {
     #expect(try Self.runs(fixture, .init(workspace: "baseline", stage: "evaluate")) == ["stage-r3"])
     #expect(try Self.runs(fixture, .init(workspace: "baseline", tagged: .named("best-1"))) == ["stage-r2"])
     let tagged = try records.history(HistoryQuery(workspace: "baseline", tagged: .any(true)))
-    #expect(tagged.total == 2 && tagged.records.contains { $0.entry.tags == ["milestone"] && $0.entry.kind == .checkpoint })
+    #expect(
+      tagged.total == 2 && tagged.records.contains { $0.entry.tags == ["milestone"] && $0.entry.kind == .checkpoint })
     let untagged = try records.history(HistoryQuery(workspace: "baseline", tagged: .any(false), limit: 50))
     #expect(untagged.total == all.total - 2)
-    #expect(try Self.runs(fixture, .init(workspace: "baseline", metric: "val_acc", minValue: 0.8)) == [
-      "stage-r4", "stage-r3", "stage-r2",
-    ])
+    #expect(
+      try Self.runs(fixture, .init(workspace: "baseline", metric: "val_acc", minValue: 0.8)) == [
+        "stage-r4", "stage-r3", "stage-r2",
+      ])
     #expect(try Self.runs(fixture, .init(workspace: "baseline", metric: "loss")).isEmpty)
     #expect(try Self.runs(fixture, .init(workspace: "baseline", experimentGroup: "sweep")) == ["stage-r4"])
     let finalized = try records.history(HistoryQuery(workspace: "baseline", finalizedOnly: true))
     #expect(finalized.total == 3)
     #expect(finalized.records.compactMap(\.entry.stageRunID) == ["stage-r4", "stage-r2", "stage-r1"])
-    #expect(try Self.runs(fixture, .init(workspace: "baseline", newestFirst: false, finalizedOnly: true)) == [
-      "stage-r1", "stage-r2", "stage-r4",
-    ])
+    #expect(
+      try Self.runs(fixture, .init(workspace: "baseline", newestFirst: false, finalizedOnly: true)) == [
+        "stage-r1", "stage-r2", "stage-r4",
+      ])
   }
 
   @Test("sort_by metric orders by the final value, else the auto one, and pages through it")
   func metricOrder() throws {
     let fixture = try Self.seeded()
-    #expect(try Self.runs(fixture, .init(workspace: "baseline", order: .metric, finalizedOnly: true)) == [
-      "stage-r2", "stage-r4", "stage-r1",
-    ])
+    #expect(
+      try Self.runs(fixture, .init(workspace: "baseline", order: .metric, finalizedOnly: true)) == [
+        "stage-r2", "stage-r4", "stage-r1",
+      ])
     #expect(
       try Self.runs(fixture, .init(workspace: "baseline", order: .metric, newestFirst: false, finalizedOnly: true)) == [
         "stage-r1", "stage-r4", "stage-r2",

@@ -34,8 +34,9 @@ struct RecordsTests {
     ]
   }
 
-  static func expectCode(_ code: GoldfishError.Code, _ body: () throws -> Void, _ check: (GoldfishError) -> Void = { _ in })
-  {
+  static func expectCode(
+    _ code: GoldfishError.Code, _ body: () throws -> Void, _ check: (GoldfishError) -> Void = { _ in }
+  ) {
     do {
       try body()
       Issue.record("expected \(code.rawValue), nothing was thrown")
@@ -81,6 +82,7 @@ struct RecordsTests {
     #expect(try store.stageRun("stage-second")?.state == .completed)
     #expect(try store.transitions(of: "stage-second").last?.event == "user_finalize")
     #expect(try store.unfinalizedRuns(workspace: "baseline").isEmpty)
+    #expect(try store.recentAudit(limit: 1, workspace: "baseline").first?.operation == "finalize_run")
   }
 
   @Test("the best is the newest best tag, or the spec's baseline_run, and deltas are against it")
@@ -248,8 +250,12 @@ struct RecordsTests {
     Self.expectCode(.reasonTooShort) { _ = try records.prune(workspace: "baseline", .one(2), reason: "old") }
     let single = try records.prune(workspace: "baseline", .one(2), reason: "superseded by later changes")
     #expect(single.changed == ["v2"])
+    let journaled = try fixture.project.store.recentAudit(limit: 1, workspace: "baseline").first
+    #expect(journaled?.operation == "prune_versions" && journaled?.reason == "superseded by later changes")
     #expect(try records.versions(workspace: "baseline").versions.map(\.version.version).contains(2) == false)
-    let listed = try records.versions(workspace: "baseline", includePruned: true).versions.first { $0.version.version == 2 }
+    let listed = try records.versions(workspace: "baseline", includePruned: true).versions.first {
+      $0.version.version == 2
+    }
     #expect(listed?.pruneReason == "superseded by later changes" && listed?.prunedAt != nil)
 
     _ = try records.tagVersion(workspace: "baseline", version: 3, tag: "keep-me")
@@ -273,7 +279,9 @@ struct RecordsTests {
     Self.expectCode(.invalidArgument) {
       _ = try VersionSelection.parse(version: nil, from: nil, to: nil, action: "unprune")
     }
-    Self.expectCode(.invalidArgument) { _ = try VersionSelection.parse(version: nil, from: "v4", to: "v2", action: "prune") }
+    Self.expectCode(.invalidArgument) {
+      _ = try VersionSelection.parse(version: nil, from: "v4", to: "v2", action: "prune")
+    }
     Self.expectCode(.notFound) { _ = try records.unprune(workspace: "baseline", .one(99)) }
 
     let before = try records.pruneBeforeTag(workspace: "baseline", tag: "keep-me", reason: goodReason)
