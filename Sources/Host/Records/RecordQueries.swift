@@ -248,7 +248,8 @@ extension RecordBook {
 
   func requireWorkspace(_ workspace: String) throws(GoldfishError) {
     guard try store.workspace(workspace) != nil else {
-      throw GoldfishError(.notFound, "no workspace \(workspace)", hint: "list_workspaces shows them")
+      throw GoldfishError(
+        .notFound, "no workspace \(RunIdentifiers.display(workspace))", hint: "list_workspaces shows them")
     }
   }
 }

@@ -52,7 +52,7 @@ public enum RecordRef {
         db, sql: "SELECT tag FROM record_tags WHERE workspace = ? ORDER BY created_at DESC LIMIT 10",
         arguments: [workspace])
       throw GoldfishError(
-        .notFound, "workspace \(workspace) has no tag \(RunIdentifiers.display(tag))",
+        .notFound, "workspace \(RunIdentifiers.display(workspace)) has no tag \(RunIdentifiers.display(tag))",
         hint: known.isEmpty
           ? "tag a record first: tag_record(ref, tag)" : "its tags: \(known.joined(separator: ", "))",
         detail: ["tags": .array(known.map(JSONValue.string))])

@@ -61,7 +61,7 @@ extension RecordBook {
     return try store.write { db in
       guard let existing = try RecordTag.fetchOne(db, key: ["workspace": workspace, "tag": tag]) else {
         throw GoldfishError(
-          .notFound, "workspace \(workspace) has no tag \(RunIdentifiers.display(tag))",
+          .notFound, "workspace \(RunIdentifiers.display(workspace)) has no tag \(RunIdentifiers.display(tag))",
           hint: "list_history(tagged=true) shows its tagged records")
       }
       try existing.delete(db)

@@ -159,7 +159,7 @@ extension RecordBook {
       guard let row = try RecordTag.fetchOne(db, key: ["workspace": workspace, "tag": tag]), let version = row.version
       else {
         throw GoldfishError(
-          .notFound, "workspace \(workspace) has no version tag \(RunIdentifiers.display(tag))",
+          .notFound, "workspace \(RunIdentifiers.display(workspace)) has no version tag \(RunIdentifiers.display(tag))",
           hint: "manage_versions(action=\"list\") shows versions with their tags")
       }
       let candidates = try Self.versionRows(db, workspace: workspace, low: 1, high: version - 1)
@@ -270,6 +270,7 @@ extension RecordBook {
   static func noVersion(_ workspace: String, _ low: Int, _ high: Int? = nil) -> GoldfishError {
     let what = high.map { $0 == low ? "v\(low)" : "versions v\(low)…v\($0)" } ?? "v\(low)"
     return GoldfishError(
-      .notFound, "workspace \(workspace) has no \(what)", hint: "manage_versions(action=\"list\") shows its versions")
+      .notFound, "workspace \(RunIdentifiers.display(workspace)) has no \(what)",
+      hint: "manage_versions(action=\"list\") shows its versions")
   }
 }

@@ -124,18 +124,25 @@ struct RecordHistoryTests {
       .init(workspace: "w"), .init(workspace: "w", stage: "train"), .init(workspace: "w", newestFirst: false),
       .init(workspace: "w", order: .metric), .init(workspace: "w", finalizedOnly: true),
       .init(workspace: "w", order: .metric, finalizedOnly: true),
-      .init(workspace: "w", stage: "train", finalizedOnly: true),
+      .init(workspace: "w", stage: "train", finalizedOnly: true), .init(workspace: "w", experimentGroup: "sweep"),
     ]
     for query in queries {
       let statement = ProjectStore.historyStatement(query)
       let details = try fixture.project.store.read { db in
         try Row.fetchAll(
           db, sql: "EXPLAIN QUERY PLAN " + statement.page,
-          arguments: StatementArguments(statement.arguments + [20.databaseValue, 0.databaseValue])
+          arguments: StatementArguments(statement.pageArguments + [20.databaseValue, 0.databaseValue])
         ).map { $0["detail"] as String }
       }
       #expect(!details.contains { $0.contains("TEMP B-TREE") }, "\(query): \(details)")
       #expect(!details.contains { $0.hasPrefix("SCAN") && !$0.contains("INDEX") }, "\(query): \(details)")
+      // Filtered totals count along an index too, never through the page's joins.
+      let counting = try fixture.project.store.read { db in
+        try Row.fetchAll(
+          db, sql: "EXPLAIN QUERY PLAN " + statement.count, arguments: StatementArguments(statement.countArguments)
+        ).map { $0["detail"] as String }
+      }
+      #expect(counting.allSatisfy { $0.hasPrefix("SEARCH") }, "\(query): \(counting)")
     }
   }
 }

@@ -139,7 +139,7 @@ extension ProjectStore {
       var entries = try HistoryEntry.fetchAll(
         db, sql: statement.page,
         arguments: StatementArguments(
-          statement.arguments + [query.limit.databaseValue, query.offset.databaseValue]))
+          statement.pageArguments + [query.limit.databaseValue, query.offset.databaseValue]))
       let tags = try RecordBook.tags(
         db,
         of: entries.map {
@@ -151,59 +151,61 @@ extension ProjectStore {
       let total =
         query.countsFromCounters
         ? try Self.countedTotal(db, query)
-        : try Int.fetchOne(db, sql: statement.count, arguments: StatementArguments(statement.arguments)) ?? 0
+        : try Int.fetchOne(db, sql: statement.count, arguments: StatementArguments(statement.countArguments)) ?? 0
       return HistoryPage(entries: entries, total: total)
     }
   }
 
-  /// The page query (its last two arguments are LIMIT and OFFSET) and the count query of `query`.
-  static func historyStatement(_ query: HistoryQuery) -> (page: String, count: String, arguments: [DatabaseValue]) {
-    let direction = query.newestFirst ? "DESC" : "ASC"
-    let resultsJoin = query.needsResults ? "JOIN" : "LEFT JOIN"
-    var conditions = [query.needsResults ? "r.workspace = ?" : "e.workspace = ?"]
-    var arguments: [DatabaseValue] = [query.workspace.databaseValue]
+  /// One WHERE term of a history query, with the table it reads besides `r` / `e`'s own.
+  private struct Term {
+    var sql: String
+    var arguments: [DatabaseValue] = []
+    /// Reads experiment_records (e), which a results-driven count can otherwise leave out.
+    var readsRecord = false
+  }
+
+  /// The page query (its last two arguments are LIMIT and OFFSET) and the count query of
+  /// `query`. The count joins only what its terms read: counting a hundred thousand finalized
+  /// runs through the page's joins would cost a second, through one index a few milliseconds.
+  static func historyStatement(
+    _ query: HistoryQuery
+  ) -> (
+    page: String, pageArguments: [DatabaseValue], count: String, countArguments: [DatabaseValue]
+  ) {
+    let results = query.needsResults
+    var terms = [Term(sql: results ? "r.workspace = ?" : "e.workspace = ?", arguments: [query.workspace.databaseValue])]
     if let kind = query.kind {
-      conditions.append("e.kind = ?")
-      arguments.append(kind.rawValue.databaseValue)
+      terms.append(Term(sql: "e.kind = ?", arguments: [kind.rawValue.databaseValue], readsRecord: true))
     }
     if let stage = query.stage {
-      conditions.append(query.needsResults ? "r.stage = ?" : "e.stage = ?")
-      arguments.append(stage.databaseValue)
+      terms.append(Term(sql: results ? "r.stage = ?" : "e.stage = ?", arguments: [stage.databaseValue]))
     }
     if let group = query.experimentGroup {
-      conditions.append("e.experiment_group = ?")
-      arguments.append(group.databaseValue)
+      terms.append(Term(sql: "e.experiment_group = ?", arguments: [group.databaseValue], readsRecord: true))
     }
-    if query.finalizedOnly { conditions.append("r.results_status = 'finalized'") }
-    if let metric = query.metric {
-      conditions.append("r.primary_metric = ?")
-      arguments.append(metric.databaseValue)
-    }
+    if query.finalizedOnly { terms.append(Term(sql: "r.results_status = 'finalized'")) }
+    if let metric = query.metric { terms.append(Term(sql: "r.primary_metric = ?", arguments: [metric.databaseValue])) }
     if let minimum = query.minValue {
-      conditions.append("r.primary_value >= ?")
-      arguments.append(minimum.databaseValue)
+      terms.append(Term(sql: "r.primary_value >= ?", arguments: [minimum.databaseValue]))
     }
-    if query.order == .metric { conditions.append("r.primary_value IS NOT NULL") }
-    if !query.includePruned { conditions.append("NOT (e.kind = 'checkpoint' AND v.pruned_at IS NOT NULL)") }
+    if query.order == .metric { terms.append(Term(sql: "r.primary_value IS NOT NULL")) }
     if let tagged = query.tagged {
       let holds =
         "EXISTS (SELECT 1 FROM record_tags t WHERE t.workspace = e.workspace"
         + " AND (t.record_id = e.id OR (t.record_id IS NULL AND e.kind = 'checkpoint' AND t.version = e.version))"
       switch tagged {
-      case .any(let wanted): conditions.append((wanted ? "" : "NOT ") + holds + ")")
+      case .any(let wanted): terms.append(Term(sql: (wanted ? "" : "NOT ") + holds + ")", readsRecord: true))
       case .named(let tag):
-        conditions.append(holds + " AND t.tag = ?)")
-        arguments.append(tag.databaseValue)
+        terms.append(Term(sql: holds + " AND t.tag = ?)", arguments: [tag.databaseValue], readsRecord: true))
       }
     }
-    let from = """
-      FROM experiment_records e
-      \(resultsJoin) run_results r ON r.record_id = e.id
-      LEFT JOIN stage_runs s ON s.id = e.stage_run_id
-      LEFT JOIN workspace_versions v ON v.workspace = e.workspace AND v.version = e.version
-      WHERE \(conditions.joined(separator: " AND "))
-      """
-    let idColumn = query.needsResults ? "r.record_id" : "e.id"
+    // Only checkpoints are hidden when pruned, and checkpoints have no results.
+    let hidesPruned = !query.includePruned && !results
+    let pruned = "NOT (e.kind = 'checkpoint' AND v.pruned_at IS NOT NULL)"
+    let pageWhere = terms.map(\.sql) + (hidesPruned ? [pruned] : [])
+    let pageArguments = terms.flatMap(\.arguments)
+    let idColumn = results ? "r.record_id" : "e.id"
+    let direction = query.newestFirst ? "DESC" : "ASC"
     let order =
       query.order == .metric
       ? "r.primary_value \(direction), \(idColumn) \(direction)" : "\(idColumn) \(direction)"
@@ -211,10 +213,27 @@ extension ProjectStore {
       SELECT e.kind, e.id AS record_id, e.stage_run_id, s.pipeline_run_id, e.version, e.created_at, e.stage,
         COALESCE(s.reason, v.message, '') AS reason, s.state, r.results_status, r.ml_outcome, r.infra_outcome,
         r.primary_metric, r.primary_value, e.experiment_group, v.tag AS version_tag
-      \(from)
+      FROM experiment_records e
+      \(results ? "JOIN" : "LEFT JOIN") run_results r ON r.record_id = e.id
+      LEFT JOIN stage_runs s ON s.id = e.stage_run_id
+      LEFT JOIN workspace_versions v ON v.workspace = e.workspace AND v.version = e.version
+      WHERE \(pageWhere.joined(separator: " AND "))
       ORDER BY \(order) LIMIT ? OFFSET ?
       """
-    return (page, "SELECT COUNT(*) \(from)", arguments)
+    let count: String
+    if results {
+      let joinsRecord = terms.contains(where: \.readsRecord)
+      count =
+        "SELECT COUNT(*) FROM run_results r"
+        + (joinsRecord ? " JOIN experiment_records e ON e.id = r.record_id" : "")
+        + " WHERE " + terms.map(\.sql).joined(separator: " AND ")
+    } else {
+      count =
+        "SELECT COUNT(*) FROM experiment_records e"
+        + (hidesPruned ? " LEFT JOIN workspace_versions v ON v.workspace = e.workspace AND v.version = e.version" : "")
+        + " WHERE " + pageWhere.joined(separator: " AND ")
+    }
+    return (page, pageArguments, count, pageArguments)
   }
 
   /// The total of an unfiltered listing: runs from stage_run_counts (kept by triggers, instead
