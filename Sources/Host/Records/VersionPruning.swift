@@ -220,10 +220,14 @@ extension RecordBook {
     var outcome = PruneOutcome(changed: [], unchanged: [], kept: [], reason: reason)
     let now = Timestamp.now()
     for (version, prunedAt) in candidates {
-      var why: String?
-      if let names = tags[version] { why = "tagged \(names.joined(separator: ", ")): untag it first" }
-      if version == newest { why = "the newest version of \(workspace), which its next version continues from" }
-      if let why {
+      var reasons: [String] = []
+      if let names = tags[version] { reasons.append("tagged \(names.joined(separator: ", ")) (untag it first)") }
+      if version == newest {
+        reasons.append(
+          "the newest version of \(RunIdentifiers.display(workspace)), which its next version continues from")
+      }
+      if !reasons.isEmpty {
+        let why = reasons.joined(separator: " and ")
         if single {
           throw GoldfishError(
             .invalidArgument, "v\(version) of \(workspace) is not pruned: it is \(why)",
