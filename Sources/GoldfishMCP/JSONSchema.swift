@@ -34,6 +34,7 @@ enum JSONSchema {
       case .stringArray: schema = ["type": "array", "items": ["type": "string"]]
       case .object: schema = ["type": "object"]
       case .stringOrObject: schema = ["type": ["string", "object"]]
+      case .stringOrBoolean: schema = ["type": ["string", "boolean"]]
       }
       schema["description"] = .string(parameter.description)
       if let choices = parameter.choices { schema["enum"] = .array(choices.map { .string($0) }) }

@@ -48,6 +48,8 @@ struct ToolParameter: Sendable {
     case string, integer, number, boolean, stringArray, object
     /// A string, or an object (upstream's structured run reason).
     case stringOrObject
+    /// true/false, or a string (upstream's list_history `tagged`: any tag, or this tag).
+    case stringOrBoolean
   }
 
   var name: String

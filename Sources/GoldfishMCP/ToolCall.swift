@@ -86,7 +86,8 @@ struct ToolCall: Sendable {
   private static func matches(_ value: Value, _ parameter: ToolParameter) -> Bool {
     switch (parameter.kind, value) {
     case (.string, .string), (.boolean, .bool), (.number, .int), (.number, .double),
-      (.object, .object), (.stringOrObject, .string), (.stringOrObject, .object):
+      (.object, .object), (.stringOrObject, .string), (.stringOrObject, .object),
+      (.stringOrBoolean, .string), (.stringOrBoolean, .bool):
       return true
     case (.stringArray, .array(let items)): return items.allSatisfy { $0.stringValue != nil }
     default: return false
@@ -102,6 +103,7 @@ struct ToolCall: Sendable {
     case .stringArray: "a list of strings"
     case .object: "an object"
     case .stringOrObject: "a string or an object"
+    case .stringOrBoolean: "true, false or a string"
     }
   }
 

@@ -286,35 +286,79 @@ enum WorkspaceTools {
   static let manageVersions = MCPTool(
     name: "manage_versions",
     description:
-      "A workspace's versions, newest first (action \"list\"). Tagging and pruning versions are not available yet.",
+      "A workspace's versions: list them (newest first, pruned ones hidden unless asked), tag or untag one (tags share one namespace with record tags), prune a version or a range with a reason (hidden from listings, kept in git), unprune, or prune every version before a tagged one.",
     parameters: [
       .string("workspace", "The workspace, or a slot holding it.", required: true),
       .string(
         "action", "What to do (default list).",
         choices: ["list", "tag", "untag", "prune", "unprune", "prune_before_tag"]),
-      .integer("limit", "How many versions (default 50).", minimum: 1, maximum: 500),
+      .string("version", "The version (v3) for tag, prune and unprune."),
+      .string("tag", "The tag for tag, untag and prune_before_tag: \(TagName.rule)."),
+      .string("reason", "Why (prune and prune_before_tag; at least audit.min_reason_length characters)."),
+      .string("from_version", "First version of a range to prune or unprune (with to_version)."),
+      .string("to_version", "Last version of a range to prune or unprune (inclusive)."),
+      .integer("limit", "How many versions to list (default 50).", minimum: 1, maximum: 500),
       .integer("offset", "Skip this many of the newest (default 0).", minimum: 0, maximum: ToolParameter.offsetLimit),
+      .boolean("include_pruned", "List pruned versions too (default false)."),
     ],
-    output: ["workspace": S.string, "versions": S.array(S.anyObject), "limit": S.integer, "offset": S.integer],
-    annotations: .init(readOnlyHint: true)
+    output: [
+      "workspace": S.string, "versions": S.array(S.anyObject), "total": S.integer, "limit": S.integer,
+      "offset": S.integer, "success": S.boolean, "tag": S.string, "removed_tag": S.string, "result": S.anyObject,
+    ]
   ) { call in
     let action = call.string("action") ?? "list"
-    guard action == "list" else {
-      throw GoldfishError(
-        .notSupported, "manage_versions \(action) is not available yet", hint: "action \"list\" works")
-    }
     let name = try call.required("workspace")
-    let limit = call.int("limit") ?? 50
-    let offset = call.int("offset") ?? 0
+    let arguments = call
     return try await call.withProject { project in
       let workspace = try resolveWorkspace(project, name)
-      let versions = try project.workspaces.history(workspace).reversed().dropFirst(offset).prefix(limit)
-      return ToolOutput(
-        [
-          "workspace": .string(workspace), "versions": .array(versions.map(versionValue)), "limit": .int(limit),
-          "offset": .int(offset),
-        ],
-        text: "\(versions.count) versions of \(workspace)")
+      let records = project.records
+      func need(_ parameter: String) throws(GoldfishError) -> String {
+        guard let value = arguments.string(parameter) else {
+          throw GoldfishError(
+            .invalidArgument, "manage_versions \(action) needs \"\(parameter)\"",
+            hint: "e.g. manage_versions(workspace, action=\"\(action)\", \(parameter)=…)")
+        }
+        return value
+      }
+      func selection() throws(GoldfishError) -> VersionSelection {
+        try VersionSelection.parse(
+          version: arguments.string("version"), from: arguments.string("from_version"),
+          to: arguments.string("to_version"), action: action)
+      }
+      func result(_ outcome: PruneOutcome, _ verb: String) throws(GoldfishError) -> ToolOutput {
+        ToolOutput(
+          ["success": .bool(true), "result": try MCPValue.encode(outcome)],
+          text:
+            "\(verb) \(outcome.changed.isEmpty ? "nothing" : outcome.changed.joined(separator: ", ")) of \(workspace)"
+            + (outcome.kept.isEmpty ? "" : "; kept " + outcome.kept.map(\.version).joined(separator: ", ")))
+      }
+      switch action {
+      case "tag":
+        let outcome = try records.tagVersion(
+          workspace: workspace, version: try parseVersion(try need("version")), tag: try need("tag"))
+        return ToolOutput(
+          ["success": .bool(true), "tag": .string(outcome.tag), "version": .string(outcome.version ?? "")],
+          text: "tagged \(outcome.version ?? "") of \(workspace) \(outcome.tag)")
+      case "untag":
+        let removed = try records.untag(workspace: workspace, try need("tag"))
+        return ToolOutput(
+          ["success": .bool(true), "removed_tag": .string(removed.tag)], text: "removed tag \(removed.tag)")
+      case "prune":
+        return try result(
+          try records.prune(workspace: workspace, try selection(), reason: arguments.string("reason")), "pruned")
+      case "unprune":
+        return try result(try records.unprune(workspace: workspace, try selection()), "unpruned")
+      case "prune_before_tag":
+        return try result(
+          try records.pruneBeforeTag(workspace: workspace, tag: try need("tag"), reason: arguments.string("reason")),
+          "pruned")
+      default:
+        let listing = try records.versions(
+          workspace: workspace, includePruned: arguments.bool("include_pruned") ?? false,
+          limit: arguments.int("limit") ?? 50, offset: arguments.int("offset") ?? 0)
+        return try ToolOutput(
+          encoding: listing, text: "\(listing.versions.count) of \(listing.total) versions of \(workspace)")
+      }
     }
   }
 

@@ -14,6 +14,7 @@ struct Goldfish: ParsableCommand {
       RunCommand.self, RunsCommand.self, InspectCommand.self, LogsCommand.self, CancelCommand.self,
       LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
       ServeCommand.self, PoolCommand.self,
+      FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
       DriveCommand.self, PluginHostCommand.self,
     ])
 

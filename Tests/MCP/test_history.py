@@ -51,7 +51,7 @@ def test_history_lists_runs_and_checkpoints_newest_first_in_pages(project: Path)
             only_runs = ok(await client.call_tool("list_history", {"workspace": "hist", "record_type": "run"}))
             assert only_runs["total"] == 2 and [r["record_id"] for r in only_runs["records"]] == [r["record_id"] for r in runs]
             oldest = ok(await client.call_tool("list_history", {"workspace": "hist", "record_type": "run", "desc": False}))
-            assert [r["record_id"] for r in oldest["records"]] == run_ids
+            assert [r["stage_run_id"] for r in oldest["records"]] == run_ids
             other_stage = ok(await client.call_tool("list_history", {"workspace": "hist", "stage": "train"}))
             assert other_stage["total"] == 0 and other_stage["records"] == []
             only_checkpoints = ok(await client.call_tool("list_history", {"workspace": "hist", "record_type": "checkpoint"}))

@@ -51,7 +51,9 @@ struct FaceSymmetryTests {
     let cliRuns = try #require(try Self.cliJSON(["runs", "--json"], in: fixture) as? [[String: Any]])
     let cliInspect = try Self.cliJSON(["inspect", run.id], in: fixture)
     let cliWorkspaces = try #require(try Self.cliJSON(["workspace", "list", "--json"], in: fixture) as? [Any])
-    let cliVersions = try #require(try Self.cliJSON(["workspace", "history", "line", "--json"], in: fixture) as? [Any])
+    let cliVersionListing = try #require(
+      try Self.cliJSON(["versions", "list", "line", "--json"], in: fixture) as? [String: Any])
+    let cliVersions = try #require(cliVersionListing["versions"] as? [Any])
     let cliSources = try #require(try Self.cliJSON(["source", "list", "--json"], in: fixture) as? [Any])
     let cliPool = try Self.cliJSON(["pool", "status", "--json"], in: fixture)
 
@@ -77,10 +79,9 @@ struct FaceSymmetryTests {
     let mcpWorkspaces = try #require(structured(3)["workspaces"] as? [Any])
     #expect(cliWorkspaces.count == mcpWorkspaces.count && !cliWorkspaces.isEmpty)
     for (cli, mcp) in zip(cliWorkspaces, mcpWorkspaces) { Self.expectSame(cli, mcp, "workspace") }
-    // The CLI lists versions oldest first, MCP newest first.
     let mcpVersions = try #require(structured(4)["versions"] as? [Any])
     #expect(cliVersions.count == mcpVersions.count && !cliVersions.isEmpty)
-    for (cli, mcp) in zip(cliVersions.reversed(), mcpVersions) { Self.expectSame(cli, mcp, "version") }
+    for (cli, mcp) in zip(cliVersions, mcpVersions) { Self.expectSame(cli, mcp, "version") }
     let mcpSources = try #require(structured(5)["sources"] as? [Any])
     #expect(cliSources.count == 1 && mcpSources.count == 1)
     Self.expectSame(cliSources.first, mcpSources.first, "source")

@@ -54,9 +54,10 @@ struct RunHistoryTests {
     let all = try store.history(workspace: "baseline", limit: 200, offset: 0)
     let checkpoints = all.entries.filter { $0.kind == .checkpoint }
     #expect(all.total == all.entries.count)
-    #expect(all.entries.filter { $0.kind == .run }.map(\.recordID) == runs.reversed().map(\.id))
-    #expect(checkpoints.contains { "v\($0.version)" == saved.version && $0.reason == "save a change" })
-    #expect(all.entries.map(\.createdAt) == all.entries.map(\.createdAt).sorted(by: >))
+    #expect(all.entries.filter { $0.kind == .run }.map(\.stageRunID) == runs.reversed().map(\.id))
+    #expect(checkpoints.contains { "v\($0.version ?? 0)" == saved.version && $0.reason == "save a change" })
+    // Records sort by their ULID: the order they were made in.
+    #expect(all.entries.map(\.recordID) == all.entries.map(\.recordID).sorted(by: >))
 
     var paged: [String] = []
     var offset = 0
@@ -69,7 +70,7 @@ struct RunHistoryTests {
     #expect(paged == all.entries.map(\.recordID))
 
     let oldestRuns = try store.history(workspace: "baseline", kind: .run, newestFirst: false, limit: 3, offset: 0)
-    #expect(oldestRuns.entries.map(\.recordID) == runs.prefix(3).map(\.id))
+    #expect(oldestRuns.entries.map(\.stageRunID) == runs.prefix(3).map(\.id))
     #expect(oldestRuns.total == 30)
     let training = try store.history(workspace: "baseline", stage: "train", limit: 200, offset: 0)
     #expect(training.total == 15 && training.entries.allSatisfy { $0.stage == "train" && $0.kind == .run })
@@ -100,7 +101,7 @@ struct RunHistoryTests {
       StageRunRecord(id: "stage-new", workspace: "kept", version: 1, pipeline: "p", stage: "train", reason: goodReason))
     let page = try store.history(workspace: "kept", kind: .run, stage: "train", limit: 2, offset: 0)
     #expect(page.total == 4)
-    #expect(page.entries.map(\.recordID) == ["stage-new", "stage-old2"])
+    #expect(page.entries.map(\.stageRunID) == ["stage-new", "stage-old2"])
   }
 
   @Test("newest-first reads of every run use the (created_at, id) index instead of sorting the table")
