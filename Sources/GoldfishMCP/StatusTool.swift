@@ -88,6 +88,6 @@ enum StatusTool {
 enum ToolRegistry {
   static var all: [MCPTool] {
     [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all
-      + InsightTools.all + HistoryTools.all
+      + InsightTools.all + HistoryTools.all + MetricsTools.all
   }
 }
