@@ -97,7 +97,8 @@ extension RunQueries {
     return RunInspection(
       parts: parts, details: details,
       dashboard: parts.contains(.dashboard) ? try RunDashboard.build(run, store: store, now: now) : nil,
-      provenance: parts.contains(.provenance) ? try lineage(id) : nil,
+      // Not `? … : nil`: JSONValue takes a nil literal as its own null.
+      provenance: parts.contains(.provenance) ? .some(try lineage(id)) : .none,
       thoughts: parts.contains(.thoughts) ? try store.thoughts(ofRun: id) : nil,
       attempt: parts.contains(.attempt) ? try store.attemptContext(of: run) : nil)
   }

@@ -15,7 +15,7 @@ struct LiveMetricsTests {
   }
 
   static func append(_ text: String, to path: String) throws {
-    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
     let handle = try #require(FileHandle(forWritingAtPath: path))
     try handle.seekToEnd()
     handle.write(Data(text.utf8))
@@ -27,7 +27,10 @@ struct LiveMetricsTests {
     let fixture = try SamplePipeline.project()
     let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
     let run = try #require(runs.first)
-    let path = TestEnvironment.temporaryFolder("metrics") + "/metrics.jsonl"
+    // The run's own metrics file, already read to its end when the run finished.
+    let path = try #require(MetricsIngest.metricsFile(of: run))
+    let start = try #require(MetricsIngest.fileSize(path))
+    #expect(try fixture.project.store.metricsProgress(of: run.id).offset == start)
     let first = Self.line("acc", 0.5, step: 1)
     let second = Self.line("acc", 0.7, step: 2)
     let split = second.index(second.startIndex, offsetBy: 20)
@@ -35,7 +38,7 @@ struct LiveMetricsTests {
 
     let ingest = MetricsIngest(store: fixture.project.store)
     #expect(try ingest.ingest(run.id, path: path, final: false) == 1)
-    #expect(try fixture.project.store.metricsProgress(of: run.id).offset == Int64(first.utf8.count))
+    #expect(try fixture.project.store.metricsProgress(of: run.id).offset == start + Int64(first.utf8.count))
     #expect(try fixture.project.store.metricSeries(of: run.id, name: "acc").map(\.value) == [0.5])
 
     try Self.append(String(second[split...]), to: path)
@@ -48,8 +51,8 @@ struct LiveMetricsTests {
     #expect(try reopened.store.metricsProgress(of: run.id).updatedAt != nil)
 
     // Rotated: a shorter file in its place is read from its start; points already stored stay single.
-    try Self.line("acc", 0.9, step: 3).write(toFile: path, atomically: true, encoding: .utf8)
-    #expect(try MetricsIngest(store: reopened.store).ingest(run.id, path: path, final: false) == 1)
+    try (first + Self.line("acc", 0.9, step: 3)).write(toFile: path, atomically: true, encoding: .utf8)
+    #expect(try MetricsIngest(store: reopened.store).ingest(run.id, path: path, final: false) == 2)
     #expect(try reopened.store.metricSeries(of: run.id, name: "acc").map(\.value) == [0.5, 0.7, 0.9])
 
     // The run's end also takes a last line that never got its newline.
@@ -107,7 +110,9 @@ struct LiveMetricsTests {
     #expect(Set(metrics.keys) == ["rows"])
     #expect((metrics["rows"] as? [String: Any])?["trend"] as? String == "stable")
     #expect(standard["thoughts"] as? [Any] != nil)
-    #expect(standard["manifest"] == nil && standard["provenance"] == nil && standard["attempt_context"] == nil)
+    #expect(
+      standard["manifest"] == nil && standard["provenance"] == nil && standard["attempt_context"] == nil,
+      "\(standard.keys.sorted())")
 
     let chosen = try fields(["manifest", "attempt", "svs", "provenance"])
     #expect(chosen["state"] == nil && chosen["dashboard"] == nil && chosen["thoughts"] == nil)
@@ -117,13 +122,15 @@ struct LiveMetricsTests {
     #expect(chosen.keys.contains("svs") && (chosen["svs_note"] as? String)?.contains("#14") == true)
     #expect((chosen["provenance"] as? [String: Any])?["run"] as? String == run.id)
 
+    var refused: GoldfishError?
     do {
       _ = try queries.inspect(run.id, include: ["dashboard", "everything"])
-      Issue.record("an unknown part was accepted")
-    } catch let error as GoldfishError {
-      #expect(error.code == .invalidArgument && error.message.contains("everything"))
-      #expect(error.hint?.contains("dashboard, metadata, manifest, provenance, svs, thoughts, attempt") == true)
+    } catch {
+      refused = error
     }
+    let error = try #require(refused, "an unknown part was accepted")
+    #expect(error.code == .invalidArgument && error.message.contains("everything"))
+    #expect(error.hint?.contains("dashboard, metadata, manifest, provenance, svs, thoughts, attempt") == true)
     let cli = Command.goldfish(["inspect", run.id, "--include", "bogus"], cwd: fixture.root)
     #expect(cli.status != 0 && cli.stderr.contains("bogus") && cli.stderr.contains("provenance"), "\(cli.stderr)")
     let cliChosen = try #require(
