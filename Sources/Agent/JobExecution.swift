@@ -90,7 +90,8 @@ struct JobExecution {
     let running = try agent.runner.start(launch)
 
     // A job writing outputs in place (the host's folder) needs no copy of its metrics.
-    let metrics = job.outputsDir == nil ? try? MetricsSync(runId: runId, outputsFolder: outputsFolder, store: store) : nil
+    let metrics =
+      job.outputsDir == nil ? try? MetricsSync(runId: runId, outputsFolder: outputsFolder, store: store) : nil
     let (end, cause) = watch(running, job: job, log: log, metrics: metrics)
     running.stopLeftovers(graceSeconds: config.killGraceSeconds)
     var record = AgentExit(

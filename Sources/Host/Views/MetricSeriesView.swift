@@ -76,7 +76,9 @@ public struct MetricSeriesView: Encodable, Sendable {
 
 extension RunQueries {
   /// One metric's series (or every metric's, without `name`), each at most `points` points.
-  public func metricSeries(_ id: String, name: String? = nil, points: Int = MetricSeriesView.defaultPoints)
+  public func metricSeries(
+    _ id: String, name: String? = nil, points: Int = MetricSeriesView.defaultPoints
+  )
     throws(GoldfishError) -> MetricSeriesView
   {
     guard MetricSeriesView.pointsRange.contains(points) else {

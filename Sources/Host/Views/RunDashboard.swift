@@ -96,7 +96,8 @@ public struct RunDashboard: Encodable, Sendable {
     return RunDashboard(
       state: run.state.rawValue, progress: run.phase, metrics: metrics,
       syncStatus: syncStatus(run.state, synced: progress.offset > 0 || progress.updatedAt != nil),
-      syncMethod: live ? "polling" : "none", latestMetricAt: latest, dataAgeSeconds: live ? age.map { max(0, $0) } : nil)
+      syncMethod: live ? "polling" : "none", latestMetricAt: latest, dataAgeSeconds: live ? age.map { max(0, $0) } : nil
+    )
   }
 
   /// A point's own time: goldfish.io writes microseconds (…T12:00:00.123456Z), stored times

@@ -88,7 +88,9 @@ public struct RunInspection: Encodable, Sendable {
 
 extension RunQueries {
   /// The run with the parts `include` names (see `RunInspection`).
-  public func inspect(_ id: String, include: [String]? = nil, now: Date = Date()) throws(GoldfishError)
+  public func inspect(
+    _ id: String, include: [String]? = nil, now: Date = Date()
+  ) throws(GoldfishError)
     -> RunInspection
   {
     let parts = try RunInspectPart.parse(include)

@@ -167,7 +167,8 @@ struct LiveMetricsTests {
     let cliSeries = try #require((json["metrics"] as? [[String: Any]])?.first)
     #expect((cliSeries["points"] as? [Any])?.count ?? 0 <= 10 && cliSeries["count"] as? Int == 5_000)
     let missing = Command.goldfish(["metrics", run.id, "--name", "accuracy"], cwd: fixture.root)
-    #expect(missing.status != 0 && missing.stderr.contains("loss") && missing.stderr.contains("rows"), "\(missing.stderr)")
+    #expect(
+      missing.status != 0 && missing.stderr.contains("loss") && missing.stderr.contains("rows"), "\(missing.stderr)")
   }
 
   @Test("MCP: inspect_run honours include and refuses unknown parts; metrics returns the series")
