@@ -122,10 +122,4 @@ enum MetricsFile {
     guard let number else { return nil }
     return MetricRecord(name: name, value: number, step: value["step"]?.intValue.map(Int.init), timestamp: timestamp)
   }
-
-  /// Every point of a whole file.
-  static func read(_ path: String) -> [MetricRecord] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-    return text.split(separator: "\n").compactMap(parse)
-  }
 }
