@@ -128,6 +128,7 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
     let vmState = vm?["status"]?.stringValue
     let gone = vm == nil || ["STOPPING", "STOPPED", "TERMINATED", "SUSPENDING", "SUSPENDED"].contains(vmState ?? "")
     guard gone else {
+      if claimed { bringMetricsHome(handle, mailbox) }
       return RunStatus(
         state: claimed ? .running : .pending,
         message: claimed ? "running on \(handle.instance)" : "waiting for \(handle.instance) (\(vmState ?? "?"))")
@@ -164,6 +165,29 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
     return RunStatus(
       state: state, exitCode: code, terminationCause: cause, message: exit["message"]?.stringValue ?? "",
       startedAt: exit["started_at"]?.stringValue, finishedAt: exit["finished_at"]?.stringValue)
+  }
+
+  /// While the job runs its agent uploads the metrics file to the mailbox every few seconds;
+  /// the host reads metrics from the run's outputs folder by offset, so each status poll
+  /// appends the bytes the host does not have yet (a shorter object was replaced: it is
+  /// fetched whole). Best effort: the next poll tries again, and the outputs come home whole
+  /// when the run completes.
+  func bringMetricsHome(_ handle: GCERunHandle, _ mailbox: Mailbox) {
+    guard let outputsDir = handle.outputsDir, let key = try? MailboxLayout.metrics(run: handle.runId),
+      let object = try? mailbox.stat(key)
+    else { return }
+    let local = StageIO.metricsFile(outputsDir: outputsDir)
+    let have = POSIXFile.fileInfo(local).map { Int64($0.st_size) } ?? 0
+    if object.size < have {
+      try? mailbox.download(object, to: local)
+      return
+    }
+    guard object.size > have, let bytes = try? mailbox.range(key, from: have, to: object.size) else { return }
+    try? POSIXFile.makeDirectories(POSIXFile.parent(of: local))
+    let descriptor = open(local, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { return }
+    defer { close(descriptor) }
+    try? POSIXFile.writeAll(descriptor, bytes, local)
   }
 
   func downloadOutputs(_ runId: String, into folder: String, _ mailbox: Mailbox) throws(PluginError) {

@@ -89,7 +89,10 @@ struct JobExecution {
     }
     let running = try agent.runner.start(launch)
 
-    let (end, cause) = watch(running, job: job, log: log)
+    // A job writing outputs in place (the host's folder) needs no copy of its metrics.
+    let metrics =
+      job.outputsDir == nil ? try? MetricsSync(runId: runId, outputsFolder: outputsFolder, store: store) : nil
+    let (end, cause) = watch(running, job: job, log: log, metrics: metrics)
     running.stopLeftovers(graceSeconds: config.killGraceSeconds)
     var record = AgentExit(
       runId: runId, exitCode: end.exitCode, terminationCause: cause, startedAt: startedAt,
@@ -115,7 +118,9 @@ struct JobExecution {
   }
 
   /// Waits for the job, stopping only it on cancel, timeout or a stop signal to the agent.
-  private func watch(_ running: any RunningJob, job: AgentJob, log: RunLog) -> (JobEnd, TerminationCause) {
+  private func watch(
+    _ running: any RunningJob, job: AgentJob, log: RunLog, metrics: MetricsSync?
+  ) -> (JobEnd, TerminationCause) {
     let deadline = job.timeoutSeconds.map { Clock.monotonic() + Double($0) }
     let cancelKey = try? MailboxLayout.cancel(run: runId)
     while true {
@@ -134,6 +139,7 @@ struct JobExecution {
         agent.writeStatusBestEffort(.busy, runId: runId)
       }
       log.syncIfDue()
+      metrics?.syncIfDue()
       Clock.sleep(milliseconds: config.pollIntervalMs)
     }
   }

@@ -125,17 +125,22 @@ enum ExecutionTools {
   static let inspect = MCPTool(
     name: "inspect_run",
     description:
-      "One stage run: its state and history, config, inputs and outputs (with storage locations), latest metrics and error.",
+      "One stage run, with the parts `include` names (default dashboard, metadata, thoughts): dashboard (state, metrics with last/min/max/count/trend, sync status, data age; live while the run runs), metadata (state and history, config, inputs and outputs, latest metrics, error), manifest, provenance, svs, thoughts, attempt.",
     parameters: [
       .string("run_id", "A stage run id (stage-…).", required: true),
-      .strings("include", "Accepted for compatibility; everything is always included."),
+      .strings(
+        "include",
+        "Parts to return, any of: " + RunInspectPart.allCases.map(\.rawValue).joined(separator: ", ")
+          + " (default dashboard, metadata, thoughts)."),
     ],
     output: [
       "run_id": S.string, "workspace": S.string, "stage": S.string, "state": S.string, "version": S.string,
       "reason": S.string, "started_at": S.string, "completed_at": S.nullable(S.string), "error": S.nullable(S.string),
       "metrics": S.anyObject, "inputs": S.array(S.anyObject), "outputs": S.array(S.anyObject),
       "transitions": S.array(S.anyObject), "config": S.anyValue, "run": S.anyObject,
-      "reused_from": S.nullable(S.string), "reused": S.nullable(S.string),
+      "reused_from": S.nullable(S.string), "reused": S.nullable(S.string), "dashboard": S.anyObject,
+      "manifest": S.anyObject, "provenance": S.anyObject, "svs": S.anyValue, "svs_note": S.string,
+      "thoughts": S.array(S.anyObject), "attempt_context": S.string,
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -144,11 +149,13 @@ enum ExecutionTools {
       throw GoldfishError(
         .invalidArgument, "inspect_run takes a stage run id", hint: "wait(run_id: \"\(runID)\") lists its stage runs")
     }
+    let include = call.strings("include")
     return try await call.withProject { project in
-      let details = try RunQueries(services: try ExecutionServices.open(project)).details(runID)
+      let inspection = try RunQueries(services: try ExecutionServices.open(project)).inspect(runID, include: include)
+      let details = inspection.details
       let run = details.run
       return try ToolOutput(
-        encoding: RunDetailView(details),
+        encoding: inspection,
         text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)"
           + (details.reused.map { " (\($0))" } ?? ""))
     }

@@ -106,13 +106,20 @@ struct RunsCommand: ParsableCommand {
 
 struct InspectCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "inspect", abstract: "Show one run: state history, inputs, outputs, metrics.")
+    commandName: "inspect",
+    abstract: "Show one run: dashboard (live metrics), state history, inputs, outputs, and the parts --include names.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "A stage run id (stage-…).") var runID: String
+  @Option(
+    help: ArgumentHelp(
+      "Parts to show (repeat or comma-separate): dashboard, metadata, manifest, provenance, svs, thoughts, attempt.",
+      discussion: "Default: dashboard, metadata, thoughts (as MCP inspect_run)."))
+  var include: [String] = []
 
   func run() throws {
     let project = try projectOptions.openProject()
-    try Console.json(RunDetailView(try RunQueries(services: try ExecutionServices.open(project)).details(runID)))
+    let parts = include.flatMap { $0.split(separator: ",").map(String.init) }
+    try Console.json(try RunQueries(services: try ExecutionServices.open(project)).inspect(runID, include: parts))
   }
 }
 

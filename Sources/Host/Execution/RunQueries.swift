@@ -35,8 +35,9 @@ public struct RunQueries: Sendable {
   public func details(_ id: String) throws(GoldfishError) -> Details {
     let run = try run(id)
     let signals = try store.signals(of: id)
-    var latest: [String: Double] = [:]
-    for metric in try store.metrics(of: id) { latest[metric.name] = metric.value }
+    // One summary row per metric, however long its series.
+    let latest = Dictionary(
+      try store.metricSummaries(of: id).map { ($0.name, $0.lastValue) }, uniquingKeysWith: { first, _ in first })
     return Details(
       run: run, transitions: try store.transitions(of: id), inputs: signals.filter { $0.direction == "input" },
       outputs: signals.filter { $0.direction == "output" }, metrics: latest,

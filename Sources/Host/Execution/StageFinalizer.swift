@@ -55,6 +55,7 @@ struct StageFinalizer {
     }
     watch.succeeded(run.id)
     guard status.state.isFinal else {
+      MetricsIngest(store: store).poll(run)
       FaultPoint.hit(.whileRunning)
       try stopIfOverdue(run, handle: handle)
       return
@@ -172,8 +173,8 @@ struct StageFinalizer {
       let outputs = try OutputRecorder(services: services, run: run, outputsDir: RunLayout.outputsDir(workDir: workDir))
         .record(stage?.outputs ?? [])
       FaultPoint.hit(.afterOutputsBeforeMetrics)
-      let metrics = MetricsFile.read(StageIO.metricsFile(outputsDir: RunLayout.outputsDir(workDir: workDir)))
-      try store.recordMetrics(run.id, metrics)
+      let metricsFile = StageIO.metricsFile(outputsDir: RunLayout.outputsDir(workDir: workDir))
+      try MetricsIngest(store: store).ingest(run.id, path: metricsFile, final: true)
       let summary = JSONValue.object(
         Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))
       // The run now awaits the agent's finalize_run (its auto results are computed in the same
@@ -211,25 +212,5 @@ struct StageFinalizer {
     let text = (try? String(contentsOfFile: local, encoding: .utf8)) ?? ""
     return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(15).joined(separator: "\n")
       .trimmingCharacters(in: .whitespacesAndNewlines)
-  }
-}
-
-/// Reads the metrics a stage logged through goldfish.io (metrics.jsonl).
-enum MetricsFile {
-  static func read(_ path: String) -> [MetricRecord] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-    return text.split(separator: "\n").compactMap { line in
-      guard let value = try? JSONCoding.parse(String(line)), value["type"]?.stringValue == "metric",
-        let name = value["name"]?.stringValue, let timestamp = value["timestamp"]?.stringValue
-      else { return nil }
-      let number: Double? =
-        switch value["value"] {
-        case .int(let integer): Double(integer)
-        case .double(let double): double
-        default: nil
-        }
-      guard let number else { return nil }
-      return MetricRecord(name: name, value: number, step: value["step"]?.intValue.map(Int.init), timestamp: timestamp)
-    }
   }
 }

@@ -67,25 +67,7 @@ extension ProjectStore {
   /// so the dashboard and auto results read one row per metric, however long the series.
   public func recordMetrics(_ stageRunID: String, _ metrics: [MetricRecord]) throws(GoldfishError) {
     try write { db in
-      for metric in metrics {
-        try db.execute(
-          sql: "INSERT OR IGNORE INTO run_metrics (stage_run_id, name, value, step, timestamp) VALUES (?, ?, ?, ?, ?)",
-          arguments: [stageRunID, metric.name, metric.value, metric.step, metric.timestamp])
-        guard db.changesCount == 1 else { continue }
-        try db.execute(
-          sql: """
-            INSERT INTO run_metrics_summary
-              (stage_run_id, name, count, min_value, max_value, last_value, last_step, last_timestamp)
-            VALUES (?, ?, 1, ?, ?, ?, ?, ?)
-            ON CONFLICT (stage_run_id, name) DO UPDATE SET
-              count = count + 1, min_value = min(min_value, excluded.min_value),
-              max_value = max(max_value, excluded.max_value), last_value = excluded.last_value,
-              last_step = excluded.last_step, last_timestamp = excluded.last_timestamp
-            """,
-          arguments: [
-            stageRunID, metric.name, metric.value, metric.value, metric.value, metric.step, metric.timestamp,
-          ])
-      }
+      for metric in metrics { try Self.insertMetric(db, stageRunID, metric) }
     }
   }
 

@@ -51,6 +51,12 @@ public enum MailboxLayout {
     return RunLayout.outputsKey(runId)
   }
 
+  /// The run's metrics file (goldfish.io's metrics.jsonl) inside its outputs: an agent whose
+  /// job cannot write the host's outputs folder uploads it here while the job runs.
+  public static func metrics(run runId: String) throws(PluginError) -> String {
+    StageIO.metricsFile(outputsDir: try outputsFolder(run: runId))
+  }
+
   public static func cancel(run runId: String) throws(PluginError) -> String {
     try runFolder(runId) + "/cancel.json"
   }
