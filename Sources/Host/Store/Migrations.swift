@@ -13,6 +13,7 @@ enum Migrations {
     migrator.registerMigration("unsandboxed-runs", migrate: unsandboxedRuns)
     migrator.registerMigration("v6-driver-ownership", migrate: DriverOwnershipMigration.v6)
     migrator.registerMigration("v7-records", migrate: RecordsMigration.v7)
+    migrator.registerMigration("v8-run-thoughts", migrate: ThoughtRunMigration.v8)
     return migrator
   }()
 
