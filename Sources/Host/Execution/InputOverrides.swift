@@ -97,17 +97,23 @@ public enum InputOverrides {
   private static func nest(
     _ top: [String: JSONValue], selected: [String], definition: PipelineDefinition
   ) throws(GoldfishError) -> [String: [String: JSONValue]] {
-    let stageNames = Set(definition.stages.map(\.name))
-    let isNested = top.allSatisfy { key, value in
-      stageNames.contains(key) && value.objectValue.map { !isReference($0) } == true
-    }
-    if isNested {
-      return top.mapValues { $0.objectValue ?? [:] }
+    // A reference is a string or {from_run|run_id, signal}; a stage's entry is an object of them.
+    let flat = top.values.allSatisfy { $0.stringValue != nil || $0.objectValue.map(isReference) == true }
+    guard flat else {
+      var nested: [String: [String: JSONValue]] = [:]
+      for (stage, inputs) in top {
+        guard let inputs = inputs.objectValue else {
+          throw invalid(
+            "inputs_override mixes the flat and the nested form (\(ValueQuote.short(stage)) is not an object of inputs)",
+            hint: "nest every entry by stage, e.g. \(example)")
+        }
+        nested[stage] = inputs
+      }
+      return nested
     }
     guard selected.count == 1, let only = selected.first else {
-      let flat = top.keys.sorted().filter { !stageNames.contains($0) }
       throw invalid(
-        "inputs_override \(flat.isEmpty ? "" : "key \(flat.map(ValueQuote.short).joined(separator: ", ")) ")is not nested by stage, "
+        "inputs_override key \(top.keys.sorted().map(ValueQuote.short).joined(separator: ", ")) is not nested by stage, "
           + "and this run runs \(selected.count) stages (\(selected.joined(separator: ", ")))",
         hint: "nest it by stage, e.g. \(example); a flat {input: ref} is only read as such when one stage runs")
     }
