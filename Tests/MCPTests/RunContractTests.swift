@@ -242,6 +242,9 @@ struct RunContractTests {
     let fixture = try Self.project()
     let (_, first) = try SamplePipeline.run(fixture, ["preprocess"])
     let preprocess = try #require(first.first?.id)
+    // A later run of preprocess is what the pipeline's wiring would pick; --input picks the first.
+    let (_, later) = try SamplePipeline.run(fixture, ["preprocess"], rerun: true)
+    #expect(later.first?.id != preprocess)
     let specFile = fixture.root + "/spec.json"
     try JSONCoding.encode(MCPValue.json(Self.spec)).write(toFile: specFile, atomically: true, encoding: .utf8)
     let result = Command.goldfish(

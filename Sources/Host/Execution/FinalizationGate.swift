@@ -57,7 +57,7 @@ public struct RunDiscipline: Sendable {
         + "record what each showed before starting another",
       hint:
         "finalize_run(record_or_run_id: \"\(first.stageRunID)\", results: {primary_metric, direction, value, "
-        + "dataset_split, ml_outcome, notes}) for each; list_unfinalized_runs(workspace: \"\(workspace)\") lists them all "
+        + "dataset_split, ml_outcome, notes}) for each (CLI: goldfish finalize); list_unfinalized_runs(workspace: \"\(workspace)\") lists them all "
         + "(a project can turn this off with audit.finalization_gate: false in goldfish.yaml)",
       detail: ["unfinalized": pending.json, "tools": ["finalize_run", "list_unfinalized_runs"]])
   }

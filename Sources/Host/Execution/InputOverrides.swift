@@ -66,7 +66,7 @@ public enum InputOverrides {
           hint: "this run's stages: \(selected.joined(separator: ", ")); add \(stageName) to stages or drop its override")
       }
       var resolved: [String: InputOverride] = [:]
-      for (inputName, reference) in inputs.sorted(by: { $0.key < $1.key }) {
+      for (inputName, given) in inputs.sorted(by: { $0.key < $1.key }) {
         guard stage.inputs.contains(where: { $0.name == inputName }) else {
           let names = stage.inputs.map(\.name)
           throw invalid(
@@ -74,7 +74,7 @@ public enum InputOverrides {
             hint: names.isEmpty ? "\(stageName) has no inputs" : "its inputs: \(names.joined(separator: ", "))")
         }
         resolved[inputName] = try reference(
-          reference, for: "\(stageName).\(inputName)", input: inputName, store: store)
+          given, for: "\(stageName).\(inputName)", input: inputName, store: store)
       }
       result[stageName] = resolved
     }
