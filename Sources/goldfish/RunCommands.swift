@@ -47,7 +47,7 @@ struct RunCommand: ParsableCommand {
       RunRequest(
         target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun,
         resultsSpec: spec, experimentGroup: experimentGroup,
-        inputsOverride: inputs.isEmpty ? nil : try RunRequest.parseInputOverrides(inputs), enforceDiscipline: enforce))
+        inputsOverride: inputs.isEmpty ? JSONValue?.none : try RunRequest.parseInputOverrides(inputs), enforceDiscipline: enforce))
     guard wait else {
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       if json { return try Console.json(started) }

@@ -18,12 +18,34 @@ struct RunContractTests {
     "dataset_split": "train", "tolerance": 0.01, "context": "mean squared error of the fitted line",
   ]
 
+  /// A tool call; `run` goes through a real `goldfish serve` (its drivers are goldfish processes
+  /// the server starts), the others through the server's code in this process.
   static func call(_ fixture: ProjectFixture, _ tool: String, _ arguments: [String: Value]) async -> CallTool.Result {
+    if tool == "run" { return served(fixture, tool, arguments) }
     let tools = Dictionary(ToolRegistry.all.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     let context = ServerContext(explicitProject: fixture.root, startDirectory: fixture.root)
     return await MCPServer.call(
       CallTool.Parameters(name: tool, arguments: arguments), tools: tools, context: context,
       server: Server(name: "t", version: "0"))
+  }
+
+  static func served(_ fixture: ProjectFixture, _ tool: String, _ arguments: [String: Value]) -> CallTool.Result {
+    func failed(_ why: String) -> CallTool.Result {
+      CallTool.Result(content: [.text(text: why, annotations: nil, _meta: nil)], structuredContent: ["message": .string(why)], isError: true)
+    }
+    do {
+      let session = try MCPSession(project: fixture.root)
+      let object = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(Value.object(arguments)))
+      session.callTool(id: 1, tool, object as? [String: Any] ?? [:])
+      session.waitForResponses([1], seconds: 600)
+      let response = session.responses[1]
+      session.close()
+      guard let result = response?["result"] else { return failed("no result: \(String(describing: response))") }
+      return try JSONDecoder().decode(
+        CallTool.Result.self, from: try JSONSerialization.data(withJSONObject: result))
+    } catch {
+      return failed("\(error)")
+    }
   }
 
   static func fields(_ result: CallTool.Result) -> [String: Value] { result.structuredContent?.objectValue ?? [:] }

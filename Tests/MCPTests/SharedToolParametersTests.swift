@@ -89,6 +89,7 @@ struct SharedToolParametersTests {
     var changed = Self.csvMetadata.objectValue ?? [:]
     var source = changed["source"]?.objectValue ?? [:]
     source["format"] = "file"
+    source["format_params"] = nil
     changed["source"] = .object(source)
     changed["schema"] = ["kind": "file", "content_type": "text/csv"]
     let refused = T.failure(

@@ -48,6 +48,7 @@ public enum InputOverrides {
   public static func validate(
     _ value: JSONValue, selected: [String], definition: PipelineDefinition, store: ProjectStore
   ) throws(GoldfishError) -> [String: [String: InputOverride]] {
+    if value == .null { return [:] }
     guard let top = value.objectValue else {
       throw invalid("inputs_override must be an object of stage → input → reference, e.g. \(example)")
     }
