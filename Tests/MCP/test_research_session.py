@@ -48,6 +48,7 @@ save_output("model", get_output_path("model"))
 
 # About ten seconds of work, its progress flushed at every step so it can be watched.
 SLOW = """import json
+import time
 
 from goldfish.io import flush_metrics, get_output_path, log_metric, save_output
 
