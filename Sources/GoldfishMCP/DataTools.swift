@@ -27,7 +27,8 @@ enum DataTools {
         "metadata",
         "Source metadata (schema_version 1: description, source {format, size_bytes, …}, schema); its description must equal description."
       ),
-      .string("format", "The data's format (npy, npz, csv, file); must equal metadata.source.format when both are given."),
+      .string(
+        "format", "The data's format (npy, npz, csv, file); must equal metadata.source.format when both are given."),
       .integer(
         "size_bytes", "The data's size; must equal metadata.source.size_bytes when both are given.", minimum: 1,
         maximum: 1 << 50),
@@ -105,7 +106,8 @@ enum DataTools {
     parameters: [
       .string("action", "What to do.", required: true, choices: ["list", "get", "lineage", "update", "delete"]),
       .string("name", "The source (get, update, delete)."), .string("reason", "Why (update, delete)."),
-      .string("status", "list: only sources in this state (active, or upstream's available; deleted ones are never listed)."),
+      .string(
+        "status", "list: only sources in this state (active, or upstream's available; deleted ones are never listed)."),
       .string("created_by", "list: only sources created this way (external, or job:<run id>)."),
       .object("metadata", "update: the new metadata (validated as at registration; source.format cannot change)."),
       .integer("limit", "How many (list; default 50).", minimum: 1, maximum: 1000),
@@ -126,8 +128,11 @@ enum DataTools {
     case "update": return try await update(call)
     case "lineage":
       throw GoldfishError(
-        .notSupported, "manage_sources lineage is not available yet: sources made from runs (promote_artifact) come with issue #14",
-        hint: "every source here is registered by hand (created_by external), so it has no parent sources; lineage(run_id) shows a run's inputs")
+        .notSupported,
+        "manage_sources lineage is not available yet: sources made from runs (promote_artifact) come with issue #14",
+        hint:
+          "every source here is registered by hand (created_by external), so it has no parent sources; lineage(run_id) shows a run's inputs"
+      )
     default: return try await filteredList(call)
     }
     let accepted = Set(target.parameters.map(\.name))

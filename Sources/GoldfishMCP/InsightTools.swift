@@ -76,7 +76,10 @@ enum InsightTools {
       }
       let (page, total) = try project.store.thoughts(workspace: workspace, limit: limit, offset: offset)
       let entries: [Value] = page.map {
-        ["timestamp": .string($0.timestamp), "thought": .string($0.text), "run_id": $0.runID.map(Value.string) ?? .null]
+        [
+          "timestamp": .string($0.timestamp), "thought": .string($0.text),
+          "run_id": $0.runID.map(Value.string) ?? .null,
+        ]
       }
       return (workspace, entries, total)
     }
@@ -184,7 +187,8 @@ enum InsightTools {
     }
     guard let runID, let run = try store.stageRun(runID) else {
       throw GoldfishError(
-        .notFound, "no run \(ValueQuote.short(ref))", hint: "give a stage-… id, a run's record id or @tag with workspace")
+        .notFound, "no run \(ValueQuote.short(ref))",
+        hint: "give a stage-… id, a run's record id or @tag with workspace")
     }
     if let workspace, run.workspace != workspace {
       throw GoldfishError(

@@ -229,7 +229,9 @@ enum WorkspaceTools {
         "name": .string(summary.name), "created": .string(summary.createdAt),
         "parent": summary.parent.map(Value.string) ?? .null, "version_count": .int(summary.versions),
         "versions": .array(versions.map(versionValue)),
-        "parent_version": summary.parent.flatMap { $0.split(separator: "@").dropFirst().first }.map { .string(String($0)) }
+        "parent_version": summary.parent.flatMap { $0.split(separator: "@").dropFirst().first }.map {
+          .string(String($0))
+        }
           ?? .null,
         "branches": branches,
       ]

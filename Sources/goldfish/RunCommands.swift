@@ -19,13 +19,15 @@ struct RunCommand: ParsableCommand {
   @Flag(help: "Print JSON for machines.") var json = false
   @Option(
     name: .customLong("results-spec"),
-    help: "What the run is judged by, as JSON or @FILE: {primary_metric, direction, min_value, goal_value, dataset_split, tolerance, context}."
+    help:
+      "What the run is judged by, as JSON or @FILE: {primary_metric, direction, min_value, goal_value, dataset_split, tolerance, context}."
   )
   var resultsSpec: String?
   @Option(name: .customLong("experiment-group"), help: "A label grouping related runs.") var experimentGroup: String?
   @Option(
     name: .customLong("input"),
-    help: "STAGE.INPUT=REF: read that input from REF instead (a stage-… run id, stage-…:SIGNAL, a source name, a path or URI; repeatable)."
+    help:
+      "STAGE.INPUT=REF: read that input from REF instead (a stage-… run id, stage-…:SIGNAL, a source name, a path or URI; repeatable)."
   )
   var inputs: [String] = []
 
@@ -38,7 +40,8 @@ struct RunCommand: ParsableCommand {
       parsed[key] = value
     }
     let spec = try resultsSpec.map { text throws(GoldfishError) in
-      try ResultsSpec(try RunRequest.parseJSONArgument(text, option: "--results-spec"),
+      try ResultsSpec(
+        try RunRequest.parseJSONArgument(text, option: "--results-spec"),
         minimumTextLength: project.settings.minReasonLength)
     }
     let enforce = project.config.audit.enforceOnCLI
@@ -47,7 +50,8 @@ struct RunCommand: ParsableCommand {
       RunRequest(
         target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun,
         resultsSpec: spec, experimentGroup: experimentGroup,
-        inputsOverride: inputs.isEmpty ? JSONValue?.none : try RunRequest.parseInputOverrides(inputs), enforceDiscipline: enforce))
+        inputsOverride: inputs.isEmpty ? JSONValue?.none : try RunRequest.parseInputOverrides(inputs),
+        enforceDiscipline: enforce))
     guard wait else {
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       if json { return try Console.json(started) }

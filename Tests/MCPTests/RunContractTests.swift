@@ -31,7 +31,9 @@ struct RunContractTests {
 
   static func served(_ fixture: ProjectFixture, _ tool: String, _ arguments: [String: Value]) -> CallTool.Result {
     func failed(_ why: String) -> CallTool.Result {
-      CallTool.Result(content: [.text(text: why, annotations: nil, _meta: nil)], structuredContent: ["message": .string(why)], isError: true)
+      CallTool.Result(
+        content: [.text(text: why, annotations: nil, _meta: nil)], structuredContent: ["message": .string(why)],
+        isError: true)
     }
     do {
       let session = try MCPSession(project: fixture.root)
@@ -184,7 +186,8 @@ struct RunContractTests {
       // Once they do, the second run here would already be refused; finalize the first three.
       if ended.count == 3 {
         try fixture.project.store.write { db in
-          try db.execute(sql: "UPDATE run_results SET results_status = 'finalized' WHERE stage_run_id IN (?, ?, ?)",
+          try db.execute(
+            sql: "UPDATE run_results SET results_status = 'finalized' WHERE stage_run_id IN (?, ?, ?)",
             arguments: [ended[0], ended[1], ended[2]])
         }
       }
@@ -242,7 +245,8 @@ struct RunContractTests {
     let warned = Command.goldfish(
       ["run", "w1", "preprocess", "--rerun", "--wait", "--reason", goodReason], cwd: cli.root)
     #expect(warned.status == 0, "\(warned.stderr)")
-    #expect(warned.stderr.contains("warning: line has 1 run not finalized: \(runs[0].id) (preprocess, completed)"),
+    #expect(
+      warned.stderr.contains("warning: line has 1 run not finalized: \(runs[0].id) (preprocess, completed)"),
       "\(warned.stderr)")
 
     let strict = try Self.project(audit: "  enforce_on_cli: true\n")
@@ -294,7 +298,8 @@ struct RunContractTests {
   @Test("inputs_override reads a chosen run's output, a source or a path, and lineage records it")
   func inputsOverride() async throws {
     let fixture = try Self.project(audit: "  finalization_gate: false\n")
-    let older = try #require(try await Self.runAndWait(fixture, ["stages": ["preprocess"], "results_spec": Self.spec])["preprocess"])
+    let older = try #require(
+      try await Self.runAndWait(fixture, ["stages": ["preprocess"], "results_spec": Self.spec])["preprocess"])
     let newer = try #require(
       try await Self.runAndWait(fixture, ["stages": ["preprocess"], "results_spec": Self.spec, "rerun": true])[
         "preprocess"])
@@ -320,7 +325,8 @@ struct RunContractTests {
           "stages": ["train"], "results_spec": Self.spec,
           "inputs_override": ["train": ["features": ["run_id": .string(newer), "signal": "features"]]],
         ])["train"])
-    #expect(try fixture.project.store.signals(of: explicit).first { $0.direction == "input" }?.sourceStageRunID == newer)
+    #expect(
+      try fixture.project.store.signals(of: explicit).first { $0.direction == "input" }?.sourceStageRunID == newer)
 
     // A registered source and a path, for preprocess's dataset input.
     _ = try fixture.project.sources.register(
@@ -331,7 +337,8 @@ struct RunContractTests {
       try await Self.runAndWait(
         fixture, ["stages": ["preprocess"], "results_spec": Self.spec, "inputs_override": ["raw": "points2"]])[
           "preprocess"])
-    #expect(try fixture.project.store.signals(of: fromSource).first { $0.direction == "input" }?.sourceName == "points2")
+    #expect(
+      try fixture.project.store.signals(of: fromSource).first { $0.direction == "input" }?.sourceName == "points2")
     let csv = fixture.root + "/other.csv"
     try FileManager.default.copyItem(atPath: SamplePipeline.samples + "/points.csv", toPath: csv)
     let fromPath = try #require(
@@ -397,7 +404,8 @@ struct RunContractTests {
     let text = try String(contentsOfFile: path, encoding: .utf8)
     try text.replacingOccurrences(of: "name: pipeline", with: "name: parity")
       .write(toFile: path, atomically: true, encoding: .utf8)
-    try FileManager.default.createDirectory(atPath: fixture.slot("w1") + "/pipelines", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      atPath: fixture.slot("w1") + "/pipelines", withIntermediateDirectories: true)
     try text.replacingOccurrences(of: "name: pipeline", with: "name: something else entirely")
       .write(toFile: fixture.slot("w1") + "/pipelines/other.yaml", atomically: true, encoding: .utf8)
     for extra in [[], ["--pipeline", "other"]] {
@@ -412,7 +420,8 @@ struct RunContractTests {
       id: 1, "run",
       [
         "workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "wait": true, "rerun": true,
-        "results_spec": try JSONSerialization.jsonObject(with: Data(try JSONCoding.encode(MCPValue.json(Self.spec)).utf8)),
+        "results_spec": try JSONSerialization.jsonObject(
+          with: Data(try JSONCoding.encode(MCPValue.json(Self.spec)).utf8)),
       ])
     session.waitForResponses([1], seconds: 300)
     let result = session.responses[1]?["result"] as? [String: Any]

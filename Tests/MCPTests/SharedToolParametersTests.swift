@@ -16,15 +16,20 @@ struct SharedToolParametersTests {
 
   static let csvMetadata: Value = [
     "schema_version": 1, "description": "two hundred noisy points on a line",
-    "source": ["format": "csv", "size_bytes": 1234, "created_at": "2026-01-01T00:00:00Z", "format_params": ["delimiter": ","]],
-    "schema": ["kind": "tabular", "row_count": 200, "columns": ["x", "y"], "dtypes": ["x": "float64", "y": "float64"]],
+    "source": [
+      "format": "csv", "size_bytes": 1234, "created_at": "2026-01-01T00:00:00Z", "format_params": ["delimiter": ","],
+    ],
+    "schema": [
+      "kind": "tabular", "row_count": 200, "columns": ["x", "y"], "dtypes": ["x": "float64", "y": "float64"],
+    ],
   ]
 
   @Test("inspect_workspace include: [\"pipeline\"] shows the stages; branches and tags are listed")
   func inspectWorkspacePipeline() async throws {
     let fixture = try SamplePipeline.project()
     _ = try fixture.project.workspaces.create(
-      name: "branch", goal: "try another fit", reason: goodReason, from: WorkspaceReference(workspace: "line", version: nil))
+      name: "branch", goal: "try another fit", reason: goodReason,
+      from: WorkspaceReference(workspace: "line", version: nil))
     let plain = T.ok(await T.call(fixture, "inspect_workspace", ["name": "line"]))
     #expect(plain["pipeline"] == nil)
     #expect(plain["tags"] == .array([]))
@@ -130,6 +135,7 @@ struct SharedToolParametersTests {
         ["thought": "the preprocessing looks right", "workspace": "w1", "run_id": .string(run.id)]))
     let thoughts = T.ok(await T.call(fixture, "get_workspace_thoughts", ["workspace": "line"]))
     let entry = thoughts["thoughts"]?.arrayValue?.first?.objectValue
-    #expect(entry?["run_id"]?.stringValue == run.id && entry?["thought"] == "the preprocessing looks right", "\(thoughts)")
+    #expect(
+      entry?["run_id"]?.stringValue == run.id && entry?["thought"] == "the preprocessing looks right", "\(thoughts)")
   }
 }

@@ -38,7 +38,8 @@ enum SamplePipeline {
   /// goldfish.yaml text (as `project(configure:)` takes it) with the finalization gate off: for
   /// tests about something else that start several runs of one workspace over MCP.
   static func withoutFinalizationGate(_ text: String) -> String {
-    text.replacingOccurrences(of: "  min_reason_length: 15", with: "  min_reason_length: 15\n  finalization_gate: false")
+    text.replacingOccurrences(
+      of: "  min_reason_length: 15", with: "  min_reason_length: 15\n  finalization_gate: false")
   }
 
   static func run(

@@ -85,11 +85,13 @@ public struct SourceRegistry: Sendable {
 
   /// Replaces a source's metadata (upstream's `manage_sources update`): validated as at
   /// registration; its `source.format` cannot change, and its description becomes the source's.
-  public func updateMetadata(_ name: String, metadata: JSONValue, reason: String) throws(GoldfishError) -> SourceRecord {
+  public func updateMetadata(_ name: String, metadata: JSONValue, reason: String) throws(GoldfishError) -> SourceRecord
+  {
     let reason = try Reason.validate(reason, minimum: project.settings.minReasonLength)
     var record = try get(name)
     try SourceMetadata.validate(metadata)
-    let oldFormat = record.metadata.flatMap { try? JSONCoding.parse($0) }?.objectValue?["source"]?.objectValue?["format"]
+    let oldFormat = record.metadata.flatMap { try? JSONCoding.parse($0) }?.objectValue?["source"]?.objectValue?[
+      "format"]
     let newFormat = metadata.objectValue?["source"]?.objectValue?["format"]
     if let oldFormat, oldFormat != newFormat {
       throw GoldfishError(

@@ -64,7 +64,8 @@ public enum InputOverrides {
       guard selected.contains(stageName) else {
         throw invalid(
           "inputs_override names stage \(stageName), which this run does not run",
-          hint: "this run's stages: \(selected.joined(separator: ", ")); add \(stageName) to stages or drop its override")
+          hint:
+            "this run's stages: \(selected.joined(separator: ", ")); add \(stageName) to stages or drop its override")
       }
       var resolved: [String: InputOverride] = [:]
       for (inputName, given) in inputs.sorted(by: { $0.key < $1.key }) {
@@ -200,7 +201,8 @@ public enum InputOverrides {
         hint: "register it with register_source, or give an absolute path or a URI such as gs://bucket/data.csv")
     }
     guard FileManager.default.fileExists(atPath: path) else {
-      throw invalid("inputs_override \(place): \(ValueQuote.short(path)) does not exist", hint: "give a path that exists")
+      throw invalid(
+        "inputs_override \(place): \(ValueQuote.short(path)) does not exist", hint: "give a path that exists")
     }
     return .location("file://" + path)
   }

@@ -94,7 +94,9 @@ struct InputResolver {
       let candidates = [source.id] + (source.reusedFrom.map { [$0] } ?? [])
       var found: SignalRecord?
       for candidate in candidates where found == nil {
-        found = try store.signals(of: candidate).first { $0.direction == "output" && $0.signal == signal && $0.uri != nil }
+        found = try store.signals(of: candidate).first {
+          $0.direction == "output" && $0.signal == signal && $0.uri != nil
+        }
       }
       guard let output = found, let uri = output.uri else {
         throw GoldfishError(.runRefused, "run \(id) of \(source.stage) recorded no output \(signal)")

@@ -78,7 +78,8 @@ public struct RunRequest: Sendable {
     if text.hasPrefix("@") {
       let path = String(text.dropFirst())
       guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
-        throw GoldfishError(.invalidArgument, "\(option): cannot read \(ValueQuote.short(path))", hint: "give JSON or @FILE")
+        throw GoldfishError(
+          .invalidArgument, "\(option): cannot read \(ValueQuote.short(path))", hint: "give JSON or @FILE")
       }
       json = contents
     }

@@ -67,7 +67,8 @@ extension ProjectStore {
         sql: "UPDATE sources SET description = ?, metadata = ? WHERE name = ? AND status = 'active'",
         arguments: [record.description, record.metadata, record.name])
       guard db.changesCount == 1 else {
-        throw GoldfishError(.notFound, "no registered source \(record.name)", hint: "list them with goldfish source list")
+        throw GoldfishError(
+          .notFound, "no registered source \(record.name)", hint: "list them with goldfish source list")
       }
     }
   }
