@@ -166,8 +166,11 @@ def test_research_session(project: Path):
             assert context["awaiting_finalization"] == [], context
             assert finalized_b["record_id"] not in [a["record_id"] for a in context["regression_alerts"]], context
 
-            # A worse third run raises a regression alert against best-1.
+            # A worse third run raises a regression alert against best-1. (A note in its code makes it a
+            # version of its own, which is pruned below.)
+            (slot / "modules" / "fit.py").write_text(FIT + "# trying a much smaller rate\n")
             third = await fit(client, worse_rate)
+            assert third["version"] != second["version"], (second, third)
             finalized_c = ok(await client.call_tool("finalize_run", {
                 "record_or_run_id": third["stage_run_id"],
                 "results": results(final_loss(worse_rate), "miss", "far too small a rate for 20 steps")}))
@@ -193,7 +196,10 @@ def test_research_session(project: Path):
                 "ref": "@best-1", "workspace": WORKSPACE, "include": ["results", "comparison", "tags"]}))
             assert best["record_id"] == finalized_b["record_id"], best
 
-            # The worse run's version is pruned, hidden, then unpruned.
+            # The worse run's version is pruned, hidden, then unpruned (the newest version cannot be
+            # pruned: work continues from it, so a note is saved first).
+            (slot / "NOTES.md").write_text("small rates do not converge in 20 steps\n")
+            ok(await client.call_tool("save_version", {"slot": "w1", "message": "notes on the learning-rate sweep"}))
             version = third["version"]
             pruned = ok(await client.call_tool("manage_versions", {
                 "workspace": WORKSPACE, "action": "prune", "version": version,
