@@ -23,7 +23,15 @@ enum DataTools {
       .string("gcs_path", "Where the data is: a local path or a storage URI (upstream's name for it)."),
       .string("location", "Same as gcs_path."),
       .string("description", "What the data is.", required: true), WorkspaceTools.reason,
-      .object("metadata", "Source metadata (schema_version 1: description, source {format, size_bytes, …}, schema)."),
+      .object(
+        "metadata",
+        "Source metadata (schema_version 1: description, source {format, size_bytes, …}, schema); its description must equal description."
+      ),
+      .string(
+        "format", "The data's format (npy, npz, csv, file); must equal metadata.source.format when both are given."),
+      .integer(
+        "size_bytes", "The data's size; must equal metadata.source.size_bytes when both are given.", minimum: 1,
+        maximum: 1 << 50),
     ],
     output: ["success": S.boolean, "source": sourceSchema],
     annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: true)
@@ -37,9 +45,13 @@ enum DataTools {
     let description = try call.required("description")
     let why = try call.required("reason")
     let metadata = call.arguments["metadata"].map(MCPValue.json)
+    let format = call.string("format")
+    let size = call.int("size_bytes").map(Int64.init)
     let record = try await call.withProject { project in
       try project.sources.register(
-        .init(name: name, location: location, description: description, metadata: metadata, reason: why))
+        .init(
+          name: name, location: location, description: description, metadata: metadata, reason: why, format: format,
+          sizeBytes: size))
     }
     return ToolOutput(
       ["success": true, "source": sourceValue(record)], text: "Registered \(record.name) → \(record.uri)")
@@ -90,10 +102,14 @@ enum DataTools {
   static let manage = MCPTool(
     name: "manage_sources",
     description:
-      "Upstream-compatible source management: action list, get or delete (the same as list_sources, get_source, delete_source).",
+      "Upstream-compatible source management: action list (filters status, created_by), get, update (metadata + reason) or delete; lineage comes with promote_artifact (issue #14).",
     parameters: [
-      .string("action", "What to do.", required: true, choices: ["list", "get", "delete"]),
-      .string("name", "The source (get, delete)."), .string("reason", "Why (delete)."),
+      .string("action", "What to do.", required: true, choices: ["list", "get", "lineage", "update", "delete"]),
+      .string("name", "The source (get, update, delete)."), .string("reason", "Why (update, delete)."),
+      .string(
+        "status", "list: only sources in this state (active, or upstream's available; deleted ones are never listed)."),
+      .string("created_by", "list: only sources created this way (external, or job:<run id>)."),
+      .object("metadata", "update: the new metadata (validated as at registration; source.format cannot change)."),
       .integer("limit", "How many (list; default 50).", minimum: 1, maximum: 1000),
       .integer("offset", "Skip this many (list).", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
@@ -109,12 +125,47 @@ enum DataTools {
     switch call.string("action") {
     case "get": target = get
     case "delete": target = delete
-    default: target = list
+    case "update": return try await update(call)
+    case "lineage":
+      throw GoldfishError(
+        .notSupported,
+        "manage_sources lineage is not available yet: sources made from runs (promote_artifact) come with issue #14",
+        hint:
+          "every source here is registered by hand (created_by external), so it has no parent sources; lineage(run_id) shows a run's inputs"
+      )
+    default: return try await filteredList(call)
     }
     let accepted = Set(target.parameters.map(\.name))
     let forwarded = try ToolCall.checked(arguments.filter { accepted.contains($0.key) }, for: target)
     return try await target.handler(
       ToolCall(tool: target.name, arguments: forwarded, context: call.context, progress: call.progress))
+  }
+
+  /// `manage_sources(action: "list", status?, created_by?)`.
+  static func filteredList(_ call: ToolCall) async throws -> ToolOutput {
+    let status = call.string("status").map { $0 == "available" ? "active" : $0 }
+    let createdBy = call.string("created_by")
+    let all = try await call.withProject { project in try project.sources.list() }.filter { source in
+      (status.map { $0 == source.status } ?? true) && (createdBy.map { $0 == source.createdBy } ?? true)
+    }
+    let page = all.dropFirst(call.int("offset") ?? 0).prefix(call.int("limit") ?? 50)
+    return ToolOutput(
+      ["sources": .array(page.map(sourceValue)), "total": .int(all.count)], text: "\(all.count) sources")
+  }
+
+  /// `manage_sources(action: "update", name, metadata, reason)`.
+  static func update(_ call: ToolCall) async throws -> ToolOutput {
+    guard let name = call.string("name"), let metadata = call.arguments["metadata"].map(MCPValue.json),
+      let why = call.string("reason")
+    else {
+      throw GoldfishError(
+        .invalidArgument, "manage_sources update needs name, metadata and reason",
+        hint: "metadata is the whole new metadata object (schema_version 1)")
+    }
+    let record = try await call.withProject { project in
+      try project.sources.updateMetadata(name, metadata: metadata, reason: why)
+    }
+    return ToolOutput(["success": true, "source": sourceValue(record)], text: "Updated \(record.name)")
   }
 
   static let lineage = MCPTool(

@@ -36,13 +36,26 @@ enum ExecutionTools {
       ),
       .boolean("dry_run", "Only validate the pipeline and report what would run."),
       .boolean("rerun", "Run every stage even when an unchanged earlier run could be reused."),
+      .object(
+        "results_spec",
+        "What the run is judged by: {primary_metric, direction (maximize|minimize), min_value, goal_value, dataset_split (train|val|test|other), tolerance, context} and optionally secondary_metrics, baseline_run, failure_threshold, known_caveats. Required unless dry_run (or the project sets audit.require_results_spec: false)."
+      ),
+      .string("experiment_group", "A label grouping related runs (list_history filters by it)."),
+      .object(
+        "inputs_override",
+        "Where inputs come from instead of the pipeline's wiring: {stage: {input: ref}} (a flat {input: ref} when one stage runs); ref is a stage-… run id (its output named like the input, or its only output), {\"from_run\": id, \"signal\": name}, a registered source name, or an absolute path or URI."
+      ),
+      .boolean(
+        "skip_review",
+        "Upstream's switch for its AI pre-run review. Accepted; Goldfish has no pre-run review yet, so nothing is skipped (the answer says so)."
+      ),
     ],
     output: [
       "pipeline_run_id": S.nullable(S.string), "workspace": S.string, "version": S.string, "stages_queued": S.strings,
       "status": S.string, "queued": S.array(S.anyObject), "finished": S.boolean,
       "stage_runs": S.array(RunWaiting.stageRunSchema),
       "valid": S.boolean, "stages_to_run": S.strings, "validation_errors": S.array(S.anyObject),
-      "warnings": S.array(S.anyObject),
+      "warnings": S.array(S.anyObject), "notes": S.strings, "experiment_group": S.nullable(S.string),
     ],
     annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: true)
   ) { call in
@@ -50,17 +63,30 @@ enum ExecutionTools {
     let stages = call.strings("stages") ?? []
     let pipeline = call.string("pipeline")
     let overrides = try flattenOverrides(call.object("config_override") ?? [:])
+    let specValue = call.arguments["results_spec"].map(MCPValue.json)
+    let inputsOverride = call.arguments["inputs_override"].map(MCPValue.json)
+    let notes: [Value] = call.bool("skip_review") == nil ? [] : [.string(skipReviewNote)]
     if call.bool("dry_run") == true {
-      return try await call.withProject { project in
-        try dryRun(project, target: target, stages: stages, pipeline: pipeline)
+      var output = try await call.withProject { project in
+        try dryRun(project, target: target, stages: stages, pipeline: pipeline, resultsSpec: specValue)
       }
+      if !notes.isEmpty, case .object(var fields) = output.structured {
+        fields["notes"] = .array(notes)
+        output.structured = .object(fields)
+      }
+      return output
     }
     let reason = try runReason(call.arguments["reason"])
     let rerun = call.bool("rerun") ?? false
+    let group = call.string("experiment_group")
     let started = try await call.withProject { project in
+      let spec = try specValue.map { value throws(GoldfishError) in
+        try ResultsSpec(value, minimumTextLength: project.settings.minReasonLength)
+      }
       let started = try Executor(services: try ExecutionServices.open(project)).start(
         RunRequest(
-          target: target, stages: stages, pipeline: pipeline, configOverrides: overrides, reason: reason, rerun: rerun))
+          target: target, stages: stages, pipeline: pipeline, configOverrides: overrides, reason: reason, rerun: rerun,
+          resultsSpec: spec, experimentGroup: group, inputsOverride: inputsOverride, enforceDiscipline: true))
       // Detached like the CLI's: the run outlives this server and any client disconnect.
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       return started
@@ -77,7 +103,9 @@ enum ExecutionTools {
             "pipeline_run_id": .string(started.pipelineRunID),
           ]
         }),
+      "experiment_group": group.map(Value.string) ?? .null,
     ]
+    if !notes.isEmpty { result["notes"] = .array(notes) }
     guard call.bool("wait") == true else {
       return ToolOutput(
         .object(result),
@@ -97,6 +125,9 @@ enum ExecutionTools {
         ? "\(started.pipelineRunID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "")
         : "\(started.pipelineRunID) still running after \(Int(timeout)) s; call wait again")
   }
+
+  static let skipReviewNote =
+    "skip_review: Goldfish has no AI pre-run review yet, so no review ran and none was skipped (see docs/differences.md)"
 
   static let wait = MCPTool(
     name: "wait",

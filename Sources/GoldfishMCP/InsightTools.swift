@@ -75,7 +75,13 @@ enum InsightTools {
         throw GoldfishError(.notFound, "no workspace \(workspace)", hint: "list_workspaces shows them")
       }
       let (page, total) = try project.store.thoughts(workspace: workspace, limit: limit, offset: offset)
-      return (workspace, page.map { ["timestamp": .string($0.timestamp), "thought": .string($0.text)] }, total)
+      let entries: [Value] = page.map {
+        [
+          "timestamp": .string($0.timestamp), "thought": .string($0.text),
+          "run_id": $0.runID.map(Value.string) ?? .null,
+        ]
+      }
+      return (workspace, entries, total)
     }
     return ToolOutput(
       ["workspace": .string(workspace), "thoughts": .array(thoughts), "total": .int(total)],
@@ -132,30 +138,68 @@ enum InsightTools {
   static let debugInfo = MCPTool(
     name: "get_debug_info",
     description: "Where a run lives in the backend and storage: its backend handle, work folder and log location.",
-    parameters: [.string("ref", "A stage run id (stage-…).", required: true)],
+    parameters: [
+      .string("ref", "A stage run id (stage-…), a run's record id (ULID) or @tag.", required: true),
+      .string("workspace", "The workspace (or slot) the run belongs to; needed for @tag."),
+    ],
     output: [
+      "record_id": S.nullable(S.string),
       "stage_run_id": S.string, "backend_type": S.nullable(S.string), "backend_handle": S.nullable(S.anyObject),
       "work_dir": S.nullable(S.string), "log_uri": S.nullable(S.string), "artifact_uri": S.nullable(S.string),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let ref = try call.required("ref")
+    let workspaceArgument = call.string("workspace")
     let info = try await call.withProject { project throws -> Value in
-      guard let run = try project.store.stageRun(ref) else {
-        throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(ref))", hint: "list_runs shows recent runs")
+      let workspace = try workspaceArgument.map { name throws(GoldfishError) in
+        try WorkspaceTools.resolveWorkspace(project, name)
       }
+      let run = try debugRun(project, ref: ref, workspace: workspace)
       let storage = try ExecutionServices.open(project).storageClient
       let uri = { (key: String) -> Value in
         (try? storage.uriFor(key: key)).map { .string($0) } ?? .null
       }
       let handle = run.backendHandle.flatMap { try? JSONCoding.parse($0) }.flatMap { try? MCPValue.encode($0) }
+      let record = try project.store.record(ofStageRun: run.id)
       return [
+        "record_id": record.map { .string($0.id) } ?? .null,
         "stage_run_id": .string(run.id), "backend_type": run.backend.map { .string($0) } ?? .null,
         "backend_handle": handle ?? .null, "work_dir": run.workDir.map { .string($0) } ?? .null,
         "log_uri": uri(RunLayout.logKey(run.id)), "artifact_uri": uri(RunLayout.outputsKey(run.id)),
       ]
     }
     return ToolOutput(info, text: "\(ref): \(info.objectValue?["backend_type"]?.stringValue ?? "no backend yet")")
+  }
+
+  /// The stage run a debug ref names: a stage run id, a run record's ULID, or `@tag` of `workspace`;
+  /// with `workspace`, the run must belong to it.
+  static func debugRun(_ project: Project, ref: String, workspace: String?) throws(GoldfishError) -> StageRunRecord {
+    let store = project.store
+    var runID: String? = nil
+    if ref.hasPrefix("@") {
+      guard let workspace else {
+        throw GoldfishError(.invalidArgument, "get_debug_info needs workspace to find \(ValueQuote.short(ref))")
+      }
+      let tag = String(ref.dropFirst())
+      let recordID = try project.tags(of: workspace).first { $0.tag == tag }?.recordID
+      runID = try recordID.flatMap { id throws(GoldfishError) in try store.record(id)?.stageRunID }
+    } else if try store.stageRun(ref) != nil {
+      runID = ref
+    } else {
+      runID = try store.record(ref)?.stageRunID
+    }
+    guard let runID, let run = try store.stageRun(runID) else {
+      throw GoldfishError(
+        .notFound, "no run \(ValueQuote.short(ref))",
+        hint: "give a stage-… id, a run's record id or @tag with workspace")
+    }
+    if let workspace, run.workspace != workspace {
+      throw GoldfishError(
+        .notFound, "run \(run.id) belongs to workspace \(run.workspace), not \(workspace)",
+        hint: "leave workspace out, or give \(run.workspace)")
+    }
+    return run
   }
 
   static let validateConfig = MCPTool(

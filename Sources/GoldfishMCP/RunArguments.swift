@@ -56,7 +56,7 @@ extension ExecutionTools {
   }
 
   static func dryRun(
-    _ project: Project, target: String, stages: [String], pipeline: String?
+    _ project: Project, target: String, stages: [String], pipeline: String?, resultsSpec: JSONValue? = nil
   ) throws(GoldfishError) -> ToolOutput {
     let slot = try slot(of: target, in: project)
     try project.validateSlot(slot)
@@ -68,6 +68,16 @@ extension ExecutionTools {
         "severity": .string("error"), "stage": .string(stage),
         "message": .string("no stage \(stage); stages: \(known.joined(separator: ", "))"),
       ])
+    }
+    if let resultsSpec {
+      do throws(GoldfishError) {
+        _ = try ResultsSpec(resultsSpec, minimumTextLength: project.settings.minReasonLength)
+      } catch {
+        errors.append([
+          "severity": .string("error"), "field": .string("results_spec"),
+          "message": .string(error.message + (error.hint.map { " (\($0))" } ?? "")),
+        ])
+      }
     }
     let toRun = stages.isEmpty ? known : stages
     let valid = errors.isEmpty

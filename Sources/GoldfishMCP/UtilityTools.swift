@@ -14,7 +14,7 @@ enum UtilityTools {
     description:
       "Write a note into STATE.md (what you learned, what you plan) for whoever picks the project up next, you included after a lost context.",
     parameters: [
-      .string("thought", "The note.", required: true),
+      .string("thought", "The note (at least audit.min_reason_length characters, 15 by default).", required: true),
       .string("workspace", "The workspace (or slot) it is about."),
       .string("run_id", "The run it is about."),
     ],
@@ -34,8 +34,7 @@ enum UtilityTools {
       if let runID, try project.store.stageRun(runID) == nil, try project.store.pipelineRun(runID) == nil {
         throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
       }
-      // The journal has no run column: the run id goes into the note itself, where STATE.md shows it.
-      try project.journal.thought(runID.map { "[\($0)] \(thought)" } ?? thought, workspace: workspace)
+      try project.journal.thought(thought, workspace: workspace, runID: runID)
       return workspace
     }
     return ToolOutput(

@@ -218,35 +218,58 @@ enum WorkspaceTools {
       .integer(
         "version_offset", "Skip this many of the newest versions (default 0).", minimum: 0,
         maximum: ToolParameter.offsetLimit),
+      .strings("include", "Extra parts: \"pipeline\" (the stages with their inputs and outputs)."),
     ],
     output: [
       "name": S.string, "goal": S.string, "is_mounted": S.boolean, "slot": S.nullable(S.string),
       "lineage": S.object([
         "name": S.string, "created": S.string, "parent": S.nullable(S.string), "version_count": S.integer,
-        "versions": S.array(S.anyObject),
+        "versions": S.array(S.anyObject), "parent_version": S.nullable(S.string), "branches": S.array(S.anyObject),
       ]),
+      "tags": S.array(S.anyObject), "pipeline": S.nullable(S.anyObject),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let name = try call.required("name")
     let limit = call.int("version_limit") ?? 10
     let offset = call.int("version_offset") ?? 0
+    let include = call.strings("include") ?? []
+    for part in include where part != "pipeline" {
+      throw GoldfishError(
+        .invalidArgument, "inspect_workspace cannot include \"\(ValueQuote.short(part))\"", hint: "one of: pipeline")
+    }
     return try await call.withProject { project in
       let workspaceName = try resolveWorkspace(project, name)
       guard let summary = try project.workspaces.list().first(where: { $0.name == workspaceName }) else {
         throw GoldfishError(.notFound, "no workspace \(workspaceName)", hint: "list_workspaces shows them")
       }
       let versions = try project.workspaces.history(workspaceName).reversed().dropFirst(offset).prefix(limit)
+      let branches = try MCPValue.encode(JSONValue.array(try project.branches(of: workspaceName)))
       let lineage: Value = [
         "name": .string(summary.name), "created": .string(summary.createdAt),
         "parent": summary.parent.map(Value.string) ?? .null, "version_count": .int(summary.versions),
         "versions": .array(versions.map(versionValue)),
+        "parent_version": summary.parent.flatMap { $0.split(separator: "@").dropFirst().first }.map {
+          .string(String($0))
+        }
+          ?? .null,
+        "branches": branches,
       ]
-      return ToolOutput(
+      let tags: [Value] = try project.tags(of: workspaceName).map { tag in
         [
-          "name": .string(summary.name), "goal": .string(summary.goal), "is_mounted": .bool(summary.slot != nil),
-          "slot": summary.slot.map(Value.string) ?? .null, "lineage": lineage,
-        ],
+          "tag": .string(tag.tag), "record_id": tag.recordID.map(Value.string) ?? .null,
+          "version": tag.version.map { .string("v\($0)") } ?? .null, "created_at": .string(tag.createdAt),
+        ]
+      }
+      var fields: [String: Value] = [
+        "name": .string(summary.name), "goal": .string(summary.goal), "is_mounted": .bool(summary.slot != nil),
+        "slot": summary.slot.map(Value.string) ?? .null, "lineage": lineage, "tags": .array(tags),
+      ]
+      if include.contains("pipeline") {
+        fields["pipeline"] = try MCPValue.encode(try project.pipelineView(workspace: workspaceName))
+      }
+      return ToolOutput(
+        .object(fields),
         text:
           "\(summary.name): \(summary.versions) versions\(summary.slot.map { ", mounted in \($0)" } ?? ", hibernated")")
     }

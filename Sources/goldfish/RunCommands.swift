@@ -17,6 +17,19 @@ struct RunCommand: ParsableCommand {
   @Flag(help: "Wait for the run to end, showing progress.") var wait = false
   @Flag(help: "Run every stage even when an unchanged earlier run could be reused.") var rerun = false
   @Flag(help: "Print JSON for machines.") var json = false
+  @Option(
+    name: .customLong("results-spec"),
+    help:
+      "What the run is judged by, as JSON or @FILE: {primary_metric, direction, min_value, goal_value, dataset_split, tolerance, context}."
+  )
+  var resultsSpec: String?
+  @Option(name: .customLong("experiment-group"), help: "A label grouping related runs.") var experimentGroup: String?
+  @Option(
+    name: .customLong("input"),
+    help:
+      "STAGE.INPUT=REF: read that input from REF instead (a stage-… run id, stage-…:SIGNAL, a source name, a path or URI; repeatable)."
+  )
+  var inputs: [String] = []
 
   func run() throws {
     let project = try projectOptions.openProject()
@@ -26,9 +39,19 @@ struct RunCommand: ParsableCommand {
       let (key, value) = try RunRequest.parseOverride(text)
       parsed[key] = value
     }
+    let spec = try resultsSpec.map { text throws(GoldfishError) in
+      try ResultsSpec(
+        try RunRequest.parseJSONArgument(text, option: "--results-spec"),
+        minimumTextLength: project.settings.minReasonLength)
+    }
+    let enforce = project.config.audit.enforceOnCLI
+    if !enforce { warnAboutUnfinalizedRuns(project) }
     let started = try Executor(services: services).start(
       RunRequest(
-        target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun))
+        target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun,
+        resultsSpec: spec, experimentGroup: experimentGroup,
+        inputsOverride: inputs.isEmpty ? JSONValue?.none : try RunRequest.parseInputOverrides(inputs),
+        enforceDiscipline: enforce))
     guard wait else {
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       if json { return try Console.json(started) }
@@ -52,6 +75,19 @@ struct RunCommand: ParsableCommand {
       Console.print("\(final.id) \(final.status)\(final.error.map { ": \($0)" } ?? "")")
     }
     if final.status != "completed" { throw ExitCode(1) }
+  }
+
+  /// A person running a quick check is not stopped by runs nobody finalized, only told (MCP `run`
+  /// refuses; `audit.enforce_on_cli: true` makes this command refuse too).
+  private func warnAboutUnfinalizedRuns(_ project: Project) {
+    guard project.config.audit.finalizationGate else { return }
+    let workspace = (try? project.store.mount(slot: target))?.workspace ?? target
+    guard let pending = try? RunDiscipline(project: project).pending(workspace: workspace), pending.total > 0 else {
+      return
+    }
+    Console.error(
+      "warning: \(workspace) has \(pending.total) run\(pending.total == 1 ? "" : "s") not finalized: \(pending.summary). "
+        + "Record each one's result with goldfish finalize (MCP: finalize_run); an agent's run is refused until then.")
   }
 }
 

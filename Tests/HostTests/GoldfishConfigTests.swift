@@ -39,6 +39,7 @@ struct GoldfishConfigTests {
     #expect(config.slots == ["w1", "w2", "w3"])
     #expect(config.stateMD.path == "STATE.md" && config.stateMD.maxRecentActions == 15)
     #expect(config.audit.minReasonLength == 15)
+    #expect(config.audit.requireResultsSpec && config.audit.finalizationGate && !config.audit.enforceOnCLI)
     #expect(config.defaults.timeoutSeconds == 3600 && config.defaults.launchTimeoutSeconds == 2700)
     #expect(config.jobs.backend == "process" && config.jobs.imageBuilder == nil && config.jobs.maxParallelStages == 4)
     #expect(config.storage.backend == "file")
@@ -62,7 +63,7 @@ struct GoldfishConfigTests {
       slots: [main, scratch]
       invariants: [never touch the test split]
       state_md: {path: notes/STATE.md, max_recent_actions: 40}
-      audit: {min_reason_length: 5}
+      audit: {min_reason_length: 5, require_results_spec: false, finalization_gate: false, enforce_on_cli: true}
       defaults: {timeout_seconds: 60, capacity_wait_seconds: 100, launch_timeout_seconds: 100, launching_grace_seconds: 60}
       jobs: {backend: docker, image_builder: docker, container_memory: 512m, container_cpus: "0.5", container_pids: 64, max_parallel_stages: 64}
       storage: {backend: gcs}
@@ -85,6 +86,8 @@ struct GoldfishConfigTests {
     #expect(config.svs.agentProvider == .null)
     #expect(config.metrics.backend == .wandb && config.metrics.wandb?.entity == "e")
     #expect(!config.preRunReview.enabled)
+    #expect(config.audit.minReasonLength == 5 && !config.audit.requireResultsSpec)
+    #expect(!config.audit.finalizationGate && config.audit.enforceOnCLI)
     // "dev_repo_path is relative to the project folder" differs from upstream: the user is told.
     #expect(config.notes.map(\.key) == ["dev_repo_path"])
   }

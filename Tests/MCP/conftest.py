@@ -14,6 +14,20 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "Examples" / "Pipeline"
 
 
+# What MCP `run` requires (upstream's results_spec): the metric a run is judged by.
+SPEC = {
+    "primary_metric": "loss", "direction": "minimize", "min_value": 1.0, "goal_value": 0.01,
+    "dataset_split": "train", "tolerance": 0.01, "context": "mean squared error of the fitted line",
+}
+
+
+def without_finalization_gate(project: Path) -> None:
+    """For tests about something else that start several runs of one workspace: no gate."""
+    config = project / "goldfish.yaml"
+    config.write_text(config.read_text().replace(
+        "  min_reason_length: 15", "  min_reason_length: 15\n  finalization_gate: false"))
+
+
 def goldfish_binary() -> str:
     path = os.environ.get("GOLDFISH_BIN") or str(REPO / ".build" / "debug" / "goldfish")
     if not os.access(path, os.X_OK):

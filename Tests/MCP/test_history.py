@@ -1,7 +1,7 @@
 """list_history: a workspace's runs and checkpoints, newest first, one page at a time."""
 from pathlib import Path
 
-from conftest import error, ok, run, session
+from conftest import SPEC, error, ok, run, session, without_finalization_gate
 
 REASON = "testing the history an agent reads back"
 PIPELINE = "name: pipeline\nstages:\n  - name: hello\n    outputs: {}\n"
@@ -9,6 +9,8 @@ PIPELINE = "name: pipeline\nstages:\n  - name: hello\n    outputs: {}\n"
 
 def test_history_lists_runs_and_checkpoints_newest_first_in_pages(project: Path):
     async def main():
+        # Two runs in a row, neither finalized: the history, not the gate, is what is tested here.
+        without_finalization_gate(project)
         async with session(project) as client:
             ok(await client.call_tool("create_workspace", {"name": "hist", "goal": "a history to read", "reason": REASON}))
             slot = Path(ok(await client.call_tool("mount", {"workspace": "hist", "slot": "w1", "reason": REASON}))["path"])
@@ -20,7 +22,7 @@ def test_history_lists_runs_and_checkpoints_newest_first_in_pages(project: Path)
             for text in ("second", "third"):
                 (slot / "modules" / "hello.py").write_text(f"print('{text}')\n")
                 started = ok(await client.call_tool("run", {
-                    "workspace": "w1", "reason": REASON, "wait": True, "wait_timeout_seconds": 120}))
+                    "workspace": "w1", "reason": REASON, "results_spec": SPEC, "wait": True, "wait_timeout_seconds": 120}))
                 assert started["status"] == "completed", started
                 run_ids += [stage["stage_run_id"] for stage in started["stage_runs"]]
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import anyio
 
-from conftest import ok, run, session
+from conftest import SPEC, ok, run, session
 
 REASON = "checking how long runs are handled"
 PIPELINE = """name: pipeline
@@ -23,7 +23,7 @@ def test_wait_is_bounded_the_server_stays_responsive_and_cancel_stops_the_run(pr
             (slot / "modules").mkdir(exist_ok=True)
             (slot / "modules" / "slow.py").write_text("import time\ntime.sleep(120)\n")
 
-            started = ok(await client.call_tool("run", {"workspace": "w1", "reason": REASON}))
+            started = ok(await client.call_tool("run", {"workspace": "w1", "reason": REASON, "results_spec": SPEC}))
             pipeline_run = started["pipeline_run_id"]
             assert started["status"] == "started" and started["queued"][0]["stage"] == "slow"
 

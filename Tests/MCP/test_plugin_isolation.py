@@ -2,7 +2,7 @@
 import subprocess
 from pathlib import Path
 
-from conftest import REPO, ok, run, session
+from conftest import REPO, SPEC, ok, run, session
 
 REASON = "checking that a crashing plugin is contained"
 PIPELINE = """name: pipeline
@@ -39,7 +39,8 @@ def test_a_storage_plugin_that_crashes_under_isolation_does_not_end_the_server(p
             (slot / "modules" / "quick.py").write_text(STAGE)
 
             ended = ok(await client.call_tool(
-                "run", {"workspace": "w1", "reason": REASON, "wait": True, "wait_timeout_seconds": 120}))
+                "run", {"workspace": "w1", "reason": REASON, "results_spec": SPEC, "wait": True,
+                        "wait_timeout_seconds": 120}))
             assert ended["finished"], ended
             assert ended["stage_runs"][0]["state"] not in {"completed", "awaiting_user_finalization"}, ended
             run_id = ended["stage_runs"][0]["stage_run_id"]

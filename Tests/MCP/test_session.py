@@ -3,7 +3,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from conftest import EXAMPLE, copy_example, field, goldfish, ok, run, session
+from conftest import EXAMPLE, SPEC, copy_example, field, goldfish, ok, run, session
 
 REASON = "testing the MCP server end to end"
 EXPECTED = {
@@ -60,7 +60,8 @@ def test_full_session(project: Path):
 
             started = ok(await client.call_tool("run", {
                 "workspace": "w1", "reason": {"description": "run the sample pipeline", "hypothesis": "it fits"},
-                "config_override": {"train": {"epochs": 50}}, "wait": True, "wait_timeout_seconds": 240}))
+                "config_override": {"train": {"epochs": 50}}, "results_spec": SPEC, "wait": True,
+                "wait_timeout_seconds": 240}))
             assert started["finished"], started
             assert started["status"] == "completed", started
             stage_runs = {run["stage"]: run for run in started["stage_runs"]}

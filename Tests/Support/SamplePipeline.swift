@@ -27,6 +27,21 @@ enum SamplePipeline {
     return fixture
   }
 
+  /// A results spec for the sample's runs: MCP `run` requires one (upstream's results_spec).
+  static var resultsSpec: [String: Any] {
+    [
+      "primary_metric": "loss", "direction": "minimize", "min_value": 1.0, "goal_value": 0.01,
+      "dataset_split": "train", "tolerance": 0.01, "context": "mean squared error of the fitted line",
+    ]
+  }
+
+  /// goldfish.yaml text (as `project(configure:)` takes it) with the finalization gate off: for
+  /// tests about something else that start several runs of one workspace over MCP.
+  static func withoutFinalizationGate(_ text: String) -> String {
+    text.replacingOccurrences(
+      of: "  min_reason_length: 15", with: "  min_reason_length: 15\n  finalization_gate: false")
+  }
+
   static func run(
     _ fixture: ProjectFixture, _ stages: [String] = [], overrides: [String: JSONValue] = [:], rerun: Bool = false
   )

@@ -12,13 +12,50 @@ public struct SourceRegistry: Sendable {
     public var description: String
     public var metadata: JSONValue?
     public var reason: String
+    /// Upstream's `format` and `size_bytes`: when metadata is given they must agree with
+    /// `metadata.source`; without metadata `size_bytes` is the size of data Goldfish cannot measure.
+    public var format: String?
+    public var sizeBytes: Int64?
 
-    public init(name: String, location: String, description: String, metadata: JSONValue?, reason: String) {
+    public init(
+      name: String, location: String, description: String, metadata: JSONValue?, reason: String,
+      format: String? = nil, sizeBytes: Int64? = nil
+    ) {
       self.name = name
       self.location = location
       self.description = description
       self.metadata = metadata
       self.reason = reason
+      self.format = format
+      self.sizeBytes = sizeBytes
+    }
+  }
+
+  /// Upstream's agreement rules between the arguments and the metadata: one description, one
+  /// format, one size.
+  static func checkAgreement(_ registration: Registration, description: String) throws(GoldfishError) {
+    if let sizeBytes = registration.sizeBytes, sizeBytes <= 0 {
+      throw GoldfishError(.invalidArgument, "size_bytes must be positive (got \(sizeBytes))")
+    }
+    guard let metadata = registration.metadata?.objectValue else { return }
+    if let stated = metadata["description"]?.stringValue,
+      stated.trimmingCharacters(in: .whitespacesAndNewlines) != description
+    {
+      throw GoldfishError(
+        .invalidArgument, "description differs from metadata.description",
+        hint: "give the same text in both (upstream keeps one description per source)")
+    }
+    let source = metadata["source"]?.objectValue ?? [:]
+    if let format = registration.format, let stated = source["format"]?.stringValue, stated != format {
+      throw GoldfishError(
+        .invalidArgument,
+        "format \(ValueQuote.short(format)) differs from metadata.source.format \(ValueQuote.short(stated))",
+        hint: "give the same format in both, or leave format out")
+    }
+    if let size = registration.sizeBytes, let stated = source["size_bytes"]?.intValue, stated != size {
+      throw GoldfishError(
+        .invalidArgument, "size_bytes \(size) differs from metadata.source.size_bytes \(stated)",
+        hint: "give the same size in both, or leave size_bytes out")
     }
   }
 
@@ -31,7 +68,9 @@ public struct SourceRegistry: Sendable {
       throw GoldfishError(.invalidArgument, "a source needs a description", hint: "--description \"what the data is\"")
     }
     if let metadata = registration.metadata { try SourceMetadata.validate(metadata) }
-    let (uri, size) = try resolveLocation(registration.location)
+    try Self.checkAgreement(registration, description: description)
+    var (uri, size) = try resolveLocation(registration.location)
+    if size == nil { size = registration.sizeBytes }
     let metadataText = registration.metadata.flatMap { try? JSONCoding.encode($0) }
     let record = SourceRecord(
       name: registration.name, uri: uri, description: description, createdBy: "external", sizeBytes: size,
@@ -43,6 +82,30 @@ public struct SourceRegistry: Sendable {
   }
 
   public func list() throws(GoldfishError) -> [SourceRecord] { try project.store.sources() }
+
+  /// Replaces a source's metadata (upstream's `manage_sources update`): validated as at
+  /// registration; its `source.format` cannot change, and its description becomes the source's.
+  public func updateMetadata(_ name: String, metadata: JSONValue, reason: String) throws(GoldfishError) -> SourceRecord
+  {
+    let reason = try Reason.validate(reason, minimum: project.settings.minReasonLength)
+    var record = try get(name)
+    try SourceMetadata.validate(metadata)
+    let oldFormat = record.metadata.flatMap { try? JSONCoding.parse($0) }?.objectValue?["source"]?.objectValue?[
+      "format"]
+    let newFormat = metadata.objectValue?["source"]?.objectValue?["format"]
+    if let oldFormat, oldFormat != newFormat {
+      throw GoldfishError(
+        .invalidArgument, "metadata.source.format cannot change (it is \(oldFormat.stringValue ?? "set"))",
+        hint: "register the data under a new name if its format changed")
+    }
+    if let description = metadata.objectValue?["description"]?.stringValue {
+      record.description = description.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    record.metadata = try? JSONCoding.encode(metadata)
+    try project.store.updateSource(record)
+    try project.journal.record("update_source", reason: reason, details: ["source": .string(name)])
+    return record
+  }
 
   public func get(_ name: String) throws(GoldfishError) -> SourceRecord {
     guard let record = try project.store.source(name) else {

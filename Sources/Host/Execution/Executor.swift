@@ -29,6 +29,8 @@ public struct Executor: Sendable {
   public func start(_ request: RunRequest) throws(GoldfishError) -> Started {
     let reason = try Reason.validate(request.reason, minimum: project.settings.minReasonLength)
     let slot = try slot(for: request.target)
+    try checkDiscipline(request, slot: slot)
+    let group = try Self.experimentGroup(request.experimentGroup)
     // Refuse a broken pipeline before anything is saved or started.
     let plan = try plan(request, in: project.paths.slot(slot))
     // Provenance: the exact files that run are a version before anything executes.
@@ -45,7 +47,7 @@ public struct Executor: Sendable {
     let codeDir = project.paths.runLayout.codeDir(pipelineRun: pipelineRunID)
     try project.repository.materialize(try CommitID.stored(version.sha), into: codeDir, preserving: [])
     ReadOnly.apply(codeDir)
-    let (definition, selected, overrides) = plan
+    let (definition, selected, overrides, inputs) = plan
     let runs = selected.map { stage in
       StageRunRecord(
         id: RunIdentifiers.stageRun(), workspace: workspace, version: version.version, pipeline: definition.name,
@@ -57,24 +59,51 @@ public struct Executor: Sendable {
       status: "running", reason: reason, createdAt: Timestamp.now(),
       stages: try? JSONCoding.encode(JSONValue.array(selected.map { .string($0) })),
       configOverride: overrideText, codeDir: codeDir, rerun: request.rerun,
-      pipelineFile: PipelineLoader.file(for: request.pipeline))
+      pipelineFile: PipelineLoader.file(for: request.pipeline), experimentGroup: group,
+      resultsSpec: request.resultsSpec.flatMap { try? JSONCoding.encode($0.json) },
+      inputsOverride: inputs.isEmpty ? nil : try? JSONCoding.encode(InputOverrides.encode(inputs)))
     try project.store.insertPipelineRun(record, stageRuns: runs)
     try project.journal.record(
       "run", reason: reason, slot: slot, workspace: workspace,
       details: [
         "pipeline_run": .string(pipelineRunID), "version": .string(version.label),
         "stages": .array(selected.map { .string($0) }), "rerun": .bool(request.rerun),
+        "experiment_group": group.map { .string($0) } ?? .null,
+        "inputs_override": inputs.isEmpty ? .null : InputOverrides.encode(inputs),
       ])
     return Started(
       pipelineRunID: pipelineRunID, workspace: workspace, version: version.label,
       stageRuns: Dictionary(uniqueKeysWithValues: runs.map { ($0.stage, $0.id) }))
   }
 
-  /// The pipeline, the stages to run and each one's config overrides, validated.
+  /// A results spec and no unfinalized runs, as far as `audit:` asks, checked before anything is
+  /// saved or started.
+  private func checkDiscipline(_ request: RunRequest, slot: String) throws(GoldfishError) {
+    guard request.enforceDiscipline else { return }
+    let audit = project.config.audit
+    if audit.requireResultsSpec && request.resultsSpec == nil { throw RunDiscipline.missingSpec() }
+    if audit.finalizationGate, let workspace = try project.store.mount(slot: slot)?.workspace {
+      try RunDiscipline(project: project).checkFinalized(workspace: workspace)
+    }
+  }
+
+  static func experimentGroup(_ text: String?) throws(GoldfishError) -> String? {
+    guard let text else { return nil }
+    let trimmed = text.trimmingCharacters(in: .whitespaces)
+    let control = trimmed.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    guard !trimmed.isEmpty, trimmed.count <= 128, !control else {
+      throw GoldfishError(
+        .invalidArgument, "experiment_group must be 1 to 128 characters without control characters",
+        hint: "a short label such as lr-sweep")
+    }
+    return trimmed
+  }
+
+  /// The pipeline, the stages to run, each one's config overrides and its input overrides, validated.
   private func plan(
     _ request: RunRequest, in directory: String
   ) throws(GoldfishError)
-    -> (PipelineDefinition, [String], [String: JSONValue])
+    -> (PipelineDefinition, [String], [String: JSONValue], [String: [String: InputOverride]])
   {
     let validator = project.pipelineValidator(directory: directory)
     let parsed = PipelineLoader.parse(workspaceDirectory: directory, pipeline: request.pipeline)
@@ -100,7 +129,11 @@ public struct Executor: Sendable {
         stage: name, profile: config.profileName ?? "cpu-small", backend: services.backendClient,
         plugins: services.plugins, config: project.config)
     }
-    return (definition, selected, overrides)
+    let inputs =
+      try request.inputsOverride.map { value throws(GoldfishError) in
+        try InputOverrides.validate(value, selected: selected, definition: definition, store: project.store)
+      } ?? [:]
+    return (definition, selected, overrides, inputs)
   }
 
   /// Cancels a stage run, or every unfinished stage of a pipeline run.

@@ -26,10 +26,13 @@ struct InputResolver {
 
   func resolve(_ stage: StageDefinition, stagingDir: String) throws(GoldfishError) -> [ResolvedInput] {
     try makeFolder(stagingDir)
+    let overrides = InputOverrides.stored(pipelineRun.inputsOverride)[stage.name] ?? [:]
     var resolved: [ResolvedInput] = []
     for input in stage.inputs {
       let target = stagingDir + "/" + input.name
-      if let upstreamStage = input.fromStage {
+      if let override = overrides[input.name] {
+        resolved.append(try overridden(input, by: override, target: target))
+      } else if let upstreamStage = input.fromStage {
         resolved.append(try fromUpstream(input, stage: upstreamStage, target: target))
       } else if let dataset = input.dataset {
         resolved.append(try fromDataset(input, dataset: dataset, target: target))
@@ -75,6 +78,59 @@ struct InputResolver {
       lineage: SignalRecord(
         stageRunID: run.id, signal: input.name, direction: "input", signalType: input.type.rawValue, uri: uri,
         sizeBytes: output.sizeBytes, hash: output.hash, sourceStageRunID: source.id))
+  }
+
+  /// An input the run's `inputs_override` points elsewhere: recorded in lineage like any other.
+  private func overridden(
+    _ input: SignalDefinition, by override: InputOverride, target: String
+  ) throws(GoldfishError) -> ResolvedInput {
+    switch override {
+    case .source(let name):
+      return try fromDataset(input, dataset: name, target: target)
+    case .run(let id, let signal):
+      guard let source = try store.stageRun(id) else {
+        throw GoldfishError(.runRefused, "input \(input.name) is overridden with run \(id), which no longer exists")
+      }
+      let candidates = [source.id] + (source.reusedFrom.map { [$0] } ?? [])
+      var found: SignalRecord?
+      for candidate in candidates where found == nil {
+        found = try store.signals(of: candidate).first {
+          $0.direction == "output" && $0.signal == signal && $0.uri != nil
+        }
+      }
+      guard let output = found, let uri = output.uri else {
+        throw GoldfishError(.runRefused, "run \(id) of \(source.stage) recorded no output \(signal)")
+      }
+      try stage(
+        uri: uri, at: target,
+        recorded: Recorded(
+          hash: output.hash, what: "output \(signal) of run \(id) (stage \(source.stage))",
+          fix: "override \(input.name) with another run, or re-run \(source.stage)"))
+      return ResolvedInput(
+        name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
+        identity: output.hash ?? uri,
+        lineage: SignalRecord(
+          stageRunID: run.id, signal: input.name, direction: "input", signalType: input.type.rawValue, uri: uri,
+          sizeBytes: output.sizeBytes, hash: output.hash, sourceStageRunID: source.id))
+    case .location(let uri):
+      var size: Int64?
+      if uri.hasPrefix("file://") {
+        let path = String(uri.dropFirst("file://".count))
+        guard FileManager.default.fileExists(atPath: path) else {
+          throw GoldfishError(.runRefused, "input \(input.name) is overridden with \(path), which no longer exists")
+        }
+        size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
+        try link(target, to: path)
+      } else {
+        try stage(uri: uri, at: target, recorded: nil)
+      }
+      return ResolvedInput(
+        name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
+        identity: "\(uri)#\(size ?? -1)",
+        lineage: SignalRecord(
+          stageRunID: run.id, signal: input.name, direction: "input", signalType: input.type.rawValue, uri: uri,
+          sizeBytes: size))
+    }
   }
 
   private func fromDataset(

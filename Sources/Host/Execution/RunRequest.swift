@@ -1,3 +1,4 @@
+import Foundation
 import PluginKit
 
 /// What `run` asks for: stages of a mounted workspace's pipeline, with per-run config
@@ -14,10 +15,22 @@ public struct RunRequest: Sendable {
   public var reason: String
   /// Run stages again even when nothing they depend on changed.
   public var rerun: Bool
+  /// What the run is expected to show (upstream's `results_spec`, §9.2), stored with every
+  /// stage run of it.
+  public var resultsSpec: ResultsSpec?
+  /// Groups runs for list_history's filter.
+  public var experimentGroup: String?
+  /// `{stage: {input: reference}}` (or `{input: reference}` when one stage runs): where inputs
+  /// come from instead of the pipeline's wiring. Checked by `InputOverrides.validate`.
+  public var inputsOverride: JSONValue?
+  /// Hold this run to the experiment discipline (a results spec, no unfinalized runs) as far as
+  /// `audit:` asks: MCP `run` always; `goldfish run` when `audit.enforce_on_cli` is set.
+  public var enforceDiscipline: Bool
 
   public init(
     target: String, stages: [String] = [], pipeline: String? = nil, configOverrides: [String: JSONValue] = [:],
-    reason: String, rerun: Bool = false
+    reason: String, rerun: Bool = false, resultsSpec: ResultsSpec? = nil, experimentGroup: String? = nil,
+    inputsOverride: JSONValue? = nil, enforceDiscipline: Bool = false
   ) {
     self.target = target
     self.stages = stages
@@ -25,6 +38,10 @@ public struct RunRequest: Sendable {
     self.configOverrides = configOverrides
     self.reason = reason
     self.rerun = rerun
+    self.resultsSpec = resultsSpec
+    self.experimentGroup = experimentGroup
+    self.inputsOverride = inputsOverride
+    self.enforceDiscipline = enforceDiscipline
   }
 
   /// Parses `KEY=VALUE` (VALUE as a YAML scalar: numbers, booleans, strings).
@@ -53,6 +70,50 @@ public struct RunRequest: Sendable {
       value = .string(raw)
     }
     return (key, value)
+  }
+
+  /// A JSON argument given inline or as `@FILE`.
+  public static func parseJSONArgument(_ text: String, option: String) throws(GoldfishError) -> JSONValue {
+    var json = text
+    if text.hasPrefix("@") {
+      let path = String(text.dropFirst())
+      guard let contents = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw GoldfishError(
+          .invalidArgument, "\(option): cannot read \(ValueQuote.short(path))", hint: "give JSON or @FILE")
+      }
+      json = contents
+    }
+    do {
+      return try JSONCoding.parse(json)
+    } catch {
+      throw GoldfishError(
+        .invalidArgument, "\(option) is not JSON: \(ValueQuote.short(json))", hint: "give a JSON object, or @FILE")
+    }
+  }
+
+  /// `--input STAGE.INPUT=REF` (repeatable) as the nested `inputs_override`; `stage-…:SIGNAL`
+  /// names an output of a run.
+  public static func parseInputOverrides(_ items: [String]) throws(GoldfishError) -> JSONValue {
+    var nested: [String: [String: JSONValue]] = [:]
+    for item in items {
+      guard let equals = item.firstIndex(of: "="), let dot = item[..<equals].firstIndex(of: ".") else {
+        throw GoldfishError(
+          .invalidArgument, "--input \(ValueQuote.short(item)) is not STAGE.INPUT=REF",
+          hint: "e.g. --input train.features=stage-1a2b3c4d")
+      }
+      let stage = String(item[..<dot])
+      let input = String(item[item.index(after: dot)..<equals])
+      let reference = String(item[item.index(after: equals)...])
+      var value = JSONValue.string(reference)
+      if reference.hasPrefix("stage-"), let colon = reference.firstIndex(of: ":") {
+        value = [
+          "from_run": .string(String(reference[..<colon])),
+          "signal": .string(String(reference[reference.index(after: colon)...])),
+        ]
+      }
+      nested[stage, default: [:]][input] = value
+    }
+    return .object(nested.mapValues { .object($0) })
   }
 
   /// The overrides of one stage as a nested mapping, the shape stage configs merge. A key

@@ -15,16 +15,23 @@ public struct Journal: Sendable {
   }
 
   /// `log_thought`: a note for whoever picks the project up next.
-  public func thought(_ text: String, workspace: String?) throws(GoldfishError) {
+  public func thought(_ text: String, workspace: String?, runID: String? = nil) throws(GoldfishError) {
     let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !trimmed.isEmpty else {
       throw GoldfishError(.invalidArgument, "the thought is empty", hint: "write what you learned or plan")
+    }
+    // As upstream: a thought is held to the same minimum as a reason (audit.min_reason_length).
+    let minimum = project.settings.minReasonLength
+    guard trimmed.count >= minimum else {
+      throw GoldfishError(
+        .invalidArgument, "the thought is \(trimmed.count) characters; it needs at least \(minimum)",
+        hint: "say what you learned or plan in a full sentence (audit.min_reason_length in goldfish.yaml)")
     }
     try TextLimits.check(trimmed, field: "thought", limit: TextLimits.thought)
     if let workspace, try project.store.workspace(workspace) == nil {
       throw GoldfishError(.notFound, "no workspace \(workspace)")
     }
-    try project.store.addThought(trimmed, workspace: workspace)
+    try project.store.addThought(trimmed, workspace: workspace, runID: runID)
     try regenerateStateMD()
   }
 

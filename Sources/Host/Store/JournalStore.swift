@@ -16,6 +16,13 @@ public struct ThoughtRecord: Codable, Sendable, Equatable, FetchableRecord {
   public var timestamp: String
   public var workspace: String?
   public var text: String
+  /// The run the thought is about, if any.
+  public var runID: String? = nil
+
+  enum CodingKeys: String, CodingKey {
+    case id, timestamp, workspace, text
+    case runID = "run_id"
+  }
 }
 
 extension ProjectStore {
@@ -42,11 +49,11 @@ extension ProjectStore {
     }
   }
 
-  public func addThought(_ text: String, workspace: String?) throws(GoldfishError) {
+  public func addThought(_ text: String, workspace: String?, runID: String? = nil) throws(GoldfishError) {
     try write { db in
       try db.execute(
-        sql: "INSERT INTO thoughts (timestamp, workspace, text) VALUES (?, ?, ?)",
-        arguments: [Timestamp.now(), workspace, text])
+        sql: "INSERT INTO thoughts (timestamp, workspace, text, run_id) VALUES (?, ?, ?, ?)",
+        arguments: [Timestamp.now(), workspace, text, runID])
     }
   }
 

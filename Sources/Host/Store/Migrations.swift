@@ -14,6 +14,7 @@ enum Migrations {
     migrator.registerMigration("v6-driver-ownership", migrate: DriverOwnershipMigration.v6)
     migrator.registerMigration("v7-records", migrate: RecordsMigration.v7)
     migrator.registerMigration("v8-records-history", migrate: RecordsHistoryMigration.v8)
+    migrator.registerMigration("v9-run-thoughts", migrate: ThoughtRunMigration.v8)
     return migrator
   }()
 

@@ -60,6 +60,19 @@ extension ProjectStore {
     }
   }
 
+  /// Rewrites an active source's description and metadata.
+  public func updateSource(_ record: SourceRecord) throws(GoldfishError) {
+    try write { db in
+      try db.execute(
+        sql: "UPDATE sources SET description = ?, metadata = ? WHERE name = ? AND status = 'active'",
+        arguments: [record.description, record.metadata, record.name])
+      guard db.changesCount == 1 else {
+        throw GoldfishError(
+          .notFound, "no registered source \(record.name)", hint: "list them with goldfish source list")
+      }
+    }
+  }
+
   public func markSourceDeleted(_ name: String, reason: String) throws(GoldfishError) {
     try write { db in
       try db.execute(

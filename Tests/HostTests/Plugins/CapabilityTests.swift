@@ -107,7 +107,7 @@ struct CapabilityTests {
       id: 1, "run",
       [
         "workspace": "w1", "stages": ["train"], "reason": goodReason,
-        "config_override": ["compute.profile": "a100-spot"],
+        "config_override": ["compute.profile": "a100-spot"], "results_spec": SamplePipeline.resultsSpec,
       ]
     )
     session.waitForResponses([1], seconds: 120)

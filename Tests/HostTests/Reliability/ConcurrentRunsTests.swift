@@ -9,7 +9,8 @@ import Testing
 struct ConcurrentRunsTests {
   @Test("every run is recorded once, every version is distinct, no SQLite error reaches anyone")
   func fiftyRuns() throws {
-    let fixture = try SamplePipeline.project()
+    // Runs that end while others start would close the finalization gate: not what this is about.
+    let fixture = try SamplePipeline.project(configure: SamplePipeline.withoutFinalizationGate)
     let forensics = RunForensics(fixture: fixture)
     let counter = fixture.slot("w1") + "/counter.txt"
     try "0\n".write(toFile: counter, atomically: true, encoding: .utf8)
@@ -30,7 +31,10 @@ struct ConcurrentRunsTests {
       let session = sessions[index % 3]
       session.callTool(
         id: 100 + index, "run",
-        ["workspace": "w1", "stages": ["preprocess"], "reason": "concurrent run number \(index) of fifty"])
+        [
+          "workspace": "w1", "stages": ["preprocess"], "reason": "concurrent run number \(index) of fifty",
+          "results_spec": SamplePipeline.resultsSpec,
+        ])
       requests.append((session, 100 + index))
     }
     for session in sessions {

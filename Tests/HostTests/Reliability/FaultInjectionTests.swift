@@ -147,7 +147,12 @@ struct FaultInjectionTests {
     let fixture = try Self.project(sleep: 2)
     let session = try MCPSession(project: fixture.root)
     defer { session.close() }
-    session.callTool(id: 1, "run", ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason])
+    session.callTool(
+      id: 1, "run",
+      [
+        "workspace": "w1", "stages": ["preprocess"], "reason": goodReason,
+        "results_spec": SamplePipeline.resultsSpec,
+      ])
     session.waitForResponses([1], seconds: 60)
     let content = try #require(
       (session.responses[1]?["result"] as? [String: Any])?["structuredContent"] as? [String: Any])

@@ -165,7 +165,10 @@ struct RunOwnershipTests {
     defer { session.close() }
     session.callTool(
       id: 1, "run",
-      ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "wait": true, "wait_timeout_seconds": 240])
+      [
+        "workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "wait": true, "wait_timeout_seconds": 240,
+        "results_spec": SamplePipeline.resultsSpec,
+      ])
     session.waitForResponses([1], seconds: 260)
     let answer = "\(try #require(session.responses[1], "\(session.transcript)"))"
     #expect(answer.contains("failed"), "\(answer)")
@@ -180,7 +183,11 @@ struct RunOwnershipTests {
     let session = try MCPSession(project: fixture.root)
     defer { session.close() }
     session.callTool(
-      id: 1, "run", ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "wait": true])
+      id: 1, "run",
+      [
+        "workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "wait": true,
+        "results_spec": SamplePipeline.resultsSpec,
+      ])
     session.waitForResponses([1], seconds: 180)
     let answer = try #require(session.responses[1], "\(session.transcript)")
     #expect("\(answer)".contains("completed"), "\(answer)")
