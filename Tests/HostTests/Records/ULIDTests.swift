@@ -11,7 +11,8 @@ struct ULIDTests {
     let ids = (0..<5000).map { _ in ULID.make() }
     #expect(ids == ids.sorted(), "ids made one after the other are out of order")
     #expect(Set(ids).count == ids.count)
-    #expect(Set(ids.map { $0.prefix(10) }).count < ids.count, "no two ids shared a millisecond: the test proves nothing")
+    #expect(
+      Set(ids.map { $0.prefix(10) }).count < ids.count, "no two ids shared a millisecond: the test proves nothing")
     #expect(ids.allSatisfy { $0.count == 26 && ULID.isValid($0) })
   }
 
@@ -25,7 +26,11 @@ struct ULIDTests {
     #expect(ULID.floor(of: moment.addingTimeInterval(0.001)) > id)
   }
 
-  @Test("text that is not a ULID is recognised", arguments: ["", "stage-1234abcd", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "81ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAU"])
+  @Test(
+    "text that is not a ULID is recognised",
+    arguments: [
+      "", "stage-1234abcd", "01ARZ3NDEKTSV4RRFFQ69G5FAVX", "81ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAU",
+    ])
   func invalid(text: String) {
     #expect(!ULID.isValid(text))
     #expect(ULID.date(of: text) == nil)
