@@ -6,8 +6,9 @@ extension WorkspaceManager {
   }
 
   /// `diff SLOT` (slot vs its latest version), `diff WS@vN` (vN vs the version before it),
-  /// `diff A B` (any two of slots, WS, WS@vN).
-  public func diff(_ first: String, _ second: String? = nil) throws(GoldfishError) -> WorkspaceDiff {
+  /// `diff A B` (any two of slots, WS, WS@vN; a bare `vN` is a version of the other side's workspace).
+  public func diff(_ firstText: String, _ secondText: String? = nil) throws(GoldfishError) -> WorkspaceDiff {
+    let (first, second) = try qualifyingBareVersions(firstText, secondText)
     let left: DiffSide
     let right: DiffSide
     if let second {
@@ -46,6 +47,42 @@ extension WorkspaceManager {
       // A slot is always shown as the newer side.
       return WorkspaceDiff(from: baseLabel, to: "slot \(slot)", changes: changes, patch: patch)
     }
+  }
+
+  /// Upstream's `diff w1 v2`: a bare `vN` (that is not also a workspace's name) is a version of
+  /// the workspace the other side names.
+  private func qualifyingBareVersions(
+    _ first: String, _ second: String?
+  ) throws(GoldfishError) -> (String, String?) {
+    let firstBare = try isBareVersion(first)
+    let secondBare = try second.map { text throws(GoldfishError) in try isBareVersion(text) } ?? false
+    let slot = project.settings.slots.first ?? "w1"
+    switch (firstBare, secondBare, second) {
+    case (true, _, nil):
+      throw GoldfishError(
+        .invalidArgument, "\(first) names a version but not its workspace",
+        hint: "give the workspace or a slot too: diff WS@\(first), or diff \(slot) \(first)")
+    case (true, true, _):
+      throw GoldfishError(
+        .invalidArgument, "neither \(first) nor \(second ?? "") names a workspace",
+        hint: "e.g. diff WS@\(first) WS@\(second ?? ""), or diff \(slot) \(second ?? "")")
+    case (true, false, let other?):
+      return ("\(try workspaceName(of: other))@\(first)", other)
+    case (false, true, let other?):
+      return (first, "\(try workspaceName(of: first))@\(other)")
+    default:
+      return (first, second)
+    }
+  }
+
+  private func isBareVersion(_ text: String) throws(GoldfishError) -> Bool {
+    guard text.wholeMatch(of: /v[0-9]+/) != nil else { return false }
+    return try store.workspace(text) == nil
+  }
+
+  private func workspaceName(of text: String) throws(GoldfishError) -> String {
+    if project.settings.slots.contains(text) { return try mounted(text).workspace }
+    return try WorkspaceReference(parsing: text).workspace
   }
 
   private func side(_ text: String) throws(GoldfishError) -> DiffSide {

@@ -140,6 +140,26 @@ struct WorkspaceTests {
     #expect(explicit.changes == versionDiff.changes)
   }
 
+  @Test("diff: a bare vN reads as a version of the workspace the other side names (upstream's diff)")
+  func bareVersions() throws {
+    let fixture = try ProjectFixture()
+    try fixture.mountedWorkspace()
+    try fixture.write("a.py", "one\n")
+    _ = try fixture.project.workspaces.checkpoint(slot: "w1", message: "v1")
+    try fixture.write("a.py", "two\n")
+    _ = try fixture.project.workspaces.checkpoint(slot: "w1", message: "v2")
+    try fixture.write("a.py", "three\n")
+    let slotAgainstV1 = try fixture.project.workspaces.diff("w1", "v1")
+    #expect(slotAgainstV1.from == "baseline@v1" && slotAgainstV1.to == "slot w1", "\(slotAgainstV1.from) \(slotAgainstV1.to)")
+    #expect(slotAgainstV1.patch.contains("-one") && slotAgainstV1.patch.contains("+three"))
+    let versions = try fixture.project.workspaces.diff("baseline@v2", "v1")
+    #expect(versions.from == "baseline@v2" && versions.to == "baseline@v1")
+    let alone = try #require(throws: GoldfishError.self) { try fixture.project.workspaces.diff("v1") }
+    #expect(alone.message.contains("v1") && alone.hint?.contains("w1 v1") == true, "\(alone)")
+    let both = try #require(throws: GoldfishError.self) { try fixture.project.workspaces.diff("v1", "v2") }
+    #expect(both.hint?.contains("baseline@v1") == true || both.hint?.contains("WS@v1") == true, "\(both)")
+  }
+
   @Test("bad input is refused with a clear error and changes nothing")
   func badInput() throws {
     let fixture = try ProjectFixture()
