@@ -16,6 +16,11 @@ enum ConfigTemplate {
 
     audit:
       min_reason_length: 15
+      # An agent's run (MCP) needs a results_spec and waits until ended runs are finalized;
+      # goldfish run from a terminal only warns. The defaults:
+      # require_results_spec: true
+      # finalization_gate: true
+      # enforce_on_cli: false
 
     state_md:
       path: STATE.md
