@@ -67,11 +67,19 @@ struct InputResolver {
       throw GoldfishError(.runRefused, "run \(source.id) of \(upstream) recorded no output \(signalName)")
     }
     let rerun = "goldfish run \(run.workspace) \(upstream) --rerun --reason …"
+    return try staged(
+      input, output, uri: uri, of: source, target: target, fix: "store it again by re-running the stage: \(rerun)")
+  }
+
+  /// Stages another run's recorded output as this input, lineage pointing at that run.
+  private func staged(
+    _ input: SignalDefinition, _ output: SignalRecord, uri: String, of source: StageRunRecord, target: String,
+    fix: String
+  ) throws(GoldfishError) -> ResolvedInput {
     try stage(
       uri: uri, at: target,
       recorded: Recorded(
-        hash: output.hash, what: "output \(signalName) of run \(source.id) (stage \(upstream))",
-        fix: "store it again by re-running the stage: \(rerun)"))
+        hash: output.hash, what: "output \(output.signal) of run \(source.id) (stage \(source.stage))", fix: fix))
     return ResolvedInput(
       name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
       identity: output.hash ?? uri,
@@ -101,17 +109,9 @@ struct InputResolver {
       guard let output = found, let uri = output.uri else {
         throw GoldfishError(.runRefused, "run \(id) of \(source.stage) recorded no output \(signal)")
       }
-      try stage(
-        uri: uri, at: target,
-        recorded: Recorded(
-          hash: output.hash, what: "output \(signal) of run \(id) (stage \(source.stage))",
-          fix: "override \(input.name) with another run, or re-run \(source.stage)"))
-      return ResolvedInput(
-        name: input.name, type: input.type, format: input.format, schema: input.schema, localPath: target,
-        identity: output.hash ?? uri,
-        lineage: SignalRecord(
-          stageRunID: run.id, signal: input.name, direction: "input", signalType: input.type.rawValue, uri: uri,
-          sizeBytes: output.sizeBytes, hash: output.hash, sourceStageRunID: source.id))
+      return try staged(
+        input, output, uri: uri, of: source, target: target,
+        fix: "override \(input.name) with another run, or re-run \(source.stage)")
     case .location(let uri):
       var size: Int64?
       if uri.hasPrefix("file://") {
