@@ -133,7 +133,7 @@ public struct HistoryRecordView: Encodable, Sendable {
     try fields.encode(entry.kind, forKey: .recordType)
     try fields.encode(entry.version.map { "v\($0)" }, forKey: .version)
     try fields.encode(entry.createdAt, forKey: .createdAt)
-    try fields.encode(RecordAge.describe(entry.createdAt, now: now), forKey: .age)
+    try fields.encode(ExperimentContext.age(of: entry.createdAt, now: now), forKey: .age)
     try fields.encode(entry.stage, forKey: .stage)
     try fields.encode(entry.reason, forKey: .reason)
     try fields.encode(entry.state, forKey: .state)
@@ -165,19 +165,6 @@ public struct HistoryListing: Encodable, Sendable {
   }
 }
 
-/// "42s ago", "5m ago", "3h ago", "2d ago": how an agent reads recency at a glance.
-public enum RecordAge {
-  public static func describe(_ timestamp: String, now: Date) -> String {
-    guard let date = Timestamp.parse(timestamp) else { return "unknown" }
-    let seconds = max(0, Int(now.timeIntervalSince(date)))
-    switch seconds {
-    case ..<60: return "\(seconds)s ago"
-    case ..<3600: return "\(seconds / 60)m ago"
-    case ..<86_400: return "\(seconds / 3600)h ago"
-    default: return "\(seconds / 86_400)d ago"
-    }
-  }
-}
 
 extension RecordBook {
   /// A record with what `include` asks for (results, comparison, tags).
