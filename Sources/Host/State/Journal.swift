@@ -40,11 +40,14 @@ public struct Journal: Sendable {
   public func refreshStateMDIfStale() throws(GoldfishError) {
     let text = try StateMarkdown(project: project).render()
     guard (try? String(contentsOfFile: project.paths.stateMD, encoding: .utf8)) != text else { return }
-    try regenerateStateMD()
+    try writeStateMD(text)
   }
 
   public func regenerateStateMD() throws(GoldfishError) {
-    let text = try StateMarkdown(project: project).render()
+    try writeStateMD(try StateMarkdown(project: project).render())
+  }
+
+  private func writeStateMD(_ text: String) throws(GoldfishError) {
     do {
       // Unique per call, not per process: an MCP server regenerates from several threads at
       // once, and a shared temp name let one rename another's file away (ENOENT).
