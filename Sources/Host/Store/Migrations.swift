@@ -15,6 +15,7 @@ enum Migrations {
     migrator.registerMigration("v7-records", migrate: RecordsMigration.v7)
     migrator.registerMigration("v8-records-history", migrate: RecordsHistoryMigration.v8)
     migrator.registerMigration("v9-run-thoughts", migrate: ThoughtRunMigration.v8)
+    migrator.registerMigration("v10-research-memory", migrate: ResearchMemoryMigration.v10)
     return migrator
   }()
 
