@@ -169,6 +169,10 @@ struct StageFinalizer {
     let pipelineRun = try store.pipelineRun(run.pipelineRunID ?? "")
     let stage = try PipelineLoader.load(workspaceDirectory: codeDir, pipeline: pipelineRun?.validatedPipeline)
       .stage(named: run.stage)
+    // Contracts are checked before outputs are recorded, so a missing output's finding is kept too.
+    let contracts = try OutputContractsReview(store: store, config: project.config.svs).review(
+      runID: run.id, outputs: stage?.outputs ?? [], outputsDir: RunLayout.outputsDir(workDir: workDir),
+      stageConfig: run.config.flatMap { try? JSONCoding.parse($0) })
     do {
       let outputs = try OutputRecorder(services: services, run: run, outputsDir: RunLayout.outputsDir(workDir: workDir))
         .record(stage?.outputs ?? [])
@@ -177,6 +181,13 @@ struct StageFinalizer {
       try MetricsIngest(store: store).ingest(run.id, path: metricsFile, final: true)
       let summary = JSONValue.object(
         Dictionary(uniqueKeysWithValues: outputs.map { ($0.signal, JSONValue.string($0.uri ?? "")) }))
+      if let contracts, contracts.decision == .blocked {
+        let message = OutputContractsReview.blockMessage(contracts)
+        try store.transition(
+          run.id, .svsBlock, TransitionContext(source: "executor", reason: message, terminationCause: "svs_block"),
+          update: ["error": message, "outputs": try? JSONCoding.encode(summary)])
+        return
+      }
       // The run now awaits the agent's finalize_run (its auto results are computed in the same
       // transaction); nothing here finalizes it.
       try store.transition(

@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from ._atomic import write_text_atomic, write_atomic
 from ._context import RUNTIME_DIRNAME, Context, GoldfishIOError, current, runtime_dir, signal_format
+from ._contracts import after_save
 from ._inputs import _numpy
 
 MANIFEST = "outputs.json"
@@ -72,6 +73,7 @@ def save_output(name: str, data: Any, artifact: bool = False) -> Path:
             f"write it at get_output_path({name!r}), then call save_output({name!r}, that_path)"
         )
     _record(ctx, name, path, spec, fmt, artifact)
+    after_save(ctx, name, path, spec, fmt)  # its contract and statistics (svs_findings/svs_stats.json)
     return path
 
 

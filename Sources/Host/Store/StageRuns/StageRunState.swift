@@ -44,6 +44,8 @@ public enum StageRunEvent: String, Sendable, Codable, CaseIterable {
   case prepareFail = "prepare_fail"
   /// An unchanged earlier run's outputs stand for this run (partial re-runs).
   case reuse
+  /// A blocking SVS check refused the run: before launch (review) or after it (output contracts).
+  case svsBlock = "svs_block"
 }
 
 /// What an event needs to pick its target when one event can lead to two states.
@@ -104,6 +106,7 @@ public enum StageRunTransitions {
     case (.postRun, .postRunOK): return .awaitingUserFinalization
     case (.postRun, .postRunFail): return context.critical ? .failed : .awaitingUserFinalization
     case (.postRun, .timeout): return .failed
+    case (.preparing, .svsBlock), (.postRun, .svsBlock): return .failed
     case (.unknown, .timeout): return .terminated
     default: return nil
     }

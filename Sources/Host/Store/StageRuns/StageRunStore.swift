@@ -95,7 +95,10 @@ extension ProjectStore {
         assignments.append("finished_at = ?")
         arguments.append(now)
       }
-      let cause = target == .terminated ? context.terminationCause ?? (event == .timeout ? "timeout" : nil) : nil
+      let cause =
+        target == .terminated
+        ? context.terminationCause ?? (event == .timeout ? "timeout" : nil)
+        : event == .svsBlock ? "svs_block" : nil
       if let cause {
         assignments.append("termination_cause = ?")
         arguments.append(cause)
