@@ -528,10 +528,63 @@ def section_warm_pool(goldfish, args):
             bench_warm_pool(goldfish, min(args.repeat, 3))]
 
 
+# ---------------------------------------------------------------- svs statistics (issue #14)
+
+STATS_PROBE = """
+import sys, time
+sys.path.insert(0, sys.argv[2])
+from goldfish.io._stats import array_stats
+start = time.perf_counter()
+stats = array_stats(sys.argv[1])
+assert stats["samples_used"] == 10000, stats
+print(time.perf_counter() - start)
+"""
+
+
+def write_npy(path, count, fill):
+    """A float32 npy of `count` elements: filled with values, or sparse (header, then truncate:
+    no data is written and no memory is used, the file reads as zeros)."""
+    import numpy as np
+    header = np.lib.format
+    with open(path, "wb") as handle:
+        header.write_array_header_1_0(handle, {"descr": "<f4", "fortran_order": False, "shape": (count,)})
+        start = handle.tell()
+    if fill:
+        array = np.lib.format.open_memmap(path, mode="r+")
+        array[:] = np.random.default_rng(0).standard_normal(count, dtype=np.float32)
+        array.flush()
+        del array
+    else:
+        os.truncate(path, start + count * 4)
+
+
+def section_svs_stats(goldfish, args):
+    """Statistics of an output (goldfish.io, 10,000 sampled elements through mmap) on a 5 GB npy
+    against a 100 MB one: the ratio is the growth, flat by design (within 2×)."""
+    folder = scratch()
+    try:
+        small, large = folder / "small.npy", folder / "large.npy"
+        write_npy(small, 100 * (1 << 20) // 4, fill=True)
+        write_npy(large, 5 * (1 << 30) // 4, fill=False)
+        library = str(ROOT / "python")
+
+        def probe(path):
+            samples = []
+            for _ in range(args.repeat):
+                out = subprocess.run([sys.executable, "-c", STATS_PROBE, str(path), library], check=True,
+                                     capture_output=True, text=True).stdout
+                samples.append(float(out.strip()))
+            return statistics.median(samples)
+
+        return [Row("output statistics, 5 GiB npy (sparse)", probe(large), "the same on 100 MiB", probe(small))]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 SECTIONS = {
     "agent": section_agent, "plugins": section_plugins, "provenance": section_provenance,
     "execution": section_execution, "storage": section_storage, "store": section_store,
-    "warm_pool": section_warm_pool,
+    "warm_pool": section_warm_pool, "svs_stats": section_svs_stats,
 }
 
 

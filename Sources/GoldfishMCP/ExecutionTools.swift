@@ -170,7 +170,7 @@ enum ExecutionTools {
       "metrics": S.anyObject, "inputs": S.array(S.anyObject), "outputs": S.array(S.anyObject),
       "transitions": S.array(S.anyObject), "config": S.anyValue, "run": S.anyObject,
       "reused_from": S.nullable(S.string), "reused": S.nullable(S.string), "dashboard": S.anyObject,
-      "manifest": S.anyObject, "provenance": S.anyObject, "svs": S.anyValue, "svs_note": S.string,
+      "manifest": S.anyObject, "provenance": S.anyObject, "svs": S.anyValue,
       "thoughts": S.array(S.anyObject), "attempt_context": S.string,
     ],
     annotations: .init(readOnlyHint: true)

@@ -106,6 +106,6 @@ enum StatusTool {
 enum ToolRegistry {
   static var all: [MCPTool] {
     [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all
-      + InsightTools.all + HistoryTools.all + ExperimentTools.all + RecordTools.all + MetricsTools.all
+      + InsightTools.all + HistoryTools.all + ExperimentTools.all + RecordTools.all + MetricsTools.all + SVSTools.all
   }
 }

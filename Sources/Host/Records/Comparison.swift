@@ -27,9 +27,11 @@ public struct RecordComparison: Codable, Sendable, Equatable {
   public var vsBest: Best?
   /// Config keys (dotted paths) added, removed or changed since the previous run; nil without one.
   public var configDiff: ConfigDiff?
+  /// What SVS found about this run and the previous one; nil when neither was reviewed.
+  public var svsFindings: SVSFindingsComparison?
 
   enum CodingKeys: String, CodingKey {
-    case vsPrevious = "vs_previous", vsBest = "vs_best", configDiff = "config_diff"
+    case vsPrevious = "vs_previous", vsBest = "vs_best", configDiff = "config_diff", svsFindings = "svs_findings"
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -38,6 +40,7 @@ public struct RecordComparison: Codable, Sendable, Equatable {
     try fields.encode(vsPrevious, forKey: .vsPrevious)
     try fields.encode(vsBest, forKey: .vsBest)
     try fields.encode(configDiff, forKey: .configDiff)
+    try fields.encodeIfPresent(svsFindings, forKey: .svsFindings)
   }
 
   static func delta(_ value: Double, _ other: Double) -> Double {
@@ -105,6 +108,8 @@ enum Comparison {
       let previousConfig = try previousRunID.flatMap { try StageRunRecord.fetchOne(db, key: $0) }?.config
       comparison.configDiff = ConfigDiff(from: parse(previousConfig), to: parse(run.config))
     }
+    comparison.svsFindings = try SVSFindingsComparison.compute(
+      db, run: run.id, previous: comparison.vsPrevious?.stageRunID)
     if let best = try best(db, record: record, run: run) {
       let row = try Row.fetchOne(
         db, sql: "SELECT primary_metric, primary_value FROM run_results WHERE record_id = ?", arguments: [best.record])

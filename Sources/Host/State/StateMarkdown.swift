@@ -58,11 +58,13 @@ struct StateMarkdown {
 
     lines += ["", "## Recent runs", ""]
     if ended.isEmpty { lines.append("None yet.") }
+    let findings = Dictionary(try store.runsWithFindings(limit: 20).map { ($0.run, $0.review) }) { first, _ in first }
     for run in ended {
       lines.append(
         "- \(RunOutcomes.mark(run.state)): \(run.id) \(StateText.inline(run.stage)) "
           + "of \(run.workspace)@v\(run.version) "
           + "(\(run.finishedAt ?? run.stateEnteredAt)): \(StateText.inline(run.reason, limit: 200))")
+      if let review = findings[run.id] { lines.append("  - " + Self.svsLine(review)) }
     }
 
     lines += try ExperimentSummary(store: store).lines(workspaces: workspaces, mounts: mounts)
@@ -90,5 +92,13 @@ struct StateMarkdown {
       lines += project.settings.invariants.map { "- \(StateText.inline($0))" }
     }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// `SVS blocked (contracts): 2 findings: output x has shape [5], … (goldfish svs RUN)`.
+  static func svsLine(_ review: SVSReview) -> String {
+    let shown = review.findings.filter { $0.severity >= .warning }
+    return "SVS \(review.decision.rawValue) (\(review.reviewer)): \(shown.count) finding\(shown.count == 1 ? "" : "s"): "
+      + StateText.inline(shown.prefix(2).map(\.message).joined(separator: "; "), limit: 300)
+      + " (`goldfish svs \(review.stageRunID)`)"
   }
 }

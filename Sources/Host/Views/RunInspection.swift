@@ -30,7 +30,7 @@ public enum RunInspectPart: String, CaseIterable, Sendable {
 /// - dashboard: `RunDashboard`;
 /// - manifest: `{config, inputs, outputs, reason}`;
 /// - provenance: where its inputs came from, recursively (the lineage);
-/// - svs: null and `svs_note` (semantic validation is issue #14);
+/// - svs: the run's reviews by moment (`RunSVSFindingsView.byMoment`), null when nothing reviewed it;
 /// - thoughts: `[{timestamp, thought}]` logged about this run, newest first;
 /// - attempt: `attempt_context`, "attempt #N, k failures" over the runs of the same workspace
 ///   and stage before this one.
@@ -41,11 +41,11 @@ public struct RunInspection: Encodable, Sendable {
   public var provenance: JSONValue?
   public var thoughts: [ThoughtRecord]?
   public var attempt: AttemptContext?
-
-  static let svsNote = "semantic validation (svs) is not part of goldfish yet (issue #14): nothing was reviewed"
+  /// nil: not asked for; .null: asked for, nothing reviewed the run.
+  public var svs: JSONValue?
 
   enum Keys: String, CodingKey {
-    case runID = "run_id", dashboard, manifest, provenance, svs, svsNote = "svs_note", thoughts
+    case runID = "run_id", dashboard, manifest, provenance, svs, thoughts
     case attemptContext = "attempt_context"
   }
 
@@ -63,10 +63,7 @@ public struct RunInspection: Encodable, Sendable {
       try fields.encode(manifest, forKey: .manifest)
     }
     if let provenance { try fields.encode(provenance, forKey: .provenance) }
-    if parts.contains(.svs) {
-      try fields.encodeNil(forKey: .svs)
-      try fields.encode(Self.svsNote, forKey: .svsNote)
-    }
+    if parts.contains(.svs) { try fields.encode(svs ?? .null, forKey: .svs) }
     if let thoughts {
       let entries: [JSONValue] = thoughts.map { ["timestamp": .string($0.timestamp), "thought": .string($0.text)] }
       try fields.encode(entries, forKey: .thoughts)
@@ -102,6 +99,11 @@ extension RunQueries {
       // Not `? … : nil`: JSONValue takes a nil literal as its own null.
       provenance: parts.contains(.provenance) ? .some(try lineage(id)) : .none,
       thoughts: parts.contains(.thoughts) ? try store.thoughts(ofRun: id) : nil,
-      attempt: parts.contains(.attempt) ? try store.attemptContext(of: run) : nil)
+      attempt: parts.contains(.attempt) ? try store.attemptContext(of: run) : nil,
+      svs: parts.contains(.svs) ? .some(try Self.svs(store.reviews(ofStageRun: id))) : .none)
+  }
+
+  private static func svs(_ reviews: [SVSReview]) -> JSONValue {
+    reviews.isEmpty ? .null : RunSVSFindingsView.byMoment(reviews)
   }
 }
