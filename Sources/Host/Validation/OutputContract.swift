@@ -53,7 +53,7 @@ public struct OutputContract: Sendable, Equatable {
       case .string(let text) where text.hasPrefix("{") && text.hasSuffix("}") && text.count > 2:
         let name = String(text.dropFirst().dropLast())
         if let found = Self.lookup(name, in: config) { return found }
-        problems.append("schema \(key) names {\(name)} but the stage config has no \(name)")
+        problems.append("schema names {\(name)} but the stage config has no \(name)")
         return .null
       case .array(let items): return .array(items.map { substitute($0, key: key) })
       case .object(let items): return .object(items.mapValues { substitute($0, key: key) })
