@@ -23,6 +23,13 @@ public struct SVSFindingsComparison: Codable, Sendable, Equatable {
     case thisRun = "this_run", previousRun = "previous_run"
   }
 
+  public func encode(to encoder: any Encoder) throws {
+    var fields = encoder.container(keyedBy: CodingKeys.self)
+    // A run not reviewed is null, not missing: "the previous run had no findings" is read from the key.
+    try fields.encode(thisRun, forKey: .thisRun)
+    try fields.encode(previousRun, forKey: .previousRun)
+  }
+
   static func compute(_ db: Database, run: String, previous: String?) throws -> SVSFindingsComparison? {
     let this = try findings(db, run)
     let before = try previous.flatMap { try findings(db, $0) }
