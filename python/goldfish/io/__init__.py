@@ -15,7 +15,8 @@ Contract with the host (set by the backend that starts the stage):
   GOLDFISH_INPUTS_DIR     inputs staged read-only at <dir>/<name> (default /mnt/inputs)
   GOLDFISH_OUTPUTS_DIR    outputs written under it (default /mnt/outputs); runtime files
                           (metrics.jsonl, heartbeat, logs.txt, outputs.json,
-                          stop_requested, checkpoints/) under <dir>/.goldfish/
+                          svs_stats.json, svs_findings.json, stop_requested,
+                          checkpoints/) under <dir>/.goldfish/
   GOLDFISH_RUN_ID, GOLDFISH_WORKSPACE, GOLDFISH_STAGE, GOLDFISH_PROJECT_NAME,
   GOLDFISH_GIT_SHA, GOLDFISH_METRICS_FLUSH_INTERVAL (s, default 5),
   GOLDFISH_METRICS_MAX_NAMES (default 10000)
