@@ -6,7 +6,8 @@ import PluginKit
 struct SVSCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "svs",
-    abstract: "What SVS found about a run: its reviews and their findings, matched failure patterns, output statistics.",
+    abstract:
+      "What SVS found about a run: its reviews and their findings, matched failure patterns, output statistics.",
     discussion: "The same as MCP get_run_svs_findings; --json prints its answer.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "A stage run id (stage-…).") var runID: String

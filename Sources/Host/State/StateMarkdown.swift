@@ -97,7 +97,8 @@ struct StateMarkdown {
   /// `SVS blocked (contracts): 2 findings: output x has shape [5], … (goldfish svs RUN)`.
   static func svsLine(_ review: SVSReview) -> String {
     let shown = review.findings.filter { $0.severity >= .warning }
-    return "SVS \(review.decision.rawValue) (\(review.reviewer)): \(shown.count) finding\(shown.count == 1 ? "" : "s"): "
+    return
+      "SVS \(review.decision.rawValue) (\(review.reviewer)): \(shown.count) finding\(shown.count == 1 ? "" : "s"): "
       + StateText.inline(shown.prefix(2).map(\.message).joined(separator: "; "), limit: 300)
       + " (`goldfish svs \(review.stageRunID)`)"
   }

@@ -48,7 +48,9 @@ public struct NpyHeader: Sendable, Equatable {
     let headerData = (try? file.read(upToCount: length)) ?? Data()
     guard headerData.count == length, let text = String(data: headerData, encoding: major == 3 ? .utf8 : .isoLatin1)
     else { throw malformed(path, "its header is cut short") }
-    guard var header = parse(text) else { throw malformed(path, "its header is not a numpy header dict: \(text.prefix(200))") }
+    guard var header = parse(text) else {
+      throw malformed(path, "its header is not a numpy header dict: \(text.prefix(200))")
+    }
     header.dataOffset = start + length
     return header
   }

@@ -91,9 +91,8 @@ public struct OutputContract: Sendable, Equatable {
     if let text = value("enforcement")?.stringValue {
       enforcement = SVSConfig.Enforcement(rawValue: text)
       if enforcement == nil {
-        problems.append(
-          "schema enforcement is \(text); it takes \(SVSConfig.Enforcement.allCases.map(\.rawValue).joined(separator: ", "))"
-        )
+        let choices = SVSConfig.Enforcement.allCases.map(\.rawValue).joined(separator: ", ")
+        problems.append("schema enforcement is \(text); it takes \(choices)")
       }
     }
     if let shape, let rank, shape.count != rank {

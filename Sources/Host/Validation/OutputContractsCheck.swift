@@ -221,7 +221,8 @@ public struct OutputContractsCheck: Sendable {
   private func error(
     _ check: String, _ output: SignalDefinition, _ message: String, _ details: [String: JSONValue]? = nil
   ) -> SVSFinding {
-    SVSFinding(check: check, severity: .error, message: message, subject: output.name, details: details.map { .object($0) })
+    SVSFinding(
+      check: check, severity: .error, message: message, subject: output.name, details: details.map { .object($0) })
   }
 
   private func note(_ output: SignalDefinition, _ message: String) -> SVSFinding {

@@ -32,7 +32,9 @@ public struct OutputContractsReview: Sendable {
     let stats = Self.readJSON(runtime + Self.statsFile)?["stats"]?.objectValue ?? [:]
     if config.statsEnabled {
       for output in outputs {
-        if let entry = stats[output.name] { try store.setOutputStats(stageRunID: runID, output: output.name, stats: entry) }
+        if let entry = stats[output.name] {
+          try store.setOutputStats(stageRunID: runID, output: output.name, stats: entry)
+        }
       }
     }
     let stageFindings = Self.stageFindings(Self.readJSON(runtime + Self.findingsFile))
