@@ -54,6 +54,18 @@ struct OutputContractsTests {
     #expect(throws: GoldfishError.self) { try NpyHeader.read(path: folder.path + "/bad.npy") }
   }
 
+  @Test("a 5 GiB array (sparse: header, then truncate) is checked from its header alone")
+  func hugeSparseArray() throws {
+    let folder = try OutputsFolder()
+    try folder.npy("big.npy", descr: "<f4", shape: "(1342177280,)", dataBytes: 0)
+    let path = folder.path + "/big.npy"
+    let headerBytes = OutputContractsCheck.fileSize(path)
+    #expect(truncate(path, off_t(headerBytes) + 5 * (1 << 30)) == 0)
+    defer { try? FileManager.default.removeItem(atPath: folder.path) }
+    let findings = check(folder, output("big", .npy, ["shape": [.null], "dtype": "float32", "max_bytes": 1_048_576]))
+    #expect(findings.map(\.check) == ["size"])
+  }
+
   @Test("numpy's own files are read (a 3-d float32 array and a scalar)")
   func numpyWritten() throws {
     let folder = try OutputsFolder()
@@ -212,6 +224,28 @@ struct OutputContractsReviewTests {
     #expect(review?.findings.map(\.check) == ["range", "shape"])
     #expect(review?.findings.map(\.severity) == [.warning, .warning])
     #expect(try store.outputStats(ofStageRun: run)["features"] == ["max": .double(7.5)])
+  }
+
+  @Test("svs.enabled false checks nothing; stats_enabled false stores no statistics")
+  func switchedOff() throws {
+    let fixture = try ProjectFixture()
+    let store = fixture.project.store
+    let run = try ExperimentSeeds.run(fixture.project, "stage-0000ee01", workspace: "baseline")
+    let folder = try OutputsFolder()
+    try folder.npy("features.npy", descr: "<i8", shape: "(5,)", dataBytes: 40)
+    try folder.write(".goldfish/svs_stats.json", #"{"version": 1, "stats": {"features": {"max": 4.5}}}"#)
+    let outputs = [output("features", .npy, ["shape": [3]])]
+    var off = config(.blocking)
+    off.enabled = false
+    #expect(
+      try OutputContractsReview(store: store, config: off).review(
+        runID: run, outputs: outputs, outputsDir: folder.path, stageConfig: nil) == nil)
+    var noStats = config(.blocking)
+    noStats.statsEnabled = false
+    let review = try OutputContractsReview(store: store, config: noStats).review(
+      runID: run, outputs: outputs, outputsDir: folder.path, stageConfig: nil)
+    #expect(review?.decision == .blocked)
+    #expect(try store.outputStats(ofStageRun: run).isEmpty)
   }
 
   @Test("no statistics for a declared range: a note says the values were not checked")
