@@ -27,6 +27,11 @@ public struct OutputContractsReview: Sendable {
     runID: String, outputs: [SignalDefinition], outputsDir: String, stageConfig: JSONValue?
   ) throws(GoldfishError) -> SVSReview? {
     guard config.enabled else { return nil }
+    // A finalization interrupted after the review and redone on restart reuses it, never writes a second.
+    if let earlier = try store.reviews(ofStageRun: runID, kind: .postRun).first(where: { $0.reviewer == Self.reviewer })
+    {
+      return earlier
+    }
     let started = Date()
     let runtime = outputsDir + "/" + StageIO.runtimeFolder + "/"
     let stats = Self.readJSON(runtime + Self.statsFile)?["stats"]?.objectValue ?? [:]

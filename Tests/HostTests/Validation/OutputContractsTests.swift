@@ -198,6 +198,11 @@ struct OutputContractsReviewTests {
       try OutputContractsReview(store: fixture.project.store, config: config(.warning)).review(
         runID: run, outputs: outputs, outputsDir: folder.path, stageConfig: nil))
     #expect(review.decision == .blocked)
+    // Redone after an interrupted finalization: the same review, not a second one.
+    let again = try OutputContractsReview(store: fixture.project.store, config: config(.warning)).review(
+      runID: run, outputs: outputs, outputsDir: folder.path, stageConfig: nil)
+    #expect(again?.id == review.id)
+    #expect(try fixture.project.store.reviews(ofStageRun: run).count == 1)
     #expect(
       OutputContractsReview.blockMessage(review)
         == "svs_block: 1 output contract broken: output features has shape [5], the contract declares [3]")
