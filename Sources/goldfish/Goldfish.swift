@@ -16,6 +16,7 @@ struct Goldfish: ParsableCommand {
       ServeCommand.self, PoolCommand.self,
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
       DriveCommand.self, PluginHostCommand.self,
+      ImagesCommand.self, ThoughtsCommand.self,
     ])
 
   static func main() {
