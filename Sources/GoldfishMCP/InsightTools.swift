@@ -215,10 +215,9 @@ enum InsightTools {
     let target = call.string("workspace")
     let context = call.context
     let result = try await Blocking.run { () throws -> Value in
-      guard
-        let location = try ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory)
-          ?? context.adoptedLocation()
-      else {
+      var found = try ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory)
+      if found == nil { found = try context.adoptedLocation() }
+      guard let location = found else {
         throw GoldfishError(.configNotFound, "no Goldfish project here", hint: "initialize_project creates one")
       }
       let document = try ConfigDocument.load(location.configPath)

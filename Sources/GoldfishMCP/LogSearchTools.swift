@@ -32,7 +32,7 @@ enum LogSearchTools {
     parameters: [
       .string("since", "Only entries at or after this: an ISO-8601 time or a span back from now (30s, 15m, 2h, 7d)."),
       .string("until", "Only entries at or before this (same forms as since)."),
-      .string("level", "At least this level.", choices: LogLevel.allCases.map(\.rawValue)),
+      .string("level", "At least this level.", choices: LogEntryLevel.allCases.map(\.rawValue)),
       .string("run_id", "A stage run (stage-…) or a pipeline run (prun-…, with its stage runs)."),
       .string("stage", "Only this stage's runs."),
       .string("workspace", "Only this workspace's runs and journal."),
@@ -65,7 +65,7 @@ enum LogSearchTools {
     query.until = try call.string("until").map { text throws(GoldfishError) in
       try LogSearchQuery.time(text, name: "until")
     }
-    query.minimumLevel = try call.string("level").map { text throws(GoldfishError) in try LogLevel.parse(text) }
+    query.minimumLevel = try call.string("level").map { text throws(GoldfishError) in try LogEntryLevel.parse(text) }
     query.runID = call.string("run_id")
     query.stage = call.string("stage")
     query.text = call.string("text")
@@ -84,8 +84,9 @@ enum LogSearchTools {
     query.limit = call.int("limit") ?? LogSearchQuery.defaultLimit
     query.order = call.string("order").flatMap(LogSearchQuery.Order.init(rawValue:)) ?? .newest
     let workspaceArgument = call.string("workspace")
+    let filters = query
     let result = try await call.withProject { project in
-      var query = query
+      var query = filters
       query.workspace = try workspaceArgument.map { name throws(GoldfishError) in
         try WorkspaceTools.resolveWorkspace(project, name)
       }

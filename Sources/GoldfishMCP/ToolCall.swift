@@ -161,8 +161,9 @@ struct ServerContext: Sendable {
   var adopted = AdoptedProject()
 
   func location() throws(GoldfishError) -> ProjectLocation {
-    guard let location = try ProjectLocation.find(explicit: explicitProject, start: startDirectory) ?? adoptedLocation()
-    else {
+    var found = try ProjectLocation.find(explicit: explicitProject, start: startDirectory)
+    if found == nil { found = try adoptedLocation() }
+    guard let location = found else {
       throw GoldfishError(
         .configNotFound, "\(startDirectory) is not inside a Goldfish project",
         hint: "start the server with `goldfish serve --project PATH`, or create one with `goldfish init NAME`")

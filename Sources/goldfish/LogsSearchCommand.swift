@@ -31,7 +31,7 @@ struct LogsSearchCommand: ParsableCommand {
     var query = LogSearchQuery()
     query.since = try since.map { try LogSearchQuery.time($0, name: "--since") }
     query.until = try until.map { try LogSearchQuery.time($0, name: "--until") }
-    query.minimumLevel = try level.map { try LogLevel.parse($0) }
+    query.minimumLevel = try level.map { try LogEntryLevel.parse($0) }
     query.runID = runID
     query.stage = stage
     query.workspace = workspace

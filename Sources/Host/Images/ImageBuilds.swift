@@ -97,7 +97,11 @@ public struct ImageBuilds {
     }
     try project.store.setImageBuildStatus(id, .building)
     let builder: ImageBuilderClient
-    do { builder = try given ?? self.builder() } catch { return try fail(error.message) }
+    if let given {
+      builder = given
+    } else {
+      do { builder = try self.builder() } catch { return try fail(error.message) }
+    }
     let pluginID: String
     do { pluginID = try builder.build(request).buildId } catch {
       return try fail("the \(builder.name) image builder could not start: \(error.error.message)")

@@ -6,7 +6,7 @@ import Foundation
 /// the stage printed, so its level comes from its words (`ERROR`, `error:`, `Traceback`).
 struct LogLine {
   var time: Date?
-  var level: LogLevel?
+  var level: LogEntryLevel?
   var logger: String?
   var message: String
 
@@ -16,7 +16,7 @@ struct LogLine {
     }
     let tokens = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
     // swift-log: time, level, "label:", rest.
-    if tokens.count >= 3, let time = parseTimestamp(String(tokens[0])), let level = LogLevel(rawValue: String(tokens[1])),
+    if tokens.count >= 3, let time = parseTimestamp(String(tokens[0])), let level = LogEntryLevel(rawValue: String(tokens[1])),
       tokens[2].hasSuffix(":")
     {
       let rest = tokens.count > 3 ? String(tokens[3]) : ""
@@ -35,7 +35,7 @@ struct LogLine {
   }
 
   /// The level a line's own words give, or nil (the caller uses `info`).
-  static func inferredLevel(_ line: Substring) -> LogLevel? {
+  static func inferredLevel(_ line: Substring) -> LogEntryLevel? {
     if line.hasPrefix("error:") || line.hasPrefix("Traceback") || line.hasPrefix("fatal:") { return .error }
     if line.hasPrefix("warning:") { return .warning }
     for word in line.prefix(120).split(whereSeparator: { !$0.isLetter }).prefix(6) {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import PluginKit
 
 /// One entry found by a log search.
 public struct LogEntry: Codable, Sendable, Equatable {
@@ -7,7 +8,7 @@ public struct LogEntry: Codable, Sendable, Equatable {
   /// (or the run's start for the first lines); `time_inferred` says so.
   public var time: String
   public var timeInferred: Bool
-  public var level: LogLevel
+  public var level: LogEntryLevel
   public var source: LogSearchQuery.Source
   public var runID: String?
   public var pipelineRunID: String?
@@ -271,7 +272,7 @@ public struct LogSearch {
         let reason: String? = row["reason"]
         let source: String = row["source"]
         let id: Int64 = row["id"]
-        let level: LogLevel =
+        let level: LogEntryLevel =
           switch to {
           case StageRunState.failed.rawValue, StageRunState.terminated.rawValue: .error
           case StageRunState.canceled.rawValue, StageRunState.unknown.rawValue: .warning

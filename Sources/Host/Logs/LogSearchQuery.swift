@@ -26,7 +26,7 @@ public struct LogSearchQuery: Sendable {
   public var since: Date?
   public var until: Date?
   /// Entries at this level or above.
-  public var minimumLevel: LogLevel?
+  public var minimumLevel: LogEntryLevel?
   /// A stage run (its output, build log and transitions) or a pipeline run (its driver log and
   /// every stage run of it).
   public var runID: String?
@@ -100,14 +100,14 @@ public struct LogSearchQuery: Sendable {
 }
 
 /// swift-log's levels, which Goldfish's own lines carry; other lines get one from their words.
-public enum LogLevel: String, Sendable, CaseIterable, Codable, Comparable {
+public enum LogEntryLevel: String, Sendable, CaseIterable, Codable, Comparable {
   case trace, debug, info, notice, warning, error, critical
 
   var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
-  public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool { lhs.rank < rhs.rank }
+  public static func < (lhs: LogEntryLevel, rhs: LogEntryLevel) -> Bool { lhs.rank < rhs.rank }
 
-  public static func parse(_ text: String) throws(GoldfishError) -> LogLevel {
-    guard let level = LogLevel(rawValue: text.lowercased()) else {
+  public static func parse(_ text: String) throws(GoldfishError) -> LogEntryLevel {
+    guard let level = LogEntryLevel(rawValue: text.lowercased()) else {
       throw GoldfishError(
         .invalidArgument, "level \"\(text)\" is not a log level",
         hint: "one of: " + allCases.map(\.rawValue).joined(separator: ", "))
