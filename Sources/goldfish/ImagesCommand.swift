@@ -88,8 +88,7 @@ struct ImagesBuild: ParsableCommand {
     let (project, slot) = try options.open()
     let plan = try ImagePlan(project: project, kind: try options.kind() ?? .cpu, slot: slot)
     let view = try ImageBuilds(project: project).start(plan, wait: !detach)
-    if json { return try Console.json(view) }
-    ImagesStatus.show(view)
+    if json { try Console.json(view) } else { ImagesStatus.show(view) }
     if view.status == "failed" { throw ExitCode(1) }
   }
 }

@@ -22,13 +22,13 @@ struct LogLine {
       let rest = tokens.count > 3 ? String(tokens[3]) : ""
       return LogLine(time: time, level: level, logger: String(tokens[2].dropLast()), message: rest)
     }
-    // Another leading time: ISO-8601 in one token, or "date time" (Python logging's default).
-    if let time = parseTimestamp(String(tokens[0])) {
-      let rest = tokens.dropFirst().joined(separator: " ")
-      return LogLine(time: time, level: inferredLevel(Substring(rest)), logger: nil, message: rest)
-    }
+    // Another leading time: "date time" (Python logging's default), or ISO-8601 in one token.
     if tokens.count >= 2, let time = parseTimestamp(tokens[0] + " " + tokens[1]) {
       let rest = tokens.dropFirst(2).joined(separator: " ")
+      return LogLine(time: time, level: inferredLevel(Substring(rest)), logger: nil, message: rest)
+    }
+    if let time = parseTimestamp(String(tokens[0])) {
+      let rest = tokens.dropFirst().joined(separator: " ")
       return LogLine(time: time, level: inferredLevel(Substring(rest)), logger: nil, message: rest)
     }
     return LogLine(time: nil, level: inferredLevel(line), logger: nil, message: String(line))
