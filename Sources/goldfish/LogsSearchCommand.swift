@@ -2,6 +2,14 @@ import ArgumentParser
 import Foundation
 import Host
 
+/// `goldfish logs RUN` prints a run's output (`logs show`, the default); `goldfish logs search`
+/// searches every log.
+struct LogsGroup: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "logs", abstract: "Print a run's output (goldfish logs RUN), or search every log (goldfish logs search).",
+    subcommands: [LogsCommand.self, LogsSearchCommand.self], defaultSubcommand: LogsCommand.self)
+}
+
 /// `goldfish logs search`: search_goldfish_logs for a person.
 struct LogsSearchCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
