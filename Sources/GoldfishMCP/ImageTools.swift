@@ -21,8 +21,10 @@ enum ImageTools {
       + "Images are named by a hash of their recipe, so there are no version numbers; push lands with issue #15.",
     parameters: [
       .string("action", "What to do.", required: true, choices: actions),
-      .string("image_type", "cpu or gpu (default: cpu; list and check: every configured kind).", choices: ["cpu", "gpu"]),
-      .string("target", "project (the layer Goldfish builds, default) or base (docker.base_images, used as given).",
+      .string(
+        "image_type", "cpu or gpu (default: cpu; list and check: every configured kind).", choices: ["cpu", "gpu"]),
+      .string(
+        "target", "project (the layer Goldfish builds, default) or base (docker.base_images, used as given).",
         choices: ["base", "project"]),
       .string("workspace", "A slot (or mounted workspace) whose requirements.txt is part of the project image."),
       .boolean("wait", "build: wait for the end (default false: returns a build_id for get_build_status)."),

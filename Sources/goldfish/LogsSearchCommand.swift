@@ -6,7 +6,8 @@ import Host
 /// searches every log.
 struct LogsGroup: ParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "logs", abstract: "Print a run's output (goldfish logs RUN), or search every log (goldfish logs search).",
+    commandName: "logs",
+    abstract: "Print a run's output (goldfish logs RUN), or search every log (goldfish logs search).",
     subcommands: [LogsCommand.self, LogsSearchCommand.self], defaultSubcommand: LogsCommand.self)
 }
 

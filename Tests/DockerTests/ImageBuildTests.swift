@@ -20,7 +20,8 @@ struct ImageBuildTests {
     // numpy ships in the base image, so pip needs no network; a unique log name gives a new tag.
     let marker = UUID().uuidString.prefix(8)
     let fixture = try DockerSupport.sampleProject(
-      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n")
+      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n"
+    )
     let before = Command.goldfish(["images", "check", "--project", fixture.root])
     #expect(before.status == 1 && before.stdout.contains("not built yet"), "\(before.stdout)\n\(before.stderr)")
 
@@ -53,7 +54,8 @@ struct ImageBuildTests {
   @Test("a build that fails: status failed with the error and the end of its log, exit 1")
   func buildFails() throws {
     let missing = "no-such-package-\(UUID().uuidString.prefix(8).lowercased())"
-    let fixture = try DockerSupport.sampleProject(dockerExtra: "  extra_packages:\n    base: [--no-index, \(missing)]\n")
+    let fixture = try DockerSupport.sampleProject(
+      dockerExtra: "  extra_packages:\n    base: [--no-index, \(missing)]\n")
     let built = try Deadline.within(600) {
       Command.goldfish(["images", "build", "--json", "--project", fixture.root])
     }
@@ -73,7 +75,8 @@ struct ImageBuildTests {
   func detachedBuild() throws {
     let marker = UUID().uuidString.prefix(8)
     let fixture = try DockerSupport.sampleProject(
-      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n")
+      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n"
+    )
     let started = Command.goldfish(["images", "build", "--detach", "--json", "--project", fixture.root])
     let view = try Self.json(started)
     #expect(["pending", "building"].contains(view["status"]?.stringValue ?? ""), "\(view)")

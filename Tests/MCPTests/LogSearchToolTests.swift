@@ -27,7 +27,8 @@ struct LogSearchToolTests {
     #expect(!entries.isEmpty)
     #expect(entries.allSatisfy { $0["run_id"]?.stringValue == train.id }, "\(entries)")
     #expect(entries.contains { $0["source"] == "run" && $0["message"]?.stringValue?.hasPrefix("trained: a=") == true })
-    #expect(entries.contains { $0["source"] == "transitions" && $0["message"]?.stringValue?.contains("running") == true })
+    #expect(
+      entries.contains { $0["source"] == "transitions" && $0["message"]?.stringValue?.contains("running") == true })
     // The pipeline run's id covers every stage of it.
     let pipeline = T.ok(
       await T.call(fixture, "search_goldfish_logs", ["run_id": .string(try #require(train.pipelineRunID))]))
@@ -65,7 +66,8 @@ struct LogSearchToolTests {
   func byLevel() async throws {
     let fixture = try SamplePipeline.project()
     try fixture.write(
-      "modules/preprocess.py", "import sys\nprint('reading points')\nprint('ERROR: the points are gone')\nsys.exit(3)\n")
+      "modules/preprocess.py", "import sys\nprint('reading points')\nprint('ERROR: the points are gone')\nsys.exit(3)\n"
+    )
     let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
     let errors = Self.entries(T.ok(await T.call(fixture, "search_goldfish_logs", ["level": "error"])))
     #expect(errors.contains { $0["message"]?.stringValue?.contains("the points are gone") == true }, "\(errors)")
@@ -88,7 +90,8 @@ struct LogSearchToolTests {
   @Test("bad filters are refused with what to give instead; LogsQL is refused with the guide's pointer")
   func badFilters() async throws {
     let fixture = try SamplePipeline.project()
-    let regex = T.failure(await T.call(fixture, "search_goldfish_logs", ["regex": "(unclosed"]), code: "invalid_argument")
+    let regex = T.failure(
+      await T.call(fixture, "search_goldfish_logs", ["regex": "(unclosed"]), code: "invalid_argument")
     #expect(T.message(regex).contains("not a valid regular expression"))
     _ = T.failure(await T.call(fixture, "search_goldfish_logs", ["since": "yesterday"]), code: "invalid_argument")
     _ = T.failure(await T.call(fixture, "search_goldfish_logs", ["run_id": "../etc"]), code: "invalid_argument")

@@ -36,10 +36,11 @@ struct UpstreamToolListTests {
     let names = Self.upstream.values.flatMap { $0 }
     #expect(names.count == 44)
     #expect(Set(names).count == 44)
-    #expect(Self.upstream.mapValues(\.count) == [
-      "workspace": 10, "execution": 4, "data": 3, "records": 9, "infra": 4, "logging": 1, "svs": 2, "utility": 7,
-      "backup": 4,
-    ])
+    #expect(
+      Self.upstream.mapValues(\.count) == [
+        "workspace": 10, "execution": 4, "data": 3, "records": 9, "infra": 4, "logging": 1, "svs": 2, "utility": 7,
+        "backup": 4,
+      ])
   }
 
   @Test("tools/list of a real goldfish serve offers every upstream tool, each name once")

@@ -47,7 +47,9 @@ extension ProjectStore {
   }
 
   /// Moves a build on; a finished build gets its end time.
-  func setImageBuildStatus(_ id: String, _ status: ImageBuildRecord.Status, error: String? = nil)
+  func setImageBuildStatus(
+    _ id: String, _ status: ImageBuildRecord.Status, error: String? = nil
+  )
     throws(GoldfishError)
   {
     try write { db in
@@ -58,7 +60,8 @@ extension ProjectStore {
   }
 
   public func imageBuild(_ id: String) throws(GoldfishError) -> ImageBuildRecord? {
-    try read { db in try ImageBuildRecord.fetchOne(db, sql: "SELECT * FROM image_builds WHERE id = ?", arguments: [id]) }
+    try read { db in try ImageBuildRecord.fetchOne(db, sql: "SELECT * FROM image_builds WHERE id = ?", arguments: [id])
+    }
   }
 
   public func imageBuilds(limit: Int) throws(GoldfishError) -> [ImageBuildRecord] {

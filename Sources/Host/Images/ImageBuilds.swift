@@ -29,7 +29,8 @@ public struct ImageBuilds {
     }
     throw GoldfishError(
       .serviceUnsupported,
-      "the run backend \(services.backend.info.name) runs stages without images, and goldfish.yaml names no image builder",
+      "the run backend \(services.backend.info.name) runs stages without images, and goldfish.yaml names no "
+        + "image builder",
       hint: "images matter for containerized backends: set jobs.backend: docker (or jobs.image_builder)")
   }
 
@@ -137,7 +138,8 @@ public struct ImageBuilds {
     case .canceled:
       try project.store.setImageBuildStatus(id, .cancelled, error: final.message.isEmpty ? "canceled" : final.message)
     case .failed, .running:
-      try project.store.setImageBuildStatus(id, .failed, error: final.message.isEmpty ? "the build failed" : final.message)
+      try project.store.setImageBuildStatus(
+        id, .failed, error: final.message.isEmpty ? "the build failed" : final.message)
     }
     return try status(id)
   }

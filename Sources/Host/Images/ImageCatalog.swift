@@ -120,7 +120,8 @@ public enum ImageActionRefusal {
       .serviceUnsupported,
       registry
         ? "push is not available yet: goldfish.yaml has no registry setting to push to"
-        : "the \(builder) image builder has no registry (it declares registry: false): images stay in the local engine, where local runs use them",
+        : "the \(builder) image builder has no registry (it declares registry: false): images stay in the local "
+          + "engine, where local runs use them",
       hint: "pushing images for cloud runs lands with issue #15; local runs need no push")
   }
 
@@ -136,21 +137,25 @@ public enum ImageActionRefusal {
   public static func cloudBackend() -> GoldfishError {
     GoldfishError(
       .serviceUnsupported,
-      "backend cloud (Google Cloud Build) is not supported: images are built by the image builder plugin in the local engine",
+      "backend cloud (Google Cloud Build) is not supported: images are built by the image builder plugin in the "
+        + "local engine",
       hint: "leave backend out (local); remote builds land with issue #15")
   }
 
   public static func baseBuild(_ base: String) -> GoldfishError {
     GoldfishError(
       .serviceUnsupported,
-      "Goldfish does not build base images: the base is \(base) (docker.base_images), used as given; it builds the project layer on top",
-      hint: "build target project, and pull or import the base into the engine (scripts/docker-engine.sh imports goldfish/python:3)")
+      "Goldfish does not build base images: the base is \(base) (docker.base_images), used as given; it builds "
+        + "the project layer on top",
+      hint: "build target project, and pull or import the base into the engine (scripts/docker-engine.sh imports "
+        + "goldfish/python:3)")
   }
 
   public static func noCache() -> GoldfishError {
     GoldfishError(
       .serviceUnsupported,
-      "no_cache is not supported: the image builder protocol has no such option, and a changed recipe already gets a new tag",
+      "no_cache is not supported: the image builder protocol has no such option, and a changed recipe already "
+        + "gets a new tag",
       hint: "leave no_cache out")
   }
 }

@@ -16,7 +16,8 @@ struct LogLine {
     }
     let tokens = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
     // swift-log: time, level, "label:", rest.
-    if tokens.count >= 3, let time = parseTimestamp(String(tokens[0])), let level = LogEntryLevel(rawValue: String(tokens[1])),
+    if tokens.count >= 3, let time = parseTimestamp(String(tokens[0])),
+      let level = LogEntryLevel(rawValue: String(tokens[1])),
       tokens[2].hasSuffix(":")
     {
       let rest = tokens.count > 3 ? String(tokens[3]) : ""
