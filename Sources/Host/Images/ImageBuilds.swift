@@ -149,7 +149,7 @@ public struct ImageBuilds {
     guard var record = try project.store.imageBuild(id) else {
       throw GoldfishError(.notFound, "no image build \(NameRule.quoted(id))", hint: "goldfish images list shows builds")
     }
-    if !record.status.isFinished, workerDied(id) {
+    if !record.status.isFinished, workerDied(id, startedAt: record.startedAt) {
       try project.store.setImageBuildStatus(
         id, .failed, error: "the build process stopped before the build ended (see \(folder(id))/worker.log)")
       record = try project.store.imageBuild(id) ?? record
@@ -161,10 +161,14 @@ public struct ImageBuilds {
     try project.store.imageBuilds(limit: limit).map { ImageBuildView($0, logsTail: "") }
   }
 
-  private func workerDied(_ id: String) -> Bool {
+  /// The worker's process is gone, or it never started (no pid a minute after the build was recorded).
+  private func workerDied(_ id: String, startedAt: String) -> Bool {
     guard let text = try? String(contentsOfFile: folder(id) + "/worker.pid", encoding: .utf8),
       let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    else { return false }
+    else {
+      guard let started = LogLine.parseTimestamp(startedAt) else { return false }
+      return Date().timeIntervalSince(started) > 60
+    }
     if pid == getpid() { return false }
     return kill(pid, 0) != 0 && errno == ESRCH
   }
