@@ -245,6 +245,15 @@ enum InsightTools {
           if issue.severity == .error { errors.append(entry) } else { warnings.append(entry) }
         }
         files.append("\(slot)/pipeline.yaml")
+        let typos = StageConfigTypos.check(slotDir: project.paths.slot(slot))
+        for finding in typos.findings {
+          warnings.append(
+            [
+              "file": .string(finding.file), "key": .string(finding.key), "suggestion": .string(finding.suggestion),
+              "message": .string(finding.message),
+            ])
+        }
+        files += typos.files.map { "\(slot)/\($0)" }
       }
       return [
         "valid": .bool(errors.isEmpty), "errors": .array(errors), "warnings": .array(warnings),
