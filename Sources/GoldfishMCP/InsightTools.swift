@@ -215,8 +215,9 @@ enum InsightTools {
     let target = call.string("workspace")
     let context = call.context
     let result = try await Blocking.run { () throws -> Value in
-      guard let location = try ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory)
-      else {
+      var found = try ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory)
+      if found == nil { found = try context.adoptedLocation() }
+      guard let location = found else {
         throw GoldfishError(.configNotFound, "no Goldfish project here", hint: "initialize_project creates one")
       }
       let document = try ConfigDocument.load(location.configPath)
@@ -244,6 +245,15 @@ enum InsightTools {
           if issue.severity == .error { errors.append(entry) } else { warnings.append(entry) }
         }
         files.append("\(slot)/pipeline.yaml")
+        let typos = StageConfigTypos.check(slotDir: project.paths.slot(slot))
+        for finding in typos.findings {
+          warnings.append(
+            [
+              "file": .string(finding.file), "key": .string(finding.key), "suggestion": .string(finding.suggestion),
+              "message": .string(finding.message),
+            ])
+        }
+        files += typos.files.map { "\(slot)/\($0)" }
       }
       return [
         "valid": .bool(errors.isEmpty), "errors": .array(errors), "warnings": .array(warnings),
@@ -261,16 +271,23 @@ enum InsightTools {
     output: [
       "success": S.boolean, "message": S.string, "project_name": S.string, "jobs_backend": S.string,
       "storage_backend": S.string, "gcs_configured": S.boolean, "gce_configured": S.boolean,
+      "gce_project": S.nullable(S.string), "gce_artifact_registry": S.nullable(S.string),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
-    let config = try await call.withProject { project in project.config }
+    let (config, gce) = try await call.withProject { project in
+      (project.config, project.plugins.document?.section("gce") ?? .null)
+    }
+    // The gce plugin names the project as project_id (or upstream's project); images have no
+    // registry setting: the image builder plugin builds them (issue #15 adds registries).
+    let gceProject = gce["project_id"]?.stringValue ?? gce["project"]?.stringValue
     return ToolOutput(
       [
         "success": true, "message": "goldfish.yaml is read on every call; this is what is in effect",
         "project_name": .string(config.projectName), "jobs_backend": .string(config.jobs.backend),
         "storage_backend": .string(config.storage.backend), "gcs_configured": .bool(config.gcs != nil),
-        "gce_configured": .bool(config.gce != nil),
+        "gce_configured": .bool(config.gce != nil), "gce_project": gceProject.map(Value.string) ?? .null,
+        "gce_artifact_registry": .null,
       ],
       text: "\(config.projectName): jobs on \(config.jobs.backend), storage \(config.storage.backend)")
   }
@@ -285,25 +302,35 @@ enum InsightTools {
       .string("from_existing", "A folder whose files become the project's initial files."),
     ],
     output: [
-      "success": S.boolean, "message": S.string, "project_path": S.string, "config_file": S.string,
-      "state_file": S.string, "backend": S.string,
+      "success": S.boolean, "message": S.string, "project_path": S.string, "dev_repo": S.string,
+      "config_file": S.string, "state_file": S.string, "backend": S.string, "serving": S.boolean,
     ],
     annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: false)
   ) { call in
     let name = try call.required("project_name")
     let root = try call.required("project_root")
     let from = call.string("from_existing")
-    let outcome = try await Blocking.run { () throws -> ProjectInitializer.Outcome in
+    let context = call.context
+    let (outcome, devRepo, serving) = try await Blocking.run {
+      () throws -> (ProjectInitializer.Outcome, String?, Bool) in
       let plugins = try PluginHost.start(project: nil)
       let backends = Set(
         plugins.registry.plugins.flatMap(\.services).filter { $0.kind == "run_backend" && $0.implemented }.map(\.name))
-      return try ProjectInitializer(name: name, path: root, from: from, availableBackends: backends).run()
+      let outcome = try ProjectInitializer(name: name, path: root, from: from, availableBackends: backends).run()
+      let devRepo = try ProjectLocation.find(explicit: outcome.root).map { try Project.open($0).paths.repository }
+      // A server with no project of its own serves the new one from the next call on.
+      let own = try? ProjectLocation.find(explicit: context.explicitProject, start: context.startDirectory)
+      let adopt = own == nil && context.explicitProject == nil
+      if adopt { context.adopted.adopt(outcome.root) }
+      return (outcome, devRepo, adopt || own?.root == outcome.root)
     }
     return ToolOutput(
       [
         "success": true, "message": "created \(name); backend \(outcome.backend): \(outcome.backendReason)",
-        "project_path": .string(outcome.root), "config_file": .string(outcome.root + "/goldfish.yaml"),
+        "project_path": .string(outcome.root), "dev_repo": devRepo.map(Value.string) ?? .null,
+        "config_file": .string(outcome.root + "/goldfish.yaml"),
         "state_file": .string(outcome.root + "/STATE.md"), "backend": .string(outcome.backend),
+        "serving": .bool(serving),
       ],
       text: "Created \(name) in \(outcome.root)")
   }

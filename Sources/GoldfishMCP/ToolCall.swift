@@ -158,14 +158,23 @@ struct ServerContext: Sendable {
   var explicitProject: String?
   var startDirectory: String
   var projects = ProjectPool()
+  var adopted = AdoptedProject()
 
   func location() throws(GoldfishError) -> ProjectLocation {
-    guard let location = try ProjectLocation.find(explicit: explicitProject, start: startDirectory) else {
+    var found = try ProjectLocation.find(explicit: explicitProject, start: startDirectory)
+    if found == nil { found = try adoptedLocation() }
+    guard let location = found else {
       throw GoldfishError(
         .configNotFound, "\(startDirectory) is not inside a Goldfish project",
         hint: "start the server with `goldfish serve --project PATH`, or create one with `goldfish init NAME`")
     }
     return location
+  }
+
+  /// The project initialize_project created, when the server has none of its own.
+  func adoptedLocation() throws(GoldfishError) -> ProjectLocation? {
+    guard explicitProject == nil, let path = adopted.path else { return nil }
+    return try ProjectLocation.find(explicit: path)
   }
 
   /// A project opened for the caller alone (never shared with a concurrent call).

@@ -11,11 +11,12 @@ struct Goldfish: ParsableCommand {
     version: GoldfishVersion.current,
     subcommands: [
       InitCommand.self, StatusCommand.self, WorkspaceCommand.self, SourceCommand.self, PipelineCommand.self,
-      RunCommand.self, RunsCommand.self, InspectCommand.self, MetricsCommand.self, LogsCommand.self, CancelCommand.self,
+      RunCommand.self, RunsCommand.self, InspectCommand.self, MetricsCommand.self, LogsGroup.self, CancelCommand.self,
       LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
       ServeCommand.self, PoolCommand.self,
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
       DriveCommand.self, PluginHostCommand.self, SVSCommand.self,
+      ImagesCommand.self, ThoughtsCommand.self,
     ])
 
   static func main() {

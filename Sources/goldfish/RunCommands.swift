@@ -160,7 +160,7 @@ struct InspectCommand: ParsableCommand {
 }
 
 struct LogsCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a run's output.")
+  static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a run's output.")
   @OptionGroup var projectOptions: ProjectOptions
   @Argument(help: "A stage run id (stage-…).") var runID: String
   @Option(help: "Only the last N lines.") var tail: Int?
