@@ -15,7 +15,7 @@ struct Goldfish: ParsableCommand {
       LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
       ServeCommand.self, PoolCommand.self,
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
-      DriveCommand.self, PluginHostCommand.self,
+      DriveCommand.self, PluginHostCommand.self, BackupCommand.self,
     ])
 
   static func main() {
@@ -29,7 +29,10 @@ struct Goldfish: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
+      // Automatic backups run in the background; a CLI process lets them finish before it exits.
+      BackupTrigger.waitForPending()
     } catch {
+      BackupTrigger.waitForPending()
       Console.exit(withError: error, command: Self.self)
     }
   }
