@@ -36,7 +36,7 @@ public struct BackupManager: Sendable {
       }
       let kept = try project.store.backups()
       let tier = BackupTier.choose(at: now) { tier, period in
-        kept.contains { $0.tier == tier && Self.date($0.createdAt).map(period.contains) == true }
+        kept.contains { $0.tier == tier && Self.date($0.createdAt).map { period.contains($0) } == true }
       }
       let id = Self.identifier(at: now)
       var record = BackupRecord(
@@ -46,7 +46,7 @@ public struct BackupManager: Sendable {
         databaseKey: "\(BackupStorage.prefix)\(tier.rawValue)/\(id).db.gz", databaseSHA256: "", databaseBytes: 0,
         repositoryKey: "\(BackupStorage.prefix)\(tier.rawValue)/\(id).bundle", repositorySHA256: nil,
         repositoryBytes: nil, deletedAt: nil)
-      do {
+      do throws(GoldfishError) {
         try write(&record)
       } catch {
         record.status = .failed

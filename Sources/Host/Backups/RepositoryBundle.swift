@@ -112,9 +112,8 @@ enum RepositoryBundle {
     try Git.check(git_indexer_new(&indexer, repositoryPath + "objects/pack", 0, nil, nil), "restoring the versions")
     defer { git_indexer_free(indexer) }
     var progress = git_indexer_progress()
-    try pack.withUnsafeBytes { raw throws(GoldfishError) in
-      try Git.check(git_indexer_append(indexer, raw.baseAddress, raw.count, &progress), "restoring the versions")
-    }
+    let appended = pack.withUnsafeBytes { raw in git_indexer_append(indexer, raw.baseAddress, raw.count, &progress) }
+    try Git.check(appended, "restoring the versions")
     try Git.check(git_indexer_commit(indexer, &progress), "restoring the versions")
   }
 
@@ -122,6 +121,6 @@ enum RepositoryBundle {
     var oid = oid
     var text = [CChar](repeating: 0, count: 41)
     git_oid_tostr(&text, 41, &oid)
-    return String(cString: text)
+    return String(decoding: text.prefix(40).map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }

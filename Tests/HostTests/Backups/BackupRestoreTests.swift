@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 import Testing
 
 @testable import GoldfishTestSupport
