@@ -120,7 +120,7 @@ public struct BackupManager: Sendable {
       lastFailure: attempt?.status == .failed ? attempt : nil,
       expiredPendingCleanup: kept.filter { Self.isExpired($0, now: now) }.count,
       storage: storage?.client.name ?? (try? project.plugins.selectedName(.objectStorage)) ?? "file",
-      storageURI: try? storage?.uri(BackupStorage.prefix), warning: storageWarning(storage))
+      storageURI: storage?.prefixURI, warning: storageWarning(storage))
   }
 
   func storageWarning(_ storage: BackupStorage?) -> String? {

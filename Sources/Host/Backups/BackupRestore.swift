@@ -92,7 +92,7 @@ public struct BackupRestore: Sendable {
     if let id {
       guard let backup = backups.first(where: { $0.id == id }) else {
         throw GoldfishError(
-          .backupNotFound, "there is no backup \(id) in \((try? storage.uri(BackupStorage.prefix)) ?? "the storage")",
+          .backupNotFound, "there is no backup \(id) in \(storage.prefixURI ?? "the storage")",
           hint: "goldfish backup list shows the backups that exist")
       }
       guard backup.isKept else {
@@ -104,7 +104,7 @@ public struct BackupRestore: Sendable {
     }
     guard let newest = kept.max(by: { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }) else {
       throw GoldfishError(
-        .backupNotFound, "no backup was found in \((try? storage.uri(BackupStorage.prefix)) ?? "the storage")",
+        .backupNotFound, "no backup was found in \(storage.prefixURI ?? "the storage")",
         hint: "goldfish.yaml's storage section must name the storage the backups were written to")
     }
     return newest

@@ -69,10 +69,16 @@ struct BackupStorage {
     try put(path, key: BackupManifest.key)
   }
 
+  /// Where backups go, as the storage names it (`gs://bucket/prefix/backups/`); nil when it cannot say.
+  var prefixURI: String? {
+    guard let manifest = try? uri(BackupManifest.key) else { return nil }
+    return String(manifest.dropLast("manifest.json".count))
+  }
+
   /// Whether the storage keeps its objects inside `directory` (the default `file` storage lives
   /// in `.goldfish/storage`): backups there are lost with the data they protect.
   func isInside(_ directory: String) -> Bool {
-    guard let root = try? uri(Self.prefix), root.hasPrefix("file://") else { return false }
+    guard let root = prefixURI, root.hasPrefix("file://") else { return false }
     let resolved = URL(fileURLWithPath: directory).resolvingSymlinksInPath().path
     let path = String(root.dropFirst("file://".count))
     return path.hasPrefix(resolved + "/") || path.hasPrefix(directory + "/")

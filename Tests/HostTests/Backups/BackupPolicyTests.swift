@@ -97,8 +97,9 @@ struct BackupPolicyTests {
   func failureIsRecorded() throws {
     let (fixture, storage) = try BackupFixture.project(extra: "backup:\n  rate_limit_seconds: 0\n")
     #expect(BackupTrigger.waitForPending())
-    // The storage root disappears: every write to it fails.
+    // The storage root becomes a plain file: every write below it fails.
     try FileManager.default.removeItem(atPath: storage)
+    try "not a folder".write(toFile: storage, atomically: true, encoding: .utf8)
     _ = try fixture.project.workspaces.create(name: "still", goal: "created anyway", reason: goodReason)
     #expect(BackupTrigger.waitForPending())
     #expect(try fixture.project.store.workspace("still") != nil)

@@ -13,7 +13,10 @@ enum BackupFixture {
     let storage = TestEnvironment.temporaryFolder("backup-storage")
     try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
     let fixture = try SamplePipeline.project { text in
-      SamplePipeline.withoutFinalizationGate(text) + "\nfile:\n  root: \(storage)\n" + extra
+      // `extra` replaces the template's own backup section.
+      SamplePipeline.withoutFinalizationGate(text)
+        .replacingOccurrences(of: "backup:\n  enabled: true\n", with: extra.isEmpty ? "backup:\n  enabled: true\n" : extra)
+        + "\nfile:\n  root: \(storage)\n"
     }
     // The background backup of create_workspace is done before a test takes its own.
     BackupTrigger.waitForPending()
