@@ -115,6 +115,21 @@ public struct BackupStatusView: Encodable, Sendable {
     case storageURI = "storage_uri"
   }
 
+  /// Absent values are null, as upstream's `last_backup: null`.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(success, forKey: .success)
+    try container.encode(enabled, forKey: .enabled)
+    try container.encode(automatic, forKey: .automatic)
+    try container.encode(counts, forKey: .counts)
+    try container.encode(lastBackup, forKey: .lastBackup)
+    try container.encode(lastFailure, forKey: .lastFailure)
+    try container.encode(expiredPendingCleanup, forKey: .expiredPendingCleanup)
+    try container.encode(storage, forKey: .storage)
+    try container.encode(storageURI, forKey: .storageURI)
+    try container.encode(warning, forKey: .warning)
+  }
+
   public init(_ status: BackupManager.Status) {
     enabled = status.enabled
     automatic = status.automatic
