@@ -32,7 +32,8 @@ public struct BackupManager: Sendable {
         let lastDate = Self.date(last.createdAt), now.timeIntervalSince(lastDate) < Double(config.rateLimitSeconds)
       {
         return .skipped(
-          reason: "the last backup (\(last.id)) is less than \(config.rateLimitSeconds) s old (backup.rate_limit_seconds)")
+          reason:
+            "the last backup (\(last.id)) is less than \(config.rateLimitSeconds) s old (backup.rate_limit_seconds)")
       }
       let kept = try project.store.backups()
       let tier = BackupTier.choose(at: now) { tier, period in

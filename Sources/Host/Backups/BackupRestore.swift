@@ -45,7 +45,8 @@ public struct BackupRestore: Sendable {
       let manifest = try storage.readManifest(scratch: scratch)
       let backup = try choose(id: id, from: manifest?.backups ?? [], storage: storage)
       let database = scratch + "/goldfish.db"
-      try fetch(backup.databaseKey, sha256: backup.databaseSHA256, bytes: backup.databaseBytes, storage, scratch + "/db.gz")
+      try fetch(
+        backup.databaseKey, sha256: backup.databaseSHA256, bytes: backup.databaseBytes, storage, scratch + "/db.gz")
       try Gzip.decompress(scratch + "/db.gz", to: database)
       var bundle: String?
       if let key = backup.repositoryKey, let sha = backup.repositorySHA256 {
@@ -85,7 +86,9 @@ public struct BackupRestore: Sendable {
     }
   }
 
-  private func choose(id: String?, from backups: [BackupRecord], storage: BackupStorage) throws(GoldfishError)
+  private func choose(
+    id: String?, from backups: [BackupRecord], storage: BackupStorage
+  ) throws(GoldfishError)
     -> BackupRecord
   {
     let kept = backups.filter(\.isKept)

@@ -16,7 +16,8 @@ extension ProjectStore {
         try Self.insertBackup(db, backup, orIgnore: true)
         if let deletedAt = backup.deletedAt {
           try db.execute(
-            sql: "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [deletedAt, backup.id])
+            sql: "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+            arguments: [deletedAt, backup.id])
         }
       }
     }
@@ -37,9 +38,9 @@ extension ProjectStore {
   }
 
   /// Backups newest first.
-  func backups(tier: BackupTier? = nil, includeDeleted: Bool = false, includeFailed: Bool = false) throws(
-    GoldfishError
-  ) -> [BackupRecord] {
+  func backups(
+    tier: BackupTier? = nil, includeDeleted: Bool = false, includeFailed: Bool = false
+  ) throws(GoldfishError) -> [BackupRecord] {
     try read { db in
       var clauses: [String] = []
       var arguments: StatementArguments = []
@@ -58,7 +59,8 @@ extension ProjectStore {
 
   func markBackupDeleted(_ id: String, at time: String) throws(GoldfishError) {
     try write { db in
-      try db.execute(sql: "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [time, id])
+      try db.execute(
+        sql: "UPDATE backups SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL", arguments: [time, id])
     }
   }
 
@@ -71,11 +73,14 @@ extension ProjectStore {
 
   private static func backup(_ row: Row) -> BackupRecord {
     BackupRecord(
-      id: row["id"], tier: BackupTier(rawValue: row["tier"]) ?? .event, trigger: row["trigger"], details: row["details"],
+      id: row["id"], tier: BackupTier(rawValue: row["tier"]) ?? .event, trigger: row["trigger"],
+      details: row["details"],
       status: BackupRecord.Status(rawValue: row["status"]) ?? .failed, error: row["error"],
       createdAt: row["created_at"], expiresAt: row["expires_at"], databaseKey: row["database_key"],
-      databaseSHA256: row["database_sha256"], databaseBytes: row["database_bytes"], repositoryKey: row["repository_key"],
-      repositorySHA256: row["repository_sha256"], repositoryBytes: row["repository_bytes"], deletedAt: row["deleted_at"])
+      databaseSHA256: row["database_sha256"], databaseBytes: row["database_bytes"],
+      repositoryKey: row["repository_key"],
+      repositorySHA256: row["repository_sha256"], repositoryBytes: row["repository_bytes"], deletedAt: row["deleted_at"]
+    )
   }
 
   /// A consistent copy of the live database at `path`, through SQLite's online backup: it reads

@@ -11,9 +11,10 @@ public struct BackupListView: Encodable, Sendable {
 
   public init(_ backups: [BackupRecord]) {
     self.backups = backups
-    counts = Dictionary(uniqueKeysWithValues: BackupTier.allCases.map { tier in
-      (tier.rawValue, backups.filter { $0.tier == tier }.count)
-    })
+    counts = Dictionary(
+      uniqueKeysWithValues: BackupTier.allCases.map { tier in
+        (tier.rawValue, backups.filter { $0.tier == tier }.count)
+      })
     total = backups.count
   }
 }
@@ -155,7 +156,8 @@ public struct BackupStatusView: Encodable, Sendable {
       lines.append("last: none")
     }
     if let lastFailure {
-      lines.append("last attempt failed: \(lastFailure.createdAt) (\(lastFailure.trigger)): \(lastFailure.error ?? "?")")
+      lines.append(
+        "last attempt failed: \(lastFailure.createdAt) (\(lastFailure.trigger)): \(lastFailure.error ?? "?")")
     }
     if expiredPendingCleanup > 0 { lines.append("expired, waiting for cleanup: \(expiredPendingCleanup)") }
     if let warning { lines.append("warning: \(warning)") }

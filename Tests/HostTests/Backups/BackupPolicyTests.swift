@@ -58,7 +58,8 @@ struct BackupPolicyTests {
     var created: [BackupRecord] = []
     for minute in 0..<7 {
       created.append(
-        try BackupFixture.created(manager.create(trigger: "manual", now: start.addingTimeInterval(Double(minute) * 60))))
+        try BackupFixture.created(manager.create(trigger: "manual", now: start.addingTimeInterval(Double(minute) * 60)))
+      )
     }
     // monthly, weekly, daily, then four events: the oldest two events went at the last backup.
     let events = created.filter { $0.tier == .event }

@@ -27,7 +27,8 @@ struct BackupRestoreTests {
     let entry = try #require(manifest.backups.first { $0.id == backup.id })
     let (size, sha) = try POSIXFile.sha256(of: storage + "/" + backup.databaseKey)
     #expect(entry.databaseSHA256 == sha && entry.databaseBytes == size)
-    let gzipMagic = try #require(FileHandle(forReadingAtPath: storage + "/" + backup.databaseKey)?.readData(ofLength: 2))
+    let gzipMagic = try #require(
+      FileHandle(forReadingAtPath: storage + "/" + backup.databaseKey)?.readData(ofLength: 2))
     #expect([UInt8](gzipMagic) == [0x1f, 0x8b])
     let bundle = try String(contentsOfFile: storage + "/" + (backup.repositoryKey ?? ""), encoding: .isoLatin1)
     #expect(bundle.hasPrefix("# v2 git bundle\n"))

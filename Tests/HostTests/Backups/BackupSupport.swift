@@ -15,7 +15,8 @@ enum BackupFixture {
     let fixture = try SamplePipeline.project { text in
       // `extra` replaces the template's own backup section.
       SamplePipeline.withoutFinalizationGate(text)
-        .replacingOccurrences(of: "backup:\n  enabled: true\n", with: extra.isEmpty ? "backup:\n  enabled: true\n" : extra)
+        .replacingOccurrences(
+          of: "backup:\n  enabled: true\n", with: extra.isEmpty ? "backup:\n  enabled: true\n" : extra)
         + "\nfile:\n  root: \(storage)\n"
     }
     // The background backup of create_workspace is done before a test takes its own.
