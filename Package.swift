@@ -51,6 +51,8 @@ let package = Package(
     .systemLibrary(
       name: "CGit2", path: "Sources/CGit2", pkgConfig: "libgit2",
       providers: [.apt(["libgit2-dev"])]),
+    // gzip for database backups (Host/Backups); zlib1g-dev is in scripts/deps.sh.
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     // The SDK a plugin links, and nothing more: payloads, service protocols, the C table export,
     // errors, JSON, storage keys, logging through the host. No unsafe flags: SwiftPM refuses a
     // product with them as another package's dependency, and third parties depend on this one.
@@ -67,7 +69,7 @@ let package = Package(
     .target(
       name: "Host",
       dependencies: [
-        "PluginABI", "PluginKit", "PluginSupport", "CGit2",
+        "PluginABI", "PluginKit", "PluginSupport", "CGit2", "CZlib",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "GRDB", package: "GRDB.swift"),

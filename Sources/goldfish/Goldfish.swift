@@ -16,7 +16,7 @@ struct Goldfish: ParsableCommand {
       ServeCommand.self, PoolCommand.self,
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
       DriveCommand.self, PluginHostCommand.self, SVSCommand.self,
-      ImagesCommand.self, ThoughtsCommand.self,
+      ImagesCommand.self, ThoughtsCommand.self, BackupCommand.self,
     ])
 
   static func main() {
@@ -30,7 +30,10 @@ struct Goldfish: ParsableCommand {
     do {
       var command = try parseAsRoot()
       try command.run()
+      // Automatic backups run in the background; a CLI process lets them finish before it exits.
+      BackupTrigger.waitForPending()
     } catch {
+      BackupTrigger.waitForPending()
       Console.exit(withError: error, command: Self.self)
     }
   }

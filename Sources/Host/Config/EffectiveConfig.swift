@@ -14,7 +14,7 @@ extension GoldfishConfig {
       "state_md": stateMD.json, "audit": audit.json, "defaults": defaults.json, "jobs": jobs.json,
       "storage": storage.json, "gcs": gcs ?? .null, "versioning": versioning.json, "gce": gce?.json ?? .null,
       "docker": docker.json, "svs": svs.json, "metrics": metrics.json,
-      "pre_run_review": preRunReview.json, "plugins": plugins.json,
+      "pre_run_review": preRunReview.json, "plugins": plugins.json, "backup": backup.json,
     ]
     for (name, section) in services { fields[name] = section }
     for (name, reported) in pluginSections {

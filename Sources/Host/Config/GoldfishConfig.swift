@@ -26,6 +26,7 @@ public struct GoldfishConfig: Sendable, Equatable {
   public var svs = SVSConfig()
   public var metrics = MetricsConfig()
   public var preRunReview = PreRunReviewConfig()
+  public var backup = BackupConfig()
   public var plugins = PluginsConfig()
   /// The sections named after plugin services (`cdir:`, `process:`, …), handed to them as they are.
   public var services: [String: JSONValue] = [:]
@@ -44,6 +45,7 @@ public struct GoldfishConfig: Sendable, Equatable {
   public static let sectionKeys = [
     "project_name", "dev_repo_path", "workspaces_dir", "slots", "invariants", "state_md", "audit", "defaults", "jobs",
     "storage", "gcs", "versioning", "gce", "docker", "local", "svs", "metrics", "pre_run_review", "plugins",
+    "backup",
   ]
   /// Accepted only to be moved elsewhere (upstream's old spellings).
   static let migratedKeys = ["extra_packages"]
@@ -133,6 +135,7 @@ public struct GoldfishConfig: Sendable, Equatable {
     config.svs = SVSConfig(reading: root.section("svs", keys: SVSConfig.keys))
     config.metrics = MetricsConfig(reading: root.section("metrics", keys: MetricsConfig.keys))
     config.preRunReview = PreRunReviewConfig(reading: root.section("pre_run_review", keys: PreRunReviewConfig.keys))
+    config.backup = BackupConfig(reading: root.section("backup", keys: BackupConfig.keys))
     config.plugins = problems.attempt(PluginsConfig()) { () throws(GoldfishError) in
       try PluginsConfig(from: document)
     }

@@ -71,6 +71,7 @@ public struct Executor: Sendable {
         "experiment_group": group.map { .string($0) } ?? .null,
         "inputs_override": inputs.isEmpty ? .null : InputOverrides.encode(inputs),
       ])
+    BackupTrigger.fire(project, "run", details: pipelineRunID)
     return Started(
       pipelineRunID: pipelineRunID, workspace: workspace, version: version.label,
       stageRuns: Dictionary(uniqueKeysWithValues: runs.map { ($0.stage, $0.id) }))

@@ -26,6 +26,15 @@ enum ConfigTemplate {
       path: STATE.md
       max_recent_actions: 15
 
+    # Backups of the database and the versions go to the storage above, under backups/
+    # (docs/backups.md). The file storage keeps its files in .goldfish/storage unless
+    # file.root says otherwise; backups there die with .goldfish/, so automatic ones wait
+    # until it points elsewhere (or storage is gcs).
+    backup:
+      enabled: true
+      # automatic: true
+      # rate_limit_seconds: 300
+
     """
   }
 }

@@ -16,6 +16,7 @@ enum Migrations {
     migrator.registerMigration("v8-records-history", migrate: RecordsHistoryMigration.v8)
     migrator.registerMigration("v9-run-thoughts", migrate: ThoughtRunMigration.v8)
     migrator.registerMigration("v10-research-memory", migrate: ResearchMemoryMigration.v10)
+    migrator.registerMigration("v11-backups", migrate: BackupOutcomeMigration.v11)
     return migrator
   }()
 

@@ -54,6 +54,7 @@ public struct WorkspaceManager: Sendable {
     try project.journal.record(
       "create_workspace", reason: reason, workspace: name,
       details: ["from": .string((base ?? .main).description)])
+    BackupTrigger.fire(project, "create_workspace", details: name)
     return record
   }
 
@@ -115,7 +116,7 @@ public struct WorkspaceManager: Sendable {
     guard !message.isEmpty else {
       throw GoldfishError(.invalidArgument, "a checkpoint needs a message", hint: "--message \"what changed\"")
     }
-    return try SlotLock.withLock(slot, in: project.paths.locks) { () throws(GoldfishError) -> CheckpointResult in
+    let result = try SlotLock.withLock(slot, in: project.paths.locks) { () throws(GoldfishError) -> CheckpointResult in
       let result = try syncAndVersion(slot: slot, message: message, createdBy: createdBy, runID: runID)
       if result.created {
         try project.journal.record(
@@ -124,6 +125,11 @@ public struct WorkspaceManager: Sendable {
       }
       return result
     }
+    // A run's own version is backed up with the run (Executor.start).
+    if result.created && createdBy != "run" {
+      BackupTrigger.fire(project, "save_version", details: "\(result.workspace) \(result.version)")
+    }
+    return result
   }
 
   /// The body of checkpoint, for callers that already hold the slot's lock.
@@ -240,6 +246,7 @@ public struct WorkspaceManager: Sendable {
     }
     try store.markWorkspaceDeleted(name, reason: reason)
     try project.journal.record("delete_workspace", reason: reason, workspace: name)
+    BackupTrigger.fire(project, "delete_workspace", details: name)
   }
 
   // MARK: reading
