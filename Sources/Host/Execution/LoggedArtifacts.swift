@@ -1,5 +1,6 @@
 import Foundation
 import PluginKit
+import PluginSupport
 
 /// Files a stage named with `goldfish.metrics.log_artifact(name, path)`: stored with the run's
 /// outputs under `runs/<run id>/outputs/artifacts/<path>` and recorded as output signals named

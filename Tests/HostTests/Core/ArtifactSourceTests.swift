@@ -105,11 +105,12 @@ struct ArtifactSourceTests {
       try links.consumers(of: producer.id) == [.init(runID: consumer.id, signal: "features", viaSource: "feats")])
     let queries = RunQueries(services: try ExecutionServices.open(fixture.project))
     let upstream = try queries.lineage(consumer.id)
-    #expect(upstream["inputs"]?[0]?["from"]?["run"]?.stringValue == producer.id)
+    #expect(upstream["inputs"]?.arrayValue?.first?["from"]?["run"]?.stringValue == producer.id)
     let downstream = try queries.lineage(producer.id)
-    #expect(downstream["downstream"]?[0]?["run"]?.stringValue == consumer.id)
-    #expect(downstream["downstream"]?[0]?["via_source"]?.stringValue == "feats")
-    #expect(downstream["outputs"]?[0]?["sources"]?[0]?.stringValue == "feats")
+    let reader = downstream["downstream"]?.arrayValue?.first
+    #expect(reader?["run"]?.stringValue == consumer.id)
+    #expect(reader?["via_source"]?.stringValue == "feats")
+    #expect(downstream["outputs"]?.arrayValue?.first?["sources"]?.arrayValue?.first?.stringValue == "feats")
   }
 
   @Test("promote_artifact refuses: unknown run or output, a run that did not succeed, disagreeing format, a taken name")
