@@ -193,10 +193,10 @@ enum DataTools {
       .string("output_name", "The run's output to promote.", required: true),
       .string("source_name", "The new source's name (letters, digits, - and _).", required: true),
       WorkspaceTools.reason,
+      // Needed, as upstream; checked by the handler so a missing one gets the metadata hint.
       .object(
         "metadata",
-        "Source metadata (schema_version 1: description, source {format, size_bytes, created_at}, schema).",
-        required: true),
+        "Needed: source metadata (schema_version 1: description, source {format, size_bytes, created_at}, schema)."),
       .string("description", "What the data is; must equal metadata.description when given."),
       .string("format", "npy, npz, csv or file; must equal metadata.source.format when given."),
       .integer(
