@@ -143,6 +143,33 @@ struct ArtifactSourceTests {
     #expect(try sources.list().map(\.name) == ["points"], "nothing half-registered")
   }
 
+  @Test("log_artifact: the file is stored with the run's outputs as artifact:<name>; a path never written is a warning")
+  func loggedArtifacts() throws {
+    let fixture = try SamplePipeline.project(configure: SamplePipeline.withoutFinalizationGate)
+    let module = try String(contentsOfFile: SamplePipeline.samples + "/modules/preprocess.py", encoding: .utf8)
+    try fixture.write(
+      "modules/preprocess.py",
+      module + """
+        import os
+        from goldfish.metrics import log_artifacts
+        os.makedirs(get_output_path("features").parent / "plots", exist_ok=True)
+        open(get_output_path("features").parent / "plots" / "loss.txt", "w").write("a falling loss")
+        log_artifacts({"plots": "plots", "ghost": "never/written.bin"})
+
+        """)
+    let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
+    let run = try #require(runs.first)
+    #expect(run.state.succeeded, "a logged path that is not there never fails the run")
+    let outputs = try fixture.project.store.signals(of: run.id).filter { $0.direction == "output" }
+    #expect(outputs.map(\.signal).sorted() == ["artifact:plots", "features"])
+    let plots = try #require(outputs.first { $0.signal == "artifact:plots" })
+    #expect(plots.signalType == "artifact" && plots.sizeBytes == Int64("a falling loss".utf8.count))
+    let stored = String(try #require(plots.uri).dropFirst("file://".count)) + "loss.txt"
+    #expect(try String(contentsOfFile: stored, encoding: .utf8) == "a falling loss")
+    let review = try #require(try fixture.project.store.reviews(ofStageRun: run.id).first)
+    #expect(review.reviewer == "logged_artifacts" && review.findings.map(\.subject) == ["ghost"])
+  }
+
   @Test("an artifact's source name fits the source name rule however long the parts")
   func sourceNameRule() throws {
     let long = String(repeating: "w", count: 70)
