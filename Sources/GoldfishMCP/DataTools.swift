@@ -115,7 +115,8 @@ enum DataTools {
       .string("name", "The source (get, lineage, update, delete)."), .string("reason", "Why (update, delete)."),
       .string(
         "status", "list: only sources in this state (active, or upstream's available; deleted ones are never listed)."),
-      .string("created_by", "list: only sources created this way (external, or run:<run id>; upstream's job:<run id> too)."),
+      .string(
+        "created_by", "list: only sources created this way (external, or run:<run id>; upstream's job:<run id> too)."),
       .object("metadata", "update: the new metadata (validated as at registration; source.format cannot change)."),
       .integer("limit", "How many (list; default 50).", minimum: 1, maximum: 1000),
       .integer("offset", "Skip this many (list).", minimum: 0, maximum: ToolParameter.offsetLimit),
@@ -175,7 +176,8 @@ enum DataTools {
   /// `manage_sources(action: "lineage", name)`.
   static func sourceLineage(_ call: ToolCall) async throws -> ToolOutput {
     guard let name = call.string("name") else {
-      throw GoldfishError(.invalidArgument, "manage_sources lineage needs name", hint: "the source whose parents to show")
+      throw GoldfishError(
+        .invalidArgument, "manage_sources lineage needs name", hint: "the source whose parents to show")
     }
     let view = try await call.withProject { project in try project.sources.lineage(of: name) }
     let parents = view.parentSources.count + view.parentRuns.count

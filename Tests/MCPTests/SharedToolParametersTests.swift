@@ -77,7 +77,8 @@ struct SharedToolParametersTests {
     #expect(remote["source"]?.objectValue?["size_bytes"] == 4096, "\(remote)")
   }
 
-  @Test("manage_sources: status and created_by filter the list; update replaces metadata; lineage of an external source")
+  @Test(
+    "manage_sources: status and created_by filter the list; update replaces metadata; lineage of an external source")
   func manageSources() async throws {
     let fixture = try SamplePipeline.project()
     let all = T.ok(await T.call(fixture, "manage_sources", ["action": "list", "status": "available"]))

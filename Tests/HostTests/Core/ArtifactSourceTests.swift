@@ -43,7 +43,8 @@ struct ArtifactSourceTests {
   @Test("an artifact: true output with metadata becomes a source when its run succeeds, lineage in the same breath")
   func artifactOutputBecomesSource() throws {
     let fixture = try SamplePipeline.project(configure: SamplePipeline.withoutFinalizationGate)
-    let declared = try Self.pipeline(features: "{type: file, schema: null, artifact: true, metadata: \(Self.metadataYAML)}")
+    let declared = try Self.pipeline(
+      features: "{type: file, schema: null, artifact: true, metadata: \(Self.metadataYAML)}")
     #expect(declared.contains("artifact: true"))
     try fixture.write("pipeline.yaml", declared)
     let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
@@ -168,6 +169,12 @@ struct ArtifactSourceTests {
     #expect(try String(contentsOfFile: stored, encoding: .utf8) == "a falling loss")
     let review = try #require(try fixture.project.store.reviews(ofStageRun: run.id).first)
     #expect(review.reviewer == "logged_artifacts" && review.findings.map(\.subject) == ["ghost"])
+    // The one declared output is still the one an override of a differently named input reads.
+    let definition = try PipelineLoader.load(workspaceDirectory: fixture.slot("w1"))
+    let chosen = try InputOverrides.validate(
+      ["evaluate": ["model": .string(run.id)]], selected: ["evaluate"], definition: definition,
+      store: fixture.project.store)
+    #expect(chosen["evaluate"]?["model"] == .run(id: run.id, signal: "features"))
   }
 
   @Test("an artifact's source name fits the source name rule however long the parts")
