@@ -7,11 +7,18 @@ import PluginKit
 enum DataTools {
   typealias S = JSONSchema
 
-  static var all: [MCPTool] { [register, list, get, delete, manage, lineage] }
+  static var all: [MCPTool] { [register, list, get, delete, manage, promote, lineage] }
 
   static let sourceSchema: Value = S.object([
     "name": S.string, "description": S.string, "created_at": S.string, "gcs_location": S.string, "uri": S.string,
     "size_bytes": S.nullable(S.integer), "status": S.string, "metadata": S.nullable(S.anyObject),
+    "created_by": S.string, "metadata_status": S.string, "stage_run_id": S.nullable(S.string),
+    "output_name": S.nullable(S.string),
+  ])
+
+  static let lineageSchema: Value = S.object([
+    "source_name": S.string, "parents": S.strings, "parent_sources": S.strings, "parent_runs": S.strings,
+    "job_id": S.nullable(S.string), "output_name": S.nullable(S.string), "inputs": S.array(S.anyObject),
   ])
 
   static let register = MCPTool(
@@ -102,20 +109,23 @@ enum DataTools {
   static let manage = MCPTool(
     name: "manage_sources",
     description:
-      "Upstream-compatible source management: action list (filters status, created_by), get, update (metadata + reason) or delete; lineage comes with promote_artifact (issue #14).",
+      "Upstream-compatible source management: action list (filters status, created_by), get, lineage (the sources and runs a source made from a run's output came from), update (metadata + reason) or delete.",
     parameters: [
       .string("action", "What to do.", required: true, choices: ["list", "get", "lineage", "update", "delete"]),
-      .string("name", "The source (get, update, delete)."), .string("reason", "Why (update, delete)."),
+      .string("name", "The source (get, lineage, update, delete)."), .string("reason", "Why (update, delete)."),
       .string(
         "status", "list: only sources in this state (active, or upstream's available; deleted ones are never listed)."),
-      .string("created_by", "list: only sources created this way (external, or job:<run id>)."),
+      .string(
+        "created_by", "list: only sources created this way (external, or run:<run id>; upstream's job:<run id> too)."),
       .object("metadata", "update: the new metadata (validated as at registration; source.format cannot change)."),
       .integer("limit", "How many (list; default 50).", minimum: 1, maximum: 1000),
       .integer("offset", "Skip this many (list).", minimum: 0, maximum: ToolParameter.offsetLimit),
     ],
     output: [
       "sources": S.array(sourceSchema), "total": S.integer, "source": sourceSchema, "success": S.boolean,
-      "deleted": S.string,
+      "deleted": S.string, "source_name": S.string, "parents": S.strings, "parent_sources": S.strings,
+      "parent_runs": S.strings, "job_id": S.nullable(S.string), "output_name": S.nullable(S.string),
+      "inputs": S.array(S.anyObject),
     ],
     annotations: .init(destructiveHint: true, openWorldHint: false)
   ) { call in
@@ -126,13 +136,7 @@ enum DataTools {
     case "get": target = get
     case "delete": target = delete
     case "update": return try await update(call)
-    case "lineage":
-      throw GoldfishError(
-        .notSupported,
-        "manage_sources lineage is not available yet: sources made from runs (promote_artifact) come with issue #14",
-        hint:
-          "every source here is registered by hand (created_by external), so it has no parent sources; lineage(run_id) shows a run's inputs"
-      )
+    case "lineage": return try await sourceLineage(call)
     default: return try await filteredList(call)
     }
     let accepted = Set(target.parameters.map(\.name))
@@ -144,7 +148,8 @@ enum DataTools {
   /// `manage_sources(action: "list", status?, created_by?)`.
   static func filteredList(_ call: ToolCall) async throws -> ToolOutput {
     let status = call.string("status").map { $0 == "available" ? "active" : $0 }
-    let createdBy = call.string("created_by")
+    // Upstream named a run's sources job:<id>; here they are run:<id>.
+    let createdBy = call.string("created_by").map { $0.hasPrefix("job:") ? "run:" + $0.dropFirst(4) : $0 }
     let all = try await call.withProject { project in try project.sources.list() }.filter { source in
       (status.map { $0 == source.status } ?? true) && (createdBy.map { $0 == source.createdBy } ?? true)
     }
@@ -168,6 +173,63 @@ enum DataTools {
     return ToolOutput(["success": true, "source": sourceValue(record)], text: "Updated \(record.name)")
   }
 
+  /// `manage_sources(action: "lineage", name)`.
+  static func sourceLineage(_ call: ToolCall) async throws -> ToolOutput {
+    guard let name = call.string("name") else {
+      throw GoldfishError(
+        .invalidArgument, "manage_sources lineage needs name", hint: "the source whose parents to show")
+    }
+    let view = try await call.withProject { project in try project.sources.lineage(of: name) }
+    let parents = view.parentSources.count + view.parentRuns.count
+    return ToolOutput(
+      try MCPValue.encode(view),
+      text: "\(name): \(parents) parents" + (view.source.stageRunID.map { ", made by \($0)" } ?? ""))
+  }
+
+  static let promote = MCPTool(
+    name: "promote_artifact",
+    description:
+      "Register an output of a run that succeeded as a source other runs can read, by reference (no copy); its lineage (the sources and runs the run read) is recorded with it.",
+    parameters: [
+      .string("job_id", "The stage run id (stage-…) whose output to promote (upstream's name).", required: true),
+      .string("output_name", "The run's output to promote.", required: true),
+      .string("source_name", "The new source's name (letters, digits, - and _).", required: true),
+      WorkspaceTools.reason,
+      // Needed, as upstream; checked by the handler so a missing one gets the metadata hint.
+      .object(
+        "metadata",
+        "Needed: source metadata (schema_version 1: description, source {format, size_bytes, created_at}, schema)."),
+      .string("description", "What the data is; must equal metadata.description when given."),
+      .string("format", "npy, npz, csv or file; must equal metadata.source.format when given."),
+      .integer(
+        "size_bytes", "Must equal metadata.source.size_bytes when given.", minimum: 1, maximum: 1 << 50),
+    ],
+    output: ["success": S.boolean, "source": sourceSchema, "lineage": lineageSchema, "state_md": S.string],
+    annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: false)
+  ) { call in
+    let runID = try call.required("job_id")
+    let output = try call.required("output_name")
+    let sourceName = try call.required("source_name")
+    let why = try call.required("reason")
+    guard let metadata = call.arguments["metadata"].map(MCPValue.json) else {
+      throw GoldfishError(.invalidArgument, "promote_artifact needs metadata", hint: "schema_version 1 metadata")
+    }
+    let (record, lineage, state) = try await call.withProject { project in
+      let (record, lineage) = try project.sources.promote(
+        .init(
+          runID: runID, outputName: output, sourceName: sourceName, reason: why, metadata: metadata,
+          description: call.string("description"), format: call.string("format"),
+          sizeBytes: call.int("size_bytes").map(Int64.init)))
+      return (record, lineage, WorkspaceTools.stateMD(project, limit: 3000))
+    }
+    return ToolOutput(
+      [
+        "success": true, "source": sourceValue(record), "lineage": try MCPValue.encode(lineage),
+        "state_md": .string(state),
+      ],
+      text: "Promoted \(output) of \(runID) as \(record.name) → \(record.uri)")
+  }
+
   static let lineage = MCPTool(
     name: "lineage",
     description:
@@ -176,6 +238,7 @@ enum DataTools {
     output: [
       "run": S.string, "stage": S.string, "workspace": S.string, "version": S.string, "state": S.string,
       "reused_from": S.nullable(S.string), "inputs": S.array(S.anyObject), "outputs": S.array(S.anyObject),
+      "downstream": S.array(S.anyObject),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in

@@ -16,43 +16,53 @@ enum InsightTools {
   static let getLineage = MCPTool(
     name: "get_lineage",
     description:
-      "The runs a run fed (downstream: who consumed its outputs) or was fed by (upstream: who produced its inputs).",
+      "The runs a run fed (downstream: who consumed its outputs, directly or through a source made from them) or was fed by (upstream: who produced its inputs, including the run a dataset it read was made from).",
     parameters: [
       .string("run_id", "A stage run id (stage-…).", required: true),
       .string("direction", "downstream (default) or upstream.", choices: ["downstream", "upstream"]),
     ],
     output: [
       "run_id": S.string, "direction": S.string, "consumers": S.array(S.anyObject), "producers": S.array(S.anyObject),
+      "sources": S.array(S.anyObject),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
     let runID = try call.required("run_id")
     let direction = call.string("direction") ?? "downstream"
-    let links = try await call.withProject { project throws -> [Value] in
+    let (links, made) = try await call.withProject { project throws -> ([Value], [Value]) in
       let store = project.store
       guard try store.stageRun(runID) != nil else {
         throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(runID))", hint: "list_runs shows recent runs")
       }
-      let pairs: [(String, String)] =
-        direction == "upstream"
-        ? try store.signals(of: runID).filter { $0.direction == "input" }.compactMap { signal in
-          signal.sourceStageRunID.map { ($0, signal.signal) }
-        }
-        : try store.consumers(of: runID).map { ($0.stageRunID, $0.signal) }
-      return try pairs.compactMap { id, signal throws -> Value? in
-        guard let run = try store.stageRun(id) else { return nil }
+      let walk = RunLinks(store: store)
+      let neighbours = direction == "upstream" ? try walk.producers(of: runID) : try walk.consumers(of: runID)
+      let links = try neighbours.compactMap { link throws -> Value? in
+        guard let run = try store.stageRun(link.runID) else { return nil }
         return [
           "run_id": .string(run.id), "stage": .string(run.stage), "workspace": .string(run.workspace),
           "reason": .string(run.reason),
-          direction == "upstream" ? "signal_produced" : "signal_consumed": .string(signal),
+          direction == "upstream" ? "signal_produced" : "signal_consumed": .string(link.signal),
+          "via_source": link.viaSource.map(Value.string) ?? .null,
           "outcome": .string(run.state.rawValue), "created_at": .string(run.createdAt),
         ]
       }
+      let made: [Value] =
+        direction == "upstream"
+        ? []
+        : try walk.madeSources(of: runID).map { source in
+          [
+            "name": .string(source.name), "output_name": source.outputName.map(Value.string) ?? .null,
+            "status": .string(source.status), "created_by": .string(source.createdBy),
+          ]
+        }
+      return (links, made)
     }
     let key = direction == "upstream" ? "producers" : "consumers"
+    var answer: [String: Value] = ["run_id": .string(runID), "direction": .string(direction), key: .array(links)]
+    if direction != "upstream" { answer["sources"] = .array(made) }
     return ToolOutput(
-      ["run_id": .string(runID), "direction": .string(direction), key: .array(links)],
-      text: "\(runID): \(links.count) \(key)")
+      .object(answer),
+      text: "\(runID): \(links.count) \(key)" + (made.isEmpty ? "" : ", \(made.count) sources made from it"))
   }
 
   static let workspaceThoughts = MCPTool(

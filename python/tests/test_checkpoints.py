@@ -127,12 +127,49 @@ def test_missing_source_path(run, tmp_path):
         gio.save_checkpoint("c", tmp_path / "nope")
 
 
-def test_other_runs_are_refused(run):
+def test_other_runs_are_unreachable_outside_the_process_layout(run):
+    # /mnt/outputs-like folders (docker, GCE): a run sees only its own outputs.
     assert gio.list_checkpoints(run_id="stage-abc123") == {}
-    with pytest.raises(GoldfishIOError, match=r"checkpoints of another run \(stage-other\) cannot be read from inside a stage"):
+    with pytest.raises(GoldfishIOError, match=r"checkpoints of another run \(stage-other\) are not reachable on this backend"):
         gio.load_checkpoint("c", run_id="stage-other")
     with pytest.raises(GoldfishIOError, match="another run"):
         gio.list_checkpoints(run_id="stage-other")
+
+
+def _as_run(run, runs, run_id):
+    outputs = runs / run_id / "outputs"
+    outputs.mkdir(parents=True, exist_ok=True)
+    run.monkeypatch.setenv("GOLDFISH_RUN_ID", run_id)
+    run.monkeypatch.setenv("GOLDFISH_OUTPUTS_DIR", str(outputs))
+    return outputs
+
+
+def test_resume_from_another_runs_checkpoint(run, tmp_path):
+    # The process backend's layout: <runs>/<run id>/outputs, one folder per run.
+    runs = tmp_path / "runs"
+    first = _as_run(run, runs, "stage-first0000001")
+    gio.save_checkpoint("model", {"epoch": 3}, step=3)
+    gio.save_checkpoint("model", {"epoch": 7}, step=7)
+    gio.save_checkpoint("vocab", ["a", "b"])
+    _as_run(run, runs, "stage-second000002")
+    assert gio.load_checkpoint("model") is None, "this run has none of its own"
+    latest = gio.load_checkpoint("model", run_id="stage-first0000001")
+    assert latest == first / ".goldfish" / "checkpoints" / "model" / "step_7.pkl"
+    assert pickle.loads(latest.read_bytes()) == {"epoch": 7}
+    earlier = gio.load_checkpoint("model", step=3, run_id="stage-first0000001")
+    assert pickle.loads(earlier.read_bytes()) == {"epoch": 3}
+    assert gio.load_checkpoint("missing", run_id="stage-first0000001") is None
+    listed = gio.list_checkpoints(run_id="stage-first0000001")
+    assert listed["model"]["steps"] == [3, 7] and listed["vocab"]["steps"] == []
+
+
+def test_another_run_that_is_not_there_or_a_bad_id(run, tmp_path):
+    _as_run(run, tmp_path / "runs", "stage-second000002")
+    with pytest.raises(GoldfishIOError, match="no run stage-nothere in"):
+        gio.load_checkpoint("model", run_id="stage-nothere")
+    for bad in ["../stage-second000002", "a/b", "", 7]:
+        with pytest.raises(GoldfishIOError, match="invalid run id"):
+            gio.load_checkpoint("model", run_id=bad)
 
 
 def test_interrupted_first_stepped_save_does_not_block(run):

@@ -174,7 +174,10 @@ public enum InputOverrides {
       chosen = signal
     } else if names.contains(input) {
       chosen = input
-    } else if names.count == 1, let only = names.first {
+    } else if case let declared = names.filter({ !$0.hasPrefix(OutputRecorder.artifactSignalPrefix) }),
+      declared.count == 1, let only = declared.first
+    {
+      // Files named with log_artifact (artifact:<name>) never make the one declared output ambiguous.
       chosen = only
     } else {
       throw invalid(

@@ -27,6 +27,7 @@ struct OutputRecorder {
       FaultPoint.hit(.midwayOutputs)
     }
     try services.project.store.recordSignals(records)
+    try services.project.store.recordSignals(try recordLoggedArtifacts())
     return records
   }
 
@@ -47,7 +48,7 @@ struct OutputRecorder {
     return candidates.first { FileManager.default.fileExists(atPath: $0) }
   }
 
-  private func store(_ output: SignalDefinition, at path: String) throws(GoldfishError) -> SignalRecord {
+  func store(_ output: SignalDefinition, at path: String) throws(GoldfishError) -> SignalRecord {
     try confine(path, output)
     var isDirectory: ObjCBool = false
     _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -76,7 +77,7 @@ struct OutputRecorder {
 
   /// A stage may leave a symlink where an output belongs; the host, outside any sandbox, would
   /// follow it and copy whatever file it names (a key, a password file) into storage.
-  private func confine(_ path: String, _ output: SignalDefinition) throws(GoldfishError) {
+  func confine(_ path: String, _ output: SignalDefinition) throws(GoldfishError) {
     guard PathConfinement.isInside(path, root: outputsDir) else {
       throw GoldfishError(
         .outputMissing, "output \(output.name) of stage \(run.stage) links outside the run's outputs folder",
@@ -85,7 +86,7 @@ struct OutputRecorder {
     }
   }
 
-  private func put(_ path: String, key: String) throws(GoldfishError) -> (String, Int64, String) {
+  func put(_ path: String, key: String) throws(GoldfishError) -> (String, Int64, String) {
     let uri = try uri(for: key)
     do {
       let info = try services.storageClient.putFile(uri: uri, path: path)
@@ -96,7 +97,7 @@ struct OutputRecorder {
     }
   }
 
-  private func uri(for key: String) throws(GoldfishError) -> String {
+  func uri(for key: String) throws(GoldfishError) -> String {
     do {
       return try services.storageClient.uriFor(key: key)
     } catch {

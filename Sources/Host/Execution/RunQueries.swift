@@ -98,20 +98,32 @@ public struct RunQueries: Sendable {
         "uri": input.uri.map { .string($0) } ?? .null,
       ]
       if let source = input.sourceName { entry["dataset"] = .string(source) }
-      if let upstream = input.sourceStageRunID, depth > 0 { entry["from"] = try lineage(upstream, depth: depth - 1) }
+      // A dataset made from a run's output leads upstream to that run, as a direct input does.
+      var producer = input.sourceStageRunID
+      if producer == nil, let name = input.sourceName { producer = try store.sourceIncludingDeleted(name)?.stageRunID }
+      if let upstream = producer, depth > 0 { entry["from"] = try lineage(upstream, depth: depth - 1) }
       inputs.append(.object(entry))
     }
+    let made = try RunLinks(store: store).madeSources(of: id)
     let outputs = signals.filter { $0.direction == "output" }.map { output -> JSONValue in
       [
         "signal": .string(output.signal), "type": .string(output.signalType),
         "uri": output.uri.map { .string($0) } ?? .null,
         "size_bytes": output.sizeBytes.map { .int($0) } ?? .null, "hash": output.hash.map { .string($0) } ?? .null,
+        "sources": .array(made.filter { $0.outputName == output.signal }.map { .string($0.name) }),
+      ]
+    }
+    let downstream = try RunLinks(store: store).consumers(of: id).map { link -> JSONValue in
+      [
+        "run": .string(link.runID), "signal": .string(link.signal),
+        "via_source": link.viaSource.map { .string($0) } ?? .null,
       ]
     }
     return [
       "run": .string(run.id), "stage": .string(run.stage), "workspace": .string(run.workspace),
       "version": .string("v\(run.version)"), "state": .string(run.state.rawValue),
       "reused_from": run.reusedFrom.map { .string($0) } ?? .null, "inputs": .array(inputs), "outputs": .array(outputs),
+      "downstream": .array(downstream),
     ]
   }
 }

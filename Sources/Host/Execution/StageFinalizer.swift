@@ -193,6 +193,7 @@ struct StageFinalizer {
       try store.transition(
         run.id, .postRunOK, TransitionContext(source: "executor", reason: "outputs recorded"),
         update: ["outputs": try? JSONCoding.encode(summary)])
+      ArtifactSources(project: project).register(run: run, declared: stage?.outputs ?? [], recorded: outputs)
     } catch {
       let message = error.message + (error.hint.map { " (\($0))" } ?? "")
       try store.transition(

@@ -13,6 +13,10 @@ public struct SourceRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
   public var status: String
   public var deletedAt: String?
   public var deleteReason: String?
+  /// The run whose output this source is (an `artifact: true` output or `promote_artifact`).
+  public var stageRunID: String?
+  /// That run's output name.
+  public var outputName: String?
 
   enum CodingKeys: String, CodingKey, ColumnExpression {
     case name, uri, description
@@ -22,10 +26,17 @@ public struct SourceRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
     case metadata, status
     case deletedAt = "deleted_at"
     case deleteReason = "delete_reason"
+    case stageRunID = "stage_run_id"
+    case outputName = "output_name"
   }
 
-  public init(name: String, uri: String, description: String, createdBy: String, sizeBytes: Int64?, metadata: String?) {
+  public init(
+    name: String, uri: String, description: String, createdBy: String, sizeBytes: Int64?, metadata: String?,
+    stageRunID: String? = nil, outputName: String? = nil
+  ) {
     self.name = name
+    self.stageRunID = stageRunID
+    self.outputName = outputName
     self.uri = uri
     self.description = description
     self.createdAt = Timestamp.now()
@@ -37,12 +48,17 @@ public struct SourceRecord: Codable, Sendable, Equatable, FetchableRecord, Persi
 }
 
 extension ProjectStore {
-  public func insertSource(_ record: SourceRecord) throws(GoldfishError) {
+  /// Inserts a source and its lineage in one transaction: a source made from a run never exists
+  /// without the record of what it was made from.
+  public func insertSource(_ record: SourceRecord, lineage: [SourceLineageRecord] = []) throws(GoldfishError) {
     try write { db in
       if let existing = try SourceRecord.fetchOne(db, key: record.name), existing.status == "active" {
         throw GoldfishError(.alreadyExists, "source \(record.name) is already registered", hint: "pick another name")
       }
+      // A deleted source's name may be reused; its old parents do not belong to the new data.
+      try db.execute(sql: "DELETE FROM source_lineage WHERE source_name = ?", arguments: [record.name])
       try record.save(db)
+      for row in lineage { try row.insert(db) }
     }
   }
 
@@ -82,6 +98,67 @@ extension ProjectStore {
       guard db.changesCount == 1 else {
         throw GoldfishError(.notFound, "no registered source \(name)", hint: "list them with goldfish source list")
       }
+    }
+  }
+}
+
+/// One parent of a source made from a run: a source the run read (`parentSource`) or a run whose
+/// output it read (`parentStageRunID`), through the run's input `signal`.
+public struct SourceLineageRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+  public static let databaseTableName = "source_lineage"
+
+  public var sourceName: String
+  public var parentSource: String?
+  public var parentStageRunID: String?
+  public var signal: String
+  public var createdAt: String
+
+  enum CodingKeys: String, CodingKey, ColumnExpression {
+    case sourceName = "source_name"
+    case parentSource = "parent_source"
+    case parentStageRunID = "parent_stage_run_id"
+    case signal
+    case createdAt = "created_at"
+  }
+
+  public init(sourceName: String, parentSource: String?, parentStageRunID: String?, signal: String) {
+    self.sourceName = sourceName
+    self.parentSource = parentSource
+    self.parentStageRunID = parentStageRunID
+    self.signal = signal
+    self.createdAt = Timestamp.now()
+  }
+}
+
+extension ProjectStore {
+  public func sourceLineage(of name: String) throws(GoldfishError) -> [SourceLineageRecord] {
+    try read { db in
+      try SourceLineageRecord.filter(SourceLineageRecord.CodingKeys.sourceName == name)
+        .order(SourceLineageRecord.CodingKeys.signal).fetchAll(db)
+    }
+  }
+
+  /// Sources made from a run's outputs: the active ones, or every one still on record.
+  public func sources(madeBy stageRunID: String, includingDeleted: Bool = false) throws(GoldfishError) -> [SourceRecord]
+  {
+    try read { db in
+      var request = SourceRecord.filter(SourceRecord.CodingKeys.stageRunID == stageRunID)
+      if !includingDeleted { request = request.filter(SourceRecord.CodingKeys.status == "active") }
+      return try request.order(SourceRecord.CodingKeys.name).fetchAll(db)
+    }
+  }
+
+  /// A source with this name, active or deleted: lineage keeps naming sources after deletion.
+  public func sourceIncludingDeleted(_ name: String) throws(GoldfishError) -> SourceRecord? {
+    try read { db in try SourceRecord.fetchOne(db, key: name) }
+  }
+
+  /// Input signals of runs that read a source.
+  public func consumers(ofSource name: String) throws(GoldfishError) -> [SignalRecord] {
+    try read { db in
+      try SignalRecord.filter(
+        SignalRecord.CodingKeys.sourceName == name && SignalRecord.CodingKeys.direction == "input"
+      ).order(SignalRecord.CodingKeys.stageRunID).fetchAll(db)
     }
   }
 }

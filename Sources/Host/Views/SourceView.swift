@@ -12,7 +12,8 @@ public struct SourceView: Encodable, Sendable {
 
   enum Keys: String, CodingKey {
     case name, description, createdAt = "created_at", uri, gcsLocation = "gcs_location", sizeBytes = "size_bytes"
-    case status, metadata
+    case status, metadata, createdBy = "created_by", metadataStatus = "metadata_status"
+    case stageRunID = "stage_run_id", outputName = "output_name"
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -25,5 +26,9 @@ public struct SourceView: Encodable, Sendable {
     try fields.encode(source.sizeBytes, forKey: .sizeBytes)
     try fields.encode(source.status, forKey: .status)
     try fields.encode(source.metadata.flatMap { try? JSONCoding.parse($0) }, forKey: .metadata)
+    try fields.encode(source.createdBy, forKey: .createdBy)
+    try fields.encode(SourceMetadata.parseStatus(json: source.metadata).rawValue, forKey: .metadataStatus)
+    try fields.encode(source.stageRunID, forKey: .stageRunID)
+    try fields.encode(source.outputName, forKey: .outputName)
   }
 }

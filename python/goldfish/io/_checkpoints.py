@@ -4,6 +4,14 @@ Layout: `<name>` or `<name>/step_<n>`, plus `.npy` for numpy arrays, `.pkl` for 
 objects, no suffix for a copied file or directory. The stage writes them locally; the
 host keeps them with the run's outputs, so `local_ok` (upstream: "no bucket is fine")
 is accepted and has nothing to refuse.
+
+Another run's checkpoints (`load_checkpoint(name, run_id=...)`, `list_checkpoints(run_id)`)
+are read where the host keeps that run: `<runs>/<run id>/outputs/.goldfish/checkpoints/`,
+next to this run's own folder. That is reachable on the process backend (this run's outputs
+folder is `<runs>/<this run id>/outputs`); its sandbox binds the file system read-only, so
+the other run's files can be read and not changed (a project under /tmp is the exception:
+the sandbox gives /tmp a fresh tmpfs). On docker and GCE a run sees only its own outputs
+folder, so asking for another run's checkpoints raises GoldfishIOError saying so.
 """
 
 from __future__ import annotations
@@ -79,11 +87,14 @@ checkpoint = save_checkpoint  # the name issue 4 uses
 
 
 def load_checkpoint(name: str, step: int | None = None, run_id: str | None = None) -> Path | None:
-    """Path of a checkpoint of this run (the latest step when `step` is None), or None."""
-    _check_run(run_id)
+    """Path of a checkpoint (the latest step when `step` is None), or None if there is none.
+
+    `run_id` reads another run's checkpoint (to resume from it); treat what it returns as
+    read-only: it belongs to that run.
+    """
     _check_name(name)
     step = _check_step(step)
-    root = current().runtime_dir / CHECKPOINTS_DIR
+    root = _checkpoints_of(run_id)
     if step is None:
         found = _unstepped(root, name)
         if found is not None:
@@ -101,9 +112,8 @@ def load_checkpoint(name: str, step: int | None = None, run_id: str | None = Non
 
 
 def list_checkpoints(run_id: str | None = None) -> dict[str, dict[str, Any]]:
-    """`{name: {"steps": [...], "location": path}}` for this run; steps [] when unstepped."""
-    _check_run(run_id)
-    root = current().runtime_dir / CHECKPOINTS_DIR
+    """`{name: {"steps": [...], "location": path}}` for this run (or `run_id`); steps [] when unstepped."""
+    root = _checkpoints_of(run_id)
     found: dict[str, dict[str, Any]] = {}
     if not root.is_dir():
         return found
@@ -121,6 +131,32 @@ def list_checkpoints(run_id: str | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
+RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
+
+
+def _checkpoints_of(run_id: str | None) -> Path:
+    """The checkpoints folder of this run, or of run `run_id` of the same project."""
+    ctx = current()
+    if run_id is None or run_id == ctx.run_id:
+        return ctx.runtime_dir / CHECKPOINTS_DIR
+    if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
+        raise GoldfishIOError(f"invalid run id {run_id!r}: a stage run id such as 'stage-0123456789ab'")
+    outputs = ctx.outputs_dir
+    if not (ctx.run_id and outputs.name == "outputs" and outputs.parent.name == ctx.run_id):
+        raise GoldfishIOError(
+            f"checkpoints of another run ({run_id}) are not reachable on this backend: a run here sees "
+            "only its own outputs folder (another run's checkpoints are readable on the process "
+            "backend). Register that run's checkpoint as a source and declare it as an input instead"
+        )
+    run_dir = outputs.parent.parent / run_id
+    if not run_dir.is_dir():
+        raise GoldfishIOError(
+            f"no run {run_id} in {run_dir.parent}: check the id with list_runs (the run must belong "
+            "to this project and have run on this machine; a sandboxed stage cannot see a project under /tmp)"
+        )
+    return run_dir / "outputs" / ".goldfish" / CHECKPOINTS_DIR
+
+
 def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise GoldfishIOError(
@@ -135,14 +171,6 @@ def _check_step(step: Any) -> int | None:
     if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
         raise GoldfishIOError(f"checkpoint step must be a non-negative int or None (got {step!r})")
     return int(step)
-
-
-def _check_run(run_id: str | None) -> None:
-    if run_id is not None and run_id != current().run_id:
-        raise GoldfishIOError(
-            f"checkpoints of another run ({run_id}) cannot be read from inside a stage; "
-            "declare them as an input of this stage instead"
-        )
 
 
 def _steps(container: Path) -> list[int]:

@@ -46,16 +46,28 @@ def log_metrics(metrics: dict[str, Any], step: int | None = None, timestamp: Any
 
 
 def log_artifact(name: str, relative_path: str | PurePath) -> None:
-    """Tell the host about a file the stage wrote, by its path relative to the outputs dir."""
+    """Tell the host about a file or folder the stage wrote, by its path relative to the
+    outputs dir. When the run ends the host stores it with the run's outputs and lists it as
+    output `artifact:<name>` (inspect_run, lineage); a path it cannot find is a warning."""
+    rel = check_artifact(name, relative_path)
+    line = {"type": "artifact", "name": name, "path": rel.as_posix(), "timestamp": normalize_timestamp(None)}
+    _writer().append([line])
+
+
+def check_artifact(name: Any, relative_path: Any) -> PurePosixPath:
+    """The artifact's path, once its name and path are known to be acceptable."""
     _check_name(name, "artifact")
-    rel = PurePosixPath(str(relative_path).replace(os.sep, "/")) if relative_path else None
+    rel = (
+        PurePosixPath(str(relative_path).replace(os.sep, "/"))
+        if isinstance(relative_path, (str, PurePath)) and str(relative_path)
+        else None
+    )
     if rel is None or rel.is_absolute() or ".." in rel.parts or str(rel) == ".":
         raise GoldfishIOError(
             f"log_artifact({name!r}, {str(relative_path)!r}): give a path relative to the "
             "outputs dir, without '..'"
         )
-    line = {"type": "artifact", "name": name, "path": rel.as_posix(), "timestamp": normalize_timestamp(None)}
-    _writer().append([line])
+    return rel
 
 
 def flush_metrics() -> None:
@@ -145,6 +157,9 @@ class _Writer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._reported: str | None = None
+        # Flush failures on the background thread, where nobody could be raised to
+        # (goldfish.metrics.had_backend_errors / get_backend_errors read them).
+        self.errors: list[str] = []
 
     def log(self, entries: list[tuple[str, float]], step: int | None, ts: str) -> None:
         lines = [{"type": "metric", "name": n, "value": v, "step": step, "timestamp": ts} for n, v in entries]
@@ -209,6 +224,8 @@ class _Writer:
                 self.flush()
             except GoldfishIOError as e:
                 # Nobody to raise to on this thread; say it once on stderr, retry next time.
+                if len(self.errors) < 100:
+                    self.errors.append(str(e))
                 if str(e) != self._reported:
                     self._reported = str(e)
                     print(f"goldfish: {e}", file=sys.stderr, flush=True)
