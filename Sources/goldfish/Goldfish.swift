@@ -15,7 +15,7 @@ struct Goldfish: ParsableCommand {
       LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
       ServeCommand.self, PoolCommand.self,
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
-      DriveCommand.self, PluginHostCommand.self,
+      DriveCommand.self, PluginHostCommand.self, PatternsCommand.self,
     ])
 
   static func main() {
