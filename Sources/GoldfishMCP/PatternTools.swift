@@ -49,10 +49,10 @@ enum PatternTools {
         ["action": "review", "reviewed": false, "message": .string(librarianNote)], text: librarianNote)
     }
     let id = call.string("pattern_id")
-    func needID() throws(GoldfishError) -> String {
-      guard let id else { throw GoldfishError(.invalidArgument, "\(action) needs pattern_id") }
-      return id
+    if ["get", "approve", "reject"].contains(action) && id == nil {
+      throw GoldfishError(.invalidArgument, "\(action) needs pattern_id", hint: "manage_patterns(action: list) lists them")
     }
+    let patternID = id ?? ""
     let status = call.string("status").flatMap(FailurePattern.Status.init(rawValue:))
     let proposal = FailurePatterns.Proposal(
       symptom: call.string("symptom") ?? "", rootCause: call.string("root_cause") ?? "",
@@ -70,7 +70,7 @@ enum PatternTools {
         return ToolOutput(
           ["action": "list", "patterns": .array(try list.map(encoded))], text: "\(list.count) failure patterns")
       case "get":
-        guard let pattern = try project.store.pattern(try needID()) else {
+        guard let pattern = try project.store.pattern(patternID) else {
           throw GoldfishError(.notFound, "no failure pattern \(id ?? "")", hint: "manage_patterns(action: list)")
         }
         let matches = try project.store.patternMatches(pattern: pattern.id)
@@ -85,10 +85,10 @@ enum PatternTools {
           ["action": "propose", "pattern": try encoded(pattern), "evidence": .string(evidence)],
           text: "Proposed \(pattern.id) (pending); it matches \(pattern.sourceRunID ?? ""): \(evidence)")
       case "approve":
-        let pattern = try patterns.approve(try needID(), by: "agent")
+        let pattern = try patterns.approve(patternID, by: "agent")
         return ToolOutput(["action": "approve", "pattern": try encoded(pattern)], text: "Approved \(pattern.id)")
       case "reject":
-        let pattern = try patterns.reject(try needID(), reason: reason)
+        let pattern = try patterns.reject(patternID, reason: reason)
         return ToolOutput(["action": "reject", "pattern": try encoded(pattern)], text: "Rejected \(pattern.id)")
       default:
         throw GoldfishError(.invalidArgument, "unknown action \(action)", hint: actions.joined(separator: ", "))

@@ -48,7 +48,7 @@ struct PatternsCommand: ParsableCommand {
   struct Propose: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Propose a pattern from a failed run; its rule must match that run.")
     @OptionGroup var projectOptions: ProjectOptions
-    @Argument(help: "The failed run (stage-…).") var run: String
+    @Argument(help: "The failed run (stage-…).") var runID: String
     @Option(help: "The rule as JSON, e.g. '{\"kind\": \"log_regex\", \"pattern\": \"out of memory\"}'.") var rule: String
     @Option(help: "What the failure looks like.") var symptom: String
     @Option(name: .customLong("root-cause"), help: "Why it happens.") var rootCause: String
@@ -65,8 +65,8 @@ struct PatternsCommand: ParsableCommand {
       let (pattern, evidence) = try FailurePatterns(store: try projectOptions.openProject().store).propose(
         .init(
           symptom: symptom, rootCause: rootCause, rule: value, prevention: prevention, severity: severity,
-          sourceRunID: run))
-      Console.print("Proposed \(pattern.id) (pending); it matches \(run): \(evidence)")
+          sourceRunID: runID))
+      Console.print("Proposed \(pattern.id) (pending); it matches \(runID): \(evidence)")
     }
   }
 
