@@ -87,7 +87,8 @@ enum ExecutionTools {
       let started = try Executor(services: try ExecutionServices.open(project)).start(
         RunRequest(
           target: target, stages: stages, pipeline: pipeline, configOverrides: overrides, reason: reason, rerun: rerun,
-          resultsSpec: spec, experimentGroup: group, inputsOverride: inputsOverride, enforceDiscipline: true, skipReview: skipReview))
+          resultsSpec: spec, experimentGroup: group, inputsOverride: inputsOverride, enforceDiscipline: true,
+          skipReview: skipReview))
       // Detached like the CLI's: the run outlives this server and any client disconnect.
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       return started

@@ -30,7 +30,9 @@ enum PatternTools {
       .string("symptom", "propose: what the failure looks like (at least 10 characters)."),
       .string("root_cause", "propose: why it happens (at least 10 characters)."),
       .string("prevention", "propose: how to avoid it."),
-      .string("severity", "propose: how bad it is (default MEDIUM).", choices: FailurePattern.Severity.allCases.map(\.rawValue)),
+      .string(
+        "severity", "propose: how bad it is (default MEDIUM).",
+        choices: FailurePattern.Severity.allCases.map(\.rawValue)),
       .object(
         "rule",
         "propose: {\"kind\": \"log_regex\", \"pattern\": \"CUDA out of memory\"} | {\"kind\": \"metric\", \"name\": \"loss\", \"above\": 10} (or below) | {\"kind\": \"finding\", \"check\": \"divergence\"}."
@@ -50,7 +52,8 @@ enum PatternTools {
     }
     let id = call.string("pattern_id")
     if ["get", "approve", "reject"].contains(action) && id == nil {
-      throw GoldfishError(.invalidArgument, "\(action) needs pattern_id", hint: "manage_patterns(action: list) lists them")
+      throw GoldfishError(
+        .invalidArgument, "\(action) needs pattern_id", hint: "manage_patterns(action: list) lists them")
     }
     let patternID = id ?? ""
     let status = call.string("status").flatMap(FailurePattern.Status.init(rawValue:))

@@ -41,15 +41,21 @@ struct PatternsCommand: ParsableCommand {
       guard let pattern = try store.pattern(id) else {
         throw GoldfishError(.notFound, "no failure pattern \(id)", hint: "goldfish patterns list")
       }
-      try Console.json(["pattern": try JSONCoding.value(of: pattern), "matches": try JSONCoding.value(of: store.patternMatches(pattern: id))] as JSONValue)
+      try Console.json(
+        [
+          "pattern": try JSONCoding.value(of: pattern),
+          "matches": try JSONCoding.value(of: store.patternMatches(pattern: id)),
+        ] as JSONValue)
     }
   }
 
   struct Propose: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Propose a pattern from a failed run; its rule must match that run.")
+    static let configuration = CommandConfiguration(
+      abstract: "Propose a pattern from a failed run; its rule must match that run.")
     @OptionGroup var projectOptions: ProjectOptions
     @Argument(help: "The failed run (stage-…).") var runID: String
-    @Option(help: "The rule as JSON, e.g. '{\"kind\": \"log_regex\", \"pattern\": \"out of memory\"}'.") var rule: String
+    @Option(help: "The rule as JSON, e.g. '{\"kind\": \"log_regex\", \"pattern\": \"out of memory\"}'.") var rule:
+      String
     @Option(help: "What the failure looks like.") var symptom: String
     @Option(name: .customLong("root-cause"), help: "Why it happens.") var rootCause: String
     @Option(help: "How to avoid it.") var prevention: String?

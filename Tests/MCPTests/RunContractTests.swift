@@ -143,7 +143,9 @@ struct RunContractTests {
     #expect(try fixture.project.store.resultsSpec(ofStageRun: ids["preprocess"] ?? "") == nil)
   }
 
-  @Test("the spec and the experiment group are stored with every stage run; each has its preflight review; skip_review without a reviewer records nothing")
+  @Test(
+    "the spec and the experiment group are stored with every stage run; each has its preflight review; skip_review without a reviewer records nothing"
+  )
   func specStoredOnEveryStage() async throws {
     let fixture = try Self.project()
     let result = Self.ok(

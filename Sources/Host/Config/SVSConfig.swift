@@ -60,7 +60,7 @@ public struct SVSConfig: Sendable, Equatable {
     "ai_during_run_log_filters", "ai_during_run_log_max_lines", "ai_during_run_log_max_bytes",
     "ai_during_run_log_file_max_bytes", "ai_during_run_summary_max_chars", "agent_provider", "agent_model",
     "agent_fallback_model", "agent_timeout", "agent_max_turns", "rate_limit_per_hour", "auto_learn_failures",
-  ] + MetricHealthConfig.keys
+  ]
 
   init(reading section: ConfigSection?) {
     guard let section else { return }

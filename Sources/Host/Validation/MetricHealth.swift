@@ -75,7 +75,10 @@ public struct MetricHealth: Sendable {
             message:
               "metric \(summary.name) diverges: its last \(points) values (\(Self.show(recent))) are all above \(config.divergenceFactor)× its best \(Self.show([best]))",
             subject: summary.name,
-            details: ["best": .double(best), "recent": .array(recent.map(JSONValue.double)), "factor": .double(config.divergenceFactor)]))
+            details: [
+              "best": .double(best), "recent": .array(recent.map(JSONValue.double)),
+              "factor": .double(config.divergenceFactor),
+            ]))
       }
     }
     let window = config.stallWindow

@@ -31,7 +31,8 @@ public struct MetricHealthConfig: Sendable, Equatable {
         section.problems.add(
           ConfigError.invalid(
             section.document, "\(section.key("metric_health_metrics"))[\(index)]",
-            "\"\(pattern)\" is not a valid regular expression", hint: "e.g. \"loss\" watches every metric named …loss…"))
+            "\"\(pattern)\" is not a valid regular expression", hint: "e.g. \"loss\" watches every metric named …loss…")
+        )
       }
       metrics = patterns
     }

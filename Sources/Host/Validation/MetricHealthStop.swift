@@ -38,7 +38,8 @@ public struct StopRequest: Sendable {
           findings: [
             SVSFinding(
               check: "stop_not_delivered", severity: .warning,
-              message: "the \(backend) backend cannot receive a stop request yet; the stage runs on (cancel it to stop it)")
+              message:
+                "the \(backend) backend cannot receive a stop request yet; the stage runs on (cancel it to stop it)")
           ]))
       return recorded
     }

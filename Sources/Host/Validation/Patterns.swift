@@ -55,7 +55,8 @@ public enum PatternRule: Codable, Sendable, Equatable {
     }
     func text(_ key: String) throws(GoldfishError) -> String {
       guard let text = fields[key]?.stringValue, !text.isEmpty, text.count <= 1000 else {
-        throw GoldfishError(.invalidArgument, "a \(kind) rule needs \(key) (1 to 1000 characters)", hint: "kinds: \(kinds)")
+        throw GoldfishError(
+          .invalidArgument, "a \(kind) rule needs \(key) (1 to 1000 characters)", hint: "kinds: \(kinds)")
       }
       return text
     }
@@ -93,15 +94,19 @@ public enum PatternRule: Codable, Sendable, Equatable {
     switch self {
     case .logRegex(let pattern): ["kind": "log_regex", "pattern": .string(pattern)]
     case .metric(let name, let above, let below):
-      ["kind": "metric", "name": .string(name), "above": above.map(JSONValue.double) ?? .null,
-       "below": below.map(JSONValue.double) ?? .null]
+      [
+        "kind": "metric", "name": .string(name), "above": above.map(JSONValue.double) ?? .null,
+        "below": below.map(JSONValue.double) ?? .null,
+      ]
     case .finding(let check): ["kind": "finding", "check": .string(check)]
     }
   }
 
   public init(from decoder: Decoder) throws {
     let value = try JSONValue(from: decoder)
-    do { self = try PatternRule(value) } catch { throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.message)) }
+    do { self = try PatternRule(value) } catch {
+      throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: error.message))
+    }
   }
 
   public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }

@@ -42,7 +42,8 @@ public struct FailurePatterns: Sendable {
     func text(_ value: String, _ name: String, minimum: Int = 10) throws(GoldfishError) -> String {
       let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
       guard trimmed.count >= minimum, trimmed.count <= 4000 else {
-        throw GoldfishError(.invalidArgument, "\(name) must be \(minimum) to 4000 characters", hint: "say it in a sentence")
+        throw GoldfishError(
+          .invalidArgument, "\(name) must be \(minimum) to 4000 characters", hint: "say it in a sentence")
       }
       return trimmed
     }
@@ -153,7 +154,8 @@ extension ProjectStore {
     }
   }
 
-  public func patterns(status: FailurePattern.Status? = nil, limit: Int = 200) throws(GoldfishError) -> [FailurePattern] {
+  public func patterns(status: FailurePattern.Status? = nil, limit: Int = 200) throws(GoldfishError) -> [FailurePattern]
+  {
     try read { db in
       let filter = status == nil ? "" : "WHERE status = ? AND enabled = 1"
       var arguments: StatementArguments = []
@@ -179,7 +181,9 @@ extension ProjectStore {
   }
 
   /// The approved patterns that matched a run (or, with `pattern`, the runs one pattern matched).
-  public func patternMatches(ofStageRun runID: String? = nil, pattern: String? = nil) throws(GoldfishError)
+  public func patternMatches(
+    ofStageRun runID: String? = nil, pattern: String? = nil
+  ) throws(GoldfishError)
     -> [PatternMatch]
   {
     try read { db in

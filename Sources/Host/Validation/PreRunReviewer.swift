@@ -46,7 +46,9 @@ public struct PreRunReviewer: Sendable {
     func failedOpen(_ message: String, _ text: String?) -> SVSReview {
       finished(
         .error,
-        [SVSFinding(check: "reviewer_failed", severity: .warning, message: message + "; the run went ahead unreviewed")],
+        [
+          SVSFinding(check: "reviewer_failed", severity: .warning, message: message + "; the run went ahead unreviewed")
+        ],
         text)
     }
     let input: Data
@@ -75,7 +77,8 @@ public struct PreRunReviewer: Sendable {
       let findings = answer.findings
       return finished(SVSReview.Decision(findings: findings, blockOnError: true), findings, answer.summary)
     case .failure(let problem):
-      return failedOpen("the reviewer \(name) answered something else than the review JSON: \(problem.message)", outcome.stdout)
+      return failedOpen(
+        "the reviewer \(name) answered something else than the review JSON: \(problem.message)", outcome.stdout)
     }
   }
 

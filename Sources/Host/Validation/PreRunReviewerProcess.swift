@@ -25,7 +25,8 @@ struct ReviewerProcess {
     _ argv: [String], stdin: Data = Data(), timeout: TimeInterval, directory: String? = nil
   ) throws(GoldfishError) -> Outcome {
     guard !argv.isEmpty else { throw GoldfishError(.invalidArgument, "an empty command cannot run") }
-    let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("goldfish-review-\(UUID().uuidString)")
+    let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "goldfish-review-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: inputFile) }
     let process = Process()
     let output = Pipe()
@@ -76,7 +77,9 @@ struct ReviewerProcess {
           let chunk = handle.availableData
           if chunk.isEmpty { break }
           lock.withLock {
-            if data.count < ReviewerProcess.outputLimit { data.append(chunk.prefix(ReviewerProcess.outputLimit - data.count)) }
+            if data.count < ReviewerProcess.outputLimit {
+              data.append(chunk.prefix(ReviewerProcess.outputLimit - data.count))
+            }
           }
         }
         done.signal()

@@ -48,7 +48,8 @@ public struct Preflight: Sendable {
     guard !errors.isEmpty else { return nil }
     let lines = errors.map { stage, finding in (stage.isEmpty ? "" : "stage \(stage): ") + finding.message }
     return GoldfishError(
-      .preflightFailed, "preflight found \(errors.count) problem\(errors.count == 1 ? "" : "s"); nothing was saved or started: "
+      .preflightFailed,
+      "preflight found \(errors.count) problem\(errors.count == 1 ? "" : "s"); nothing was saved or started: "
         + lines.joined(separator: "; "),
       hint: "fix them and run again; run with dry_run: true to see them without starting anything",
       detail: [
@@ -93,7 +94,8 @@ public struct Preflight: Sendable {
     let lines = outcome.stderr.split(separator: "\n").map(String.init)
     // The traceback's last lines name the file, the line and the syntax error.
     let tail = lines.drop { !$0.contains("File \"\(shown)\"") }
-    return "\(shown) does not compile: " + (tail.isEmpty ? lines.suffix(3) : tail.suffix(4)).joined(separator: " ")
+    return "\(shown) does not compile: "
+      + (tail.isEmpty ? lines.suffix(3) : tail.suffix(4)).joined(separator: " ")
       .replacingOccurrences(of: "  ", with: " ")
   }
 

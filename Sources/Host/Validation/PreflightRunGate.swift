@@ -38,7 +38,8 @@ struct PreflightRunGate {
         reviews[stage, default: []].append(
           SVSReview(
             stageRunID: "", kind: .preRun, decision: .skipped, reviewer: "skip_review",
-            findings: [SVSFinding(check: "skip_review", severity: .note, message: "skip_review: true; no reviewer ran")]))
+            findings: [SVSFinding(check: "skip_review", severity: .note, message: "skip_review: true; no reviewer ran")]
+          ))
       }
       return reviews
     }

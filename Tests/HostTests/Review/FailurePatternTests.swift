@@ -52,7 +52,8 @@ struct FailurePatternTests {
     let badRule = #expect(throws: GoldfishError.self) {
       try patterns.propose(
         .init(
-          symptom: "dies for lack of disk", rootCause: "outputs too large", rule: ["kind": "log_regex", "pattern": "(("],
+          symptom: "dies for lack of disk", rootCause: "outputs too large",
+          rule: ["kind": "log_regex", "pattern": "(("],
           sourceRunID: run.id))
     }
     #expect(badRule?.message.contains("not a valid regular expression") == true)

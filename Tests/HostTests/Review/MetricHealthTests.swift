@@ -81,7 +81,8 @@ struct MetricHealthTests {
     let run = runs[0]
     #expect(run.state == .terminated, "\(run.state) \(run.error ?? "")")
     #expect(run.terminationCause == "ai_stop")
-    #expect(run.error?.contains("stopped on request (metric health: metric loss diverges") == true, "\(run.error ?? "")")
+    #expect(
+      run.error?.contains("stopped on request (metric health: metric loss diverges") == true, "\(run.error ?? "")")
     let request = try #require(try fixture.project.store.stopRequest(of: run.id))
     #expect(request.reason.hasPrefix("metric health:"))
     let log = try String(contentsOfFile: RunLayout.runLog(workDir: try #require(run.workDir)), encoding: .utf8)
