@@ -165,3 +165,46 @@ def test_a_pattern_is_proposed_approved_and_matched_on_a_new_failed_run(project:
             assert rejected["pattern"]["status"] == "rejected"
 
     run(main())
+
+
+LOOPING = """
+import time
+from goldfish.io import should_stop
+
+for step in range(1200):
+    if should_stop():
+        print("stopping on request at step", step)
+        break
+    print("step", step, flush=True)
+    time.sleep(0.1)
+"""
+
+
+def test_the_agent_asks_its_run_to_stop(project: Path):
+    configure(project, "")
+
+    async def main():
+        async with session(project) as client:
+            slot = await workspace(client, "stoppable")
+            (slot / "modules" / "hello.py").write_text(LOOPING)
+            started = ok(await client.call_tool("run", {"workspace": "w1", "reason": REASON, "results_spec": SPEC}))
+            run_id = started["queued"][0]["stage_run_id"]
+            refused = error(await client.call_tool("request_stop", {"run_id": run_id, "reason": "too short"}))
+            assert refused["code"] == "reason_too_short", refused
+            state = None
+            while state != "running":  # bounded by the stage's own length: it ends on its own otherwise
+                state = ok(await client.call_tool("wait", {"run_id": run_id, "timeout_seconds": 1}))["status"]
+                assert state in ("preparing", "building", "launching", "running"), state
+            asked = ok(await client.call_tool("request_stop", {
+                "run_id": run_id, "reason": "the loss curve already answered the question"}))
+            assert asked["requested"] is True and asked["stop_requested_at"]
+            again = ok(await client.call_tool("request_stop", {
+                "run_id": run_id, "reason": "the loss curve already answered the question"}))
+            assert again["requested"] is False
+            ended = ok(await client.call_tool("wait", {"run_id": run_id, "timeout_seconds": 120}))
+            assert ended["finished"] and ended["status"] == "terminated", ended
+            detail = ok(await client.call_tool("inspect_run", {"run_id": run_id}))
+            assert detail["termination_cause"] == "ai_stop", detail
+            assert "agent: the loss curve already answered the question" in detail["error"], detail
+
+    run(main())
