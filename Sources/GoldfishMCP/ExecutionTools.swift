@@ -47,7 +47,7 @@ enum ExecutionTools {
       ),
       .boolean(
         "skip_review",
-        "Upstream's switch for its AI pre-run review. Accepted; Goldfish has no pre-run review yet, so nothing is skipped (the answer says so)."
+        "Skip the pre-run reviewer command (pre_run_review.command in goldfish.yaml) for this run; the skip is recorded on each stage run. The deterministic preflight always runs."
       ),
     ],
     output: [
@@ -65,7 +65,8 @@ enum ExecutionTools {
     let overrides = try flattenOverrides(call.object("config_override") ?? [:])
     let specValue = call.arguments["results_spec"].map(MCPValue.json)
     let inputsOverride = call.arguments["inputs_override"].map(MCPValue.json)
-    let notes: [Value] = call.bool("skip_review") == nil ? [] : [.string(skipReviewNote)]
+    let skipReview = call.bool("skip_review") ?? false
+    let notes: [Value] = []
     if call.bool("dry_run") == true {
       var output = try await call.withProject { project in
         try dryRun(project, target: target, stages: stages, pipeline: pipeline, resultsSpec: specValue)
@@ -86,7 +87,8 @@ enum ExecutionTools {
       let started = try Executor(services: try ExecutionServices.open(project)).start(
         RunRequest(
           target: target, stages: stages, pipeline: pipeline, configOverrides: overrides, reason: reason, rerun: rerun,
-          resultsSpec: spec, experimentGroup: group, inputsOverride: inputsOverride, enforceDiscipline: true))
+          resultsSpec: spec, experimentGroup: group, inputsOverride: inputsOverride, enforceDiscipline: true,
+          skipReview: skipReview))
       // Detached like the CLI's: the run outlives this server and any client disconnect.
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       return started
@@ -125,9 +127,6 @@ enum ExecutionTools {
         ? "\(started.pipelineRunID) \(snapshot.status)" + (snapshot.error.map { ": \($0)" } ?? "")
         : "\(started.pipelineRunID) still running after \(Int(timeout)) s; call wait again")
   }
-
-  static let skipReviewNote =
-    "skip_review: Goldfish has no AI pre-run review yet, so no review ran and none was skipped (see docs/differences.md)"
 
   static let wait = MCPTool(
     name: "wait",
@@ -171,7 +170,7 @@ enum ExecutionTools {
       "transitions": S.array(S.anyObject), "config": S.anyValue, "run": S.anyObject,
       "reused_from": S.nullable(S.string), "reused": S.nullable(S.string), "dashboard": S.anyObject,
       "manifest": S.anyObject, "provenance": S.anyObject, "svs": S.anyValue,
-      "thoughts": S.array(S.anyObject), "attempt_context": S.string,
+      "thoughts": S.array(S.anyObject), "attempt_context": S.string, "pattern_matches": S.array(S.anyObject),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in
@@ -185,10 +184,18 @@ enum ExecutionTools {
       let inspection = try RunQueries(services: try ExecutionServices.open(project)).inspect(runID, include: include)
       let details = inspection.details
       let run = details.run
-      return try ToolOutput(
+      var output = try ToolOutput(
         encoding: inspection,
         text: "\(run.id) \(run.stage) \(run.workspace)@v\(run.version): \(run.state.rawValue)"
           + (details.reused.map { " (\($0))" } ?? ""))
+      // Approved failure patterns this run matched (manage_patterns), named wherever it is inspected.
+      let matches = try project.store.patternMatches(ofStageRun: run.id)
+      if !matches.isEmpty, case .object(var fields) = output.structured {
+        fields["pattern_matches"] = try MCPValue.encode(matches)
+        output.structured = .object(fields)
+        output.text += "; matches failure patterns " + matches.map(\.patternID).joined(separator: ", ")
+      }
+      return output
     }
   }
 

@@ -80,12 +80,27 @@ extension ExecutionTools {
       }
     }
     let toRun = stages.isEmpty ? known : stages
+    // The preflight `run` does before launch: modules that compile, outputs the code names.
+    var warnings = loaded.issues.warnings.map(\.json)
+    if let definition = loaded.definition {
+      let preflight = Preflight(workspaceDirectory: project.paths.slot(slot))
+        .check(definition, stages: toRun.filter(known.contains), issues: [])
+      for (stage, findings) in preflight.sorted(by: { $0.key < $1.key }) {
+        for finding in findings {
+          let entry: JSONValue = [
+            "severity": .string(finding.severity.rawValue), "stage": .string(stage), "check": .string(finding.check),
+            "signal": finding.subject.map(JSONValue.string) ?? .null, "message": .string(finding.message),
+          ]
+          if finding.severity == .error { errors.append(entry) } else { warnings.append(entry) }
+        }
+      }
+    }
     let valid = errors.isEmpty
     return ToolOutput(
       [
         "valid": .bool(valid), "stages_to_run": .array(toRun.map(Value.string)),
         "validation_errors": try MCPValue.encode(JSONValue.array(errors)),
-        "warnings": try MCPValue.encode(JSONValue.array(loaded.issues.warnings.map(\.json))),
+        "warnings": try MCPValue.encode(JSONValue.array(warnings)),
       ],
       text: valid ? "Valid: would run \(toRun.joined(separator: ", "))" : "\(errors.count) problems")
   }

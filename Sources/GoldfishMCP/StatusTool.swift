@@ -107,6 +107,6 @@ enum ToolRegistry {
   static var all: [MCPTool] {
     [StatusTool.tool] + WorkspaceTools.all + WarmPoolTools.all + ExecutionTools.all + DataTools.all + UtilityTools.all
       + InsightTools.all + HistoryTools.all + ExperimentTools.all + RecordTools.all + MetricsTools.all + SVSTools.all
-      + ImageTools.all + LogSearchTools.all + BackupTools.all
+      + ImageTools.all + LogSearchTools.all + BackupTools.all + PatternTools.all + StopTools.all
   }
 }

@@ -16,7 +16,7 @@ struct Goldfish: ParsableCommand {
       ServeCommand.self, PoolCommand.self,
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
       DriveCommand.self, PluginHostCommand.self, SVSCommand.self,
-      ImagesCommand.self, ThoughtsCommand.self, BackupCommand.self,
+      ImagesCommand.self, ThoughtsCommand.self, BackupCommand.self, PatternsCommand.self,
     ])
 
   static func main() {

@@ -143,7 +143,9 @@ struct RunContractTests {
     #expect(try fixture.project.store.resultsSpec(ofStageRun: ids["preprocess"] ?? "") == nil)
   }
 
-  @Test("the spec and the experiment group are stored with every stage run; skip_review is answered honestly")
+  @Test(
+    "the spec and the experiment group are stored with every stage run; each has its preflight review; skip_review without a reviewer records nothing"
+  )
   func specStoredOnEveryStage() async throws {
     let fixture = try Self.project()
     let result = Self.ok(
@@ -156,8 +158,6 @@ struct RunContractTests {
         ]))
     #expect(result["status"]?.stringValue == "completed", "\(result)")
     #expect(result["experiment_group"]?.stringValue == "lr-sweep")
-    let notes = result["notes"]?.arrayValue?.compactMap(\.stringValue) ?? []
-    #expect(notes.contains { $0.contains("skip_review") && $0.contains("no AI pre-run review") }, "\(notes)")
     let pipelineRunID = try #require(result["pipeline_run_id"]?.stringValue)
     let pipelineRun = try #require(try fixture.project.store.pipelineRun(pipelineRunID))
     #expect(pipelineRun.experimentGroup == "lr-sweep")
@@ -169,6 +169,9 @@ struct RunContractTests {
       let spec = try #require(try fixture.project.store.resultsSpec(ofStageRun: run.id), "\(run.stage) has no spec")
       #expect(try JSONCoding.parse(spec) == stored)
       #expect(try fixture.project.store.record(ofStageRun: run.id)?.experimentGroup == "lr-sweep")
+      let reviews = try fixture.project.store.reviews(ofStageRun: run.id)
+      #expect(reviews.map(\.kind) == [.preflight], "\(run.stage): \(reviews)")
+      #expect(reviews.first?.decision == .approved)
     }
   }
 

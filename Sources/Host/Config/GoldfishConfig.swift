@@ -132,7 +132,7 @@ public struct GoldfishConfig: Sendable, Equatable {
         "ignored: upstream's local emulation settings have no effect here (local runs use the process or "
           + "docker backend, whose own sections configure them)")
     }
-    config.svs = SVSConfig(reading: root.section("svs", keys: SVSConfig.keys))
+    config.svs = SVSConfig(reading: root.section("svs", keys: SVSConfig.keys + MetricHealthConfig.keys))
     config.metrics = MetricsConfig(reading: root.section("metrics", keys: MetricsConfig.keys))
     config.preRunReview = PreRunReviewConfig(reading: root.section("pre_run_review", keys: PreRunReviewConfig.keys))
     config.backup = BackupConfig(reading: root.section("backup", keys: BackupConfig.keys))

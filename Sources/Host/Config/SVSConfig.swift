@@ -48,6 +48,8 @@ public struct SVSConfig: Sendable, Equatable {
   public var agentMaxTurns = 30
   public var rateLimitPerHour = 60
   public var autoLearnFailures = false
+  /// The during-run rules over metrics (MetricHealth).
+  public var metricHealth = MetricHealthConfig()
 
   public init() {}
 
@@ -93,6 +95,7 @@ public struct SVSConfig: Sendable, Equatable {
     agentMaxTurns = section.int("agent_max_turns", default: agentMaxTurns, .atLeast(1))
     rateLimitPerHour = section.int("rate_limit_per_hour", default: rateLimitPerHour, .atLeast(1))
     autoLearnFailures = section.bool("auto_learn_failures", default: autoLearnFailures)
+    metricHealth = MetricHealthConfig(reading: section)
   }
 
   /// Each pattern must compile now, not when the first run's logs are filtered.
@@ -108,7 +111,7 @@ public struct SVSConfig: Sendable, Equatable {
   }
 
   var json: JSONValue {
-    [
+    let fields: JSONValue = [
       "enabled": .bool(enabled), "test_mode": .bool(testMode), "domain": .string(domain.rawValue),
       "default_policy": .string(defaultPolicy.rawValue), "default_enforcement": .string(defaultEnforcement.rawValue),
       "stats_enabled": .bool(statsEnabled), "ai_pre_run_enabled": .bool(aiPreRunEnabled),
@@ -127,5 +130,6 @@ public struct SVSConfig: Sendable, Equatable {
       "agent_max_turns": .number(agentMaxTurns), "rate_limit_per_hour": .number(rateLimitPerHour),
       "auto_learn_failures": .bool(autoLearnFailures),
     ]
+    return .object((fields.objectValue ?? [:]).merging(metricHealth.json) { first, _ in first })
   }
 }

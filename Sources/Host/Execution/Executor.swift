@@ -33,6 +33,9 @@ public struct Executor: Sendable {
     let group = try Self.experimentGroup(request.experimentGroup)
     // Refuse a broken pipeline before anything is saved or started.
     let plan = try plan(request, in: project.paths.slot(slot))
+    // Preflight and the reviewer command, before anything is saved: a blocked run leaves nothing.
+    let reviews = try PreflightRunGate(project: project).check(
+      request, slot: slot, reason: reason, definition: plan.0, selected: plan.1, overrides: plan.2)
     // Provenance: the exact files that run are a version before anything executes.
     let checkpoint = try project.workspaces.checkpoint(
       slot: slot, message: "Run: \(reason)", reason: reason, createdBy: "run")
@@ -62,7 +65,8 @@ public struct Executor: Sendable {
       pipelineFile: PipelineLoader.file(for: request.pipeline), experimentGroup: group,
       resultsSpec: request.resultsSpec.flatMap { try? JSONCoding.encode($0.json) },
       inputsOverride: inputs.isEmpty ? nil : try? JSONCoding.encode(InputOverrides.encode(inputs)))
-    try project.store.insertPipelineRun(record, stageRuns: runs)
+    try project.store.insertPipelineRun(
+      record, stageRuns: runs, reviews: PreflightRunGate.reviews(reviews, for: runs))
     try project.journal.record(
       "run", reason: reason, slot: slot, workspace: workspace,
       details: [

@@ -17,7 +17,13 @@ public struct MetricsIngest: Sendable {
 
   static let logger = Logger(label: "goldfish.metrics")
 
-  public init(store: ProjectStore) { self.store = store }
+  /// The during-run rules checked after each poll's read (none when nil).
+  public var health: MetricHealth?
+
+  public init(store: ProjectStore, health: MetricHealth? = nil) {
+    self.store = store
+    self.health = health
+  }
 
   /// The metrics file a run's stage writes into its outputs folder on this machine (the
   /// process backend's folder, docker's bind mount, a warm worker's run folder).
@@ -30,7 +36,8 @@ public struct MetricsIngest: Sendable {
   func poll(_ run: StageRunRecord) {
     guard let path = Self.metricsFile(of: run) else { return }
     do {
-      try ingest(run.id, path: path, final: false)
+      let read = try ingestReporting(run.id, path: path, final: false)
+      health?.check(run, nonFinite: read.nonFinite)
     } catch {
       Self.logger.warning("run \(run.id): reading its metrics failed (next poll retries): \(error.message)")
     }
@@ -41,6 +48,14 @@ public struct MetricsIngest: Sendable {
   /// Returns how many points were read.
   @discardableResult
   public func ingest(_ runID: String, path: String, final: Bool) throws(GoldfishError) -> Int {
+    try ingestReporting(runID, path: path, final: final).points
+  }
+
+  /// `ingest`, also naming the metrics whose lines carried NaN or an infinity (not storable points).
+  func ingestReporting(
+    _ runID: String, path: String, final: Bool
+  ) throws(GoldfishError) -> (points: Int, nonFinite: [String]) {
+    var nonFinite: [String] = []
     var stored = try store.metricsProgress(of: runID).offset
     var offset = stored
     var read = 0
@@ -59,13 +74,14 @@ public struct MetricsIngest: Sendable {
       // Nothing but an unfinished line: it waits for the next read.
       guard chunk.consumed > 0 else { break }
       let points = chunk.lines.compactMap(MetricsFile.parse)
+      nonFinite += chunk.lines.compactMap(MetricsFile.nonFiniteName)
       offset += Int64(chunk.consumed)
       try store.ingestMetrics(runID, points, offset: offset)
       stored = offset
       read += points.count
       if bytes.count < Self.chunkBytes { break }
     }
-    return read
+    return (read, nonFinite)
   }
 
   /// The complete lines at the start of `bytes` and how many bytes they take. With `final` a
@@ -122,4 +138,18 @@ enum MetricsFile {
     guard let number else { return nil }
     return MetricRecord(name: name, value: number, step: value["step"]?.intValue.map(Int.init), timestamp: timestamp)
   }
+
+  /// The name of a metric line whose value is NaN or an infinity (a bare `NaN` token, as
+  /// Python's json writes it, or the words as strings); nil for any other line.
+  static func nonFiniteName(_ line: Substring) -> String? {
+    let text = String(line)
+    guard text.contains("\"metric\""), let pattern = nonFinite,
+      let match = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+      let range = Range(match.range(at: 1), in: text)
+    else { return nil }
+    return String(text[range])
+  }
+
+  nonisolated(unsafe) private static let nonFinite = try? NSRegularExpression(
+    pattern: #""name"\s*:\s*"([^"]+)".*"value"\s*:\s*("?(?:NaN|nan|-?Infinity|-?inf)"?)\s*[,}]"#)
 }

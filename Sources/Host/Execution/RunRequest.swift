@@ -26,12 +26,15 @@ public struct RunRequest: Sendable {
   /// Hold this run to the experiment discipline (a results spec, no unfinalized runs) as far as
   /// `audit:` asks: MCP `run` always; `goldfish run` when `audit.enforce_on_cli` is set.
   public var enforceDiscipline: Bool
+  /// Skip the optional pre-run reviewer command (the skip is recorded); preflight always runs.
+  public var skipReview: Bool
 
   public init(
     target: String, stages: [String] = [], pipeline: String? = nil, configOverrides: [String: JSONValue] = [:],
     reason: String, rerun: Bool = false, resultsSpec: ResultsSpec? = nil, experimentGroup: String? = nil,
-    inputsOverride: JSONValue? = nil, enforceDiscipline: Bool = false
+    inputsOverride: JSONValue? = nil, enforceDiscipline: Bool = false, skipReview: Bool = false
   ) {
+    self.skipReview = skipReview
     self.target = target
     self.stages = stages
     self.pipeline = pipeline

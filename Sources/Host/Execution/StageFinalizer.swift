@@ -55,7 +55,10 @@ struct StageFinalizer {
     }
     watch.succeeded(run.id)
     guard status.state.isFinal else {
-      MetricsIngest(store: store).poll(run)
+      let health = MetricHealth(
+        store: store, config: project.config.svs.metricHealth,
+        stopper: StopRequest(store: store, backend: services.backend.info.name))
+      MetricsIngest(store: store, health: health).poll(run)
       FaultPoint.hit(.whileRunning)
       try stopIfOverdue(run, handle: handle)
       return
@@ -118,6 +121,20 @@ struct StageFinalizer {
   /// Moves a run whose job ended to the state that says how.
   private func settle(_ run: StageRunRecord, status: RunStatus, handle: JSONValue) throws(GoldfishError) {
     let logTail = storeLogs(run, handle: handle)
+    if status.state != .canceled, let stop = try store.stopRequest(of: run.id) {
+      // The stage stopped because goldfish asked it to (should_stop()): however it exited, it
+      // ends terminated with cause ai_stop and the request's reason.
+      let message =
+        "stopped on request (\(stop.reason)); the stage exited "
+        + (status.exitCode.map { "with code \($0)" } ?? "") + (logTail.isEmpty ? "" : "; last log lines:\n\(logTail)")
+      try store.transition(
+        run.id, .instanceLost,
+        TransitionContext(source: "executor", reason: message, exitCode: status.exitCode, terminationCause: "ai_stop"),
+        update: ["error": message])
+      try? services.backendClient.cleanup(handle: handle)
+      WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
+      return
+    }
     switch status.state {
     case .completed:
       try store.transition(run.id, .exitSuccess, TransitionContext(source: "backend", exitCode: status.exitCode ?? 0))

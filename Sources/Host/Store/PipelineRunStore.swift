@@ -53,7 +53,9 @@ public struct PipelineRunRecord: Codable, Sendable, Equatable, FetchableRecord, 
 }
 
 extension ProjectStore {
-  public func insertPipelineRun(_ record: PipelineRunRecord, stageRuns: [StageRunRecord]) throws(GoldfishError) {
+  public func insertPipelineRun(
+    _ record: PipelineRunRecord, stageRuns: [StageRunRecord], reviews: [SVSReview] = []
+  ) throws(GoldfishError) {
     try write { db in
       try record.insert(db)
       for run in stageRuns {
@@ -66,6 +68,8 @@ extension ProjectStore {
             """,
           arguments: [run.id, run.state.rawValue, run.reason, run.createdAt])
       }
+      // The checks before launch (PreflightRunGate) land with the runs they checked.
+      for review in reviews { try Self.insertReview(db, review) }
     }
   }
 

@@ -65,6 +65,18 @@ extension ProjectStore {
     _ id: String, _ event: StageRunEvent, _ context: TransitionContext,
     update: [String: (any DatabaseValueConvertible)?] = [:]
   ) throws(GoldfishError) -> TransitionOutcome {
+    let outcome = try applyTransition(id, event, context, update: update)
+    // The one place runs reach failed or terminated: approved failure patterns are checked here.
+    if case .moved(_, let target) = outcome, target == .failed || target == .terminated {
+      FailurePatterns(store: self).matchEnded(id)
+    }
+    return outcome
+  }
+
+  private func applyTransition(
+    _ id: String, _ event: StageRunEvent, _ context: TransitionContext,
+    update: [String: (any DatabaseValueConvertible)?]
+  ) throws(GoldfishError) -> TransitionOutcome {
     try write { db in
       guard let current = try StageRunRecord.fetchOne(db, key: id) else {
         throw GoldfishError(.notFound, "no run \(RunIdentifiers.display(id))", hint: "list runs with `goldfish runs`")
