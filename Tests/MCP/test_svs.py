@@ -60,7 +60,7 @@ def test_a_blocking_contract_fails_the_run_with_the_finding(project: Path):
             found = ok(await client.call_tool("get_run_svs_findings", {"stage_run_id": run_id}))
             answers["mcp"] = found
             assert found["success"] and found["stage_run_id"] == run_id and found["failure_patterns"] == []
-            [review] = found["reviews"]
+            [review] = [r for r in found["reviews"] if r["review_type"] == "post_run"]
             assert review["review_type"] == "post_run" and review["decision"] == "blocked"
             assert all(f["severity"] == "error" for f in review["parsed_findings"])
             stats = found["output_stats"]["features"]
@@ -83,7 +83,7 @@ def test_a_warning_contract_completes_with_the_finding_in_the_record(project: Pa
             run_id = stage_run["stage_run_id"]
             assert stage_run["state"] == "awaiting_user_finalization", stage_run
             found = ok(await client.call_tool("get_run_svs_findings", {"stage_run_id": run_id}))
-            [review] = found["reviews"]
+            [review] = [r for r in found["reviews"] if r["review_type"] == "post_run"]
             assert review["decision"] == "warned"
             assert [(f["check"], f["severity"]) for f in review["parsed_findings"]] == [
                 ("shape", "warning"), ("dtype", "warning")]
