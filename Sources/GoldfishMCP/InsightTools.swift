@@ -98,10 +98,25 @@ enum InsightTools {
       text: "\(workspace): \(thoughts.count) of \(total) thoughts")
   }
 
+  /// Reviews that found something and no face has shown yet; each is shown once, as upstream.
+  static func newReviewAlerts(_ store: ProjectStore, now: Date) throws -> [Value] {
+    let reviews = try store.unnotifiedReviews(limit: 50)
+    try store.markReviewsNotified(reviews.compactMap(\.id))
+    return try reviews.filter { ![.approved, .skipped].contains($0.decision) }.prefix(10).map { review in
+      let run = try store.stageRun(review.stageRunID)
+      return [
+        "run_id": .string(review.stageRunID), "workspace": run.map { .string($0.workspace) } ?? .null,
+        "stage": run.map { .string($0.stage) } ?? .null, "review_type": .string(review.kind.rawValue),
+        "decision": .string(review.decision.rawValue), "findings_count": .int(review.findings.count),
+        "age": .string(ExperimentContext.age(of: review.reviewedAt, now: now)),
+      ]
+    }
+  }
+
   static let dashboard = MCPTool(
     name: "dashboard",
     description:
-      "What needs attention: recent failures, what is running, runs awaiting finalization per workspace, the last outcomes, mounted workspaces and whether they have unsaved changes.",
+      "What needs attention: recent failures, new SVS reviews that found something (each shown once), what is running, runs awaiting finalization per workspace, the last outcomes, mounted workspaces and whether they have unsaved changes.",
     parameters: [],
     output: [
       "alerts": S.anyObject, "active": S.anyObject, "blocks": StatusTool.blocksSchema, "workspaces": S.anyObject,
@@ -130,7 +145,11 @@ enum InsightTools {
         ]
       }
       return [
-        "alerts": ["failed_recent": try MCPValue.encode(outcomes.failedRecent)], "active": ["running": .array(running)],
+        "alerts": [
+          "failed_recent": try MCPValue.encode(outcomes.failedRecent),
+          "svs_reviews": .array(try newReviewAlerts(store, now: now)),
+        ],
+        "active": ["running": .array(running)],
         "blocks": try StatusTool.blocks(outcomes),
         "workspaces": ["mounted": .array(mounted), "unmounted_count": .int(goals.count - mounted.count)],
         "source_count": .int(try store.sources().count),

@@ -87,6 +87,11 @@ def test_a_warning_contract_completes_with_the_finding_in_the_record(project: Pa
             assert review["decision"] == "warned"
             assert [(f["check"], f["severity"]) for f in review["parsed_findings"]] == [
                 ("shape", "warning"), ("dtype", "warning")]
+            board = ok(await client.call_tool("dashboard", {}))
+            alerts = [a for a in board["alerts"]["svs_reviews"] if a["run_id"] == run_id]
+            assert [(a["review_type"], a["decision"], a["findings_count"]) for a in alerts] == [("post_run", "warned", 2)]
+            again = ok(await client.call_tool("dashboard", {}))
+            assert [a for a in again["alerts"]["svs_reviews"] if a["run_id"] == run_id] == [], "an alert is shown once"
             results = {"primary_metric": "loss", "direction": "minimize", "value": 0.5, "dataset_split": "train",
                        "ml_outcome": "partial", "notes": "features kept the wrong shape"}
             final = ok(await client.call_tool("finalize_run", {"record_or_run_id": run_id, "results": results}))
