@@ -62,6 +62,17 @@ struct CapabilityTests {
     #expect(findings.contains { $0.contains("\"resource_limits\"") && $0.contains("memory_mb, cpus, pids") })
   }
 
+  @Test("whether a service is implemented is read from its kind's typed capabilities")
+  func implementedIsTyped() {
+    for kind in ServiceKind.allCases {
+      #expect(ServiceInspector.implemented(kind, ["implemented": false]) == false, "\(kind)")
+      #expect(ServiceInspector.implemented(kind, [:]), "\(kind)")
+      // A mistyped key reads as absent (plugins check reports it) and hides nothing else.
+      #expect(ServiceInspector.implemented(kind, ["implemented": "no"]), "\(kind)")
+      #expect(ServiceInspector.implemented(kind, ["implemented": false, "gpus": 1]) == false, "\(kind)")
+    }
+  }
+
   // MARK: - Enforced before launch
 
   static func gpuProject() throws -> ProjectFixture {
