@@ -68,7 +68,9 @@ enum ExecutionTools {
     let notes: [Value] = call.bool("skip_review") == nil ? [] : [.string(skipReviewNote)]
     if call.bool("dry_run") == true {
       var output = try await call.withProject { project in
-        try dryRun(project, target: target, stages: stages, pipeline: pipeline, resultsSpec: specValue)
+        try dryRun(
+          project, target: target, stages: stages, pipeline: pipeline, resultsSpec: specValue,
+          configOverrides: overrides)
       }
       if !notes.isEmpty, case .object(var fields) = output.structured {
         fields["notes"] = .array(notes)

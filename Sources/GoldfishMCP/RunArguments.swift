@@ -56,7 +56,8 @@ extension ExecutionTools {
   }
 
   static func dryRun(
-    _ project: Project, target: String, stages: [String], pipeline: String?, resultsSpec: JSONValue? = nil
+    _ project: Project, target: String, stages: [String], pipeline: String?, resultsSpec: JSONValue? = nil,
+    configOverrides: [String: JSONValue] = [:]
   ) throws(GoldfishError) -> ToolOutput {
     let slot = try slot(of: target, in: project)
     try project.validateSlot(slot)
@@ -80,6 +81,21 @@ extension ExecutionTools {
       }
     }
     let toRun = stages.isEmpty ? known : stages
+    // The check a real run makes before recording anything: a profile the backend cannot honour.
+    if let definition = loaded.definition {
+      for refusal in ProfileDemands.refusals(
+        project: project, directory: project.paths.slot(slot), definition: definition,
+        stages: toRun.filter(known.contains), configOverrides: configOverrides)
+      {
+        var entry: [String: JSONValue] = [
+          "severity": "error", "code": .string(refusal.code.rawValue),
+          "message": .string(refusal.message + (refusal.hint.map { " (\($0))" } ?? "")),
+        ]
+        entry["stage"] = refusal.detail["stage"]
+        entry["lacking"] = refusal.detail["lacking"]
+        errors.append(.object(entry))
+      }
+    }
     let valid = errors.isEmpty
     return ToolOutput(
       [
