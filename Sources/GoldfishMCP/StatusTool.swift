@@ -37,6 +37,11 @@ enum StatusTool {
     "pending_finalization": S.object(["by_workspace": S.anyObject])
   ])
 
+  /// Upstream's `blocks`, as `status` shows it (the dashboard shows it too).
+  static func blocks(_ outcomes: RunOutcomes) throws(GoldfishError) -> Value {
+    try MCPValue.encode(StatusView.blocks(outcomes))
+  }
+
   /// What to do next, in tool calls (ProjectStatus's own steps name CLI commands).
   static func nextSteps(_ status: ProjectStatus, slots: [String]) -> [String] {
     var steps: [String] = []

@@ -9,7 +9,7 @@ extension GoldfishError.Code {
 /// capacity, a network setting, enforced limits. Checked against the backend's declared
 /// capabilities before anything is recorded or launched, so a GPU stage is never quietly run on a
 /// machine without one. A profile's machine shape (`vcpus`, `memory_gb`) is sizing, not a demand.
-struct ProfileDemands: Equatable {
+public struct ProfileDemands: Equatable {
   var profile: String
   var gpu: ResourceProfileDefinition.GPU?
   /// The profile may only run on spot capacity (`preemptible_allowed` without `on_demand_allowed`).

@@ -33,11 +33,14 @@ public struct StatusView: Encodable, Sendable {
     try fields.encode(ViewText.truncated(status.stateMD, limit: Self.stateMDLimit), forKey: .stateMD)
     try fields.encode(nextSteps, forKey: .nextSteps)
     try fields.encode(status.warmPool, forKey: .warmPool)
-    // Upstream's `blocks`: what stops the next run (runs waiting for finalization, per workspace).
-    try fields.encode(
-      ["pending_finalization": ["by_workspace": status.outcomes.pendingFinalization]], forKey: .blocks)
+    try fields.encode(Self.blocks(status.outcomes), forKey: .blocks)
     try fields.encode(status.outcomes.recentOutcomes, forKey: .recentOutcomes)
     try fields.encode(["failed_recent": status.outcomes.failedRecent], forKey: .alerts)
+  }
+
+  /// Upstream's `blocks`: what stops the next run (runs waiting for finalization, per workspace).
+  public static func blocks(_ outcomes: RunOutcomes) -> [String: [String: [String: PendingFinalization]]] {
+    ["pending_finalization": ["by_workspace": outcomes.pendingFinalization]]
   }
 
   /// A slot with every field present (null when empty), so a reader never guesses at a missing key.
