@@ -114,9 +114,13 @@ struct FaceSymmetryTests {
     #expect(cliStatus["next_steps"] is [String] && mcpStatus["next_steps"] is [String])
     Self.expectSame(
       cliStatus.filter { $0.key != "next_steps" }, mcpStatus.filter { $0.key != "next_steps" }, "status")
-    #expect((cliStatus["slots"] as? [[String: Any]])?.first?["changed_files"] as? Int == 1, "\(cliStatus)")
+    #expect((cliStatus["slots"] as? [[String: Any]])?.first?["dirty"] as? Bool == true, "\(cliStatus)")
 
-    // checkpoint: the CLI saves v2; then both faces save again with nothing changed, the same answer.
+    // checkpoint: the CLI saves twice; then both faces save again with nothing changed, the same answer.
+    let first = try #require(
+      try Self.cliJSON(["workspace", "checkpoint", "w1", "--message", "first notes", "--json"], in: fixture)
+        as? [String: Any])
+    try fixture.write("notes.txt", "second\n")
     let saved = try #require(
       try Self.cliJSON(["workspace", "checkpoint", "w1", "--message", "add notes", "--json"], in: fixture)
         as? [String: Any])
@@ -130,12 +134,15 @@ struct FaceSymmetryTests {
     #expect(Set(saved.keys) == Set(mcpAgain.keys), "save_version fields: \(saved.keys.sorted())")
 
     // diff of the two versions, asked both ways.
-    let version = try #require(saved["version"] as? String)
-    let cliDiff = try Self.cliJSON(["workspace", "diff", "line@v1", "line@\(version)", "--json"], in: fixture)
-    session.callTool(id: 3, "diff", ["target": "line@v1", "against": "line@\(version)"])
+    let (from, to) = (try #require(first["version"] as? String), try #require(saved["version"] as? String))
+    #expect(from != to, "\(first) then \(saved)")
+    let cliDiff = try Self.cliJSON(["workspace", "diff", "line@\(from)", "line@\(to)", "--json"], in: fixture)
+    session.callTool(id: 3, "diff", ["target": "line@\(from)", "against": "line@\(to)"])
     session.waitForResponses([3], seconds: 120)
     let mcpDiff = Self.structured(session, 3)
-    #expect(mcpDiff["has_changes"] as? Bool == true && (mcpDiff["diff_text"] as? String)?.contains("+first") == true)
+    #expect(
+      mcpDiff["has_changes"] as? Bool == true && (mcpDiff["diff_text"] as? String)?.contains("+second") == true,
+      "\(mcpDiff)")
     Self.expectSame(cliDiff, mcpDiff, "diff")
 
     // run without wait: two runs, so their ids differ; the fields and what was queued agree.
