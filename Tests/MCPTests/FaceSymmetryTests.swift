@@ -94,7 +94,8 @@ struct FaceSymmetryTests {
   ) -> [String: Any] {
     let result = session.responses[id]?["result"] as? [String: Any]
     #expect(
-      result?["isError"] as? Bool == false, "call \(id): \(session.responses[id] ?? [:])", sourceLocation: sourceLocation)
+      result?["isError"] as? Bool == false, "call \(id): \(session.responses[id] ?? [:])",
+      sourceLocation: sourceLocation)
     return result?["structuredContent"] as? [String: Any] ?? [:]
   }
 
@@ -153,7 +154,9 @@ struct FaceSymmetryTests {
       ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "results_spec": SamplePipeline.resultsSpec])
     session.waitForResponses([4], seconds: 120)
     let mcpRun = Self.structured(session, 4)
-    #expect(Set(cliRun.keys) == Set(mcpRun.keys), "run fields differ: CLI \(cliRun.keys.sorted()), MCP \(mcpRun.keys.sorted())")
+    #expect(
+      Set(cliRun.keys) == Set(mcpRun.keys),
+      "run fields differ: CLI \(cliRun.keys.sorted()), MCP \(mcpRun.keys.sorted())")
     for key in ["workspace", "stages_queued", "status", "experiment_group"] {
       #expect(Self.canonical(cliRun[key]) == Self.canonical(mcpRun[key]), "run.\(key): \(cliRun) vs \(mcpRun)")
     }

@@ -115,11 +115,9 @@ extension ProfileDemands {
         try check(
           stage: name, profile: config.profileName ?? "cpu-small", backend: backend, capabilities: capabilities,
           plugins: project.plugins, config: project.config)
-      } catch where error.code == .profileUnsupported {
-        refusals.append(error)
       } catch {
         // An unreadable stage config is the validator's to report, once.
-        continue
+        if error.code == .profileUnsupported { refusals.append(error) }
       }
     }
     return refusals

@@ -105,7 +105,9 @@ struct CExampleTests {
     #expect(bad.status == 2, "\(bad.stdout)\(bad.stderr)")
     let errors = (try bad.json() as? [String: Any])?["errors"] as? [[String: Any]] ?? []
     #expect(
-      errors.contains { $0["key"] as? String == "\(section).colour" && ($0["source"] as? String)?.contains(section) == true },
+      errors.contains {
+        $0["key"] as? String == "\(section).colour" && ($0["source"] as? String)?.contains(section) == true
+      },
       "\(errors)")
   }
 
