@@ -357,6 +357,78 @@ done:
   return rc;
 }
 
+/* One entry of check_config's "problems": key NULL for the section as a whole. */
+static void config_problem(gfj_writer *w, const char *key, const char *message, const char *hint) {
+  gfj_w_begin_object(w);
+  if (key != NULL)
+    gfj_w_key_string(w, "key", key);
+  else
+    gfj_w_key_null(w, "key");
+  gfj_w_key_string(w, "message", message);
+  gfj_w_key_string(w, "hint", hint);
+  gfj_w_end_object(w);
+}
+
+/* check_config (ABI 1.2): the rules of cdir_open, reported instead of refused,
+ * with nothing created: `goldfish config validate` and `config show` call it.
+ * The effective root is the configured one made absolute (not resolved: the
+ * folder may not exist yet, and a check creates nothing). */
+static int32_t cdir_check_config(const gf_service *service, const char *config_json,
+                                 const char *context_json, char **response_json, char **error_json) {
+  char why[160], *base = NULL, *absolute = NULL;
+  gfj_value *config = gfj_parse(config_json ? config_json : "{}", why, sizeof why);
+  gfj_value *context = gfj_parse(context_json ? context_json : "{}", why, sizeof why);
+  const char *root = gfj_string(gfj_get(config, "root")), *project, *key;
+  gfj_writer w;
+  size_t k;
+  (void)service;
+  if (error_json != NULL) *error_json = NULL;
+  if (root != NULL && root[0] == '/') {
+    absolute = strdup(root);
+  } else if (root != NULL && root[0] != '\0') {
+    project = gfj_string(gfj_get(context, "project_root"));
+    base = project && project[0] ? strdup(project) : current_dir();
+    absolute = base ? path_join(base, root) : NULL;
+  }
+  gfj_w_init(&w);
+  gfj_w_begin_object(&w);
+  gfj_w_key(&w, "effective");
+  gfj_w_begin_object(&w);
+  if (absolute != NULL) gfj_w_key_string(&w, "root", absolute);
+  gfj_w_end_object(&w);
+  gfj_w_key(&w, "problems");
+  gfj_w_begin_array(&w);
+  if (gfj_type_of(config) != GFJ_OBJECT) {
+    config_problem(&w, NULL, "the " CDIR_SERVICE_NAME " section is not a mapping",
+                   "write it as " CDIR_SERVICE_NAME ": {root: ./objects}");
+  } else {
+    if (root == NULL || root[0] == '\0')
+      config_problem(&w, "root", "cdir needs \"root\": the directory that holds the objects",
+                     "e.g. root: ./objects (relative to the project)");
+    for (k = 0; k < gfj_count(config); k++) {
+      key = gfj_key(gfj_at(config, k));
+      if (strcmp(key, "root") == 0) continue;
+      gfj_w_begin_object(&w);
+      gfj_w_key_string(&w, "key", key);
+      gfj_w_key(&w, "message");
+      gfj_w_stringf(&w, "unknown key \"%s\"", key);
+      gfj_w_key_string(&w, "hint", "allowed: root");
+      gfj_w_end_object(&w);
+    }
+  }
+  gfj_w_end_array(&w);
+  gfj_w_key(&w, "notes");
+  gfj_w_begin_array(&w);
+  gfj_w_end_array(&w);
+  gfj_w_end_object(&w);
+  gfj_free(config);
+  gfj_free(context);
+  free(base);
+  free(absolute);
+  if ((*response_json = gfj_w_finish(&w)) == NULL) return fail_oom(error_json);
+  return GF_OK;
+}
+
 static void cdir_close(void *instance) {
   cdir_store *store = instance;
   if (store != NULL) free(store->root), free(store);
@@ -922,6 +994,7 @@ static const gf_service cdir_services[] = {{
     .close = cdir_close,
     .table = &cdir_table,
     .user_data = NULL,
+    .check_config = cdir_check_config,
 }};
 
 /* Every buffer we return came from this library's malloc, so the host must

@@ -197,6 +197,76 @@ static int32_t crun_open(const gf_service *service, const char *config_json,
   return GF_OK;
 }
 
+/* One entry of check_config's "problems" or "notes". */
+static void config_problem(gfj_writer *w, const char *key, const char *message, const char *hint) {
+  gfj_w_begin_object(w);
+  gfj_w_key_string(w, "key", key);
+  gfj_w_key_string(w, "message", message);
+  gfj_w_key_string(w, "hint", hint);
+  gfj_w_end_object(w);
+}
+
+/* check_config (ABI 1.2): the rules of crun_open, reported instead of refused.
+ * Its one key, "runner", is in effect as found (configured, $GOLDFISH_RUNNER,
+ * or next to goldfish); a runner that is not there is a problem, since open
+ * would refuse it. Starts nothing and writes nothing. */
+static int32_t crun_check_config(const gf_service *service, const char *config_json,
+                                 const char *context_json, char **response_json, char **error_json) {
+  char why[160], *runner = NULL;
+  gfj_value *config = gfj_parse(config_json ? config_json : "{}", why, sizeof why);
+  const gfj_value *configured = gfj_get(config, "runner");
+  const char *key;
+  gfj_writer w;
+  size_t k;
+  (void)service, (void)context_json;
+  *error_json = NULL;
+  if (gfj_type_of(configured) == GFJ_STRING || configured == NULL) runner = find_runner(gfj_string(configured));
+  gfj_w_init(&w);
+  gfj_w_begin_object(&w);
+  gfj_w_key(&w, "effective");
+  gfj_w_begin_object(&w);
+  if (runner != NULL)
+    gfj_w_key_string(&w, "runner", runner);
+  else
+    gfj_w_key_null(&w, "runner");
+  gfj_w_end_object(&w);
+  gfj_w_key(&w, "problems");
+  gfj_w_begin_array(&w);
+  if (gfj_type_of(config) != GFJ_OBJECT) {
+    gfj_w_begin_object(&w);
+    gfj_w_key_null(&w, "key");
+    gfj_w_key_string(&w, "message", "the crun section is not a mapping");
+    gfj_w_key_string(&w, "hint", "write it as crun: {runner: /path/to/goldfish-runner}, or leave it out");
+    gfj_w_end_object(&w);
+  } else {
+    if (configured != NULL && gfj_type_of(configured) != GFJ_STRING)
+      config_problem(&w, "runner", "runner must be a string: the path of goldfish-runner",
+                     "e.g. runner: /usr/local/bin/goldfish-runner");
+    else if (runner == NULL || access(runner, X_OK) != 0)
+      config_problem(&w, "runner", "cannot find goldfish-runner, which supervises crun's jobs",
+                     "install it next to goldfish, set GOLDFISH_RUNNER, or set crun.runner");
+    for (k = 0; k < gfj_count(config); k++) {
+      key = gfj_key(gfj_at(config, k));
+      if (strcmp(key, "runner") == 0) continue;
+      gfj_w_begin_object(&w);
+      gfj_w_key_string(&w, "key", key);
+      gfj_w_key(&w, "message");
+      gfj_w_stringf(&w, "unknown key \"%s\"", key);
+      gfj_w_key_string(&w, "hint", "allowed: runner");
+      gfj_w_end_object(&w);
+    }
+  }
+  gfj_w_end_array(&w);
+  gfj_w_key(&w, "notes");
+  gfj_w_begin_array(&w);
+  gfj_w_end_array(&w);
+  gfj_w_end_object(&w);
+  gfj_free(config);
+  free(runner);
+  if ((*response_json = gfj_w_finish(&w)) == NULL) return gfj_fail(error_json, "internal", 1, "out of memory");
+  return GF_OK;
+}
+
 static void crun_close(void *instance) {
   crun_backend *backend = instance;
   if (backend != NULL) free(backend->runner), free(backend);
@@ -631,6 +701,7 @@ static const gf_service crun_services[] = {{
     .open = crun_open,
     .close = crun_close,
     .table = &crun_table,
+    .check_config = crun_check_config,
 }};
 
 static void crun_free(void *ptr) { free(ptr); }

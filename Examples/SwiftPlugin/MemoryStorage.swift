@@ -8,16 +8,31 @@ final class MemoryStorage: ObjectStorage, @unchecked Sendable {
   static let capabilities = ObjectStorageCapabilities(schemes: ["memory"], hash: "crc32c").json
 
   private struct Config: Decodable {
+    static let keys = ["max_bytes"]
     var maxBytes: Int?
     enum CodingKeys: String, CodingKey { case maxBytes = "max_bytes" }
+
+    /// The one place the default is written: `init` uses it and `checkConfig` reports it.
+    var effectiveMaxBytes: Int { maxBytes ?? (256 << 20) }
   }
 
   private let lock = NSLock()
   private var objects: [String: [UInt8]] = [:]
   private let maxBytes: Int
 
+  /// The section checked from the same `Config` that `init` reads (`goldfish config validate`).
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    let unknown = ConfigReport.unknownKeys(in: config, allowed: Config.keys)
+    do {
+      let settings = try decodeConfig(Config.self, from: config)
+      return ConfigReport(effective: ["max_bytes": .int(Int64(settings.effectiveMaxBytes))], problems: unknown)
+    } catch {
+      return ConfigReport(refused: error, problems: unknown)
+    }
+  }
+
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
-    maxBytes = try Self.decodeConfig(Config.self, from: config).maxBytes ?? (256 << 20)
+    maxBytes = try Self.decodeConfig(Config.self, from: config).effectiveMaxBytes
   }
 
   func uri(forKey key: String) throws(PluginError) -> String {

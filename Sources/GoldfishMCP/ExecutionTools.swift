@@ -69,7 +69,9 @@ enum ExecutionTools {
     let notes: [Value] = []
     if call.bool("dry_run") == true {
       var output = try await call.withProject { project in
-        try dryRun(project, target: target, stages: stages, pipeline: pipeline, resultsSpec: specValue)
+        try dryRun(
+          project, target: target, stages: stages, pipeline: pipeline, resultsSpec: specValue,
+          configOverrides: overrides)
       }
       if !notes.isEmpty, case .object(var fields) = output.structured {
         fields["notes"] = .array(notes)
@@ -93,20 +95,9 @@ enum ExecutionTools {
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       return started
     }
-    let order = started.stageRuns.sorted { $0.key < $1.key }
-    var result: [String: Value] = [
-      "pipeline_run_id": .string(started.pipelineRunID), "workspace": .string(started.workspace),
-      "version": .string(started.version), "stages_queued": .array(order.map { .string($0.key) }),
-      "status": "started",
-      "queued": .array(
-        order.map {
-          [
-            "stage": .string($0.key), "stage_run_id": .string($0.value),
-            "pipeline_run_id": .string(started.pipelineRunID),
-          ]
-        }),
-      "experiment_group": group.map(Value.string) ?? .null,
-    ]
+    guard case .object(var result) = try MCPValue.encode(RunStartedView(started, experimentGroup: group)) else {
+      throw GoldfishError(.internalError, "the started run did not encode as an object")
+    }
     if !notes.isEmpty { result["notes"] = .array(notes) }
     guard call.bool("wait") == true else {
       return ToolOutput(

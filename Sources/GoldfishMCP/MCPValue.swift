@@ -28,10 +28,7 @@ enum MCPValue {
   }
 
   /// A text truncated to `limit` characters, saying so, to keep results small for a context window.
-  static func truncated(_ text: String, limit: Int) -> String {
-    guard text.count > limit else { return text }
-    return String(text.prefix(limit)) + "\n… (truncated, \(text.count - limit) more characters)"
-  }
+  static func truncated(_ text: String, limit: Int) -> String { ViewText.truncated(text, limit: limit) }
 }
 
 extension GoldfishError.Code {

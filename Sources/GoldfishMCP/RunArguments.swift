@@ -56,7 +56,8 @@ extension ExecutionTools {
   }
 
   static func dryRun(
-    _ project: Project, target: String, stages: [String], pipeline: String?, resultsSpec: JSONValue? = nil
+    _ project: Project, target: String, stages: [String], pipeline: String?, resultsSpec: JSONValue? = nil,
+    configOverrides: [String: JSONValue] = [:]
   ) throws(GoldfishError) -> ToolOutput {
     let slot = try slot(of: target, in: project)
     try project.validateSlot(slot)
@@ -93,6 +94,19 @@ extension ExecutionTools {
           ]
           if finding.severity == .error { errors.append(entry) } else { warnings.append(entry) }
         }
+      }
+      // The check a real run makes before recording anything: a profile the backend cannot honour.
+      for refusal in ProfileDemands.refusals(
+        project: project, directory: project.paths.slot(slot), definition: definition,
+        stages: toRun.filter(known.contains), configOverrides: configOverrides)
+      {
+        var entry: [String: JSONValue] = [
+          "severity": "error", "code": .string(refusal.code.rawValue),
+          "message": .string(refusal.message + (refusal.hint.map { " (\($0))" } ?? "")),
+        ]
+        entry["stage"] = refusal.detail["stage"]
+        entry["lacking"] = refusal.detail["lacking"]
+        errors.append(.object(entry))
       }
     }
     let valid = errors.isEmpty

@@ -23,16 +23,7 @@ enum StatusTool {
     try await call.withProject { project in
       let status = try ProjectStatus(project: project)
       let steps = nextSteps(status, slots: project.settings.slots)
-      let output: Value = [
-        "project_name": .string(status.project), "root": .string(status.root),
-        "slots": .array(status.slots.map(slotValue)), "workspaces": try MCPValue.encode(status.workspaces),
-        "active_runs": try MCPValue.encode(status.activeRuns), "recent_runs": try MCPValue.encode(status.recentRuns),
-        "source_count": .int(status.sources), "state_md": .string(MCPValue.truncated(status.stateMD, limit: 2500)),
-        "next_steps": .array(steps.map(Value.string)),
-        "warm_pool": try MCPValue.encode(status.warmPool),
-        "blocks": try blocks(status.outcomes), "recent_outcomes": try MCPValue.encode(status.outcomes.recentOutcomes),
-        "alerts": ["failed_recent": try MCPValue.encode(status.outcomes.failedRecent)],
-      ]
+      let output = try MCPValue.encode(StatusView(status, nextSteps: steps))
       let mounted = status.slots.filter { $0.workspace != nil }.count
       return ToolOutput(
         output,
@@ -46,19 +37,9 @@ enum StatusTool {
     "pending_finalization": S.object(["by_workspace": S.anyObject])
   ])
 
-  /// Upstream's `blocks`: what stops the next run (runs waiting for finalization, per workspace).
+  /// Upstream's `blocks`, as `status` shows it (the dashboard shows it too).
   static func blocks(_ outcomes: RunOutcomes) throws(GoldfishError) -> Value {
-    ["pending_finalization": ["by_workspace": try MCPValue.encode(outcomes.pendingFinalization)]]
-  }
-
-  /// A slot with every field present (null when empty), so an agent never guesses at a missing key.
-  static func slotValue(_ slot: SlotSummary) -> Value {
-    [
-      "slot": .string(slot.slot), "state": slot.workspace == nil ? "empty" : "mounted",
-      "workspace": slot.workspace.map(Value.string) ?? .null, "version": slot.version.map(Value.string) ?? .null,
-      "dirty": slot.dirty.map(Value.bool) ?? .null, "changed_files": slot.changedFiles.map(Value.int) ?? .null,
-      "problem": slot.problem.map(Value.string) ?? .null,
-    ]
+    try MCPValue.encode(StatusView.blocks(outcomes))
   }
 
   /// What to do next, in tool calls (ProjectStatus's own steps name CLI commands).

@@ -133,13 +133,8 @@ enum WorkspaceTools {
     let message = try call.required("message")
     let result = try await call.withProject { project in try project.workspaces.checkpoint(slot: slot, message: message)
     }
-    return ToolOutput(
-      [
-        "success": true, "slot": .string(slot), "workspace": .string(result.workspace),
-        "version": .string(result.version),
-        "created": .bool(result.created), "files_changed": .array(result.changes.map { .string($0.path) }),
-        "message": .string(message),
-      ],
+    return try ToolOutput(
+      encoding: CheckpointView(slot: slot, message: message, result: result),
       text: result.created
         ? "Saved \(result.workspace) \(result.version) (\(result.changes.count) files changed)"
         : "Nothing changed since \(result.workspace) \(result.version)")
@@ -195,17 +190,8 @@ enum WorkspaceTools {
     let target = try call.required("target")
     let against = call.string("against")
     let diff = try await call.withProject { project in try project.workspaces.diff(target, against) }
-    let limit = 20_000
-    let summary = "\(diff.from) → \(diff.to): \(diff.changes.count) files changed"
-    return ToolOutput(
-      [
-        "has_changes": .bool(!diff.changes.isEmpty), "summary": .string(summary),
-        "files_changed": .array(
-          diff.changes.map { ["path": .string($0.path), "status": .string($0.status.rawValue)] }),
-        "diff_text": .string(MCPValue.truncated(diff.patch, limit: limit)), "left": .string(diff.from),
-        "right": .string(diff.to), "truncated": .bool(diff.patch.count > limit),
-      ],
-      text: summary)
+    let view = DiffView(diff)
+    return try ToolOutput(encoding: view, text: view.summary)
   }
 
   static let inspect = MCPTool(

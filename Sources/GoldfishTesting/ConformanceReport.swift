@@ -88,11 +88,3 @@ extension JSONValue {
   /// The value as compact JSON, for messages: a report shows what the plugin sent, not a Swift dump.
   var jsonText: String { (try? JSONCoding.encode(self)) ?? "(not encodable)" }
 }
-
-extension OpenedService {
-  /// The raw wire with the answer decoded: the suite reads answers as they came, so a case can
-  /// report a malformed one in its own words.
-  func rawCall<T: Decodable>(_ function: String, _ request: JSONValue, as type: T.Type) throws -> T {
-    try JSONCoding.convert(try rawCall(function, request), to: T.self)
-  }
-}

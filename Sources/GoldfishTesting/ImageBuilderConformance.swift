@@ -5,21 +5,22 @@ import PluginKit
 /// unknown build id is not found, and push matches the declared registry capability.
 struct ImageBuilderConformance {
   let service: OpenedService
+  var builder: ImageBuilderClient { ImageBuilderClient(service) }
 
   func run(_ runner: inout CaseRunner) {
     runner.run("exists of an unknown tag") {
-      let answer = try service.rawCall("exists", ["tag": "goldfish-conformance/absent:never"])
-      try expect(answer["exists"] == .bool(false), "exists answered \(answer) for a tag that was never built")
+      let answer = try builder.exists(.init(tag: "goldfish-conformance/absent:never"))
+      try expect(!answer.exists, "exists answered true for a tag that was never built")
       return nil
     }
     runner.run("status of an unknown build") {
       try expectFailure(.notFound, "build_status of an unknown build id") {
-        try service.rawCall("build_status", ["build_id": "goldfish-conformance-absent"])
+        try builder.buildStatus(.init(buildId: "goldfish-conformance-absent"))
       }
       return nil
     }
     runner.run("push matches capabilities") {
-      let registry = service.info.capabilities["registry"]?.boolValue ?? false
+      let registry = builder.capabilities.registry
       try expect(
         registry == service.supports("push"),
         "registry is \(registry) but push is \(service.supports("push") ? "set" : "NULL")")

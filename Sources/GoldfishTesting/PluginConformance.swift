@@ -58,7 +58,13 @@ public enum PluginConformance {
               ])
           }
         })
-      report.cases.insert(capabilityCase(info), at: 0)
+      let configCase = ConfigConformance(
+        check: { section in
+          registry.checkConfig(
+            kind, info.name, config: section, context: context, isolation: isolation, timeout: callTimeout)
+        }, config: config
+      ).run()
+      report.cases.insert(contentsOf: [capabilityCase(info), configCase], at: 0)
       reports.append(report)
     }
     return reports

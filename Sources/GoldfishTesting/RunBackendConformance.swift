@@ -8,6 +8,7 @@ import PluginKit
 /// unsupported functions. A case that needs an earlier one is skipped when that one failed.
 struct RunBackendConformance {
   let service: OpenedService
+  var backend: RunBackendClient { RunBackendClient(service) }
   let scratch: String
   /// Where the jobs run when the backend declares needs_image.
   let image: String?
@@ -20,7 +21,7 @@ struct RunBackendConformance {
 
   func run(_ runner: inout CaseRunner) {
     var handle: JSONValue = .null
-    let needsImage = service.info.capabilities["needs_image"]?.boolValue ?? false
+    let needsImage = backend.capabilities.needsImage
     if needsImage && image == nil {
       runner.skip(
         "launch and every job case",
@@ -42,18 +43,18 @@ struct RunBackendConformance {
     }
     let finished = ["status until completed"]
     runner.run("logs by offset", after: finished) {
-      let first = try logs(handle, ["offset": 0])
+      let first = try backend.logs(.init(handle: handle, offset: 0))
       try expect(
         first.text.contains("hello-from-goldfish"),
         "logs from offset 0 lack the job's stdout: \(first.text.debugDescription)")
       try expect(first.nextOffset > 0, "next_offset did not advance")
-      let rest = try logs(handle, ["offset": .int(first.nextOffset)])
+      let rest = try backend.logs(.init(handle: handle, offset: first.nextOffset))
       try expect(!rest.text.contains("hello-from-goldfish"), "reading from next_offset repeated earlier text")
       try expect(rest.complete, "a finished job's logs are not complete after everything was read")
       return nil
     }
     runner.run("logs by tail", after: finished) {
-      let tail = try logs(handle, ["tail": 1])
+      let tail = try backend.logs(.init(handle: handle, tail: 1))
       try expect(!tail.text.isEmpty, "tail 1 returned nothing")
       try expect(
         tail.text.split(separator: "\n").count == 1, "tail 1 returned \(tail.text.split(separator: "\n").count) lines")
@@ -61,7 +62,7 @@ struct RunBackendConformance {
     }
     runner.run("exit code", after: finished) {
       let failing = try launch("exit3", ["/bin/sh", "-c", "exit 3"])
-      defer { _ = try? service.rawCall("cleanup", ["handle": failing]) }
+      defer { _ = try? backend.cleanup(handle: failing) }
       let status = try waitFinal(failing)
       try expect(status.state == .failed, "a job exiting 3 ended as \(status.state.rawValue)")
       try expect(status.exitCode == 3, "exit_code is \(status.exitCode.map(String.init) ?? "null"), expected 3")
@@ -70,16 +71,16 @@ struct RunBackendConformance {
     runner.run("env, working directory and outputs_dir", after: finished) { try environmentCase() }
     runner.run("cancel", after: finished) {
       let long = try launch("cancel", ["/bin/sh", "-c", "exec sleep 60"])
-      defer { _ = try? service.rawCall("cleanup", ["handle": long]) }
-      _ = try service.rawCall("cancel", ["handle": long, "reason": "user"])
+      defer { _ = try? backend.cleanup(handle: long) }
+      _ = try backend.cancel(handle: long, reason: "user")
       let status = try waitFinal(long)
       try expect(status.state == .canceled, "a canceled job ended as \(status.state.rawValue)")
-      _ = try service.rawCall("cancel", ["handle": long, "reason": "user"])
+      _ = try backend.cancel(handle: long, reason: "user")
       return "canceled"
     }
     runner.run("timeout_seconds is enforced", after: finished) { try timeoutCase() }
     runner.run("recover", after: finished) {
-      let recovered = try service.rawCall("recover", ["handle": handle], as: RecoveredRun.self)
+      let recovered = try backend.recover(handle: handle)
       try expect(recovered.handle["run_id"] == handle["run_id"], "recover returned a handle for another run")
       try expect(
         recovered.status.state == .completed, "recover reports \(recovered.status.state.rawValue) for a completed job")
@@ -94,12 +95,12 @@ struct RunBackendConformance {
     runner.run("cancel races status", after: ["cancel"]) { try cancelRaceCase() }
     runner.run("cleanup ends a running job", after: finished) { try runningCleanupCase() }
     runner.run("cleanup is idempotent", after: ["launch"]) {
-      _ = try service.rawCall("cleanup", ["handle": handle])
-      _ = try service.rawCall("cleanup", ["handle": handle])
+      _ = try backend.cleanup(handle: handle)
+      _ = try backend.cleanup(handle: handle)
       return nil
     }
     runner.run("warm-pool functions match capabilities") {
-      let warm = service.info.capabilities["warm_reuse"]?.boolValue ?? false
+      let warm = backend.capabilities.warmReuse
       let functions = ["deliver_job", "probe_worker", "delete_worker", "list_workers"]
       let present = functions.filter(service.supports)
       if warm {
@@ -123,7 +124,7 @@ struct RunBackendConformance {
       """
     let name = "env"
     let job = try launch(name, ["/bin/sh", "-c", script], env: ["GOLDFISH_CHECK_TOKEN": token])
-    defer { _ = try? service.rawCall("cleanup", ["handle": job]) }
+    defer { _ = try? backend.cleanup(handle: job) }
     let status = try waitFinal(job)
     let outputs = folders(name).outputs
     try expect(
@@ -144,8 +145,8 @@ struct RunBackendConformance {
     let limit = 2
     let job = try launch("timeout", ["/bin/sh", "-c", "exec sleep 600"], timeout: limit)
     defer {
-      _ = try? service.rawCall("cancel", ["handle": job, "reason": "user"])
-      _ = try? service.rawCall("cleanup", ["handle": job])
+      _ = try? backend.cancel(handle: job, reason: "user")
+      _ = try? backend.cleanup(handle: job)
     }
     let status = try waitFinal(job, within: TimeInterval(limit) + Self.timeoutGrace)
     try expect(
@@ -157,15 +158,15 @@ struct RunBackendConformance {
 
   /// A second instance (another goldfish process) recovers the handle and agrees on its status.
   private func freshInstanceCase(_ handle: JSONValue, _ reopen: () throws -> OpenedService) throws -> String? {
-    let fresh = try reopen()
-    let recovered = try fresh.rawCall("recover", ["handle": handle], as: RecoveredRun.self)
+    let fresh = RunBackendClient(try reopen())
+    let recovered = try fresh.recover(handle: handle)
     try expect(
       recovered.handle["run_id"] == handle["run_id"],
       "a fresh instance's recover returned a handle for another run: \(recovered.handle.jsonText)")
     try expect(
       recovered.status.state == .completed,
       "a fresh instance's recover reports \(recovered.status.state.rawValue) for a completed job")
-    let status = try fresh.rawCall("status", ["handle": handle], as: RunStatus.self)
+    let status = try fresh.status(handle: handle)
     try expect(
       status.state == .completed && status.exitCode == 0,
       "a fresh instance's status reports \(status.state.rawValue), exit \(status.exitCode.map(String.init) ?? "null")")
@@ -176,7 +177,7 @@ struct RunBackendConformance {
   private func parallelCase() throws -> String? {
     let count = 4
     var jobs: [JSONValue] = []
-    defer { for job in jobs { _ = try? service.rawCall("cleanup", ["handle": job]) } }
+    defer { for job in jobs { _ = try? backend.cleanup(handle: job) } }
     for index in 0..<count {
       let script = "sleep 1; echo parallel-\(index); printf '%s' \(index) > \"$GOLDFISH_OUTPUTS_DIR/index.txt\""
       jobs.append(try launch("parallel-\(index)", ["/bin/sh", "-c", script]))
@@ -202,10 +203,10 @@ struct RunBackendConformance {
   /// saw the job canceled it never sees it running again.
   private func cancelRaceCase() throws -> String? {
     let job = try launch("race", ["/bin/sh", "-c", "exec sleep 60"])
-    defer { _ = try? service.rawCall("cleanup", ["handle": job]) }
+    defer { _ = try? backend.cleanup(handle: job) }
     let problems = RaceLog()
     let group = DispatchGroup()
-    let service = self.service
+    let backend = self.backend
     for caller in 0..<3 {
       DispatchQueue.global().async(group: group) {
         var sawFinal: RunState?
@@ -214,7 +215,7 @@ struct RunBackendConformance {
         for _ in 0..<1000 where after < 5 {
           if problems.cancelAnswered { after += 1 }
           do {
-            let status = try service.rawCall("status", ["handle": job], as: RunStatus.self)
+            let status = try backend.status(handle: job)
             if let final = sawFinal, status.state != final {
               problems.add("caller \(caller) saw \(final.rawValue), then \(status.state.rawValue)")
             }
@@ -230,7 +231,7 @@ struct RunBackendConformance {
       // Let the status callers get going first, so the cancel lands among them.
       usleep(60_000)
       do {
-        _ = try service.rawCall("cancel", ["handle": job, "reason": "user"])
+        _ = try backend.cancel(handle: job, reason: "user")
       } catch {
         problems.add("cancel failed: \(error)")
       }
@@ -252,7 +253,7 @@ struct RunBackendConformance {
     let start = Date()
     while contents(beat) == nil && Date().timeIntervalSince(start) < deadline { usleep(100_000) }
     try expect(contents(beat) != nil, "the job never started beating within \(Int(deadline)) s: \(logText(job))")
-    _ = try service.rawCall("cleanup", ["handle": job])
+    _ = try backend.cleanup(handle: job)
     // Stopped means: the count stands still for a whole second (five beats).
     let stopDeadline = Date().addingTimeInterval(Self.timeoutGrace)
     var last = contents(beat)
@@ -262,7 +263,7 @@ struct RunBackendConformance {
       if now == last { return "stopped" }
       last = now
     }
-    _ = try? service.rawCall("cancel", ["handle": job, "reason": "user"])
+    _ = try? backend.cancel(handle: job, reason: "user")
     throw CheckFailure(
       "the job still runs \(Int(Self.timeoutGrace)) s after cleanup (its heartbeat file keeps changing)")
   }
@@ -286,31 +287,25 @@ struct RunBackendConformance {
     let spec = RunSpec(
       runId: "\(prefix)-\(name)", command: command, workDir: workDir, env: environment, codeDir: codeDir,
       outputsDir: outputsDir,
-      image: (service.info.capabilities["needs_image"]?.boolValue ?? false) ? image : nil, timeoutSeconds: timeout,
+      image: backend.capabilities.needsImage ? image : nil, timeoutSeconds: timeout,
       labels: ["goldfish-check": prefix])
-    return try service.rawCall("launch", try JSONCoding.value(of: spec))
+    return try backend.launch(spec)
   }
 
   private func waitFinal(_ handle: JSONValue, within limit: TimeInterval? = nil) throws -> RunStatus {
     let limit = limit ?? deadline
     let start = Date()
     while Date().timeIntervalSince(start) < limit {
-      let status = try service.rawCall("status", ["handle": handle], as: RunStatus.self)
+      let status = try backend.status(handle: handle)
       if status.state.isFinal { return status }
       usleep(50_000)
     }
     throw CheckFailure("the job did not finish within \(Int(limit)) s")
   }
 
-  private func logs(_ handle: JSONValue, _ request: [String: JSONValue]) throws -> LogChunk {
-    var body = request
-    body["handle"] = handle
-    return try service.rawCall("logs", .object(body), as: LogChunk.self)
-  }
-
   /// The job's whole log as far as the backend gives it, for failure messages.
   private func logText(_ handle: JSONValue) -> String {
-    (try? logs(handle, ["offset": 0]))?.text ?? "(no log)"
+    (try? backend.logs(.init(handle: handle, offset: 0)))?.text ?? "(no log)"
   }
 
   private func contents(_ path: String) -> String? {

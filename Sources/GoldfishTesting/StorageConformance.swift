@@ -17,7 +17,7 @@ struct StorageConformance {
       try expect(!uri.isEmpty && uri.hasSuffix("a/b.txt"), "uri_for gave \"\(uri)\", which does not end in the key")
       for bad in ["../escape", "/absolute", "a//b", "a/./b", "bad key", ""] {
         try expectFailure(.invalidArgument, "uri_for(\"\(bad)\")") {
-          try service.rawCall("uri_for", ["key": .string(bad)])
+          try storage.uriFor(key: bad)
         }
       }
       return uri
@@ -51,21 +51,17 @@ struct StorageConformance {
     runner.run("exists") {
       let present = try uri("exists/yes")
       _ = try storage.putBytes(.init(uri: present), [1, 2, 3])
-      try expect(
-        try service.rawCall("exists", ["uri": .string(present)])["exists"] == .bool(true),
-        "exists is false for a stored object")
+      try expect(try storage.exists(.init(uri: present)).exists, "exists is false for a stored object")
       let absent = try uri("exists/no")
-      try expect(
-        try service.rawCall("exists", ["uri": .string(absent)])["exists"] == .bool(false),
-        "exists is true for a missing object")
+      try expect(!(try storage.exists(.init(uri: absent)).exists), "exists is true for a missing object")
       return nil
     }
     runner.run("missing objects") {
       let absent = try uri("missing/object")
-      try expectFailure(.notFound, "stat of a missing object") { try service.rawCall("stat", ["uri": .string(absent)]) }
+      try expectFailure(.notFound, "stat of a missing object") { try storage.stat(uri: absent) }
       try expectFailure(.notFound, "get_bytes of a missing object") { try storage.getBytes(.init(uri: absent)) }
       try expectFailure(.notFound, "get_file of a missing object") {
-        try service.rawCall("get_file", ["uri": .string(absent), "path": .string(scratch + "/missing.out")])
+        try storage.getFile(uri: absent, path: scratch + "/missing.out")
       }
       try expect(
         !FileManager.default.fileExists(atPath: scratch + "/missing.out"),
@@ -84,27 +80,24 @@ struct StorageConformance {
     runner.run("delete idempotence") {
       let uri = try uri("delete/me")
       _ = try storage.putBytes(.init(uri: uri), [1])
-      let first = try service.rawCall("delete_object", ["uri": .string(uri)])
-      try expect(first["deleted"] == .bool(true), "first delete answered \(first)")
-      let second = try service.rawCall("delete_object", ["uri": .string(uri)])
-      try expect(second["deleted"] == .bool(false), "second delete answered \(second)")
-      try expect(
-        try service.rawCall("exists", ["uri": .string(uri)])["exists"] == .bool(false),
-        "the object still exists after delete")
+      let first = try storage.delete(.init(uri: uri))
+      try expect(first.deleted, "the first delete answered deleted: false")
+      let second = try storage.delete(.init(uri: uri))
+      try expect(!second.deleted, "the second delete answered deleted: true")
+      try expect(!(try storage.exists(.init(uri: uri)).exists), "the object still exists after delete")
       return nil
     }
     if service.supports("local_path") {
       runner.run("local_path") {
         let stored = try uri("local/file")
         _ = try storage.putBytes(.init(uri: stored), Array("local".utf8))
-        guard let path = try service.rawCall("local_path", ["uri": .string(stored)])["path"]?.stringValue else {
-          throw CheckFailure("local_path returned no path")
-        }
+        let path = try storage.localPath(uri: stored)
+        try expect(!path.isEmpty, "local_path returned an empty path")
         let content = FileManager.default.contents(atPath: path).map { [UInt8]($0) }
         try expect(content == Array("local".utf8), "\(path) does not hold the object's bytes")
         let absent = try uri("local/absent")
         try expectFailure(.notFound, "local_path of a missing object") {
-          try service.rawCall("local_path", ["uri": .string(absent)])
+          try storage.localPath(uri: absent)
         }
         return path
       }
@@ -115,10 +108,7 @@ struct StorageConformance {
   }
 
   private func uri(_ key: String) throws -> String {
-    guard let uri = try service.rawCall("uri_for", ["key": .string("\(run)/\(key)")])["uri"]?.stringValue else {
-      throw CheckFailure("uri_for returned no \"uri\"")
-    }
-    return uri
+    try storage.uriFor(key: "\(run)/\(key)")
   }
 
   private func fileRoundTrip(key: String, size: Int, binary: Bool = false) throws -> String? {
@@ -126,14 +116,10 @@ struct StorageConformance {
     let target = source.replacingOccurrences(of: ".in", with: ".out")
     try TestData.write(path: source, size: size, binary: binary)
     let uri = try uri(key)
-    let put = try service.rawCall("put_file", ["uri": .string(uri), "path": .string(source)])
-    try expect(
-      put["size"]?.intValue == Int64(size),
-      "put_file reported size \(put["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
-    let got = try service.rawCall("get_file", ["uri": .string(uri), "path": .string(target)])
-    try expect(
-      got["size"]?.intValue == Int64(size),
-      "get_file reported size \(got["size"]?.intValue.map(String.init) ?? "none"), expected \(size)")
+    let put = try storage.putFile(uri: uri, path: source)
+    try expect(put.size == Int64(size), "put_file reported size \(put.size), expected \(size)")
+    let got = try storage.getFile(uri: uri, path: target)
+    try expect(got.size == Int64(size), "get_file reported size \(got.size), expected \(size)")
     if let difference = TestData.firstDifference(source, target) {
       throw CheckFailure("the object read back differs from what was written: \(difference)")
     }
@@ -146,7 +132,7 @@ struct StorageConformance {
     let content = Array("the quick brown fox".utf8)
     let uri = try uri("hash/object")
     _ = try storage.putBytes(.init(uri: uri), content)
-    let stat = try service.rawCall("stat", ["uri": .string(uri)], as: ObjectInfo.self)
+    let stat = try storage.stat(uri: uri)
     try expect(stat.size == Int64(content.count), "stat size is \(stat.size), expected \(content.count)")
     try expect(!stat.hash.isEmpty || stat.etag != nil, "stat reported neither a hash nor an etag")
     if let sha = stat.hash["sha256"] {
@@ -168,20 +154,18 @@ struct StorageConformance {
     _ = try storage.putBytes(.init(uri: try uri("listx/other")), [1])
     let prefix = String(expected[0].dropLast("item-0".count))
     var seen: [String] = []
-    var token: JSONValue = .null
+    var token: String?
     var pages = 0
     repeat {
-      let page = try service.rawCall(
-        "list", ["prefix": .string(prefix), "page_token": token, "page_size": 2], as: ObjectListing.self)
+      let page = try storage.list(.init(prefix: prefix, pageToken: token, pageSize: 2))
       pages += 1
       try expect(page.objects.count <= 2, "a page of page_size 2 held \(page.objects.count) objects")
       seen += page.objects.map(\.uri)
-      token = page.nextPageToken.map { .string($0) } ?? .null
+      token = page.nextPageToken
       try expect(pages <= 10, "listing 5 objects by 2 did not end after 10 pages")
-    } while token != .null
+    } while token != nil
     try expect(seen == expected.sorted(), "list returned \(seen) but the stored objects are \(expected.sorted())")
-    let none = try service.rawCall(
-      "list", ["prefix": .string(prefix + "nothing-here"), "page_size": 10], as: ObjectListing.self)
+    let none = try storage.list(.init(prefix: prefix + "nothing-here", pageSize: 10))
     try expect(none.objects.isEmpty, "a prefix that matches nothing listed \(none.objects.count) objects")
     return "\(seen.count) objects in \(pages) pages"
   }
@@ -189,14 +173,12 @@ struct StorageConformance {
   private func cleanUp() {
     guard let root = try? uri("x") else { return }
     let prefix = String(root.dropLast(1))
-    var token: JSONValue = .null
+    var token: String?
     for _ in 0..<100 {
-      guard let value = try? service.rawCall("list", ["prefix": .string(prefix), "page_token": token]),
-        let page = try? JSONCoding.convert(value, to: ObjectListing.self)
-      else { break }
-      for object in page.objects { _ = try? service.rawCall("delete_object", ["uri": .string(object.uri)]) }
+      guard let page = try? storage.list(.init(prefix: prefix, pageToken: token)) else { break }
+      for object in page.objects { _ = try? storage.delete(.init(uri: object.uri)) }
       guard let next = page.nextPageToken else { break }
-      token = .string(next)
+      token = next
     }
     try? FileManager.default.removeItem(atPath: scratch)
   }

@@ -49,7 +49,7 @@ struct StatusCommand: ParsableCommand {
     let project = try projectOptions.openProject()
     WarmPoolReaperSchedule.reapInPassing(project)
     let status = try ProjectStatus(project: project)
-    if json { return try Console.json(status) }
+    if json { return try Console.json(StatusView(status)) }
     Console.print("Project \(status.project) (\(status.root))")
     Console.print("\nSlots:")
     for slot in status.slots {

@@ -54,7 +54,7 @@ struct RunCommand: ParsableCommand {
         enforceDiscipline: enforce))
     guard wait else {
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
-      if json { return try Console.json(started) }
+      if json { return try Console.json(RunStartedView(started, experimentGroup: experimentGroup)) }
       Console.print("Started \(started.pipelineRunID) on \(started.workspace) \(started.version)")
       for (stage, id) in started.stageRuns.sorted(by: { $0.key < $1.key }) { Console.print("  \(stage): \(id)") }
       Console.print("Follow it: goldfish runs, goldfish logs RUN --follow")

@@ -78,7 +78,7 @@ struct WorkspaceCheckpoint: ParsableCommand {
 
   func run() throws {
     let result = try projectOptions.openProject().workspaces.checkpoint(slot: slot, message: message)
-    if json { return try Console.json(result) }
+    if json { return try Console.json(CheckpointView(slot: slot, message: message, result: result)) }
     Console.print(
       result.created
         ? "Saved \(result.workspace) \(result.version) (\(result.changes.count) files changed)"
@@ -132,8 +132,8 @@ struct WorkspaceDiffCommand: ParsableCommand {
 
   func run() throws {
     let diff = try projectOptions.openProject().workspaces.diff(first, second)
-    if json { return try Console.json(diff) }
-    Console.print("\(diff.from) → \(diff.to): \(diff.changes.count) files changed")
+    if json { return try Console.json(DiffView(diff)) }
+    Console.print(DiffView(diff).summary)
     for change in diff.changes {
       Console.print("  \(change.status.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(change.path)")
     }

@@ -56,6 +56,7 @@ struct ConformanceSuiteTests {
       ("memory_only", "recover from a fresh instance"),
       ("one_slot", "parallel launches"),
       ("racy_cancel", "cancel races status"),
+      ("config_blind", "check_config"),
     ])
   func mistakeIsCaught(fault: String, caseName: String) throws {
     let (status, reports, output) = Self.check([Self.sloppy, "--config", Self.sloppyConfig(fault)])
@@ -83,6 +84,9 @@ struct ConformanceSuiteTests {
     #expect(status == 1, "\(output)")
     let cases = Self.outcomes(try #require(reports.first, "\(output)"))
     #expect(cases["launch"]?.outcome == "passed", "\(cases)")
+    // check_config is optional: a backend without it is "not checked", never a failure.
+    #expect(cases["check_config"]?.outcome == "skipped", "\(cases)")
+    #expect(cases["check_config"]?.message.contains("not checked") == true, "\(cases)")
     #expect(cases["status until completed"]?.outcome == "failed", "\(cases)")
     #expect(cases["status until completed"]?.message.contains("invalid JSON") == true, "\(cases)")
     for name in ["logs by offset", "exit code", "recover", "parallel launches", "timeout_seconds is enforced"] {

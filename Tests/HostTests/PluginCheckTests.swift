@@ -52,6 +52,8 @@ struct PluginCheckTests {
     let result = Command.goldfish(["plugins", "check", TestEnvironment.plugin("GoldfishSwiftExample")])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.contains("example-swift-memory"))
+    // It checks its own section: the max_bytes default in effect, not "not checked".
+    #expect(result.stdout.contains(#"PASS  check_config: effective: {"max_bytes":268435456}"#), "\(result.stdout)")
   }
 
   @Test("a broken storage fails and the report names the failing case")

@@ -87,4 +87,82 @@ struct FaceSymmetryTests {
     Self.expectSame(cliSources.first, mcpSources.first, "source")
     Self.expectSame(cliPool, structured(6), "warm pool")
   }
+
+  /// `structuredContent` of a call, failing the test when the call was an error.
+  static func structured(
+    _ session: MCPSession, _ id: Int, sourceLocation: SourceLocation = #_sourceLocation
+  ) -> [String: Any] {
+    let result = session.responses[id]?["result"] as? [String: Any]
+    #expect(
+      result?["isError"] as? Bool == false, "call \(id): \(session.responses[id] ?? [:])",
+      sourceLocation: sourceLocation)
+    return result?["structuredContent"] as? [String: Any] ?? [:]
+  }
+
+  @Test("status, save_version / checkpoint, diff and run without wait")
+  func sameActionsBothWays() throws {
+    let fixture = try SamplePipeline.project(configure: SamplePipeline.withoutFinalizationGate)
+    try fixture.write("notes.txt", "first\n")
+
+    // status: every field the same; next_steps is each face's own (commands vs tool calls).
+    let cliStatus = try #require(try Self.cliJSON(["status", "--json"], in: fixture) as? [String: Any])
+    let session = try MCPSession(project: fixture.root)
+    defer { session.close() }
+    session.callTool(id: 1, "status", [:])
+    session.waitForResponses([1], seconds: 120)
+    let mcpStatus = Self.structured(session, 1)
+    #expect(Set(cliStatus.keys) == Set(mcpStatus.keys), "status fields differ")
+    #expect(cliStatus["next_steps"] is [String] && mcpStatus["next_steps"] is [String])
+    Self.expectSame(
+      cliStatus.filter { $0.key != "next_steps" }, mcpStatus.filter { $0.key != "next_steps" }, "status")
+    #expect((cliStatus["slots"] as? [[String: Any]])?.first?["dirty"] as? Bool == true, "\(cliStatus)")
+
+    // checkpoint: the CLI saves twice; then both faces save again with nothing changed, the same answer.
+    let first = try #require(
+      try Self.cliJSON(["workspace", "checkpoint", "w1", "--message", "first notes", "--json"], in: fixture)
+        as? [String: Any])
+    try fixture.write("notes.txt", "second\n")
+    let saved = try #require(
+      try Self.cliJSON(["workspace", "checkpoint", "w1", "--message", "add notes", "--json"], in: fixture)
+        as? [String: Any])
+    #expect(saved["created"] as? Bool == true && saved["files_changed"] as? [String] == ["notes.txt"], "\(saved)")
+    let cliAgain = try Self.cliJSON(["workspace", "checkpoint", "w1", "--message", "again", "--json"], in: fixture)
+    session.callTool(id: 2, "save_version", ["slot": "w1", "message": "again"])
+    session.waitForResponses([2], seconds: 120)
+    let mcpAgain = Self.structured(session, 2)
+    #expect(mcpAgain["created"] as? Bool == false, "\(mcpAgain)")
+    Self.expectSame(cliAgain, mcpAgain, "save_version")
+    #expect(Set(saved.keys) == Set(mcpAgain.keys), "save_version fields: \(saved.keys.sorted())")
+
+    // diff of the two versions, asked both ways.
+    let (from, to) = (try #require(first["version"] as? String), try #require(saved["version"] as? String))
+    #expect(from != to, "\(first) then \(saved)")
+    let cliDiff = try Self.cliJSON(["workspace", "diff", "line@\(from)", "line@\(to)", "--json"], in: fixture)
+    session.callTool(id: 3, "diff", ["target": "line@\(from)", "against": "line@\(to)"])
+    session.waitForResponses([3], seconds: 120)
+    let mcpDiff = Self.structured(session, 3)
+    #expect(
+      mcpDiff["has_changes"] as? Bool == true && (mcpDiff["diff_text"] as? String)?.contains("+second") == true,
+      "\(mcpDiff)")
+    Self.expectSame(cliDiff, mcpDiff, "diff")
+
+    // run without wait: two runs, so their ids differ; the fields and what was queued agree.
+    let cliRun = try #require(
+      try Self.cliJSON(["run", "w1", "preprocess", "--reason", goodReason, "--json"], in: fixture) as? [String: Any])
+    session.callTool(
+      id: 4, "run",
+      ["workspace": "w1", "stages": ["preprocess"], "reason": goodReason, "results_spec": SamplePipeline.resultsSpec])
+    session.waitForResponses([4], seconds: 120)
+    let mcpRun = Self.structured(session, 4)
+    #expect(
+      Set(cliRun.keys) == Set(mcpRun.keys),
+      "run fields differ: CLI \(cliRun.keys.sorted()), MCP \(mcpRun.keys.sorted())")
+    for key in ["workspace", "stages_queued", "status", "experiment_group"] {
+      #expect(Self.canonical(cliRun[key]) == Self.canonical(mcpRun[key]), "run.\(key): \(cliRun) vs \(mcpRun)")
+    }
+    let cliQueued = try #require((cliRun["queued"] as? [[String: Any]])?.first)
+    let mcpQueued = try #require((mcpRun["queued"] as? [[String: Any]])?.first)
+    #expect(Set(cliQueued.keys) == Set(mcpQueued.keys) && cliQueued["stage"] as? String == "preprocess")
+    #expect(cliQueued["pipeline_run_id"] as? String == cliRun["pipeline_run_id"] as? String)
+  }
 }

@@ -138,9 +138,9 @@ public final class OpenedService: @unchecked Sendable {
     }
   }
 
-  /// The raw wire, for the conformance suite only: it must send what no typed request can
-  /// (malformed, partial or unknown requests) and read answers as they came. Everything else
-  /// uses the typed clients.
+  /// The raw wire, only for sending what no typed request can (malformed, partial or unknown
+  /// requests, to see a plugin refuse them) and reading answers as they came. Everything else,
+  /// the conformance suite included, uses the typed clients.
   public func rawCall(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
     try call(function, request)
   }

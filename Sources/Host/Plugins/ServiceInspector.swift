@@ -44,8 +44,18 @@ enum ServiceInspector {
     let missing = ServiceTable.functions(kind).filter { !ServiceTable.isPresent($0, in: table, kind: kind) }
     return .success(
       ServiceInfo(
-        kind: kind.label, name: name, implemented: capabilities["implemented"]?.boolValue ?? true,
+        kind: kind.label, name: name, implemented: implemented(kind, capabilities),
         capabilities: capabilities, unsupported: missing))
+  }
+
+  /// `implemented` as the kind's typed capabilities read it (absent or mistyped: true; a
+  /// mistyped key is reported by `plugins check`).
+  static func implemented(_ kind: ServiceKind, _ capabilities: JSONValue) -> Bool {
+    switch kind {
+    case .runBackend: RunBackendCapabilities(declared: capabilities).implemented
+    case .objectStorage: ObjectStorageCapabilities(declared: capabilities).implemented
+    case .imageBuilder: ImageBuilderCapabilities(declared: capabilities).implemented
+    }
   }
 
   static func isValidName(_ name: String) -> Bool {

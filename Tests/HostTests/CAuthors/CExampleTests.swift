@@ -35,12 +35,14 @@ struct CExampleTests {
     ])
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     #expect(check.stdout.contains("cases passed"), "\(check.stdout)")
+    #expect(check.stdout.contains("PASS  check_config"), "\(check.stdout)")
 
     let root = TestEnvironment.temporaryFolder("cdir-objects")
     let fixture = try Self.project {
       $0.replacingOccurrences(
         of: "storage:\n  backend: file\n", with: "storage:\n  backend: cdir\ncdir:\n  root: \(root)\n")
     }
+    try Self.expectChecked(fixture, section: "cdir", key: "root", value: root)
     let runs = try Self.expectCompleted(fixture)
     let report = try #require(try fixture.project.store.signals(of: runs[2].id).first { $0.signal == "report" })
     let uri = try #require(report.uri)
@@ -69,16 +71,44 @@ struct CExampleTests {
     let check = Command.goldfish(["plugins", "check", library])
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     #expect(check.stdout.contains("PASS  cancel"), "\(check.stdout)")
+    #expect(check.stdout.contains("PASS  check_config"), "\(check.stdout)")
 
     let runner = TestEnvironment.binFolder + "/goldfish-runner"
     let fixture = try Self.project {
       "plugins:\n  paths: [\(library)]\ncrun:\n  runner: \(runner)\n"
         + $0.replacingOccurrences(of: "  backend: process\n", with: "  backend: crun\n")
     }
+    try Self.expectChecked(fixture, section: "crun", key: "runner", value: runner)
     let runs = try Self.expectCompleted(fixture)
     #expect(runs.allSatisfy { $0.backend == "crun" }, "\(runs.map(\.backend))")
     let handle = try #require(runs.first?.backendHandle)
     #expect(handle.contains("goldfish-runner") == false && handle.contains("start_time"), "\(handle)")
+  }
+
+  /// The example checks its own section (check_config): `config validate` does not call it
+  /// "not checked", `config show` prints the value the plugin says is in effect, and an unknown key
+  /// in the section is reported by the plugin as a problem.
+  static func expectChecked(_ fixture: ProjectFixture, section: String, key: String, value: String) throws {
+    let validate = Command.goldfish(["config", "validate"], cwd: fixture.root)
+    #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+    #expect(!validate.stdout.contains("\(section): not checked"), "\(validate.stdout)")
+    let show = Command.goldfish(["config", "show", "--json"], cwd: fixture.root)
+    let shown = try #require(try show.json() as? [String: Any], "\(show.stdout)\(show.stderr)")
+    #expect((shown[section] as? [String: Any])?[key] as? String == value, "\(shown[section] ?? "no section")")
+
+    let yaml = fixture.root + "/goldfish.yaml"
+    let original = try String(contentsOfFile: yaml, encoding: .utf8)
+    defer { try? original.write(toFile: yaml, atomically: true, encoding: .utf8) }
+    try original.replacingOccurrences(of: "\(section):\n", with: "\(section):\n  colour: blue\n")
+      .write(toFile: yaml, atomically: true, encoding: .utf8)
+    let bad = Command.goldfish(["config", "validate", "--json"], cwd: fixture.root)
+    #expect(bad.status == 2, "\(bad.stdout)\(bad.stderr)")
+    let errors = (try bad.json() as? [String: Any])?["errors"] as? [[String: Any]] ?? []
+    #expect(
+      errors.contains {
+        $0["key"] as? String == "\(section).colour" && ($0["source"] as? String)?.contains(section) == true
+      },
+      "\(errors)")
   }
 
   @Test("crun refuses a missing goldfish-runner with the ways to name one")

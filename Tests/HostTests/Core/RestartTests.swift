@@ -48,7 +48,9 @@ struct RestartTests {
     try fixture.write("modules/preprocess.py", "import time\ntime.sleep(60)\n")
     let start = Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason, "--json"], cwd: fixture.root)
     let object = try #require(try start.json() as? [String: Any])
-    let runID = try #require((object["stage_runs"] as? [String: String])?["preprocess"])
+    let runID = try #require(
+      (object["queued"] as? [[String: Any]])?.first { $0["stage"] as? String == "preprocess" }?["stage_run_id"]
+        as? String)
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline, try fixture.project.store.stageRun(runID)?.state != .running { usleep(50_000) }
     let cancel = Command.goldfish(["cancel", runID, "--reason", goodReason], cwd: fixture.root)

@@ -62,6 +62,17 @@ struct CapabilityTests {
     #expect(findings.contains { $0.contains("\"resource_limits\"") && $0.contains("memory_mb, cpus, pids") })
   }
 
+  @Test("whether a service is implemented is read from its kind's typed capabilities")
+  func implementedIsTyped() {
+    for kind in ServiceKind.allCases {
+      #expect(ServiceInspector.implemented(kind, ["implemented": false]) == false, "\(kind)")
+      #expect(ServiceInspector.implemented(kind, [:]), "\(kind)")
+      // A mistyped key reads as absent (plugins check reports it) and hides nothing else.
+      #expect(ServiceInspector.implemented(kind, ["implemented": "no"]), "\(kind)")
+      #expect(ServiceInspector.implemented(kind, ["implemented": false, "gpus": 1]) == false, "\(kind)")
+    }
+  }
+
   // MARK: - Enforced before launch
 
   static func gpuProject() throws -> ProjectFixture {
@@ -123,6 +134,37 @@ struct CapabilityTests {
     let project = try fixture.reopen()
     #expect(try project.store.stageRuns(limit: 100).isEmpty, "a stage run row was left")
     #expect(try project.store.versions(of: "line").count == versions, "a version was made")
+  }
+
+  @Test("MCP run with dry_run: true reports the profile the backend cannot run in validation_errors, recording nothing")
+  func gpuReportedByDryRun() throws {
+    let fixture = try SamplePipeline.project()
+    let versions = try fixture.project.store.versions(of: "line").count
+    let session = try MCPSession(project: fixture.root)
+    session.callTool(
+      id: 1, "run",
+      [
+        "workspace": "w1", "stages": ["train"], "dry_run": true,
+        "config_override": ["compute.profile": "a100-spot"],
+      ])
+    session.callTool(id: 2, "run", ["workspace": "w1", "stages": ["train"], "dry_run": true])
+    session.waitForResponses([1, 2], seconds: 120)
+    let refused = (session.responses[1]?["result"] as? [String: Any])?["structuredContent"] as? [String: Any] ?? [:]
+    let fine = (session.responses[2]?["result"] as? [String: Any])?["structuredContent"] as? [String: Any] ?? [:]
+    session.close()
+    #expect(refused["valid"] as? Bool == false, "\(refused)")
+    let errors = refused["validation_errors"] as? [[String: Any]] ?? []
+    let error = try #require(errors.first { $0["code"] as? String == "profile_unsupported" }, "\(refused)")
+    #expect(error["stage"] as? String == "train", "\(error)")
+    #expect(
+      (error["message"] as? String)?.contains("the profile a100-spot, which the process backend cannot run") == true,
+      "\(error)")
+    #expect((error["lacking"] as? [String])?.contains { $0.contains("GPUs") } == true, "\(error)")
+    // The same stage on its own profile is valid: the check reads the override, not a fixed answer.
+    #expect(fine["valid"] as? Bool == true, "\(fine)")
+    let project = try fixture.reopen()
+    #expect(try project.store.stageRuns(limit: 100).isEmpty, "a dry run left a stage run row")
+    #expect(try project.store.versions(of: "line").count == versions, "a dry run made a version")
   }
 }
 

@@ -127,7 +127,9 @@ struct FaultInjectionTests {
     #expect(start.status == 0, "\(start.stderr)")
     let object = try #require(try start.json() as? [String: Any])
     let pipelineRunID = try #require(object["pipeline_run_id"] as? String)
-    let runID = try #require((object["stage_runs"] as? [String: String])?["preprocess"])
+    let runID = try #require(
+      (object["queued"] as? [[String: Any]])?.first { $0["stage"] as? String == "preprocess" }?["stage_run_id"]
+        as? String)
     let deadline = Date().addingTimeInterval(60)
     while Date() < deadline, try fixture.project.store.stageRun(runID)?.state != .running { usleep(50_000) }
     #expect(try fixture.project.store.stageRun(runID)?.state == .running)

@@ -15,16 +15,33 @@ final class SwiftDirStorage: LocalObjectStorage, @unchecked Sendable {
   static let scheme = "swiftdir:///"
 
   private struct Config: Decodable {
+    static let keys = ["root"]
     var root: String
+
+    /// The root made absolute against the project: what `init` opens and `checkConfig` reports.
+    func absoluteRoot(_ context: ServiceContext) -> String {
+      let base = context.projectRoot ?? FileManager.default.currentDirectoryPath
+      return root.hasPrefix("/") ? root : base + "/" + root
+    }
   }
 
   private let root: String
   private let files = FileManager.default
 
+  /// The section checked from the same `Config` that `init` reads, creating nothing
+  /// (`goldfish config validate` and `config show` ask this).
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    let unknown = ConfigReport.unknownKeys(in: config, allowed: Config.keys)
+    do {
+      let settings = try decodeConfig(Config.self, from: config)
+      return ConfigReport(effective: ["root": .string(settings.absoluteRoot(context))], problems: unknown)
+    } catch {
+      return ConfigReport(refused: error, problems: unknown)
+    }
+  }
+
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
-    let settings = try Self.decodeConfig(Config.self, from: config)
-    let base = context.projectRoot ?? files.currentDirectoryPath
-    let root = settings.root.hasPrefix("/") ? settings.root : base + "/" + settings.root
+    let root = try Self.decodeConfig(Config.self, from: config).absoluteRoot(context)
     do {
       try files.createDirectory(atPath: root, withIntermediateDirectories: true)
     } catch {

@@ -21,5 +21,7 @@ final class ConformanceTests: XCTestCase {
     let reports = try PluginConformance.requirePassing(pluginAt: Self.plugin, config: ["root": .string(root)])
     XCTAssertEqual(reports.map(\.service), ["swiftdir"])
     XCTAssertTrue(reports[0].cases.contains { $0.name == "round trip: 64 MiB via put_file/get_file" })
+    // Its section is checked (check_config), not "not checked".
+    XCTAssertEqual(reports[0].outcome(of: "check_config"), .passed)
   }
 }

@@ -24,6 +24,20 @@ final class SloppyRun: RunBackend, @unchecked Sendable {
     var fault: String?
   }
 
+  /// Checks its section as the conformance suite expects; the fault `config_blind` lets an
+  /// unknown key through unnamed, the mistake the check_config case is there to catch.
+  static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
+    let blind = config["fault"]?.stringValue == "config_blind"
+    let unknown = blind ? [] : ConfigReport.unknownKeys(in: config, allowed: ["root", "fault"])
+    do {
+      let settings = try decodeConfig(Config.self, from: config)
+      return ConfigReport(
+        effective: ["root": .string(settings.root), "fault": .string(settings.fault ?? "none")], problems: unknown)
+    } catch {
+      return ConfigReport(refused: error, problems: unknown)
+    }
+  }
+
   private let root: String
   private let fault: String
   private let lock = NSLock()
