@@ -69,13 +69,25 @@ struct ExecutionTests {
     #expect(runs[0].state == .awaitingUserFinalization)
   }
 
-  @Test("a syntax error fails the run with the interpreter's message in the logs")
+  @Test("a syntax error only met while running fails the run with the interpreter's message in the logs")
   func syntaxError() throws {
     let fixture = try SamplePipeline.project()
-    try fixture.write("modules/preprocess.py", "def broken(:\n")
+    try fixture.write("modules/preprocess.py", "exec('def broken(:')\n")
     let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
     #expect(runs[0].state == .failed)
     #expect(runs[0].error?.contains("SyntaxError") == true, "\(runs[0].error ?? "")")
+  }
+
+  @Test("a stage module that does not compile is refused before anything is saved or started")
+  func syntaxErrorCaughtByPreflight() throws {
+    let fixture = try SamplePipeline.project()
+    try fixture.write("modules/preprocess.py", "def broken(:\n")
+    let before = try fixture.project.store.versions(of: "line").count
+    var refused: GoldfishError?
+    do { _ = try SamplePipeline.run(fixture, ["preprocess"]) } catch { refused = error as? GoldfishError }
+    #expect(refused?.code == .preflightFailed)
+    #expect(refused?.message.contains("SyntaxError") == true, "\(refused?.message ?? "")")
+    #expect(try fixture.project.store.versions(of: "line").count == before, "nothing was saved")
   }
 
   @Test("a stage that never writes a declared output fails and names it")

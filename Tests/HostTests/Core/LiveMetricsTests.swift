@@ -119,8 +119,11 @@ struct LiveMetricsTests {
     let manifest = try #require(chosen["manifest"] as? [String: Any])
     #expect(manifest["reason"] as? String == goodReason && (manifest["outputs"] as? [Any])?.count == 1)
     #expect(chosen["attempt_context"] as? String == "attempt #2, 1 failure")
-    // No output of this pipeline declares a contract: nothing reviewed the run.
-    #expect(chosen["svs"] is NSNull && chosen["svs_note"] == nil)
+    // No output of this pipeline declares a contract: only the preflight, which found nothing, reviewed the run.
+    let svs = try #require(chosen["svs"] as? [String: Any], "\(chosen["svs"] ?? "nil")")
+    let preflight = try #require(svs["preflight"] as? [String: Any])
+    #expect((preflight["errors"] as? [Any])?.isEmpty == true && (preflight["warnings"] as? [Any])?.isEmpty == true)
+    #expect(svs["post_run"] is NSNull || svs["post_run"] == nil, "\(svs)")
     #expect((chosen["provenance"] as? [String: Any])?["run"] as? String == run.id)
 
     var refused: GoldfishError?

@@ -66,7 +66,7 @@ struct OutputContractsRunTests {
     let (_, runs) = try SamplePipeline.run(fixture, ["emit"])
     let run = try #require(runs.first)
     #expect(run.state == .awaitingUserFinalization, "\(run.error ?? "")")
-    let review = try #require(try fixture.project.store.reviews(ofStageRun: run.id).first)
+    let review = try #require(try fixture.project.store.reviews(ofStageRun: run.id, kind: .postRun).first)
     #expect(review.decision == .warned)
     #expect(review.findings.map(\.check) == ["shape", "dtype", "columns"])
     #expect(review.findings.allSatisfy { $0.severity == .warning })
