@@ -20,23 +20,12 @@ struct SlotLock {
   )
     throws(GoldfishError) -> T
   {
-    try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let path = folder + "/slot-\(slot).lock"
-    let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-    guard fd >= 0 else {
-      throw GoldfishError(.ioFailed, "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
-    }
-    defer { close(fd) }
-    let start = Date()
-    while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-      guard Date().timeIntervalSince(start) < timeout else {
-        throw GoldfishError(
+    try FileLock.holding(
+      folder + "/slot-\(slot).lock", timeout: timeout, poll: 20_000,
+      tooLong: {
+        GoldfishError(
           .slotBusy, "slot \(slot) is busy: another goldfish operation on it did not finish within \(Int(timeout)) s",
           hint: "wait for it to finish and retry")
-      }
-      usleep(20_000)
-    }
-    defer { flock(fd, LOCK_UN) }
-    return try body()
+      }, body)
   }
 }
