@@ -128,7 +128,7 @@ struct StageFinalizer {
         "stopped on request (\(stop.reason)); the stage exited "
         + (status.exitCode.map { "with code \($0)" } ?? "") + (logTail.isEmpty ? "" : "; last log lines:\n\(logTail)")
       try store.transition(
-        run.id, .instanceLost,
+        run.id, .aiStop,
         TransitionContext(source: "executor", reason: message, exitCode: status.exitCode, terminationCause: "ai_stop"),
         update: ["error": message])
       try? services.backendClient.cleanup(handle: handle)

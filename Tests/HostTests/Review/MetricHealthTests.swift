@@ -81,6 +81,7 @@ struct MetricHealthTests {
     let run = runs[0]
     #expect(run.state == .terminated, "\(run.state) \(run.error ?? "")")
     #expect(run.terminationCause == "ai_stop")
+    #expect(try fixture.project.store.transitions(of: run.id).last?.event == "ai_stop", "the history says why it ended")
     #expect(
       run.error?.contains("stopped on request (metric health: metric loss diverges") == true, "\(run.error ?? "")")
     let request = try #require(try fixture.project.store.stopRequest(of: run.id))

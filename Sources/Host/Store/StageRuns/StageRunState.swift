@@ -41,6 +41,8 @@ public enum StageRunEvent: String, Sendable, Codable, CaseIterable {
   case timeout
   case userCancel = "user_cancel"
   case userFinalize = "user_finalize"
+  /// The job ended after goldfish asked it to stop (should_stop()): a metric-health rule or the agent.
+  case aiStop = "ai_stop"
   case prepareFail = "prepare_fail"
   /// An unchanged earlier run's outputs stand for this run (partial re-runs).
   case reuse
@@ -84,7 +86,7 @@ public enum StageRunTransitions {
     if state.isActive {
       switch event {
       case .userCancel: return .canceled
-      case .instanceLost: return .terminated
+      case .instanceLost, .aiStop: return .terminated
       default: break
       }
     }
