@@ -41,7 +41,7 @@ struct FaceSymmetryTests {
     return try result.json()
   }
 
-  @Test("runs, a run in full, workspaces, versions, sources and the warm pool")
+  @Test("runs, a run in full, workspaces, versions, sources, the warm pool and lineage")
   func sameRecordsBothWays() throws {
     let fixture = try SamplePipeline.project()
     let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
@@ -56,6 +56,7 @@ struct FaceSymmetryTests {
     let cliVersions = try #require(cliVersionListing["versions"] as? [Any])
     let cliSources = try #require(try Self.cliJSON(["source", "list", "--json"], in: fixture) as? [Any])
     let cliPool = try Self.cliJSON(["pool", "status", "--json"], in: fixture)
+    let cliLineage = try Self.cliJSON(["lineage", run.id], in: fixture)
 
     let session = try MCPSession(project: fixture.root)
     defer { session.close() }
@@ -65,7 +66,8 @@ struct FaceSymmetryTests {
     session.callTool(id: 4, "manage_versions", ["workspace": "line"])
     session.callTool(id: 5, "list_sources", [:])
     session.callTool(id: 6, "warm_pool_status", [:])
-    session.waitForResponses(Array(1...6), seconds: 120)
+    session.callTool(id: 7, "lineage", ["run_id": run.id])
+    session.waitForResponses(Array(1...7), seconds: 120)
     func structured(_ id: Int) -> [String: Any] {
       let result = session.responses[id]?["result"] as? [String: Any]
       #expect(result?["isError"] as? Bool == false, "call \(id): \(session.responses[id] ?? [:])")
@@ -86,6 +88,8 @@ struct FaceSymmetryTests {
     #expect(cliSources.count == 1 && mcpSources.count == 1)
     Self.expectSame(cliSources.first, mcpSources.first, "source")
     Self.expectSame(cliPool, structured(6), "warm pool")
+    Self.expectSame(cliLineage, structured(7), "lineage")
+    #expect((structured(7)["inputs"] as? [Any])?.isEmpty == false, "the run read the points dataset")
   }
 
   /// `structuredContent` of a call, failing the test when the call was an error.
