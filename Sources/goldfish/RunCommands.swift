@@ -17,6 +17,10 @@ struct RunCommand: ParsableCommand {
   @Flag(help: "Wait for the run to end, showing progress.") var wait = false
   @Flag(help: "Run every stage even when an unchanged earlier run could be reused.") var rerun = false
   @Flag(help: "Print JSON for machines.") var json = false
+  @Flag(
+    name: .customLong("skip-review"),
+    help: "Skip the pre-run reviewer command (pre_run_review.command); the preflight still runs.")
+  var skipReview = false
   @Option(
     name: .customLong("results-spec"),
     help:
@@ -51,7 +55,7 @@ struct RunCommand: ParsableCommand {
         target: target, stages: stages, pipeline: pipeline, configOverrides: parsed, reason: reason, rerun: rerun,
         resultsSpec: spec, experimentGroup: experimentGroup,
         inputsOverride: inputs.isEmpty ? JSONValue?.none : try RunRequest.parseInputOverrides(inputs),
-        enforceDiscipline: enforce))
+        enforceDiscipline: enforce, skipReview: skipReview))
     guard wait else {
       try DriverLauncher.spawn(project: project, pipelineRunID: started.pipelineRunID)
       if json { return try Console.json(RunStartedView(started, experimentGroup: experimentGroup)) }

@@ -82,4 +82,19 @@ struct PreRunReviewerTests {
     #expect(reviews.map(\.kind) == [.preflight, .preRun])
     #expect(reviews.last?.decision == .skipped)
   }
+
+  @Test("goldfish run --skip-review skips the reviewer a person's run would otherwise meet")
+  func skipReviewOnTheCLI() throws {
+    let fixture = try Self.project(
+      reviewer: "print('{\"findings\": [{\"severity\": \"error\", \"message\": \"never run this\"}]}')")
+    let blocked = Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason], cwd: fixture.root)
+    #expect(blocked.status != 0 && blocked.stderr.contains("never run this"), "\(blocked.stdout)\(blocked.stderr)")
+    let skipped = Command.goldfish(
+      ["run", "w1", "preprocess", "--reason", goodReason, "--skip-review", "--wait"], cwd: fixture.root)
+    #expect(skipped.status == 0, "\(skipped.stdout)\(skipped.stderr)")
+    let runs = try fixture.project.store.stageRuns(workspace: "line")
+    #expect(runs.count == 1)
+    let reviews = try fixture.project.store.reviews(ofStageRun: try #require(runs.first).id)
+    #expect(reviews.map(\.kind) == [.preflight, .preRun] && reviews.last?.decision == .skipped)
+  }
 }
