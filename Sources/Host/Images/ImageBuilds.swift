@@ -112,8 +112,11 @@ public struct ImageBuilds {
       for _ in 0..<10_000 {
         guard let chunk = try? builder.buildLogs(BuildLogsRequest(buildId: pluginID, offset: offset)) else { return }
         append(chunk.text, to: log)
-        if chunk.complete || chunk.nextOffset <= offset { return }
-        offset = chunk.nextOffset
+        // The offset moves before returning: drain runs again after the build ends, and the
+        // last chunk must not be written twice.
+        let moved = chunk.nextOffset > offset
+        if moved { offset = chunk.nextOffset }
+        if chunk.complete || !moved { return }
       }
     }
     let deadline = Date().addingTimeInterval(StageImage.buildDeadline)
