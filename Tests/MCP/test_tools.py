@@ -73,6 +73,12 @@ def test_search_goldfish_logs_finds_run_output_failures_and_journal(project: Pat
 
 
 def test_image_tools_answer_honestly_without_an_image_builder(project: Path):
+    # init picks docker when an engine answers (as in CI); this test is about the process backend.
+    config = project / "goldfish.yaml"
+    text = config.read_text()
+    config.write_text(text.replace("  backend: docker\n", "  backend: process\n", 1))
+    assert "  backend: process\n" in config.read_text()
+
     async def main():
         async with session(project) as client:
             listed = error(await client.call_tool("manage_base_images", {"action": "list"}))
