@@ -31,21 +31,9 @@ struct OutputRecorder {
     return records
   }
 
-  /// Where the stage left an output: what outputs.json says, else the conventional name.
+  /// Where the stage left an output (OutputLocator's places).
   private func locate(_ output: SignalDefinition) -> String? {
-    let manifest = (try? String(contentsOfFile: StageIO.outputsManifest(outputsDir: outputsDir), encoding: .utf8))
-      .flatMap { try? JSONCoding.parse($0) }
-    var candidates: [String] = []
-    if let relative = manifest?[output.name]?["path"]?.stringValue, !relative.contains("..") {
-      candidates.append(outputsDir + "/" + relative)
-    }
-    switch output.type {
-    case .npy: candidates.append(outputsDir + "/\(output.name).npy")
-    case .csv: candidates.append(outputsDir + "/\(output.name).csv")
-    default: break
-    }
-    candidates.append(outputsDir + "/" + output.name)
-    return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    OutputLocator.candidates(output, outputsDir: outputsDir).first { FileManager.default.fileExists(atPath: $0) }
   }
 
   func store(_ output: SignalDefinition, at path: String) throws(GoldfishError) -> SignalRecord {

@@ -73,19 +73,7 @@ public struct OutputContractsCheck: Sendable {
   /// Where the stage left an output: what outputs.json says, else the conventional name
   /// (the same places the output recorder looks).
   public func locate(_ output: SignalDefinition) -> String? {
-    let manifest = (try? String(contentsOfFile: StageIO.outputsManifest(outputsDir: outputsDir), encoding: .utf8))
-      .flatMap { try? JSONCoding.parse($0) }
-    var candidates: [String] = []
-    if let relative = manifest?[output.name]?["path"]?.stringValue, !relative.contains("..") {
-      candidates.append(outputsDir + "/" + relative)
-    }
-    switch output.type {
-    case .npy: candidates.append(outputsDir + "/\(output.name).npy")
-    case .csv: candidates.append(outputsDir + "/\(output.name).csv")
-    default: break
-    }
-    candidates.append(outputsDir + "/" + output.name)
-    return candidates.first {
+    OutputLocator.candidates(output, outputsDir: outputsDir).first {
       FileManager.default.fileExists(atPath: $0) && PathConfinement.isInside($0, root: outputsDir)
     }
   }
