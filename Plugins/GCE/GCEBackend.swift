@@ -6,7 +6,7 @@ import PluginSupport
 /// takes its jobs from and reports to a mailbox in Cloud Storage. The host never talks to the
 /// VM: it reads the run's own records in the mailbox and asks the Compute API whether the VM
 /// still exists.
-final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
+final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendable {
   static let serviceName = "gce"
   static let capabilities = RunBackendCapabilities(
     isolation: "vm", gpu: true, spot: true, networkPolicy: false, resourceLimits: [], logs: .offset, recover: true,
@@ -253,6 +253,21 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
         "at": .string(ISO8601DateFormatter().string(from: Date())),
       ]))
     if handle.oneShot { try compute.delete(zone: handle.zone, name: handle.instance) }
+  }
+
+  /// Leaves the request in the run's mailbox folder; the agent watching the job turns it into
+  /// the stop file the stage's should_stop() reads.
+  func requestStop(handle json: JSONValue, reason: String) throws(PluginError) -> Bool {
+    let handle = try GCERunHandle(json)
+    let mailbox = try mailbox()
+    if try mailbox.stat(try MailboxLayout.exit(run: handle.runId)) != nil { return false }
+    try mailbox.put(
+      try MailboxLayout.stop(run: handle.runId),
+      json: JSONValue.object([
+        "run_id": .string(handle.runId), "reason": .string(reason),
+        "at": .string(ISO8601DateFormatter().string(from: Date())),
+      ]))
+    return true
   }
 
   /// A one-shot run's VM goes; a warm worker stays (the host's pool decides about it).

@@ -92,7 +92,7 @@ struct JobExecution {
     // A job writing outputs in place (the host's folder) needs no copy of its metrics.
     let metrics =
       job.outputsDir == nil ? try? MetricsSync(runId: runId, outputsFolder: outputsFolder, store: store) : nil
-    let (end, cause) = watch(running, job: job, log: log, metrics: metrics)
+    let (end, cause) = watch(running, job: job, log: log, metrics: metrics, outputs: outputs)
     running.stopLeftovers(graceSeconds: config.killGraceSeconds)
     var record = AgentExit(
       runId: runId, exitCode: end.exitCode, terminationCause: cause, startedAt: startedAt,
@@ -119,10 +119,11 @@ struct JobExecution {
 
   /// Waits for the job, stopping only it on cancel, timeout or a stop signal to the agent.
   private func watch(
-    _ running: any RunningJob, job: AgentJob, log: RunLog, metrics: MetricsSync?
+    _ running: any RunningJob, job: AgentJob, log: RunLog, metrics: MetricsSync?, outputs: String
   ) -> (JobEnd, TerminationCause) {
     let deadline = job.timeoutSeconds.map { Clock.monotonic() + Double($0) }
     let cancelKey = try? MailboxLayout.cancel(run: runId)
+    var stop = StopWatch(runId: runId, outputs: outputs)
     while true {
       if let end = running.poll() { return (end, .exit) }
       if agent.stopRequested {
@@ -138,6 +139,7 @@ struct JobExecution {
       if Clock.monotonic() - agent.lastHeartbeat >= Agent.heartbeatSeconds {
         agent.writeStatusBestEffort(.busy, runId: runId)
       }
+      stop.deliverIfAsked(store: store, log: log)
       log.syncIfDue()
       metrics?.syncIfDue()
       Clock.sleep(milliseconds: config.pollIntervalMs)

@@ -23,15 +23,8 @@ enum StopTools {
     let runID = try call.required("run_id")
     let why = try call.required("reason")
     return try await call.withProject { project in
-      let reason = try Reason.validate(why, minimum: project.settings.minReasonLength)
-      let run = try RunQueries(services: try ExecutionServices.open(project)).run(runID)
-      guard run.state == .running || run.state == .launching else {
-        throw GoldfishError(
-          .invalidArgument, "run \(runID) is \(run.state.rawValue); only a running run can be asked to stop")
-      }
-      let backend = run.backend ?? ""
-      let requested = try StopRequest(store: project.store, backend: backend).request(run, reason: "agent: \(reason)")
-      let at = try project.store.stopRequest(of: runID)?.at
+      let (requested, at) = try StopRequest.ask(
+        runID, reason: why, services: try ExecutionServices.open(project), by: "agent")
       return ToolOutput(
         ["run_id": .string(runID), "requested": .bool(requested), "stop_requested_at": at.map(Value.string) ?? .null],
         text: requested ? "Asked \(runID) to stop" : "\(runID) was already asked to stop")

@@ -21,6 +21,9 @@ _Static_assert(offsetof(gf_service, check_config) == GF_SERVICE_SIZE_V1_0,
 _Static_assert(offsetof(gf_run_backend_v1, list_runs) ==
                    GF_RUN_BACKEND_SIZE_V1_0,
                "run backend 1.0 size");
+_Static_assert(offsetof(gf_run_backend_v1, request_stop) ==
+                   GF_RUN_BACKEND_SIZE_V1_1,
+               "run backend 1.1 size");
 _Static_assert(sizeof(gf_object_storage_v1) == GF_OBJECT_STORAGE_SIZE_V1_0,
                "object storage 1.0 size");
 _Static_assert(sizeof(gf_image_builder_v1) == GF_IMAGE_BUILDER_SIZE_V1_0,

@@ -12,6 +12,7 @@ struct Goldfish: ParsableCommand {
     subcommands: [
       InitCommand.self, StatusCommand.self, WorkspaceCommand.self, SourceCommand.self, PipelineCommand.self,
       RunCommand.self, RunsCommand.self, InspectCommand.self, MetricsCommand.self, LogsGroup.self, CancelCommand.self,
+      StopCommand.self,
       LineageCommand.self, ThoughtCommand.self, StorageCommand.self, ConfigCommand.self, PluginsCommand.self,
       ServeCommand.self, PoolCommand.self,
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,

@@ -203,6 +203,24 @@ struct CancelCommand: ParsableCommand {
   }
 }
 
+struct StopCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "stop",
+    abstract: "Ask a running stage to stop cleanly (its should_stop() turns true); it ends terminated, cause ai_stop.",
+    discussion:
+      "Unlike cancel, the stage saves what it has and exits by itself. A stage that never calls should_stop() runs on.")
+  @OptionGroup var projectOptions: ProjectOptions
+  @Argument(help: "A running stage run id (stage-…).") var runID: String
+  @Option(help: "Why (recorded as the run's stop_reason).") var reason: String
+
+  func run() throws {
+    let project = try projectOptions.openProject()
+    let (requested, _) = try StopRequest.ask(
+      runID, reason: reason, services: try ExecutionServices.open(project), by: "user")
+    Console.print(requested ? "Asked \(runID) to stop" : "\(runID) was already asked to stop")
+  }
+}
+
 struct LineageCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "lineage", abstract: "Where a run's inputs came from and what it produced.")

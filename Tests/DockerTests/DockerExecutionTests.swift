@@ -39,6 +39,15 @@ struct DockerExecutionTests {
     #expect(report.hash?.hasPrefix("sha256:") == true)
   }
 
+  @Test("a container resumes from another run's checkpoint named in checkpoints_from")
+  func resumeFromAnotherRun() throws {
+    let fixture = try DockerSupport.sampleProject(edit: SamplePipeline.withoutFinalizationGate)
+    let (first, second, read) = try CheckpointsFromStage.resume(fixture)
+    #expect(first.backend == "docker" && second.backend == "docker")
+    #expect(second.state == .awaitingUserFinalization, "\(second.state) \(second.error ?? "")")
+    #expect(read.contains(#""epoch": 7"#) && read.contains(first.id), "\(read)")
+  }
+
   @Test("requirements already in the base image: the stage image is built once, then reused")
   func imageBuiltAndReused() throws {
     let fixture = try DockerSupport.sampleProject()

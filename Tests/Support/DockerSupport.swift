@@ -14,9 +14,12 @@ enum DockerSupport {
 
   /// The sample project of ExecutionTests, with jobs on the docker backend at `socket`.
   /// `dockerExtra`: more YAML lines of the `docker:` section, each indented by two spaces.
-  static func sampleProject(socket: String = DockerSupport.socket, dockerExtra: String = "") throws -> ProjectFixture {
+  static func sampleProject(
+    socket: String = DockerSupport.socket, dockerExtra: String = "",
+    edit: @escaping @Sendable (String) -> String = { $0 }
+  ) throws -> ProjectFixture {
     try SamplePipeline.project { text in
-      text.replacingOccurrences(of: "  backend: process", with: "  backend: docker")
+      edit(text).replacingOccurrences(of: "  backend: process", with: "  backend: docker")
         + "\ndocker:\n  socket: \(socket)\n  base_images:\n    cpu: \(image)\n" + dockerExtra
     }
   }

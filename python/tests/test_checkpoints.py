@@ -130,10 +130,23 @@ def test_missing_source_path(run, tmp_path):
 def test_other_runs_are_unreachable_outside_the_process_layout(run):
     # /mnt/outputs-like folders (docker, GCE): a run sees only its own outputs.
     assert gio.list_checkpoints(run_id="stage-abc123") == {}
-    with pytest.raises(GoldfishIOError, match=r"checkpoints of another run \(stage-other\) are not reachable on this backend"):
+    with pytest.raises(GoldfishIOError, match=r"checkpoints of run stage-other were not staged for this run: add `checkpoints_from: \[stage-other\]`"):
         gio.load_checkpoint("c", run_id="stage-other")
-    with pytest.raises(GoldfishIOError, match="another run"):
+    with pytest.raises(GoldfishIOError, match="not staged"):
         gio.list_checkpoints(run_id="stage-other")
+
+
+def test_checkpoints_the_host_staged_are_read_on_any_layout(run, tmp_path):
+    # checkpoints_from: the host stages the other run's folder as the input checkpoints.<run id>.
+    inputs = tmp_path / "inputs"
+    staged = inputs / "checkpoints.stage-first0000001" / "model"
+    staged.mkdir(parents=True)
+    (staged / "step_4.pkl").write_bytes(pickle.dumps({"epoch": 4}))
+    run.monkeypatch.setenv("GOLDFISH_INPUTS_DIR", str(inputs))
+    found = gio.load_checkpoint("model", run_id="stage-first0000001")
+    assert found == staged / "step_4.pkl"
+    assert pickle.loads(found.read_bytes()) == {"epoch": 4}
+    assert gio.list_checkpoints(run_id="stage-first0000001")["model"]["steps"] == [4]
 
 
 def _as_run(run, runs, run_id):

@@ -48,6 +48,7 @@ struct RunSpecBuilder {
         .runRefused, "cannot find the stage IO library (goldfish.io)",
         hint: "set \(StageIO.pythonPathVariable) to the folder that holds goldfish/io, or reinstall goldfish")
     }
+    let checkpoints = try StageCheckpoints(store: project.store).inputs(config.checkpointsFrom, for: run.id)
     let configFile = try writeConfig(.object(stageConfig), into: RunLayout.inputsDir(workDir: workDir))
     let version = try project.store.version(of: run.workspace, run.version)
     var env = config.environment
@@ -66,7 +67,8 @@ struct RunSpecBuilder {
       // Listed as an input so that every backend carries it to where the stage runs.
       inputs: inputs.map {
         RunInput(name: $0.name, type: $0.type.rawValue, uri: $0.lineage.uri, localPath: $0.localPath)
-      } + [RunInput(name: Self.configFileName, type: SignalType.file.rawValue, uri: nil, localPath: configFile)],
+      } + [RunInput(name: Self.configFileName, type: SignalType.file.rawValue, uri: nil, localPath: configFile)]
+        + checkpoints,
       outputsDir: outputsDir, profile: profile(),
       timeoutSeconds: config.maxRuntimeSeconds ?? project.config.defaults.timeoutSeconds,
       labels: ["goldfish-project": project.settings.projectName, "goldfish-run": run.id],

@@ -57,7 +57,7 @@ struct StageFinalizer {
     guard status.state.isFinal else {
       let health = MetricHealth(
         store: store, config: project.config.svs.metricHealth,
-        stopper: StopRequest(store: store, backend: services.backend.info.name))
+        stopper: StopRequest(services: services))
       MetricsIngest(store: store, health: health).poll(run)
       FaultPoint.hit(.whileRunning)
       try stopIfOverdue(run, handle: handle)

@@ -28,6 +28,9 @@ public struct StageConfig: Sendable, Equatable {
   public var dashboardMetrics: [String]
   /// Whether `configs/<stage>.yaml` exists.
   public var fileExists: Bool
+  /// `checkpoints_from:`, earlier runs whose checkpoints the host stages for the stage's
+  /// `load_checkpoint(name, run_id=…)`, on every backend.
+  public var checkpointsFrom: [String] = []
 
   public static let reservedComputeKeys = ["profile", "max_runtime_seconds", "capacity_wait_seconds"]
 
@@ -137,6 +140,7 @@ private struct ReservedKeys {
       }
     }
     if let hints = values["hints"], !hints.isNull { config.hints = hints }
+    if let runs = values[StageCheckpoints.configKey], !runs.isNull { checkpointsFrom(runs, into: &config) }
     if let metrics = values["dashboard_metrics"], !metrics.isNull {
       guard let items = metrics.arrayValue else {
         error("dashboard_metrics", "dashboard_metrics: should be a list of metric names")
@@ -154,6 +158,22 @@ private struct ReservedKeys {
           self.error("dashboard_metrics[\(index)]", error.message)
         }
       }
+    }
+  }
+
+  private mutating func checkpointsFrom(_ value: JSONValue, into config: inout StageConfig) {
+    let key = StageCheckpoints.configKey
+    let items = value.stringValue.map { [JSONValue.string($0)] } ?? value.arrayValue
+    guard let items else {
+      error(key, "\(key): should be a stage run id (stage-…) or a list of them")
+      return
+    }
+    for (index, item) in items.enumerated() {
+      guard let id = item.stringValue, StageCheckpoints.isRunID(id) else {
+        error("\(key)[\(index)]", "\(key) entries should be stage run ids such as stage-0123abcd (see list_runs)")
+        continue
+      }
+      if !config.checkpointsFrom.contains(id) { config.checkpointsFrom.append(id) }
     }
   }
 

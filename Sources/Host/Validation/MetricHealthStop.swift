@@ -4,45 +4,58 @@ import PluginKit
 
 /// Asks a running stage to stop cleanly: the request is recorded on the run
 /// (`stop_requested_at`, `stop_reason`; the first request wins) and the stop file
-/// `<outputs>/.goldfish/stop_requested` is written where the stage reads it
+/// `<outputs>/.goldfish/stop_requested` is made to appear where the stage reads it
 /// (goldfish.io's `should_stop()`). When the stage then exits, the run ends terminated with
-/// cause `ai_stop` (StageFinalizer). The file reaches stages of backends whose outputs folder is
-/// on this machine (process, docker, warm local workers); the gce backend has no way to receive it
-/// yet, so there the request is recorded and reported, and the stage runs on.
+/// cause `ai_stop` (StageFinalizer). A backend that implements `request_stop` (ABI 1.3) delivers
+/// the file itself (gce through its agent's mailbox); for the others the host writes it, which
+/// reaches the stage when the outputs folder is on this machine (process, docker, local workers).
 public struct StopRequest: Sendable {
   public let store: ProjectStore
-  /// The run backend's name, to say when the file cannot reach the stage.
-  public let backend: String
+  /// The run backend, or nil where only the local file can be written.
+  public let backend: RunBackendClient?
 
-  public static let fileName = "stop_requested"
-  static let remoteBackends: Set<String> = ["gce"]
-
-  public init(store: ProjectStore, backend: String) {
+  public init(store: ProjectStore, backend: RunBackendClient?) {
     self.store = store
     self.backend = backend
   }
 
+  public init(services: ExecutionServices) {
+    self.init(store: services.project.store, backend: services.backendClient)
+  }
+
   public static func file(workDir: String) -> String {
-    RunLayout.outputsDir(workDir: workDir) + "/" + StageIO.runtimeFolder + "/" + fileName
+    StageIO.stopFile(outputsDir: RunLayout.outputsDir(workDir: workDir))
+  }
+
+  /// What a person or an agent asks for (`request_stop`, `goldfish stop`): the reason checked as
+  /// every reason is, the run required to be running. Answers whether this request was the one
+  /// recorded and when the run's stop was asked.
+  public static func ask(
+    _ runID: String, reason: String, services: ExecutionServices, by who: String
+  ) throws(GoldfishError) -> (requested: Bool, at: String?) {
+    let why = try Reason.validate(reason, minimum: services.project.settings.minReasonLength)
+    let run = try RunQueries(services: services).run(runID)
+    guard run.state == .running || run.state == .launching else {
+      throw GoldfishError(
+        .invalidArgument, "run \(runID) is \(run.state.rawValue); only a running run can be asked to stop",
+        hint: "a run that ended needs no stop; cancel stops a run that is still preparing")
+    }
+    let requested = try StopRequest(services: services).request(run, reason: "\(who): \(why)")
+    return (requested, try services.project.store.stopRequest(of: runID)?.at)
   }
 
   /// Records and delivers the request; false when the run is not running or already asked.
   @discardableResult
   public func request(_ run: StageRunRecord, reason: String) throws(GoldfishError) -> Bool {
     let recorded = try store.recordStopRequest(run.id, reason: reason)
-    guard recorded, let workDir = run.workDir else { return recorded }
-    if Self.remoteBackends.contains(backend) {
-      try store.addReview(
-        SVSReview(
-          stageRunID: run.id, kind: .duringRun, decision: .warned, reviewer: "stop_request",
-          findings: [
-            SVSFinding(
-              check: "stop_not_delivered", severity: .warning,
-              message:
-                "the \(backend) backend cannot receive a stop request yet; the stage runs on (cancel it to stop it)")
-          ]))
-      return recorded
+    guard recorded else { return false }
+    if let backend, backend.service.supports(RunBackendFunction.requestStop.rawValue),
+      let handle = run.backendHandle.flatMap({ try? JSONCoding.parse($0) })
+    {
+      try deliver(run, reason: reason, handle: handle, through: backend)
+      return true
     }
+    guard let workDir = run.workDir else { return true }
     let path = Self.file(workDir: workDir)
     do {
       try FileManager.default.createDirectory(
@@ -51,7 +64,25 @@ public struct StopRequest: Sendable {
     } catch {
       throw GoldfishError(.ioFailed, "cannot write the stop file \(path): \(error.localizedDescription)")
     }
-    return recorded
+    return true
+  }
+
+  /// A request the backend could not pass on stays recorded and is said, never lost in silence.
+  private func deliver(
+    _ run: StageRunRecord, reason: String, handle: JSONValue, through backend: RunBackendClient
+  ) throws(GoldfishError) {
+    let problem: String?
+    do {
+      let answer = try backend.requestStop(RunStopRequest(handle: handle, reason: reason))
+      problem = answer.delivered ? nil : "the job had already ended when the stop request reached it"
+    } catch {
+      problem = "the \(backend.service.info.name) backend could not deliver the stop request: \(error.error.message)"
+    }
+    guard let problem else { return }
+    try store.addReview(
+      SVSReview(
+        stageRunID: run.id, kind: .duringRun, decision: .warned, reviewer: "stop_request",
+        findings: [SVSFinding(check: "stop_not_delivered", severity: .warning, message: problem)]))
   }
 }
 

@@ -73,12 +73,13 @@ extern "C" {
  *   1.0  the first release.
  *   1.1  list_runs appended to gf_run_backend_v1.
  *   1.2  check_config appended to gf_service.
+ *   1.3  request_stop appended to gf_run_backend_v1.
  * A 1.0 plugin loads in every 1.x host. A plugin built against a later 1.x
  * header loads in any host of 1.2 or later, which ignores what it does not
  * know. Hosts before 1.2 stepped through the services array by their own
  * sizeof(gf_service): there a 1.2 plugin loads only when it registers a
  * single service. */
-#define GF_ABI_MINOR 2
+#define GF_ABI_MINOR 3
 
 /* Growth. Every struct below starts with (or, for the descriptor, has at a
  * fixed place) its own struct_size, set to sizeof(the struct) as the plugin
@@ -97,6 +98,8 @@ extern "C" {
 #define GF_PLUGIN_DESCRIPTOR_SIZE_V1_0 64u
 #define GF_SERVICE_SIZE_V1_0 56u
 #define GF_RUN_BACKEND_SIZE_V1_0 88u /* launch .. list_workers */
+/* ABI 1.1 appended list_runs: where request_stop (1.3) starts. */
+#define GF_RUN_BACKEND_SIZE_V1_1 96u
 #define GF_OBJECT_STORAGE_SIZE_V1_0 88u
 #define GF_IMAGE_BUILDER_SIZE_V1_0 48u
 #define GF_HOST_API_SIZE_V1_0 24u
@@ -275,6 +278,19 @@ typedef struct gf_run_backend_v1 {
    * handle being stored): it adopts those of runs still launching and stops
    * and cleans up the others. NULL: unsupported. */
   gf_call_fn list_runs;
+
+  /* Appended in ABI 1.3 (read only when struct_size covers it).
+   * request_stop: {"handle": {...run handle...}, "reason": "loss is NaN"}
+   *   -> {"delivered": true}
+   * Asks the job to stop cleanly at its next check, unlike cancel, which stops
+   * it: the backend makes the file <outputs_dir>/.goldfish/stop_requested
+   * (its content: the reason) appear where the job sees it; goldfish.io's
+   * should_stop() reads it and the stage saves what it has and exits. The
+   * host records the request before calling and ends the run `terminated`
+   * with cause `ai_stop` when the job exits. {"delivered": false} when the job
+   * had already ended. Idempotent. NULL: the host writes the file itself
+   * into outputs_dir, which works only when outputs_dir is on the host. */
+  gf_call_fn request_stop;
 } gf_run_backend_v1;
 
 /* ------------------------------------------------------------------ */

@@ -25,6 +25,8 @@ public enum RunBackendFunction: String, ABIFunctionList {
   case listWorkers = "list_workers"
   /// ABI 1.1.
   case listRuns = "list_runs"
+  /// ABI 1.3.
+  case requestStop = "request_stop"
 }
 
 /// `gf_object_storage_v1`.

@@ -4,6 +4,7 @@ enum RunBackendTable {
   static func make(for type: any RunBackend.Type) -> UnsafeRawPointer {
     let warm = type is any WarmReuseBackend.Type
     let listing = type is any RunListingBackend.Type
+    let stopping = type is any StopRequestBackend.Type
     return ABITableBuilder.make(RunBackendFunction.self, size: MemoryLayout<gf_run_backend_v1>.size) { function in
       let slot: gf_call_fn? =
         switch function {
@@ -18,6 +19,7 @@ enum RunBackendTable {
         case .deleteWorker: warm ? deleteWorker : nil
         case .listWorkers: warm ? listWorkers : nil
         case .listRuns: listing ? listRuns : nil
+        case .requestStop: stopping ? requestStop : nil
         }
       return slot.map(ABITableBuilder.slot)
     }
@@ -100,6 +102,15 @@ enum RunBackendTable {
       backend, json in
       let labels = try Bridge.decode(LabelsRequest.self, json).labels ?? [:]
       return try Bridge.encode(RunListing(runs: backend.listRuns(labels: labels)))
+    }
+  }
+
+  static let requestStop: gf_call_fn = { instance, request, response, error in
+    Bridge.call(instance, request, response, error, as: (any StopRequestBackend).self) {
+      backend, json in
+      let request = try Bridge.decode(RunStopRequest.self, json)
+      let delivered = try backend.requestStop(handle: request.handle, reason: request.reason ?? "stop requested")
+      return try Bridge.encode(StopDelivery(delivered: delivered))
     }
   }
 }

@@ -53,6 +53,9 @@ public struct RunCancelRequest: Codable, Sendable, Equatable {
   }
 }
 
+/// The request of `request_stop`: the same handle and reason as `cancel`, a different verb.
+public typealias RunStopRequest = RunCancelRequest
+
 /// The request of `deliver_job`: a run spec for an idle warm worker.
 public struct DeliverJobRequest: Codable, Sendable, Equatable {
   /// The worker's handle, as `launch` (with `spec.worker.keep_warm`) or `list_workers` returned it.

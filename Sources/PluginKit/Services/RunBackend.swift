@@ -45,6 +45,20 @@ public protocol RunListingBackend: RunBackend {
   func listRuns(labels: [String: String]) throws(PluginError) -> [ListedRun]
 }
 
+/// A backend that can ask a running job to stop cleanly (`request_stop`, ABI 1.3): the file
+/// `<outputs_dir>/.goldfish/stop_requested` appears where the job's `should_stop()` sees it.
+/// Backends whose outputs folder is on the host need not implement it: the host writes the file.
+public protocol StopRequestBackend: RunBackend {
+  /// True when the request reached the job; false when the job had already ended.
+  func requestStop(handle: JSONValue, reason: String) throws(PluginError) -> Bool
+}
+
+/// The answer of `request_stop`.
+public struct StopDelivery: Codable, Sendable, Equatable {
+  public var delivered: Bool
+  public init(delivered: Bool) { self.delivered = delivered }
+}
+
 /// One job `list_runs` found: its handle (as `launch` returned it), labels and state.
 public struct ListedRun: Codable, Sendable, Equatable {
   public var handle: JSONValue

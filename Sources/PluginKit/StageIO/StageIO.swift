@@ -47,4 +47,11 @@ public enum StageIO {
   public static func metricsFile(outputsDir: String) -> String {
     outputsDir + "/" + runtimeFolder + "/" + metricsFileName
   }
+
+  /// Made when the stage is asked to stop cleanly; goldfish.io's should_stop() looks for it.
+  public static let stopFileName = "stop_requested"
+
+  public static func stopFile(outputsDir: String) -> String {
+    outputsDir + "/" + runtimeFolder + "/" + stopFileName
+  }
 }

@@ -61,6 +61,11 @@ public enum MailboxLayout {
     try runFolder(runId) + "/cancel.json"
   }
 
+  /// A clean-stop request (`request_stop`): the agent makes the job's stop file from it.
+  public static func stop(run runId: String) throws(PluginError) -> String {
+    try runFolder(runId) + "/stop.json"
+  }
+
   public static func exit(run runId: String) throws(PluginError) -> String {
     try runFolder(runId) + "/exit.json"
   }

@@ -6,12 +6,11 @@ host keeps them with the run's outputs, so `local_ok` (upstream: "no bucket is f
 is accepted and has nothing to refuse.
 
 Another run's checkpoints (`load_checkpoint(name, run_id=...)`, `list_checkpoints(run_id)`)
-are read where the host keeps that run: `<runs>/<run id>/outputs/.goldfish/checkpoints/`,
-next to this run's own folder. That is reachable on the process backend (this run's outputs
-folder is `<runs>/<this run id>/outputs`); its sandbox binds the file system read-only, so
-the other run's files can be read and not changed (a project under /tmp is the exception:
-the sandbox gives /tmp a fresh tmpfs). On docker and GCE a run sees only its own outputs
-folder, so asking for another run's checkpoints raises GoldfishIOError saying so.
+are read where the host staged them: a run named in the stage config's `checkpoints_from:`
+arrives read-only as the input folder `checkpoints.<run id>`, on every backend (bound into a
+container, uploaded for a VM). Without that, the process backend still reads the other run's
+folder in place, next to this run's own (`<runs>/<run id>/outputs/.goldfish/checkpoints/`);
+elsewhere GoldfishIOError says to add the run to `checkpoints_from`.
 """
 
 from __future__ import annotations
@@ -131,6 +130,8 @@ def list_checkpoints(run_id: str | None = None) -> dict[str, dict[str, Any]]:
     return found
 
 
+STAGED_PREFIX = "checkpoints."  # the host's input name for another run's checkpoints
+CONFIG_KEY = "checkpoints_from"
 RUN_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,127}$")
 
 
@@ -141,18 +142,21 @@ def _checkpoints_of(run_id: str | None) -> Path:
         return ctx.runtime_dir / CHECKPOINTS_DIR
     if not isinstance(run_id, str) or not RUN_ID_RE.match(run_id):
         raise GoldfishIOError(f"invalid run id {run_id!r}: a stage run id such as 'stage-0123456789ab'")
+    # Staged by the host for runs named in the stage config's checkpoints_from (every backend).
+    staged = ctx.inputs_dir / f"{STAGED_PREFIX}{run_id}"
+    if staged.is_dir():
+        return staged
     outputs = ctx.outputs_dir
     if not (ctx.run_id and outputs.name == "outputs" and outputs.parent.name == ctx.run_id):
         raise GoldfishIOError(
-            f"checkpoints of another run ({run_id}) are not reachable on this backend: a run here sees "
-            "only its own outputs folder (another run's checkpoints are readable on the process "
-            "backend). Register that run's checkpoint as a source and declare it as an input instead"
+            f"checkpoints of run {run_id} were not staged for this run: add `{CONFIG_KEY}: [{run_id}]` "
+            "to the stage's config (configs/<stage>.yaml or the run's config override) and run again"
         )
     run_dir = outputs.parent.parent / run_id
     if not run_dir.is_dir():
         raise GoldfishIOError(
-            f"no run {run_id} in {run_dir.parent}: check the id with list_runs (the run must belong "
-            "to this project and have run on this machine; a sandboxed stage cannot see a project under /tmp)"
+            f"no run {run_id} in {run_dir.parent}: check the id with list_runs, and name it in the "
+            f"stage config's `{CONFIG_KEY}` so the host stages its checkpoints on any backend"
         )
     return run_dir / "outputs" / ".goldfish" / CHECKPOINTS_DIR
 

@@ -76,4 +76,8 @@ public struct RunBackendClient: Sendable {
   public func listRuns(_ request: LabelsRequest) throws(PluginCallError) -> RunListing {
     try service.send("list_runs", request, as: RunListing.self)
   }
+
+  public func requestStop(_ request: RunStopRequest) throws(PluginCallError) -> StopDelivery {
+    try service.send("request_stop", request, as: StopDelivery.self)
+  }
 }
