@@ -90,4 +90,19 @@ struct MetricHealthTests {
     #expect(log.contains("stopping on request at step"))
     #expect(FileManager.default.fileExists(atPath: StopRequest.file(workDir: try #require(run.workDir))))
   }
+
+  @Test("goldfish stop refuses a run that ended and a reason too short, saying why")
+  func stopCommandRefuses() throws {
+    let fixture = try SamplePipeline.project()
+    let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
+    let run = try #require(runs.first)
+    let ended = Command.goldfish(["stop", run.id, "--reason", goodReason], cwd: fixture.root)
+    #expect(ended.status != 0)
+    #expect(ended.stderr.contains("only a running run can be asked to stop"), "\(ended.stderr)")
+    let short = Command.goldfish(["stop", run.id, "--reason", "no"], cwd: fixture.root)
+    #expect(short.status != 0)
+    #expect(short.stderr.contains("reason"), "\(short.stderr)")
+    #expect(try fixture.project.store.stopRequest(of: run.id) == nil, "nothing was recorded")
+  }
 }
+
