@@ -101,9 +101,11 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 MpiDefault=none
 ReturnToService=2
+# More CPUs than the machine has (accepted as configured), so parallel tests do not queue behind each other.
+SlurmdParameters=config_overrides
 MinJobAge=300
 KillWait=5
-NodeName=$H NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=1000 State=UNKNOWN
+NodeName=$H NodeAddr=127.0.0.1 CPUs=$((2 * $(nproc) + 4)) RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 PartitionName=held Nodes=ALL Default=NO MaxTime=INFINITE State=DOWN
 CONF

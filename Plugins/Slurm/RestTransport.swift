@@ -21,7 +21,9 @@ struct RestTransport: Sendable {
   let timeoutSeconds: Int
 
   /// One request. `headers` may carry the token: it is never part of an error or a log line.
-  func send(_ method: String, _ path: String, headers: [(String, String)], body: [UInt8]? = nil) throws(PluginError)
+  func send(
+    _ method: String, _ path: String, headers: [(String, String)], body: [UInt8]? = nil
+  ) throws(PluginError)
     -> Response
   {
     Self.initialized.ensure()
@@ -59,7 +61,8 @@ struct RestTransport: Sendable {
       let reason = String(cString: curl_easy_strerror(code))
       let detail: [String: JSONValue] = ["url": .string(url), "curl_code": .int(Int64(code.rawValue))]
       if code == CURLE_OPERATION_TIMEDOUT {
-        throw PluginError(.timeout, "\(method) \(path) to \(target) timed out after \(timeoutSeconds) s", detail: detail)
+        throw PluginError(
+          .timeout, "\(method) \(path) to \(target) timed out after \(timeoutSeconds) s", detail: detail)
       }
       throw PluginError(
         .unavailable, "cannot reach \(target) (\(method) \(path)): \(reason); is slurmrestd running?", detail: detail)

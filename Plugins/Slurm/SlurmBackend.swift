@@ -44,7 +44,8 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     let errors = SlurmClient.errors(in: answer)
     guard let jobId = SlurmJob.number(answer["job_id"]) else {
       throw PluginError(
-        .unavailable, "slurmrestd accepted the submit of \(spec.runId) but answered no job id: \(SlurmClient.describe(errors))")
+        .unavailable,
+        "slurmrestd accepted the submit of \(spec.runId) but answered no job id: \(SlurmClient.describe(errors))")
     }
     let handle = SlurmRunHandle(runId: spec.runId, jobId: jobId, workDir: spec.workDir, outputsDir: spec.outputsDir)
     guard errors.isEmpty else {
@@ -108,7 +109,9 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     guard let first = key.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
       return false
     }
-    return key.unicodeScalars.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+    return key.unicodeScalars.allSatisfy {
+      $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+    }
   }
 
   // MARK: status
@@ -126,7 +129,7 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     let answer: JSONValue
     do {
       answer = try client.call("GET", "/job/\(handle.jobId)")
-    } catch where error.code == .notFound {
+    } catch  where error.code == .notFound {
       return gone(handle)
     }
     let entry = answer["jobs"]?.arrayValue?.first { SlurmJob.number($0["job_id"]) == handle.jobId }
@@ -187,7 +190,7 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     if handle.files.exists(handle.files.exitRecord) || handle.files.exists(handle.files.finalRecord) { return }
     do {
       _ = try client.call("DELETE", "/job/\(handle.jobId)")
-    } catch where error.code == .notFound {
+    } catch  where error.code == .notFound {
       return
     }
   }
@@ -198,7 +201,7 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     if !files.exists(files.exitRecord) && !files.exists(files.finalRecord) {
       do {
         _ = try client.call("DELETE", "/job/\(handle.jobId)")
-      } catch where error.code == .notFound {}
+      } catch  where error.code == .notFound {}
     }
     if FileManager.default.fileExists(atPath: handle.workDir) { files.touch(files.cleanedMarker) }
   }

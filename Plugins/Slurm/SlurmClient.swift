@@ -63,6 +63,10 @@ final class SlurmClient: @unchecked Sendable {
       offered = SlurmDialect.offered(byPaths: Array(paths.keys))
     } else if response.status == 401 {
       throw unauthenticated(response)
+    } else if response.status != 404 {
+      throw PluginError(
+        .unavailable,
+        "slurmrestd answered GET /openapi/v3 with HTTP \(response.status): \(String(response.text.prefix(300)))")
     } else {
       // Older servers without the document: ask each version this plugin speaks.
       let headers = try authHeaders()
@@ -85,7 +89,9 @@ final class SlurmClient: @unchecked Sendable {
   /// the caller (a submit that answers a job id and an error is still a failed launch).
   func call(_ method: String, _ path: String, body: JSONValue? = nil) throws(PluginError) -> JSONValue {
     let version = try version()
-    let bytes = try body.map { (value: JSONValue) throws(PluginError) -> [UInt8] in Array(try JSONCoding.encode(value).utf8) }
+    let bytes = try body.map { (value: JSONValue) throws(PluginError) -> [UInt8] in
+      Array(try JSONCoding.encode(value).utf8)
+    }
     let response = try transport.send(method, "/slurm/\(version)" + path, headers: try authHeaders(), body: bytes)
     let document = (try? JSONCoding.parse(response.text)) ?? .null
     switch response.status {

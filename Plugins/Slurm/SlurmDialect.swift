@@ -13,7 +13,8 @@ enum SlurmDialect {
     var versions: Set<String> = []
     for path in paths {
       let parts = path.split(separator: "/")
-      guard parts.count >= 3, parts[0] == "slurm", parts[1].hasPrefix("v"), parts.dropFirst(2).joined(separator: "/") == "job/submit"
+      guard parts.count >= 3, parts[0] == "slurm", parts[1].hasPrefix("v"),
+        parts.dropFirst(2).joined(separator: "/") == "job/submit"
       else { continue }
       versions.insert(String(parts[1]))
     }

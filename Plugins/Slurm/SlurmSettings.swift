@@ -92,7 +92,9 @@ struct SlurmSettings: Sendable {
   let container: Container
   let requestTimeout: Int
 
-  init(config: JSONValue, environment processEnvironment: [String: String] = ProcessInfo.processInfo.environment)
+  init(
+    config: JSONValue, environment processEnvironment: [String: String] = ProcessInfo.processInfo.environment
+  )
     throws(PluginError)
   {
     let raw = try SlurmBackend.decodeConfig(Raw.self, from: config)
@@ -138,7 +140,8 @@ struct SlurmSettings: Sendable {
     if let version = raw.api_version {
       guard SlurmDialect.supported.contains(version) else {
         throw Self.invalid(
-          "api_version", "\(version) is not spoken by this plugin; it speaks \(SlurmDialect.supported.joined(separator: ", "))")
+          "api_version",
+          "\(version) is not spoken by this plugin; it speaks \(SlurmDialect.supported.joined(separator: ", "))")
       }
     }
     apiVersion = raw.api_version
@@ -151,7 +154,9 @@ struct SlurmSettings: Sendable {
     timeLimitMinutes = raw.time_limit_minutes
     profiles = raw.profiles ?? [:]
     for (name, mapping) in profiles {
-      for (key, value) in [("cpus", mapping.cpus), ("memory_mb", mapping.memory_mb), ("time_limit_minutes", mapping.time_limit_minutes)]
+      for (key, value) in [
+        ("cpus", mapping.cpus), ("memory_mb", mapping.memory_mb), ("time_limit_minutes", mapping.time_limit_minutes),
+      ]
       where (value ?? 1) <= 0 {
         throw Self.invalid("profiles.\(name).\(key)", "is \(value ?? 0); it must be positive")
       }
