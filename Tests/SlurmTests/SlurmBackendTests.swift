@@ -162,4 +162,30 @@ struct SlurmBackendTests {
     _ = try backend.call("cancel", ["handle": handle, "reason": "user"])
     #expect(try SlurmSupport.wait(backend, handle) { $0.state.isFinal }.state == .canceled)
   }
+
+  @Test("a token printed by slurm.token_command authenticates the job")
+  func tokenCommand() throws {
+    let backend = try SlurmSupport.backend(
+      SlurmSupport.config(["token_file": .null, "token_command": ["scontrol", "token", "lifespan=600"]]))
+    let spec = SlurmSupport.spec("tokencmd", command: ["/bin/sh", "-c", "echo via token_command"])
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    let status = try SlurmSupport.wait(backend, handle) { $0.state.isFinal }
+    #expect(status.state == .completed, "\(status)")
+    let logs = try backend.call("logs", ["handle": handle, "offset": 0])
+    #expect(logs["text"]?.stringValue?.contains("via token_command") == true, "\(logs)")
+  }
+
+  @Test("a pinned API version the server does not list is refused naming what it offers")
+  func pinnedVersionNotOffered() throws {
+    // The local slurmrestd serves only openapi/v0.0.38, although v0.0.37 is installed.
+    let backend = try SlurmSupport.backend(SlurmSupport.config(["api_version": "v0.0.37"]))
+    let spec = SlurmSupport.spec("pinned", command: ["/bin/true"])
+    do {
+      _ = try backend.call("launch", try JSONCoding.value(of: spec))
+      Issue.record("a launch on an API version the server does not serve succeeded")
+    } catch let error as PluginCallError {
+      #expect(error.error.code == .unsupported, "\(error)")
+      #expect(error.error.message.contains("offers v0.0.38"), "\(error)")
+    }
+  }
 }
