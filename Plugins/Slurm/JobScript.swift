@@ -20,11 +20,15 @@ enum JobScript {
           mv -f "$work/slurm-exit.json.tmp" \(quote(files.exitRecord))
       }
       cd -- \(quote(cwd)) || { printf 'goldfish: cannot enter %s\\n' \(quote(cwd)) >&2; record 127 error; exit 127; }
+      # A cancel (scancel, DELETE) signals every process of the job: the script then leaves no
+      # record, so the run's end is Slurm's CANCELLED, not the stage's exit code 143.
+      stopping=
+      trap 'stopping=1' TERM INT
       setsid \(command) </dev/null &
       child=$!
       watchdog=
       if [ \(timeout) -gt 0 ]; then
-        setsid /bin/bash -c 'sleep "$1"; : >"$2"; kill -TERM -- "-$3" 2>/dev/null; sleep 10; kill -KILL -- "-$3" 2>/dev/null' \\
+        setsid /bin/bash -c 'sleep "$1" || exit 0; : >"$2"; kill -TERM -- "-$3" 2>/dev/null; sleep 10; kill -KILL -- "-$3" 2>/dev/null' \\
           watchdog \(timeout) \(quote(files.timeoutMarker)) "$child" </dev/null >/dev/null 2>&1 &
         watchdog=$!
       fi
@@ -32,6 +36,7 @@ enum JobScript {
       code=$?
       while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done
       [ -n "$watchdog" ] && kill -- "-$watchdog" 2>/dev/null
+      [ -n "$stopping" ] && exit "$code"
       if [ -e \(quote(files.timeoutMarker)) ]; then record "$code" timeout; else record "$code" exit; fi
       exit "$code"
 

@@ -155,7 +155,8 @@ struct SlurmBackendTests {
     let suspended = try SlurmSupport.wait(backend, handle, seconds: 20) { $0.message.contains("suspended") }
     #expect(suspended.state == .running && suspended.message.contains("suspended"), "\(suspended)")
     #expect(SlurmSupport.tool(["/usr/bin/scontrol", "resume", id]).status == 0)
-    let requeue = SlurmSupport.tool(["/usr/bin/scontrol", "requeue", id])
+    // requeuehold keeps it pending (held) until released, so the test cannot miss the pending spell.
+    let requeue = SlurmSupport.tool(["/usr/bin/scontrol", "requeuehold", id])
     #expect(requeue.status == 0, "\(requeue.stderr)")
     let requeued = try SlurmSupport.wait(backend, handle, seconds: 20) { $0.state == .pending }
     #expect(requeued.state == .pending, "\(requeued)")
