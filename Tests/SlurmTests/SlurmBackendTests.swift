@@ -189,4 +189,36 @@ struct SlurmBackendTests {
       #expect(error.error.message.contains("offers v0.0.38"), "\(error)")
     }
   }
+
+  @Test("slurm.shared_paths refuses a run the cluster would not see, before anything is submitted")
+  func sharedPathsRefuseOutsiders() throws {
+    let backend = try SlurmSupport.backend(SlurmSupport.config(["shared_paths": ["/nonexistent-shared"]]))
+    let spec = SlurmSupport.spec("outside", command: ["/bin/true"])
+    do {
+      _ = try backend.call("launch", try JSONCoding.value(of: spec))
+      Issue.record("a run outside slurm.shared_paths was submitted")
+    } catch let error as PluginCallError {
+      #expect(error.error.code == .invalidArgument, "\(error)")
+      #expect(error.error.message.contains("slurm.shared_paths"), "\(error)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: spec.workDir + "/slurm-job.json"))
+  }
+
+  @Test("with a container runtime the stage runs through it, with the run's folders bound")
+  func containerRuntimeCommandLine() throws {
+    // /bin/echo stands in for apptainer (not packaged here): the job prints the command line it was given.
+    let backend = try SlurmSupport.backend(
+      SlurmSupport.config(["container": ["runtime": "apptainer", "program": "/bin/echo", "arguments": ["--nv"]]]))
+    var spec = SlurmSupport.spec("container", command: ["python3", "-c", "print(1)"])
+    spec.image = "python:3.12"
+    spec.codeDir = spec.workDir + "/code"
+    try FileManager.default.createDirectory(atPath: spec.codeDir ?? "", withIntermediateDirectories: true)
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    #expect(try SlurmSupport.wait(backend, handle) { $0.state.isFinal }.state == .completed)
+    let text = try backend.call("logs", ["handle": handle, "offset": 0])["text"]?.stringValue ?? ""
+    let expected =
+      "exec --nv --bind \(spec.workDir) --bind \(spec.workDir)/code --pwd \(spec.workDir)/code docker://python:3.12 "
+      + "python3 -c print(1)"
+    #expect(text.contains(expected), "\(text)")
+  }
 }
