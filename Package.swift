@@ -20,6 +20,7 @@ let package = Package(
     .library(name: "GoldfishDocker", type: .dynamic, targets: ["GoldfishDocker"]),
     .library(name: "GoldfishGCE", type: .dynamic, targets: ["GoldfishGCE"]),
     .library(name: "GoldfishGCS", type: .dynamic, targets: ["GoldfishGCS"]),
+    .library(name: "GoldfishSlurm", type: .dynamic, targets: ["GoldfishSlurm"]),
     .library(name: "GoldfishCDir", type: .dynamic, targets: ["GoldfishCDir"]),
     .library(name: "GoldfishSwiftExample", type: .dynamic, targets: ["GoldfishSwiftExample"]),
     // A test fixture (not installed): a run backend with one mistake on demand, for the conformance suite's tests.
@@ -125,6 +126,10 @@ let package = Package(
       ],
       path: "Sources/GCSClient",
       swiftSettings: swiftSettings),
+    // A third party's view: the public SDK (PluginKit) and libcurl, nothing of the house's own.
+    .target(
+      name: "GoldfishSlurm", dependencies: ["PluginKit", "CCurlShim"], path: "Plugins/Slurm",
+      swiftSettings: swiftSettings),
     .target(
       name: "GoldfishGCS", dependencies: ["PluginKit", "PluginSupport", "GCSClient"], path: "Plugins/GCS",
       swiftSettings: swiftSettings),
@@ -175,6 +180,10 @@ let package = Package(
     .testTarget(
       name: "GCETests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
       path: "Tests/GCETests",
+      swiftSettings: swiftSettings),
+    .testTarget(
+      name: "SlurmTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
+      path: "Tests/SlurmTests",
       swiftSettings: swiftSettings),
     .testTarget(
       name: "GCSTests",

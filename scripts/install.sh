@@ -23,7 +23,7 @@ if [[ -z $build_dir ]]; then
 fi
 mkdir -p "$prefix/bin" "$prefix/lib/goldfish/plugins" "$prefix/include/goldfish"
 install -m 0755 "$build_dir/goldfish" "$build_dir/goldfish-runner" "$build_dir/goldfish-agent" "$prefix/bin/"
-for plugin in GoldfishLocal GoldfishDocker GoldfishGCE GoldfishGCS GoldfishCDir; do
+for plugin in GoldfishLocal GoldfishDocker GoldfishGCE GoldfishGCS GoldfishSlurm GoldfishCDir; do
   install -m 0755 "$build_dir/lib$plugin.so" "$prefix/lib/goldfish/plugins/"
 done
 # The ABI header and, for plugins written in C, the JSON reader/writer beside it.

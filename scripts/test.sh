@@ -5,7 +5,8 @@
 # backend's tests run rather than skip; GOLDFISH_NO_DOCKER=1 leaves it out on a machine
 # where the engine cannot run. gcp-storage-emulator (scripts/gcs-emulator.sh) runs on a
 # loopback port for the gcs storage's tests, and gcplocal (scripts/gcplocal.sh) for the gce
-# backend's, also for the duration.
+# backend's, also for the duration. A one-machine Slurm cluster (scripts/slurm-local.sh) runs for
+# the slurm backend's tests.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +18,7 @@ services_stop() {
   if declare -F gcs_emulator_stop >/dev/null; then gcs_emulator_stop; fi
   if declare -F gcplocal_stop >/dev/null; then gcplocal_stop; fi
   if declare -F docker_engine_stop >/dev/null; then docker_engine_stop; fi
+  if declare -F slurm_local_stop >/dev/null; then slurm_local_stop; fi
 }
 trap services_stop EXIT
 if [[ ${GOLDFISH_NO_DOCKER:-0} != 1 ]]; then
@@ -30,6 +32,9 @@ gcs_emulator_start
 # shellcheck source=scripts/gcplocal.sh
 source scripts/gcplocal.sh
 gcplocal_start
+# shellcheck source=scripts/slurm-local.sh
+source scripts/slurm-local.sh
+slurm_local_start
 swift build --build-tests
 swift test --skip-build "$@"
 # The out-of-tree Swift plugin package: its build, its own swift test (GoldfishTesting), plugins

@@ -37,6 +37,17 @@ struct DependencyScriptsTests {
     "debootstrap": .package("debootstrap", script: "scripts/docker-engine.sh"),
     "gcp-storage-emulator": .venv("gcp-storage-emulator", script: "scripts/gcs-emulator.sh"),
     "gcplocal": .venv("gcplocal", script: "scripts/gcplocal.sh"),
+    // The local Slurm cluster (scripts/slurm-local.sh) and the tools tests and bench use on it.
+    "munged": .package("munge", script: "scripts/deps.sh"), "mungekey": .package("munge", script: "scripts/deps.sh"),
+    "munge": .package("munge", script: "scripts/deps.sh"), "unmunge": .package("munge", script: "scripts/deps.sh"),
+    "slurmctld": .package("slurm-wlm", script: "scripts/deps.sh"),
+    "slurmd": .package("slurm-wlm", script: "scripts/deps.sh"),
+    "slurmrestd": .package("slurmrestd", script: "scripts/deps.sh"),
+    "sinfo": .package("slurm-wlm", script: "scripts/deps.sh"),
+    "scontrol": .package("slurm-wlm", script: "scripts/deps.sh"),
+    "squeue": .package("slurm-wlm", script: "scripts/deps.sh"),
+    "scancel": .package("slurm-wlm", script: "scripts/deps.sh"),
+    "sbatch": .package("slurm-wlm", script: "scripts/deps.sh"),
     "swift": .built, "goldfish": .built, "goldfish-runner": .built, "goldfish-agent": .built,
   ]
 
@@ -45,13 +56,14 @@ struct DependencyScriptsTests {
     "tar", "mount", "umount", "ldd", "id", "md5sum", "seq", "cut", "tail", "head", "grep", "sed", "find", "sort",
     "kill", "dpkg-query", "apt-get", "sudo", "setsid", "wc", "tr", "date", "ls", "touch", "xargs", "nproc", "dirname",
     "basename", "printf", "test", "timeout", "stat", "uname", "install", "pwd", "unshare", "pivot_root", "compgen",
+    "dd", "chown", "hostname",
   ]
 
   /// Words in a command position that are not programs: shell keywords and builtins.
   static let shellWords: Set<String> = [
     "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac", "in", "function",
     "return", "local", "export", "set", "source", "cd", "exit", "exec", "trap", "wait", "command", "declare", "read",
-    "shift", "unset", "break", "continue", "eval", "type", "hash", "shopt", "pushd", "popd", "builtin", "let",
+    "shift", "unset", "break", "continue", "eval", "type", "hash", "shopt", "pushd", "popd", "builtin", "let", "disown",
   ]
 
   /// argv[0] values in tests that are not programs: goldfish subcommands and fake commands a
