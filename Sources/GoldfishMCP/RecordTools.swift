@@ -57,7 +57,7 @@ enum RecordTools {
       "record_id": S.string, "workspace_name": S.string, "type": S.string, "stage_run_id": S.nullable(S.string),
       "stage": S.nullable(S.string), "version": S.nullable(S.string), "experiment_group": S.nullable(S.string),
       "created_at": S.string, "results": S.nullable(S.anyObject), "comparison": S.nullable(S.anyObject),
-      "tags": S.array(S.string),
+      "tags": S.array(S.string), "pattern_matches": S.array(S.anyObject),
     ],
     annotations: .init(readOnlyHint: true)
   ) { call in

@@ -158,6 +158,8 @@ def test_a_pattern_is_proposed_approved_and_matched_on_a_new_failed_run(project:
             detail = ok(await client.call_tool("inspect_run", {"run_id": second["stage_run_id"]}))
             assert [m["pattern_id"] for m in detail["pattern_matches"]] == [pattern["id"]], detail
             assert "shard 3 is corrupt" in detail["pattern_matches"][0]["evidence"]
+            record = ok(await client.call_tool("inspect_record", {"ref": second["stage_run_id"]}))
+            assert [m["pattern_id"] for m in record["pattern_matches"]] == [pattern["id"]], record
             shown = ok(await client.call_tool("manage_patterns", {"action": "get", "pattern_id": pattern["id"]}))
             assert [m["stage_run_id"] for m in shown["matches"]] == [second["stage_run_id"]]
             rejected = ok(await client.call_tool("manage_patterns", {

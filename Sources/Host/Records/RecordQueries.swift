@@ -42,6 +42,8 @@ public struct RecordDetail: Encodable, Sendable {
   public var parts: [Part]
   public var results: RunResultsView?
   public var tags: [String]
+  /// The approved failure patterns the run matched (empty for a checkpoint or a run none matched).
+  public var patternMatches: [PatternMatch] = []
 
   /// The stored comparison of a finalized run (nil before finalizing or for a checkpoint).
   public var comparison: JSONValue? { results.flatMap { Comparison.parse($0.row.comparison) } }
@@ -49,6 +51,7 @@ public struct RecordDetail: Encodable, Sendable {
   enum Keys: String, CodingKey {
     case recordID = "record_id", workspaceName = "workspace_name", type, stageRunID = "stage_run_id", stage
     case version, experimentGroup = "experiment_group", createdAt = "created_at", results, comparison, tags
+    case patternMatches = "pattern_matches"
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -64,6 +67,7 @@ public struct RecordDetail: Encodable, Sendable {
     if parts.contains(.results) { try fields.encode(results, forKey: .results) }
     if parts.contains(.comparison) { try fields.encode(comparison, forKey: .comparison) }
     if parts.contains(.tags) { try fields.encode(tags, forKey: .tags) }
+    if record.stageRunID != nil { try fields.encode(patternMatches, forKey: .patternMatches) }
   }
 
   /// `include` as given by a face; unknown parts are refused with the allowed ones listed.
@@ -175,6 +179,7 @@ extension RecordBook {
   {
     let parts = try RecordDetail.parts(include)
     let record = try RecordRef.resolve(ref, workspace: workspace, in: store)
+    let matches = try record.stageRunID.map { (id) throws(GoldfishError) in try store.patternMatches(ofStageRun: id) }
     return try store.read { db in
       var results: RunResultsView?
       if let runID = record.stageRunID, let row = try RunResultsRecord.fetchOne(db, key: runID) {
@@ -183,7 +188,9 @@ extension RecordBook {
         results = RunResultsView(row: row, spec: spec)
       }
       let tags = try Self.tags(db, of: [record])[record.id] ?? []
-      return RecordDetail(record: record, parts: parts, results: results, tags: tags)
+      var detail = RecordDetail(record: record, parts: parts, results: results, tags: tags)
+      detail.patternMatches = matches ?? []
+      return detail
     }
   }
 
