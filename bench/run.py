@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warm_pool import bench_warm_pool
+from speed_run import bench_speed_run
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -528,6 +529,11 @@ def section_warm_pool(goldfish, args):
             bench_warm_pool(goldfish, min(args.repeat, 3))]
 
 
+def section_speed_run(goldfish, args):
+    """Issue #17's run path (bench/speed_run.py): run(wait), trivial stage, docker, warm dispatch, DAG."""
+    return [Row(*row) for row in bench_speed_run(goldfish, args.repeat)]
+
+
 # ---------------------------------------------------------------- svs statistics (issue #14)
 
 STATS_PROBE = """
@@ -584,7 +590,7 @@ def section_svs_stats(goldfish, args):
 SECTIONS = {
     "agent": section_agent, "plugins": section_plugins, "provenance": section_provenance,
     "execution": section_execution, "storage": section_storage, "store": section_store,
-    "warm_pool": section_warm_pool, "svs_stats": section_svs_stats,
+    "warm_pool": section_warm_pool, "svs_stats": section_svs_stats, "speed_run": section_speed_run,
 }
 
 

@@ -63,7 +63,7 @@ def call(goldfish, project, *args):
                           text=True).stdout
 
 
-def make_project(goldfish, parent, stage, extra=""):
+def make_project(goldfish, parent, stage, extra="", configure=None):
     """A project (no finalization gate, so runs can follow each other) whose pipeline has one
     stage, `probe`, the file `stage`."""
     project = parent / "bench"
@@ -73,7 +73,7 @@ def make_project(goldfish, parent, stage, extra=""):
     text = config.read_text().replace("  min_reason_length: 15",
                                       "  min_reason_length: 15\n  finalization_gate: false\n"
                                       "  require_results_spec: false")
-    config.write_text(text + extra)
+    config.write_text((configure(text) if configure else text) + extra)
     call(goldfish, project, "workspace", "create", "w", "--goal", "bench", "--reason", REASON)
     call(goldfish, project, "workspace", "mount", "w", "w1", "--reason", REASON)
     slot = project / "workspaces" / "w1"
@@ -217,10 +217,10 @@ def trivial_run(goldfish, project):
     return phases
 
 
-def bench_trivial(goldfish, repeat, label, extra, baseline):
+def bench_trivial(goldfish, repeat, label, extra, baseline, configure=None):
     work = Path(tempfile.mkdtemp(prefix="gf-bench-speedrun-"))
     try:
-        project = make_project(goldfish, work, LAST, extra)
+        project = make_project(goldfish, work, LAST, extra, configure)
         trivial_run(goldfish, project)  # first run: caches, image
         samples = [trivial_run(goldfish, project) for _ in range(repeat)]
         medians = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
@@ -246,8 +246,12 @@ def python_baseline(repeat):
 
 def docker_baseline(repeat):
     def measure(project):
+        image = os.environ.get("GOLDFISH_PYTHON_IMAGE", "goldfish/python:3")
         with database(project) as db:
-            image = db.execute("SELECT image FROM image_builds ORDER BY rowid DESC LIMIT 1").fetchone()[0]
+            # The stage image the run used: its build_ok transition says "image TAG".
+            built = db.execute("SELECT reason FROM stage_state_transitions WHERE reason LIKE 'image %' "
+                               "ORDER BY id DESC LIMIT 1").fetchone()
+            image = built[0].split()[1] if built else image
         values = []
         for _ in range(repeat):
             start = time.perf_counter()
@@ -256,6 +260,17 @@ def docker_baseline(repeat):
             values.append(time.perf_counter() - start)
         return "`docker run --rm` of the stage image", statistics.median(values)
     return measure
+
+
+def on_docker(text):
+    return text.replace("  backend: process", "  backend: docker")
+
+
+def docker_section():
+    """The engine at $DOCKER_HOST (scripts/docker-engine.sh) and its cached python image."""
+    socket = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
+    image = os.environ.get("GOLDFISH_PYTHON_IMAGE", "goldfish/python:3")
+    return f"\ndocker:\n  socket: {socket}\n  base_images:\n    cpu: {image}\n"
 
 
 def docker_answers():
@@ -352,9 +367,8 @@ def bench_speed_run(goldfish, repeat, docker=True, only=None):
     parts = {
         "wait": lambda: bench_run_wait(goldfish, max(repeat, 5)),
         "trivial": lambda: bench_trivial(goldfish, repeat, "process backend", "", python_baseline(repeat)),
-        "docker": lambda: bench_trivial(goldfish, repeat, "docker backend, image cached",
-                                        "\njobs:\n  backend: docker\n  image_builder: docker\n",
-                                        docker_baseline(repeat)) if docker and docker_answers() else
+        "docker": lambda: bench_trivial(goldfish, repeat, "docker backend, image cached", docker_section(),
+                                        docker_baseline(repeat), on_docker) if docker and docker_answers() else
         [("trivial stage, `run --wait` (docker backend)", None, "no docker engine answers here", None)],
         "warm": lambda: bench_warm(goldfish, repeat),
         "dag": lambda: bench_dag(goldfish, min(repeat, 3)),
