@@ -48,6 +48,7 @@ struct RunSpecBuilder {
         .runRefused, "cannot find the stage IO library (goldfish.io)",
         hint: "set \(StageIO.pythonPathVariable) to the folder that holds goldfish/io, or reinstall goldfish")
     }
+    PythonLibrary.precompile(library)
     let configFile = try writeConfig(.object(stageConfig), into: RunLayout.inputsDir(workDir: workDir))
     let version = try project.store.version(of: run.workspace, run.version)
     var env = config.environment
