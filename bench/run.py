@@ -6,7 +6,7 @@
 Builds nothing: pass the goldfish binary (default: the release build, then the debug one);
 goldfish-bench is taken from the same folder. Every number is the median of the runs made in
 this invocation on this machine; the table at the end is Markdown (docs/performance.md keeps one).
-Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm. A section that cannot
+Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run. A section that cannot
 run here (no network for the goldfish-ml venv, no GCS emulator) says why in its row.
 """
 import argparse
@@ -27,6 +27,7 @@ from pathlib import Path
 
 from warm_pool import bench_warm_pool
 from slurm import bench_slurm
+from speed_run import bench_speed_run
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -529,6 +530,11 @@ def section_warm_pool(goldfish, args):
             bench_warm_pool(goldfish, min(args.repeat, 3))]
 
 
+def section_speed_run(goldfish, args):
+    """Issue #17's run path (bench/speed_run.py): run(wait), trivial stage, docker, warm dispatch, DAG."""
+    return [Row(*row) for row in bench_speed_run(goldfish, args.repeat)]
+
+
 # ---------------------------------------------------------------- svs statistics (issue #14)
 
 STATS_PROBE = """
@@ -585,7 +591,7 @@ def section_svs_stats(goldfish, args):
 SECTIONS = {
     "agent": section_agent, "plugins": section_plugins, "provenance": section_provenance,
     "execution": section_execution, "storage": section_storage, "store": section_store,
-    "warm_pool": section_warm_pool, "svs_stats": section_svs_stats,
+    "warm_pool": section_warm_pool, "svs_stats": section_svs_stats, "speed_run": section_speed_run,
     "slurm": lambda goldfish, args: [Row(*row) for row in bench_slurm(goldfish, min(args.repeat, 5))],
 }
 

@@ -2,8 +2,8 @@ import Foundation
 import Host
 import MCP
 
-/// Long-polling a run (a stage run `stage-…` or a pipeline run `prun-…`) from the store, which
-/// the detached driver updates: the server never drives runs itself, so runs survive it.
+/// Waiting on a run (a stage run `stage-…` or a pipeline run `prun-…`) in the store, which the
+/// detached driver updates: the server never drives runs itself, so runs survive it.
 enum RunWaiting {
   typealias Snapshot = RunStatusView
 
@@ -11,11 +11,21 @@ enum RunWaiting {
     try RunStatusView.current(runID, in: project.store)
   }
 
-  /// Polls until the run ends, `timeout` passes or the client cancels the request (the SDK
-  /// cancels this task, and `Task.sleep` throws). Progress is the number of stages that ended.
+  /// How long a wait sleeps when nothing wakes it: the safety net for what writes nothing to
+  /// the database (a driver that died); every commit to it, by any process, wakes the waiter.
+  static let safetyPoll = 2.0
+
+  /// Waits until the run ends, `timeout` passes or the client cancels the request (the SDK
+  /// cancels this task). Progress is the number of stages that ended. The run's state is read
+  /// again the moment any process commits to the project database (the driver's last write
+  /// ends the run), not on a timer.
   static func wait(_ call: ToolCall, runID: String, timeout: Double) async throws -> (Snapshot, Double) {
     let started = Date()
     var lastReported = -1.0
+    let events = FolderWatch()
+    // Watched before the first read: a change between the read and the wait still wakes it.
+    events.watchDatabase(try await call.withProject { project in project.paths.database })
+    let pause = events.isEventDriven ? safetyPoll : 0.5
     while true {
       // A wait outlasts the sweep interval: a driver that died meanwhile is restarted (or its
       // run given up with the error that stopped it) while the agent waits, not at its next call.
@@ -32,7 +42,24 @@ enum RunWaiting {
       }
       let elapsed = Date().timeIntervalSince(started)
       if current.finished || elapsed >= timeout { return (current, elapsed) }
-      try await Task.sleep(nanoseconds: UInt64(min(0.5, max(0.05, timeout - elapsed)) * 1_000_000_000))
+      try Task.checkCancellation()
+      await change(events, timeout: min(pause, max(0.01, timeout - elapsed)))
+      try Task.checkCancellation()
+    }
+  }
+
+  /// Blocks a thread of its own (never one of Swift's two cooperative ones) until the database
+  /// changes, `timeout` passes or the task is canceled.
+  private static func change(_ events: FolderWatch, timeout: Double) async {
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        Thread.detachNewThread {
+          events.wait(timeout: timeout)
+          continuation.resume()
+        }
+      }
+    } onCancel: {
+      events.interrupt()
     }
   }
 

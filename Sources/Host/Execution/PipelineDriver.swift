@@ -10,7 +10,9 @@ public struct PipelineDriver: Sendable {
   public let services: ExecutionServices
   public let pipelineRunID: String
   public var maxParallel: Int = 4
-  /// Polling starts fast after every change and backs off while nothing happens.
+  /// Polling starts fast after every change and backs off while nothing happens; a run's
+  /// supervisor writing its exit record (status.json in the run folder) wakes the driver at
+  /// once, so for such backends these are only the safety net.
   public var fastestPoll: TimeInterval = 0.02
   public var slowestPoll: TimeInterval = 0.25
 
@@ -22,6 +24,10 @@ public struct PipelineDriver: Sendable {
 
   var project: Project { services.project }
   var store: ProjectStore { services.project.store }
+
+  /// The files a run's supervisor writes in its run folder once the run is over
+  /// (goldfish-runner's status.json, renamed into place).
+  static let exitRecordNames: Set<String> = ["status.json"]
 
   /// Runs until every stage is final; `progress` hears of every state change.
   public func drive(progress: (StageRunRecord) -> Void = { _ in }) throws(GoldfishError) -> PipelineRunRecord {
@@ -66,6 +72,7 @@ public struct PipelineDriver: Sendable {
     var reaped = Date.distantPast
     var madeProgress = false
     let finalizer = StageFinalizer(services: services)
+    let events = FolderWatch()
     while true {
       if keeper.lost {
         throw GoldfishError(.runRefused, "another goldfish process took over driving \(pipelineRunID)")
@@ -100,6 +107,10 @@ public struct PipelineDriver: Sendable {
         try project.journal.regenerateStateMD()
         return try store.pipelineRun(pipelineRunID) ?? pipelineRun
       }
+      // Watched before they are polled: an exit between the poll and the wait still wakes it.
+      for run in runs where run.state.isActive {
+        if let folder = run.workDir { events.watch(folder, names: Self.exitRecordNames) }
+      }
       var active = runs.filter { [.building, .launching, .running, .postRun].contains($0.state) }.count
       for run in runs {
         switch run.state {
@@ -125,7 +136,12 @@ public struct PipelineDriver: Sendable {
           break
         }
       }
-      Thread.sleep(forTimeInterval: pause)
+      // A stage that moved on in this pass (launched, settled, finished) is looked at again at
+      // once; otherwise the driver sleeps until a watched run ends or the poll interval passes.
+      let after = try store.stageRuns(ofPipelineRun: pipelineRunID)
+      if after.contains(where: { lastStates[$0.id] != $0.state }) { continue }
+      events.retain(only: Set(after.filter(\.state.isActive).compactMap(\.workDir)))
+      events.wait(timeout: pause)
     }
   }
 

@@ -49,6 +49,7 @@ struct RunSpecBuilder {
         hint: "set \(StageIO.pythonPathVariable) to the folder that holds goldfish/io, or reinstall goldfish")
     }
     let checkpoints = try StageCheckpoints(store: project.store).inputs(config.checkpointsFrom, for: run.id)
+    PythonLibrary.precompile(library)
     let configFile = try writeConfig(.object(stageConfig), into: RunLayout.inputsDir(workDir: workDir))
     let version = try project.store.version(of: run.workspace, run.version)
     var env = config.environment

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import numbers
 import os
-import pickle
 import re
 import shutil
 import sys
-import uuid
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -66,7 +64,7 @@ def save_checkpoint(name: str, data: Any, step: int | None = None, local_ok: boo
         dest = base.with_name(base.name + ".pkl")
         write = lambda tmp: _save_pickle(name, tmp, data)  # noqa: E731
 
-    tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.tmp")
+    tmp = dest.with_name(f".{dest.name}.{os.urandom(16).hex()}.tmp")
     try:
         write(tmp)
         _install(tmp, dest)
@@ -215,6 +213,8 @@ def _save_npy(path: Path, data: Any) -> None:
 
 
 def _save_pickle(name: str, path: Path, data: Any) -> None:
+    import pickle  # only when a checkpoint is pickled: it is a third of goldfish.io's import time
+
     try:
         payload = pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError) as e:
@@ -226,7 +226,7 @@ def _install(tmp: Path, dest: Path) -> None:
     """Put `tmp` at `dest`. A file over a file is one atomic rename; when a directory is
     involved, the old one is moved aside first because rename cannot replace it."""
     if dest.is_dir() or tmp.is_dir():
-        aside = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.old")
+        aside = dest.with_name(f".{dest.name}.{os.urandom(16).hex()}.old")
         if dest.exists() or dest.is_symlink():
             os.rename(dest, aside)
         os.rename(tmp, dest)

@@ -11,9 +11,8 @@ import copy
 import json
 import os
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 DEFAULT_INPUTS_DIR = "/mnt/inputs"
 DEFAULT_OUTPUTS_DIR = "/mnt/outputs"
@@ -38,8 +37,7 @@ class GoldfishIOError(Exception):
     """A mistake in how stage code uses goldfish.io; the message says what to fix."""
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):  # not a dataclass: importing dataclasses is a third of goldfish.io's start
     config: dict[str, Any]
     inputs_dir: Path
     outputs_dir: Path
@@ -48,8 +46,8 @@ class Context:
     stage: str | None = None
     project: str | None = None
     git_sha: str | None = None
-    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    inputs: dict[str, dict[str, Any]] = {}  # never mutated: the context is read-only
+    outputs: dict[str, dict[str, Any]] = {}
 
     @property
     def runtime_dir(self) -> Path:
