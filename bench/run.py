@@ -25,6 +25,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from speed_fs import bench_speed_fs
 from warm_pool import bench_warm_pool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -581,10 +582,17 @@ def section_svs_stats(goldfish, args):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def section_speed_fs(goldfish, args):
+    """Issue #17's file rows (bench/speed_fs.py): re-save of unchanged files, checkpoint of new ones
+    against the git CLI, `file` put against `cp` + `sync`."""
+    return [Row(name, ours, baseline, base, "" if ours is not None else name) for name, ours, baseline, base in
+            bench_speed_fs(goldfish, min(args.repeat, 3), 10_000 if args.quick else 100_000, args.storage_mb)]
+
+
 SECTIONS = {
     "agent": section_agent, "plugins": section_plugins, "provenance": section_provenance,
     "execution": section_execution, "storage": section_storage, "store": section_store,
-    "warm_pool": section_warm_pool, "svs_stats": section_svs_stats,
+    "warm_pool": section_warm_pool, "svs_stats": section_svs_stats, "speed_fs": section_speed_fs,
 }
 
 
