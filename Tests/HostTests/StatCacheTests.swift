@@ -221,7 +221,11 @@ struct SlotStatCacheTests {
     #expect(fixture.read("train.py") == "print(1)\n")
     let three = try fixture.project.workspaces.checkpoint(slot: "w1", message: "after rollback")
     #expect(FileManager.default.fileExists(atPath: cache))
-    #expect(three.created && three.changes == [FileChange(path: "train.py", status: .modified)])
+    // Saved from the rolled-back state: the new version holds v1's file, and compared with the
+    // state the slot started from (v1) nothing changed, as before the cache.
+    #expect(three.created && three.changes.isEmpty)
+    let saved = try CommitID.stored(try #require(try fixture.project.store.latestVersion(of: "baseline")).sha)
+    #expect(try fixture.project.repository.readFile(at: "train.py", in: saved) == Data("print(1)\n".utf8))
 
     _ = try fixture.project.workspaces.hibernate(slot: "w1", reason: "free the slot for a while")
     #expect(!FileManager.default.fileExists(atPath: cache))

@@ -77,7 +77,7 @@ enum BlobWorkers {
     func work() {
       let reader = BlobReader(deflate: deflate)
       while let range = claimRange() {
-        for index in range { results[index] = reader.read(jobs[index]) }
+        for index in range { results[index] = reader.readBlob(jobs[index]) }
       }
     }
   }
@@ -106,7 +106,7 @@ private final class BlobReader {
     stream.deallocate()
   }
 
-  func read(_ job: FileJob) -> BlobResult {
+  func readBlob(_ job: FileJob) -> BlobResult {
     let size = Int(job.size)
     if buffer.count < size + 1 {
       buffer.deallocate()
@@ -121,7 +121,7 @@ private final class BlobReader {
     var total = 0
     // One byte more than expected: a file that grew since the scan is caught, not cut.
     while total <= size {
-      let count = Glibc.read(fd, buffer.baseAddress! + total, size + 1 - total)
+      let count = read(fd, buffer.baseAddress! + total, size + 1 - total)
       if count < 0 {
         if errno == EINTR { continue }
         return .failed(GitFailure.io("read", path: job.relative))

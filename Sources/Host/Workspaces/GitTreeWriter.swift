@@ -148,7 +148,7 @@ final class TreeWriter {
         folders.append(PlannedFolder(relative: rel))
       }
     }
-    let ids = try read(jobs)
+    let ids = try readFiles(jobs)
     return try writeTrees(folders, files: ids)
   }
 
@@ -163,7 +163,7 @@ final class TreeWriter {
   // MARK: reading files
 
   /// The id of every job's file (nil: it vanished since the scan), each noted in the stat cache.
-  private func read(_ jobs: [FileJob]) throws(GoldfishError) -> [git_oid?] {
+  private func readFiles(_ jobs: [FileJob]) throws(GoldfishError) -> [git_oid?] {
     var ids = [git_oid?](repeating: nil, count: jobs.count)
     let small = jobs.indices.filter { jobs[$0].size <= Self.packedFileLimit && needsContent(jobs[$0]) }
     let pack = mode == .store && small.count >= Self.packThreshold ? PackWriter(repo: repo, odb: odb) : nil
