@@ -196,7 +196,9 @@ struct StatCacheTests {
     #expect(try f.repo.readFile(at: "same-b.txt", in: result.commit) == Data("twice\n".utf8))
     let fsck = Command.run(["/usr/bin/git", "--git-dir", f.repoPath, "fsck", "--strict", "--no-dangling"])
     #expect(fsck.status == 0, "git fsck: \(fsck.stderr)")
-    let listed = Command.run(["/usr/bin/git", "--git-dir", f.repoPath, "ls-tree", "-r", "--name-only", result.commit.hex])
+    let listed = Command.run([
+      "/usr/bin/git", "--git-dir", f.repoPath, "ls-tree", "-r", "--name-only", result.commit.hex,
+    ])
     #expect(listed.stdout.split(separator: "\n").count == count + 2)
   }
 }

@@ -196,8 +196,7 @@ final class TreeWriter {
   /// A comparison needs no content for a file the base did not have (see `placeholder`).
   private func needsContent(_ job: FileJob) -> Bool { mode == .store || job.baseID != nil }
 
-  private func resolve(_ job: FileJob, _ result: BlobResult, into pack: PackWriter?) throws(GoldfishError) -> git_oid?
-  {
+  private func resolve(_ job: FileJob, _ result: BlobResult, into pack: PackWriter?) throws(GoldfishError) -> git_oid? {
     switch result {
     case .vanished: return nil
     case .failed(let error): throw error
