@@ -162,6 +162,7 @@ struct StatCacheTests {
     let second = try save(f, cache: cache)
     #expect(second.changed && second.commit != first.commit && second.filesRead == 1)
     #expect(try f.repo.readFile(at: "a.txt", in: second.commit) == Data("alpha, edited\n".utf8))
+    #expect(try save(f, cache: cache).filesRead == 0, "the untrusted entry was replaced by what the file holds")
   }
 
   @Test("a damaged or foreign cache file is ignored and replaced; the save is right either way")

@@ -116,8 +116,13 @@ final class TreeWriter {
         if let baseEntry, git_tree_entry_type(baseEntry) == GIT_OBJECT_BLOB {
           baseID = git_tree_entry_id(baseEntry).pointee
         }
+        var cached = statCache?.lookup(rel, stamp)
+        if let id = cached, mode == .store, !isStored(id, base: baseID) {
+          statCache?.reject()
+          cached = nil
+        }
         let source: Source
-        if let cached = statCache?.lookup(rel, stamp), mode == .hashOnly || isStored(cached, base: baseID) {
+        if let cached {
           statCache?.record(rel, stamp, cached)
           source = .id(cached)
         } else {

@@ -100,6 +100,13 @@ final class StatCache {
     return entry.id
   }
 
+  /// A hit the caller could not use (its object is missing): counted as a miss, so the cache is
+  /// rewritten with what the file really holds.
+  func reject() {
+    hits -= 1
+    misses += 1
+  }
+
   /// Notes what a file holds now; `save` writes exactly the files noted since the cache was loaded.
   func record(_ relative: String, _ stamp: FileStamp, _ id: git_oid) {
     recorded.append((relative, stamp, id))
