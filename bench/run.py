@@ -6,7 +6,7 @@
 Builds nothing: pass the goldfish binary (default: the release build, then the debug one);
 goldfish-bench is taken from the same folder. Every number is the median of the runs made in
 this invocation on this machine; the table at the end is Markdown (docs/performance.md keeps one).
-Sections: agent, plugins, provenance, execution, storage, store, warm_pool. A section that cannot
+Sections: agent, plugins, provenance, execution, storage, store, warm_pool, speed_fs. A section that cannot
 run here (no network for the goldfish-ml venv, no GCS emulator) says why in its row.
 """
 import argparse
