@@ -70,7 +70,7 @@ let package = Package(
     .target(
       name: "Host",
       dependencies: [
-        "PluginABI", "PluginKit", "PluginSupport", "CGit2", "CZlib",
+        "PluginABI", "PluginKit", "PluginSupport", "CGit2", "CZlib", "CCrypto",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "GRDB", package: "GRDB.swift"),

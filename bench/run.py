@@ -6,7 +6,7 @@
 Builds nothing: pass the goldfish binary (default: the release build, then the debug one);
 goldfish-bench is taken from the same folder. Every number is the median of the runs made in
 this invocation on this machine; the table at the end is Markdown (docs/performance.md keeps one).
-Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run. A section that cannot
+Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run, speed_fs. A section that cannot
 run here (no network for the goldfish-ml venv, no GCS emulator) says why in its row.
 """
 import argparse
@@ -25,6 +25,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from speed_fs import bench_speed_fs
 from warm_pool import bench_warm_pool
 from slurm import bench_slurm
 from speed_run import bench_speed_run
@@ -588,11 +589,19 @@ def section_svs_stats(goldfish, args):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def section_speed_fs(goldfish, args):
+    """Issue #17's file rows (bench/speed_fs.py): re-save of unchanged files, checkpoint of new ones
+    against the git CLI, `file` put against `cp` + `sync`."""
+    return [Row(name, ours, baseline, base, "" if ours is not None else name) for name, ours, baseline, base in
+            bench_speed_fs(goldfish, min(args.repeat, 3), 10_000 if args.quick else 100_000, args.storage_mb)]
+
+
 SECTIONS = {
     "agent": section_agent, "plugins": section_plugins, "provenance": section_provenance,
     "execution": section_execution, "storage": section_storage, "store": section_store,
     "warm_pool": section_warm_pool, "svs_stats": section_svs_stats, "speed_run": section_speed_run,
     "slurm": lambda goldfish, args: [Row(*row) for row in bench_slurm(goldfish, min(args.repeat, 5))],
+    "speed_fs": section_speed_fs,
 }
 
 

@@ -12,10 +12,24 @@ extension GitRepository {
   /// only if it still points where it pointed when we started (`version_conflict` otherwise).
   ///
   /// `ignore` is used as given: callers that honour the directory's own `.gitignore` pass
-  /// `rules.adding(gitignoreAt: directory)`.
+  /// `rules.adding(gitignoreAt: directory)`. With a `statCache`, files whose stamp it holds are not
+  /// read again, and it is saved with what this save found once the branch has moved (or nothing
+  /// changed).
   public func commitDirectory(
     _ directory: String, branch: String, message: String, ignore: IgnoreRules, maxFileBytes: Int64?,
-    excluding: Set<String>
+    excluding: Set<String>, statCachePath: String? = nil
+  ) throws(GoldfishError) -> CommitResult {
+    let statCache = statCachePath.map { StatCache(file: $0) }
+    let result = try commitDirectory(
+      directory, branch: branch, message: message, ignore: ignore, maxFileBytes: maxFileBytes, excluding: excluding,
+      statCache: statCache)
+    statCache?.save()
+    return result
+  }
+
+  func commitDirectory(
+    _ directory: String, branch: String, message: String, ignore: IgnoreRules, maxFileBytes: Int64?,
+    excluding: Set<String>, statCache: StatCache?
   ) throws(GoldfishError) -> CommitResult {
     let ref = try Self.branchRef(branch)
     return try locked { () throws(GoldfishError) in
@@ -28,10 +42,10 @@ extension GitRepository {
         root: directory, ignore: ignore, excluding: excluding, maxFileBytes: maxFileBytes)
       let entries = try scanner.scan()  // size limit enforced here, before any object is written
 
-      var treeID = try TreeWriter(repo: handle, mode: .store).writeRoot(
-        entries, directory: scanner.root, base: headTree)
+      let writer = try TreeWriter(repo: handle, mode: .store, statCache: statCache)
+      var treeID = try writer.writeRoot(entries, directory: scanner.root, base: headTree)
       if let head, let headTree, Git.equal(treeID, git_tree_id(headTree).pointee) {
-        return CommitResult(commit: head, changed: false)
+        return CommitResult(commit: head, changed: false, filesRead: writer.filesRead, packs: writer.packsWritten)
       }
 
       var tree: OpaquePointer?
@@ -56,7 +70,8 @@ extension GitRepository {
 
       beforeBranchMove?()
       try moveBranch(ref, branch: branch, to: commitID, expected: head)
-      return CommitResult(commit: CommitID(commitID), changed: true)
+      return CommitResult(
+        commit: CommitID(commitID), changed: true, filesRead: writer.filesRead, packs: writer.packsWritten)
     }
   }
 

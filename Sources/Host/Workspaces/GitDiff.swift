@@ -20,13 +20,18 @@ extension GitRepository {
     }
   }
 
+  /// With a `statCachePath`, files whose stamp the slot's stat cache holds are not read (the cache is
+  /// only read: a comparison never writes it).
   public func changes(
-    from old: CommitID?, toDirectory directory: String, ignore: IgnoreRules, excluding: Set<String>
+    from old: CommitID?, toDirectory directory: String, ignore: IgnoreRules, excluding: Set<String>,
+    statCachePath: String? = nil
   )
     throws(GoldfishError) -> [FileChange]
   {
-    try locked { () throws(GoldfishError) in
-      try withDirectoryTree(old, directory, ignore, excluding, mode: .hashOnly) { diff throws(GoldfishError) in
+    let cache = statCachePath.map { StatCache(file: $0) }
+    return try locked { () throws(GoldfishError) in
+      try withDirectoryTree(old, directory, ignore, excluding, mode: .hashOnly, statCache: cache) {
+        diff throws(GoldfishError) in
         try Self.fileChanges(diff)
       }
     }
@@ -58,14 +63,15 @@ extension GitRepository {
   /// Builds the directory's tree in a scratch repository and hands `body` its diff against `old`.
   private func withDirectoryTree<T>(
     _ old: CommitID?, _ directory: String, _ ignore: IgnoreRules, _ excluding: Set<String>, mode: TreeWriter.Mode,
-    _ body: (DiffHandle) throws(GoldfishError) -> T
+    statCache: StatCache? = nil, _ body: (DiffHandle) throws(GoldfishError) -> T
   ) throws(GoldfishError) -> T {
     let scanner = try DirectoryScanner(root: directory, ignore: ignore, excluding: excluding, maxFileBytes: nil)
     let entries = try scanner.scan()
     return try withScratchRepository { scratch throws(GoldfishError) in
       let oldTree = try lookupTree(old, in: scratch)
       defer { git_tree_free(oldTree) }
-      var treeID = try TreeWriter(repo: scratch, mode: mode).writeRoot(entries, directory: scanner.root, base: oldTree)
+      var treeID = try TreeWriter(repo: scratch, mode: mode, statCache: statCache).writeRoot(
+        entries, directory: scanner.root, base: oldTree)
       var newTree: OpaquePointer?
       try Git.check(git_tree_lookup(&newTree, scratch, &treeID), "comparing the workspace")
       defer { git_tree_free(newTree) }

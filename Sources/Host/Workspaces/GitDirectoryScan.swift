@@ -11,7 +11,7 @@ import PluginKit
 /// written so that a size-limit failure leaves the store untouched.
 struct ScannedEntry {
   enum Kind {
-    case file(size: Int64, executable: Bool)
+    case file(size: Int64, executable: Bool, stamp: FileStamp)
     case symlink(target: String)
     case directory([ScannedEntry])
   }
@@ -98,7 +98,8 @@ struct DirectoryScanner {
           throw GitFailure.fileTooLarge(rel, size: size, limit: limit)
         }
         stack[depth].entries.append(
-          ScannedEntry(name: name, kind: .file(size: size, executable: info.st_mode & 0o100 != 0)))
+          ScannedEntry(
+            name: name, kind: .file(size: size, executable: info.st_mode & 0o100 != 0, stamp: FileStamp(info))))
       case S_IFDIR:
         guard depth + 1 <= Self.maxDepth else { throw WorkspaceLinks.tooDeep(rel, limit: Self.maxDepth) }
         // Removed since its parent was listed: simply not there.

@@ -15,6 +15,10 @@ import PluginKit
 /// so trees may name blobs that were never stored: such trees live only in a throw-away in-memory store).
 /// A file whose counterpart in `base` (the previous version) has the same content is not written
 /// again: its id is recomputed by hashing, which is far cheaper than compressing it.
+///
+/// Three passes: the walk plans every folder and answers what it can without reading a file (the
+/// stat cache, links); the files left are read (small ones on every core, and written as one pack
+/// when there are many new ones); then the trees are written deepest first.
 final class TreeWriter {
   enum Mode { case store, hashOnly }
 
@@ -22,19 +26,31 @@ final class TreeWriter {
   /// Above this size, a length check against the stored blob (one small read) can prove a change
   /// before hashing the whole file.
   static let sizeCheckThreshold: Int64 = 1 << 20
+  /// Files up to this size are read whole by `BlobWorkers`; larger ones are streamed one at a time.
+  static let packedFileLimit: Int64 = 4 << 20
+  /// A save with at least this many small files to read writes its new blobs as a pack; below it,
+  /// loose objects (as git keeps fetches under its unpack limit loose).
+  static let packThreshold = 256
+  /// Small files are read in batches of this many, so a huge save keeps a bounded amount in memory.
+  static let batchSize = 8192
 
   private let repo: OpaquePointer
   private let odb: OpaquePointer
   private let mode: Mode
   private let buffer: UnsafeMutableRawBufferPointer
+  private let statCache: StatCache?
+  /// Files whose content was read (hashed, stored or both) by the last `writeRoot`.
+  private(set) var filesRead = 0
+  private(set) var packsWritten = 0
 
-  init(repo: OpaquePointer, mode: Mode) throws(GoldfishError) {
+  init(repo: OpaquePointer, mode: Mode, statCache: StatCache? = nil) throws(GoldfishError) {
     var odb: OpaquePointer?
     try Git.check(git_repository_odb(&odb, repo), "opening the object store")
     guard let odb else { throw Git.failure(-1, "opening the object store") }
     self.repo = repo
     self.odb = odb
     self.mode = mode
+    self.statCache = statCache
     self.buffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
   }
 
@@ -43,112 +59,203 @@ final class TreeWriter {
     buffer.deallocate()
   }
 
+  /// Where a planned entry's id comes from.
+  private enum Source {
+    case id(git_oid)
+    case file(Int)
+    case folder(Int)
+  }
+
+  private struct PlannedEntry {
+    let name: String
+    let mode: git_filemode_t
+    let source: Source
+  }
+
+  private struct PlannedFolder {
+    let relative: String
+    var entries: [PlannedEntry] = []
+  }
+
+  /// A folder being walked: what it holds, its counterpart in the previous version (owned: freed
+  /// when the walk leaves it) and where its plan is.
+  private struct Frame {
+    let entries: [ScannedEntry]
+    let absolute: String
+    let relative: String
+    let base: OpaquePointer?
+    let ownsBase: Bool
+    let folder: Int
+    var next = 0
+  }
+
   /// The id of the root tree (the empty tree for an empty directory).
   ///
-  /// Folders are written from an explicit stack, deepest first, rather than by recursion, so the
-  /// depth of a tree never reaches the thread's stack.
+  /// Folders are walked from an explicit stack rather than by recursion, so the depth of a tree
+  /// never reaches the thread's stack.
   func writeRoot(_ entries: [ScannedEntry], directory: String, base: OpaquePointer?) throws(GoldfishError) -> git_oid {
-    var stack = [try Folder(repo: repo, entries: entries, absolute: directory, relative: "", name: "", base: base)]
-    while let folder = stack.last {
-      guard folder.next < folder.entries.count else {
+    var folders = [PlannedFolder(relative: "")]
+    var jobs: [FileJob] = []
+    var stack = [Frame(entries: entries, absolute: directory, relative: "", base: base, ownsBase: false, folder: 0)]
+    defer { for frame in stack where frame.ownsBase { git_tree_free(frame.base) } }
+    while let top = stack.last {
+      guard top.next < top.entries.count else {
+        if top.ownsBase { git_tree_free(top.base) }
         stack.removeLast()
-        var id = git_oid()
-        // Versions, like git, do not record empty folders (the root is always written).
-        if !stack.isEmpty && git_treebuilder_entrycount(folder.builder) == 0 { continue }
-        try Git.check(
-          git_treebuilder_write(&id, folder.builder), "saving the folder '\(WorkspaceLinks.shown(folder.relative))'")
-        guard let parent = stack.last else { return id }
-        try insert(folder.name, id, GIT_FILEMODE_TREE, into: parent)
         continue
       }
-      let entry = folder.entries[folder.next]
-      folder.next += 1
-      let path = folder.absolute + "/" + entry.name
-      let rel = folder.relative.isEmpty ? entry.name : folder.relative + "/" + entry.name
-      let baseEntry = folder.base.flatMap { git_tree_entry_byname($0, entry.name) }
-      var oid = git_oid()
+      let entry = top.entries[top.next]
+      stack[stack.count - 1].next += 1
+      let path = top.absolute + "/" + entry.name
+      let rel = top.relative.isEmpty ? entry.name : top.relative + "/" + entry.name
+      let baseEntry = top.base.flatMap { git_tree_entry_byname($0, entry.name) }
       switch entry.kind {
-      case .file(let size, let executable):
-        // A file deleted since the scan is simply not there, as the scan itself treats it.
-        guard let id = try fileID(path: path, relative: rel, size: size, base: baseEntry) else { continue }
-        try insert(entry.name, id, executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB, into: folder)
+      case .file(let size, let executable, let stamp):
+        let fileMode = executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
+        var baseID: git_oid?
+        if let baseEntry, git_tree_entry_type(baseEntry) == GIT_OBJECT_BLOB {
+          baseID = git_tree_entry_id(baseEntry).pointee
+        }
+        var cached = statCache?.lookup(rel, stamp)
+        if let id = cached, mode == .store, !isStored(id, base: baseID) {
+          statCache?.reject()
+          cached = nil
+        }
+        let source: Source
+        if let cached {
+          statCache?.record(rel, stamp, cached)
+          source = .id(cached)
+        } else {
+          source = .file(jobs.count)
+          jobs.append(FileJob(path: path, relative: rel, size: size, baseID: baseID, stamp: stamp))
+        }
+        folders[top.folder].entries.append(PlannedEntry(name: entry.name, mode: fileMode, source: source))
       case .symlink(let target):
+        var oid = git_oid()
         let rc = target.withCString { text in
           mode == .store
             ? git_blob_create_from_buffer(&oid, repo, text, strlen(text))
             : git_odb_hash(&oid, text, strlen(text), GIT_OBJECT_BLOB)
         }
         try Git.check(rc, "saving the link '\(rel)'")
-        try insert(entry.name, oid, GIT_FILEMODE_LINK, into: folder)
+        folders[top.folder].entries.append(PlannedEntry(name: entry.name, mode: GIT_FILEMODE_LINK, source: .id(oid)))
       case .directory(let children):
         var subtree: OpaquePointer?
         if let baseEntry, git_tree_entry_type(baseEntry) == GIT_OBJECT_TREE {
           _ = git_tree_lookup(&subtree, repo, git_tree_entry_id(baseEntry))  // no base: everything is new
         }
+        folders[top.folder].entries.append(
+          PlannedEntry(name: entry.name, mode: GIT_FILEMODE_TREE, source: .folder(folders.count)))
         stack.append(
-          try Folder(repo: repo, entries: children, absolute: path, relative: rel, name: entry.name, owned: subtree))
+          Frame(
+            entries: children, absolute: path, relative: rel, base: subtree, ownsBase: subtree != nil,
+            folder: folders.count))
+        folders.append(PlannedFolder(relative: rel))
       }
     }
-    throw Git.failure(-1, "saving the workspace")  // unreachable: the root folder returns
+    let ids = try readFiles(jobs)
+    return try writeTrees(folders, files: ids)
   }
 
-  private func insert(
-    _ name: String, _ id: git_oid, _ fileMode: git_filemode_t, into folder: Folder
-  ) throws(GoldfishError) {
-    var oid = id
-    if git_treebuilder_insert(nil, folder.builder, name, &oid, fileMode) < 0 {
-      let rel = folder.relative.isEmpty ? name : folder.relative + "/" + name
-      throw GoldfishError(
-        .invalidArgument, "The name '\(WorkspaceLinks.shown(rel))' cannot be saved in a workspace version.",
-        hint: "Rename or ignore it.",
-        detail: ["path": .string(WorkspaceLinks.shown(rel)), "internal": .string(Git.lastMessage())])
+  /// A cached id may stand for a stored blob when it is the previous version's (which is stored) or
+  /// the object store has it (a cache outliving its repository, e.g. after a restore, must not lie).
+  private func isStored(_ id: git_oid, base: git_oid?) -> Bool {
+    if let base, Git.equal(base, id) { return true }
+    var copy = id
+    return git_odb_exists(odb, &copy) != 0
+  }
+
+  // MARK: reading files
+
+  /// The id of every job's file (nil: it vanished since the scan), each noted in the stat cache.
+  private func readFiles(_ jobs: [FileJob]) throws(GoldfishError) -> [git_oid?] {
+    var ids = [git_oid?](repeating: nil, count: jobs.count)
+    let small = jobs.indices.filter { jobs[$0].size <= Self.packedFileLimit && needsContent(jobs[$0]) }
+    let pack = mode == .store && small.count >= Self.packThreshold ? PackWriter(repo: repo, odb: odb) : nil
+    if mode == .hashOnly || pack != nil {
+      var start = 0
+      while start < small.count {
+        let batch = small[start..<min(small.count, start + Self.batchSize)]
+        start = batch.endIndex
+        let results = BlobWorkers.run(batch.map { jobs[$0] }[...], deflate: pack != nil)
+        for (index, result) in zip(batch, results) {
+          ids[index] = try resolve(jobs[index], result, into: pack)
+        }
+      }
+    }
+    let readAlready = Set(mode == .hashOnly || pack != nil ? small : [])
+    for index in jobs.indices where !readAlready.contains(index) {
+      ids[index] = try fileID(jobs[index])
+    }
+    try pack?.flush()
+    packsWritten = pack?.packsWritten ?? 0
+    for (job, id) in zip(jobs, ids) {
+      guard let id else { continue }
+      filesRead += 1
+      // A comparison's ids may be placeholders, and it never saves the cache.
+      if mode == .store { statCache?.record(job.relative, job.stamp, id) }
+    }
+    return ids
+  }
+
+  /// A comparison needs no content for a file the base did not have (see `placeholder`).
+  private func needsContent(_ job: FileJob) -> Bool { mode == .store || job.baseID != nil }
+
+  private func resolve(_ job: FileJob, _ result: BlobResult, into pack: PackWriter?) throws(GoldfishError) -> git_oid? {
+    switch result {
+    case .vanished: return nil
+    case .failed(let error): throw error
+    case .read(let id, let deflated):
+      guard let pack, !(job.baseID.map { Git.equal($0, id) } ?? false), !pack.has(id) else { return id }
+      guard let deflated else { return try stream(path: job.path, relative: job.relative, size: job.size) }
+      try pack.add(id, type: GIT_OBJECT_BLOB, size: Int(job.size), deflated: deflated)
+      return id
     }
   }
 
-  /// One folder being written: its tree builder, its counterpart in the previous version, and how
-  /// far the walk got. Frees what it owns however the walk ends.
-  private final class Folder {
-    let entries: [ScannedEntry]
-    let absolute: String
-    let relative: String
-    let name: String
-    let base: OpaquePointer?
-    private let ownsBase: Bool
-    let builder: OpaquePointer
-    var next = 0
+  // MARK: writing trees
 
-    init(
-      repo: OpaquePointer, entries: [ScannedEntry], absolute: String, relative: String, name: String,
-      base: OpaquePointer? = nil, owned: OpaquePointer? = nil
-    ) throws(GoldfishError) {
+  /// Writes the planned folders deepest first (a folder is planned after its parent); empty
+  /// folders are left out, as git does, except the root.
+  private func writeTrees(_ folders: [PlannedFolder], files: [git_oid?]) throws(GoldfishError) -> git_oid {
+    var written = [git_oid?](repeating: nil, count: folders.count)
+    for index in folders.indices.reversed() {
+      let folder = folders[index]
       var builder: OpaquePointer?
-      let rc = git_treebuilder_new(&builder, repo, nil)
-      guard rc >= 0, let builder else {
-        git_tree_free(owned)
-        throw Git.failure(rc, "preparing a folder listing")
+      try Git.check(git_treebuilder_new(&builder, repo, nil), "preparing a folder listing")
+      defer { git_treebuilder_free(builder) }
+      for entry in folder.entries {
+        let id: git_oid?
+        switch entry.source {
+        case .id(let known): id = known
+        case .file(let job): id = files[job]
+        case .folder(let child): id = written[child]
+        }
+        guard var id else { continue }
+        if git_treebuilder_insert(nil, builder, entry.name, &id, entry.mode) < 0 {
+          let rel = folder.relative.isEmpty ? entry.name : folder.relative + "/" + entry.name
+          throw GoldfishError(
+            .invalidArgument, "The name '\(WorkspaceLinks.shown(rel))' cannot be saved in a workspace version.",
+            hint: "Rename or ignore it.",
+            detail: ["path": .string(WorkspaceLinks.shown(rel)), "internal": .string(Git.lastMessage())])
+        }
       }
-      self.entries = entries
-      self.absolute = absolute
-      self.relative = relative
-      self.name = name
-      self.base = owned ?? base
-      self.ownsBase = owned != nil
-      self.builder = builder
+      // Versions, like git, do not record empty folders (the root is always written).
+      if index != 0 && git_treebuilder_entrycount(builder) == 0 { continue }
+      var id = git_oid()
+      try Git.check(
+        git_treebuilder_write(&id, builder), "saving the folder '\(WorkspaceLinks.shown(folder.relative))'")
+      written[index] = id
     }
-
-    deinit {
-      git_treebuilder_free(builder)
-      if ownsBase { git_tree_free(base) }
-    }
+    guard let root = written[0] else { throw Git.failure(-1, "saving the workspace") }
+    return root
   }
 
-  private func fileID(
-    path: String, relative: String, size: Int64, base: OpaquePointer?
-  ) throws(GoldfishError)
-    -> git_oid?
-  {
-    if let base, git_tree_entry_type(base) == GIT_OBJECT_BLOB {
-      var baseID = git_tree_entry_id(base).pointee
+  // MARK: one file at a time
+
+  private func fileID(_ job: FileJob) throws(GoldfishError) -> git_oid? {
+    let (path, relative, size) = (job.path, job.relative, job.size)
+    if var baseID = job.baseID {
       var sameSize = true
       if size > Self.sizeCheckThreshold {
         var length = 0

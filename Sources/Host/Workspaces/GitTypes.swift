@@ -65,9 +65,15 @@ public struct CommitResult: Sendable {
   /// The branch head after the call: the new commit, or the unchanged head when nothing differed.
   public let commit: CommitID
   public let changed: Bool
+  /// Files whose content was read (the rest came from the stat cache), and packs written: what a
+  /// save cost, for tests and benchmarks.
+  public let filesRead: Int
+  public let packs: Int
 
-  public init(commit: CommitID, changed: Bool) {
+  public init(commit: CommitID, changed: Bool, filesRead: Int = 0, packs: Int = 0) {
     self.commit = commit
     self.changed = changed
+    self.filesRead = filesRead
+    self.packs = packs
   }
 }

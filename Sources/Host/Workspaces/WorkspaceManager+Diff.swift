@@ -42,7 +42,8 @@ extension WorkspaceManager {
         patch: try repository.unifiedDiff(from: from, to: to))
     case .slot(let slot, let path):
       let rules = ignore(path)
-      let changes = try repository.changes(from: base, toDirectory: path, ignore: rules, excluding: excluded)
+      let changes = try repository.changes(
+        from: base, toDirectory: path, ignore: rules, excluding: excluded, statCachePath: statCacheFile(slot))
       let patch = try repository.unifiedDiff(from: base, toDirectory: path, ignore: rules, excluding: excluded)
       // A slot is always shown as the newer side.
       return WorkspaceDiff(from: baseLabel, to: "slot \(slot)", changes: changes, patch: patch)

@@ -81,6 +81,7 @@ public struct WorkspaceManager: Sendable {
           .notFound, "workspace \(name) has lost its files", hint: "restore the dev folder from a backup")
       }
       try store.claimSlot(slot, workspace: name, sha: head.hex)
+      StatCache.discard(statCacheFile(slot))
       SlotFaultPoint.hit(.afterClaim)
       do throws(GoldfishError) {
         try repository.materialize(head, into: path, preserving: [], linkRoots: linkRoots)
@@ -145,14 +146,16 @@ public struct WorkspaceManager: Sendable {
     let latest = try store.latestVersion(of: workspace.name)
     // What the slot started from: the last save, the mounted version or a rollback target.
     let base = try CommitID.stored(mount.mountedSHA)
-    let changes = try repository.changes(from: base, toDirectory: path, ignore: ignore(path), excluding: excluded)
     let commit = try repository.commitDirectory(
       path, branch: workspace.branch, message: message, ignore: ignore(path),
-      maxFileBytes: project.settings.maxFileBytes, excluding: excluded)
+      maxFileBytes: project.settings.maxFileBytes, excluding: excluded, statCachePath: statCacheFile(slot))
     try store.updateMountedSHA(slot: slot, sha: commit.commit.hex)
     if let latest, latest.sha == commit.commit.hex {
       return CheckpointResult(workspace: workspace.name, version: latest.label, created: false, changes: [])
     }
+    // The slot's files are now exactly the saved state: comparing trees (subtrees with equal ids are
+    // skipped) says what changed since the slot's base without reading the folder a second time.
+    let changes = try repository.changes(from: base, to: commit.commit)
     let version = try store.addVersion(
       workspace: workspace.name, sha: commit.commit.hex, createdBy: createdBy, message: message, runID: runID
     ) { Self.tag(workspace.name, $0) }
@@ -187,6 +190,7 @@ public struct WorkspaceManager: Sendable {
       let current = try mounted(slot).mountedSHA
       let reverted = try repository.changes(from: try CommitID.stored(current), to: try CommitID.stored(target.sha))
       let path = project.paths.slot(slot)
+      StatCache.discard(statCacheFile(slot))
       try repository.materialize(
         try CommitID.stored(target.sha), into: path, preserving: excluded, linkRoots: linkRoots)
       try MountMarker(workspace: mount.workspace, sha: target.sha, mountedAt: Timestamp.now(), version: version)
@@ -218,6 +222,7 @@ public struct WorkspaceManager: Sendable {
       guard rename(path, aside) == 0 else {
         throw GoldfishError(.ioFailed, "cannot empty slot \(slot): \(String(cString: strerror(errno)))")
       }
+      StatCache.discard(statCacheFile(slot))
       SlotFaultPoint.hit(.hibernateAfterEmptying)
       do throws(GoldfishError) {
         try store.releaseSlot(slot)
@@ -290,7 +295,8 @@ public struct WorkspaceManager: Sendable {
       // A slot that cannot be compared is said to be so, never shown as clean.
       do throws(GoldfishError) {
         let changes = try repository.changes(
-          from: base, toDirectory: try slotFolder(slot), ignore: ignore(path), excluding: excluded)
+          from: base, toDirectory: try slotFolder(slot), ignore: ignore(path), excluding: excluded,
+          statCachePath: statCacheFile(slot))
         summary.dirty = !changes.isEmpty
         summary.changedFiles = changes.count
       } catch {
@@ -301,6 +307,12 @@ public struct WorkspaceManager: Sendable {
   }
 
   // MARK: helpers
+
+  /// The slot's stat cache (see `StatCache`): in the dev folder, beside the version store, so that
+  /// it is never part of the slot's own files.
+  func statCacheFile(_ slot: String) -> String {
+    project.paths.devDir + "/cache/stat/" + slot
+  }
 
   func ignore(_ slotPath: String) -> IgnoreRules {
     project.ignoreRules.adding(gitignoreAt: slotPath + "/.gitignore")
@@ -374,6 +386,7 @@ public struct WorkspaceManager: Sendable {
     var info = stat()
     guard lstat(path, &info) != 0 && errno == ENOENT else { return false }
     let sha = try CommitID.stored(mount.mountedSHA)
+    StatCache.discard(statCacheFile(mount.slot))
     try repository.materialize(sha, into: path, preserving: [], linkRoots: linkRoots)
     let version = try store.versions(of: mount.workspace).last { $0.sha == mount.mountedSHA }?.version
     try MountMarker(workspace: mount.workspace, sha: mount.mountedSHA, mountedAt: mount.mountedAt, version: version)
