@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warm_pool import bench_warm_pool
+from speed_core import bench_core
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -585,6 +586,7 @@ SECTIONS = {
     "agent": section_agent, "plugins": section_plugins, "provenance": section_provenance,
     "execution": section_execution, "storage": section_storage, "store": section_store,
     "warm_pool": section_warm_pool, "svs_stats": section_svs_stats,
+    "core": lambda goldfish, args: bench_core(goldfish, args, globals()),
 }
 
 
