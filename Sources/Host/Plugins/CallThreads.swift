@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-  import Glibc
-#endif
 import Synchronization
 
 /// The long-lived threads that make one service instance's bounded calls. A call timeout needs
@@ -65,9 +62,7 @@ private final class CallThread: @unchecked Sendable {
     // pool that is gone (its service closed) lets the thread end after its call.
     let thread = Thread { [self, weak pool] in
       // Named for ps, gdb and /proc (Linux keeps 15 bytes).
-      #if os(Linux)
-        pthread_setname_np(pthread_self(), "goldfish plugin")
-      #endif
+      Thread.current.name = "goldfish plugin"
       self.loop(pool: pool)
     }
     thread.start()
