@@ -157,7 +157,8 @@ struct ValueParser {
     var integral = true
     while index < bytes.count {
       let byte = bytes[index]
-      if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+      if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") || byte == UInt8(ascii: "-")
+        || byte == UInt8(ascii: "+")
       {
         index += 1
       } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {

@@ -114,7 +114,10 @@ public final class PluginRegistry: Sendable {
         .pluginRefused, "the \(kind.label) \"\(listed.info.name)\" cannot be loaded: \(refusal.description)",
         hint: "`goldfish plugins list` loads every plugin file and shows why one is refused")
     case .success(let loaded):
-      guard let index = loaded.info.services.firstIndex(where: { $0.kind == listed.info.kind && $0.name == listed.info.name })
+      guard
+        let index = loaded.info.services.firstIndex(where: {
+          $0.kind == listed.info.kind && $0.name == listed.info.name
+        })
       else {
         throw GoldfishError(
           .pluginRefused,

@@ -62,7 +62,8 @@ struct LazyPluginLoadingTests {
     let plugin = folder + "/libHang.so"
     try FileManager.default.copyItem(atPath: TestEnvironment.fixture("hang_storage"), toPath: plugin)
     let cachePath = folder + "/descriptors.json"
-    _ = PluginRegistry.load([.init(path: plugin, origin: "test")], lazy: false, cache: PluginDescriptorCache(path: cachePath))
+    _ = PluginRegistry.load(
+      [.init(path: plugin, origin: "test")], lazy: false, cache: PluginDescriptorCache(path: cachePath))
     let before = try #require(FileStamp(plugin))
     try FileManager.default.removeItem(atPath: plugin)
     try FileManager.default.copyItem(atPath: TestEnvironment.fixture("config_check"), toPath: plugin)
