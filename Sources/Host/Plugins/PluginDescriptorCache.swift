@@ -76,7 +76,8 @@ struct PluginDescriptorCache {
     guard let data = try? JSONEncoder().encode(contents) else { return }
     let folder = (path as NSString).deletingLastPathComponent
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let temporary = path + ".\(getpid()).tmp"
+    // Threads of one process may write at once: each its own temp file.
+    let temporary = path + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
     guard FileManager.default.createFile(atPath: temporary, contents: data) else { return }
     if rename(temporary, path) != 0 { unlink(temporary) }
   }
