@@ -6,7 +6,7 @@
 Builds nothing: pass the goldfish binary (default: the release build, then the debug one);
 goldfish-bench is taken from the same folder. Every number is the median of the runs made in
 this invocation on this machine; the table at the end is Markdown (docs/performance.md keeps one).
-Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run, speed_fs. A section that cannot
+Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run, speed_fs, core. A section that cannot
 run here (no network for the goldfish-ml venv, no GCS emulator) says why in its row.
 """
 import argparse
@@ -29,6 +29,7 @@ from speed_fs import bench_speed_fs
 from warm_pool import bench_warm_pool
 from slurm import bench_slurm
 from speed_run import bench_speed_run
+from speed_core import bench_core
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -602,6 +603,7 @@ SECTIONS = {
     "warm_pool": section_warm_pool, "svs_stats": section_svs_stats, "speed_run": section_speed_run,
     "slurm": lambda goldfish, args: [Row(*row) for row in bench_slurm(goldfish, min(args.repeat, 5))],
     "speed_fs": section_speed_fs,
+    "core": lambda goldfish, args: bench_core(goldfish, args, globals()),
 }
 
 

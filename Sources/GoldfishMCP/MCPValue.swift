@@ -8,7 +8,7 @@ enum MCPValue {
   static func encode(_ value: some Encodable) throws(GoldfishError) -> Value {
     do {
       let data = try JSONEncoder().encode(value)
-      return try JSONDecoder().decode(Value.self, from: data)
+      return try ValueParser.parse(data) ?? JSONDecoder().decode(Value.self, from: data)
     } catch {
       throw GoldfishError(.internalError, "a result could not be encoded as JSON")
     }

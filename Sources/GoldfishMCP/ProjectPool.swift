@@ -2,6 +2,7 @@ import Foundation
 import Host
 import PluginKit
 import PluginSupport
+import Synchronization
 
 /// Projects this server opened, kept between tool calls while nothing they were opened from has
 /// changed: opening one reads goldfish.yaml, loads plugins and opens the database and the version
@@ -73,17 +74,36 @@ struct ProjectStamp: Equatable {
   private var files: [FileStamp]
 
   init(_ location: ProjectLocation) {
+    files = Self.watchedPaths(location).map(FileStamp.init)
+  }
+
+  /// What goldfish.yaml and the plugin folders last gave, while neither changed: reading the
+  /// YAML and listing every plugin folder on each call cost more than a quick call itself.
+  private static let known = Mutex<[String: (sources: [FileStamp], paths: [String])]>([:])
+
+  /// goldfish.yaml, every plugin file discovery would load and the database file.
+  private static func watchedPaths(_ location: ProjectLocation) -> [String] {
+    if let entry = known.withLock({ $0[location.configPath] }),
+      entry.sources == entry.sources.map({ FileStamp($0.path) })
+    {
+      return entry.paths
+    }
+    // Each stamped before it is read: a change while reading shows as a difference next time.
+    var stamps = [FileStamp(location.configPath)]
     var paths = [location.configPath]
     if let document = try? ConfigDocument.load(location.configPath) {
       let config = (try? PluginsConfig(from: document)) ?? PluginsConfig()
-      paths += PluginDiscovery(config: config, projectRoot: location.root).candidates().map(\.path)
+      let discovery = PluginDiscovery(config: config, projectRoot: location.root)
+      stamps += discovery.folders().map { FileStamp($0.path) }
+      paths += discovery.candidates().map(\.path)
       let dev = document.value(at: "dev_repo_path")?.stringValue ?? ".goldfish"
       paths.append((dev.hasPrefix("/") ? dev : location.root + "/" + dev) + "/goldfish.db")
     }
-    files = paths.map(FileStamp.init)
+    known.withLock { $0[location.configPath] = (stamps, paths) }
+    return paths
   }
 
-  private struct FileStamp: Equatable {
+  fileprivate struct FileStamp: Equatable {
     var path: String
     var device: UInt64 = 0
     var inode: UInt64 = 0

@@ -30,7 +30,7 @@ struct PluginsList: ParsableCommand {
   var extraPlugins: [String] = []
 
   func run() throws {
-    let host = try PluginHost.start(project: try projectOptions.location(), extraPaths: extraPlugins)
+    let host = try PluginHost.start(project: try projectOptions.location(), extraPaths: extraPlugins, loadAll: true)
     let registry = host.registry
     if json {
       try Console.json(PluginListing(registry: registry, host: host))

@@ -29,6 +29,28 @@ struct PluginTimeoutTests {
     }
   }
 
+  @Test("bounded calls run on long-lived call threads, and an overrun still times out")
+  func callThreadsStay() throws {
+    try Deadline.within(60) {
+      let registry = PluginRegistry.load([.init(path: TestEnvironment.fixture("hang_storage"), origin: "test")])
+      let storage = try registry.open(.objectStorage, "hangstore", callTimeout: 1)
+      for _ in 0..<50 { #expect(try storage.call("exists", ["uri": "hang:///x"])["exists"] == false) }
+      // A thread per call ended with its call; the service's call threads wait for the next.
+      #expect(Self.callThreads() >= 1)
+      #expect(throws: PluginCallError.self) { _ = try storage.call("stat", ["uri": "hang:///x"]) }
+      for _ in 0..<5 { #expect(try storage.call("exists", ["uri": "hang:///x"])["exists"] == false) }
+    }
+  }
+
+  /// Threads of this process named as CallThreads names them (Linux keeps 15 bytes of a name).
+  static func callThreads() -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.filter { task in
+      let name = (try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)) ?? ""
+      return name.hasPrefix("goldfish plugin")
+    }.count
+  }
+
   @Test("plugins.call_timeout_seconds is read with its bounds")
   func configured() throws {
     let folder = TestEnvironment.temporaryFolder("timeout")

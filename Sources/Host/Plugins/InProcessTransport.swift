@@ -1,6 +1,7 @@
 import Foundation
 import PluginABI
 import PluginKit
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -9,7 +10,7 @@ import PluginKit
 #endif
 
 /// Calls a service through its C function table inside this process. Each call may be
-/// bounded by a timeout: it then runs on its own thread, and a call that does not answer in
+/// bounded by a timeout: it then runs on a call thread (CallThreads), and a call that does not answer in
 /// time is abandoned (C code cannot be interrupted); whatever the plugin returns later is
 /// released with the plugin's own free when it does.
 final class InProcessTransport: ServiceTransport, @unchecked Sendable {
@@ -21,6 +22,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   private let serial: PthreadLock?
   private let callTimeout: TimeInterval?
   private let stuck = StuckCalls()
+  private let threads = CallThreads()
 
   /// Opens an instance; on failure returns the plugin's error JSON (nil: it gave none).
   static func open(
@@ -53,6 +55,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
   }
 
   deinit {
+    threads.close()
     (ABIView(service: service)[\.close] ?? nil)?(instance)
   }
 
@@ -124,7 +127,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
     return serial.withLock(body)
   }
 
-  /// Runs a call on its own thread and waits at most the call timeout. A call that did not
+  /// Runs a call on one of the service's call threads and waits at most the call timeout. A call that did not
   /// answer stays registered until it returns: meanwhile no new call is made for the same
   /// handle, and at most `StuckCalls.limit` threads are ever left waiting on the plugin.
   private func bounded(
@@ -137,7 +140,7 @@ final class InProcessTransport: ServiceTransport, @unchecked Sendable {
     let serial = self.serial
     let stuck = self.stuck
     let token = stuck.begin()
-    Thread.detachNewThread {
+    threads.run {
       let outcome = serial.map { $0.withLock(body) } ?? body()
       if !pending.deliver(outcome) { free.release(outcome) }
       stuck.end(token)
@@ -210,6 +213,8 @@ final class PendingCall: @unchecked Sendable {
   private let done = DispatchSemaphore(value: 0)
   private var outcome: CallOutcome?
   private var abandoned = false
+  /// Set with the outcome: a waiter spinning briefly sees it without sleeping on `done`.
+  private let ready = Atomic<Bool>(false)
 
   /// False when the caller already gave up: the outcome is then the thread's to release.
   func deliver(_ result: CallOutcome) -> Bool {
@@ -218,12 +223,17 @@ final class PendingCall: @unchecked Sendable {
       outcome = result
       return true
     }
-    if taken { done.signal() }
+    if taken {
+      ready.store(true, ordering: .releasing)
+      done.signal()
+    }
     return taken
   }
 
   func wait(seconds: TimeInterval) -> CallOutcome? {
-    _ = done.wait(timeout: .now() + seconds)
+    var spin = Spin(microseconds: 50)
+    while !ready.load(ordering: .acquiring) && spin.next() {}
+    if !ready.load(ordering: .acquiring) { _ = done.wait(timeout: .now() + seconds) }
     return lock.withLock {
       if outcome == nil { abandoned = true }
       return outcome

@@ -81,6 +81,11 @@ public final class OpenedService: @unchecked Sendable {
   /// `ImageBuilderClient`, which encode the PluginKit payloads; outside this module only
   /// `rawCall` reaches the wire.
   func call(_ function: String, _ request: JSONValue) throws(PluginCallError) -> JSONValue {
+    try decode(function, try reply(function, (try? JSONCoding.encode(request)) ?? "{}"))
+  }
+
+  /// The plugin's reply to a JSON-in/JSON-out function, before it is judged.
+  private func reply(_ function: String, _ requestText: String) throws(PluginCallError) -> PluginReply {
     guard supports(function), !Self.byteFunctions.contains(function) else {
       throw failure(
         function,
@@ -89,10 +94,7 @@ public final class OpenedService: @unchecked Sendable {
           "\(info.name) does not support \(function)"
             + (Self.byteFunctions.contains(function) ? " as a JSON call" : "")))
     }
-    let requestText = (try? JSONCoding.encode(request)) ?? "{}"
-    let reply = try perform(function) { () throws(TransportFault) in try transport.call(function, request: requestText)
-    }
-    return try decode(function, reply)
+    return try perform(function) { () throws(TransportFault) in try transport.call(function, request: requestText) }
   }
 
   /// Calls a function and reads its answer as `T`; an answer of another shape is an
@@ -121,7 +123,31 @@ public final class OpenedService: @unchecked Sendable {
   func send<Request: Encodable, Response: Decodable>(
     _ function: String, _ request: Request, as response: Response.Type
   ) throws(PluginCallError) -> Response {
-    try call(function, try encoded(function, request), as: response)
+    // One encode and one decode, without the JSONValue in between (three more codec passes
+    // each way cost most of a quick call); any answer that does not decode straight away is
+    // judged the long way, so its error is the same as `call`'s.
+    let requestText: String
+    do {
+      requestText = try JSONCoding.encode(request)
+    } catch {
+      throw failure(
+        function, PluginError(.invalidArgument, "the \(function) request cannot be encoded: \(error.message)"))
+    }
+    let answer = try reply(function, requestText)
+    if answer.status == GF_OK, let text = answer.response, Self.isObjectText(text),
+      let value = try? JSONCoding.decode(response, from: text)
+    {
+      return value
+    }
+    return try read(function, try decode(function, answer), as: response)
+  }
+
+  /// Whether JSON text is an object at the top, judged by its first non-blank character.
+  static func isObjectText(_ text: String) -> Bool {
+    for byte in text.utf8 where byte != 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 {
+      return byte == UInt8(ascii: "{")
+    }
+    return false
   }
 
   /// Sends a typed request whose answer carries nothing the host reads (`cancel`, `cleanup`).

@@ -38,8 +38,8 @@ public struct PluginDiscovery: Sendable {
     self.executableFolder = executableFolder
   }
 
-  public func candidates() -> [Candidate] {
-    var result = explicitPaths.map { Candidate(path: $0, origin: "plugins.paths") }
+  /// The folders searched for plugin files, with why: a file added to one changes its mtime.
+  public func folders() -> [(path: String, origin: String)] {
     var folders = searchPaths.map { ($0, "plugins.search_paths") }
     if includeDefaults {
       let fromEnvironment = (environment["GOLDFISH_PLUGIN_PATH"] ?? "").split(separator: ":")
@@ -51,7 +51,12 @@ public struct PluginDiscovery: Sendable {
       let home = environment["HOME"] ?? NSHomeDirectory()
       folders.append((home + "/.goldfish/plugins", "~/.goldfish/plugins"))
     }
-    for (folder, origin) in folders {
+    return folders
+  }
+
+  public func candidates() -> [Candidate] {
+    var result = explicitPaths.map { Candidate(path: $0, origin: "plugins.paths") }
+    for (folder, origin) in folders() {
       var libraries = Self.sharedLibraries(in: folder)
       // A build folder also holds the dynamic libraries of dependencies; only ours are plugins.
       if origin == "executable folder" {

@@ -20,10 +20,12 @@ public final class PluginHost: Sendable {
     (.imageBuilder, "jobs.image_builder", nil),
   ]
 
-  /// Loads the project's config (if any) and every plugin it and the defaults name.
-  /// `extraPaths` (from the command line) are loaded before anything else.
+  /// Loads the project's config (if any) and learns every plugin it and the defaults name.
+  /// `extraPaths` (from the command line) come before anything else. `loadAll` loads every file
+  /// now (`plugins list`); otherwise a file the descriptor cache knows unchanged is loaded only
+  /// when one of its services is opened.
   public static func start(
-    project: ProjectLocation?, extraPaths: [String] = []
+    project: ProjectLocation?, extraPaths: [String] = [], loadAll: Bool = false
   )
     throws(GoldfishError) -> PluginHost
   {
@@ -33,7 +35,8 @@ public final class PluginHost: Sendable {
       try document.map { document throws(GoldfishError) in try PluginsConfig(from: document) } ?? PluginsConfig()
     let discovery = PluginDiscovery(config: config, projectRoot: project?.root)
     let extra = extraPaths.map { PluginDiscovery.Candidate(path: $0, origin: "command line") }
-    let registry = PluginRegistry.load(extra + discovery.candidates())
+    let registry = PluginRegistry.load(
+      extra + discovery.candidates(), lazy: !loadAll, cache: PluginDescriptorCache.standard())
     for name in config.isolation.unknownNames(plugins: registry.plugins) {
       HostAPI.logger.warning("plugins.isolation names \"\(name)\", which is no loaded plugin or service")
     }
