@@ -6,7 +6,7 @@
 Builds nothing: pass the goldfish binary (default: the release build, then the debug one);
 goldfish-bench is taken from the same folder. Every number is the median of the runs made in
 this invocation on this machine; the table at the end is Markdown (docs/performance.md keeps one).
-Sections: agent, plugins, provenance, execution, storage, store, warm_pool. A section that cannot
+Sections: agent, plugins, provenance, execution, storage, store, warm_pool, web. A section that cannot
 run here (no network for the goldfish-ml venv, no GCS emulator) says why in its row.
 """
 import argparse
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from warm_pool import bench_warm_pool
+from web import bench_web
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -585,6 +586,7 @@ SECTIONS = {
     "agent": section_agent, "plugins": section_plugins, "provenance": section_provenance,
     "execution": section_execution, "storage": section_storage, "store": section_store,
     "warm_pool": section_warm_pool, "svs_stats": section_svs_stats,
+    "web": lambda goldfish, args: [Row(*row) for row in bench_web(goldfish, min(args.repeat, 5))],
 }
 
 

@@ -37,6 +37,9 @@ struct DependencyScriptsTests {
     "debootstrap": .package("debootstrap", script: "scripts/docker-engine.sh"),
     "gcp-storage-emulator": .venv("gcp-storage-emulator", script: "scripts/gcs-emulator.sh"),
     "gcplocal": .venv("gcplocal", script: "scripts/gcplocal.sh"),
+    "chromium": .package("chromium", script: "scripts/deps.sh"),
+    "chromedriver": .package("chromium-driver", script: "scripts/deps.sh"),
+    "xdg-open": .package("xdg-utils", script: "scripts/deps.sh"),
     "swift": .built, "goldfish": .built, "goldfish-runner": .built, "goldfish-agent": .built,
   ]
 
