@@ -30,7 +30,7 @@ enum EventStreams {
   }
 
   static func run(support: RouteSupport, project: String, run: String, request: Request) -> Response {
-    let startOffset = Int64(request.headers[.lastEventID] ?? request.query("offset") ?? "") ?? 0
+    let startOffset = Int64(request.headers[HeaderName.lastEventID] ?? request.query("offset") ?? "") ?? 0
     return Response(
       status: .ok, headers: headers(),
       body: ResponseBody { writer in
@@ -93,8 +93,4 @@ enum EventStreams {
         try await writer.finish(nil)
       })
   }
-}
-
-extension HTTPField.Name {
-  static var lastEventID: Self { Self("Last-Event-ID")! }
 }

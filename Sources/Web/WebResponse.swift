@@ -26,7 +26,7 @@ enum WebResponse {
         // Inline style and script are the page's own; nothing is loaded from anywhere else.
         .contentSecurityPolicy:
           "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data:",
-        .xContentTypeOptions: "nosniff", .xFrameOptions: "DENY",
+        .xContentTypeOptions: "nosniff", HeaderName.frameOptions: "DENY",
       ],
       body: .init(byteBuffer: ByteBuffer(string: page)))
   }
@@ -62,6 +62,8 @@ enum WebResponse {
   }
 }
 
-extension HTTPField.Name {
-  static var xFrameOptions: Self { Self("X-Frame-Options")! }
+/// Header names HTTPTypes has no constant for.
+enum HeaderName {
+  static let frameOptions = HTTPFields.Element.Name("X-Frame-Options")!
+  static let lastEventID = HTTPFields.Element.Name("Last-Event-ID")!
 }
