@@ -30,7 +30,7 @@ enum HTML {
   }
 
   static func table(_ headers: [String], _ rows: [[String]], id: String? = nil, empty: String = "none") -> String {
-    guard !rows.isEmpty else { return "<p class=muted>\(escape(empty))</p>" }
+    guard !rows.isEmpty else { return "<p class=muted\(id.map { " id=\"\($0)\"" } ?? "")>\(escape(empty))</p>" }
     let head = headers.map { "<th>\(escape($0))</th>" }.joined()
     let body = rows.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }.joined()
     return "<table\(id.map { " id=\"\($0)\"" } ?? "")><thead><tr>\(head)</tr></thead><tbody>\(body)</tbody></table>"

@@ -83,7 +83,7 @@ def world(tmp_path_factory) -> World:
                    "--reason", REASON)
     world.goldfish("workspace", "create", "line", "--goal", "fit a line", "--reason", REASON)
     world.goldfish("workspace", "mount", "line", "w1", "--reason", REASON)
-    slot = root / "w1"
+    slot = root / "workspaces" / "w1"
     for part in ("pipeline.yaml", "modules", "configs"):
         source = EXAMPLE / part
         if source.is_dir():
@@ -100,7 +100,7 @@ def start_live_run(world: World, steps: int) -> str:
     """Starts the `slow` stage in slot w2 without waiting; returns its stage run id once it runs."""
     world.goldfish("workspace", "create", "live", "--goal", "a stage to watch", "--reason", REASON, check=False)
     world.goldfish("workspace", "mount", "live", "w2", "--reason", REASON, check=False)
-    slot = world.root / "w2"
+    slot = world.root / "workspaces" / "w2"
     (slot / "modules").mkdir(exist_ok=True)
     (slot / "pipeline.yaml").write_text(LIVE_PIPELINE)
     (slot / "modules" / "slow.py").write_text(LIVE_STAGE.replace("STEPS", str(steps)))
