@@ -41,8 +41,9 @@ enum Charts {
       svg += "<line x1=\"\(f(left))\" x2=\"\(f(width - right))\" y1=\"\(f(y))\" y2=\"\(f(y))\" stroke=\"#e4e7ec\"/>"
       svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y + 4))\" text-anchor=end>\(HTML.escape(HTML.number(value)))</text>"
     }
-    for tick in 0...4 {
-      let value = minX + (maxX - minX) * Double(tick) / 4
+    // Whole steps only: with fewer than four steps between ends, fewer ticks.
+    let xTicks = Array(Set((0...4).map { (minX + (maxX - minX) * Double($0) / 4).rounded() })).sorted()
+    for value in xTicks {
       svg +=
         "<text x=\"\(f(px(value)))\" y=\"\(f(height - 10))\" text-anchor=middle>\(HTML.escape(HTML.number(value.rounded())))</text>"
     }

@@ -18,7 +18,7 @@ enum Layout {
     *{box-sizing:border-box}body{margin:0;font:14px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
     header{background:#101828;color:#fff;padding:10px 24px}header a{color:#fff;text-decoration:none;font-weight:600}header span{color:#98a2b3}
     main{max-width:1200px;margin:0 auto;padding:20px 24px}h1{font-size:22px;margin:4px 0 12px}h2{font-size:16px;margin:24px 0 8px}
-    a{color:var(--accent)}.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:12px 0}
+    a{color:var(--accent)}.card{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 16px;margin:12px 0}
     .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(340px,1fr));gap:12px}
     table{border-collapse:collapse;width:100%;background:var(--card)}th,td{text-align:left;padding:6px 10px;border-bottom:1px solid var(--line);vertical-align:top}
     th{font-weight:600;color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
@@ -29,7 +29,7 @@ enum Layout {
     .s-failed,.s-terminated{background:#fee4e2;color:var(--bad)}.s-awaiting_user_finalization{background:#fef0c7;color:var(--warn)}
     .alert{border-left:4px solid var(--bad)}.kv td:first-child{color:var(--muted);width:180px}
     .md h1{font-size:18px}.md h2{font-size:15px}.md h3{font-size:14px}
-    .chart{width:100%;height:auto;background:var(--card)}.chart text{font:11px system-ui,sans-serif;fill:var(--muted)}
+    .chart{width:100%;max-width:640px;height:auto;background:var(--card)}.chart text{font:11px system-ui,sans-serif;fill:var(--muted)}
     .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:3px;margin-right:5px;vertical-align:middle}
     .timeline{list-style:none;padding:0;margin:0;border-left:2px solid var(--line)}.timeline li{padding:4px 0 4px 14px;position:relative}
     .timeline li:before{content:"";position:absolute;left:-6px;top:10px;width:10px;height:10px;border-radius:50%;background:var(--accent)}

@@ -9,11 +9,12 @@ enum LineageDrawing {
     let boxH = 40.0
     let gapX = 70.0
     let gapY = 18.0
-    let layers = Array(Set(graph.nodes.map(\.layer))).sorted()
+    let depth = depths(graph)
+    let layers = Array(Set(depth.values)).sorted()
     var position: [String: (x: Double, y: Double)] = [:]
     var tallest = 0
     for (column, layer) in layers.enumerated() {
-      let members = graph.nodes.filter { $0.layer == layer }
+      let members = graph.nodes.filter { depth[$0.id] == layer }
       tallest = max(tallest, members.count)
       for (row, node) in members.enumerated() {
         position[node.id] = (20 + Double(column) * (boxW + gapX), 20 + Double(row) * (boxH + gapY))
@@ -43,7 +44,7 @@ enum LineageDrawing {
     for node in graph.nodes {
       guard let at = position[node.id] else { continue }
       let (fill, stroke) = colors(node)
-      let rootMark = node.run == graph.root ? " stroke-width=2.5" : ""
+      let rootMark = node.run == graph.root ? " stroke-width=\"2.5\"" : ""
       var box =
         "<rect x=\"\(f(at.x))\" y=\"\(f(at.y))\" width=\"\(f(boxW))\" height=\"\(f(boxH))\" rx=7 fill=\"\(fill)\" "
         + "stroke=\"\(stroke)\"\(rootMark)/>"
@@ -62,6 +63,22 @@ enum LineageDrawing {
       }
     }
     return svg + "</svg>"
+  }
+
+  /// Each node's column: the longest path of edges reaching it, so every edge points right
+  /// (a run after both the runs it read from). Bounded passes, in case of a cycle.
+  static func depths(_ graph: LineageGraph) -> [String: Int] {
+    var depth = Dictionary(graph.nodes.map { ($0.id, 0) }, uniquingKeysWith: { first, _ in first })
+    for _ in 0..<min(graph.nodes.count, 64) {
+      var moved = false
+      for edge in graph.edges {
+        guard let from = depth[edge.from], let to = depth[edge.to], to < from + 1 else { continue }
+        depth[edge.to] = from + 1
+        moved = true
+      }
+      if !moved { break }
+    }
+    return depth
   }
 
   private static func colors(_ node: LineageGraph.Node) -> (String, String) {

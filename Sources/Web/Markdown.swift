@@ -42,7 +42,8 @@ enum Markdown {
       } else if let level = heading(line) {
         flushParagraph()
         closeList()
-        out += "<h\(level)>" + inline(String(line.dropFirst(level + 1))) + "</h\(level)>"
+        let hashes = line.prefix(while: { $0 == "#" }).count
+        out += "<h\(level)>" + inline(String(line.dropFirst(hashes + 1))) + "</h\(level)>"
       } else if let item = listItem(line) {
         flushParagraph()
         if list != item.kind {
