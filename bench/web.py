@@ -13,7 +13,9 @@ goes over one kept-alive HTTP connection (the median of `repeat` requests after 
   same 50 rows read with Python's sqlite3 from the same file, and against `goldfish status --json`;
 * the metric series API (downsampled to 500 points, min/max per bucket) and the run page with
   its charts over the 1,000,000-point run, against reading the series with sqlite3 (the least
-  any reader of the whole series pays).
+  any reader of the whole series pays). The server keeps each downsampled series until a point
+  is logged (Host's SeriesCache), so a repeated view is served from memory; the "first read" row
+  asks for a new number of points every time, so it pays the whole read.
 """
 import argparse
 import http.client
@@ -79,6 +81,13 @@ def median_of(repeat, action):
     return statistics.median(samples)
 
 
+def cold_series(pid, run, get):
+    """A series request the server has not answered before: another `points` each time, so the
+    downsample is computed from all the points, as on a run's first view."""
+    counter = iter(range(600, 10_000))
+    return lambda: get(f"/api/v1/projects/{pid}/runs/{run}/metrics?name=loss&points={next(counter)}")()
+
+
 def bench_web(goldfish, repeat=5, runs=100_000, points=1_000_000):
     work = Path(tempfile.mkdtemp(prefix="goldfish-bench-web-"))
     home = work / "home"
@@ -136,6 +145,8 @@ def bench_web(goldfish, repeat=5, runs=100_000, points=1_000_000):
             (f"web API metric series, {points:,} points → 500", median_of(repeat, get(
                 f"/api/v1/projects/{pid}/runs/{big}/metrics?name=loss&points=500")),
              "reading the series, Python sqlite3", series),
+            (f"web API metric series, {points:,} points, first read (no cached downsample)",
+             median_of(repeat, cold_series(pid, big, get)), "reading the series, Python sqlite3", series),
             (f"web run page with chart, {points:,} points", median_of(repeat, get(f"/p/{pid}/runs/{big}")),
              "reading the series, Python sqlite3", series),
         ]

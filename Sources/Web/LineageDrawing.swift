@@ -48,13 +48,13 @@ enum LineageDrawing {
       var box =
         "<rect x=\"\(f(at.x))\" y=\"\(f(at.y))\" width=\"\(f(boxW))\" height=\"\(f(boxH))\" rx=7 fill=\"\(fill)\" "
         + "stroke=\"\(stroke)\"\(rootMark)/>"
-      let kind = node.kind == .run ? (node.state ?? "run") : node.kind.rawValue
+      let kind = node.kind == .run ? (node.state ?? "run").replacingOccurrences(of: "_", with: " ") : node.kind.rawValue
       box +=
         "<text x=\"\(f(at.x + 10))\" y=\"\(f(at.y + 17))\" style=\"font:600 12px system-ui,sans-serif;fill:#1d2433\">"
         + "\(HTML.escape(String(node.label.prefix(22))))</text>"
       box +=
         "<text x=\"\(f(at.x + 10))\" y=\"\(f(at.y + 32))\" style=\"font:10px system-ui,sans-serif;fill:#667085\">"
-        + "\(HTML.escape(String((node.run.map { kind + " · " + String($0.suffix(8)) } ?? kind).prefix(30))))</text>"
+        + "\(HTML.escape(String(kind.prefix(30))))</text>"
       if let run = node.run {
         svg +=
           "<a class=node href=\"\(HTML.escape(runLink(run)))\" data-run=\"\(HTML.escape(run))\"><title>\(HTML.escape(run))</title>\(box)</a>"

@@ -40,14 +40,15 @@ enum Pages {
     let failures = status.outcomes.failedRecent
     if !failures.isEmpty {
       body += "<div class=\"card alert\" id=alerts><h2>Alerts: \(failures.count) recent failures</h2>"
-      body += HTML.table(
-        ["run", "stage", "state", "why", "age"],
-        failures.map {
-          [
-            HTML.link(runLink(id, $0.runID), $0.runID), HTML.escape($0.stage), HTML.state($0.state),
-            HTML.escape(String(($0.error ?? $0.reason).prefix(160))), HTML.escape($0.age),
-          ]
-        }) + "</div>"
+      body +=
+        HTML.table(
+          ["run", "stage", "state", "why", "age"],
+          failures.map {
+            [
+              HTML.link(runLink(id, $0.runID), $0.runID), HTML.escape($0.stage), HTML.state($0.state),
+              HTML.escape(String(($0.error ?? $0.reason).prefix(160))), HTML.escape($0.age),
+            ]
+          }) + "</div>"
     }
     body += "<div class=grid><div class=card><h2>Active runs</h2>"
     body += runLines(id, status.activeRuns, tableID: "active-runs", empty: "nothing running")
@@ -64,7 +65,10 @@ enum Pages {
     body += HTML.table(
       ["run", "stage", "outcome", "age"],
       status.outcomes.recentOutcomes.map {
-        [HTML.link(runLink(id, $0.runID), $0.runID), HTML.escape($0.stage), HTML.escape($0.outcome), HTML.escape($0.age)]
+        [
+          HTML.link(runLink(id, $0.runID), $0.runID), HTML.escape($0.stage), HTML.escape($0.outcome),
+          HTML.escape($0.age),
+        ]
       }, id: "outcomes", empty: "no outcome yet")
     body += "</div></div>"
     body += "<div class=card><h2>Workspaces</h2>"
@@ -114,7 +118,8 @@ enum Pages {
         let run = view.run
         return [
           "<input type=checkbox name=run value=\"\(HTML.escape(run.id))\" aria-label=\"compare \(HTML.escape(run.id))\">",
-          HTML.link(runLink(id, run.id), run.id), HTML.escape(run.stage), HTML.escape("\(run.workspace)@v\(run.version)"),
+          HTML.link(runLink(id, run.id), run.id), HTML.escape(run.stage),
+          HTML.escape("\(run.workspace)@v\(run.version)"),
           HTML.state(run.state.rawValue), HTML.time(run.createdAt), HTML.time(run.finishedAt),
         ]
       }, id: "runs", empty: "no run yet")
@@ -189,9 +194,11 @@ enum Pages {
     var body = "<h1>\(HTML.escape(run.stage)) <span class=muted>\(HTML.escape(run.id))</span></h1>"
     body += "<div class=card><table class=kv>"
     body += "<tr><td>state</td><td id=state>\(HTML.state(run.state.rawValue))</td></tr>"
-    body += "<tr><td>version</td><td>\(HTML.link(workspaceLink(id, run.workspace), "\(run.workspace)@v\(run.version)"))</td></tr>"
+    body +=
+      "<tr><td>version</td><td>\(HTML.link(workspaceLink(id, run.workspace), "\(run.workspace)@v\(run.version)"))</td></tr>"
     body += "<tr><td>reason</td><td>\(HTML.escape(run.reason))</td></tr>"
-    body += "<tr><td>backend</td><td>\(HTML.escape(run.backend ?? "—"))\(run.profile.map { " · " + HTML.escape($0) } ?? "")</td></tr>"
+    body +=
+      "<tr><td>backend</td><td>\(HTML.escape(run.backend ?? "—"))\(run.profile.map { " · " + HTML.escape($0) } ?? "")</td></tr>"
     body += "<tr><td>started / ended</td><td>\(HTML.time(run.createdAt)) → \(HTML.time(run.finishedAt))</td></tr>"
     if let error = run.error { body += "<tr><td>error</td><td>\(HTML.escape(error))</td></tr>" }
     if let reused = details.reused { body += "<tr><td>reused</td><td>\(HTML.escape(reused))</td></tr>" }
@@ -199,7 +206,8 @@ enum Pages {
       body += "<tr><td>progress</td><td>\(HTML.escape(progress))</td></tr>"
     }
     body += "</table><p>" + HTML.link(runLink(id, run.id) + "/lineage", "lineage", attributes: "id=lineage-link")
-    body += " · " + HTML.link("/api/v1/projects/\(HTML.component(id))/runs/\(HTML.component(run.id))", "JSON") + "</p></div>"
+    body +=
+      " · " + HTML.link("/api/v1/projects/\(HTML.component(id))/runs/\(HTML.component(run.id))", "JSON") + "</p></div>"
     body += "<div class=card><h2>Metrics</h2><div id=charts>\(charts(series))</div></div>"
     body += "<div class=card><h2>Log</h2>\(HTML.pre(log.text, id: "log"))</div>"
     body += "<div class=grid><div class=card><h2>State timeline</h2><ul class=timeline id=transitions>"
@@ -245,9 +253,11 @@ enum Pages {
     return "<div class=grid>"
       + view.metrics.map { metric in
         let note =
-          "<p class=muted>\(metric.count) points" + (metric.downsampled ? " (shown: \(metric.points.count), min/max kept)" : "")
+          "<p class=muted>\(metric.count) points"
+          + (metric.downsampled ? " (shown: \(metric.points.count), min/max kept)" : "")
           + " · last \(HTML.number(metric.last)) · min \(HTML.number(metric.min)) · max \(HTML.number(metric.max))</p>"
-        return "<div>" + Charts.line(metric: metric.name, lines: [.init(label: view.runID, points: metric.points)]) + note
+        return "<div>" + Charts.line(metric: metric.name, lines: [.init(label: view.runID, points: metric.points)])
+          + note
           + "</div>"
       }.joined() + "</div>"
   }
@@ -260,7 +270,8 @@ enum Pages {
       comparison.entries.map { entry in
         let run = entry.run.run
         return [
-          HTML.link(runLink(id, run.id), run.id), HTML.escape(run.stage), HTML.escape("\(run.workspace)@v\(run.version)"),
+          HTML.link(runLink(id, run.id), run.id), HTML.escape(run.stage),
+          HTML.escape("\(run.workspace)@v\(run.version)"),
           HTML.state(run.state.rawValue),
         ]
           + metrics.map { name in
@@ -288,11 +299,17 @@ enum Pages {
           ])
       }
       for key in diff.added.keys.sorted() {
-        rows.append(["<code>\(HTML.escape(key))</code>", "<span class=added>added</span>", "—", HTML.escape(compact(diff.added[key]))])
+        rows.append([
+          "<code>\(HTML.escape(key))</code>", "<span class=added>added</span>", "—",
+          HTML.escape(compact(diff.added[key])),
+        ])
       }
       for key in diff.removed.keys.sorted() {
         rows.append(
-          ["<code>\(HTML.escape(key))</code>", "<span class=removed>removed</span>", HTML.escape(compact(diff.removed[key])), "—"])
+          [
+            "<code>\(HTML.escape(key))</code>", "<span class=removed>removed</span>",
+            HTML.escape(compact(diff.removed[key])), "—",
+          ])
       }
       body += HTML.table(["key", "", base.run.run.id, entry.run.run.id], rows, id: "config-diff", empty: "same config")
     }
@@ -306,7 +323,8 @@ enum Pages {
   }
 
   static func lineage(id: String, graph: LineageGraph) -> String {
-    var body = "<h1>Lineage of \(HTML.escape(graph.root))</h1><p class=muted>upstream on the left, downstream on the right;"
+    var body =
+      "<h1>Lineage of \(HTML.escape(graph.root))</h1><p class=muted>upstream on the left, downstream on the right;"
     body += " click a run to open it\(graph.truncated ? " (cut at \(LineageGraph.nodeLimit) nodes)" : "")</p>"
     body += "<div class=card id=lineage>" + LineageDrawing.svg(graph, runLink: { runLink(id, $0) }) + "</div>"
     return Layout.page(

@@ -12,7 +12,9 @@ struct WebAccess<Context: RequestContext>: RouterMiddleware {
   let token: String?
   let hosts: HostGuard
 
-  func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws
     -> Response
   {
     guard hosts.admits(request.head.authority ?? "") else {

@@ -50,7 +50,8 @@ enum WebResponse {
       return html(
         Layout.page(
           title: "Error", crumbs: [],
-          body: "<h1>\(HTML.escape(error.message))</h1>" + (error.hint.map { "<p class=hint>\(HTML.escape($0))</p>" } ?? "")),
+          body: "<h1>\(HTML.escape(error.message))</h1>"
+            + (error.hint.map { "<p class=hint>\(HTML.escape($0))</p>" } ?? "")),
         status: status(of: error))
     }
     let body: [String: [String: String?]] = [

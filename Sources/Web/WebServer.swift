@@ -39,7 +39,8 @@ public struct WebServer: Sendable {
   /// (with the token in it when one was just made, so it is printed once).
   public func run(announce: @escaping @Sendable (String) -> Void) async throws {
     guard (0...65535).contains(options.port) else {
-      throw GoldfishError(.invalidArgument, "port \(options.port) is not a TCP port", hint: "pass --port 1-65535 (0: any free port)")
+      throw GoldfishError(
+        .invalidArgument, "port \(options.port) is not a TCP port", hint: "pass --port 1-65535 (0: any free port)")
     }
     if let running = WebRuntime.running() {
       throw GoldfishError(

@@ -46,7 +46,8 @@ struct WebServeCommand: ParsableCommand {
 }
 
 struct WebStatusCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(commandName: "status", abstract: "Whether a web server runs, and where.")
+  static let configuration = CommandConfiguration(
+    commandName: "status", abstract: "Whether a web server runs, and where.")
 
   @Flag(help: "Print JSON for machines.") var json = false
 

@@ -13,7 +13,9 @@ final class WebServerProcess {
 
   /// Starts `goldfish web --port 0 …` and waits until it wrote server.json (bounded by the
   /// process: a server that exits first fails the start).
-  init(home: String = TestEnvironment.temporaryFolder("web-home"), host: String = "127.0.0.1", arguments: [String]) throws {
+  init(
+    home: String = TestEnvironment.temporaryFolder("web-home"), host: String = "127.0.0.1", arguments: [String]
+  ) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: TestEnvironment.goldfish)
     process.arguments = ["web", "--port", "0", "--host", host] + arguments

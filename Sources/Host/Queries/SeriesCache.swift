@@ -29,7 +29,7 @@ public final class SeriesCache: @unchecked Sendable {
       view.state = (try queries.run(id)).state.rawValue
       return view
     }
-    let view = try queries.metricSeries(id, name: name, points: points)
+    let view = try Self.read(queries, id, name: name, points: points)
     lock.withLock {
       if entries[key] == nil { order.append(key) }
       entries[key] = (logged, view)

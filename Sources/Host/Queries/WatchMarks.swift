@@ -12,7 +12,9 @@ public struct RunWatchMark: Equatable, Sendable {
 extension ProjectStore {
   public func runWatchMark(_ id: String) throws(GoldfishError) -> RunWatchMark? {
     try read { db in
-      guard let row = try Row.fetchOne(db, sql: "SELECT state, state_entered_at FROM stage_runs WHERE id = ?", arguments: [id])
+      guard
+        let row = try Row.fetchOne(
+          db, sql: "SELECT state, state_entered_at FROM stage_runs WHERE id = ?", arguments: [id])
       else { return nil }
       let points =
         try Int.fetchOne(
