@@ -59,7 +59,7 @@ struct DependencyScriptsTests {
 
   /// argv[0] values in tests that are not programs: goldfish subcommands and fake commands a
   /// test hands to a fake worker.
-  static let notPrograms: Set<String> = ["serve", "sleeper", "GOLDFISH_RUN_ID", "-n", "-c", "/nonexistent/program"]
+  static let notPrograms: Set<String> = ["serve", "web", "sleeper", "GOLDFISH_RUN_ID", "-n", "-c", "/nonexistent/program"]
 
   static var root: String { TestEnvironment.packageRoot }
 

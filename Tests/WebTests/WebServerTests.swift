@@ -42,7 +42,12 @@ import Testing
     let metrics = try #require(try server.get(api + "/runs/\(train.id)/metrics?points=20").json() as? [String: Any])
     let loss = try #require((metrics["metrics"] as? [[String: Any]])?.first { $0["name"] as? String == "loss" })
     #expect(loss["count"] as? Int == 200 && loss["downsampled"] as? Bool == true)
-    #expect((loss["points"] as? [Any])?.count ?? 99 <= 20)
+    let values = try #require(loss["points"] as? [[String: Any]]).compactMap { $0["value"] as? Double }
+    #expect(values.count <= 20 && values.count >= 10)
+    // Downsampled, the series keeps its extremes.
+    let lowest = try #require(loss["min"] as? Double)
+    let highest = try #require(loss["max"] as? Double)
+    #expect(values.contains(lowest) && values.contains(highest))
 
     let logs = try #require(try server.get(api + "/runs/\(train.id)/logs?tail=5").json() as? [String: Any])
     #expect((logs["text"] as? String)?.contains("trained: a=") == true)
