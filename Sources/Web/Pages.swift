@@ -166,7 +166,11 @@ enum Pages {
         let kind = change.status == .added ? "added" : change.status == .deleted ? "removed" : "changed"
         body += "<li class=\(kind)>\(HTML.escape(change.status.rawValue)) <code>\(HTML.escape(change.path))</code></li>"
       }
-      body += "</ul>" + HTML.pre(ViewText.truncated(diff.patch, limit: DiffView.patchLimit), id: "patch")
+      body += "</ul>"
+      body +=
+        diff.patch.isEmpty
+        ? "<p class=muted id=patch>no change</p>"
+        : HTML.pre(ViewText.truncated(diff.patch, limit: DiffView.patchLimit), id: "patch")
     }
     body += "</div></div><div class=card><h2>Records (\(records.total))</h2>"
     body += HTML.table(

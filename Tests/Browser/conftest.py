@@ -91,6 +91,8 @@ def world(tmp_path_factory) -> World:
         else:
             shutil.copy(source, slot / part)
     world.goldfish("run", "w1", "--reason", REASON, "--wait")
+    train_config = slot / "configs" / "train.yaml"
+    train_config.write_text(train_config.read_text().replace("epochs: 200", "epochs: 150"))
     world.goldfish("run", "w1", "--reason", REASON, "--wait", "--rerun", "--config", "train.learning_rate=0.1")
     world.runs = world.json("runs", "--limit", "20")
     return world
