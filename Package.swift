@@ -38,6 +38,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     // Property-based tests of everything that parses user or plugin input (Tests/HostTests/Reliability).
     .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    // The web face (`goldfish web`, Sources/Web): an HTTP server over SwiftNIO.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    // The bound port of `goldfish web --port 0` (NIOCore's Channel), already in the graph through Hummingbird.
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
   ],
   targets: [
     .target(name: "PluginABI", path: "Sources/PluginABI"),
@@ -86,13 +90,21 @@ let package = Package(
         .product(name: "SystemPackage", package: "swift-system"),
       ],
       path: "Sources/GoldfishMCP", swiftSettings: swiftSettings),
+    // The web face (`goldfish web`): routes and HTML over Host's views, beside the CLI and MCP.
+    .target(
+      name: "Web",
+      dependencies: [
+        "Host", "PluginKit", .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Sources/Web", swiftSettings: swiftSettings),
     .target(
       name: "GoldfishTesting", dependencies: ["Host", "PluginKit", "PluginSupport"], path: "Sources/GoldfishTesting",
       swiftSettings: swiftSettings),
     .executableTarget(
       name: "goldfish",
       dependencies: [
-        "Host", "GoldfishMCP", "GoldfishTesting", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "Host", "GoldfishMCP", "GoldfishTesting", "Web", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "Sources/goldfish", swiftSettings: swiftSettings),
     .target(name: "CProcessTree", path: "Sources/CProcessTree"),
@@ -193,5 +205,8 @@ let package = Package(
         .product(name: "_CryptoExtras", package: "swift-crypto"),
       ],
       path: "Tests/GCSTests", swiftSettings: swiftSettings),
+    .testTarget(
+      name: "WebTests", dependencies: ["Web", "Host", "PluginKit", "GoldfishTestSupport"],
+      path: "Tests/WebTests", swiftSettings: swiftSettings),
   ]
 )

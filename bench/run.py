@@ -6,7 +6,7 @@
 Builds nothing: pass the goldfish binary (default: the release build, then the debug one);
 goldfish-bench is taken from the same folder. Every number is the median of the runs made in
 this invocation on this machine; the table at the end is Markdown (docs/performance.md keeps one).
-Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run, speed_fs, core. A section that cannot
+Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run, speed_fs, core, web. A section that cannot
 run here (no network for the goldfish-ml venv, no GCS emulator) says why in its row.
 """
 import argparse
@@ -30,6 +30,7 @@ from warm_pool import bench_warm_pool
 from slurm import bench_slurm
 from speed_run import bench_speed_run
 from speed_core import bench_core
+from web import bench_web
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -604,6 +605,7 @@ SECTIONS = {
     "slurm": lambda goldfish, args: [Row(*row) for row in bench_slurm(goldfish, min(args.repeat, 5))],
     "speed_fs": section_speed_fs,
     "core": lambda goldfish, args: bench_core(goldfish, args, globals()),
+    "web": lambda goldfish, args: [Row(*row) for row in bench_web(goldfish, min(args.repeat, 5))],
 }
 
 

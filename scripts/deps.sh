@@ -14,6 +14,8 @@ set -euo pipefail
 #   python3-pytest  python/tests; python3-numpy: the npy tests (never skipped in CI)
 #   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge: the local Slurm cluster of the slurm
 #                   backend's tests (scripts/slurm-local.sh; sbatch, scancel, squeue in tests and bench)
+#   chromium, chromium-driver  the web dashboard's browser tests (Tests/Browser, Selenium from
+#                   scripts/web-venv.sh); xdg-utils: xdg-open for `goldfish web --open`
 # docker.io and debootstrap come from scripts/docker-engine.sh; the MCP client, the GCS and
 # GCE emulators from their own venvs (mcp-venv.sh, gcs-emulator.sh, gcplocal.sh).
 # The Swift toolchain's own needs on Debian 12 (a toolchain unpacked from swift.org runs and
@@ -24,6 +26,7 @@ packages=(
   bubblewrap curl procps git time python3-pytest python3-numpy
   binutils libc6-dev libstdc++-12-dev libncurses6 libxml2 tzdata zlib1g-dev
   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge
+  chromium chromium-driver xdg-utils
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -13,6 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/deps.sh
 python3 -m pytest python/tests -q -p no:cacheprovider
 scripts/mcp-venv.sh
+scripts/web-venv.sh
 # One EXIT trap stops whatever was started, so neither service outlives a failed run.
 services_stop() {
   if declare -F gcs_emulator_stop >/dev/null; then gcs_emulator_stop; fi
@@ -43,3 +44,6 @@ scripts/example-package.sh
 # goldfish serve, driven end to end by the official MCP client (pytest's exit code is the script's).
 GOLDFISH_BIN="$(swift build --show-bin-path)/goldfish" \
   .venv-mcp/bin/python -m pytest Tests/MCP -q -p no:cacheprovider -c Tests/MCP/pytest.ini
+# goldfish web in a real headless Chromium (Debian's chromium + chromium-driver, Selenium).
+GOLDFISH_BIN="$(swift build --show-bin-path)/goldfish" \
+  .venv-web/bin/python -m pytest Tests/Browser -q -p no:cacheprovider -c Tests/Browser/pytest.ini

@@ -48,6 +48,9 @@ struct DependencyScriptsTests {
     "squeue": .package("slurm-wlm", script: "scripts/deps.sh"),
     "scancel": .package("slurm-wlm", script: "scripts/deps.sh"),
     "sbatch": .package("slurm-wlm", script: "scripts/deps.sh"),
+    "chromium": .package("chromium", script: "scripts/deps.sh"),
+    "chromedriver": .package("chromium-driver", script: "scripts/deps.sh"),
+    "xdg-open": .package("xdg-utils", script: "scripts/deps.sh"),
     "swift": .built, "goldfish": .built, "goldfish-runner": .built, "goldfish-agent": .built,
   ]
 
@@ -68,7 +71,7 @@ struct DependencyScriptsTests {
 
   /// argv[0] values in tests that are not programs: goldfish subcommands and fake commands a
   /// test hands to a fake worker.
-  static let notPrograms: Set<String> = ["serve", "sleeper", "GOLDFISH_RUN_ID", "-n", "-c", "/nonexistent/program"]
+  static let notPrograms: Set<String> = ["serve", "web", "sleeper", "GOLDFISH_RUN_ID", "-n", "-c", "/nonexistent/program"]
 
   static var root: String { TestEnvironment.packageRoot }
 

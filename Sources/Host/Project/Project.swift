@@ -24,6 +24,7 @@ public final class Project: Sendable {
         .configNotFound, "\(location.root) has goldfish.yaml but no Goldfish data in \(paths.devDir)",
         hint: "it was not created by `goldfish init`, or \(settings.devRepoPath) was moved; restore it")
     }
+    WebProjectRegistry.noteOpened(location.root)  // `goldfish web` shows every project opened.
     return Project(
       location: location, config: config, plugins: plugins, paths: paths,
       store: try ProjectStore.open(path: paths.database),
