@@ -12,6 +12,7 @@ set -euo pipefail
 #   git             bench/run.py's baseline repositories
 #   time            bench/run.py's peak-memory measure (/usr/bin/time)
 #   python3-pytest  python/tests; python3-numpy: the npy tests (never skipped in CI)
+#   docker-registry the loopback registry of the gce stand-in (scripts/registry.sh)
 # docker.io and debootstrap come from scripts/docker-engine.sh; the MCP client, the GCS and
 # GCE emulators from their own venvs (mcp-venv.sh, gcs-emulator.sh, gcplocal.sh).
 # The Swift toolchain's own needs on Debian 12 (a toolchain unpacked from swift.org runs and
@@ -19,7 +20,7 @@ set -euo pipefail
 # swift-crypto's BoringSSL), libncurses6 and libxml2 (the driver and tools), tzdata, zlib1g-dev.
 packages=(
   pkg-config gcc libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-venv
-  bubblewrap curl procps git time python3-pytest python3-numpy
+  bubblewrap curl procps git time python3-pytest python3-numpy docker-registry
   binutils libc6-dev libstdc++-12-dev libncurses6 libxml2 tzdata zlib1g-dev
 )
 missing=()

@@ -16,6 +16,7 @@ scripts/mcp-venv.sh
 services_stop() {
   if declare -F gcs_emulator_stop >/dev/null; then gcs_emulator_stop; fi
   if declare -F gcplocal_stop >/dev/null; then gcplocal_stop; fi
+  if declare -F registry_stop >/dev/null; then registry_stop; fi
   if declare -F docker_engine_stop >/dev/null; then docker_engine_stop; fi
 }
 trap services_stop EXIT
@@ -23,6 +24,10 @@ if [[ ${GOLDFISH_NO_DOCKER:-0} != 1 ]]; then
   # shellcheck source=scripts/docker-engine.sh
   source scripts/docker-engine.sh
   docker_engine_start
+  # The image the gce stand-in's isolated VMs boot from (scripts/gce-local.sh).
+  # shellcheck source=scripts/gce-local.sh
+  source scripts/gce-local.sh
+  gce_vm_image
 fi
 # shellcheck source=scripts/gcs-emulator.sh
 source scripts/gcs-emulator.sh
@@ -30,6 +35,10 @@ gcs_emulator_start
 # shellcheck source=scripts/gcplocal.sh
 source scripts/gcplocal.sh
 gcplocal_start
+# The registry the gce stand-in's VMs pull stage images from (scripts/registry.sh).
+# shellcheck source=scripts/registry.sh
+source scripts/registry.sh
+registry_start
 swift build --build-tests
 swift test --skip-build "$@"
 # The out-of-tree Swift plugin package: its build, its own swift test (GoldfishTesting), plugins

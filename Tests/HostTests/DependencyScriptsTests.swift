@@ -37,6 +37,7 @@ struct DependencyScriptsTests {
     "debootstrap": .package("debootstrap", script: "scripts/docker-engine.sh"),
     "gcp-storage-emulator": .venv("gcp-storage-emulator", script: "scripts/gcs-emulator.sh"),
     "gcplocal": .venv("gcplocal", script: "scripts/gcplocal.sh"),
+    "docker-registry": .package("docker-registry", script: "scripts/deps.sh"),
     "swift": .built, "goldfish": .built, "goldfish-runner": .built, "goldfish-agent": .built,
   ]
 
