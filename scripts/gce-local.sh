@@ -62,10 +62,15 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
       gce_local_start
       bin=$(swift build --show-bin-path)
       [[ -x $bin/goldfish-agent ]] || swift build --product goldfish-agent
-      coproc HARNESS { python3 Tests/Fixtures/gce/vm_harness.py --api "$GOLDFISH_GCE_ENDPOINT" --project "$project" \
-        --zones us-central1-a --agent "$bin/goldfish-agent" --work "$(mktemp -d -t gce-local.XXXXXX)" \
-        --isolated --vm-image "$GOLDFISH_VM_IMAGE" --engine "$DOCKER_HOST"; }
-      read -r _ engine_port <&"${HARNESS[0]}"
+      work=$(mktemp -d -t gce-local.XXXXXX)
+      # The harness runs until its stdin closes: a fifo held open by this script.
+      mkfifo "$work/stdin" "$work/stdout"
+      python3 Tests/Fixtures/gce/vm_harness.py --api "$GOLDFISH_GCE_ENDPOINT" --project "$project" \
+        --zones us-central1-a --agent "$bin/goldfish-agent" --work "$work" \
+        --isolated --vm-image "$GOLDFISH_VM_IMAGE" --engine "$DOCKER_HOST" <"$work/stdin" >"$work/stdout" &
+      harness=$!
+      exec 3>"$work/stdin"
+      read -r _ engine_port <"$work/stdout"
       cat <<YAML
 # goldfish.yaml for the local gce stand-in (keep this running; Ctrl-C stops everything):
 jobs:
@@ -84,7 +89,7 @@ gce:
   artifact_registry: $GOLDFISH_REGISTRY/goldfish
   agent_docker_host: tcp://127.0.0.1:$engine_port
 YAML
-      wait "$HARNESS_PID"
+      wait "$harness"
       ;;
     *) echo "usage: scripts/gce-local.sh start" >&2; exit 2 ;;
   esac

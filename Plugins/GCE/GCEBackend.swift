@@ -68,8 +68,8 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
           + "stage image (gce.artifact_registry, jobs.image_builder), or set agent_runner: process in the profile",
         detail: ["profile": .string(profile.name)])
     }
-    let placed = try AgentUpload(settings: settings, mailbox: mailbox).place()
     let job = try RunStaging(mailbox: mailbox).job(spec, preservePaths: spec.worker?.preservePaths ?? [])
+    let placed = try AgentUpload(settings: settings, mailbox: mailbox).place()
     try mailbox.put(try MailboxLayout.job(worker: workerId, run: spec.runId), json: job)
     // One-shot: the agent exits after its job and the startup script deletes the VM.
     let agent = AgentConfig(

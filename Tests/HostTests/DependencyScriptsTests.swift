@@ -46,6 +46,7 @@ struct DependencyScriptsTests {
     "tar", "mount", "umount", "ldd", "id", "md5sum", "seq", "cut", "tail", "head", "grep", "sed", "find", "sort",
     "kill", "dpkg-query", "apt-get", "sudo", "setsid", "wc", "tr", "date", "ls", "touch", "xargs", "nproc", "dirname",
     "basename", "printf", "test", "timeout", "stat", "uname", "install", "pwd", "unshare", "pivot_root", "compgen",
+    "mkfifo",
   ]
 
   /// Words in a command position that are not programs: shell keywords and builtins.
