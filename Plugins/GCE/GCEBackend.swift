@@ -76,7 +76,8 @@ final class GCEBackend: WarmReuseBackend, @unchecked Sendable {
       workerId: workerId, mailbox: mailbox.root, workRoot: "/var/lib/goldfish-agent",
       idleTimeoutSeconds: keepWarm ? spec.worker?.idleTimeoutSeconds : nil,
       lifetimeSeconds: keepWarm ? spec.worker?.lifetimeSeconds : nil, preservePaths: spec.worker?.preservePaths ?? [],
-      runner: runner, maxJobs: keepWarm ? nil : 1, labels: spec.labels, mailboxOptions: settings.storageEndpoint.map { ["endpoint": .string($0)] } ?? [:],
+      runner: runner, maxJobs: keepWarm ? nil : 1, labels: spec.labels,
+      mailboxOptions: settings.storageEndpoint.map { ["endpoint": .string($0)] } ?? [:],
       dockerHost: settings.agentDockerHost ?? AgentConfig.defaultDockerHost)
     try agent.validate()
     var metadata = [

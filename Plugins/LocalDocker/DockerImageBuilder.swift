@@ -83,7 +83,8 @@ final class DockerImageBuilder: RegistryImageBuilder, @unchecked Sendable {
     let target = try ImageReference(destination)
     guard target.registry != nil else {
       throw PluginError(
-        .invalidArgument, "cannot push to \(destination): it names no registry (e.g. 127.0.0.1:5000/goldfish/stage:tag)")
+        .invalidArgument, "cannot push to \(destination): it names no registry (e.g. 127.0.0.1:5000/goldfish/stage:tag)"
+      )
     }
     try engine.request(
       "POST",

@@ -45,7 +45,8 @@ struct ContainerRunner: JobRunner {
     do throws(PluginError) {
       if !engine.sharesFiles {
         let archive = try TarStream(folders: [
-          (launch.inputsDir, String(Self.inputsDir.dropFirst())), (launch.outputsDir, String(Self.outputsDir.dropFirst())),
+          (launch.inputsDir, String(Self.inputsDir.dropFirst())),
+          (launch.outputsDir, String(Self.outputsDir.dropFirst())),
         ])
         let request = HTTPRequest(
           "PUT", engine.url("/containers/\(id)/archive?path=/"), headers: [("Content-Type", "application/x-tar")],
@@ -88,7 +89,8 @@ struct ContainerRunner: JobRunner {
     return [
       "Image": .string(image), "Cmd": .array(launch.argv.map { .string($0) }), "Entrypoint": .array([]),
       "Env": .array(env.sorted { $0.key < $1.key }.map { .string("\($0.key)=\($0.value)") }),
-      "WorkingDir": .string(hasCode ? codeDir : "/"), "Labels": ["goldfish.run-id": .string(launch.runId), "goldfish.worker-id": .string(workerId)],
+      "WorkingDir": .string(hasCode ? codeDir : "/"),
+      "Labels": ["goldfish.run-id": .string(launch.runId), "goldfish.worker-id": .string(workerId)],
       "Tty": false, "AttachStdout": false, "AttachStderr": false, "OpenStdin": false, "HostConfig": .object(host),
     ]
   }

@@ -18,7 +18,9 @@ struct AgentContainerRunnerTests {
     return harness
   }
 
-  static func job(_ runId: String, _ script: String, image: String = DockerSupport.image, inputs: [AgentInput] = [])
+  static func job(
+    _ runId: String, _ script: String, image: String = DockerSupport.image, inputs: [AgentInput] = []
+  )
     -> AgentJob
   {
     AgentJob(
@@ -80,7 +82,10 @@ struct AgentContainerRunnerTests {
     try agent.submit(Self.job("run-ctr-4", "echo next"))
     #expect(try agent.waitForExit("run-ctr-4").exitCode == 0)
     let left = try HTTPClient(unixSocket: DockerSupport.socket).send(
-      HTTPRequest("GET", "http://docker/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22goldfish.worker-id%3Dw-ctr-cancel%22%5D%7D")
+      HTTPRequest(
+        "GET",
+        "http://docker/v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22goldfish.worker-id%3Dw-ctr-cancel%22%5D%7D"
+      )
     ).json()
     #expect(left.arrayValue?.isEmpty == true, "\(left)")
   }
@@ -98,7 +103,8 @@ struct AgentContainerRunnerTests {
 
   @Test("a VM without Docker: the run fails with a message that says so and how to fix it")
   func noEngine() throws {
-    let agent = try Self.harness("ctr-none", engine: "unix://" + TestEnvironment.temporaryFolder("no-engine") + "/x.sock")
+    let agent = try Self.harness(
+      "ctr-none", engine: "unix://" + TestEnvironment.temporaryFolder("no-engine") + "/x.sock")
     try agent.start()
     try agent.submit(Self.job("run-ctr-6", "true"))
     let exit = try agent.waitForExit("run-ctr-6")

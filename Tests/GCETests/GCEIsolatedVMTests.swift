@@ -27,7 +27,9 @@ struct GCEIsolatedVMTests {
         .open(.imageBuilder, "docker", config: ["socket": .string(DockerSupport.socket)]))
   }
 
-  static func open(_ harness: (String) throws -> VMHarness, apiRoot: String? = nil) throws -> (
+  static func open(
+    _ harness: (String) throws -> VMHarness, apiRoot: String? = nil
+  ) throws -> (
     GCESupport.Opened, VMHarness
   ) {
     // The harness's engine port goes into the agent's config, so the project comes first.
@@ -39,8 +41,10 @@ struct GCEIsolatedVMTests {
     return (opened, vms)
   }
 
-  static func spec(_ runId: String, image: String, _ script: String, worker: WorkerOptions? = nil,
-                   outputs: String? = nil, spot: Bool = false) -> RunSpec {
+  static func spec(
+    _ runId: String, image: String, _ script: String, worker: WorkerOptions? = nil,
+    outputs: String? = nil, spot: Bool = false
+  ) -> RunSpec {
     var spec = GCESupport.spec(runId, worker: worker, outputsDir: outputs, command: ["/bin/sh", "-c", script])
     spec.image = image
     if spot, var definition = spec.profile?.definition?.objectValue {
@@ -75,7 +79,8 @@ struct GCEIsolatedVMTests {
     #expect(agents.count == 1, "\(agents)")
     let name = try #require(handle["instance"]?.stringValue)
     #expect(
-      try GCESupport.waitUntil { try GCESupport.instance(opened, zone: "us-central1-a", name) == nil }, "\(harness.log)")
+      try GCESupport.waitUntil { try GCESupport.instance(opened, zone: "us-central1-a", name) == nil }, "\(harness.log)"
+    )
   }
 
   @Test("a failing stage fails its run with its exit code and its stderr in the log")
@@ -87,7 +92,8 @@ struct GCEIsolatedVMTests {
     let status = try GCESupport.waitFinal(opened.backend, handle)
     #expect(status.state == .failed, "\(harness.log)")
     #expect(status.exitCode == 7)
-    let logs = try JSONCoding.convert(try opened.backend.call("logs", ["handle": handle, "tail": 5]), to: LogChunk.self)
+    let logs = try JSONCoding.convert(
+      try opened.backend.call("logs", ["handle": handle, "tail": 5]), to: LogChunk.self)
     #expect(logs.text.contains("boom"))
   }
 
@@ -153,7 +159,8 @@ struct GCEIsolatedVMTests {
       ])
     let second = try #require(delivered["handle"])
     #expect(try GCESupport.waitFinal(opened.backend, second).state == .completed, "\(harness.log)")
-    let logs = try JSONCoding.convert(try opened.backend.call("logs", ["handle": second, "offset": 0]), to: LogChunk.self)
+    let logs = try JSONCoding.convert(
+      try opened.backend.call("logs", ["handle": second, "offset": 0]), to: LogChunk.self)
     #expect(logs.text.contains("second-content"), "\(logs.text)")
     let list = try HTTPClient().send(
       HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(opened.project)/zones/us-central1-a/instances")

@@ -138,7 +138,9 @@ public final class TarExtractor {
       longName = nil
     }
     let parts = name.split(separator: "/").map(String.init).filter { $0 != "." }
-    guard !parts.contains("..") else { throw PluginError(.invalidArgument, "the archive entry \(name) escapes its folder") }
+    guard !parts.contains("..") else {
+      throw PluginError(.invalidArgument, "the archive entry \(name) escapes its folder")
+    }
     let kept = Array(parts.dropFirst(stripComponents))
     let path = ([destination] + kept).joined(separator: "/")
     switch kind {
