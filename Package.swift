@@ -113,7 +113,17 @@ let package = Package(
     .executableTarget(
       name: "goldfish-agent", dependencies: ["PluginKit", "PluginSupport", "CAgentSupport", "GCSClient"],
       path: "Sources/Agent",
-      swiftSettings: swiftSettings),
+      swiftSettings: swiftSettings,
+      // Self-contained: a VM has no Swift runtime. An executable may carry its own standard
+      // library; the host and the plugins may not (they share one runtime, platform.md).
+      // Foundation's static archive needs CoreFoundation and ICU named explicitly.
+      linkerSettings: [
+        .unsafeFlags([
+          "-static-stdlib", "-Xlinker", "--start-group", "-lFoundation", "-lFoundationEssentials",
+          "-lFoundationInternationalization", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
+          "-l_FoundationCollections", "-lswiftSynchronization", "-Xlinker", "--end-group",
+        ])
+      ]),
     // Benchmark helper for bench/run.py (ABI call round trip); not a product, not shipped.
     .executableTarget(
       name: "goldfish-bench", dependencies: ["Host", "PluginKit", "PluginSupport", "PluginABI"], path: "Sources/Bench",
@@ -122,7 +132,7 @@ let package = Package(
       name: "GoldfishLocal", dependencies: ["PluginKit", "PluginSupport"], path: "Plugins/Local",
       swiftSettings: swiftSettings),
     .target(
-      name: "GoldfishDocker", dependencies: ["PluginKit", "PluginSupport"], path: "Plugins/LocalDocker",
+      name: "GoldfishDocker", dependencies: ["PluginKit", "PluginSupport", "GCSClient"], path: "Plugins/LocalDocker",
       swiftSettings: swiftSettings),
     .target(
       name: "GoldfishGCE", dependencies: ["PluginKit", "PluginSupport", "GCSClient"], path: "Plugins/GCE",

@@ -16,6 +16,7 @@ set -euo pipefail
 #                   backend's tests (scripts/slurm-local.sh; sbatch, scancel, squeue in tests and bench)
 #   chromium, chromium-driver  the web dashboard's browser tests (Tests/Browser, Selenium from
 #                   scripts/web-venv.sh); xdg-utils: xdg-open for `goldfish web --open`
+#   docker-registry the loopback registry of the gce stand-in (scripts/registry.sh)
 # docker.io and debootstrap come from scripts/docker-engine.sh; the MCP client, the GCS and
 # GCE emulators from their own venvs (mcp-venv.sh, gcs-emulator.sh, gcplocal.sh).
 # The Swift toolchain's own needs on Debian 12 (a toolchain unpacked from swift.org runs and
@@ -23,7 +24,7 @@ set -euo pipefail
 # swift-crypto's BoringSSL), libncurses6 and libxml2 (the driver and tools), tzdata, zlib1g-dev.
 packages=(
   pkg-config gcc libgit2-dev libcurl4-openssl-dev libssl-dev libsqlite3-dev python3 python3-venv
-  bubblewrap curl procps git time python3-pytest python3-numpy
+  bubblewrap curl procps git time python3-pytest python3-numpy docker-registry
   binutils libc6-dev libstdc++-12-dev libncurses6 libxml2 tzdata zlib1g-dev
   slurm-wlm slurmrestd slurm-wlm-jwt-plugin munge
   chromium chromium-driver xdg-utils

@@ -18,6 +18,7 @@ scripts/web-venv.sh
 services_stop() {
   if declare -F gcs_emulator_stop >/dev/null; then gcs_emulator_stop; fi
   if declare -F gcplocal_stop >/dev/null; then gcplocal_stop; fi
+  if declare -F registry_stop >/dev/null; then registry_stop; fi
   if declare -F docker_engine_stop >/dev/null; then docker_engine_stop; fi
   if declare -F slurm_local_stop >/dev/null; then slurm_local_stop; fi
 }
@@ -26,6 +27,10 @@ if [[ ${GOLDFISH_NO_DOCKER:-0} != 1 ]]; then
   # shellcheck source=scripts/docker-engine.sh
   source scripts/docker-engine.sh
   docker_engine_start
+  # The image the gce stand-in's isolated VMs boot from (scripts/gce-local.sh).
+  # shellcheck source=scripts/gce-local.sh
+  source scripts/gce-local.sh
+  gce_vm_image
 fi
 # shellcheck source=scripts/gcs-emulator.sh
 source scripts/gcs-emulator.sh
@@ -36,6 +41,10 @@ gcplocal_start
 # shellcheck source=scripts/slurm-local.sh
 source scripts/slurm-local.sh
 slurm_local_start
+# The registry the gce stand-in's VMs pull stage images from (scripts/registry.sh).
+# shellcheck source=scripts/registry.sh
+source scripts/registry.sh
+registry_start
 swift build --build-tests
 swift test --skip-build "$@"
 # The out-of-tree Swift plugin package: its build, its own swift test (GoldfishTesting), plugins

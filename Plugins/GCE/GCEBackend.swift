@@ -10,7 +10,8 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
   static let serviceName = "gce"
   static let capabilities = RunBackendCapabilities(
     isolation: "vm", gpu: true, spot: true, networkPolicy: false, resourceLimits: [], logs: .offset, recover: true,
-    warmReuse: true, needsImage: false
+    // A warm VM serves runs of the image it was started for only (upstream §5.7 #38).
+    warmReuse: true, warmMatch: ["image"], needsImage: false
   ).json
 
   let settings: GCESettings
@@ -59,20 +60,37 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
       workerId = InstanceName.sanitize(spec.runId)
     }
     let name = InstanceName.sanitize(workerId)
+    let runner = profile.runner(for: spec.image)
+    if runner == .container && (spec.image ?? "").isEmpty {
+      throw PluginError(
+        .invalidArgument,
+        "profile \"\(profile.name)\" runs jobs in containers but run \(spec.runId) has no image: build and push the "
+          + "stage image (gce.artifact_registry, jobs.image_builder), or set agent_runner: process in the profile",
+        detail: ["profile": .string(profile.name)])
+    }
     let job = try RunStaging(mailbox: mailbox).job(spec, preservePaths: spec.worker?.preservePaths ?? [])
+    let placed = try AgentUpload(settings: settings, mailbox: mailbox).place()
     try mailbox.put(try MailboxLayout.job(worker: workerId, run: spec.runId), json: job)
     // One-shot: the agent exits after its job and the startup script deletes the VM.
     let agent = AgentConfig(
       workerId: workerId, mailbox: mailbox.root, workRoot: "/var/lib/goldfish-agent",
       idleTimeoutSeconds: keepWarm ? spec.worker?.idleTimeoutSeconds : nil,
       lifetimeSeconds: keepWarm ? spec.worker?.lifetimeSeconds : nil, preservePaths: spec.worker?.preservePaths ?? [],
-      maxJobs: keepWarm ? nil : 1, labels: spec.labels,
-      mailboxOptions: settings.storageEndpoint.map { ["endpoint": .string($0)] } ?? [:])
+      runner: runner, maxJobs: keepWarm ? nil : 1, labels: spec.labels,
+      mailboxOptions: settings.storageEndpoint.map { ["endpoint": .string($0)] } ?? [:],
+      dockerHost: settings.agentDockerHost ?? AgentConfig.defaultDockerHost)
     try agent.validate()
-    let metadata = [
+    var metadata = [
       "startup-script": StartupScript.text, StartupScript.configKey: try JSONCoding.encode(agent),
-      StartupScript.agentURLKey: agentURL(mailbox),
+      StartupScript.agentURLKey: placed.url, StartupScript.agentSHA256Key: placed.sha256,
+      StartupScript.runnerKey: runner.rawValue,
+      StartupScript.bootErrorURLKey: try AgentUpload(settings: settings, mailbox: mailbox).bootErrorUploadURL(
+        worker: workerId),
     ]
+    // Deep Learning VM images install the NVIDIA driver at first boot when asked.
+    if profile.accelerator != nil { metadata["install-nvidia-driver"] = "True" }
+    if let image = spec.image { metadata[StartupScript.imageKey] = image }
+    let items = metadata
     var labels: [String: String] = [:]
     for (key, value) in spec.labels { labels[InstanceRequest.labelValue(key)] = InstanceRequest.labelValue(value) }
     // The backend's own labels win: a retried launch and list_workers recognise VMs by them.
@@ -84,7 +102,7 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
       placement = try CapacitySearch(api: compute, settings: settings).launch(name: name, profile: profile) {
         zone, mode in
         InstanceRequest(
-          name: name, profile: profile, zone: zone, mode: mode, metadata: metadata, labels: labels,
+          name: name, profile: profile, zone: zone, mode: mode, metadata: items, labels: labels,
           serviceAccount: settings.serviceAccount)
       }
     } catch {
@@ -96,23 +114,18 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
       runId: spec.runId, instance: name, zone: placement.zone, mode: placement.mode, oneShot: !keepWarm,
       outputsDir: spec.outputsDir)
     var json = handle.json
+    if case .object(var fields) = json {
+      fields["worker_id"] = .string(workerId)
+      json = .object(fields)
+    }
     if keepWarm, case .object(var fields) = json {
       fields["worker"] =
-        GCEWorkerHandle(workerId: workerId, instance: name, zone: placement.zone, mode: placement.mode).json
+        GCEWorkerHandle(
+          workerId: workerId, instance: name, zone: placement.zone, mode: placement.mode, image: spec.image
+        ).json
       json = .object(fields)
     }
     return json
-  }
-
-  /// Where VMs download goldfish-agent: `gce.agent_uri` or `<mailbox>/agent/goldfish-agent`.
-  private func agentURL(_ mailbox: Mailbox) -> String {
-    let uri = settings.agentURI ?? mailbox.uri("agent/goldfish-agent")
-    guard uri.hasPrefix("gs://") else { return uri }
-    let path = uri.dropFirst(5)
-    let slash = path.firstIndex(of: "/") ?? path.endIndex
-    let bucket = String(path[..<slash])
-    let object = slash < path.endIndex ? String(path[path.index(after: slash)...]) : ""
-    return "https://storage.googleapis.com/storage/v1/b/\(bucket)/o/" + GCSPath.encode(object) + "?alt=media"
   }
 
   // MARK: status
@@ -127,6 +140,13 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
     let vm = try compute.get(zone: handle.zone, name: handle.instance)
     let vmState = vm?["status"]?.stringValue
     let gone = vm == nil || ["STOPPING", "STOPPED", "TERMINATED", "SUSPENDING", "SUSPENDED"].contains(vmState ?? "")
+    let bootError = claimed ? nil : try self.bootError(json, handle, mailbox)
+    if let bootError {
+      if handle.oneShot { try? compute.delete(zone: handle.zone, name: handle.instance) }
+      return RunStatus(
+        state: .failed, exitCode: nil, terminationCause: .error,
+        message: "the VM \(handle.instance) could not run goldfish-agent: \(bootError)")
+    }
     guard gone else {
       if claimed { bringMetricsHome(handle, mailbox) }
       return RunStatus(
@@ -150,7 +170,14 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
   private func finished(_ handle: GCERunHandle, _ exit: JSONValue, _ mailbox: Mailbox) throws(PluginError) -> RunStatus
   {
     let code = exit["exit_code"]?.intValue.map { Int($0) } ?? 1
-    let cause = exit["termination_cause"]?.stringValue.flatMap(TerminationCause.init(rawValue:)) ?? .exit
+    var cause = exit["termination_cause"]?.stringValue.flatMap(TerminationCause.init(rawValue:)) ?? .exit
+    // An agent stopped mid-job on a spot VM that Compute Engine then stopped: preemption.
+    if cause == .lost, handle.mode == .spot,
+      let vm = try? compute.get(zone: handle.zone, name: handle.instance),
+      ["STOPPING", "STOPPED", "TERMINATED"].contains(vm["status"]?.stringValue ?? "")
+    {
+      cause = .preemption
+    }
     let state: RunState
     switch cause {
     case .user: state = .canceled
@@ -165,6 +192,14 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
     return RunStatus(
       state: state, exitCode: code, terminationCause: cause, message: exit["message"]?.stringValue ?? "",
       startedAt: exit["started_at"]?.stringValue, finishedAt: exit["finished_at"]?.stringValue)
+  }
+
+  /// What the startup script reported when the VM could not run the agent (no Docker, no
+  /// driver, a download that failed its SHA-256), if anything.
+  func bootError(_ json: JSONValue, _ handle: GCERunHandle, _ mailbox: Mailbox) throws(PluginError) -> String? {
+    let worker = json["worker_id"]?.stringValue ?? json["worker"]?["worker_id"]?.stringValue ?? handle.instance
+    guard let bytes = try mailbox.get(try AgentUpload.bootErrorKey(worker: worker)) else { return nil }
+    return String(decoding: bytes, as: UTF8.self)
   }
 
   /// While the job runs its agent uploads the metrics file to the mailbox every few seconds;

@@ -22,6 +22,13 @@ struct GCESettings: Sendable {
     var service_account: String?
     /// Where VMs fetch goldfish-agent from (an object URI); default `<mailbox>/agent/goldfish-agent`.
     var agent_uri: String?
+    /// The goldfish-agent binary to upload (default: the one next to goldfish).
+    var agent: String?
+    /// The Docker engine the agent on a VM runs jobs through (default its unix socket);
+    /// the test harness's VMs use a loopback TCP address.
+    var agent_docker_host: String?
+    /// Where stage images are pushed for VMs to pull: `<region>-docker.pkg.dev/<project>/<repo>`.
+    var artifact_registry: String?
     var preemptible_preference: String?
     var capacity_wait_seconds: Int?
     var search_timeout_sec: Int?
@@ -38,7 +45,8 @@ struct GCESettings: Sendable {
   /// Every key of `Raw`: the settings this backend reads.
   static let keys = [
     "project_id", "project", "api_endpoint", "zones", "gcs_bucket", "mailbox_prefix", "storage_endpoint", "auth",
-    "credentials_file", "service_account", "agent_uri", "preemptible_preference", "capacity_wait_seconds",
+    "credentials_file", "service_account", "agent_uri", "agent", "agent_docker_host", "artifact_registry",
+    "preemptible_preference", "capacity_wait_seconds",
     "search_timeout_sec", "initial_backoff_sec", "backoff_multiplier", "max_attempts", "operation_poll_seconds",
     "operation_timeout_seconds",
   ]
@@ -46,7 +54,6 @@ struct GCESettings: Sendable {
   static let hostKeys = ["profile_overrides", "profiles", "warm_pool"]
   /// Upstream keys accepted without effect here.
   static let ignoredKeys = [
-    "artifact_registry": "images are built by the jobs.image_builder service",
     "image_uri": "images are built by the jobs.image_builder service",
     "region": "zones (or the profiles' own zones) say where VMs go",
     "gpu_preference": "a stage's profile names its GPU",
@@ -66,6 +73,9 @@ struct GCESettings: Sendable {
   let credentialsFile: String?
   let serviceAccount: String?
   let agentURI: String?
+  let agentPath: String?
+  let agentDockerHost: String?
+  let artifactRegistry: String?
   let spotFirst: Bool
   let capacityWaitSeconds: Double
   let initialBackoff: Double
@@ -131,6 +141,9 @@ struct GCESettings: Sendable {
     storageConfig = .object(storage)
     serviceAccount = raw.service_account
     agentURI = raw.agent_uri
+    agentPath = raw.agent.flatMap { $0.isEmpty ? nil : $0 }
+    agentDockerHost = raw.agent_docker_host.flatMap { $0.isEmpty ? nil : $0 }
+    artifactRegistry = raw.artifact_registry.flatMap { $0.isEmpty ? nil : $0 }
     let preference = raw.preemptible_preference ?? "on_demand_first"
     guard Self.preemptiblePreferences.contains(preference) else {
       throw Self.invalid(
@@ -156,7 +169,9 @@ struct GCESettings: Sendable {
       "zones": zones.map { .array($0.map { .string($0) }) } ?? .null, "gcs_bucket": optional(bucket),
       "mailbox_prefix": .string(mailboxPrefix), "storage_endpoint": optional(storageEndpoint), "auth": .string(auth),
       "credentials_file": optional(credentialsFile), "service_account": optional(serviceAccount),
-      "agent_uri": optional(agentURI), "preemptible_preference": .string(spotFirst ? "spot_first" : "on_demand_first"),
+      "agent_uri": optional(agentURI), "agent": optional(agentPath),
+      "agent_docker_host": optional(agentDockerHost), "artifact_registry": optional(artifactRegistry),
+      "preemptible_preference": .string(spotFirst ? "spot_first" : "on_demand_first"),
       "capacity_wait_seconds": .int(Int64(capacityWaitSeconds)), "initial_backoff_sec": .double(initialBackoff),
       "backoff_multiplier": .double(backoffMultiplier), "max_attempts": .int(Int64(maxAttempts)),
       "operation_poll_seconds": .double(operationPoll), "operation_timeout_seconds": .double(operationTimeout),

@@ -1,4 +1,5 @@
 import PluginKit
+import PluginSupport
 
 /// What a run asks Compute Engine for: read from the resolved profile the host puts in the
 /// spec (`profile.definition`), with the gce section's zones as the fallback placement.
@@ -26,8 +27,15 @@ struct MachineProfile: Sendable, Equatable {
   var bootDisk: BootDisk
   /// The modes the capacity search tries, in order.
   var modes: [Provisioning]
+  /// How the agent runs jobs, when the profile says (`agent_runner`): in their images
+  /// (`container`) or as bare processes on the VM (`process`, for boot images that bring the
+  /// whole environment). Unsaid: in a container whenever the run has an image.
+  var runner: AgentConfig.Runner?
 
   static let defaultZones = ["us-central1-a"]
+  static let imageProject = "deeplearning-platform-release"
+  static let gpuImageFamily = "common-cu124-debian-11-py310"
+  static let cpuImageFamily = "common-cpu-debian-11-py310"
 
   init(
     name: String, machineType: String, accelerator: Accelerator? = nil, zones: [String],
@@ -40,6 +48,11 @@ struct MachineProfile: Sendable, Equatable {
     self.zones = zones
     self.bootDisk = bootDisk
     self.modes = modes
+  }
+
+  /// The runner a run of `image` gets on this profile.
+  func runner(for image: String?) -> AgentConfig.Runner {
+    runner ?? ((image ?? "").isEmpty ? .process : .container)
   }
 
   init(spec profile: ResourceProfile?, settings: GCESettings) throws(PluginError) {
@@ -63,11 +76,24 @@ struct MachineProfile: Sendable, Equatable {
     if case .array(let listed)? = definition["zones"] { zones = listed.compactMap(\.stringValue) }
     if zones.isEmpty { zones = settings.zones ?? Self.defaultZones }
     self.zones = zones
+    if let chosen = definition["agent_runner"]?.stringValue {
+      guard let runner = AgentConfig.Runner(rawValue: chosen) else {
+        throw PluginError(
+          .invalidArgument, "profile \"\(name)\" has agent_runner: \(chosen); allowed values: container, process")
+      }
+      self.runner = runner
+    }
     let disk = definition["boot_disk"]
+    // Containers need Docker on the VM, GPUs its NVIDIA drivers: the default boot images are
+    // Google's Deep Learning VM families, which bring both; a bare-process profile keeps Debian.
+    let family: (String, String) =
+      runner == .process
+      ? ("debian-12", "debian-cloud")
+      : (accelerator == nil ? Self.cpuImageFamily : Self.gpuImageFamily, Self.imageProject)
     bootDisk = BootDisk(
-      type: disk?["type"]?.stringValue ?? "pd-balanced", sizeGB: disk?["size_gb"]?.intValue.map { Int($0) } ?? 50,
-      imageFamily: disk?["image_family"]?.stringValue ?? "debian-12",
-      imageProject: disk?["image_project"]?.stringValue ?? "debian-cloud")
+      type: disk?["type"]?.stringValue ?? "pd-balanced", sizeGB: disk?["size_gb"]?.intValue.map { Int($0) } ?? 100,
+      imageFamily: disk?["image_family"]?.stringValue ?? family.0,
+      imageProject: disk?["image_project"]?.stringValue ?? family.1)
     let spotAllowed = definition["preemptible_allowed"]?.boolValue ?? profile?.spot ?? false
     let onDemandAllowed = definition["on_demand_allowed"]?.boolValue ?? !(profile?.spot ?? false)
     var modes: [Provisioning] = []

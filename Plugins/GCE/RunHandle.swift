@@ -55,19 +55,22 @@ struct GCEWorkerHandle: Sendable {
   var instance: String
   var zone: String
   var mode: MachineProfile.Provisioning
+  /// The image the worker was started for: it serves runs of exactly this image (#38).
+  var image: String?
 
   var json: JSONValue {
     [
       "backend": "gce", "worker_id": .string(workerId), "instance": .string(instance), "zone": .string(zone),
-      "provisioning": .string(mode.rawValue),
+      "provisioning": .string(mode.rawValue), "image": image.map { .string($0) } ?? .null,
     ]
   }
 
-  init(workerId: String, instance: String, zone: String, mode: MachineProfile.Provisioning) {
+  init(workerId: String, instance: String, zone: String, mode: MachineProfile.Provisioning, image: String? = nil) {
     self.workerId = workerId
     self.instance = instance
     self.zone = zone
     self.mode = mode
+    self.image = image
   }
 
   init(_ json: JSONValue) throws(PluginError) {
@@ -78,5 +81,6 @@ struct GCEWorkerHandle: Sendable {
     self.zone = zone
     workerId = json["worker_id"]?.stringValue ?? instance
     mode = MachineProfile.Provisioning(rawValue: json["provisioning"]?.stringValue ?? "") ?? .onDemand
+    image = json["image"]?.stringValue
   }
 }

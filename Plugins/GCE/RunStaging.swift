@@ -45,9 +45,16 @@ struct RunStaging {
       image: spec.image, inputs: inputs,
       // No outputs_dir: a VM cannot write the host's folder, so the agent uploads to
       // runs/<id>/outputs/ and the backend brings them home when the run completes.
-      outputsDir: nil, timeoutSeconds: spec.timeoutSeconds, preservePaths: preservePaths)
+      outputsDir: nil, timeoutSeconds: spec.timeoutSeconds, preservePaths: preservePaths,
+      gpus: Self.gpuCount(spec.profile))
     try job.validate()
     return job
+  }
+
+  /// The GPUs the run's profile asks for (nil for none), as MachineProfile reads them.
+  static func gpuCount(_ profile: ResourceProfile?) -> Int? {
+    let count = profile?.definition?["gpu"]?["count"]?.intValue.map { Int($0) } ?? profile?.gpu?.count ?? 0
+    return count > 0 ? count : nil
   }
 
   private func stage(_ input: RunInput, _ runId: String) throws(PluginError) -> AgentInput {

@@ -8,6 +8,15 @@ extension GCEBackend {
     try WorkerIdentifier.validate(spec.runId, "run id")
     let worker = try GCEWorkerHandle(json)
     let mailbox = try mailbox()
+    // A worker serves the image it was started for, compared exactly (upstream §5.7 #38):
+    // another image, or another tag of it, goes to another worker.
+    guard worker.image == spec.image else {
+      throw PluginError(
+        .conflict,
+        "worker \(worker.workerId) runs \(worker.image ?? "no image"), not \(spec.image ?? "no image"); "
+          + "a run of another image needs another worker",
+        detail: ["worker_id": .string(worker.workerId)])
+    }
     // Nothing is written unless the worker is idle and has nothing queued: a `conflict` here
     // promises the host that this run was not delivered anywhere.
     let status = try mailbox.getJSON(try MailboxLayout.status(worker: worker.workerId))
@@ -105,7 +114,10 @@ extension GCEBackend {
         // and cut to 63 characters.
         let workerId = Self.agentWorkerId(vm) ?? vmLabels["goldfish-worker"]?.stringValue ?? name
         workers.append(
-          GCEWorkerHandle(workerId: workerId, instance: name, zone: zone, mode: spot ? .spot : .onDemand).json)
+          GCEWorkerHandle(
+            workerId: workerId, instance: name, zone: zone, mode: spot ? .spot : .onDemand,
+            image: Self.metadataItem(vm, StartupScript.imageKey)
+          ).json)
       }
     }
     return workers
@@ -113,10 +125,14 @@ extension GCEBackend {
 
   /// `worker_id` of the goldfish-agent config in a VM's metadata.
   static func agentWorkerId(_ vm: JSONValue) -> String? {
-    let items = vm["metadata"]?["items"]?.arrayValue ?? []
-    guard let text = items.first(where: { $0["key"]?.stringValue == StartupScript.configKey })?["value"]?.stringValue,
-      let config = try? JSONCoding.parse(text)
-    else { return nil }
+    guard let text = metadataItem(vm, StartupScript.configKey), let config = try? JSONCoding.parse(text) else {
+      return nil
+    }
     return config["worker_id"]?.stringValue
+  }
+
+  static func metadataItem(_ vm: JSONValue, _ key: String) -> String? {
+    let items = vm["metadata"]?["items"]?.arrayValue ?? []
+    return items.first(where: { $0["key"]?.stringValue == key })?["value"]?.stringValue
   }
 }

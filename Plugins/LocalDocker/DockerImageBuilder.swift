@@ -5,9 +5,9 @@ import PluginSupport
 /// `docker` image builder: the Engine's classic builder (POST /build, version=1) fed a
 /// ustar context streamed from the context folder. Build output is kept in a file per build.
 /// Caching by content is the host's job: it names the tag after a hash and asks `exists`.
-final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
+final class DockerImageBuilder: RegistryImageBuilder, @unchecked Sendable {
   static let serviceName = "docker"
-  static let capabilities = ImageBuilderCapabilities(registry: false, cache: "content").json
+  static let capabilities = ImageBuilderCapabilities(registry: true, cache: "content").json
 
   let engine: DockerEngine
   let buildsRoot: String
@@ -63,13 +63,62 @@ final class DockerImageBuilder: ImageBuilder, @unchecked Sendable {
     return try LogFile.read(path: folder.logPath, request: LogRequest(offset: offset), finished: finished)
   }
 
+  /// A tag naming a registry is looked up there (a manifest HEAD: a VM pulls from the registry,
+  /// not from this engine); any other tag in this engine.
   func imageID(tag: String) throws(PluginError) -> String? {
     guard !tag.isEmpty, !tag.contains("?"), !tag.contains("#") else {
       throw PluginError(.invalidArgument, "\(tag.debugDescription) is not an image tag")
     }
+    let reference = try ImageReference(tag)
+    if reference.registry != nil { return try RegistryAccess.manifestDigest(reference) }
     let response = try engine.request("GET", "/images/\(tag)/json", accept: [200, 404])
     guard response.status == 200 else { return nil }
     return try response.json()["Id"]?.stringValue
+  }
+
+  /// Tags the local image as `destination` and pushes it with the registry's credentials;
+  /// returns the pushed manifest digest.
+  func push(tag: String, destination: String) throws(PluginError) -> String {
+    let source = try ImageReference(tag)
+    let target = try ImageReference(destination)
+    guard target.registry != nil else {
+      throw PluginError(
+        .invalidArgument, "cannot push to \(destination): it names no registry (e.g. 127.0.0.1:5000/goldfish/stage:tag)"
+      )
+    }
+    try engine.request(
+      "POST",
+      "/images/\((source.name + ":" + source.tag).queryEscaped)/tag?repo=\(target.name.queryEscaped)"
+        + "&tag=\(target.tag.queryEscaped)", accept: [200, 201])
+    let request = HTTPRequest(
+      "POST", engine.url("/images/\(target.name.queryEscaped)/push?tag=\(target.tag.queryEscaped)"),
+      headers: [("X-Registry-Auth", try RegistryAccess.engineAuth(target))], timeoutSeconds: nil)
+    var pending: [UInt8] = []
+    var failure: String?
+    var digest: String?
+    let response = try engine.stream(request) { chunk in
+      pending.append(contentsOf: chunk)
+      while let newline = pending.firstIndex(of: 0x0A) {
+        let line = (try? JSONCoding.parse(String(decoding: pending[..<newline], as: UTF8.self))) ?? .null
+        pending.removeSubrange(...newline)
+        if let message = line["error"]?.stringValue { failure = message }
+        if let found = line["aux"]?["Digest"]?.stringValue { digest = found }
+      }
+      return true
+    }
+    if response.status != 200 && failure == nil { failure = "the Docker engine answered \(response.status)" }
+    if let failure {
+      throw PluginError(
+        .unavailable, "pushing \(tag) to \(destination) failed: \(failure)",
+        detail: [
+          "hint": .string(
+            target.usesGoogleToken
+              ? "check the credentials may write to \(target.registry ?? "") (roles/artifactregistry.writer)"
+              : "check the registry \(target.registry ?? "") is running and reachable from the engine")
+        ])
+    }
+    guard let digest else { throw PluginError(.internal, "the engine pushed \(destination) but gave no digest") }
+    return digest
   }
 
   static func query(_ request: ImageBuildRequest, network: String) throws(PluginError) -> String {

@@ -80,7 +80,8 @@ struct JobExecution {
     let launch = JobLaunch(
       runId: runId, argv: job.command, environment: environment(for: job, outputs: outputs),
       cwd: job.code.map(Self.localPath) ?? job.workDir.map(Self.localPath) ?? config.workRoot,
-      logDescriptor: log.descriptor, image: job.image)
+      logDescriptor: log.descriptor, image: job.image, jobEnvironment: job.env, inputsDir: inputsFolder,
+      outputsDir: outputs, gpus: job.gpus ?? 0)
     // Canceled while it waited or was being staged: it never starts.
     if try store.exists(try MailboxLayout.cancel(run: runId)) {
       return AgentExit(
@@ -104,6 +105,7 @@ struct JobExecution {
     // Never "out of memory" from a signal alone: only the kernel (a container's OOMKilled) says that.
     default: if let signal = end.signal { record.message = "killed by signal \(signal)\(Self.signalName(signal))" }
     }
+    if let note = end.note { record.message = note }
     if job.outputsDir == nil {
       do {
         _ = try OutputUploader.upload(outputsFolder, to: try MailboxLayout.outputsFolder(run: runId), store: store)

@@ -10,12 +10,27 @@ struct JobLaunch {
   var logDescriptor: Int32
   /// The container image; a process runner ignores it.
   var image: String?
+  /// The job's own environment (without the agent's PATH, HOME…): what a container gets.
+  var jobEnvironment: [String: String] = [:]
+  /// The agent's folders for this job: staged inputs, outputs.
+  var inputsDir = ""
+  var outputsDir = ""
+  /// GPUs the job's profile asks for (a container runner requests them).
+  var gpus = 0
 }
 
 /// How a job ended: its exit code, or the signal that killed it.
 struct JobEnd: Equatable {
   var exitCode: Int
   var signal: Int32?
+  /// Why it ended, when the runner knows better than the exit code (a container's OOMKilled).
+  var note: String?
+
+  init(exitCode: Int, signal: Int32? = nil, note: String? = nil) {
+    self.exitCode = exitCode
+    self.signal = signal
+    self.note = note
+  }
 }
 
 /// Starts jobs. A plain process group today; a container runner (docker run on a VM) plugs

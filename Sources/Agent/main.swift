@@ -42,8 +42,16 @@ do {
 }
 // Orphans of a job come back to the agent, which reaps them instead of leaving zombies.
 _ = gf_agent_become_subreaper()
-let runner: any JobRunner =
+func makeRunner(_ config: AgentConfig) -> any JobRunner {
   switch config.runner {
-  case .process: ProcessGroupRunner()
+  case .process: return ProcessGroupRunner()
+  case .container:
+    do throws(PluginError) {
+      return ContainerRunner(engine: try EngineAPI(host: config.dockerHost), workerId: config.workerId)
+    } catch {
+      fail(error.message)
+    }
   }
+}
+let runner = makeRunner(config)
 exit(Agent(config: config, store: store, runner: runner).run())

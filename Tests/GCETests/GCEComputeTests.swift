@@ -27,7 +27,11 @@ struct GCEComputeTests {
       for item in items { metadata[item["key"]?.stringValue ?? ""] = item["value"]?.stringValue }
     }
     let script = try #require(metadata["startup-script"])
-    #expect(script.contains("goldfish-agent --config"))
+    #expect(script.contains("goldfish-agent\" --config"))
+    // The agent runs only once its SHA-256 matches the one the host uploaded (issue #15).
+    #expect(script.contains("sha256sum -c"))
+    #expect(metadata["goldfish-agent-sha256"]?.count == 64)
+    #expect(metadata["goldfish-agent-url"]?.contains("agent%2F\(metadata["goldfish-agent-sha256"] ?? "")") == true)
     #expect(try bashAccepts(script))
     let config = try JSONCoding.parse(try #require(metadata["goldfish-agent-config"]))
     #expect(config["mailbox"]?.stringValue == "gs://\(GCSSupport.bucket)/\(opened.prefix)")

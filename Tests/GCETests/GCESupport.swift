@@ -30,10 +30,10 @@ enum GCESupport {
   /// The gce backend of this build; `apiRoot` overrides gcplocal (a capacity proxy).
   static func open(
     apiRoot: String? = nil, zones: [String] = ["us-central1-a"], context: ServiceContext? = nil,
-    _ extra: [String: JSONValue] = [:]
+    project chosen: String? = nil, _ extra: [String: JSONValue] = [:]
   ) throws -> Opened {
     try GCSSupport.ensureBucket()
-    let project = project()
+    let project = chosen ?? project()
     let prefix = "gce-" + UUID().uuidString.prefix(8).lowercased()
     let root = apiRoot ?? endpoint ?? ""
     var config: [String: JSONValue] = [

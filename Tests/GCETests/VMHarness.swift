@@ -11,18 +11,28 @@ final class VMHarness {
   static var agent: String { TestEnvironment.binFolder + "/goldfish-agent" }
   static var available: Bool { GCESupport.available && FileManager.default.isExecutableFile(atPath: agent) }
 
+  /// The isolated mode (a VM container that shares nothing with the host) needs the private
+  /// engine, the VM image scripts/gce-local.sh imports, and the loopback registry.
+  static let vmImage = ProcessInfo.processInfo.environment["GOLDFISH_VM_IMAGE"] ?? "goldfish/gce-vm:1"
+  static let registry = ProcessInfo.processInfo.environment["GOLDFISH_REGISTRY"]
+  static var isolatedAvailable: Bool { available && DockerSupport.available && registry != nil }
+
   let process = Process()
   let input = Pipe()
   let work: String
+  /// In isolated mode: the loopback TCP port of the engine the VMs run jobs through.
+  private(set) var enginePort = 0
 
-  init(project: String, zones: [String] = ["us-central1-a"], bootDelay: Double = 0) throws {
+  init(project: String, zones: [String] = ["us-central1-a"], bootDelay: Double = 0, isolated: Bool = false) throws {
     work = TestEnvironment.temporaryFolder("gce-harness")
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
-      "python3", TestEnvironment.packageRoot + "/Tests/Fixtures/gce/vm_harness.py", "--api", GCESupport.endpoint ?? "",
-      "--project", project, "--zones", zones.joined(separator: ","), "--agent", Self.agent, "--work", work,
-      "--boot-delay", String(bootDelay), "--poll", "0.1",
-    ]
+    process.arguments =
+      [
+        "python3", TestEnvironment.packageRoot + "/Tests/Fixtures/gce/vm_harness.py", "--api",
+        GCESupport.endpoint ?? "", "--project", project, "--zones", zones.joined(separator: ","), "--agent",
+        Self.agent, "--work", work, "--boot-delay", String(bootDelay), "--poll", "0.1",
+      ]
+      + (isolated ? ["--isolated", "--vm-image", Self.vmImage, "--engine", DockerSupport.hostAddress ?? ""] : [])
     var environment = ProcessInfo.processInfo.environment
     environment["STORAGE_EMULATOR_HOST"] = "http://127.0.0.1:\(GCSSupport.emulatorPort)"
     process.environment = environment
@@ -30,11 +40,29 @@ final class VMHarness {
     process.standardInput = input
     process.standardOutput = output
     try process.run()
-    _ = try output.fileHandleForReading.read(upToCount: 6)  // "ready\n"
+    var line = Data()
+    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) {
+      line.append(byte)
+    }
+    enginePort = Int(String(decoding: line, as: UTF8.self).split(separator: " ").last ?? "") ?? 0  // "ready [port]"
   }
 
-  /// What the harness did, for failure messages.
-  var log: String { (try? String(contentsOfFile: work + "/harness.log", encoding: .utf8)) ?? "" }
+  /// What the harness did, for failure messages (and each isolated VM's own output).
+  var log: String {
+    var text = (try? String(contentsOfFile: work + "/harness.log", encoding: .utf8)) ?? ""
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: work)) ?? [] {
+      if let vm = try? String(contentsOfFile: work + "/" + name + "/vm.log", encoding: .utf8) {
+        text += "\n--- \(name) ---\n" + vm
+      }
+    }
+    return text
+  }
+
+  /// Preempts an isolated VM: its agent gets SIGTERM, the instance stays.
+  func preempt(_ instance: String) throws {
+    try FileManager.default.createDirectory(atPath: work + "/preempt", withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: work + "/preempt/" + instance, contents: Data())
+  }
 
   deinit {
     try? input.fileHandleForWriting.close()

@@ -51,6 +51,7 @@ struct DependencyScriptsTests {
     "chromium": .package("chromium", script: "scripts/deps.sh"),
     "chromedriver": .package("chromium-driver", script: "scripts/deps.sh"),
     "xdg-open": .package("xdg-utils", script: "scripts/deps.sh"),
+    "docker-registry": .package("docker-registry", script: "scripts/deps.sh"),
     "swift": .built, "goldfish": .built, "goldfish-runner": .built, "goldfish-agent": .built,
   ]
 
@@ -60,6 +61,7 @@ struct DependencyScriptsTests {
     "kill", "dpkg-query", "apt-get", "sudo", "setsid", "wc", "tr", "date", "ls", "touch", "xargs", "nproc", "dirname",
     "basename", "printf", "test", "timeout", "stat", "uname", "install", "pwd", "unshare", "pivot_root", "compgen",
     "dd", "chown", "hostname",
+    "mkfifo",
   ]
 
   /// Words in a command position that are not programs: shell keywords and builtins.

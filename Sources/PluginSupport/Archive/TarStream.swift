@@ -17,6 +17,8 @@ public final class TarStream: @unchecked Sendable {
     var mode: UInt32
     var size: Int64
     var link: String
+    /// Where the bytes come from (empty for a folder added only to hold others).
+    var source: String
   }
 
   private let root: String
@@ -34,6 +36,33 @@ public final class TarStream: @unchecked Sendable {
     root = directory
     var found: [Entry] = []
     try Self.walk(directory, relative: "", into: &found)
+    entries = found
+  }
+
+  /// Several folders in one archive, each under its own path (e.g. `mnt/inputs`), with the
+  /// folders above them: one upload puts them all in place (a container's archive API).
+  public init(folders: [(source: String, archivedAs: String)]) throws(PluginError) {
+    root = folders.first?.source ?? ""
+    var found: [Entry] = []
+    var seen: Set<String> = []
+    for folder in folders {
+      let parts = folder.archivedAs.split(separator: "/").map(String.init)
+      guard !parts.isEmpty, !parts.contains(".."), !parts.contains(".") else {
+        throw PluginError(.invalidArgument, "cannot archive a folder as \(folder.archivedAs.debugDescription)")
+      }
+      for depth in 1...parts.count {
+        let path = parts.prefix(depth).joined(separator: "/")
+        guard seen.insert(path).inserted else { continue }
+        var mode: UInt32 = 0o755
+        if depth == parts.count {
+          var info = stat()
+          guard stat(folder.source, &info) == 0 else { throw POSIXFile.error(errno, "cannot archive", folder.source) }
+          mode = UInt32(info.st_mode) & 0o7777
+        }
+        found.append(Entry(path: path, kind: UInt8(ascii: "5"), mode: mode, size: 0, link: "", source: ""))
+      }
+      try Self.walk(folder.source, relative: folder.archivedAs, into: &found)
+    }
     entries = found
   }
 
@@ -81,8 +110,8 @@ public final class TarStream: @unchecked Sendable {
       next += 1
       setPending(try Self.header(entry))
       if entry.kind == UInt8(ascii: "0"), entry.size > 0 {
-        fd = open(root + "/" + entry.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw POSIXFile.error(errno, "cannot open a build context file", root + "/" + entry.path) }
+        fd = open(entry.source, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw POSIXFile.error(errno, "cannot open a build context file", entry.source) }
         remaining = entry.size
         padding = Int((512 - entry.size % 512) % 512)
       }
@@ -113,16 +142,17 @@ public final class TarStream: @unchecked Sendable {
       let mode = UInt32(info.st_mode) & 0o7777
       switch UInt32(info.st_mode) & UInt32(S_IFMT) {
       case UInt32(S_IFDIR):
-        entries.append(Entry(path: archived, kind: UInt8(ascii: "5"), mode: mode, size: 0, link: ""))
+        entries.append(Entry(path: archived, kind: UInt8(ascii: "5"), mode: mode, size: 0, link: "", source: path))
         try walk(path, relative: archived, into: &entries)
       case UInt32(S_IFLNK):
         var target = [CChar](repeating: 0, count: 4097)
         let length = readlink(path, &target, 4096)
         guard length >= 0 else { throw POSIXFile.error(errno, "cannot read a symlink of the build context", path) }
         let link = String(decoding: target[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        entries.append(Entry(path: archived, kind: UInt8(ascii: "2"), mode: 0o777, size: 0, link: link))
+        entries.append(Entry(path: archived, kind: UInt8(ascii: "2"), mode: 0o777, size: 0, link: link, source: path))
       case UInt32(S_IFREG):
-        entries.append(Entry(path: archived, kind: UInt8(ascii: "0"), mode: mode, size: Int64(info.st_size), link: ""))
+        entries.append(
+          Entry(path: archived, kind: UInt8(ascii: "0"), mode: mode, size: Int64(info.st_size), link: "", source: path))
       default:
         continue  // sockets, fifos and devices have no place in an image build
       }

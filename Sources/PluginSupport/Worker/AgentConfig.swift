@@ -5,7 +5,11 @@ public struct AgentConfig: Codable, Sendable, Equatable {
   /// How a job runs: a plain process here; a container runner can be added behind the same seam.
   public enum Runner: String, Codable, Sendable {
     case process
+    /// Each job in its image, through the machine's Docker Engine API (`docker_host`).
+    case container
   }
+
+  public static let defaultDockerHost = "unix:///var/run/docker.sock"
 
   private enum CodingKeys: String, CodingKey {
     case workerId = "worker_id"
@@ -20,6 +24,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     case killGraceSeconds = "kill_grace_seconds"
     case labels
     case mailboxOptions = "mailbox_options"
+    case dockerHost = "docker_host"
   }
 
   public var workerId: String
@@ -45,13 +50,17 @@ public struct AgentConfig: Codable, Sendable, Equatable {
   /// Settings of the mailbox's store beyond its URI, such as a gs:// mailbox's `endpoint`,
   /// `auth` or `credentials_file` (the keys of goldfish.yaml's gcs section).
   public var mailboxOptions: [String: JSONValue]
+  /// The Docker engine of the container runner: `unix:///path` (files bind-mounted) or
+  /// `tcp://127.0.0.1:PORT` (files copied through the archive API).
+  public var dockerHost: String
 
   public init(
     workerId: String, mailbox: String, workRoot: String, idleTimeoutSeconds: Int? = nil,
     lifetimeSeconds: Int? = nil, preservePaths: [String] = [], runner: Runner = .process,
     maxJobs: Int? = nil, pollIntervalMs: Int = 100, killGraceSeconds: Int = 10, labels: [String: String] = [:],
-    mailboxOptions: [String: JSONValue] = [:]
+    mailboxOptions: [String: JSONValue] = [:], dockerHost: String = AgentConfig.defaultDockerHost
   ) {
+    self.dockerHost = dockerHost
     self.workerId = workerId
     self.mailbox = mailbox
     self.workRoot = workRoot
@@ -80,6 +89,7 @@ public struct AgentConfig: Codable, Sendable, Equatable {
     killGraceSeconds = try c.decodeIfPresent(Int.self, forKey: .killGraceSeconds) ?? 10
     labels = try c.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
     mailboxOptions = try c.decodeIfPresent([String: JSONValue].self, forKey: .mailboxOptions) ?? [:]
+    dockerHost = try c.decodeIfPresent(String.self, forKey: .dockerHost) ?? Self.defaultDockerHost
   }
 
   /// 0 and "absent" are never confused (upstream §5.7 #8): every present bound must be positive.
@@ -103,6 +113,10 @@ public struct AgentConfig: Codable, Sendable, Equatable {
       throw PluginError(.invalidArgument, "kill_grace_seconds must be between 0 and 3600, got \(killGraceSeconds)")
     }
     for pattern in preservePaths { try PreservePath.validate(pattern) }
+    guard dockerHost.hasPrefix("unix:///") || dockerHost.hasPrefix("tcp://") else {
+      throw PluginError(
+        .invalidArgument, "docker_host must be unix:///path/to/docker.sock or tcp://HOST:PORT, got \(dockerHost)")
+    }
   }
 }
 

@@ -13,6 +13,7 @@ public struct AgentJob: Codable, Sendable, Equatable {
     case outputsDir = "outputs_dir"
     case timeoutSeconds = "timeout_seconds"
     case preservePaths = "preserve_paths"
+    case gpus
   }
 
   public var runId: String
@@ -33,12 +34,15 @@ public struct AgentJob: Codable, Sendable, Equatable {
   public var timeoutSeconds: Int?
   /// Extra paths kept between jobs, on top of the agent's own.
   public var preservePaths: [String]
+  /// GPUs the job's profile asks for; a container runner requests them from the engine.
+  public var gpus: Int?
 
   public init(
     runId: String, command: [String], env: [String: String] = [:], image: String? = nil,
     code: String? = nil, workDir: String? = nil, inputs: [AgentInput] = [], outputsDir: String? = nil,
-    timeoutSeconds: Int? = nil, preservePaths: [String] = []
+    timeoutSeconds: Int? = nil, preservePaths: [String] = [], gpus: Int? = nil
   ) {
+    self.gpus = gpus
     self.runId = runId
     self.command = command
     self.env = env
@@ -63,6 +67,7 @@ public struct AgentJob: Codable, Sendable, Equatable {
     outputsDir = try c.decodeIfPresent(String.self, forKey: .outputsDir)
     timeoutSeconds = try c.decodeIfPresent(Int.self, forKey: .timeoutSeconds)
     preservePaths = try c.decodeIfPresent([String].self, forKey: .preservePaths) ?? []
+    gpus = try c.decodeIfPresent(Int.self, forKey: .gpus)
   }
 
   /// The job a run spec asks for; the same mapping for every backend.

@@ -17,6 +17,8 @@ A key "status:NAME" instead makes every GET of instance NAME answer with that st
 (e.g. "status:gf-run-1": "STOPPED"): gcplocal's VMs never stop, Compute Engine's spot VMs do.
 An insert of a name the zone already has is answered 409 alreadyExists, as Compute Engine does
 (gcplocal replaces the instance instead).
+POST /_faults merges a JSON object into the faults while it runs (a spot VM preempted mid-job:
+{"status:NAME": "STOPPED"}).
 GET /_inserts lists every insert seen: [{"zone", "name", "fault", "body"}];
 GET /_operation_polls counts GETs of zone operations.
 """
@@ -80,6 +82,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/_inserts":
             with lock:
                 return self._json(200, state["inserts"])
+        if self.path == "/_faults" and self.command == "POST":
+            with lock:
+                FAULTS.update(json.loads(body or b"{}"))
+            return self._json(200, FAULTS)
         if self.path == "/_operation_polls":
             with lock:
                 return self._json(200, {"count": state["operation_polls"]})

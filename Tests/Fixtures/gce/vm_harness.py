@@ -7,15 +7,30 @@ script's self-delete). Loopback only. Prints "ready" on stdout, then runs until 
 
   vm_harness.py --api http://127.0.0.1:P/compute/v1 --project P --zones z1,z2 \
                 --agent /path/goldfish-agent --work DIR [--boot-delay S] [--poll S]
+  vm_harness.py ... --isolated --vm-image IMAGE --engine unix:///path/docker.sock
+
+--isolated: a VM that shares nothing with the host. Each RUNNING instance is a container of
+IMAGE on the given Docker engine, with no bind mount at all and `--network host` to reach the
+loopback emulators; it runs the instance's own startup script, whose metadata server is a
+per-VM loopback server here (GCE_METADATA_HOST: the instance's metadata, a token, its name and
+zone). The script downloads goldfish-agent from the storage emulator and checks its SHA-256;
+the agent runs jobs through this engine, reached over a loopback TCP proxy (its port is
+printed after "ready"), so job folders travel through the archive API as they would to any
+engine that does not share the agent's disk. Deleting the instance removes the VM container
+and its job containers; a VM container that exits deletes its instance. A file
+DIR/preempt/<instance> makes the harness preempt that VM: SIGTERM to its agent, and the
+instance is left as it is (the test makes it read STOPPED through the capacity proxy).
 
 The agent's work_root (a VM path) is moved under DIR/<instance>/; the storage emulator is
 reached through STORAGE_EMULATOR_HOST, inherited from this process. Events are appended to
 DIR/harness.log, each agent's output to DIR/<instance>/agent.log.
 """
 import argparse
+import http.server
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +46,9 @@ parser.add_argument("--agent", required=True)
 parser.add_argument("--work", required=True)
 parser.add_argument("--boot-delay", type=float, default=0.0)
 parser.add_argument("--poll", type=float, default=0.2)
+parser.add_argument("--isolated", action="store_true")
+parser.add_argument("--vm-image", default="goldfish/gce-vm:1")
+parser.add_argument("--engine", default=os.environ.get("DOCKER_HOST", ""))
 args = parser.parse_args()
 
 # The Swift test runner blocks SIGTERM in its threads and children inherit the mask: undo it
@@ -87,6 +105,129 @@ def boot(zone, instance):
     return process
 
 
+def docker(*argv, check=False):
+    environment = dict(os.environ, DOCKER_HOST=args.engine)
+    result = subprocess.run(["docker", *argv], env=environment, stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True)
+    if check and result.returncode != 0:
+        raise RuntimeError("docker %s: %s" % (" ".join(argv[:2]), result.stderr.strip()))
+    return result
+
+
+class EngineProxy(threading.Thread):
+    """127.0.0.1:PORT -> the engine's unix socket, byte for byte (the VMs' Docker engine)."""
+
+    def __init__(self, socket_path):
+        super().__init__(daemon=True)
+        self.socket_path = socket_path
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.port = self.server.getsockname()[1]
+
+    def run(self):
+        while True:
+            client, _ = self.server.accept()
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.socket_path)
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pump, args=(source, target), daemon=True).start()
+
+    @staticmethod
+    def pump(source, target):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, target):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def metadata_server(zone, instance):
+    """The instance's metadata server, on its own loopback port."""
+    items = {item["key"]: item["value"] for item in instance.get("metadata", {}).get("items", [])}
+    answers = {
+        "instance/name": instance["name"],
+        "instance/zone": "projects/%s/zones/%s" % (args.project, zone),
+        "instance/service-accounts/default/token": json.dumps(
+            {"access_token": "harness-token", "expires_in": 3600, "token_type": "Bearer"}),
+    }
+    for key, value in items.items():
+        answers["instance/attributes/" + key] = value
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *_):
+            pass
+
+        def do_GET(self):
+            path = self.path.split("?")[0]
+            prefix = "/computeMetadata/v1/"
+            value = answers.get(path[len(prefix):]) if path.startswith(prefix) else None
+            if value is None or self.headers.get("Metadata-Flavor") != "Google":
+                self.send_response(404)
+                self.end_headers()
+                return
+            body = value.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def boot_isolated(zone, instance):
+    """A container that is the VM: its startup script, its metadata server, nothing of ours."""
+    name = instance["name"]
+    server = metadata_server(zone, instance)
+    config = json.loads(metadata(instance, "goldfish-agent-config") or "{}")
+    container = "gf-vm-%s-%s" % (args.project, name)
+    docker("rm", "-f", container)
+    docker("run", "-d", "--name", container, "--network", "host", "--label", "goldfish.harness-vm=" + name,
+           "-e", "GCE_METADATA_HOST=127.0.0.1:%d" % server.server_address[1], args.vm_image,
+           "bash", "-c", metadata(instance, "startup-script") or "exit 1", check=True)
+    log("booted %s/%s as container %s (metadata on %d)" % (zone, name, container, server.server_address[1]))
+    return {"container": container, "server": server, "worker": config.get("worker_id", name)}
+
+
+def vm_running(vm):
+    result = docker("inspect", "-f", "{{.State.Running}}", vm["container"])
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def stop_isolated(vm, name):
+    folder = os.path.join(args.work, name)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "vm.log"), "w") as handle:
+        handle.write(docker("logs", vm["container"]).stderr)
+    docker("rm", "-f", vm["container"])
+    jobs = docker("ps", "-aq", "--filter", "label=goldfish.worker-id=" + vm["worker"]).stdout.split()
+    if jobs:
+        docker("rm", "-f", *jobs)
+    vm["server"].shutdown()
+
+
+def preempt_isolated(vm):
+    """Compute Engine's ACPI shutdown, as the agent sees it: SIGTERM, then the VM stops."""
+    docker("exec", vm["container"], "bash", "-c",
+           "for p in /proc/[0-9]*; do [ \"$(cat $p/comm 2>/dev/null)\" = goldfish-agent ] && kill -TERM ${p#/proc/}; done")
+    for _ in range(300):
+        if not vm_running(vm):
+            break
+        time.sleep(0.1)
+
+
 def stop(process):
     if process.poll() is None:
         try:
@@ -117,14 +258,26 @@ def step():
                 continue
             if name not in present:
                 # Deleted through the API: the machine and everything on it stop at once.
-                if vm["process"] is not None:
+                if args.isolated and vm["process"] is not None:
+                    stop_isolated(vm["process"], name)
+                elif vm["process"] is not None:
                     stop(vm["process"])
                 vm["state"] = "gone"
                 log("%s/%s deleted: agent stopped" % (zone, name))
                 continue
             if vm["state"] == "booting" and now >= vm["boot_at"]:
-                vm["process"] = boot(zone, present[name])
+                vm["process"] = boot_isolated(zone, present[name]) if args.isolated else boot(zone, present[name])
                 vm["state"] = "running"
+            elif args.isolated and vm["state"] == "running":
+                if os.path.exists(os.path.join(args.work, "preempt", name)):
+                    preempt_isolated(vm["process"])
+                    vm["state"] = "preempted"
+                    log("%s/%s preempted: agent sent SIGTERM, instance left stopped" % (zone, name))
+                elif not vm_running(vm["process"]):
+                    status, _ = api("DELETE", "/projects/%s/zones/%s/instances/%s" % (args.project, zone, name))
+                    stop_isolated(vm["process"], name)
+                    vm["state"] = "gone"
+                    log("%s/%s VM exited: self-delete answered %d" % (zone, name, status))
             elif vm["state"] == "running" and vm["process"].poll() is not None:
                 code = vm["process"].returncode
                 status, _ = api("DELETE", "/projects/%s/zones/%s/instances/%s" % (args.project, zone, name))
@@ -138,14 +291,23 @@ def watch_stdin():
 
 
 threading.Thread(target=watch_stdin, daemon=True).start()
-print("ready", flush=True)
+if args.isolated:
+    proxy = EngineProxy(args.engine[len("unix://"):])
+    proxy.start()
+    print("ready %d" % proxy.port, flush=True)
+else:
+    print("ready", flush=True)
 while not stopping.is_set():
     try:
         step()
     except Exception as error:  # the loop outlives one bad poll, as a VM fleet would
         log("poll failed: %r" % (error,))
     stopping.wait(args.poll)
-for vm in vms.values():
-    if vm["process"] is not None:
+for (zone, name), vm in vms.items():
+    if vm["process"] is None or vm["state"] == "gone":
+        continue
+    if args.isolated:
+        stop_isolated(vm["process"], name)
+    else:
         stop(vm["process"])
 log("harness stopped")

@@ -1,12 +1,14 @@
 /// Splits the Engine's multiplexed log stream (a non-TTY container): each frame is an
 /// 8-byte header [stream, 0, 0, 0, size as big-endian UInt32] and `size` bytes of payload.
 /// Frames may be cut anywhere between network chunks, so the state carries over.
-struct LogDemuxer {
+public struct LogDemuxer {
   private var header: [UInt8] = []
   private var remaining = 0
 
   /// The payload bytes of stdout and stderr in `chunk`, in the order they were written.
-  mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [UInt8] {
+  public init() {}
+
+  public mutating func feed(_ chunk: UnsafeRawBufferPointer) -> [UInt8] {
     var output: [UInt8] = []
     output.reserveCapacity(chunk.count)
     var index = 0
