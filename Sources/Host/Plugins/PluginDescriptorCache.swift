@@ -15,12 +15,12 @@ import PluginKit
 /// files are never cached: they are loaded again each time, so their reasons stay current.
 struct PluginDescriptorCache {
   struct Entry: Codable {
-    var stamp: FileStamp
+    var stamp: PluginFileStamp
     var info: PluginInfo
   }
 
   private struct Contents: Codable {
-    var host: FileStamp
+    var host: PluginFileStamp
     var version: String
     var entries: [String: Entry]
   }
@@ -29,7 +29,7 @@ struct PluginDescriptorCache {
   static let limit = 256
 
   let path: String?
-  private let host: FileStamp?
+  private let host: PluginFileStamp?
   private var entries: [String: Entry] = [:]
   private var changed = false
 
@@ -44,7 +44,7 @@ struct PluginDescriptorCache {
 
   init(path: String?) {
     self.path = path
-    host = FileStamp("/proc/self/exe")
+    host = PluginFileStamp("/proc/self/exe")
     guard let path, let host, let data = FileManager.default.contents(atPath: path),
       let contents = try? JSONDecoder().decode(Contents.self, from: data),
       contents.host == host, contents.version == GoldfishVersion.current
@@ -53,12 +53,12 @@ struct PluginDescriptorCache {
   }
 
   /// What the file at `path` registered when it last loaded, if it is still that file.
-  func info(path: String, stamp: FileStamp) -> PluginInfo? {
+  func info(path: String, stamp: PluginFileStamp) -> PluginInfo? {
     guard let entry = entries[path], entry.stamp == stamp else { return nil }
     return entry.info
   }
 
-  mutating func remember(path: String, stamp: FileStamp, info: PluginInfo) {
+  mutating func remember(path: String, stamp: PluginFileStamp, info: PluginInfo) {
     guard self.path != nil, entries[path]?.stamp != stamp || entries[path]?.info != info else { return }
     entries[path] = Entry(stamp: stamp, info: info)
     changed = true
@@ -85,7 +85,7 @@ struct PluginDescriptorCache {
 
 /// A file as the file system describes it (links followed): equal stamps mean the same bytes,
 /// as git's index judges unchanged files.
-struct FileStamp: Codable, Equatable, Hashable, Sendable {
+struct PluginFileStamp: Codable, Equatable, Hashable, Sendable {
   var device: UInt64
   var inode: UInt64
   var size: Int64

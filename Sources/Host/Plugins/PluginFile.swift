@@ -6,17 +6,17 @@ import Synchronization
 final class PluginFile: Sendable {
   let path: String
   let origin: String
-  private let stamp: FileStamp?
+  private let stamp: PluginFileStamp?
   private let loaded: Mutex<Result<LoadedPlugin, PluginRefusal>?>
 
-  init(path: String, origin: String, stamp: FileStamp) {
+  init(path: String, origin: String, stamp: PluginFileStamp) {
     self.path = path
     self.origin = origin
     self.stamp = stamp
     loaded = Mutex(nil)
   }
 
-  init(loaded plugin: LoadedPlugin, stamp: FileStamp?) {
+  init(loaded plugin: LoadedPlugin, stamp: PluginFileStamp?) {
     path = plugin.info.path
     origin = plugin.info.origin
     self.stamp = stamp
@@ -36,10 +36,10 @@ final class PluginFile: Sendable {
   /// concurrent call, and again after goldfish.yaml changes) reuses them while their stamp holds,
   /// instead of running each plugin's entry point and checks again. dlopen would return the same
   /// handle anyway: plugins are never unloaded.
-  private static let loadedFiles = Mutex<[String: (stamp: FileStamp, plugin: LoadedPlugin)]>([:])
+  private static let loadedFiles = Mutex<[String: (stamp: PluginFileStamp, plugin: LoadedPlugin)]>([:])
 
   /// Loads the file now (or finds it loaded by this process, unchanged); refusals are not kept.
-  static func loadNow(path: String, origin: String, stamp: FileStamp?) -> Result<LoadedPlugin, PluginRefusal> {
+  static func loadNow(path: String, origin: String, stamp: PluginFileStamp?) -> Result<LoadedPlugin, PluginRefusal> {
     if let stamp, var known = loadedFiles.withLock({ $0[path] }), known.stamp == stamp {
       known.plugin.info.origin = origin
       return .success(known.plugin)

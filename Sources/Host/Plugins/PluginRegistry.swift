@@ -44,7 +44,7 @@ public final class PluginRegistry: Sendable {
     var services: [Key: Listed] = [:]
     var cache = given ?? PluginDescriptorCache(path: nil)
     for candidate in candidates {
-      let stamp = FileStamp(candidate.path)
+      let stamp = PluginFileStamp(candidate.path)
       let file: PluginFile
       let info: PluginInfo
       if lazy, let stamp, let known = cache.info(path: candidate.path, stamp: stamp) {

@@ -47,7 +47,7 @@ struct LazyPluginLoadingTests {
     let eager = PluginRegistry.load(candidates, lazy: false, cache: PluginDescriptorCache(path: cachePath))
     #expect(eager.refused.isEmpty, "\(eager.refused)")
     let cached = PluginDescriptorCache(path: cachePath)
-    let stamp = try #require(FileStamp(plugin))
+    let stamp = try #require(PluginFileStamp(plugin))
     #expect(cached.info(path: plugin, stamp: stamp)?.services.map(\.name) == ["hangstore"])
 
     let lazy = PluginRegistry.load(candidates, lazy: true, cache: cached)
@@ -64,10 +64,10 @@ struct LazyPluginLoadingTests {
     let cachePath = folder + "/descriptors.json"
     _ = PluginRegistry.load(
       [.init(path: plugin, origin: "test")], lazy: false, cache: PluginDescriptorCache(path: cachePath))
-    let before = try #require(FileStamp(plugin))
+    let before = try #require(PluginFileStamp(plugin))
     try FileManager.default.removeItem(atPath: plugin)
     try FileManager.default.copyItem(atPath: TestEnvironment.fixture("config_check"), toPath: plugin)
-    let after = try #require(FileStamp(plugin))
+    let after = try #require(PluginFileStamp(plugin))
     #expect(before != after)
     #expect(PluginDescriptorCache(path: cachePath).info(path: plugin, stamp: after) == nil)
   }
