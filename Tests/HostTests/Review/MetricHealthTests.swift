@@ -57,26 +57,7 @@ struct MetricHealthTests {
     let fixture = try SamplePipeline.project { text in
       text + "\nsvs:\n  metric_health_auto_stop: true\n  metric_health_divergence_points: 3\n"
     }
-    try fixture.write(
-      "modules/preprocess.py",
-      """
-      import time
-      from goldfish.io import flush_metrics, get_output_path, log_metric, save_output, should_stop
-
-      loss = 1.0
-      for step in range(600):
-          if should_stop():
-              print("stopping on request at step", step)
-              break
-          log_metric("loss", loss, step=step)
-          flush_metrics()
-          loss *= 1.5
-          time.sleep(0.1)
-      with open(get_output_path("features"), "w") as handle:
-          handle.write("{}")
-      save_output("features", get_output_path("features"))
-
-      """)
+    try fixture.write("modules/preprocess.py", DivergingStage.script(steps: 600))
     let (_, runs) = try SamplePipeline.run(fixture, ["preprocess"])
     let run = runs[0]
     #expect(run.state == .terminated, "\(run.state) \(run.error ?? "")")
@@ -105,4 +86,3 @@ struct MetricHealthTests {
     #expect(try fixture.project.store.stopRequest(of: run.id) == nil, "nothing was recorded")
   }
 }
-
