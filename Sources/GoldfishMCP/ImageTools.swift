@@ -18,7 +18,8 @@ enum ImageTools {
     description:
       "The images stages run in (containerized backends): list, inspect, check (can a run start?) and build the "
       + "project image (docker.base_images + docker.extra_packages + a slot's requirements.txt) ahead of a run. "
-      + "Images are named by a hash of their recipe, so there are no version numbers; push lands with issue #15.",
+      + "Images are named by a hash of their recipe, so there are no version numbers. push builds (when missing) "
+      + "and pushes the stage image cloud VMs pull (goldfish.io included) to the backend's artifact_registry.",
     parameters: [
       .string("action", "What to do.", required: true, choices: actions),
       .string(
@@ -34,7 +35,7 @@ enum ImageTools {
     ],
     output: [
       "success": S.boolean, "action": S.string, "builder": S.string, "images": S.array(S.anyObject),
-      "ready": S.boolean, "build_id": S.string, "status": S.string,
+      "ready": S.boolean, "build_id": S.string, "status": S.string, "registry_tag": S.string, "image_tag": S.string,
     ],
     annotations: .init(destructiveHint: false, idempotentHint: false, openWorldHint: false)
   ) { call in
@@ -57,11 +58,18 @@ enum ImageTools {
         return try ImageCatalog(project: project).check(slot: slot, kind: kind)
       case "build":
         let plan = try ImagePlan(project: project, kind: kind ?? .cpu, slot: slot)
-        if target == .base { throw ImageActionRefusal.baseBuild(plan.base) }
+        if target == .base {
+          guard let from = BaseImage.source(of: plan.base, docker: project.config.docker) else {
+            throw ImageActionRefusal.baseBuild(plan.base)
+          }
+          return try JSONValue.from(
+            BaseImage(project: project, builder: try ImageBuilds(project: project).builder()).build(
+              plan.base, from: from, kind: plan.kind))
+        }
         return try JSONValue.from(ImageBuilds(project: project).start(plan, wait: wait))
       case "push":
-        let builder = try ImageBuilds(project: project).builder()
-        throw ImageActionRefusal.push(builder: builder.name, registry: builder.capabilities.registry)
+        let plan = try ImagePlan(project: project, kind: kind ?? .cpu, slot: slot)
+        return try JSONValue.from(ImageBuilds(project: project).push(plan))
       default:
         throw ImageActionRefusal.versions(action)
       }
@@ -77,6 +85,7 @@ enum ImageTools {
       switch action {
       case "build": "build \(fields["build_id"]?.stringValue ?? ""): \(fields["status"]?.stringValue ?? "")"
       case "check": fields["ready"]?.boolValue == true ? "ready" : "not ready"
+      case "push": "pushed \(fields["registry_tag"]?.stringValue ?? "")"
       default: "\(action) done"
       }
     return ToolOutput(.object(fields), text: text)

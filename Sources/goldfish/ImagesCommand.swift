@@ -8,7 +8,7 @@ struct ImagesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "images", abstract: "The images stages run in: list, inspect, check, build ahead of a run, status.",
     subcommands: [
-      ImagesList.self, ImagesInspect.self, ImagesCheck.self, ImagesBuild.self, ImagesStatus.self, ImagesRunBuild.self,
+      ImagesList.self, ImagesInspect.self, ImagesCheck.self, ImagesBuild.self, ImagesPush.self, ImagesStatus.self, ImagesRunBuild.self,
     ])
 }
 
@@ -90,6 +90,22 @@ struct ImagesBuild: ParsableCommand {
     let view = try ImageBuilds(project: project).start(plan, wait: !detach)
     if json { try Console.json(view) } else { ImagesStatus.show(view) }
     if view.status == "failed" { throw ExitCode(1) }
+  }
+}
+
+struct ImagesPush: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "push",
+    abstract: "Build (when missing) and push the stage image cloud VMs pull to the backend's artifact_registry.")
+  @OptionGroup var options: ImageOptions
+  @Flag(help: "Print the result as JSON.") var json = false
+
+  func run() throws {
+    let (project, slot) = try options.open()
+    let plan = try ImagePlan(project: project, kind: try options.kind() ?? .cpu, slot: slot)
+    let view = try ImageBuilds(project: project).push(plan)
+    if json { return try Console.json(view) }
+    Console.print("\(view.registryTag)" + (view.buildId.map { " (built by \($0))" } ?? ""))
   }
 }
 

@@ -192,6 +192,84 @@ struct GCEIsolatedVMTests {
     #expect(status.terminationCause == .preemption, "\(status)")
   }
 
+  @Test("the sample pipeline on gce: the host builds and pushes the stage image, each isolated VM pulls it and runs its stage")
+  func samplePipeline() throws {
+    try GCSSupport.ensureBucket()
+    let registry = try #require(VMHarness.registry)
+    let cloudProject = GCESupport.project()
+    let prefix = "gce-iso-pipeline-" + UUID().uuidString.prefix(8).lowercased()
+    let harness = try VMHarness(project: cloudProject, isolated: true)
+    let storage = "http://127.0.0.1:\(GCSSupport.emulatorPort)"
+    // A pip option unique to this test gives a recipe no earlier run built, so the build happens
+    // here; numpy is in the base image, so pip needs no network.
+    let marker = UUID().uuidString.prefix(8)
+    let fixture = try SamplePipeline.project { text in
+      text.replacingOccurrences(of: "  backend: file", with: "  backend: gcs")
+        .replacingOccurrences(of: "  backend: process", with: "  backend: gce")
+        + "\ngcs:\n  bucket: \(GCSSupport.bucket)\n  prefix: \(prefix)/storage\n  endpoint: \(storage)\n"
+        + "gce:\n  project_id: \(cloudProject)\n  api_endpoint: \(GCESupport.endpoint ?? "")\n  zones: [us-central1-a]\n"
+        + "  gcs_bucket: \(GCSSupport.bucket)\n  mailbox_prefix: \(prefix)/mailbox\n  storage_endpoint: \(storage)\n"
+        + "  operation_poll_seconds: 0.05\n  artifact_registry: \(registry)/\(prefix)\n"
+        + "  agent_docker_host: tcp://127.0.0.1:\(harness.enginePort)\n"
+        + "docker:\n  socket: \(DockerSupport.socket)\n  base_images:\n    cpu: \(DockerSupport.image)\n"
+        + "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n"
+    }
+    let (pipelineRun, runs) = try Deadline.within(900) { try SamplePipeline.run(fixture) }
+    #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "") \(harness.log)")
+    #expect(runs.map(\.stage) == ["preprocess", "train", "evaluate"])
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" }) \(harness.log)")
+    let store = fixture.project.store
+    // One build for the three stages (one environment), recorded; the image went to the registry.
+    let builds = try store.imageBuilds(limit: 10)
+    #expect(builds.count == 1 && builds.first?.status == .completed, "\(builds)")
+    let local = try #require(builds.first?.imageTag)
+    #expect(local.hasPrefix("goldfish-stage:"))
+    let remote = "\(registry)/\(prefix)/\(local)"
+    let manifest = try HTTPClient().send(
+      HTTPRequest(
+        "HEAD",
+        "http://\(registry)/v2/\(prefix)/goldfish-stage/manifests/\(local.dropFirst("goldfish-stage:".count))",
+        headers: [("Accept", "application/vnd.docker.distribution.manifest.v2+json")]))
+    #expect(manifest.status == 200, "\(remote) is not in the registry")
+    // Each stage ran on its own VM, in that image (goldfish.io from the image, code from the mailbox).
+    for run in runs {
+      let exit = try #require(try getMailbox(prefix, "runs/\(run.id)/exit.json"), "\(run.stage) \(harness.log)")
+      #expect(try JSONCoding.parse(exit)["exit_code"]?.intValue == 0)
+      let log = try #require(try getMailbox(prefix, "runs/\(run.id)/logs/output.log"))
+      #expect(log.contains("pulling \(remote)"), "\(run.stage): \(log)")
+    }
+    // Outputs, lineage and metrics came home.
+    let evaluate = try #require(runs.last)
+    let report = try #require(try store.signals(of: evaluate.id).first { $0.signal == "report" })
+    #expect(report.uri?.hasPrefix("gs://\(GCSSupport.bucket)/\(prefix)/storage/") == true)
+    let train = try #require(runs.first { $0.stage == "train" })
+    let inputs = try store.signals(of: train.id).filter { $0.direction == "input" }
+    #expect(inputs.contains { $0.sourceStageRunID == runs[0].id }, "\(inputs)")
+    #expect(try store.metrics(of: evaluate.id).contains { $0.name == "mse" })
+    // push ahead of a run answers the same image, already in the registry: nothing built.
+    let pushed = try ImageBuilds(project: fixture.project).push(
+      try ImagePlan(project: fixture.project, kind: .cpu, slot: "w1"))
+    #expect(pushed.registryTag == remote && !pushed.built, "\(pushed)")
+    #expect(
+      try GCESupport.waitUntil {
+        let now = try HTTPClient().send(
+          HTTPRequest("GET", (GCESupport.endpoint ?? "") + "/projects/\(cloudProject)/zones/us-central1-a/instances")
+        ).json()
+        return (now["items"]?.arrayValue ?? []).isEmpty
+      }, "\(harness.log)")
+  }
+
+  private func getMailbox(_ prefix: String, _ key: String) throws -> String? {
+    let name = prefix + "/mailbox/" + key
+    let url =
+      "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
+      + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name) + "?alt=media"
+    let response = try HTTPClient().send(HTTPRequest("GET", url))
+    return response.status == 404 ? nil : response.text
+  }
+
   /// Builds `image` again with a marker file and pushes it under the same tag.
   private func retag(_ image: String, marker: String) throws {
     let context = TestEnvironment.temporaryFolder("retag")

@@ -17,6 +17,9 @@ public struct DockerConfig: Sendable, Equatable {
   }
 
   public var baseImages = ByKind<String?>(cpu: nil, gpu: nil)
+  /// The image a missing base image is built from (Host/Images/BaseImage); Goldfish's own
+  /// default base is built from python:3.12-slim-bookworm when this is unset.
+  public var baseFrom: String?
   public var baseImageVersion: String?
   public var projectImageVersion: String?
   /// pip arguments added to the cpu image, the gpu image, or both (`base`).
@@ -34,7 +37,7 @@ public struct DockerConfig: Sendable, Equatable {
   public init() {}
 
   static let hostKeys = [
-    "base_images", "base_image_version", "project_image_version", "extra_packages", "network", "cloud_build",
+    "base_images", "base_from", "base_image_version", "project_image_version", "extra_packages", "network", "cloud_build",
     "warm_pool",
   ]
 
@@ -45,6 +48,7 @@ public struct DockerConfig: Sendable, Equatable {
     if let images = section.section("base_images", keys: ["cpu", "gpu"]) {
       baseImages = ByKind(cpu: images.optionalString("cpu"), gpu: images.optionalString("gpu"))
     }
+    baseFrom = section.optionalString("base_from")
     baseImageVersion = section.optionalString("base_image_version")
     projectImageVersion = section.optionalString("project_image_version")
     if let packages = section.section("extra_packages", keys: ExtraPackages.keys) {
@@ -73,7 +77,7 @@ public struct DockerConfig: Sendable, Equatable {
   var json: JSONValue {
     [
       "base_images": ["cpu": .optional(baseImages.cpu), "gpu": .optional(baseImages.gpu)],
-      "base_image_version": .optional(baseImageVersion), "project_image_version": .optional(projectImageVersion),
+      "base_from": .optional(baseFrom), "base_image_version": .optional(baseImageVersion), "project_image_version": .optional(projectImageVersion),
       "extra_packages": [
         "cpu": .list(extraPackages.cpu), "gpu": .list(extraPackages.gpu), "base": .list(extraPackages.base),
       ],

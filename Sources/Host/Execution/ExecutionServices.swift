@@ -14,6 +14,10 @@ public final class ExecutionServices: Sendable {
   public let backendClient: RunBackendClient
   public let storageClient: ObjectStorageClient
   public let builderClient: ImageBuilderClient?
+  /// Where the backend's machines pull stage images from (`<backend>.artifact_registry`, e.g.
+  /// `gce.artifact_registry`): the host builds each stage image, pushes it there and hands the
+  /// backend the registry's reference. Nil for backends that run the builder's local images.
+  public let imageRegistry: String?
 
   public init(project: Project, plugins: PluginHost) throws(GoldfishError) {
     self.project = project
@@ -22,8 +26,12 @@ public final class ExecutionServices: Sendable {
     storage = try plugins.openSelected(.objectStorage)
     backendClient = RunBackendClient(backend)
     storageClient = ObjectStorageClient(storage)
+    imageRegistry = Self.registry(of: backend.info.name, in: plugins)
     if backendClient.capabilities.needsImage {
       imageBuilder = try plugins.open(.imageBuilder, project.config.jobs.imageBuilder ?? backend.info.name)
+    } else if imageRegistry != nil {
+      // A remote backend (gce) runs the image it is given; docker builds it unless told otherwise.
+      imageBuilder = try plugins.open(.imageBuilder, project.config.jobs.imageBuilder ?? "docker")
     } else {
       imageBuilder = nil
     }
@@ -40,6 +48,13 @@ public final class ExecutionServices: Sendable {
         hint: "set storage.backend in goldfish.yaml to one of: "
           + plugins.registry.serviceNames(.objectStorage).joined(separator: ", "))
     }
+  }
+
+  /// `<backend>.artifact_registry` of goldfish.yaml, without a trailing slash; nil when unset or empty.
+  static func registry(of backend: String, in plugins: PluginHost) -> String? {
+    guard var text = plugins.document?.section(backend)["artifact_registry"]?.stringValue else { return nil }
+    while text.hasSuffix("/") { text.removeLast() }
+    return text.isEmpty ? nil : text
   }
 
   public static func open(_ project: Project) throws(GoldfishError) -> ExecutionServices {

@@ -50,65 +50,79 @@ struct StageImage {
 
   var project: Project { services.project }
 
-  /// Returns the tag to run; builds it first when no image with that tag exists. Build
-  /// output is kept in `<workDir>/build.log` and in storage next to the run's logs.
+  /// Returns the image to run; builds it first when no image with that tag exists (and the
+  /// default base image when the engine lacks it). A backend whose machines pull from a
+  /// registry (`services.imageRegistry`) gets the registry's reference, pushed first. Every
+  /// build is a row of `image_builds`; its output is kept in `<workDir>/build.log` and in
+  /// storage next to the run's logs.
   func prepare(codeDir: String, workDir: String, runID: String) throws(GoldfishError) -> String {
     let recipe = Recipe(project.config.docker)
     let base = recipe.base
     let requirements = FileManager.default.contents(atPath: codeDir + "/requirements.txt")
       .flatMap { Self.isEffectivelyEmpty($0) ? nil : $0 }
-    guard requirements != nil || !recipe.extraPackages.isEmpty else {
-      // Nothing to install: the base image is the stage image.
-      guard try exists(base) else {
+    let build = { (tag: String, hash: String, write: (String) throws(GoldfishError) -> ImageBuildRequest) throws(
+      GoldfishError
+    ) in
+      try self.build(
+        tag, hash: hash, recipe: recipe, requirements: requirements != nil, workDir: workDir, runID: runID,
+        write: write)
+    }
+    if let registry = services.imageRegistry {
+      let remote = RemoteStageImage(project: project, builder: builder, registry: registry)
+      return try remote.prepare(try remote.plan(recipe, requirements: requirements), build: build)
+    }
+    let baseBuild = try BaseImage(project: project, builder: builder).ensure(base)
+    if let baseBuild { keepLog(ImageBuilds(project: project).log(baseBuild.buildId), workDir: workDir, runID: runID) }
+    // Nothing to install: the base image is the stage image.
+    guard requirements != nil || !recipe.extraPackages.isEmpty else { return base }
+    let hash = SHA256Hasher.hex(of: Array(recipe.identity.utf8) + [0] + Array(requirements ?? Data()))
+    let tag = "goldfish-stage:" + hash
+    if try Self.exists(tag, builder: builder) { return tag }
+    try build(tag, hash) { folder throws(GoldfishError) in
+      do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let dockerfile = Self.dockerfile(extraPackages: recipe.extraPackages, requirements: requirements != nil)
+        try Data(dockerfile.utf8).write(to: URL(fileURLWithPath: folder + "/Dockerfile"))
+        try requirements?.write(to: URL(fileURLWithPath: folder + "/requirements.txt"))
+      } catch {
         throw GoldfishError(
-          .runRefused, "the base image \(base) does not exist in the engine",
-          hint: "build or import it (CI: scripts/docker-engine.sh), or set docker.base_images.cpu in goldfish.yaml")
+          .ioFailed, "cannot write the image build context in \(folder): \(error.localizedDescription)")
       }
-      return base
-    }
-    let tag =
-      "goldfish-stage:" + SHA256Hasher.hex(of: Array(recipe.identity.utf8) + [0] + Array(requirements ?? Data()))
-    if try exists(tag) { return tag }
-
-    let context = workDir + "/image-context"
-    do {
-      try FileManager.default.createDirectory(atPath: context, withIntermediateDirectories: true)
-      let dockerfile = Self.dockerfile(extraPackages: recipe.extraPackages, requirements: requirements != nil)
-      try Data(dockerfile.utf8).write(to: URL(fileURLWithPath: context + "/Dockerfile"))
-      try requirements?.write(to: URL(fileURLWithPath: context + "/requirements.txt"))
-    } catch {
-      throw GoldfishError(
-        .ioFailed, "cannot write the image build context in \(context): \(error.localizedDescription)")
-    }
-    let request = ImageBuildRequest(
-      contextDir: context, tag: tag, buildArgs: ["GOLDFISH_BASE_IMAGE": base],
-      labels: ["goldfish.project": project.settings.projectName, "goldfish.base": base])
-    let buildID: String
-    do {
-      buildID = try builder.build(request).buildId
-    } catch {
-      throw ExecutionServices.failure(error, while: "the \(builder.name) image builder could not start building \(tag)")
-    }
-    let status = try wait(buildID)
-    let log = keepLog(buildID, workDir: workDir, runID: runID)
-    try? FileManager.default.removeItem(atPath: context)
-    guard status.state == .succeeded else {
-      let tail = log.split(separator: "\n", omittingEmptySubsequences: true).suffix(15).joined(separator: "\n")
-      let parts = [
-        recipe.extraPackages.isEmpty ? nil : "docker.extra_packages", requirements == nil ? nil : "requirements.txt",
-      ]
-      .compactMap { $0 }.joined(separator: " + ")
-      throw GoldfishError(
-        .runRefused,
-        "the image build failed (base \(base) + \(parts)): \(status.message)"
-          + (tail.isEmpty ? "" : "; last build log lines:\n\(tail)"),
-        hint:
-          "the whole build log is \(workDir)/build.log; check \(parts.replacingOccurrences(of: " + ", with: " and "))")
+      return ImageBuildRequest(
+        contextDir: folder, tag: tag, buildArgs: ["GOLDFISH_BASE_IMAGE": base],
+        labels: ["goldfish.project": project.settings.projectName, "goldfish.base": base])
     }
     return tag
   }
 
-  private func exists(_ tag: String) throws(GoldfishError) -> Bool {
+  /// One recorded build of the stage image for a run; a failed build refuses the run with the
+  /// end of its log.
+  private func build(
+    _ tag: String, hash: String, recipe: Recipe, requirements: Bool, workDir: String, runID: String,
+    write: (String) throws(GoldfishError) -> ImageBuildRequest
+  ) throws(GoldfishError) {
+    let builds = ImageBuilds(project: project)
+    let view = try builds.buildNow(
+      kind: .cpu, target: .project, tag: tag, recipeHash: hash, reason: "build the stage image of run \(runID)",
+      builder: builder, write: write)
+    let log = builds.log(view.buildId)
+    keepLog(log, workDir: workDir, runID: runID)
+    guard view.status == ImageBuildRecord.Status.completed.rawValue else {
+      let tail = log.split(separator: "\n", omittingEmptySubsequences: true).suffix(15).joined(separator: "\n")
+      let parts = [
+        recipe.extraPackages.isEmpty ? nil : "docker.extra_packages", requirements ? "requirements.txt" : nil,
+      ]
+      .compactMap { $0 }.joined(separator: " + ")
+      throw GoldfishError(
+        .runRefused,
+        "the image build failed (base \(recipe.base)\(parts.isEmpty ? "" : " + " + parts)): \(view.error ?? view.status)"
+          + (tail.isEmpty ? "" : "; last build log lines:\n\(tail)"),
+        hint: "the whole build log is \(workDir)/build.log (build \(view.buildId))"
+          + (parts.isEmpty ? "" : "; check \(parts.replacingOccurrences(of: " + ", with: " and "))"))
+    }
+  }
+
+  static func exists(_ tag: String, builder: ImageBuilderClient) throws(GoldfishError) -> Bool {
     do {
       return try builder.exists(ImageTagRequest(tag: tag)).exists
     } catch {
@@ -116,39 +130,19 @@ struct StageImage {
     }
   }
 
-  private func wait(_ buildID: String) throws(GoldfishError) -> ImageBuildStatus {
-    let start = Date()
-    while true {
-      let status: ImageBuildStatus
-      do {
-        status = try builder.buildStatus(BuildStatusRequest(buildId: buildID))
-      } catch {
-        throw ExecutionServices.failure(error, while: "the image build \(buildID) cannot be followed")
-      }
-      if status.state != .running { return status }
-      if Date().timeIntervalSince(start) > Self.buildDeadline {
-        return ImageBuildStatus(state: .failed, message: "the build took longer than \(Int(Self.buildDeadline)) s")
-      }
-      usleep(300_000)
-    }
-  }
-
-  /// Copies the build log next to the run and into storage; returns its text.
-  private func keepLog(_ buildID: String, workDir: String, runID: String) -> String {
-    var text = ""
-    var offset: Int64 = 0
-    for _ in 0..<10_000 {
-      guard let chunk = try? builder.buildLogs(BuildLogsRequest(buildId: buildID, offset: offset)) else { break }
-      text += chunk.text
-      if chunk.complete || chunk.nextOffset <= offset { break }
-      offset = chunk.nextOffset
-    }
+  /// Adds a build log to the run's `build.log` and copies it into storage.
+  private func keepLog(_ text: String, workDir: String, runID: String) {
     let local = workDir + "/build.log"
-    try? Data(text.utf8).write(to: URL(fileURLWithPath: local))
+    try? FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+    if !FileManager.default.fileExists(atPath: local) { FileManager.default.createFile(atPath: local, contents: nil) }
+    if let handle = FileHandle(forWritingAtPath: local) {
+      _ = try? handle.seekToEnd()
+      try? handle.write(contentsOf: Data(text.utf8))
+      try? handle.close()
+    }
     if let uri = try? services.storageClient.uriFor(key: RunLayout.buildLogKey(runID)) {
       _ = try? services.storageClient.putFile(uri: uri, path: local)
     }
-    return text
   }
 
   /// Only blank lines and comments: nothing for pip to do.

@@ -45,22 +45,12 @@ public struct ImageBuilds {
         hint: "check it exists with action check; add docker.extra_packages or give a slot with a requirements.txt")
     }
     let builder = try builder()
-    let id = "build-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    let id = try record(
+      kind: plan.kind, target: .project, tag: tag, recipeHash: plan.recipeHash,
+      reason: "build \(tag) (\(plan.kind.rawValue)) on \(plan.base)",
+      details: ["slot": plan.slot.map(JSONValue.string) ?? .null]
+    ) { folder throws(GoldfishError) in try plan.writeContext(folder) }
     let folder = folder(id)
-    let request = try plan.writeContext(folder + "/context")
-    do {
-      try Data(JSONCoding.encode(request).utf8).write(to: URL(fileURLWithPath: folder + "/request.json"))
-      try Data().write(to: URL(fileURLWithPath: folder + "/build.log"))
-    } catch {
-      throw GoldfishError(.ioFailed, "cannot write the build request in \(folder): \(error.localizedDescription)")
-    }
-    let record = ImageBuildRecord(
-      id: id, imageType: plan.kind.rawValue, target: ImageTarget.project.rawValue, status: .pending, imageTag: tag,
-      recipeHash: plan.recipeHash, startedAt: Timestamp.now(), logPath: folder + "/build.log")
-    try project.store.insertImageBuild(record)
-    try? project.store.audit(
-      "image_build", reason: "build \(tag) (\(plan.kind.rawValue)) on \(plan.base)",
-      details: ["build_id": .string(id), "tag": .string(tag), "slot": plan.slot.map(JSONValue.string) ?? .null])
     if wait { return try perform(id, builder: builder) }
     do {
       try DriverLauncher.spawnDetached(
@@ -71,6 +61,78 @@ public struct ImageBuilds {
       throw error
     }
     return try status(id)
+  }
+
+  /// Records a pending build of `tag`: `write` puts its context into the folder it is given and
+  /// returns the request the builder gets.
+  func record(
+    kind: ImageKind, target: ImageTarget, tag: String, recipeHash: String?, reason: String,
+    details: [String: JSONValue] = [:], preface: String = "",
+    write: (String) throws(GoldfishError) -> ImageBuildRequest
+  ) throws(GoldfishError) -> String {
+    let id = "build-" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    let folder = folder(id)
+    let request = try write(folder + "/context")
+    do {
+      try Data(JSONCoding.encode(request).utf8).write(to: URL(fileURLWithPath: folder + "/request.json"))
+      try Data(preface.utf8).write(to: URL(fileURLWithPath: folder + "/build.log"))
+    } catch {
+      throw GoldfishError(.ioFailed, "cannot write the build request in \(folder): \(error.localizedDescription)")
+    }
+    let record = ImageBuildRecord(
+      id: id, imageType: kind.rawValue, target: target.rawValue, status: .pending, imageTag: tag,
+      recipeHash: recipeHash, startedAt: Timestamp.now(), logPath: folder + "/build.log")
+    try project.store.insertImageBuild(record)
+    var audit = details
+    audit["build_id"] = .string(id)
+    audit["tag"] = .string(tag)
+    try? project.store.audit("image_build", reason: reason, details: audit)
+    return id
+  }
+
+  /// A build a run needs before it can start: recorded like every build, run in this process.
+  func buildNow(
+    kind: ImageKind, target: ImageTarget, tag: String, recipeHash: String?, reason: String,
+    builder: ImageBuilderClient, preface: String = "", write: (String) throws(GoldfishError) -> ImageBuildRequest
+  ) throws(GoldfishError) -> ImageBuildView {
+    let id = try record(
+      kind: kind, target: target, tag: tag, recipeHash: recipeHash, reason: reason, preface: preface, write: write)
+    return try perform(id, builder: builder)
+  }
+
+  /// Puts the stage image of `plan` where the backend's machines pull it (`<backend>.artifact_registry`):
+  /// built first when the engine lacks it (a recorded build), pushed unless the registry has it.
+  public func push(_ plan: ImagePlan) throws(GoldfishError) -> ImagePushView {
+    let services = try ExecutionServices.open(project)
+    let builder = try builder()
+    guard let registry = services.imageRegistry else {
+      throw ImageActionRefusal.push(backend: services.backend.info.name, builder: builder.name)
+    }
+    var recipe = StageImage.Recipe(project.config.docker)
+    recipe.base = plan.base
+    recipe.extraPackages = plan.extraPackages
+    let remote = RemoteStageImage(project: project, builder: builder, registry: registry)
+    let remotePlan = try remote.plan(recipe, requirements: plan.requirements)
+    var build: ImageBuildView?
+    let reference = try remote.prepare(remotePlan) { tag, hash, write throws(GoldfishError) in
+      let view = try buildNow(
+        kind: plan.kind, target: .project, tag: tag, recipeHash: hash, reason: "build \(tag) to push it to \(registry)",
+        builder: builder, write: write)
+      build = view
+      guard view.status == ImageBuildRecord.Status.completed.rawValue else {
+        throw GoldfishError(
+          .pluginCallFailed, "the image build \(view.buildId) failed: \(view.error ?? view.status)",
+          hint: "get_build_status \(view.buildId) (goldfish images status) shows its log")
+      }
+    }
+    return ImagePushView(
+      imageTag: remotePlan.localTag, registryTag: reference, registry: registry, buildId: build?.buildId,
+      built: build != nil)
+  }
+
+  /// The whole log of a build.
+  func log(_ id: String) -> String {
+    FileManager.default.contents(atPath: folder(id) + "/build.log").map { String(decoding: $0, as: UTF8.self) } ?? ""
   }
 
   /// Runs a recorded build to its end: what `run-build` does in its own process.

@@ -115,14 +115,13 @@ public struct ImageCatalog {
 
 /// The actions of upstream's `manage_base_images` Goldfish answers with an error, and why.
 public enum ImageActionRefusal {
-  public static func push(builder: String, registry: Bool) -> GoldfishError {
+  public static func push(backend: String, builder: String) -> GoldfishError {
     GoldfishError(
       .serviceUnsupported,
-      registry
-        ? "push is not available yet: goldfish.yaml has no registry setting to push to"
-        : "the \(builder) image builder has no registry (it declares registry: false): images stay in the local "
-          + "engine, where local runs use them",
-      hint: "pushing images for cloud runs lands with issue #15; local runs need no push")
+      "goldfish.yaml names no registry to push to: the \(backend) backend runs the \(builder) builder's images "
+        + "where they are built",
+      hint: "cloud runs pull from \(backend == "gce" ? "gce" : "<backend>").artifact_registry (e.g. "
+        + "us-central1-docker.pkg.dev/PROJECT/REPO): set it, with jobs.backend gce; local runs need no push")
   }
 
   public static func versions(_ action: String) -> GoldfishError {
@@ -145,10 +144,10 @@ public enum ImageActionRefusal {
   public static func baseBuild(_ base: String) -> GoldfishError {
     GoldfishError(
       .serviceUnsupported,
-      "Goldfish does not build base images: the base is \(base) (docker.base_images), used as given; it builds "
-        + "the project layer on top",
-      hint: "build target project, and pull or import the base into the engine (scripts/docker-engine.sh imports "
-        + "goldfish/python:3)")
+      "Goldfish builds base images only from a recipe: \(base) (docker.base_images) is used as given, and "
+        + "goldfish.yaml names no docker.base_from to build it from",
+      hint: "set docker.base_from (a Debian Python image the engine has or can pull), or leave docker.base_images "
+        + "out to use Goldfish's own \(StageImage.defaultBase), built from \(BaseImage.defaultFrom) when missing")
   }
 
   public static func noCache() -> GoldfishError {

@@ -1,7 +1,21 @@
+import PluginKit
+
 /// The goldfish.yaml that `goldfish init` writes: the choices it made, and why.
 enum ConfigTemplate {
-  static func render(name: String, backend: String, reason: String, slots: [String]) -> String {
-    """
+  static func render(name: String, backend: String, reason: String, slots: [String], dockerSocket: String? = nil)
+    -> String
+  {
+    let docker =
+      dockerSocket.map {
+        """
+
+        docker:
+          # The Docker engine goldfish init found; stages run and images build there.
+          socket: \((try? JSONCoding.encode(JSONValue.string($0))) ?? "\"\"")
+
+        """
+      } ?? ""
+    return """
     # Goldfish project. Every key is described in docs/configuration.md;
     # `goldfish config show` prints the effective configuration with all defaults.
     project_name: \(name)
@@ -10,7 +24,7 @@ enum ConfigTemplate {
     jobs:
       # goldfish init chose \(backend): \(reason).
       backend: \(backend)
-
+    \(docker)
     storage:
       backend: file
 

@@ -62,7 +62,10 @@ public struct ProjectInitializer: Sendable {
       for folder in [path, paths.workspacesDir, paths.devDir, paths.locks, paths.runs] {
         try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
       }
-      try ConfigTemplate.render(name: name, backend: backend, reason: why, slots: settings.slots)
+      // The engine the choice was made on is the one runs and image builds use: written down, so
+      // a later DOCKER_HOST (or none) does not send them to another engine.
+      let socket = backend == "docker" ? dockerSocket : nil
+      try ConfigTemplate.render(name: name, backend: backend, reason: why, slots: settings.slots, dockerSocket: socket)
         .write(toFile: paths.config, atomically: true, encoding: .utf8)
     } catch {
       cleanUp(createdRoot: createdRoot)

@@ -64,3 +64,30 @@ public struct ImageBuildView: Codable, Sendable, Equatable {
     try c.encode(cloudBuildId, forKey: .cloudBuildId)
   }
 }
+
+/// What `manage_base_images push` and `goldfish images push` answer: the image in the engine,
+/// its reference in the registry, and the build that made it when one was needed.
+public struct ImagePushView: Codable, Sendable, Equatable {
+  public var imageTag: String
+  public var registryTag: String
+  public var registry: String
+  public var buildId: String?
+  /// Whether the push had to build the image first.
+  public var built: Bool
+
+  enum CodingKeys: String, CodingKey {
+    case registry, built
+    case imageTag = "image_tag"
+    case registryTag = "registry_tag"
+    case buildId = "build_id"
+  }
+
+  public func encode(to encoder: Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(imageTag, forKey: .imageTag)
+    try c.encode(registryTag, forKey: .registryTag)
+    try c.encode(registry, forKey: .registry)
+    try c.encode(buildId, forKey: .buildId)
+    try c.encode(built, forKey: .built)
+  }
+}
