@@ -248,10 +248,17 @@ struct GCEIsolatedVMTests {
     let inputs = try store.signals(of: train.id).filter { $0.direction == "input" }
     #expect(inputs.contains { $0.sourceStageRunID == runs[0].id }, "\(inputs)")
     #expect(try store.metrics(of: evaluate.id).contains { $0.name == "mse" })
-    // push ahead of a run answers the same image, already in the registry: nothing built.
-    let pushed = try ImageBuilds(project: fixture.project).push(
-      try ImagePlan(project: fixture.project, kind: .cpu, slot: "w1"))
-    #expect(pushed.registryTag == remote && !pushed.built, "\(pushed)")
+    // manage_base_images push (the real MCP server) answers the same image, already in the
+    // registry: nothing built.
+    let session = try MCPSession(project: fixture.root)
+    session.callTool(id: 1, "manage_base_images", ["action": "push", "workspace": "w1"])
+    session.waitForResponses([1], seconds: 300)
+    let response = session.responses[1]
+    session.close()
+    let result = try #require(response?["result"] as? [String: Any], "\(response ?? [:])")
+    let pushed = try #require(result["structuredContent"] as? [String: Any], "\(result)")
+    #expect(pushed["registry_tag"] as? String == remote && pushed["built"] as? Bool == false, "\(pushed)")
+    #expect(try store.imageBuilds(limit: 10).count == 1)
     #expect(
       try GCESupport.waitUntil {
         let now = try HTTPClient().send(

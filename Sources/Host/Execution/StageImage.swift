@@ -2,10 +2,11 @@ import Foundation
 import PluginKit
 import PluginSupport
 
-/// The image a stage runs in, for backends that declare `needs_image`: goldfish.yaml's
-/// `docker.base_images.cpu`, then `docker.extra_packages` (base + cpu) and the workspace's
-/// requirements.txt installed with pip, tagged by a hash of all three so an unchanged recipe is
-/// built once and then reused.
+/// The image a stage runs in, for backends that declare `needs_image` or name an
+/// `artifact_registry` (gce): goldfish.yaml's `docker.base_images.cpu`, then
+/// `docker.extra_packages` (base + cpu) and the workspace's requirements.txt installed with pip,
+/// tagged by a hash of all three so an unchanged recipe is built once and then reused. Images for
+/// a registry also carry goldfish.io (RemoteStageImage).
 struct StageImage {
   static let defaultBase = "goldfish/python:3"
   static let buildDeadline: TimeInterval = 60 * 60
@@ -71,13 +72,21 @@ struct StageImage {
       let remote = RemoteStageImage(project: project, builder: builder, registry: registry)
       return try remote.prepare(try remote.plan(recipe, requirements: requirements), build: build)
     }
-    let baseBuild = try BaseImage(project: project, builder: builder).ensure(base)
-    if let baseBuild { keepLog(ImageBuilds(project: project).log(baseBuild.buildId), workDir: workDir, runID: runID) }
+    // Goldfish's own base is built when the engine lacks it; its log goes with the run's.
+    let ensureBase = { () throws(GoldfishError) in
+      if let made = try BaseImage(project: project, builder: builder).ensure(base) {
+        keepLog(ImageBuilds(project: project).log(made.buildId), workDir: workDir, runID: runID)
+      }
+    }
     // Nothing to install: the base image is the stage image.
-    guard requirements != nil || !recipe.extraPackages.isEmpty else { return base }
+    guard requirements != nil || !recipe.extraPackages.isEmpty else {
+      try ensureBase()
+      return base
+    }
     let hash = SHA256Hasher.hex(of: Array(recipe.identity.utf8) + [0] + Array(requirements ?? Data()))
     let tag = "goldfish-stage:" + hash
     if try Self.exists(tag, builder: builder) { return tag }
+    try ensureBase()
     try build(tag, hash) { folder throws(GoldfishError) in
       do {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
