@@ -86,7 +86,7 @@ public struct ImageBuilds {
     var audit = details
     audit["build_id"] = .string(id)
     audit["tag"] = .string(tag)
-    try? project.store.audit("image_build", reason: reason, details: audit)
+    try? project.store.audit("image_build", reason: reason, details: .object(audit))
     return id
   }
 

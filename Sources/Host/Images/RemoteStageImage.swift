@@ -56,7 +56,7 @@ struct RemoteStageImage {
     } catch {
       throw GoldfishError(
         .runRefused, "the stage image \(plan.localTag) could not be pushed to \(registry): \(error.error.message)",
-        hint: error.error.detail?["hint"]?.stringValue
+        hint: error.error.detail["hint"]?.stringValue
           ?? "check the registry in goldfish.yaml (gce.artifact_registry) and that these credentials may write to it")
     }
     try? project.store.audit(
