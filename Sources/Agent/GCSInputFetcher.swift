@@ -7,14 +7,19 @@ import PluginSupport
 /// (ending in "/") becomes a folder of every object below it. Credentials and endpoint come
 /// the way the gcs storage finds them (STORAGE_EMULATOR_HOST, metadata server on a VM, ...).
 enum GCSInputFetcher {
-  static func fetch(_ uri: String, to destination: String, input: String) throws(PluginError) {
+  static func fetch(
+    _ uri: String, to destination: String, input: String, options: [String: JSONValue] = [:]
+  ) throws(PluginError) {
     let path = uri.dropFirst("gs://".count)
     guard let slash = path.firstIndex(of: "/"), slash > path.startIndex else {
       throw PluginError(.invalidArgument, "input \(input): \(uri) names no object")
     }
     let bucket = String(path[..<slash])
     let name = String(path[path.index(after: slash)...])
-    let settings = try GCSSettings(config: ["bucket": .string(bucket)])
+    var config = options
+    config["bucket"] = .string(bucket)
+    config.removeValue(forKey: "prefix")
+    let settings = try GCSSettings(config: .object(config))
     let api = GCSAPI(settings: settings, credentials: try Credentials(settings: settings))
     guard name.hasSuffix("/") || name.isEmpty else {
       try download(api, name, to: destination, uri: uri)

@@ -5,12 +5,16 @@ import PluginSupport
 /// Puts each input at `<inputs>/<name>`: a copy, or a symlink when the job asks for one.
 /// Sources are local paths, `file://` URIs or `gs://` objects and folders.
 enum InputStager {
-  static func stage(_ inputs: [AgentInput], into folder: String) throws(PluginError) {
+  /// `storageOptions`: the mailbox's storage settings (its `endpoint`), which reach the bucket
+  /// inputs are in too: a VM of the local stand-in has no STORAGE_EMULATOR_HOST, only its config.
+  static func stage(
+    _ inputs: [AgentInput], into folder: String, storageOptions: [String: JSONValue] = [:]
+  ) throws(PluginError) {
     for input in inputs {
       let destination = folder + "/" + input.name
       if input.source.hasPrefix("gs://") {
         // A VM's inputs (and its code) come from Cloud Storage.
-        try GCSInputFetcher.fetch(input.source, to: destination, input: input.name)
+        try GCSInputFetcher.fetch(input.source, to: destination, input: input.name, options: storageOptions)
         continue
       }
       let source = try localSource(input)

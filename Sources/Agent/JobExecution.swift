@@ -74,7 +74,7 @@ struct JobExecution {
     try FolderCleaner.clean(inputsFolder, root: .inputs, keep: keep)
     try FolderCleaner.clean(outputsFolder, root: .outputs, keep: keep)
     try FolderCleaner.clean(scratchFolder, root: .outputs, keep: [])
-    try InputStager.stage(job.inputs, into: inputsFolder)
+    try InputStager.stage(job.inputs, into: inputsFolder, storageOptions: config.mailboxOptions)
     let outputs = job.outputsDir.map(Self.localPath) ?? outputsFolder
     if let outputsDir = job.outputsDir { try POSIXFile.makeDirectories(Self.localPath(outputsDir)) }
     let launch = JobLaunch(
