@@ -16,7 +16,8 @@ struct DockerSettings: Sendable {
 
   static let keys = ["socket", "agent", "build_network"]
   static let hostKeys = [
-    "base_images", "base_from", "base_image_version", "project_image_version", "extra_packages", "network", "cloud_build",
+    "base_images", "base_from", "base_image_version", "project_image_version", "extra_packages", "network",
+    "cloud_build",
     "warm_pool",
   ]
 

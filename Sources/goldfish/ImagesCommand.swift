@@ -8,7 +8,8 @@ struct ImagesCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "images", abstract: "The images stages run in: list, inspect, check, build ahead of a run, status.",
     subcommands: [
-      ImagesList.self, ImagesInspect.self, ImagesCheck.self, ImagesBuild.self, ImagesPush.self, ImagesStatus.self, ImagesRunBuild.self,
+      ImagesList.self, ImagesInspect.self, ImagesCheck.self, ImagesBuild.self, ImagesPush.self, ImagesStatus.self,
+      ImagesRunBuild.self,
     ])
 }
 

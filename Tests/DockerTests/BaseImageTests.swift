@@ -23,7 +23,10 @@ struct BaseImageTests {
 
   static func removeImage(_ tag: String) {
     _ = try? HTTPClient(unixSocket: DockerSupport.socket).send(
-      HTTPRequest("DELETE", "http://docker/v1.41/images/\(tag.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? tag)?force=1"))
+      HTTPRequest(
+        "DELETE",
+        "http://docker/v1.41/images/\(tag.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? tag)?force=1")
+    )
   }
 
   @Test("a missing base image with a recipe is built before the run, recorded in image_builds, and reused")

@@ -192,7 +192,9 @@ struct GCEIsolatedVMTests {
     #expect(status.terminationCause == .preemption, "\(status)")
   }
 
-  @Test("the sample pipeline on gce: the host builds and pushes the stage image, each isolated VM pulls it and runs its stage")
+  @Test(
+    "the sample pipeline on gce: the host builds and pushes the stage image, each isolated VM pulls it and runs its stage"
+  )
   func samplePipeline() throws {
     try GCSSupport.ensureBucket()
     let registry = try #require(VMHarness.registry)

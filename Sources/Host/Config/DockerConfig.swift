@@ -37,7 +37,8 @@ public struct DockerConfig: Sendable, Equatable {
   public init() {}
 
   static let hostKeys = [
-    "base_images", "base_from", "base_image_version", "project_image_version", "extra_packages", "network", "cloud_build",
+    "base_images", "base_from", "base_image_version", "project_image_version", "extra_packages", "network",
+    "cloud_build",
     "warm_pool",
   ]
 
@@ -77,7 +78,8 @@ public struct DockerConfig: Sendable, Equatable {
   var json: JSONValue {
     [
       "base_images": ["cpu": .optional(baseImages.cpu), "gpu": .optional(baseImages.gpu)],
-      "base_from": .optional(baseFrom), "base_image_version": .optional(baseImageVersion), "project_image_version": .optional(projectImageVersion),
+      "base_from": .optional(baseFrom), "base_image_version": .optional(baseImageVersion),
+      "project_image_version": .optional(projectImageVersion),
       "extra_packages": [
         "cpu": .list(extraPackages.cpu), "gpu": .list(extraPackages.gpu), "base": .list(extraPackages.base),
       ],

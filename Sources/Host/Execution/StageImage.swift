@@ -61,9 +61,8 @@ struct StageImage {
     let base = recipe.base
     let requirements = FileManager.default.contents(atPath: codeDir + "/requirements.txt")
       .flatMap { Self.isEffectivelyEmpty($0) ? nil : $0 }
-    let build = { (tag: String, hash: String, write: (String) throws(GoldfishError) -> ImageBuildRequest) throws(
-      GoldfishError
-    ) in
+    let build = {
+      (tag: String, hash: String, write: (String) throws(GoldfishError) -> ImageBuildRequest) throws(GoldfishError) in
       try self.build(
         tag, hash: hash, recipe: recipe, requirements: requirements != nil, workDir: workDir, runID: runID,
         write: write)
