@@ -51,6 +51,23 @@ struct BaseImageTests {
     #expect(try fixture.project.store.imageBuilds(limit: 10).count == builds.count)
   }
 
+  @Test("a stage image a run builds is recorded in image_builds like a build ahead of the run")
+  func runBuildIsRecorded() throws {
+    // numpy is in the base image (pip needs no network); the unique log name gives a new tag.
+    let marker = UUID().uuidString.prefix(8)
+    let fixture = try DockerSupport.sampleProject(
+      dockerExtra: "  extra_packages:\n    base: [numpy]\n    cpu: [\"--no-index\", \"--log=/tmp/pip-\(marker).log\"]\n"
+    )
+    let (run, runs) = try Deadline.within(600) { try SamplePipeline.run(fixture, ["preprocess"]) }
+    #expect(run.status == "completed", "\(runs.map { $0.error ?? "" })")
+    let builds = try fixture.project.store.imageBuilds(limit: 10)
+    #expect(builds.count == 1, "\(builds)")
+    let row = try #require(builds.first)
+    #expect(row.target == "project" && row.status == .completed && row.imageTag?.hasPrefix("goldfish-stage:") == true)
+    let runLog = try String(contentsOfFile: try #require(runs[0].workDir) + "/build.log", encoding: .utf8)
+    #expect(runLog.contains("Successfully tagged \(row.imageTag ?? "")"), "\(runLog)")
+  }
+
   @Test("a missing base Goldfish has no recipe for refuses the run and names the setting that fixes it")
   func missingBaseWithoutRecipe() throws {
     let base = "goldfish-test/absent-\(UUID().uuidString.prefix(8).lowercased()):1"
