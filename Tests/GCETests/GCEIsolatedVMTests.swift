@@ -261,6 +261,10 @@ struct GCEIsolatedVMTests {
     let pushed = try #require(result["structuredContent"] as? [String: Any], "\(result)")
     #expect(pushed["registry_tag"] as? String == remote && pushed["built"] as? Bool == false, "\(pushed)")
     #expect(try store.imageBuilds(limit: 10).count == 1)
+    // A later run of the same environment finds its image in the registry: nothing is built again.
+    let (again, againRuns) = try Deadline.within(600) { try SamplePipeline.run(fixture, ["preprocess"], rerun: true) }
+    #expect(again.status == "completed", "\(againRuns.map { $0.error ?? "" }) \(harness.log)")
+    #expect(try store.imageBuilds(limit: 10).count == 1)
     #expect(
       try GCESupport.waitUntil {
         let now = try HTTPClient().send(
