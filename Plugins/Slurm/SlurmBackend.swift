@@ -1,4 +1,5 @@
 import Foundation
+import GoldfishSlurmStates
 import PluginKit
 
 /// `slurm`: each run is one batch job submitted to slurmrestd. The cluster sees the run's

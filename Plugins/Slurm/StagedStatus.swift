@@ -1,4 +1,5 @@
 import Foundation
+import GoldfishSlurmStates
 import PluginKit
 
 /// Status in `data: object-storage` mode. The agent's exit record (brought home with the
