@@ -13,6 +13,8 @@ enum SlurmSupport {
   static let socket = environment["GOLDFISH_SLURM_SOCKET"] ?? ""
   static let tokenFile = environment["GOLDFISH_SLURM_TOKEN_FILE"] ?? ""
   static let user = environment["GOLDFISH_SLURM_USER"] ?? "root"
+  /// A node alone in the `spare` partition, which the rare-state tests may fail.
+  static let spareNode = environment["GOLDFISH_SLURM_SPARE_NODE"] ?? ""
   static let available = !url.isEmpty && !socket.isEmpty && environment["SLURM_CONF"] != nil
   static let reason = "needs the local Slurm cluster (source scripts/slurm-local.sh; slurm_local_start)"
 
