@@ -150,9 +150,12 @@ let package = Package(
       swiftSettings: swiftSettings),
     // A third party's view: the public SDK (PluginKit) and libcurl, nothing of the house's own.
     .target(
-      name: "GoldfishSlurm", dependencies: ["PluginKit", "CCurlShim", "GoldfishSlurmStates"], path: "Plugins/Slurm",
+      name: "GoldfishSlurm", dependencies: ["PluginKit", "CCurlShim", "GoldfishSlurmStates"],
+      path: "Plugins/Slurm", swiftSettings: swiftSettings),
+    // The job-state table, a module of its own so that SlurmTests check it directly.
+    .target(
+      name: "GoldfishSlurmStates", dependencies: ["PluginKit"], path: "Plugins/SlurmStates",
       swiftSettings: swiftSettings),
-    .target(name: "GoldfishSlurmStates", dependencies: ["PluginKit"], path: "Plugins/SlurmStates", swiftSettings: swiftSettings),
     .target(
       name: "GoldfishGCS", dependencies: ["PluginKit", "PluginSupport", "GCSClient"], path: "Plugins/GCS",
       swiftSettings: swiftSettings),

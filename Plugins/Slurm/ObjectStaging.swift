@@ -72,7 +72,8 @@ struct ObjectStaging: Sendable {
     }
     guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
       throw SlurmSettings.invalid(
-        "agent", "not found: data: object-storage needs goldfish-agent; looked in " + candidates.joined(separator: ", "))
+        "agent", "not found: data: object-storage needs goldfish-agent; looked in " + candidates.joined(separator: ", ")
+      )
     }
     return found
   }

@@ -112,7 +112,8 @@ struct SlurmObjectStorageTests {
     let context = ServiceContext(
       hostVersion: GoldfishVersion.current, objectStorage: .init(name: "s3", config: ["bucket": "b"]))
     do {
-      _ = try registry.open(.runBackend, "slurm", config: SlurmSupport.config(["data": "object-storage"]), context: context)
+      _ = try registry.open(
+        .runBackend, "slurm", config: SlurmSupport.config(["data": "object-storage"]), context: context)
       Issue.record("object-storage on s3 was accepted")
     } catch {
       #expect("\(error)".contains("s3") && "\(error)".contains("gcs or file"), "\(error)")

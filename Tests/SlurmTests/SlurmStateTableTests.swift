@@ -24,7 +24,8 @@ struct SlurmStateTableTests {
   @Test("every state of the table, as v0.0.38 writes a job")
   func everyState() throws {
     for (state, expected, cause) in Self.table {
-      let job = try #require(SlurmJob(["job_id": 7, "job_state": .string(state), "state_reason": "None", "exit_code": 0]))
+      let job = try #require(
+        SlurmJob(["job_id": 7, "job_state": .string(state), "state_reason": "None", "exit_code": 0]))
       let status = JobStateMapping.status(of: job)
       #expect(status.state == expected, "\(state): \(status)")
       #expect(status.terminationCause == cause, "\(state): \(status)")
@@ -44,7 +45,9 @@ struct SlurmStateTableTests {
     let job = try #require(
       SlurmJob([
         "job_id": 9, "job_state": ["OUT_OF_MEMORY", "COMPLETING"], "state_reason": "OutOfMemory",
-        "exit_code": ["return_code": ["set": true, "number": 0], "signal": ["signal_id": ["set": true, "number": 9]]],
+        "exit_code": [
+          "return_code": ["set": true, "number": 0], "signal": ["signal_id": ["set": true, "number": 9]],
+        ],
         "start_time": ["set": true, "infinite": false, "number": 1_796_267_970],
         "end_time": ["set": true, "infinite": false, "number": 1_796_267_990],
       ]))
