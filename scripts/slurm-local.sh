@@ -105,6 +105,8 @@ ReturnToService=2
 # More CPUs than the machine has (accepted as configured), so parallel tests do not queue behind each other.
 SlurmdParameters=config_overrides
 MinJobAge=300
+PreemptType=preempt/partition_prio
+PreemptMode=CANCEL
 KillWait=5
 NodeName=$H NodeAddr=127.0.0.1 CPUs=$((2 * $(nproc) + 4)) RealMemory=1000 State=UNKNOWN
 # A second slurmd on the same machine, alone in its partition: the tests fail it (NODE_FAIL)
@@ -112,7 +114,9 @@ NodeName=$H NodeAddr=127.0.0.1 CPUs=$((2 * $(nproc) + 4)) RealMemory=1000 State=
 NodeName=$H-spare NodeHostname=$H NodeAddr=127.0.0.1 Port=$spare_port CPUs=2 RealMemory=1000 State=UNKNOWN
 PartitionName=debug Nodes=$H Default=YES MaxTime=INFINITE State=UP
 PartitionName=held Nodes=$H Default=NO MaxTime=INFINITE State=DOWN
-PartitionName=spare Nodes=$H-spare Default=NO MaxTime=INFINITE State=UP
+PartitionName=spare Nodes=$H-spare Default=NO MaxTime=INFINITE State=UP PriorityTier=1
+# A job here takes the spare node from a job of `spare` (PREEMPTED): only the spare node has two tiers.
+PartitionName=spare-urgent Nodes=$H-spare Default=NO MaxTime=INFINITE State=UP PriorityTier=2
 CONF
   export SLURM_CONF=$T/slurm.conf
 

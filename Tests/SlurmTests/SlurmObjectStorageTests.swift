@@ -47,6 +47,25 @@ struct SlurmObjectStorageTests {
     #expect(Set(consumers.map(\.stageRunID)) == [runs[1].id, runs[2].id], "\(consumers)")
   }
 
+  @Test("with file storage on a path the nodes see, the same staging goes through that folder")
+  func fileStorage() throws {
+    let fixture = try SamplePipeline.project { text in
+      text.replacingOccurrences(of: "  backend: process", with: "  backend: slurm")
+        + SlurmSupport.yaml("  data: object-storage\n")
+    }
+    let (pipelineRun, runs) = try SamplePipeline.run(fixture)
+    #expect(pipelineRun.status == "completed", "\(pipelineRun.error ?? "")")
+    #expect(
+      runs.allSatisfy { $0.state == .awaitingUserFinalization },
+      "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
+    #expect(try fixture.project.store.metrics(of: runs[1].id).filter { $0.name == "loss" }.count == 200)
+    // Each run's exit record is in the file storage's `slurm/` folder, wherever its root is.
+    let files = (FileManager.default.enumerator(atPath: fixture.root)?.allObjects as? [String]) ?? []
+    for run in runs {
+      #expect(files.contains { $0.hasSuffix("slurm/runs/\(run.id)/exit.json") }, "\(run.stage)")
+    }
+  }
+
   @Test("a stage past its max_runtime_seconds is stopped by the agent: terminated, cause timeout")
   func stageTimeout() throws {
     let (fixture, _) = try SlurmSupport.objectStorageProject()

@@ -62,4 +62,25 @@ struct SlurmRareStateTests {
     #expect(status.state == .terminated && status.terminationCause == .timeout, "\(status)")
     #expect(status.message.contains("deadline"), "\(status)")
   }
+
+  @Test("a job of a higher partition tier taking the node (PREEMPTED) ends the run failed, cause preemption")
+  func preempted() throws {
+    let backend = try Self.spareBackend()
+    let spec = SlurmSupport.spec(
+      "preempted", command: ["/bin/sleep", "120"], profile: ResourceProfile(name: "cpu-whole"))
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    #expect(try SlurmSupport.wait(backend, handle) { $0.state == .running }.state == .running)
+    // `spare-urgent` has the higher PriorityTier on the same node, and PreemptMode=CANCEL.
+    let urgent = SlurmSupport.tool([
+      "/usr/bin/sbatch", "--parsable", "-p", "spare-urgent", "-c", "2", "-o", "/dev/null", "-D", "/tmp",
+      "--wrap", "sleep 2",
+    ])
+    #expect(urgent.status == 0, "\(urgent.stderr)")
+    defer {
+      _ = SlurmSupport.tool(["/usr/bin/scancel", urgent.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+    }
+    let status = try SlurmSupport.wait(backend, handle) { $0.state.isFinal }
+    #expect(status.state == .failed && status.terminationCause == .preemption, "\(status)")
+    #expect(status.message.contains("preempted"), "\(status)")
+  }
 }
