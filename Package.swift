@@ -150,7 +150,11 @@ let package = Package(
       swiftSettings: swiftSettings),
     // A third party's view: the public SDK (PluginKit) and libcurl, nothing of the house's own.
     .target(
-      name: "GoldfishSlurm", dependencies: ["PluginKit", "CCurlShim"], path: "Plugins/Slurm",
+      name: "GoldfishSlurm", dependencies: ["PluginKit", "CCurlShim", "GoldfishSlurmStates"],
+      path: "Plugins/Slurm", swiftSettings: swiftSettings),
+    // The job-state table, a module of its own so that SlurmTests check it directly.
+    .target(
+      name: "GoldfishSlurmStates", dependencies: ["PluginKit"], path: "Plugins/SlurmStates",
       swiftSettings: swiftSettings),
     .target(
       name: "GoldfishGCS", dependencies: ["PluginKit", "PluginSupport", "GCSClient"], path: "Plugins/GCS",
@@ -204,7 +208,8 @@ let package = Package(
       path: "Tests/GCETests",
       swiftSettings: swiftSettings),
     .testTarget(
-      name: "SlurmTests", dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport"],
+      name: "SlurmTests",
+      dependencies: ["Host", "PluginKit", "PluginSupport", "GoldfishTestSupport", "GoldfishSlurmStates"],
       path: "Tests/SlurmTests",
       swiftSettings: swiftSettings),
     .testTarget(

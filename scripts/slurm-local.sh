@@ -57,10 +57,11 @@ slurm_local_start() {
   chmod 755 "$T/munge"   # munged refuses a socket folder without o+x
   chmod 1777 "$T/jobs"   # a job's working folder, writable by any job user
   chown slurm: "$T/rest" # slurmrestd -u slurm binds its socket after dropping root
-  local ctld_port slurmd_port rest_port
+  local ctld_port slurmd_port rest_port spare_port
   ctld_port=$(slurm_local_free_port)
   slurmd_port=$(slurm_local_free_port)
   rest_port=$(slurm_local_free_port)
+  spare_port=$(slurm_local_free_port)
 
   mungekey --create --keyfile="$T/munge/munge.key"
   chmod 600 "$T/munge/munge.key"
@@ -83,9 +84,9 @@ AuthAltParameters=jwt_key=$T/jwt_hs256.key
 StateSaveLocation=$T/state
 SlurmdSpoolDir=$T/spool/%n
 SlurmctldPidFile=$T/run/slurmctld.pid
-SlurmdPidFile=$T/run/slurmd.pid
+SlurmdPidFile=$T/run/slurmd-%n.pid
 SlurmctldLogFile=$T/log/slurmctld.log
-SlurmdLogFile=$T/log/slurmd.log
+SlurmdLogFile=$T/log/slurmd-%n.log
 SlurmctldDebug=info
 SlurmdDebug=info
 MailProg=/bin/true
@@ -104,10 +105,18 @@ ReturnToService=2
 # More CPUs than the machine has (accepted as configured), so parallel tests do not queue behind each other.
 SlurmdParameters=config_overrides
 MinJobAge=300
+PreemptType=preempt/partition_prio
+PreemptMode=CANCEL
 KillWait=5
 NodeName=$H NodeAddr=127.0.0.1 CPUs=$((2 * $(nproc) + 4)) RealMemory=1000 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-PartitionName=held Nodes=ALL Default=NO MaxTime=INFINITE State=DOWN
+# A second slurmd on the same machine, alone in its partition: the tests fail it (NODE_FAIL)
+# without touching the jobs of the node every other test uses.
+NodeName=$H-spare NodeHostname=$H NodeAddr=127.0.0.1 Port=$spare_port CPUs=2 RealMemory=1000 State=UNKNOWN
+PartitionName=debug Nodes=$H Default=YES MaxTime=INFINITE State=UP
+PartitionName=held Nodes=$H Default=NO MaxTime=INFINITE State=DOWN
+PartitionName=spare Nodes=$H-spare Default=NO MaxTime=INFINITE State=UP PriorityTier=1
+# A job here takes the spare node from a job of `spare` (PREEMPTED): only the spare node has two tiers.
+PartitionName=spare-urgent Nodes=$H-spare Default=NO MaxTime=INFINITE State=UP PriorityTier=2
 CONF
   export SLURM_CONF=$T/slurm.conf
 
@@ -125,13 +134,16 @@ CONF
 
   slurm_local_spawn slurmctld slurmctld -D -f "$T/slurm.conf"
   slurm_local_spawn slurmd slurmd -D -N "$H" -f "$T/slurm.conf"
-  local state=
+  slurm_local_spawn slurmd-spare slurmd -D -N "$H-spare" -f "$T/slurm.conf"
+  local state= spare=
   for _ in $(seq 300); do
     state=$(timeout 5 sinfo -h -n "$H" -p debug -o %T 2>/dev/null || true)
-    [[ $state == idle ]] && break
+    spare=$(timeout 5 sinfo -h -n "$H-spare" -p spare -o %T 2>/dev/null || true)
+    [[ $state == idle && $spare == idle ]] && break
     sleep 0.1
   done
   [[ $state == idle ]] || { slurm_local_fail "the node is not idle: '$state'"; return 1; }
+  [[ $spare == idle ]] || { slurm_local_fail "the spare node is not idle: '$spare'"; return 1; }
 
   # JWT over TCP needs SLURM_JWT=daemon; local auth over the socket is a second instance run as
   # root with the user check off, so jobs run as root like the JWT ones (both never on 0.0.0.0).
@@ -162,6 +174,7 @@ CONF
   export GOLDFISH_SLURM_TOKEN_FILE="$T/jwt.token"
   export GOLDFISH_SLURM_USER=root
   export GOLDFISH_SLURM_DIR=$T
+  export GOLDFISH_SLURM_SPARE_NODE=$H-spare
   echo "slurm-local: cluster up in $T (slurmrestd $GOLDFISH_SLURM_URL and $GOLDFISH_SLURM_SOCKET)" >&2
   cat >&2 <<YAML
 slurm-local: the goldfish.yaml section for it:
@@ -192,7 +205,7 @@ slurm_local_stop() {
       done
     fi
   fi
-  for name in slurmrestd slurmrestd-local slurmd slurmctld munged; do
+  for name in slurmrestd slurmrestd-local slurmd slurmd-spare slurmctld munged; do
     file=$T/run/$name.bgpid
     [[ -f $file ]] || continue
     pid=$(cat "$file")
@@ -221,7 +234,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
       disown -a
       echo "export SLURM_CONF=$SLURM_CONF GOLDFISH_SLURM_URL=$GOLDFISH_SLURM_URL" \
         "GOLDFISH_SLURM_SOCKET=$GOLDFISH_SLURM_SOCKET GOLDFISH_SLURM_TOKEN_FILE=$GOLDFISH_SLURM_TOKEN_FILE" \
-        "GOLDFISH_SLURM_USER=root GOLDFISH_SLURM_DIR=$GOLDFISH_SLURM_DIR"
+        "GOLDFISH_SLURM_USER=root GOLDFISH_SLURM_DIR=$GOLDFISH_SLURM_DIR GOLDFISH_SLURM_SPARE_NODE=$GOLDFISH_SLURM_SPARE_NODE"
       echo "# stop with: scripts/slurm-local.sh stop $GOLDFISH_SLURM_DIR"
       ;;
     stop)

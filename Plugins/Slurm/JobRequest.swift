@@ -9,12 +9,14 @@ struct JobRequest {
   let settings: SlurmSettings
   let spec: RunSpec
   let files: RunFiles
+  /// Object-storage mode: the job runs goldfish-agent in node-local scratch, not the stage itself.
+  var staging: ObjectStaging? = nil
 
   /// What goes into the job's comment: the launch labels and the run folder, so `list_runs`
   /// (GET /jobs) can rebuild a handle from the job alone.
   static let commentPrefix = "goldfish "
 
-  var cwd: String { spec.codeDir ?? spec.workDir }
+  var cwd: String { staging?.scratchRoot ?? spec.codeDir ?? spec.workDir }
   var mapping: SlurmSettings.ProfileMapping? { spec.profile?.name.flatMap { settings.profiles[$0] } }
 
   func body() throws(PluginError) -> JSONValue {
@@ -22,14 +24,22 @@ struct JobRequest {
       "name": .string("goldfish-" + spec.runId),
       "comment": .string(Self.commentPrefix + (try JSONCoding.encode(commentValue))),
       "current_working_directory": .string(cwd),
-      "standard_output": .string(files.log),
+      // Object-storage mode: the node cannot write the host's folder; the run's own log comes
+      // home through the storage, this file keeps only what happens before the agent starts.
+      "standard_output": .string(staging.map { $0.scratchRoot + "/goldfish-slurm-%j.out" } ?? files.log),
       "environment": .object(environment().mapValues { .string($0) }),
       "tasks": 1, "nodes": [1, 1],
     ]
     let resources = self.resources()
     for (key, value) in resources { job[key] = value }
-    let script = JobScript.text(
-      runId: spec.runId, argv: try command(), cwd: cwd, files: files, timeoutSeconds: spec.timeoutSeconds)
+    let script: String
+    if let staging {
+      script = staging.script(runId: spec.runId)
+    } else {
+      script = JobScript.text(
+        runId: spec.runId, argv: try command(), cwd: cwd, files: files, timeoutSeconds: spec.timeoutSeconds,
+        runtime: containerProgram)
+    }
     return ["script": .string(script), "job": .object(job)]
   }
 
@@ -78,10 +88,23 @@ struct JobRequest {
     for key in ["PATH", "LANG", "LC_ALL", "TZ"] { if let value = process[key] { environment[key] = value } }
     environment["PATH"] = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
     environment.merge(settings.environment) { _, configured in configured }
+    if let staging {
+      // The agent gives the stage its own environment (the spec's, staged with the job).
+      environment["HOME"] = staging.scratchRoot
+      environment["TMPDIR"] = staging.scratchRoot
+      return environment
+    }
     environment["HOME"] = spec.workDir + "/home"
     environment["TMPDIR"] = spec.workDir + "/tmp"
     environment.merge(spec.env) { _, spec in spec }
     return environment
+  }
+
+  /// The container runtime's program when the stage runs in an image, for the script to check.
+  var containerProgram: String? {
+    let runtime = settings.container.runtime ?? "none"
+    guard spec.image != nil, runtime != "none" else { return nil }
+    return settings.container.program ?? runtime
   }
 
   /// The stage's argv, inside the image when the run has one and a runtime is configured.

@@ -4,7 +4,7 @@
 /// script writes the exit record last, by rename, before exiting with the stage's own code.
 enum JobScript {
   static func text(
-    runId: String, argv: [String], cwd: String, files: RunFiles, timeoutSeconds: Int?
+    runId: String, argv: [String], cwd: String, files: RunFiles, timeoutSeconds: Int?, runtime: String? = nil
   ) -> String {
     let command = argv.map(quote).joined(separator: " ")
     let timeout = timeoutSeconds ?? 0
@@ -15,11 +15,12 @@ enum JobScript {
       now() { date -u +%Y-%m-%dT%H:%M:%SZ; }
       started=$(now)
       record() {
-        printf '{"exit_code": %d, "cause": "%s", "started_at": "%s", "finished_at": "%s", "job_id": "%s"}\\n' \\
-          "$1" "$2" "$started" "$(now)" "${SLURM_JOB_ID:-}" >"$work/slurm-exit.json.tmp" &&
+        printf '{"exit_code": %d, "cause": "%s", "started_at": "%s", "finished_at": "%s", "job_id": "%s", "message": "%s"}\\n' \\
+          "$1" "$2" "$started" "$(now)" "${SLURM_JOB_ID:-}" "${3:-}" >"$work/slurm-exit.json.tmp" &&
           mv -f "$work/slurm-exit.json.tmp" \(quote(files.exitRecord))
       }
       cd -- \(quote(cwd)) || { printf 'goldfish: cannot enter %s\\n' \(quote(cwd)) >&2; record 127 error; exit 127; }
+      \(runtime.map(runtimeCheck) ?? "")
       # A cancel (scancel, DELETE) signals every process of the job: the script then leaves no
       # record, so the run's end is Slurm's CANCELLED, not the stage's exit code 143.
       stopping=
@@ -41,6 +42,17 @@ enum JobScript {
       exit "$code"
 
       """
+  }
+
+  /// A node without the container runtime fails the run with a cause that names it, not with
+  /// a "command not found" buried in the log.
+  static func runtimeCheck(_ program: String) -> String {
+    let name = program.filter { $0.isLetter || $0.isNumber || "-_./".contains($0) }
+    let message =
+      "the container runtime \(name) is not installed on node $(hostname); "
+      + "install it there or set slurm.container.runtime: none"
+    return "if ! command -v \(quote(program)) >/dev/null 2>&1; then printf 'goldfish: %s\\n' \"\(message)\" >&2; "
+      + "record 127 error \"\(message)\"; exit 127; fi"
   }
 
   /// One word for bash: single quotes, each inner quote written as '\''.

@@ -13,6 +13,9 @@ struct RunFiles: Sendable {
   var log: String { workDir + "/slurm-output.log" }
   /// Written last by the job script: `{exit_code, cause, started_at, finished_at}`.
   var exitRecord: String { workDir + "/slurm-exit.json" }
+  /// Object-storage mode: the agent's exit record, brought home by `goldfish-agent slurm-collect`
+  /// after the outputs (the log comes home to `log`).
+  var agentExitRecord: String { workDir + "/slurm-agent-exit.json" }
   /// Made by the job script's watchdog when `timeout_seconds` passed.
   var timeoutMarker: String { workDir + "/slurm-timeout" }
   /// The final state Slurm reported, kept by `status` for after the job is purged.

@@ -1,4 +1,5 @@
 import Foundation
+import GoldfishSlurmStates
 import PluginKit
 
 /// `slurm`: each run is one batch job submitted to slurmrestd. The cluster sees the run's
@@ -15,15 +16,18 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
 
   let settings: SlurmSettings
   let client: SlurmClient
+  /// Set when `slurm.data` is object-storage.
+  let staging: ObjectStaging?
 
   static func checkConfig(_ config: JSONValue, context: ServiceContext) -> ConfigReport? {
-    SlurmSettings.report(config)
+    SlurmSettings.report(config, context: context)
   }
 
   init(config: JSONValue, context: ServiceContext) throws(PluginError) {
     settings = try SlurmSettings(config: config)
     PluginLog.settingsInEffect(Self.serviceName, settings.effective)
     client = SlurmClient(settings: settings)
+    staging = settings.data == .objectStorage ? try ObjectStaging(settings: settings, context: context) : nil
   }
 
   // MARK: launch
@@ -39,7 +43,12 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     for folder in [spec.workDir, spec.workDir + "/home", spec.workDir + "/tmp"] + [spec.outputsDir].compactMap({ $0 }) {
       try RunFiles.makeFolder(folder)
     }
-    let request = JobRequest(settings: settings, spec: spec, files: files)
+    if let staging {
+      var staged = spec
+      staged.env = settings.environment.merging(spec.env) { _, spec in spec }
+      try staging.stage(staged, files: files)
+    }
+    let request = JobRequest(settings: settings, spec: spec, files: files, staging: staging)
     let answer = try client.call("POST", "/job/submit", body: try request.body())
     let errors = SlurmClient.errors(in: answer)
     guard let jobId = SlurmJob.number(answer["job_id"]) else {
@@ -91,7 +100,14 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     if texts.contains(where: { $0.utf8.contains(0) }) {
       throw PluginError(.invalidArgument, "the run spec contains a NUL byte")
     }
-    if !settings.sharedPaths.isEmpty {
+    if staging != nil, spec.image != nil, (settings.container.runtime ?? "none") != "none" {
+      throw PluginError(
+        .unsupported,
+        "slurm.data: object-storage runs the stage as a process on the node; slurm.container.runtime "
+          + "\(settings.container.runtime ?? "") is used only with data: shared",
+        detail: ["hint": "set slurm.container.runtime: none, or use data: shared"])
+    }
+    if staging == nil, !settings.sharedPaths.isEmpty {
       for (name, path) in [("work_dir", spec.workDir), ("code_dir", spec.codeDir)] {
         guard let path else { continue }
         guard settings.sharedPaths.contains(where: { path == $0 || path.hasPrefix($0 == "/" ? "/" : $0 + "/") }) else {
@@ -121,6 +137,7 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
   }
 
   func status(_ handle: SlurmRunHandle) throws(PluginError) -> RunStatus {
+    if let staging { return try stagedStatus(handle, staging) }
     let files = handle.files
     if let exit = files.read(files.exitRecord) { return Self.finished(handle, exit) }
     if let final = files.read(files.finalRecord), let kept = try? JSONCoding.convert(final, to: RunStatus.self) {
@@ -156,7 +173,8 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     case "error":
       return RunStatus(
         state: .failed, exitCode: code, terminationCause: .error,
-        message: "\(job) could not start the stage (see its log)", startedAt: started, finishedAt: finished)
+        message: exit["message"]?.stringValue.flatMap { $0.isEmpty ? nil : "\(job): \($0)" }
+          ?? "\(job) could not start the stage (see its log)", startedAt: started, finishedAt: finished)
     default:
       return RunStatus(
         state: code == 0 ? .completed : .failed, exitCode: code, terminationCause: .exit,
@@ -179,6 +197,7 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
 
   func logs(handle json: JSONValue, request: LogRequest) throws(PluginError) -> LogChunk {
     let handle = try SlurmRunHandle(json)
+    // In object-storage mode status brings the log home as it goes.
     let finished = (try? status(handle))?.state.isFinal ?? false
     return try LogReader.read(path: handle.files.log, request: request, finished: finished)
   }
@@ -187,7 +206,11 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
 
   func cancel(handle json: JSONValue, reason: String?) throws(PluginError) {
     let handle = try SlurmRunHandle(json)
-    if handle.files.exists(handle.files.exitRecord) || handle.files.exists(handle.files.finalRecord) { return }
+    if handle.files.exists(handle.files.exitRecord) || handle.files.exists(handle.files.finalRecord)
+      || handle.files.exists(handle.files.agentExitRecord)
+    {
+      return
+    }
     do {
       _ = try client.call("DELETE", "/job/\(handle.jobId)")
     } catch  where error.code == .notFound {

@@ -62,16 +62,28 @@ struct SlurmSettings: Sendable {
     var environment: [String: String]?
     var container: Container?
     var request_timeout_seconds: Int?
+    var agent: String?
+    var agent_on_nodes: String?
+    var scratch: String?
   }
 
   static let keys = [
     "url", "user", "token", "token_file", "token_env", "token_command", "token_ttl_seconds", "api_version",
     "partition", "account", "qos", "time_limit_minutes", "profiles", "data", "shared_paths", "environment",
-    "container", "request_timeout_seconds",
+    "container", "request_timeout_seconds", "agent", "agent_on_nodes", "scratch",
   ]
   /// The host's own key in a backend's section.
   static let hostKeys = ["warm_pool"]
   static let runtimes = ["none", "apptainer", "singularity", "enroot"]
+  static let dataModes = ["shared", "object-storage"]
+
+  /// Where a job finds its inputs and leaves its outputs.
+  enum DataMode: String, Sendable {
+    /// The cluster sees the run folders and the file storage at the host's paths.
+    case shared
+    /// Everything travels through the project's object storage, moved by goldfish-agent.
+    case objectStorage = "object-storage"
+  }
 
   enum Endpoint: Sendable, Equatable {
     case tcp(String)
@@ -91,6 +103,12 @@ struct SlurmSettings: Sendable {
   let environment: [String: String]
   let container: Container
   let requestTimeout: Int
+  let data: DataMode
+  /// goldfish-agent on the host, and as the nodes see it (object-storage mode).
+  let agent: String?
+  let agentOnNodes: String?
+  /// The node-local folder runs stage into (object-storage mode).
+  let scratch: String
 
   init(
     config: JSONValue, environment processEnvironment: [String: String] = ProcessInfo.processInfo.environment
@@ -162,12 +180,19 @@ struct SlurmSettings: Sendable {
       }
     }
     let data = raw.data ?? "shared"
-    guard data == "shared" else {
+    guard let mode = DataMode(rawValue: data) else {
       throw Self.invalid(
         "data",
-        "is \"\(data)\"; only \"shared\" is supported: the cluster must see the run folders and the file storage at "
-          + "the same paths (staging through object storage by goldfish-agent is not implemented)")
+        "is \"\(data)\"; use \"shared\" (the cluster sees the run folders and the file storage at the same paths) "
+          + "or \"object-storage\" (goldfish-agent stages inputs and outputs through the project's storage)")
     }
+    self.data = mode
+    for (key, value) in [("agent", raw.agent), ("agent_on_nodes", raw.agent_on_nodes), ("scratch", raw.scratch)] {
+      if let value, !value.hasPrefix("/") { throw Self.invalid(key, "\(value) must be an absolute path") }
+    }
+    agent = raw.agent
+    agentOnNodes = raw.agent_on_nodes
+    scratch = raw.scratch ?? "/tmp"
     sharedPaths = try (raw.shared_paths ?? []).map { (path: String) throws(PluginError) -> String in
       guard path.hasPrefix("/") else { throw Self.invalid("shared_paths", "\(path) must be an absolute path") }
       var trimmed = path
@@ -200,7 +225,8 @@ struct SlurmSettings: Sendable {
       "url": .string(url), "user": text(user), "token": .string(token.description), "api_version": text(apiVersion),
       "partition": text(partition), "account": text(account), "qos": text(qos),
       "time_limit_minutes": timeLimitMinutes.map { .int(Int64($0)) } ?? .null,
-      "profiles": .object(profiles.mapValues(\.json)), "data": "shared",
+      "profiles": .object(profiles.mapValues(\.json)), "data": .string(data.rawValue),
+      "agent": text(agent), "agent_on_nodes": text(agentOnNodes), "scratch": .string(scratch),
       "shared_paths": .array(sharedPaths.map { .string($0) }),
       "environment": .object(environment.mapValues { .string($0) }),
       "container": [
@@ -211,7 +237,7 @@ struct SlurmSettings: Sendable {
     ]
   }
 
-  static func report(_ config: JSONValue) -> ConfigReport {
+  static func report(_ config: JSONValue, context: ServiceContext) -> ConfigReport {
     let unknown = ConfigReport.unknownKeys(in: config, allowed: keys, ignored: hostKeys)
     var problems = unknown
     for (name, mapping) in config["profiles"]?.objectValue ?? [:] {
@@ -227,7 +253,15 @@ struct SlurmSettings: Sendable {
           hint: "prefer token_file, token_command or the SLURM_JWT environment variable"))
     }
     do {
-      return ConfigReport(effective: try SlurmSettings(config: config).effective, problems: problems, notes: notes)
+      let settings = try SlurmSettings(config: config)
+      if settings.data == .objectStorage {
+        let staging = try ObjectStaging(settings: settings, context: context)
+        notes.append(
+          ConfigReport.Problem(
+            key: "data", message: "runs travel through \(staging.mailbox); jobs run \(staging.agentOnNodes)",
+            hint: "the compute nodes must reach that storage and see goldfish-agent at that path"))
+      }
+      return ConfigReport(effective: settings.effective, problems: problems, notes: notes)
     } catch {
       return ConfigReport(refused: error, problems: problems, notes: notes)
     }

@@ -4,6 +4,7 @@ import PluginKit
 import PluginSupport
 
 // goldfish-agent --config FILE|-
+// goldfish-agent slurm-stage|slurm-job|slurm-collect ... (SlurmStaging.swift)
 // The warm worker: runs jobs from its mailbox one after another (docs/warm-pool.md).
 
 func fail(_ message: String) -> Never {
@@ -31,6 +32,9 @@ func readConfig(_ arguments: [String]) -> AgentConfig {
   }
 }
 
+if CommandLine.arguments.count > 1, SlurmStaging.commands.contains(CommandLine.arguments[1]) {
+  exit(SlurmStaging.main(CommandLine.arguments))
+}
 gf_agent_install_stop_handler()
 let config = readConfig(CommandLine.arguments)
 let store: any MailboxStore

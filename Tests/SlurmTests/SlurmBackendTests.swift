@@ -221,4 +221,20 @@ struct SlurmBackendTests {
       + "python3 -c print(1)"
     #expect(text.contains(expected), "\(text)")
   }
+
+  @Test("a container runtime missing on the node fails the run with a cause that names it")
+  func containerRuntimeMissing() throws {
+    // Apptainer and enroot are not packaged on Debian 12: a program name no node has stands for them.
+    let backend = try SlurmSupport.backend(
+      SlurmSupport.config(["container": ["runtime": "apptainer", "program": "goldfish-no-apptainer"]]))
+    var spec = SlurmSupport.spec("no-runtime", command: ["python3", "-c", "print(1)"])
+    spec.image = "python:3.12"
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    let status = try SlurmSupport.wait(backend, handle) { $0.state.isFinal }
+    #expect(status.state == .failed && status.terminationCause == .error, "\(status)")
+    #expect(status.exitCode == 127, "\(status)")
+    #expect(status.message.contains("container runtime goldfish-no-apptainer is not installed"), "\(status)")
+    let text = try backend.call("logs", ["handle": handle, "offset": 0])["text"]?.stringValue ?? ""
+    #expect(text.contains("goldfish-no-apptainer is not installed"), "\(text)")
+  }
 }

@@ -13,6 +13,8 @@ enum SlurmSupport {
   static let socket = environment["GOLDFISH_SLURM_SOCKET"] ?? ""
   static let tokenFile = environment["GOLDFISH_SLURM_TOKEN_FILE"] ?? ""
   static let user = environment["GOLDFISH_SLURM_USER"] ?? "root"
+  /// A node alone in the `spare` partition, which the rare-state tests may fail.
+  static let spareNode = environment["GOLDFISH_SLURM_SPARE_NODE"] ?? ""
   static let available = !url.isEmpty && !socket.isEmpty && environment["SLURM_CONF"] != nil
   static let reason = "needs the local Slurm cluster (source scripts/slurm-local.sh; slurm_local_start)"
 
@@ -75,5 +77,35 @@ enum SlurmSupport {
   /// A Slurm command-line tool against the local cluster (SLURM_CONF is in the environment).
   static func tool(_ argv: [String]) -> CommandResult {
     Command.run(argv)
+  }
+}
+
+extension SlurmSupport {
+  /// Storage emulator and Slurm both: the object-storage mode's tests.
+  static let stagingAvailable = available && GCSSupport.available
+  static let stagingReason = "needs the local Slurm cluster and the storage emulator (scripts/test.sh starts both)"
+
+  /// The sample pipeline with gcs storage on the emulator and `slurm.data: object-storage`:
+  /// the cluster is told nothing of the host's folders. Returns the storage prefix too.
+  static func objectStorageProject(_ extra: String = "") throws -> (ProjectFixture, String) {
+    try GCSSupport.ensureBucket()
+    let prefix = "slurm-" + UUID().uuidString.prefix(8).lowercased()
+    let fixture = try SamplePipeline.project { text in
+      text.replacingOccurrences(of: "  backend: process", with: "  backend: slurm")
+        .replacingOccurrences(of: "  backend: file", with: "  backend: gcs")
+        + "\ngcs:\n  bucket: \(GCSSupport.bucket)\n  prefix: \(prefix)\n  chunk_size_mb: 0.25\n"
+        + yaml(
+          "  data: object-storage\n  environment:\n    STORAGE_EMULATOR_HOST: \(GCSSupport.emulator ?? "")\n" + extra)
+    }
+    return (fixture, prefix)
+  }
+
+  /// An object of the emulator's test bucket, or nil when there is none.
+  static func storedObject(_ name: String) throws -> [UInt8]? {
+    let url =
+      "http://127.0.0.1:\(GCSSupport.emulatorPort)/storage/v1/b/\(GCSSupport.bucket)/o/"
+      + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name) + "?alt=media"
+    let response = try HTTPClient().send(HTTPRequest("GET", url))
+    return response.status == 200 ? response.body : nil
   }
 }

@@ -4,20 +4,20 @@ import PluginKit
 /// One job as slurmrestd describes it, read leniently: v0.0.36–v0.0.38 write `job_state` as a
 /// string, `exit_code` as a raw wait status and times as numbers; later versions use a list of
 /// states, `{return_code, signal}` and `{set, number}`, which read the same way here.
-struct SlurmJob: Sendable, Equatable {
-  var jobId: Int64
-  var name: String
+public struct SlurmJob: Sendable, Equatable {
+  public var jobId: Int64
+  public var name: String
   /// The base state (`PENDING`, `TIMEOUT`, …) without flags.
-  var state: String
-  var reason: String
+  public var state: String
+  public var reason: String
   /// The job's own exit code, or 128 + N when signal N ended it.
-  var exitCode: Int?
-  var signal: Int?
-  var comment: String
-  var startTime: Int64?
-  var endTime: Int64?
+  public var exitCode: Int?
+  public var signal: Int?
+  public var comment: String
+  public var startTime: Int64?
+  public var endTime: Int64?
 
-  init?(_ json: JSONValue) {
+  public init?(_ json: JSONValue) {
     guard let id = Self.number(json["job_id"]) else { return nil }
     jobId = id
     name = json["name"]?.stringValue ?? ""
@@ -45,19 +45,19 @@ struct SlurmJob: Sendable, Equatable {
   }
 
   /// `exit_code` of v0.0.38 is a raw wait status: 768 is exit 3, 15 is SIGTERM.
-  static func decodeWaitStatus(_ status: Int) -> (Int, Int?) {
+  public static func decodeWaitStatus(_ status: Int) -> (Int, Int?) {
     let signal = status & 0x7f
     if signal != 0 && signal != 0x7f { return (128 + signal, signal) }
     return ((status >> 8) & 0xff, nil)
   }
 
   /// `CANCELLED by 0` and flags such as `+` or `COMPLETING` after a space are not the state.
-  static func baseState(_ text: String) -> String {
+  public static func baseState(_ text: String) -> String {
     String(text.split(separator: " ").first ?? "UNKNOWN").trimmingCharacters(in: CharacterSet(charactersIn: "+"))
       .uppercased()
   }
 
-  static func number(_ value: JSONValue?) -> Int64? {
+  public static func number(_ value: JSONValue?) -> Int64? {
     switch value {
     case .int(let number)?: return number
     case .double(let number)?: return Int64(number)
@@ -68,20 +68,21 @@ struct SlurmJob: Sendable, Equatable {
     }
   }
 
-  static func time(_ seconds: Int64?) -> String? {
+  public static func time(_ seconds: Int64?) -> String? {
     seconds.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval($0))) }
   }
 }
 
-/// Every Slurm job state, and what it means for a Goldfish run.
-enum JobStateMapping {
+/// Every Slurm job state, and what it means for a Goldfish run. A module of its own so that
+/// the tests check the table itself for the states a one-node test cluster cannot produce.
+public enum JobStateMapping {
   /// States of a job that is over; anything else may still change.
-  static let final: Set<String> = [
+  public static let final: Set<String> = [
     "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "PREEMPTED", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE",
     "SPECIAL_EXIT", "REVOKED",
   ]
 
-  static func status(of job: SlurmJob) -> RunStatus {
+  public static func status(of job: SlurmJob) -> RunStatus {
     let started = SlurmJob.time(job.startTime)
     let ended = final.contains(job.state) ? SlurmJob.time(job.endTime) : nil
     let id = "Slurm job \(job.jobId)"
@@ -133,7 +134,7 @@ enum JobStateMapping {
   }
 
   /// The pending reason with a word for the common ones.
-  static func explain(_ reason: String) -> String {
+  public static func explain(_ reason: String) -> String {
     let words: [String: String] = [
       "None": "waiting for the scheduler", "Priority": "Priority (jobs of higher priority go first)",
       "Resources": "Resources (waiting for free nodes)", "PartitionDown": "PartitionDown (the partition is down)",
