@@ -94,6 +94,11 @@ struct ObjectStaging: Sendable {
     try run(argv, what: "collecting run \(handle.runId)")
   }
 
+  /// Removes the run's objects under `slurm/` once the host holds its outputs and records.
+  func clean(_ runId: String) throws(PluginError) {
+    try run(["slurm-clean", "--run", runId], what: "removing the staged objects of run \(runId)")
+  }
+
   /// The batch script: goldfish-agent is the job's only step. A node without it fails the
   /// job with a line saying so in the job's output file and exit code 127.
   func script(runId: String) -> String {

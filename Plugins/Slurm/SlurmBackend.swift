@@ -226,6 +226,8 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
         _ = try client.call("DELETE", "/job/\(handle.jobId)")
       } catch  where error.code == .notFound {}
     }
+    // Staged objects are a second copy of what the host now holds (or of a run given up on).
+    if let staging { try staging.clean(handle.runId) }
     if FileManager.default.fileExists(atPath: handle.workDir) { files.touch(files.cleanedMarker) }
   }
 

@@ -16,7 +16,7 @@ import PluginSupport
 ///       on the host, at each status poll: brings the log and metrics home, and once the exit
 ///       record is there the outputs, then the record itself (so it is the last thing to land).
 enum SlurmStaging {
-  static let commands: Set<String> = ["slurm-stage", "slurm-job", "slurm-collect"]
+  static let commands: Set<String> = ["slurm-stage", "slurm-job", "slurm-collect", "slurm-clean"]
   /// The run's code travels as this input; its staged folder is the stage's working directory.
   static let codeInput = "goldfish-code"
   /// What slurm-collect leaves in the run's work folder, read by the backend.
@@ -71,6 +71,7 @@ enum SlurmStaging {
       switch command {
       case "slurm-stage": try stage(parsed)
       case "slurm-job": return try job(parsed)
+      case "slurm-clean": try clean(parsed)
       default: try collect(parsed)
       }
       return 0
@@ -219,6 +220,21 @@ enum SlurmStaging {
     _ = try POSIXFile.atomicWrite(to: work + "/" + exitRecordName) { (fd: Int32) throws(PluginError) -> Int64 in
       try POSIXFile.writeAll(fd, exit, work + "/" + exitRecordName)
       return Int64(exit.count)
+    }
+  }
+
+  // MARK: slurm-clean (host)
+
+  /// Once the host has the run's outputs and records, its objects under `slurm/` are a second
+  /// copy: the run's folder (code, inputs, log, metrics, outputs, exit record) and its job file go.
+  static func clean(_ arguments: Arguments) throws(PluginError) {
+    let store = try arguments.store()
+    let runId = try arguments.required("run")
+    try WorkerIdentifier.validate(runId, "run id")
+    for folder in [try MailboxLayout.runFolder(runId), try MailboxLayout.workerFolder(runId)] {
+      for key in try store.list(folder) { try store.delete(key) }
+      // A folder store keeps empty directories where the objects were.
+      if let path = try store.localPath(folder) { try? FileManager.default.removeItem(atPath: path) }
     }
   }
 }

@@ -31,13 +31,14 @@ struct SlurmObjectStorageTests {
       for signal in try store.signals(of: run.id) where signal.direction == "output" {
         #expect(signal.uri?.hasPrefix(root) == true, "\(run.stage).\(signal.signal) is at \(signal.uri ?? "nil")")
       }
-      // The run went through the agent: its exit record is in storage and came home after the
-      // outputs; the shared-mode script's record was never written; the node's scratch is gone.
-      let exit = try #require(try SlurmSupport.storedObject("\(prefix)/slurm/runs/\(run.id)/exit.json"), "\(run.stage)")
+      // The run went through the agent: its exit record came home after the outputs; the
+      // shared-mode script's record was never written; the node's scratch is gone; and once the
+      // host held everything, cleanup removed the staged copy (outputs are stored once).
+      let work = try #require(run.workDir)
+      let exit = try #require(FileManager.default.contents(atPath: work + "/slurm-agent-exit.json"), "\(run.stage)")
       let record = try JSONCoding.parse(String(decoding: exit, as: UTF8.self))
       #expect(record["exit_code"]?.intValue == 0 && record["termination_cause"]?.stringValue == "exit", "\(record)")
-      let work = try #require(run.workDir)
-      #expect(FileManager.default.fileExists(atPath: work + "/slurm-agent-exit.json"), "\(run.stage)")
+      #expect(try SlurmSupport.storedObject("\(prefix)/slurm/runs/\(run.id)/exit.json") == nil, "\(run.stage)")
       #expect(!FileManager.default.fileExists(atPath: work + "/slurm-exit.json"), "\(run.stage)")
       #expect(!FileManager.default.fileExists(atPath: "/tmp/goldfish-\(run.id)"), "\(run.stage)")
     }
@@ -59,10 +60,13 @@ struct SlurmObjectStorageTests {
       runs.allSatisfy { $0.state == .awaitingUserFinalization },
       "\(runs.map { "\($0.stage): \($0.state) \($0.error ?? "")" })")
     #expect(try fixture.project.store.metrics(of: runs[1].id).filter { $0.name == "loss" }.count == 200)
-    // Each run's exit record is in the file storage's `slurm/` folder, wherever its root is.
+    // Each run went through the file storage's `slurm/` folder (its exit record came home from
+    // there), and cleanup left nothing of it behind.
     let files = (FileManager.default.enumerator(atPath: fixture.root)?.allObjects as? [String]) ?? []
     for run in runs {
-      #expect(files.contains { $0.hasSuffix("slurm/runs/\(run.id)/exit.json") }, "\(run.stage)")
+      let work = try #require(run.workDir)
+      #expect(FileManager.default.fileExists(atPath: work + "/slurm-agent-exit.json"), "\(run.stage)")
+      #expect(!files.contains { $0.contains("slurm/runs/\(run.id)") }, "\(run.stage)")
     }
   }
 
