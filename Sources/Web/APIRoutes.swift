@@ -78,12 +78,14 @@ enum APIRoutes {
         return try WebResponse.json(try runPage(project, request))
       }
     }
-    api.get("projects/:project/runs/:run") { _, context in
+    api.get("projects/:project/runs/:run") { request, context in
       await support.answer(page: false) {
         let (_, services) = try support.catalog.project(try support.parameter(context, "project"))
+        // `attempt` counts the stage's earlier runs (as many reads as there are), so it is asked for.
+        let extra = (request.query("include") ?? "").split(separator: ",").map(String.init).filter { $0 == "attempt" }
         return try WebResponse.json(
           try RunQueries(services: services).inspect(
-            try support.parameter(context, "run"), include: ["metadata", "dashboard", "svs", "attempt"]))
+            try support.parameter(context, "run"), include: ["metadata", "dashboard", "svs"] + extra))
       }
     }
     api.get("projects/:project/runs/:run/logs") { request, context in

@@ -59,6 +59,16 @@ import Testing
     #expect(nodes.contains("run:\(preprocess.id)") && nodes.contains("run:\(evaluate.id)"))
     #expect(nodes.contains("source:points") && nodes.contains("version:line@v\(train.version)"))
 
+    let project = try #require(try server.get(api + "/lineage?limit=3").json() as? [String: Any])
+    #expect(project["total"] as? Int == first.count + second.count && project["limit"] as? Int == 3)
+    let drawn = try #require((project["graph"] as? [String: Any])?["nodes"] as? [[String: Any]])
+    let drawnRuns = Set(drawn.compactMap { $0["run"] as? String })
+    #expect(Set(second.map(\.id)).isSubset(of: drawnRuns))
+    let everything = try #require(try server.get(api + "/lineage").json() as? [String: Any])
+    let edges = try #require((everything["graph"] as? [String: Any])?["edges"] as? [[String: Any]])
+    #expect(edges.contains { $0["from"] as? String == "run:\(train.id)" && $0["signal"] as? String == "model" })
+    #expect(server.get(api + "/lineage?limit=0").status == 400)
+
     let comparison = try #require(
       try server.get(api + "/compare?runs=\(train.id),\(train2.id)").json() as? [String: Any])
     let entries = try #require(comparison["entries"] as? [[String: Any]])

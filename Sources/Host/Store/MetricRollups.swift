@@ -54,19 +54,21 @@ public enum MetricRollups {
       last = point
     }
 
+    /// A row of `columns`, read by position (a name lookup per field costs more than the read).
     init(row: Row) {
-      level = row["level"]
-      bucket = row["bucket"]
-      count = row["count"]
-      min = Point(
-        value: row["min_value"], ordinal: row["min_ordinal"], step: row["min_step"], timestamp: row["min_timestamp"])
-      max = Point(
-        value: row["max_value"], ordinal: row["max_ordinal"], step: row["max_step"], timestamp: row["max_timestamp"])
-      last = Point(
-        value: row["last_value"], ordinal: row["last_ordinal"], step: row["last_step"],
-        timestamp: row["last_timestamp"])
+      level = row[0]
+      bucket = row[1]
+      count = row[2]
+      min = Point(value: row[3], ordinal: row[4], step: row[5], timestamp: row[6])
+      max = Point(value: row[7], ordinal: row[8], step: row[9], timestamp: row[10])
+      last = Point(value: row[11], ordinal: row[12], step: row[13], timestamp: row[14])
     }
   }
+
+  static let columns = """
+    level, bucket, count, min_value, min_ordinal, min_step, min_timestamp,
+      max_value, max_ordinal, max_step, max_timestamp, last_value, last_ordinal, last_step, last_timestamp
+    """
 
   static let upsertPoint = """
     INSERT INTO run_metric_rollups (stage_run_id, name, level, bucket, count,
@@ -119,6 +121,7 @@ public enum MetricRollups {
     try db.execute(sql: "DELETE FROM run_metric_rollups")
     let cursor = try Row.fetchCursor(
       db, sql: "SELECT stage_run_id, name, value, step, timestamp FROM run_metrics ORDER BY stage_run_id, name, id")
+    // Fields by position: a name lookup per field would double a long migration.
     var series: (run: String, name: String)?
     var ordinal = 0
     var open: [Bucket?] = levels.map { _ in nil }
@@ -127,15 +130,15 @@ public enum MetricRollups {
       for case let bucket? in open { try insert(db, series.run, series.name, bucket) }
     }
     while let row = try cursor.next() {
-      let run: String = row["stage_run_id"]
-      let name: String = row["name"]
+      let run: String = row[0]
+      let name: String = row[1]
       if series?.run != run || series?.name != name {
         try flush()
         series = (run, name)
         ordinal = 0
         open = levels.map { _ in nil }
       }
-      let point = Point(value: row["value"], ordinal: ordinal, step: row["step"], timestamp: row["timestamp"])
+      let point = Point(value: row[2], ordinal: ordinal, step: row[3], timestamp: row[4])
       for level in levels {
         if var bucket = open[level], bucket.bucket == Self.bucket(ordinal, level: level) {
           bucket.add(point)
@@ -176,13 +179,16 @@ extension ProjectStore {
     -> [MetricRollups.Bucket]
   {
     try read { db in
-      try Row.fetchAll(
+      var buckets: [MetricRollups.Bucket] = []
+      let rows = try Row.fetchCursor(
         db,
         sql: """
-          SELECT * FROM run_metric_rollups WHERE stage_run_id = ? AND name = ? AND level = ? ORDER BY bucket
+          SELECT \(MetricRollups.columns) FROM run_metric_rollups
+          WHERE stage_run_id = ? AND name = ? AND level = ? ORDER BY bucket
           """,
-        arguments: [stageRunID, name, level]
-      ).map(MetricRollups.Bucket.init(row:))
+        arguments: [stageRunID, name, level])
+      while let row = try rows.next() { buckets.append(MetricRollups.Bucket(row: row)) }
+      return buckets
     }
   }
 }
