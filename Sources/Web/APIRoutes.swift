@@ -166,7 +166,9 @@ enum APIRoutes {
       offset: try request.intQuery("offset", default: 0))
   }
 
-  static func projectLineage(_ services: ExecutionServices, _ request: Request) throws(GoldfishError)
+  static func projectLineage(
+    _ services: ExecutionServices, _ request: Request
+  ) throws(GoldfishError)
     -> ProjectLineage
   {
     try RunQueries(services: services).projectLineage(

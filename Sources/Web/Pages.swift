@@ -35,7 +35,8 @@ enum Pages {
   }
 
   static func overview(id: String, overview: ProjectOverview, runs: RunPage, sources: [SourceRecord]) -> String {
-    var body = "<h1>\(HTML.escape(overview.projectName))</h1><p class=muted><code>\(HTML.escape(overview.root))</code> · "
+    var body =
+      "<h1>\(HTML.escape(overview.projectName))</h1><p class=muted><code>\(HTML.escape(overview.root))</code> · "
     body += HTML.link(projectLink(id) + "/pool", "warm pool") + " · "
     body += HTML.link(projectLink(id) + "/lineage", "lineage", attributes: "id=project-lineage-link") + "</p>"
     let failures = overview.failedRecent

@@ -84,7 +84,8 @@ extension WebServeCommand {
       let text = (try? String(contentsOfFile: log, encoding: .utf8)).map { String($0.utf8.dropFirst(start)) ?? "" }
       if let text, text.contains("error") {
         throw GoldfishError(
-          .ioFailed, "the web server did not start: \(text.suffix(600).trimmingCharacters(in: .whitespacesAndNewlines))",
+          .ioFailed,
+          "the web server did not start: \(text.suffix(600).trimmingCharacters(in: .whitespacesAndNewlines))",
           hint: "see \(log)")
       }
       usleep(50_000)

@@ -89,7 +89,8 @@ extension ProjectStore {
   func sourcesIncludingDeleted(named names: Set<String>) throws(GoldfishError) -> [String: SourceRecord] {
     try read { db in
       Dictionary(
-        try SourceRecord.fetchAll(db, keys: Array(names)).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        try SourceRecord.fetchAll(db, keys: Array(names)).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first }
+      )
     }
   }
 

@@ -45,7 +45,9 @@ extension ProjectStore {
   /// its lowest and highest point in logged order, then the series' last point. Reads a few
   /// thousand bucket rows whatever the length. Nil when the series is too short for a level or
   /// the pyramid does not hold every point (rows written by hand), so the caller reads the points.
-  public func rolledUpSeries(of stageRunID: String, name: String, count: Int, points: Int) throws(GoldfishError)
+  public func rolledUpSeries(
+    of stageRunID: String, name: String, count: Int, points: Int
+  ) throws(GoldfishError)
     -> [MetricRecord]?
   {
     let target = (points - 1) / 2

@@ -57,7 +57,9 @@ public enum WebProjectRegistry {
     let text = roots.map { $0 + "\n" }.joined()
     if (try? String(contentsOfFile: file, encoding: .utf8)) == text { return }
     let temporary = file + ".\(getpid()).tmp"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+    guard
+      FileManager.default.createFile(
+        atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
     else { return }
     if rename(temporary, file) != 0 { unlink(temporary) }
   }

@@ -175,7 +175,9 @@ public enum MetricRollups {
 
 extension ProjectStore {
   /// Every bucket of one level of one series, in logged order.
-  public func metricRollups(of stageRunID: String, name: String, level: Int) throws(GoldfishError)
+  public func metricRollups(
+    of stageRunID: String, name: String, level: Int
+  ) throws(GoldfishError)
     -> [MetricRollups.Bucket]
   {
     try read { db in
