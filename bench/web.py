@@ -9,13 +9,18 @@ in seconds, as bench/run.py prints them. A project gets `runs` stage runs and on
 bench/run.py's store section does); one `goldfish web` serves it on 127.0.0.1 and every request
 goes over one kept-alive HTTP connection (the median of `repeat` requests after one warm-up):
 
-* the runs page of the API (50 newest of all runs) and the project overview page, against the
-  same 50 rows read with Python's sqlite3 from the same file, and against `goldfish status --json`;
-* the metric series API (downsampled to 500 points, min/max per bucket) and the run page with
-  its charts over the 1,000,000-point run, against reading the series with sqlite3 (the least
-  any reader of the whole series pays). The server keeps each downsampled series until a point
-  is logged (Host's SeriesCache), so a repeated view is served from memory; the "first read" row
-  asks for a new number of points every time, so it pays the whole read.
+* every page and every API route of docs/web.md, each against a plain read of the same data with
+  Python's sqlite3 from the same file (the 50 newest runs and their count for the run-list
+  views, the whole series for the series views: the least any reader of it pays);
+* the metric series API over the 1,000,000-point run, first read (a new `points` each time, so
+  nothing cached in the server's SeriesCache is reused: the series is read from its v13 rollup
+  pyramid) and repeat view (from memory);
+* the v13 migration building that pyramid for a project stored without it: the seeding drops the
+  rollup table and its migration row, and `goldfish runs` is timed on the first open (which
+  migrates) against the second.
+
+Every stage run reads its predecessor's `data` output (signal_lineage rows), so the lineage views
+have edges to draw.
 """
 import argparse
 import http.client
@@ -53,6 +58,10 @@ def seed(project, runs, points):
     db.execute("PRAGMA synchronous = OFF")  # seeding only: no goldfish process has the file open
     states = ["completed"] * 8 + ["failed", "canceled"]
     with db:
+        db.execute("INSERT INTO workspaces (name, goal, branch, created_at) VALUES ('w', 'benchmark', 'w', ?)",
+                   (stamp(0),))
+        db.execute("INSERT INTO workspace_versions (workspace, version, tag, sha, created_at, created_by)"
+                   " VALUES ('w', 1, 'w-v1', ?, ?, 'run')", ("0" * 40, stamp(0)))
         db.executemany(
             "INSERT INTO stage_runs (id, workspace, version, pipeline, stage, state, state_entered_at, created_at,"
             " reason, backend) VALUES (?, 'w', 1, 'pipeline', ?, ?, ?, ?, 'benchmark rows', 'process')",
@@ -67,6 +76,13 @@ def seed(project, runs, points):
             " last_timestamp) SELECT stage_run_id, name, COUNT(*), MIN(value), MAX(value),"
             " (SELECT value FROM run_metrics WHERE stage_run_id = ? ORDER BY id DESC LIMIT 1), MAX(step), MAX(timestamp)"
             " FROM run_metrics WHERE stage_run_id = ? GROUP BY stage_run_id, name", (big, big))
+        db.executemany(
+            "INSERT INTO signal_lineage (stage_run_id, signal, direction, signal_type, source_stage_run_id)"
+            " VALUES (?, 'data', 'input', 'directory', ?)",
+            ((f"stage-{i:012x}", f"stage-{i - 1:012x}") for i in range(1, runs)))
+        # As a project stored before v13: its first open builds the rollups of every series.
+        db.execute("DROP TABLE IF EXISTS run_metric_rollups")
+        db.execute("DELETE FROM grdb_migrations WHERE identifier = 'v13-metric-rollups'")
     db.close()
     return big
 
@@ -118,9 +134,19 @@ def bench_web(goldfish, repeat=5, runs=100_000, points=1_000_000):
                     raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
             return call
 
+        def open_project():
+            subprocess.run([goldfish, "runs", "--limit", "1", "--json"], cwd=project, env=env, check=True,
+                           capture_output=True)
+
+        start = time.perf_counter()
+        open_project()
+        migrating = time.perf_counter() - start
+        plain_open = median_of(min(repeat, 3), open_project)
         projects = json.loads(subprocess.run(["curl", "-sS", f"http://127.0.0.1:{port}/api/v1/projects"],
                                              capture_output=True, text=True, check=True).stdout)
         pid = projects[0]["id"]
+        api = f"/api/v1/projects/{pid}"
+        other = f"stage-{runs - 2:012x}"
         db = sqlite3.connect(project / ".goldfish" / "goldfish.db")
 
         def raw_page():
@@ -131,25 +157,40 @@ def bench_web(goldfish, repeat=5, runs=100_000, points=1_000_000):
             db.execute("SELECT value, step, timestamp FROM run_metrics WHERE stage_run_id = ? AND name = 'loss'"
                        " ORDER BY id", (big,)).fetchall()
 
-        def cli_status():
-            subprocess.run([goldfish, "status", "--json"], cwd=project, env=env, check=True, capture_output=True)
-
         raw = median_of(repeat, raw_page)
         series = median_of(repeat, raw_series)
-        status = median_of(min(repeat, 3), cli_status)
-        rows = [
-            (f"web API runs page (50 newest of {runs:,})", median_of(repeat, get(f"/api/v1/projects/{pid}/runs?limit=50")),
-             "same rows + count, Python sqlite3", raw),
-            (f"web overview page, {runs:,} runs", median_of(repeat, get(f"/p/{pid}")), "`goldfish status --json`",
-             status),
-            (f"web API metric series, {points:,} points → 500", median_of(repeat, get(
-                f"/api/v1/projects/{pid}/runs/{big}/metrics?name=loss&points=500")),
-             "reading the series, Python sqlite3", series),
-            (f"web API metric series, {points:,} points, first read (no cached downsample)",
-             median_of(repeat, cold_series(pid, big, get)), "reading the series, Python sqlite3", series),
-            (f"web run page with chart, {points:,} points", median_of(repeat, get(f"/p/{pid}/runs/{big}")),
-             "reading the series, Python sqlite3", series),
+        rows_base = "same 50 rows + count, Python sqlite3"
+        series_base = "reading the series, Python sqlite3"
+        timed = [
+            ("web API project overview", f"{api}", rows_base, raw),
+            (f"web overview page, {runs:,} runs", f"/p/{pid}", rows_base, raw),
+            (f"web API runs page (50 newest of {runs:,})", f"{api}/runs?limit=50", rows_base, raw),
+            ("web API workspaces", f"{api}/workspaces", rows_base, raw),
+            ("web API workspace versions", f"{api}/workspaces/w/versions", rows_base, raw),
+            ("web API workspace records", f"{api}/workspaces/w/records", rows_base, raw),
+            ("web workspace page", f"/p/{pid}/w/w", rows_base, raw),
+            ("web API run detail", f"{api}/runs/{big}", rows_base, raw),
+            ("web API run logs (tail)", f"{api}/runs/{big}/logs?tail=200", rows_base, raw),
+            ("web API run lineage", f"{api}/runs/{big}/lineage", rows_base, raw),
+            ("web run lineage page", f"/p/{pid}/runs/{big}/lineage", rows_base, raw),
+            (f"web API project lineage (40 newest of {runs:,})", f"{api}/lineage", rows_base, raw),
+            (f"web project lineage page, {runs:,} runs", f"/p/{pid}/lineage", rows_base, raw),
+            ("web API sources", f"{api}/sources", rows_base, raw),
+            ("web API warm pool", f"{api}/pool", rows_base, raw),
+            ("web warm pool page", f"/p/{pid}/pool", rows_base, raw),
+            (f"web API metric series, {points:,} points → 500 (repeat view)",
+             f"{api}/runs/{big}/metrics?name=loss&points=500", series_base, series),
+            (f"web run page with chart, {points:,} points", f"/p/{pid}/runs/{big}", series_base, series),
+            (f"web API compare, {points:,}-point run vs another", f"{api}/compare?runs={big},{other}", series_base,
+             series),
+            (f"web compare page, {points:,}-point run vs another", f"/p/{pid}/compare?runs={big},{other}",
+             series_base, series),
         ]
+        rows = [(measure, median_of(repeat, get(path)), base_name, base) for measure, path, base_name, base in timed]
+        rows.insert(17, (f"web API metric series, {points:,} points, first read (no cached downsample)",
+                         median_of(repeat, cold_series(pid, big, get)), series_base, series))
+        rows.append((f"v13 migration: rollups of {points:,} points (first open − later open)",
+                     max(0.0, migrating - plain_open), series_base, series))
         db.close()
         connection.close()
         return rows

@@ -25,7 +25,7 @@ enum APIRoutes {
     api.get("projects/:project") { _, context in
       await support.answer(page: false) {
         let (project, _) = try support.catalog.project(try support.parameter(context, "project"))
-        return try WebResponse.json(StatusView(try ProjectStatus(project: project)))
+        return try WebResponse.json(try ProjectOverview(project: project))
       }
     }
     api.get("projects/:project/workspaces") { _, context in
@@ -78,12 +78,14 @@ enum APIRoutes {
         return try WebResponse.json(try runPage(project, request))
       }
     }
-    api.get("projects/:project/runs/:run") { _, context in
+    api.get("projects/:project/runs/:run") { request, context in
       await support.answer(page: false) {
         let (_, services) = try support.catalog.project(try support.parameter(context, "project"))
+        // `attempt` counts the stage's earlier runs (as many reads as there are), so it is asked for.
+        let extra = (request.query("include") ?? "").split(separator: ",").map(String.init).filter { $0 == "attempt" }
         return try WebResponse.json(
           try RunQueries(services: services).inspect(
-            try support.parameter(context, "run"), include: ["metadata", "dashboard", "svs", "attempt"]))
+            try support.parameter(context, "run"), include: ["metadata", "dashboard", "svs"] + extra))
       }
     }
     api.get("projects/:project/runs/:run/logs") { request, context in
@@ -111,6 +113,12 @@ enum APIRoutes {
         return try WebResponse.json(
           try RunQueries(services: services).lineageGraph(
             try support.parameter(context, "run"), depth: try request.intQuery("depth", default: 6)))
+      }
+    }
+    api.get("projects/:project/lineage") { request, context in
+      await support.answer(page: false) {
+        let (_, services) = try support.catalog.project(try support.parameter(context, "project"))
+        return try WebResponse.json(try projectLineage(services, request))
       }
     }
     api.get("projects/:project/compare") { request, context in
@@ -155,6 +163,18 @@ enum APIRoutes {
     }
     return try project.store.runPage(
       workspace: request.query("workspace"), state: state, limit: try request.intQuery("limit", default: 50),
+      offset: try request.intQuery("offset", default: 0))
+  }
+
+  static func projectLineage(
+    _ services: ExecutionServices, _ request: Request
+  ) throws(GoldfishError)
+    -> ProjectLineage
+  {
+    try RunQueries(services: services).projectLineage(
+      workspace: request.query("workspace").flatMap { $0.isEmpty ? nil : $0 },
+      stage: request.query("stage").flatMap { $0.isEmpty ? nil : $0 },
+      limit: try request.intQuery("limit", default: ProjectLineage.defaultLimit),
       offset: try request.intQuery("offset", default: 0))
   }
 

@@ -16,7 +16,7 @@ enum PageRoutes {
         let (project, _) = try support.catalog.project(id)
         return WebResponse.html(
           Pages.overview(
-            id: id, status: try ProjectStatus(project: project), runs: try APIRoutes.runPage(project, request),
+            id: id, overview: try ProjectOverview(project: project), runs: try APIRoutes.runPage(project, request),
             sources: try project.sources.list()))
       }
     }
@@ -65,6 +65,13 @@ enum PageRoutes {
         let (_, services) = try support.catalog.project(id)
         let graph = try RunQueries(services: services).lineageGraph(try support.parameter(context, "run"))
         return WebResponse.html(Pages.lineage(id: id, graph: graph))
+      }
+    }
+    router.get("p/:project/lineage") { request, context in
+      await support.answer(page: true) {
+        let id = try support.parameter(context, "project")
+        let (_, services) = try support.catalog.project(id)
+        return WebResponse.html(Pages.projectLineage(id: id, lineage: try APIRoutes.projectLineage(services, request)))
       }
     }
     router.get("p/:project/compare") { request, context in

@@ -34,10 +34,12 @@ enum Pages {
         + "</div>")
   }
 
-  static func overview(id: String, status: ProjectStatus, runs: RunPage, sources: [SourceRecord]) -> String {
-    var body = "<h1>\(HTML.escape(status.project))</h1><p class=muted><code>\(HTML.escape(status.root))</code> · "
-    body += HTML.link(projectLink(id) + "/pool", "warm pool") + "</p>"
-    let failures = status.outcomes.failedRecent
+  static func overview(id: String, overview: ProjectOverview, runs: RunPage, sources: [SourceRecord]) -> String {
+    var body =
+      "<h1>\(HTML.escape(overview.projectName))</h1><p class=muted><code>\(HTML.escape(overview.root))</code> · "
+    body += HTML.link(projectLink(id) + "/pool", "warm pool") + " · "
+    body += HTML.link(projectLink(id) + "/lineage", "lineage", attributes: "id=project-lineage-link") + "</p>"
+    let failures = overview.failedRecent
     if !failures.isEmpty {
       body += "<div class=\"card alert\" id=alerts><h2>Alerts: \(failures.count) recent failures</h2>"
       body +=
@@ -51,20 +53,20 @@ enum Pages {
           }) + "</div>"
     }
     body += "<div class=grid><div class=card><h2>Active runs</h2>"
-    body += runLines(id, status.activeRuns, tableID: "active-runs", empty: "nothing running")
+    body += runLines(id, overview.activeRuns, tableID: "active-runs", empty: "nothing running")
     body += "</div><div class=card><h2>Awaiting finalization</h2>"
     body += HTML.table(
       ["workspace", "runs", "e.g."],
-      status.pendingFinalization.sorted { $0.key < $1.key }.map {
+      overview.pendingFinalization.map {
         [
-          HTML.link(workspaceLink(id, $0.key), $0.key), String($0.value.count),
-          HTML.link(runLink(id, $0.value.example), $0.value.example),
+          HTML.link(workspaceLink(id, $0.workspace), $0.workspace), "\($0.count)\($0.more ? "+" : "")",
+          HTML.link(runLink(id, $0.example), $0.example),
         ]
       }, id: "pending", empty: "no run waits for its result")
     body += "</div><div class=card><h2>Recent outcomes</h2>"
     body += HTML.table(
       ["run", "stage", "outcome", "age"],
-      status.outcomes.recentOutcomes.map {
+      overview.recentOutcomes.map {
         [
           HTML.link(runLink(id, $0.runID), $0.runID), HTML.escape($0.stage), HTML.escape($0.outcome),
           HTML.escape($0.age),
@@ -74,7 +76,7 @@ enum Pages {
     body += "<div class=card><h2>Workspaces</h2>"
     body += HTML.table(
       ["workspace", "goal", "versions", "slot"],
-      status.workspaces.map {
+      overview.workspaces.map {
         [
           HTML.link(workspaceLink(id, $0.name), $0.name), HTML.escape($0.goal), String($0.versions),
           HTML.escape($0.slot ?? "—"),
@@ -91,9 +93,9 @@ enum Pages {
           $0.stageRunID.map { HTML.link(runLink(id, $0), $0) } ?? "—",
         ]
       }, id: "sources")
-    body += "</div><div class=\"card md\" id=state-md><h2>STATE.md</h2>\(Markdown.html(status.stateMD))</div>"
+    body += "</div><div class=\"card md\" id=state-md><h2>STATE.md</h2>\(Markdown.html(overview.stateMD))</div>"
     return Layout.page(
-      title: status.project, crumbs: crumbs(id), body: body,
+      title: overview.projectName, crumbs: crumbs(id), body: body,
       script: Layout.followScript(events: "/api/v1/projects/\(HTML.component(id))/events", chartsURL: nil))
   }
 
@@ -333,6 +335,35 @@ enum Pages {
     body += "<div class=card id=lineage>" + LineageDrawing.svg(graph, runLink: { runLink(id, $0) }) + "</div>"
     return Layout.page(
       title: "Lineage", crumbs: crumbs(id) + [(runLink(id, graph.root), graph.root), ("", "lineage")], body: body)
+  }
+
+  /// The project's lineage, a page of runs at a time, with filters by workspace and stage.
+  static func projectLineage(id: String, lineage: ProjectLineage) -> String {
+    let base = projectLink(id) + "/lineage"
+    func link(offset: Int) -> String {
+      var query = ["limit=\(lineage.limit)", "offset=\(offset)"]
+      if let workspace = lineage.workspace { query.append("workspace=" + HTML.component(workspace)) }
+      if let stage = lineage.stage { query.append("stage=" + HTML.component(stage)) }
+      return base + "?" + query.joined(separator: "&")
+    }
+    let shown = lineage.graph.nodes.filter { $0.kind == .run }.count
+    var body = "<h1>Project lineage</h1><p class=muted>runs \(lineage.offset + 1)–"
+    body += "\(min(lineage.total, lineage.offset + lineage.limit)) of \(lineage.total), newest first, with the runs,"
+    body += " sources and versions they read (\(shown) runs drawn); click a run to open it"
+    body += lineage.graph.truncated ? " (cut at \(LineageGraph.nodeLimit) nodes)" : ""
+    body += "</p><form class=inline method=get action=\"\(HTML.escape(base))\" id=lineage-filter>"
+    body += "<label>workspace <input name=workspace value=\"\(HTML.escape(lineage.workspace ?? ""))\"></label> "
+    body += "<label>stage <input name=stage value=\"\(HTML.escape(lineage.stage ?? ""))\"></label> "
+    body += "<input type=hidden name=limit value=\(lineage.limit)><button type=submit>Filter</button> "
+    if lineage.offset > 0 { body += HTML.link(link(offset: max(0, lineage.offset - lineage.limit)), "← newer") + " " }
+    if lineage.offset + lineage.limit < lineage.total {
+      body += HTML.link(link(offset: lineage.offset + lineage.limit), "older →", attributes: "id=lineage-older")
+    }
+    body += "</form><div class=card id=lineage>"
+    body +=
+      lineage.graph.nodes.isEmpty
+      ? "<p class=muted>no run matches</p>" : LineageDrawing.svg(lineage.graph, runLink: { runLink(id, $0) })
+    return Layout.page(title: "Project lineage", crumbs: crumbs(id) + [("", "lineage")], body: body + "</div>")
   }
 
   static func pool(id: String, view: WarmPoolView) -> String {

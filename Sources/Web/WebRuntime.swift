@@ -12,14 +12,18 @@ public enum WebRuntime {
     public var url: String
     public var tokenRequired: Bool
     public var startedAt: String
+    /// True when started by `goldfish web --detach`; absent otherwise.
+    public var detached: Bool?
 
     enum CodingKeys: String, CodingKey {
-      case pid, host, port, url, tokenRequired = "token_required", startedAt = "started_at"
+      case pid, host, port, url, tokenRequired = "token_required", startedAt = "started_at", detached
     }
   }
 
   public static var serverFile: String { WebProjectRegistry.folder + "/server.json" }
   public static var tokenFile: String { WebProjectRegistry.folder + "/token" }
+  /// Where a server started with `--detach` writes its output.
+  public static var logFile: String { WebProjectRegistry.folder + "/server.log" }
 
   static func write(_ info: ServerInfo) throws {
     try FileManager.default.createDirectory(atPath: WebProjectRegistry.folder, withIntermediateDirectories: true)
@@ -33,7 +37,7 @@ public enum WebRuntime {
     guard let data = FileManager.default.contents(atPath: serverFile),
       let info = try? JSONDecoder().decode(ServerInfo.self, from: data)
     else { return nil }
-    guard kill(info.pid, 0) == 0 || errno == EPERM else {
+    guard isAlive(info.pid) else {
       try? FileManager.default.removeItem(atPath: serverFile)
       return nil
     }
@@ -48,7 +52,7 @@ public enum WebRuntime {
   }
 
   /// The token, and whether it was made just now (then the caller prints it, once).
-  static func token() throws(GoldfishError) -> (token: String, created: Bool) {
+  public static func token() throws(GoldfishError) -> (token: String, created: Bool) {
     if let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) {
       let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
       if token.count >= 32 { return (token, false) }
@@ -73,6 +77,16 @@ public enum WebRuntime {
 }
 
 extension WebRuntime {
+  /// Whether `pid` still runs. A detached server's parent has exited, so once it ends it may
+  /// linger as a zombie until something reaps it: a zombie counts as gone.
+  static func isAlive(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+      let close = stat.lastIndex(of: ")")
+    else { return true }
+    return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+  }
+
   /// Asks the server to stop (SIGTERM) and waits for it to go; kills it if it has not after 10 s.
   public static func stop(_ server: ServerInfo) throws(GoldfishError) {
     guard kill(server.pid, SIGTERM) == 0 else {
@@ -81,10 +95,10 @@ extension WebRuntime {
         hint: "it may belong to another user; stop it there")
     }
     for _ in 0..<100 {
-      if kill(server.pid, 0) != 0 { break }
+      if !isAlive(server.pid) { break }
       usleep(100_000)
     }
-    if kill(server.pid, 0) == 0 { kill(server.pid, SIGKILL) }
+    if isAlive(server.pid) { kill(server.pid, SIGKILL) }
     try? FileManager.default.removeItem(atPath: serverFile)
   }
 }

@@ -14,12 +14,18 @@ public struct WebServer: Sendable {
     public var requireToken: Bool
     /// Projects shown besides the registered ones.
     public var projects: [String]
+    /// Started by `goldfish web --detach` (recorded in server.json for `web status`).
+    public var detached: Bool
 
-    public init(host: String = "127.0.0.1", port: Int = 7342, requireToken: Bool = false, projects: [String] = []) {
+    public init(
+      host: String = "127.0.0.1", port: Int = 7342, requireToken: Bool = false, projects: [String] = [],
+      detached: Bool = false
+    ) {
       self.host = host
       self.port = port
       self.requireToken = requireToken
       self.projects = projects
+      self.detached = detached
     }
 
     /// Only the loopback address itself is trusted without a token: another address of
@@ -53,6 +59,7 @@ public struct WebServer: Sendable {
     let router = Router()
     let hostGuard = HostGuard(checks: !options.tokenRequired)
     router.add(middleware: WebAccess(token: token, hosts: hostGuard))
+    WebProjectRegistry.compact()
     let support = RouteSupport(catalog: ProjectCatalog(extraRoots: options.projects))
     APIRoutes.add(to: router, support)
     PageRoutes.add(to: router, support)
@@ -70,7 +77,7 @@ public struct WebServer: Sendable {
         try? WebRuntime.write(
           .init(
             pid: getpid(), host: options.host, port: port, url: url, tokenRequired: options.tokenRequired,
-            startedAt: Timestamp.now()))
+            startedAt: Timestamp.now(), detached: options.detached ? true : nil))
         announce(
           newToken && token != nil
             ? "\(url)?token=\(token ?? "")  (token printed once; it is kept in \(WebRuntime.tokenFile))"

@@ -90,6 +90,27 @@ def test_lineage_node_click_opens_its_run(world, server, browser):
     assert not console_errors(browser)
 
 
+def test_project_lineage_draws_every_run_and_a_node_click_opens_it(world, server, browser):
+    open_page(browser, f"{server}/p/{world.project_id}")
+    browser.find_element(By.ID, "project-lineage-link").click()
+    WebDriverWait(browser, 30).until(until.presence_of_element_located((By.CSS_SELECTOR, "#lineage svg")))
+    assert not console_errors(browser)
+    drawn = {node.get_attribute("data-run") for node in browser.find_elements(By.CSS_SELECTOR, "a.node")}
+    assert {run["stage_run_id"] for run in world.runs} <= drawn
+    assert browser.find_elements(By.CSS_SELECTOR, "g.node[data-node='source:points']")
+    screenshot(browser, "project-lineage")
+    # Filtered to one stage, then a run node opens its run.
+    train = runs_of(world, "train")[0]
+    open_page(browser, f"{server}/p/{world.project_id}/lineage?stage=train")
+    assert all(run["stage_run_id"] in {node.get_attribute("data-run") for node in
+                                       browser.find_elements(By.CSS_SELECTOR, "a.node")}
+               for run in runs_of(world, "train"))
+    browser.find_element(By.CSS_SELECTOR, f"a.node[data-run='{train['stage_run_id']}'] rect").click()
+    WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith(f"/runs/{train['stage_run_id']}"))
+    assert train["stage_run_id"] in browser.find_element(By.TAG_NAME, "h1").text
+    assert not console_errors(browser)
+
+
 def test_warm_pool_page_loads(world, server, browser):
     open_page(browser, f"{server}/p/{world.project_id}/pool")
     assert browser.find_element(By.ID, "workers")

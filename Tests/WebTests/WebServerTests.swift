@@ -59,6 +59,16 @@ import Testing
     #expect(nodes.contains("run:\(preprocess.id)") && nodes.contains("run:\(evaluate.id)"))
     #expect(nodes.contains("source:points") && nodes.contains("version:line@v\(train.version)"))
 
+    let project = try #require(try server.get(api + "/lineage?limit=3").json() as? [String: Any])
+    #expect(project["total"] as? Int == first.count + second.count && project["limit"] as? Int == 3)
+    let drawn = try #require((project["graph"] as? [String: Any])?["nodes"] as? [[String: Any]])
+    let drawnRuns = Set(drawn.compactMap { $0["run"] as? String })
+    #expect(Set(second.map(\.id)).isSubset(of: drawnRuns))
+    let everything = try #require(try server.get(api + "/lineage").json() as? [String: Any])
+    let edges = try #require((everything["graph"] as? [String: Any])?["edges"] as? [[String: Any]])
+    #expect(edges.contains { $0["from"] as? String == "run:\(train.id)" && $0["signal"] as? String == "model" })
+    #expect(server.get(api + "/lineage?limit=0").status == 400)
+
     let comparison = try #require(
       try server.get(api + "/compare?runs=\(train.id),\(train2.id)").json() as? [String: Any])
     let entries = try #require(comparison["entries"] as? [[String: Any]])
@@ -149,6 +159,31 @@ import Testing
     #expect(after["running"] as? Bool == false)
   }
 
+  @Test func detachRunsTheServerInTheBackgroundUntilStopped() throws {
+    let fixture = try SamplePipeline.project()
+    let home = TestEnvironment.temporaryFolder("web-home")
+    let started = Command.goldfish(
+      ["web", "--detach", "--port", "0", "--project", fixture.root], environment: ["HOME": home])
+    #expect(started.status == 0, "\(started.stderr)")
+    defer { _ = Command.goldfish(["web", "stop"], environment: ["HOME": home]) }
+    #expect(started.stdout.contains("in the background"))
+    let status = try #require(
+      try Command.goldfish(["web", "status", "--json"], environment: ["HOME": home]).json() as? [String: Any])
+    let server = try #require(status["server"] as? [String: Any])
+    #expect(status["running"] as? Bool == true && server["detached"] as? Bool == true)
+    let port = try #require(server["port"] as? Int)
+    let answer = Command.run(
+      ["/usr/bin/curl", "-sS", "--max-time", "30", "http://127.0.0.1:\(port)/api/v1/projects"], environment: nil)
+    #expect(answer.stdout.contains(URL(fileURLWithPath: fixture.root).standardizedFileURL.path))
+    // A second one is refused while the first runs.
+    #expect(Command.goldfish(["web", "--detach", "--port", "0"], environment: ["HOME": home]).status != 0)
+    let stop = Command.goldfish(["web", "stop"], environment: ["HOME": home])
+    #expect(stop.status == 0, "\(stop.stderr)")
+    let after = try #require(
+      try Command.goldfish(["web", "status", "--json"], environment: ["HOME": home]).json() as? [String: Any])
+    #expect(after["running"] as? Bool == false)
+  }
+
   @Test func projectsOpenedByTheCLIRegisterThemselves() throws {
     let fixture = try SamplePipeline.project()
     let home = TestEnvironment.temporaryFolder("web-home")
@@ -159,6 +194,25 @@ import Testing
     let projects = try #require(try server.get("/api/v1/projects").json() as? [[String: Any]])
     let root = URL(fileURLWithPath: fixture.root).standardizedFileURL.path
     #expect(projects.contains { $0["root"] as? String == root })
+  }
+
+  @Test func theRegistryKeepsEachLiveProjectOnce() throws {
+    let fixture = try SamplePipeline.project()
+    let other = try SamplePipeline.project()
+    let home = TestEnvironment.temporaryFolder("web-home")
+    let registry = home + "/.goldfish/web/projects"
+    try FileManager.default.createDirectory(atPath: home + "/.goldfish/web", withIntermediateDirectories: true)
+    let otherRoot = URL(fileURLWithPath: other.root).standardizedFileURL.path
+    let gone = TestEnvironment.temporaryFolder("deleted-project") + "/demo"
+    // As older versions left it: the same root many times and a project deleted since.
+    try ([otherRoot, gone, otherRoot, otherRoot, gone].joined(separator: "\n") + "\n")
+      .write(toFile: registry, atomically: true, encoding: .utf8)
+    for _ in 0..<3 {
+      let opened = Command.goldfish(["status", "--json"], environment: ["HOME": home], cwd: fixture.root)
+      #expect(opened.status == 0, "\(opened.stderr)")
+    }
+    let root = URL(fileURLWithPath: fixture.root).standardizedFileURL.path
+    #expect(try String(contentsOfFile: registry, encoding: .utf8) == otherRoot + "\n" + root + "\n")
   }
 
   @Test func aRunsEventStreamSendsItsLogThenEnds() throws {

@@ -41,7 +41,11 @@ extension RunQueries {
         hint: "name the runs to compare, e.g. runs=stage-a,stage-b")
     }
     let runs = try ids.map { id throws(GoldfishError) in try run(id) }
-    let series = try runs.map { run throws(GoldfishError) in try metricSeries(run.id, points: points).metrics }
+    // Read as the run page reads them (rollups for long series), so comparing a run of a
+    // million points costs what one chart does.
+    let series = try runs.map { run throws(GoldfishError) in
+      try SeriesCache.read(self, run.id, name: nil, points: points).metrics
+    }
     let configs = runs.map { $0.config.flatMap { try? JSONCoding.parse($0) } }
     let firstLast = Dictionary(series[0].map { ($0.name, $0.last) }, uniquingKeysWith: { first, _ in first })
     var entries: [RunComparisonView.Entry] = []

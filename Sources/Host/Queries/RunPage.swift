@@ -22,7 +22,7 @@ public struct RunPage: Encodable, Sendable {
 
 extension ProjectStore {
   public func runPage(
-    workspace: String? = nil, state: StageRunState? = nil, limit: Int = 50, offset: Int = 0
+    workspace: String? = nil, stage: String? = nil, state: StageRunState? = nil, limit: Int = 50, offset: Int = 0
   ) throws(GoldfishError) -> RunPage {
     guard RunPage.limitRange.contains(limit), offset >= 0 else {
       throw GoldfishError(
@@ -32,6 +32,7 @@ extension ProjectStore {
     return try read { db in
       var request = StageRunRecord.all()
       if let workspace { request = request.filter(StageRunRecord.CodingKeys.workspace == workspace) }
+      if let stage { request = request.filter(StageRunRecord.CodingKeys.stage == stage) }
       if let state { request = request.filter(StageRunRecord.CodingKeys.state == state.rawValue) }
       let total = try request.fetchCount(db)
       let runs = try request.order(StageRunRecord.CodingKeys.createdAt.desc, StageRunRecord.CodingKeys.id.desc)

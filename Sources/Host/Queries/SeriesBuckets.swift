@@ -39,6 +39,40 @@ extension ProjectStore {
   }
 }
 
+extension ProjectStore {
+  /// A long series in at most `points` points from its rollup pyramid: the level with at least
+  /// `(points - 1) / 2` buckets, whose consecutive buckets are merged into that many, each giving
+  /// its lowest and highest point in logged order, then the series' last point. Reads a few
+  /// thousand bucket rows whatever the length. Nil when the series is too short for a level or
+  /// the pyramid does not hold every point (rows written by hand), so the caller reads the points.
+  public func rolledUpSeries(
+    of stageRunID: String, name: String, count: Int, points: Int
+  ) throws(GoldfishError)
+    -> [MetricRecord]?
+  {
+    let target = (points - 1) / 2
+    guard target >= 1, let level = MetricRollups.level(count: count, buckets: target) else { return nil }
+    let rows = try metricRollups(of: stageRunID, name: name, level: level)
+    guard rows.reduce(0, { $0 + $1.count }) == count, let last = rows.last?.last, last.ordinal == count - 1 else {
+      return nil
+    }
+    var kept: [MetricRollups.Point] = []
+    kept.reserveCapacity(target * 2 + 1)
+    for output in 0..<target {
+      let span = rows[(output * rows.count / target)..<((output + 1) * rows.count / target)]
+      guard var low = span.first?.min, var high = span.first?.max else { continue }
+      for bucket in span.dropFirst() {
+        if bucket.min.value < low.value { low = bucket.min }
+        if bucket.max.value > high.value { high = bucket.max }
+      }
+      kept.append(low.ordinal <= high.ordinal ? low : high)
+      if low.ordinal != high.ordinal { kept.append(low.ordinal <= high.ordinal ? high : low) }
+    }
+    if kept.last?.ordinal != last.ordinal { kept.append(last) }
+    return kept.map { MetricRecord(name: name, value: $0.value, step: $0.step, timestamp: $0.timestamp) }
+  }
+}
+
 extension SeriesCache {
   /// Every metric of a run (or one), each series at most `points` points: a series that fits is
   /// read whole, a longer one through `seriesBuckets`.
@@ -58,10 +92,16 @@ extension SeriesCache {
       if summaries.isEmpty { return try queries.metricSeries(id, name: name, points: points) }
     }
     let series = try summaries.map { summary throws(GoldfishError) in
-      let kept =
-        summary.count > points
-        ? try store.seriesBuckets(of: id, name: summary.name, buckets: points / 2)
-        : try store.metricSeries(of: id, name: summary.name)
+      let kept: [MetricRecord]
+      if summary.count <= points {
+        kept = try store.metricSeries(of: id, name: summary.name)
+      } else if let rolled = try store.rolledUpSeries(
+        of: id, name: summary.name, count: summary.count, points: points)
+      {
+        kept = rolled
+      } else {
+        kept = try store.seriesBuckets(of: id, name: summary.name, buckets: points / 2)
+      }
       return MetricSeriesView.Series(
         name: summary.name, count: summary.count, min: summary.minValue, max: summary.maxValue,
         last: summary.lastValue, downsampled: kept.count < summary.count,

@@ -2,7 +2,9 @@ import Foundation
 
 /// The projects `goldfish web` can show: every project the CLI or MCP server opened registers
 /// its root here (one line each, in `$HOME/.goldfish/web/projects`), as upstream's web UI learns
-/// of projects. Appending a short line is atomic, so concurrent openers never tear the file.
+/// of projects. Writers take `projects.lock` (flock), so an append never lands in a file being
+/// rewritten; the file is compacted (duplicates and folders that no longer hold a project
+/// dropped, written to a temp file and renamed over) whenever a new root is noted.
 public enum WebProjectRegistry {
   /// `$HOME/.goldfish/web`, where the web server keeps its registry, pid file and token.
   public static var folder: String {
@@ -18,11 +20,13 @@ public enum WebProjectRegistry {
     let root = URL(fileURLWithPath: root).standardizedFileURL.path
     guard !root.contains("\n"), !listed().contains(root) else { return }
     try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    let descriptor = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { return }
-    defer { close(descriptor) }
-    let line = Array((root + "\n").utf8)
-    _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    locked { rewrite(adding: root) }
+  }
+
+  /// Drops duplicate lines and roots that no longer hold a project.
+  public static func compact() {
+    guard FileManager.default.fileExists(atPath: file) else { return }
+    locked { rewrite(adding: nil) }
   }
 
   /// Every root registered, once each, in the order they were first opened.
@@ -33,7 +37,30 @@ public enum WebProjectRegistry {
   }
 
   /// The registered roots that still hold a project (a deleted test project is left out).
-  public static func roots() -> [String] {
-    listed().filter { FileManager.default.fileExists(atPath: $0 + "/goldfish.yaml") }
+  public static func roots() -> [String] { listed().filter(holdsProject) }
+
+  static func holdsProject(_ root: String) -> Bool { FileManager.default.fileExists(atPath: root + "/goldfish.yaml") }
+
+  /// Runs `body` holding the registry's lock; without the lock (a read-only home) it does nothing.
+  private static func locked(_ body: () -> Void) {
+    let descriptor = open(folder + "/projects.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard descriptor >= 0 else { return }
+    defer { close(descriptor) }
+    guard flock(descriptor, LOCK_EX) == 0 else { return }
+    body()
+  }
+
+  /// The live roots (and `root`, once) written whole and renamed over the registry.
+  private static func rewrite(adding root: String?) {
+    var roots = roots()
+    if let root, !roots.contains(root) { roots.append(root) }
+    let text = roots.map { $0 + "\n" }.joined()
+    if (try? String(contentsOfFile: file, encoding: .utf8)) == text { return }
+    let temporary = file + ".\(getpid()).tmp"
+    guard
+      FileManager.default.createFile(
+        atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+    else { return }
+    if rename(temporary, file) != 0 { unlink(temporary) }
   }
 }

@@ -36,6 +36,11 @@ extension ProjectStore {
           last_step = excluded.last_step, last_timestamp = excluded.last_timestamp
         """,
       arguments: [stageRunID, metric.name, metric.value, metric.value, metric.value, metric.step, metric.timestamp])
+    let stored =
+      try Int.fetchOne(
+        db.cachedStatement(sql: "SELECT count FROM run_metrics_summary WHERE stage_run_id = ? AND name = ?"),
+        arguments: [stageRunID, metric.name]) ?? 1
+    try MetricRollups.add(db, stageRunID, metric, ordinal: stored - 1)
   }
 
   /// Stores the points read from a run's metrics file and the offset read up to, in one
