@@ -260,25 +260,27 @@ extension ProjectStore {
   }
 
   /// Runs waiting for finalization per workspace: how many, and the oldest as an example.
-  /// One index range per workspace (run_results_pending), never the whole table.
+  /// The counts are kept by triggers (v12-pending-counts) and the example is the first entry of
+  /// the partial index of waiting rows: nothing here grows with the number of runs.
   public func pendingFinalization() throws(GoldfishError) -> [String: PendingFinalization] {
-    let names = try workspaces().map(\.name)
+    let names = Set(try workspaces().map(\.name))
     return try read { db in
       var pending: [String: PendingFinalization] = [:]
-      let outcomes = InfraOutcome.gating.map(\.rawValue)
-      for name in names {
-        let row = try Row.fetchOne(
-          db,
-          sql: """
-            SELECT COUNT(*) AS count, MIN(r.record_id) AS first FROM run_results r
-            JOIN stage_runs s ON s.id = r.stage_run_id
-            WHERE r.workspace = ? AND r.results_status IN ('missing', 'auto') AND r.gated = 1
-              AND s.reused_from IS NULL AND r.infra_outcome IN (\(outcomes.map { _ in "?" }.joined(separator: ", ")))
-            """,
-          arguments: StatementArguments([name] + outcomes))
-        guard let row, let count: Int = row["count"], count > 0, let first: String = row["first"],
+      let counts = try Row.fetchAll(db, sql: "SELECT workspace, runs FROM pending_finalization_counts WHERE runs > 0")
+      for row in counts {
+        let name: String = row["workspace"]
+        let count: Int = row["runs"]
+        guard names.contains(name),
           let example = try String.fetchOne(
-            db, sql: "SELECT stage_run_id FROM run_results WHERE record_id = ?", arguments: [first])
+            db,
+            sql: """
+              SELECT r.stage_run_id FROM run_results r INDEXED BY run_results_waiting
+              JOIN stage_runs s ON s.id = r.stage_run_id
+              WHERE r.workspace = ? AND \(PendingFinalizationMigration.waitingResults("r."))
+                AND s.reused_from IS NULL
+              ORDER BY r.record_id LIMIT 1
+              """,
+            arguments: [name])
         else { continue }
         pending[name] = PendingFinalization(count: count, example: example)
       }
