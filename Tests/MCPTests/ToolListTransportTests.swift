@@ -39,8 +39,10 @@ struct ToolListTransportTests {
     }
     #expect(String(decoding: canceled, as: UTF8.self) == "12")
     // Unreadable parameters, a notification without an id and other methods stay the SDK's.
-    #expect(ToolListTransport.route(Data(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"x":1}}"#.utf8)) == nil)
-    #expect(ToolListTransport.route(Data(#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"a"}}"#.utf8)) == nil)
+    #expect(
+      ToolListTransport.route(Data(#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"x":1}}"#.utf8)) == nil)
+    #expect(
+      ToolListTransport.route(Data(#"{"jsonrpc":"2.0","method":"tools/call","params":{"name":"a"}}"#.utf8)) == nil)
     #expect(ToolListTransport.route(Data(#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#.utf8)) == nil)
   }
 }

@@ -200,8 +200,9 @@ extension ProjectStore {
     }
   }
 
-  /// The newest finalized runs of a workspace, newest first, read newest-first along
-  /// records_by_workspace until `limit` are found.
+  /// The newest finalized runs of a workspace, newest first, along the finalized rows only
+  /// (run_results_finalized): walking every record of the workspace to find finalized ones read
+  /// all of them when few or none were finalized.
   func finalizedTrend(workspace: String, limit: Int) throws(GoldfishError) -> [ExperimentContext.TrendPoint] {
     try read { db in
       try Row.fetchAll(
@@ -209,12 +210,12 @@ extension ProjectStore {
         sql: """
           SELECT r.record_id, r.stage_run_id, r.stage, r.primary_metric, r.primary_value, r.results_final,
             r.ml_outcome, r.finalized_at, s.spec
-          FROM experiment_records e
-          JOIN run_results r ON r.record_id = e.id
+          FROM run_results r INDEXED BY run_results_finalized
+          JOIN experiment_records e ON e.id = r.record_id
           LEFT JOIN run_results_spec s ON s.stage_run_id = r.stage_run_id
-          WHERE e.workspace = ? AND e.kind = 'run' AND r.results_status = 'finalized'
+          WHERE r.workspace = ? AND e.kind = 'run' AND r.results_status = 'finalized'
             AND r.primary_value IS NOT NULL
-          ORDER BY e.id DESC LIMIT ?
+          ORDER BY r.record_id DESC LIMIT ?
           """,
         arguments: [workspace, limit]
       ).map { row in

@@ -32,7 +32,9 @@ struct PendingFinalizationCountTests {
     }
   }
 
-  static func expectAgree(_ store: ProjectStore, _ step: String, sourceLocation: SourceLocation = #_sourceLocation)
+  static func expectAgree(
+    _ store: ProjectStore, _ step: String, sourceLocation: SourceLocation = #_sourceLocation
+  )
     throws
   {
     let kept = try store.pendingFinalization()
