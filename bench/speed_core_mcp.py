@@ -5,7 +5,9 @@ Run by bench/speed_core.py with the benchmark venv's python (it has `mcp` and go
     python speed_core_mcp.py --ours GOLDFISH --theirs VENV/bin/goldfish --runs 1000,100000 --repeat 3
 
 For each number of runs both servers get a fresh project seeded as bench/mcp_latency.py seeds
-them (finished stage runs in each one's own schema). Then, per server, `--repeat` sessions:
+them (finished stage runs in each one's own schema); ours also gets what goldfish-ml's seed has:
+an experiment record per run and auto results not finalized, so every run awaits finalization
+on both sides. Then, per server, `--repeat` sessions:
 - cold: process start to the answers of `initialize`, `tools/list` and a first `status` (goldfish-ml's
   daemon is stopped before each of its sessions, as its own cold start);
 - per call: in the same session, `status`, `inspect_run` (a run in the middle) and `list_history`
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import json
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -84,6 +87,21 @@ def measure(label, command, args, env, cwd, run_id, repeat, calls, before=None):
             "failed_sessions": failures}
 
 
+def seed_records(project, runs):
+    """A record and auto results per seeded run, as goldfish-ml's seed writes them."""
+    db = sqlite3.connect(project / ".goldfish" / "goldfish.db")
+    with db:
+        db.executemany(
+            "INSERT INTO experiment_records (id, workspace, kind, stage_run_id, stage, version, created_at)"
+            " VALUES (?, ?, 'run', ?, ?, 1, ?)",
+            [(f"01J{i:023d}", shared.WORKSPACE, f"stage-{i:012x}", f"s{i % 3}", shared.stamp(i)) for i in range(runs)])
+        db.executemany(
+            "INSERT INTO run_results (stage_run_id, record_id, workspace, stage, results_status, infra_outcome)"
+            " VALUES (?, ?, ?, ?, 'auto', 'completed')",
+            [(f"stage-{i:012x}", f"01J{i:023d}", shared.WORKSPACE, f"s{i % 3}") for i in range(runs)])
+    db.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--ours", required=True)
@@ -102,6 +120,7 @@ def main():
             ours_env = {**shared.os.environ, "GOLDFISH_LOG_LEVEL": "warning"}
             ours_env.pop("GOLDFISH_PLUGIN_PATH", None)
             project = shared.seed_ours(args.ours, work / "ours" / "bench", runs)
+            seed_records(project, runs)
             entry["ours"] = measure("goldfish", args.ours, ["serve", "--project", str(project)], ours_env, project,
                                     run_id, args.repeat, args.calls)
             home = work / "home"

@@ -171,8 +171,9 @@ enum ExecutionTools {
         .invalidArgument, "inspect_run takes a stage run id", hint: "wait(run_id: \"\(runID)\") lists its stage runs")
     }
     let include = call.strings("include")
-    return try await call.withProject { project in
-      let inspection = try RunQueries(services: try ExecutionServices.open(project)).inspect(runID, include: include)
+    return try await call.withServices { services in
+      let project = services.project
+      let inspection = try RunQueries(services: services).inspect(runID, include: include)
       let details = inspection.details
       let run = details.run
       var output = try ToolOutput(
@@ -216,8 +217,7 @@ enum ExecutionTools {
     let offset = call.int("offset").map(Int64.init) ?? cursor
     let tail = offset == nil ? (call.int("tail") ?? 200) : nil
     let since = call.string("since")
-    return try await call.withProject { project in
-      let services = try ExecutionServices.open(project)
+    return try await call.withServices { services in
       let queries = RunQueries(services: services)
       let run = try queries.run(runID)
       let chunk = try queries.logs(runID, offset: offset ?? 0, tail: tail)

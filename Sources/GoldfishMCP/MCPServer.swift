@@ -31,6 +31,7 @@ public enum MCPServer {
     await server.withMethodHandler(ListTools.self) { _ in
       ListTools.Result(tools: definitions)
     }
+    // ToolListTransport runs calls itself (see there); this handler takes what it leaves (batches).
     await server.withMethodHandler(CallTool.self) { [server] params in
       // A driver may die while this server lives (OOM, kill): any tool call looks again.
       ResumeSweep.shared.maybeResume(context)
@@ -40,7 +41,11 @@ public enum MCPServer {
     resumeInterruptedRuns(context, prewarm: true)
     WarmPoolReaperSchedule.startTimer { try? ExecutionServices.open(try context.openProject()) }
     let transport = try ToolListTransport(
-      wrapping: BlockingStdioTransport(input: STDIN_FILENO, output: stdout), tools: definitions)
+      wrapping: BlockingStdioTransport(input: STDIN_FILENO, output: stdout), tools: definitions
+    ) { [server] params in
+      ResumeSweep.shared.maybeResume(context)
+      return await call(params, tools: byName, context: context, server: server)
+    }
     try await server.start(transport: transport)
     await server.waitUntilCompleted()
   }

@@ -15,6 +15,9 @@ final class ProjectPool: @unchecked Sendable {
 
   private let condition = NSCondition()
   private var idle: [(project: Project, stamp: ProjectStamp)] = []
+  /// The run backend and storage a pooled project opened, kept while the project is: reading a
+  /// run (inspect_run, logs) opened both services on every call. Dropped with their project.
+  private var services: [ObjectIdentifier: ExecutionServices] = [:]
   /// Prewarms in flight: a call waits for one rather than opening a second project beside it.
   private var warming = 0
   private var openedCount = 0
@@ -42,6 +45,15 @@ final class ProjectPool: @unchecked Sendable {
     checkin(project, stamp)
   }
 
+  /// The services `project` (checked out by the caller) opened before, or opens them now.
+  func services(of project: Project) throws(GoldfishError) -> ExecutionServices {
+    let key = ObjectIdentifier(project)
+    if let kept = condition.withLock({ services[key] }) { return kept }
+    let opened = try ExecutionServices.open(project)
+    condition.withLock { services[key] = opened }
+    return opened
+  }
+
   private func open(_ location: ProjectLocation) throws(GoldfishError) -> Project {
     let project = try Project.open(location)
     condition.withLock { openedCount += 1 }
@@ -52,6 +64,9 @@ final class ProjectPool: @unchecked Sendable {
     condition.withLock {
       while idle.isEmpty && warming > 0 { condition.wait() }
       // Anything opened before a change is stale for good.
+      for entry in idle where entry.project.location != location || entry.stamp != stamp {
+        services[ObjectIdentifier(entry.project)] = nil
+      }
       idle.removeAll { $0.project.location != location || $0.stamp != stamp }
       return idle.popLast()?.project
     }
@@ -61,7 +76,11 @@ final class ProjectPool: @unchecked Sendable {
   /// checkout's stamp differs and drops it, so no second stamp is needed here.
   private func checkin(_ project: Project, _ stamp: ProjectStamp) {
     condition.withLock {
-      if idle.count < Self.maxIdle { idle.append((project, stamp)) }
+      if idle.count < Self.maxIdle {
+        idle.append((project, stamp))
+      } else {
+        services[ObjectIdentifier(project)] = nil
+      }
       condition.broadcast()
     }
   }

@@ -138,6 +138,15 @@ struct ToolCall: Sendable {
     let context = self.context
     return try await Blocking.run { try context.withProject(body) }
   }
+
+  /// `withProject` with the run backend and storage its project opened on an earlier call
+  /// (ProjectPool keeps them with the project).
+  func withServices<T: Sendable>(_ body: @escaping @Sendable (ExecutionServices) throws -> T) async throws -> T {
+    let context = self.context
+    return try await Blocking.run {
+      try context.withProject { project in try body(try context.projects.services(of: project)) }
+    }
+  }
 }
 
 /// Runs synchronous work on a Dispatch thread, never on Swift's cooperative pool (two cores

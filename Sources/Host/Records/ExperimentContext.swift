@@ -200,8 +200,9 @@ extension ProjectStore {
     }
   }
 
-  /// The newest finalized runs of a workspace, newest first, read newest-first along
-  /// records_by_workspace until `limit` are found.
+  /// The newest finalized runs of a workspace, newest first, along the finalized rows only
+  /// (run_results_finalized): walking every record of the workspace to find finalized ones read
+  /// all of them when few or none were finalized.
   func finalizedTrend(workspace: String, limit: Int) throws(GoldfishError) -> [ExperimentContext.TrendPoint] {
     try read { db in
       try Row.fetchAll(
@@ -209,12 +210,12 @@ extension ProjectStore {
         sql: """
           SELECT r.record_id, r.stage_run_id, r.stage, r.primary_metric, r.primary_value, r.results_final,
             r.ml_outcome, r.finalized_at, s.spec
-          FROM experiment_records e
-          JOIN run_results r ON r.record_id = e.id
+          FROM run_results r INDEXED BY run_results_finalized
+          JOIN experiment_records e ON e.id = r.record_id
           LEFT JOIN run_results_spec s ON s.stage_run_id = r.stage_run_id
-          WHERE e.workspace = ? AND e.kind = 'run' AND r.results_status = 'finalized'
+          WHERE r.workspace = ? AND e.kind = 'run' AND r.results_status = 'finalized'
             AND r.primary_value IS NOT NULL
-          ORDER BY e.id DESC LIMIT ?
+          ORDER BY r.record_id DESC LIMIT ?
           """,
         arguments: [workspace, limit]
       ).map { row in
@@ -260,25 +261,27 @@ extension ProjectStore {
   }
 
   /// Runs waiting for finalization per workspace: how many, and the oldest as an example.
-  /// One index range per workspace (run_results_pending), never the whole table.
+  /// The counts are kept by triggers (v12-pending-counts) and the example is the first entry of
+  /// the partial index of waiting rows: nothing here grows with the number of runs.
   public func pendingFinalization() throws(GoldfishError) -> [String: PendingFinalization] {
-    let names = try workspaces().map(\.name)
+    let names = Set(try workspaces().map(\.name))
     return try read { db in
       var pending: [String: PendingFinalization] = [:]
-      let outcomes = InfraOutcome.gating.map(\.rawValue)
-      for name in names {
-        let row = try Row.fetchOne(
-          db,
-          sql: """
-            SELECT COUNT(*) AS count, MIN(r.record_id) AS first FROM run_results r
-            JOIN stage_runs s ON s.id = r.stage_run_id
-            WHERE r.workspace = ? AND r.results_status IN ('missing', 'auto') AND r.gated = 1
-              AND s.reused_from IS NULL AND r.infra_outcome IN (\(outcomes.map { _ in "?" }.joined(separator: ", ")))
-            """,
-          arguments: StatementArguments([name] + outcomes))
-        guard let row, let count: Int = row["count"], count > 0, let first: String = row["first"],
+      let counts = try Row.fetchAll(db, sql: "SELECT workspace, runs FROM pending_finalization_counts WHERE runs > 0")
+      for row in counts {
+        let name: String = row["workspace"]
+        let count: Int = row["runs"]
+        guard names.contains(name),
           let example = try String.fetchOne(
-            db, sql: "SELECT stage_run_id FROM run_results WHERE record_id = ?", arguments: [first])
+            db,
+            sql: """
+              SELECT r.stage_run_id FROM run_results r INDEXED BY run_results_waiting
+              JOIN stage_runs s ON s.id = r.stage_run_id
+              WHERE r.workspace = ? AND \(PendingFinalizationMigration.waitingResults("r."))
+                AND s.reused_from IS NULL
+              ORDER BY r.record_id LIMIT 1
+              """,
+            arguments: [name])
         else { continue }
         pending[name] = PendingFinalization(count: count, example: example)
       }

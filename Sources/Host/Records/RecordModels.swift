@@ -18,6 +18,7 @@ public enum InfraOutcome: String, Codable, Sendable, CaseIterable {
   }
 
   /// Runs with these outcomes hold the finalization gate until finalized (canceled ones do not).
+  /// The v12-pending-counts triggers and index spell them out: changing them needs a migration.
   public static let gating: [InfraOutcome] = [.completed, .preempted, .crashed]
 }
 

@@ -17,6 +17,7 @@ enum Migrations {
     migrator.registerMigration("v9-run-thoughts", migrate: ThoughtRunMigration.v8)
     migrator.registerMigration("v10-research-memory", migrate: ResearchMemoryMigration.v10)
     migrator.registerMigration("v11-backups", migrate: BackupOutcomeMigration.v11)
+    migrator.registerMigration("v12-pending-counts", migrate: PendingFinalizationMigration.v12)
     migrator.registerMigration("v13-metric-rollups", migrate: MetricRollups.v13)
     return migrator
   }()

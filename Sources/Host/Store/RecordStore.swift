@@ -53,17 +53,17 @@ extension ProjectStore {
   /// oldest first: what the finalization gate lists. Canceled runs, runs reused from an
   /// earlier one and runs from before records existed do not count.
   public func unfinalizedRuns(workspace: String, limit: Int = 1000) throws(GoldfishError) -> [RunResultsRecord] {
+    // Along the partial index of waiting rows (v12), oldest first: it stops after `limit` rows
+    // instead of sorting every unfinalized run of the workspace.
     try read { db in
-      let outcomes = InfraOutcome.gating.map(\.rawValue)
-      return try RunResultsRecord.fetchAll(
+      try RunResultsRecord.fetchAll(
         db,
         sql: """
-          SELECT r.* FROM run_results r JOIN stage_runs s ON s.id = r.stage_run_id
-          WHERE r.workspace = ? AND r.results_status <> 'finalized' AND r.gated = 1 AND s.reused_from IS NULL
-            AND r.infra_outcome IN (\(outcomes.map { _ in "?" }.joined(separator: ", ")))
+          SELECT r.* FROM run_results r INDEXED BY run_results_waiting JOIN stage_runs s ON s.id = r.stage_run_id
+          WHERE r.workspace = ? AND \(PendingFinalizationMigration.waitingResults("r.")) AND s.reused_from IS NULL
           ORDER BY r.record_id LIMIT ?
           """,
-        arguments: StatementArguments([workspace] + outcomes + [String(limit)]))
+        arguments: [workspace, limit])
     }
   }
 
