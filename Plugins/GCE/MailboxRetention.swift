@@ -39,7 +39,7 @@ struct MailboxRetention {
       let name = key.dropFirst(Self.folder.count)
       let expiry = name.prefix(due.count)
       guard expiry.count == due.count, name.dropFirst(due.count).hasPrefix("-") else { continue }
-      guard expiry <= due else { break }
+      guard String(expiry) <= due else { break }
       let folders = (try? JSONCoding.parse(String(decoding: try mailbox.read(marker), as: UTF8.self)))?["folders"]
       for case .string(let folder) in folders?.arrayValue ?? [] where Self.isRunOrWorkerFolder(folder) {
         try deleteFolder(folder)
