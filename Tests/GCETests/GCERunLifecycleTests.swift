@@ -39,8 +39,12 @@ struct GCERunLifecycleTests {
           + "  operation_poll_seconds: 0.05\n"
       }
       let store = fixture.project.store
-      let started = try Executor(services: try ExecutionServices.open(fixture.project)).start(
+      let services = try ExecutionServices.open(fixture.project)
+      let started = try Executor(services: services).start(
         RunRequest(target: "w1", stages: ["preprocess"], reason: goodReason))
+      // The driver in this process, as the CLI's would run it.
+      let pipelineRunID = started.pipelineRunID
+      Thread.detachNewThread { _ = try? PipelineDriver(services: services, pipelineRunID: pipelineRunID).drive() }
       func run() throws -> StageRunRecord? { try store.stageRuns(ofPipelineRun: started.pipelineRunID).first }
       // No VM harness yet: the VM exists, nobody claims its job.
       #expect(try GCESupport.waitUntil { try run()?.backendHandle?.contains("\"instance\"") == true })

@@ -83,7 +83,7 @@ struct ResourceProfileTests {
       """)
     let tiny = try config.profiles.resolve("tiny")
     #expect(tiny.machineType == "e2-small" && tiny.zones == ["z1"] && tiny.gpu == .none)
-    #expect(tiny.bootDisk.sizeGB == 20 && tiny.bootDisk.imageProject == "debian-cloud")
+    #expect(tiny.bootDisk.sizeGB == 20 && tiny.bootDisk.imageProject == "deeplearning-platform-release")
 
     let error = configError("project_name: demo\ngce:\n  profile_overrides:\n    h100-spott:\n      gpu: {count: 2}\n")
     #expect(
