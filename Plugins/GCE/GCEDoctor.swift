@@ -198,7 +198,8 @@ struct GCEDoctor {
           fix: "create it in the VMs' region: gcloud storage buckets create gs://\(name) --project \(project) "
             + "--location REGION, or name another in gce.gcs_bucket")
       }
-      return failure("bucket", answer, what: "Cloud Storage (buckets.get of gs://\(name))", api: "storage.googleapis.com")
+      return failure(
+        "bucket", answer, what: "Cloud Storage (buckets.get of gs://\(name))", api: "storage.googleapis.com")
     }
     let location = (try? answer.json())?["location"]?.stringValue.map { " in \($0)" } ?? ""
     return Check(name: "bucket", status: .ok, detail: "mailbox \(mailbox.root)\(location)")
@@ -218,7 +219,8 @@ struct GCEDoctor {
     let bucket = mailbox.api.settings.bucket
     return permissionCheck(
       "permissions_bucket", wanted: wanted, held: held, on: "gs://\(bucket)",
-      grant: { role in "gcloud storage buckets add-iam-policy-binding gs://\(bucket) --member=PRINCIPAL --role=\(role)" }
+      grant: { role in "gcloud storage buckets add-iam-policy-binding gs://\(bucket) --member=PRINCIPAL --role=\(role)"
+      }
     )
   }
 
@@ -244,7 +246,8 @@ struct GCEDoctor {
         fix: "grant roles/storage.objectAdmin on gs://\(mailbox.api.settings.bucket) to these credentials")
     }
     return Check(
-      name: "agent_upload", status: .ok, detail: "\(binary) can be uploaded to \(mailbox.root)/agent/ (probe written and deleted)")
+      name: "agent_upload", status: .ok,
+      detail: "\(binary) can be uploaded to \(mailbox.root)/agent/ (probe written and deleted)")
   }
 
   // MARK: Artifact Registry

@@ -24,8 +24,9 @@ struct GCEDoctorCommand: ParsableCommand {
       try Console.json(diagnosis)
     } else {
       for check in diagnosis.checks {
-        Console.print("\(check.status.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0))"
-          + "\(check.name): \(check.detail)")
+        Console.print(
+          "\(check.status.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0))"
+            + "\(check.name): \(check.detail)")
         if let fix = check.fix, check.status != .ok { Console.print("        fix: \(fix)") }
       }
       Console.print(diagnosis.passed ? "gce doctor: ready" : "gce doctor: not ready (see the fixes above)")

@@ -34,7 +34,8 @@ struct GCEConfigRuleTests {
     let (status, report) = try Self.validate(
       Self.base + "  profile_overrides:\n    cpu-small:\n      base_image: goldfish/python:3\n")
     #expect(status == 2)
-    let error = try #require((report["errors"] as? [[String: Any]])?.first { $0["key"] as? String == "gce.artifact_registry" })
+    let error = try #require(
+      (report["errors"] as? [[String: Any]])?.first { $0["key"] as? String == "gce.artifact_registry" })
     #expect((error["message"] as? String)?.contains("profile cpu-small names a base_image") == true, "\(error)")
     #expect((error["hint"] as? String)?.contains("gcloud artifacts repositories create") == true)
   }

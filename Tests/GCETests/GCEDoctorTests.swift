@@ -67,7 +67,8 @@ struct GCEDoctorTests {
     let (status, checks, _) = try Self.doctor(root)
     #expect(status == 1)
     #expect(checks["bucket"]?["status"] as? String == "failed")
-    #expect((checks["bucket"]?["fix"] as? String)?.contains("gcloud storage buckets create gs://no-such-bucket-") == true)
+    #expect(
+      (checks["bucket"]?["fix"] as? String)?.contains("gcloud storage buckets create gs://no-such-bucket-") == true)
     // Nothing is written to a bucket that is not there.
     #expect(checks["agent_upload"] == nil)
   }

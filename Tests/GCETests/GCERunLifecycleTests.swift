@@ -71,7 +71,8 @@ struct GCERunLifecycleTests {
     }
   }
 
-  @Test("a finished run's mailbox folder goes after the retention period, at the next run's cleanup",
+  @Test(
+    "a finished run's mailbox folder goes after the retention period, at the next run's cleanup",
     .enabled(if: GCESupport.available))
   func retention() throws {
     let opened = try GCESupport.open(["mailbox_retention_seconds": 1])

@@ -15,7 +15,8 @@ struct ResourceProfileTests {
     #expect(small.preemptibleAllowed && small.onDemandAllowed)
     #expect(small.zones == ["us-central1-a", "us-central1-b", "us-central1-f"])
     #expect(
-      small.bootDisk.type == "pd-balanced" && small.bootDisk.sizeGB == 200 && small.bootDisk.imageFamily == "common-cu129-ubuntu-2204-nvidia-580"
+      small.bootDisk.type == "pd-balanced" && small.bootDisk.sizeGB == 200
+        && small.bootDisk.imageFamily == "common-cu129-ubuntu-2204-nvidia-580"
         && small.bootDisk.imageProject == "deeplearning-platform-release")
     #expect(small.dataDisk?.sizeGB == 100)
     #expect(small.localCPUs == 4 && small.localMemoryMB == 16 * 1024)

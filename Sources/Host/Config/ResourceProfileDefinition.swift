@@ -41,8 +41,12 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
     public static func defaultImage(gpu: Bool) -> (family: String, project: String) {
       gpu ? gpuDefault : cpuDefault
     }
-    public static let gpuDefault = (family: "common-cu129-ubuntu-2204-nvidia-580", project: "deeplearning-platform-release")
-    public static let cpuDefault = (family: "common-cu129-ubuntu-2204-nvidia-580", project: "deeplearning-platform-release")
+    public static let gpuDefault = (
+      family: "common-cu129-ubuntu-2204-nvidia-580", project: "deeplearning-platform-release"
+    )
+    public static let cpuDefault = (
+      family: "common-cu129-ubuntu-2204-nvidia-580", project: "deeplearning-platform-release"
+    )
   }
 
   public struct DataDisk: Sendable, Equatable {

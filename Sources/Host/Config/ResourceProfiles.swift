@@ -66,7 +66,8 @@ public struct ResourceProfiles: Sendable, Equatable {
         name: "h100-on-demand", machineType: "a3-highgpu-8g",
         gpu: .init(type: "h100", accelerator: "nvidia-h100-80gb", count: 8), preemptibleAllowed: false,
         onDemandAllowed: true, zones: ["us-central1-a", "us-central1-b", "us-central1-c", "us-west4-a"],
-        bootDisk: disk("hyperdisk-balanced", 600, gpu: true), dataDisk: .init(type: "hyperdisk-balanced", sizeGB: 600, mode: .rw),
+        bootDisk: disk("hyperdisk-balanced", 600, gpu: true),
+        dataDisk: .init(type: "hyperdisk-balanced", sizeGB: 600, mode: .rw),
         launchTimeoutSeconds: 1200, memoryGB: 1872, vcpus: 208),
       ResourceProfileDefinition(
         name: "a100-spot", machineType: "a2-highgpu-1g", gpu: a100, preemptibleAllowed: true,
