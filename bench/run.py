@@ -6,7 +6,7 @@
 Builds nothing: pass the goldfish binary (default: the release build, then the debug one);
 goldfish-bench is taken from the same folder. Every number is the median of the runs made in
 this invocation on this machine; the table at the end is Markdown (docs/performance.md keeps one).
-Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run, speed_fs, core, web. A section that cannot
+Sections: agent, plugins, provenance, execution, storage, store, warm_pool, slurm, speed_run, speed_fs, core, web, gce. A section that cannot
 run here (no network for the goldfish-ml venv, no GCS emulator) says why in its row.
 """
 import argparse
@@ -31,6 +31,7 @@ from slurm import bench_slurm
 from speed_run import bench_speed_run
 from speed_core import bench_core
 from web import bench_web
+from gce import bench_gce
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -606,6 +607,7 @@ SECTIONS = {
     "speed_fs": section_speed_fs,
     "core": lambda goldfish, args: bench_core(goldfish, args, globals()),
     "web": lambda goldfish, args: [Row(*row) for row in bench_web(goldfish, min(args.repeat, 5))],
+    "gce": lambda goldfish, args: [Row(*row) for row in bench_gce(goldfish, min(args.repeat, 3))],
 }
 
 

@@ -72,7 +72,8 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
       exec 3>"$work/stdin"
       read -r _ engine_port <"$work/stdout"
       cat <<YAML
-# goldfish.yaml for the local gce stand-in (keep this running; Ctrl-C stops everything):
+# goldfish.yaml for the local gce stand-in (keep this running; Ctrl-C stops everything).
+# Then `goldfish gce doctor` checks it as it would a real project.
 jobs:
   backend: gce
 storage:

@@ -10,6 +10,7 @@
 # replaces an instance of the same name rather than answering 409), zone operations by GET
 # (no operations/wait), 404s in the GCP error shape, metadata and labels echoed; no
 # `filter` on list, no aggregated list, no stop/start, instances stay RUNNING forever.
+# scripts/gcplocal_ext.py adds image families, regions with quotas and testIamPermissions.
 GCE_VENV=${GCE_VENV:-.venv-gce}
 GCE_REQUIREMENTS=(gcplocal==0.1.0)
 
@@ -25,8 +26,10 @@ gcplocal_start() {
   local port
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   GCPLOCAL_LOG=${GCPLOCAL_LOG:-$(mktemp -t gcplocal.XXXXXX)}
-  # Its default bind address is every interface: always pass --host 127.0.0.1.
-  "$GCE_VENV/bin/gcplocal" start --host 127.0.0.1 --port "$port" >"$GCPLOCAL_LOG" 2>&1 &
+  # Its default bind address is every interface: always pass --host 127.0.0.1. The wrapper adds
+  # what `goldfish gce doctor` asks (images.getFromFamily, regions.get, testIamPermissions).
+  "$GCE_VENV/bin/python" "$(dirname "${BASH_SOURCE[0]}")/gcplocal_ext.py" --host 127.0.0.1 --port "$port" \
+    >"$GCPLOCAL_LOG" 2>&1 &
   GCPLOCAL_PID=$!
   for _ in $(seq 100); do
     curl -s -o /dev/null "http://127.0.0.1:$port/compute/v1/projects/probe/zones/probe/instances" && break

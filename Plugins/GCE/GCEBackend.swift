@@ -309,6 +309,9 @@ final class GCEBackend: WarmReuseBackend, StopRequestBackend, @unchecked Sendabl
   func cleanup(handle json: JSONValue) throws(PluginError) {
     let handle = try GCERunHandle(json)
     if handle.oneShot { try compute.delete(zone: handle.zone, name: handle.instance) }
+    // The host has recorded what the run left: its outputs go now, the rest after the retention period.
+    try MailboxRetention(mailbox: try mailbox(), seconds: settings.mailboxRetentionSeconds).runFinished(
+      runId: handle.runId, oneShotWorker: handle.oneShot ? json["worker_id"]?.stringValue : nil)
   }
 
   func recover(handle: JSONValue) throws(PluginError) -> RecoveredRun {

@@ -38,6 +38,8 @@ struct GCESettings: Sendable {
     /// Seconds between polls of a zone operation.
     var operation_poll_seconds: Double?
     var operation_timeout_seconds: Double?
+    /// How long a finished run's mailbox folder (log, records, staged code) is kept.
+    var mailbox_retention_seconds: Int?
   }
 
   static let computeEndpoint = "https://compute.googleapis.com/compute/v1"
@@ -48,7 +50,7 @@ struct GCESettings: Sendable {
     "credentials_file", "service_account", "agent_uri", "agent", "agent_docker_host", "artifact_registry",
     "preemptible_preference", "capacity_wait_seconds",
     "search_timeout_sec", "initial_backoff_sec", "backoff_multiplier", "max_attempts", "operation_poll_seconds",
-    "operation_timeout_seconds",
+    "operation_timeout_seconds", "mailbox_retention_seconds",
   ]
   /// Keys of the gce section that the host reads itself (compute profiles and the warm pool).
   static let hostKeys = ["profile_overrides", "profiles", "warm_pool"]
@@ -83,6 +85,9 @@ struct GCESettings: Sendable {
   let maxAttempts: Int
   let operationPoll: Double
   let operationTimeout: Double
+  let mailboxRetentionSeconds: Int
+  /// A week: long enough to read a finished run's mailbox by hand, short enough not to pile up.
+  static let defaultMailboxRetentionSeconds = 7 * 24 * 3600
 
   /// `storage` is the project's object storage from the host's context: with `gcs` selected
   /// and `gce.gcs_bucket` unset, the mailbox lives in `gcs.bucket` (reached the way the gcs
@@ -158,6 +163,8 @@ struct GCESettings: Sendable {
     maxAttempts = try Self.atLeast(1, raw.max_attempts ?? 150, "max_attempts")
     operationPoll = try Self.above(0, raw.operation_poll_seconds ?? 2, "operation_poll_seconds")
     operationTimeout = try Self.above(0, raw.operation_timeout_seconds ?? 600, "operation_timeout_seconds")
+    mailboxRetentionSeconds = try Self.atLeast(
+      0, raw.mailbox_retention_seconds ?? Self.defaultMailboxRetentionSeconds, "mailbox_retention_seconds")
   }
 
   /// Every setting with the value in effect, under the key it is written as: what
@@ -175,6 +182,7 @@ struct GCESettings: Sendable {
       "capacity_wait_seconds": .int(Int64(capacityWaitSeconds)), "initial_backoff_sec": .double(initialBackoff),
       "backoff_multiplier": .double(backoffMultiplier), "max_attempts": .int(Int64(maxAttempts)),
       "operation_poll_seconds": .double(operationPoll), "operation_timeout_seconds": .double(operationTimeout),
+      "mailbox_retention_seconds": .int(Int64(mailboxRetentionSeconds)),
     ]
   }
 

@@ -34,8 +34,11 @@ struct MachineProfile: Sendable, Equatable {
 
   static let defaultZones = ["us-central1-a"]
   static let imageProject = "deeplearning-platform-release"
-  static let gpuImageFamily = "common-cu124-debian-11-py310"
-  static let cpuImageFamily = "common-cpu-debian-11-py310"
+  /// The host's defaults (ResourceProfileDefinition.BootDisk.defaultImage) for a spec whose
+  /// profile names no boot disk: Google's Deep Learning VM base family, for CPU machines too
+  /// (no CPU-only family is supported any more).
+  static let gpuImageFamily = "common-cu129-ubuntu-2204-nvidia-580"
+  static let cpuImageFamily = "common-cu129-ubuntu-2204-nvidia-580"
 
   init(
     name: String, machineType: String, accelerator: Accelerator? = nil, zones: [String],

@@ -17,6 +17,8 @@ struct GCERunHandle: Sendable {
       "run_id": .string(runId), "backend": "gce", "instance": .string(instance), "zone": .string(zone),
       "provisioning": .string(mode.rawValue), "one_shot": .bool(oneShot),
       "outputs_dir": outputsDir.map { .string($0) } ?? .null,
+      // The VM's agent has not claimed the job yet: the host shows the run launching until status says otherwise.
+      RunHandleKey.pendingUntilStarted: true,
     ]
   }
 

@@ -24,6 +24,9 @@ _Static_assert(offsetof(gf_run_backend_v1, list_runs) ==
 _Static_assert(offsetof(gf_run_backend_v1, request_stop) ==
                    GF_RUN_BACKEND_SIZE_V1_1,
                "run backend 1.1 size");
+_Static_assert(offsetof(gf_run_backend_v1, diagnose) ==
+                   GF_RUN_BACKEND_SIZE_V1_3,
+               "run backend 1.3 size");
 _Static_assert(sizeof(gf_object_storage_v1) == GF_OBJECT_STORAGE_SIZE_V1_0,
                "object storage 1.0 size");
 _Static_assert(sizeof(gf_image_builder_v1) == GF_IMAGE_BUILDER_SIZE_V1_0,

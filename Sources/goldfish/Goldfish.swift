@@ -18,7 +18,7 @@ struct Goldfish: ParsableCommand {
       FinalizeCommand.self, RecordsCommand.self, TagCommand.self, UntagCommand.self, VersionsCommand.self,
       DriveCommand.self, PluginHostCommand.self, SVSCommand.self,
       ImagesCommand.self, ThoughtsCommand.self, BackupCommand.self, PatternsCommand.self,
-      WebCommand.self,
+      WebCommand.self, GCECommand.self,
     ])
 
   static func main() {

@@ -23,11 +23,11 @@ struct ABIGrowthTests {
     #expect(plugin.abiVersion == "1.0")
     #expect(plugin.services.map(\.name) == ["abirun", "abimem"])
     let backend = try #require(plugin.services.first)
-    // list_runs (1.1) and request_stop (1.3) lie past a 1.0 table: read as absent, never read
+    // list_runs (1.1), request_stop (1.3) and diagnose (1.4) lie past a 1.0 table: read as absent, never read
     // from beyond it.
     #expect(
       backend.unsupported == [
-        "deliver_job", "probe_worker", "delete_worker", "list_workers", "list_runs", "request_stop",
+        "deliver_job", "probe_worker", "delete_worker", "list_workers", "list_runs", "request_stop", "diagnose",
       ])
     try Self.use(registry)
     // check_config (1.2) lies past a 1.0 gf_service.
@@ -91,6 +91,7 @@ struct ABIGrowthTests {
       .recover: \.recover, .deliverJob: \.deliver_job, .probeWorker: \.probe_worker,
       .deleteWorker: \.delete_worker, .listWorkers: \.list_workers, .listRuns: \.list_runs,
       .requestStop: \.request_stop,
+      .diagnose: \.diagnose,
     ]
     let storage: [ObjectStorageFunction: PartialKeyPath<gf_object_storage_v1>] = [
       .putFile: \.put_file, .getFile: \.get_file, .putBytes: \.put_bytes, .getBytes: \.get_bytes, .stat: \.stat,

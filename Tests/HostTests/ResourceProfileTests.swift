@@ -15,13 +15,19 @@ struct ResourceProfileTests {
     #expect(small.preemptibleAllowed && small.onDemandAllowed)
     #expect(small.zones == ["us-central1-a", "us-central1-b", "us-central1-f"])
     #expect(
-      small.bootDisk.type == "pd-balanced" && small.bootDisk.sizeGB == 200 && small.bootDisk.imageFamily == "debian-12")
+      small.bootDisk.type == "pd-balanced" && small.bootDisk.sizeGB == 200
+        && small.bootDisk.imageFamily == "common-cu129-ubuntu-2204-nvidia-580"
+        && small.bootDisk.imageProject == "deeplearning-platform-release")
     #expect(small.dataDisk?.sizeGB == 100)
     #expect(small.localCPUs == 4 && small.localMemoryMB == 16 * 1024)
     let big = try profiles.resolve("h100-on-demand")
     #expect(big.machineType == "a3-highgpu-8g" && big.gpu.count == 8 && big.gpu.accelerator == "nvidia-h100-80gb")
     #expect(!big.preemptibleAllowed && big.onDemandAllowed && big.launchTimeoutSeconds == 1200)
     #expect(try profiles.resolve("h100-spot").zones.count == 11)
+    // Every built-in boots an image with Docker and the NVIDIA driver that Google still publishes.
+    for name in profiles.names {
+      #expect(try profiles.resolve(name).bootDisk.imageProject == "deeplearning-platform-release")
+    }
     // Unlike upstream, "on-demand" means on-demand only.
     #expect(try !profiles.resolve("a100-on-demand").preemptibleAllowed)
   }
@@ -78,7 +84,7 @@ struct ResourceProfileTests {
       """)
     let tiny = try config.profiles.resolve("tiny")
     #expect(tiny.machineType == "e2-small" && tiny.zones == ["z1"] && tiny.gpu == .none)
-    #expect(tiny.bootDisk.sizeGB == 20 && tiny.bootDisk.imageProject == "debian-cloud")
+    #expect(tiny.bootDisk.sizeGB == 20 && tiny.bootDisk.imageProject == "deeplearning-platform-release")
 
     let error = configError("project_name: demo\ngce:\n  profile_overrides:\n    h100-spott:\n      gpu: {count: 2}\n")
     #expect(

@@ -27,6 +27,7 @@ public struct ConfigCheck: Sendable {
     let collected = ConfigProblems(document: document)
     let config = GoldfishConfig.read(document, serviceNames: names, problems: collected)
     if let registry { checkSelections(config, registry: registry, problems: collected) }
+    GCEImageRule.check(config, document: document, problems: collected)
     do {
       try collected.finish()
       return ConfigCheck(config: config, problems: [], notes: collected.notes)

@@ -31,6 +31,22 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
       self.imageFamily = imageFamily
       self.imageProject = imageProject
     }
+
+    /// Where the agent's VMs boot from unless a profile says (`boot_disk.image_family`,
+    /// `image_project`): an image with Docker (stages run in containers) and, for GPU profiles,
+    /// the NVIDIA driver. Google's current Deep Learning VM base family, driver 580 and CUDA 12.9
+    /// on Ubuntu 22.04 (its "Choose an image" table, supported until August 2028); every Debian
+    /// and every CPU-only Deep Learning VM family is deprecated there, so CPU profiles boot the
+    /// same image (the driver sits unused). `goldfish gce doctor` checks each family resolves.
+    public static func defaultImage(gpu: Bool) -> (family: String, project: String) {
+      gpu ? gpuDefault : cpuDefault
+    }
+    public static let gpuDefault = (
+      family: "common-cu129-ubuntu-2204-nvidia-580", project: "deeplearning-platform-release"
+    )
+    public static let cpuDefault = (
+      family: "common-cu129-ubuntu-2204-nvidia-580", project: "deeplearning-platform-release"
+    )
   }
 
   public struct DataDisk: Sendable, Equatable {
@@ -110,6 +126,7 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
         sizeGB: read.int("size_gb", default: 100, .range(10...65536)),
         mode: read.choice("mode", default: .rw))
     }
+    let defaultBoot = BootDisk.defaultImage(gpu: gpu.count > 0 || gpu.type != "none")
     let preemptibleAllowed = section.bool("preemptible_allowed", default: false)
     let onDemandAllowed = section.bool("on_demand_allowed", default: true)
     let definition = ResourceProfileDefinition(
@@ -118,8 +135,8 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
       bootDisk: BootDisk(
         type: boot?.string("type", default: "pd-balanced") ?? "pd-balanced",
         sizeGB: boot?.int("size_gb", default: 200, .range(10...65536)) ?? 200,
-        imageFamily: boot?.string("image_family", default: "debian-12") ?? "debian-12",
-        imageProject: boot?.string("image_project", default: "debian-cloud") ?? "debian-cloud"),
+        imageFamily: boot?.string("image_family", default: defaultBoot.family) ?? defaultBoot.family,
+        imageProject: boot?.string("image_project", default: defaultBoot.project) ?? defaultBoot.project),
       dataDisk: data, launchTimeoutSeconds: section.optionalInt("launch_timeout_seconds", .atLeast(1)),
       memoryGB: section.optionalNumber("memory_gb", Self.memoryGBBound),
       vcpus: section.optionalInt("vcpus", .range(1...Self.maxCPUs)),

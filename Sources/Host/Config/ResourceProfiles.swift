@@ -36,9 +36,9 @@ public struct ResourceProfiles: Sendable, Equatable {
   /// The profiles every project has. Shapes and zones follow upstream so existing stage configs
   /// launch the same machines; memory_gb and vcpus give a local backend the same shape to aim at.
   public static let builtIn: [String: ResourceProfileDefinition] = {
-    let debian = (family: "debian-12", project: "debian-cloud")
-    func disk(_ type: String, _ size: Int) -> ResourceProfileDefinition.BootDisk {
-      .init(type: type, sizeGB: size, imageFamily: debian.family, imageProject: debian.project)
+    func disk(_ type: String, _ size: Int, gpu: Bool = false) -> ResourceProfileDefinition.BootDisk {
+      let image = ResourceProfileDefinition.BootDisk.defaultImage(gpu: gpu)
+      return .init(type: type, sizeGB: size, imageFamily: image.family, imageProject: image.project)
     }
     let h100 = ResourceProfileDefinition.GPU(type: "h100", accelerator: "nvidia-h100-80gb", count: 1)
     let a100 = ResourceProfileDefinition.GPU(type: "a100", accelerator: "nvidia-tesla-a100", count: 1)
@@ -59,24 +59,25 @@ public struct ResourceProfiles: Sendable, Equatable {
         dataDisk: .init(type: "hyperdisk-balanced", sizeGB: 600, mode: .rw), memoryGB: 384, vcpus: 192),
       ResourceProfileDefinition(
         name: "h100-spot", machineType: "a3-highgpu-1g", gpu: h100, preemptibleAllowed: true,
-        onDemandAllowed: false, zones: h100SpotZones, bootDisk: disk("hyperdisk-balanced", 600),
+        onDemandAllowed: false, zones: h100SpotZones, bootDisk: disk("hyperdisk-balanced", 600, gpu: true),
         dataDisk: .init(type: "hyperdisk-balanced", sizeGB: 600, mode: .rw), memoryGB: 234, vcpus: 26),
       // a3-highgpu-1g is sold as spot only; on-demand H100 capacity comes as the 8-GPU machine.
       ResourceProfileDefinition(
         name: "h100-on-demand", machineType: "a3-highgpu-8g",
         gpu: .init(type: "h100", accelerator: "nvidia-h100-80gb", count: 8), preemptibleAllowed: false,
         onDemandAllowed: true, zones: ["us-central1-a", "us-central1-b", "us-central1-c", "us-west4-a"],
-        bootDisk: disk("hyperdisk-balanced", 600), dataDisk: .init(type: "hyperdisk-balanced", sizeGB: 600, mode: .rw),
+        bootDisk: disk("hyperdisk-balanced", 600, gpu: true),
+        dataDisk: .init(type: "hyperdisk-balanced", sizeGB: 600, mode: .rw),
         launchTimeoutSeconds: 1200, memoryGB: 1872, vcpus: 208),
       ResourceProfileDefinition(
         name: "a100-spot", machineType: "a2-highgpu-1g", gpu: a100, preemptibleAllowed: true,
-        onDemandAllowed: false, zones: a100Zones, bootDisk: disk("pd-ssd", 600),
+        onDemandAllowed: false, zones: a100Zones, bootDisk: disk("pd-ssd", 600, gpu: true),
         dataDisk: .init(type: "pd-ssd", sizeGB: 600, mode: .rw), memoryGB: 85, vcpus: 12),
       // Upstream also allows spot here, so its launcher (which forces spot whenever spot is
       // allowed) never runs this profile on demand; ours means what its name says.
       ResourceProfileDefinition(
         name: "a100-on-demand", machineType: "a2-highgpu-1g", gpu: a100, preemptibleAllowed: false,
-        onDemandAllowed: true, zones: a100Zones, bootDisk: disk("pd-ssd", 600),
+        onDemandAllowed: true, zones: a100Zones, bootDisk: disk("pd-ssd", 600, gpu: true),
         dataDisk: .init(type: "pd-ssd", sizeGB: 600, mode: .rw), memoryGB: 85, vcpus: 12),
     ]
     return Dictionary(uniqueKeysWithValues: profiles.map { ($0.name, $0) })

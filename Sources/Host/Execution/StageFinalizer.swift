@@ -22,7 +22,16 @@ struct StageFinalizer {
     guard watch.isDue(run.id) else { return }
     let status: RunStatus
     do {
-      if run.state == .launching, let job = OrphanJobs(services: services).listed(runID: run.id) {
+      if run.state == .launching, handle[RunHandleKey.pendingUntilStarted]?.boolValue == true {
+        let started = try services.backendClient.status(handle: handle)
+        watch.succeeded(run.id)
+        guard started.state != .pending else { return try stopIfOverdue(run, handle: handle) }
+        // Started (or already ended): `running` now; the driver polls the run again at once.
+        try store.transition(
+          run.id, .launchOK,
+          TransitionContext(source: "backend", reason: started.message.isEmpty ? nil : started.message))
+        return
+      } else if run.state == .launching, let job = OrphanJobs(services: services).listed(runID: run.id) {
         // The backend lists the job this launch started: its own handle, not the provisional one.
         try store.transition(
           run.id, .launchOK, TransitionContext(source: "recovery", reason: "adopted the job the backend lists for it"),
@@ -87,11 +96,14 @@ struct StageFinalizer {
   private func stopIfOverdue(_ run: StageRunRecord, handle: JSONValue) throws(GoldfishError) {
     let limit = timeout(of: run)
     let grace = PollWatch.grace(forTimeout: limit)
-    guard run.state == .running, run.stateEnteredAt < Timestamp.format(Date().addingTimeInterval(-(limit + grace)))
+    // A launch still waiting for its machine counts too: a VM that never starts the job is not waited on forever.
+    guard [.running, .launching].contains(run.state),
+      run.stateEnteredAt < Timestamp.format(Date().addingTimeInterval(-(limit + grace)))
     else { return }
     let message =
       "stage \(run.stage) ran past its timeout of \(Int(limit)) s by more than \(Int(grace)) s while the "
-      + "\(services.backend.info.name) backend still reported it running: goldfish stopped it"
+      + "\(services.backend.info.name) backend still reported it \(run.state == .launching ? "not started" : "running"): "
+      + "goldfish stopped it"
     PollWatch.logger.error("run \(run.id): \(message)")
     try stopAndRelease(run, handle: handle, event: .timeout, cause: "timeout", message: message)
   }

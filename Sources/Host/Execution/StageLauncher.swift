@@ -92,6 +92,13 @@ struct StageLauncher {
       }
     }
     FaultPoint.hit(.afterLaunchBeforeHandle)
+    if handle[RunHandleKey.pendingUntilStarted]?.boolValue == true {
+      // Launched but not started (a VM whose agent has not claimed the job yet): the run stays
+      // `launching` with its real handle; StageFinalizer records `running` once the backend says so.
+      try store.updateStageRun(run.id, expecting: .launching, ["backend_handle": try? JSONCoding.encode(handle)])
+      FaultPoint.hit(.afterHandleSaved)
+      return
+    }
     do {
       try store.transition(
         run.id, .launchOK, TransitionContext(source: "executor"),

@@ -74,12 +74,13 @@ extern "C" {
  *   1.1  list_runs appended to gf_run_backend_v1.
  *   1.2  check_config appended to gf_service.
  *   1.3  request_stop appended to gf_run_backend_v1.
+ *   1.4  diagnose appended to gf_run_backend_v1.
  * A 1.0 plugin loads in every 1.x host. A plugin built against a later 1.x
  * header loads in any host of 1.2 or later, which ignores what it does not
  * know. Hosts before 1.2 stepped through the services array by their own
  * sizeof(gf_service): there a 1.2 plugin loads only when it registers a
  * single service. */
-#define GF_ABI_MINOR 3
+#define GF_ABI_MINOR 4
 
 /* Growth. Every struct below starts with (or, for the descriptor, has at a
  * fixed place) its own struct_size, set to sizeof(the struct) as the plugin
@@ -100,6 +101,8 @@ extern "C" {
 #define GF_RUN_BACKEND_SIZE_V1_0 88u /* launch .. list_workers */
 /* ABI 1.1 appended list_runs: where request_stop (1.3) starts. */
 #define GF_RUN_BACKEND_SIZE_V1_1 96u
+/* ABI 1.3 appended request_stop: where diagnose (1.4) starts. */
+#define GF_RUN_BACKEND_SIZE_V1_3 104u
 #define GF_OBJECT_STORAGE_SIZE_V1_0 88u
 #define GF_IMAGE_BUILDER_SIZE_V1_0 48u
 #define GF_HOST_API_SIZE_V1_0 24u
@@ -291,6 +294,18 @@ typedef struct gf_run_backend_v1 {
    * had already ended. Idempotent. NULL: the host writes the file itself
    * into outputs_dir, which works only when outputs_dir is on the host. */
   gf_call_fn request_stop;
+
+  /* Appended in ABI 1.4 (read only when struct_size covers it).
+   * diagnose: {"profiles": [{...resolved profile, as spec.profile...}],
+   *            "image_involved": true}
+   *   -> {"checks": [{"name": "bucket", "status": "failed",
+   *                   "detail": "gs://b does not exist",
+   *                   "fix": "create it: gcloud storage buckets create gs://b"}]}
+   * Checks, before any run, that what the backend needs exists and is allowed
+   * (APIs, permissions, buckets, images, quotas); status is ok | failed |
+   * warning | skipped. Changes nothing the backend does not own (a probe object
+   * it writes is deleted again). NULL: nothing to check. */
+  gf_call_fn diagnose;
 } gf_run_backend_v1;
 
 /* ------------------------------------------------------------------ */

@@ -27,6 +27,8 @@ public enum RunBackendFunction: String, ABIFunctionList {
   case listRuns = "list_runs"
   /// ABI 1.3.
   case requestStop = "request_stop"
+  /// ABI 1.4.
+  case diagnose
 }
 
 /// `gf_object_storage_v1`.

@@ -5,6 +5,7 @@ enum RunBackendTable {
     let warm = type is any WarmReuseBackend.Type
     let listing = type is any RunListingBackend.Type
     let stopping = type is any StopRequestBackend.Type
+    let diagnosing = type is any DiagnosingBackend.Type
     return ABITableBuilder.make(RunBackendFunction.self, size: MemoryLayout<gf_run_backend_v1>.size) { function in
       let slot: gf_call_fn? =
         switch function {
@@ -20,6 +21,7 @@ enum RunBackendTable {
         case .listWorkers: warm ? listWorkers : nil
         case .listRuns: listing ? listRuns : nil
         case .requestStop: stopping ? requestStop : nil
+        case .diagnose: diagnosing ? diagnose : nil
         }
       return slot.map(ABITableBuilder.slot)
     }
@@ -111,6 +113,12 @@ enum RunBackendTable {
       let request = try Bridge.decode(RunStopRequest.self, json)
       let delivered = try backend.requestStop(handle: request.handle, reason: request.reason ?? "stop requested")
       return try Bridge.encode(StopDelivery(delivered: delivered))
+    }
+  }
+
+  static let diagnose: gf_call_fn = { instance, request, response, error in
+    Bridge.call(instance, request, response, error, as: (any DiagnosingBackend).self) { backend, json in
+      try Bridge.encode(backend.diagnose(Bridge.decode(DiagnoseRequest.self, json)))
     }
   }
 }

@@ -244,6 +244,14 @@ public enum TerminationCause: String, Codable, Sendable, CaseIterable {
   case exit, user, timeout, oom, preemption, lost, error
 }
 
+/// Keys of a run handle the host reads (every other key is the backend's own).
+public enum RunHandleKey {
+  /// `true`: the launch only asked for a machine, the job has not started. The host keeps the run
+  /// `launching` while `status` answers `pending`, and records it `running` at the first other
+  /// answer (gce: until goldfish-agent on the VM claims the job).
+  public static let pendingUntilStarted = "pending_until_started"
+}
+
 /// The answer of `status` (and part of `recover`'s).
 public struct RunStatus: Codable, Sendable, Equatable {
   /// Where the job is; an unknown state reads as `unknown`.

@@ -78,3 +78,60 @@ public struct ListedRun: Codable, Sendable, Equatable {
     return .object(fields)
   }
 }
+
+/// A backend that can check, before any run, that what it needs is there and allowed
+/// (`diagnose`, ABI 1.4): `goldfish gce doctor` and its kin show each check with its fix.
+public protocol DiagnosingBackend: RunBackend {
+  func diagnose(_ request: DiagnoseRequest) throws(PluginError) -> Diagnosis
+}
+
+/// The request of `diagnose`: the profiles runs may use, and whether runs bring an image.
+public struct DiagnoseRequest: Codable, Sendable, Equatable {
+  private enum CodingKeys: String, CodingKey {
+    case profiles
+    case imageInvolved = "image_involved"
+  }
+
+  /// Resolved as in a run spec (`definition` carries zones, boot disk, GPUs).
+  public var profiles: [ResourceProfile]
+  /// Runs are given a stage image, so the registry it is pulled from matters.
+  public var imageInvolved: Bool
+
+  public init(profiles: [ResourceProfile], imageInvolved: Bool) {
+    self.profiles = profiles
+    self.imageInvolved = imageInvolved
+  }
+}
+
+/// The answer of `diagnose`: every check, passed or not, in the order it ran.
+public struct Diagnosis: Codable, Sendable, Equatable {
+  public var checks: [DiagnosticCheck]
+  public init(checks: [DiagnosticCheck]) { self.checks = checks }
+}
+
+/// One prerequisite: what was checked, what was found and, unless it passed, how to fix it.
+public struct DiagnosticCheck: Codable, Sendable, Equatable {
+  public enum Status: String, Codable, Sendable, CaseIterable {
+    /// There and allowed.
+    case ok
+    /// Runs will fail until it is fixed.
+    case failed
+    /// Runs may work, but something will bite (no quota for a profile's GPU, say).
+    case warning
+    /// Not checked: it does not apply to this configuration (the reason is the detail).
+    case skipped
+  }
+
+  /// A stable short name: `compute_api`, `permissions_project`, `bucket`, …
+  public var name: String
+  public var status: Status
+  public var detail: String
+  public var fix: String?
+
+  public init(name: String, status: Status, detail: String, fix: String? = nil) {
+    self.name = name
+    self.status = status
+    self.detail = detail
+    self.fix = fix
+  }
+}

@@ -80,4 +80,8 @@ public struct RunBackendClient: Sendable {
   public func requestStop(_ request: RunStopRequest) throws(PluginCallError) -> StopDelivery {
     try service.send("request_stop", request, as: StopDelivery.self)
   }
+
+  public func diagnose(_ request: DiagnoseRequest) throws(PluginCallError) -> Diagnosis {
+    try service.send("diagnose", request, as: Diagnosis.self)
+  }
 }
