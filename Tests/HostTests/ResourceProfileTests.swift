@@ -94,6 +94,18 @@ struct ResourceProfileTests {
     #expect(error?.hint?.hasPrefix("did you mean the built-in \"h100-spot\"?") == true)
   }
 
+  @Test("a profile's agent_runner reaches the backend, and only container or process is accepted")
+  func agentRunner() throws {
+    let config = try loadConfig(
+      "project_name: demo\ngce:\n  profile_overrides:\n    cpu-small: {agent_runner: process}\n")
+    let small = try config.profiles.resolve("cpu-small")
+    #expect(small.agentRunner == "process" && small.json["agent_runner"]?.stringValue == "process")
+    #expect(try config.profiles.resolve("h100-spot").agentRunner == nil)
+    let error = configError(
+      "project_name: demo\ngce:\n  profile_overrides:\n    cpu-small: {agent_runner: podman}\n")
+    #expect(error?.message.contains("agent_runner") == true && error?.message.contains("podman") == true, "\(String(describing: error))")
+  }
+
   @Test("profile keys are checked like any other")
   func profileKeys() {
     let problems = configProblems(

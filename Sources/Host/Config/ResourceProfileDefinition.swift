@@ -83,6 +83,9 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
   /// What a local backend gives the stage; nil means "the machine's shape".
   public var cpus: Double?
   public var memoryMB: Int?
+  /// How goldfish-agent runs this profile's jobs on a VM (`container` or `process`); nil lets
+  /// the gce backend choose (in the run's image when it has one). Passed on to the plugin.
+  public var agentRunner: String? = nil
 
   /// CPUs a local backend should allow: `cpus`, else the cloud machine's vCPUs.
   public var localCPUs: Double? { cpus ?? vcpus.map(Double.init) }
@@ -97,8 +100,9 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
 
   static let keys = [
     "base_image", "machine_type", "gpu", "preemptible_allowed", "on_demand_allowed", "zones", "boot_disk",
-    "data_disk", "launch_timeout_seconds", "memory_gb", "vcpus", "cpus", "memory_mb", "preemptible",
+    "data_disk", "launch_timeout_seconds", "memory_gb", "vcpus", "cpus", "memory_mb", "preemptible", "agent_runner",
   ]
+  static let agentRunners = ["container", "process"]
   static let gpuKeys = ["type", "accelerator", "count"]
   static let bootDiskKeys = ["type", "size_gb", "image_family", "image_project"]
   static let dataDiskKeys = ["type", "size_gb", "mode"]
@@ -141,7 +145,8 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
       memoryGB: section.optionalNumber("memory_gb", Self.memoryGBBound),
       vcpus: section.optionalInt("vcpus", .range(1...Self.maxCPUs)),
       cpus: section.optionalNumber("cpus", ConfigBound(lower: 0, lowerInclusive: false, upper: Double(Self.maxCPUs))),
-      memoryMB: section.optionalInt("memory_mb", .range(1...Self.maxMemoryGB * 1024)))
+      memoryMB: section.optionalInt("memory_mb", .range(1...Self.maxMemoryGB * 1024)),
+      agentRunner: section.optionalChoice("agent_runner", from: agentRunners))
     if !missing.isEmpty && !custom {
       problems.add(
         ConfigError.invalid(
@@ -186,6 +191,7 @@ public struct ResourceProfileDefinition: Sendable, Equatable {
       } ?? .null,
       "launch_timeout_seconds": .optional(launchTimeoutSeconds), "memory_gb": .optional(memoryGB),
       "vcpus": .optional(vcpus), "cpus": .optional(cpus), "memory_mb": .optional(memoryMB),
+      "agent_runner": .optional(agentRunner),
     ]
   }
 }
