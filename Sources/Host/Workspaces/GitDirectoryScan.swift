@@ -102,7 +102,8 @@ struct DirectoryScanner {
       let rel = relative.isEmpty ? name : relative + "/" + name
       if depth <= excludedDepth && excluding.contains(rel) { continue }
       let folderFD = stack[depth].fd
-      let found = folderFD >= 0
+      let found =
+        folderFD >= 0
         ? fstatat(folderFD, name, &info, AT_SYMLINK_NOFOLLOW) : lstat(stack[depth].absolute + "/" + name, &info)
       guard found == 0 else {
         if errno == ENOENT { continue }  // deleted while we walked: it is simply not there

@@ -119,7 +119,9 @@ final class TreeWriter {
       stack[stack.count - 1].next += 1
       let rel = top.relative.isEmpty ? entry.name : top.relative + "/" + entry.name
       let baseEntry = top.base.flatMap { git_tree_entry_byname($0, entry.name) }
-      let base = baseEntry.map { BaseEntry(id: git_tree_entry_id($0).pointee, rawMode: git_tree_entry_filemode_raw($0)) }
+      let base = baseEntry.map {
+        BaseEntry(id: git_tree_entry_id($0).pointee, rawMode: git_tree_entry_filemode_raw($0))
+      }
       switch entry.kind {
       case .file(let size, let executable, let stamp):
         let fileMode = executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
