@@ -76,7 +76,8 @@ def latest_run(goldfish, project):
     runs = json.loads(goldfish_call(goldfish, project, "runs", "--json", "--limit", "1"))
     items = runs.get("runs", runs) if isinstance(runs, dict) else runs
     first = items[0]
-    return first.get("run_id") or first.get("id")
+    # `goldfish runs --json` names a stage run `stage_run_id`; older answers said `run_id` or `id`.
+    return first.get("stage_run_id") or first.get("run_id") or first.get("id")
 
 
 def run_to_start(goldfish, project):

@@ -73,6 +73,60 @@ struct StatCacheTests {
     #expect(try f.repo.readFile(at: "d1/f1.txt", in: third.commit) == Data("edited content 1\n".utf8))
   }
 
+  /// Object files under `f`'s repository whose mtime is not `moment` (written or freshened since).
+  private func objectsTouched(_ f: GitFixture, since moment: Int) throws -> [String] {
+    let objects = f.repoPath + "/objects"
+    let names = FileManager.default.enumerator(atPath: objects)?.allObjects as? [String] ?? []
+    return try names.filter { name in
+      let found = try info(objects + "/" + name)
+      return (found.st_mode & S_IFMT) == S_IFREG && found.st_mtim.tv_sec != moment
+    }
+  }
+
+  /// Sets every object file's mtime to `moment`.
+  private func ageObjects(_ f: GitFixture, to moment: Int) {
+    let objects = f.repoPath + "/objects"
+    for name in FileManager.default.enumerator(atPath: objects)?.allObjects as? [String] ?? [] {
+      var times = [timespec(tv_sec: moment, tv_nsec: 0), timespec(tv_sec: moment, tv_nsec: 0)]
+      _ = utimensat(AT_FDCWD, objects + "/" + name, &times, 0)
+    }
+  }
+
+  private func treeID(_ f: GitFixture, _ commit: CommitID, _ folder: String) -> String {
+    Command.run(["/usr/bin/git", "--git-dir", f.repoPath, "rev-parse", "\(commit.hex):\(folder)"]).stdout
+      .trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  @Test("a re-save writes no tree for an unchanged folder: it is the previous version's, not rewritten or freshened")
+  func unchangedFoldersKeepTheirTrees() throws {
+    let f = try GitFixture("statcache-trees")
+    for index in 0..<40 { try f.write("d\(index % 4)/f\(index).txt", "content \(index)\n") }
+    let cache = f.base + "/cache/stat/w1"
+    try settle(f)
+    let first = try save(f, cache: cache)
+    let old = 946_684_800  // 2000-01-01: any write or freshening of an object shows in its mtime
+    ageObjects(f, to: old)
+
+    let again = try save(f, cache: cache)
+    #expect(!again.changed && again.commit == first.commit)
+    #expect(try objectsTouched(f, since: old).isEmpty, "nothing changed, so no object was written or touched")
+
+    try f.write("d1/f1.txt", "edited content 1\n")
+    let third = try save(f, cache: cache)
+    #expect(third.changed)
+    for folder in ["d0", "d2", "d3"] { #expect(treeID(f, third.commit, folder) == treeID(f, first.commit, folder)) }
+    #expect(treeID(f, third.commit, "d1") != treeID(f, first.commit, "d1"))
+    // The edited blob, d1's tree, the root tree and the commit: nothing of d0, d2 or d3.
+    let touched = try objectsTouched(f, since: old)
+    #expect(touched.count == 4, "\(touched)")
+    for folder in ["d0", "d2", "d3"] {
+      let id = treeID(f, first.commit, folder)
+      #expect(!touched.contains(String(id.prefix(2)) + "/" + String(id.dropFirst(2))), "\(folder) was rewritten")
+    }
+    #expect(try f.repo.readFile(at: "d1/f1.txt", in: third.commit) == Data("edited content 1\n".utf8))
+    #expect(try f.repo.readFile(at: "d2/f2.txt", in: third.commit) == Data("content 2\n".utf8))
+  }
+
   @Test("a file rewritten in place with the same size and its mtime put back is caught by its ctime")
   func sameSizeRestoredMtimeCaughtByCtime() throws {
     let f = try GitFixture("statcache-ctime")

@@ -139,14 +139,14 @@ def test_temp_file_is_in_the_output_directory_and_hidden(run, monkeypatch):
     from goldfish.io import _atomic
 
     seen = []
-    real = _atomic.tempfile.mkstemp
+    real = _atomic._create_temporary
 
-    def spy(**kw):
-        fd, name = real(**kw)
+    def spy(path):
+        fd, name = real(path)
         seen.append(Path(name))
         return fd, name
 
-    monkeypatch.setattr(_atomic.tempfile, "mkstemp", spy)
+    monkeypatch.setattr(_atomic, "_create_temporary", spy)
     gio.save_output("report", [{"a": 1}])
     tmp = next(p for p in seen if "report" in p.name)
     assert tmp.parent == run.outputs and tmp.name.startswith(".report.csv.")

@@ -13,10 +13,21 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
   ).json
 
   let runner: String
-  let sandbox: Sandbox?
   let sandboxMode: SandboxMode
+  /// Whether bubblewrap works here: started when the backend opens, waited for by the first launch.
+  let sandboxProbe: SandboxProbe
+  private let sandboxWarning = NSLock()
+  private var sandboxWarned = false
+  var sandbox: Sandbox? {
+    guard case .success(let found) = sandboxProbe.result else { return nil }
+    return found
+  }
   /// Why runs are not sandboxed (nil when they are): recorded with every run it concerns.
-  let unsandboxedReason: String?
+  var unsandboxedReason: String? {
+    guard case .failure(let unavailable) = sandboxProbe.result else { return nil }
+    warnUnsandboxed(unavailable.reason)
+    return unavailable.reason
+  }
   let configuredAgent: String?
   /// The project's hidden folder: warm workers and their mailbox live below it.
   let stateDir: String?
@@ -30,19 +41,24 @@ final class ProcessBackend: WarmReuseBackend, @unchecked Sendable {
     PluginLog.settingsInEffect(Self.serviceName, settings.effective)
     runner = settings.runner
     sandboxMode = settings.sandboxMode
-    switch Sandbox.detect(mode: sandboxMode, bwrap: settings.bwrap) {
-    case .success(let found): (sandbox, unsandboxedReason) = (found, nil)
-    case .failure(let unavailable): (sandbox, unsandboxedReason) = (nil, unavailable.reason)
-    }
-    if sandbox == nil, sandboxMode != .off {
-      // Said when the backend opens (a `goldfish run` that does not wait sees it too), and
-      // again with each run it concerns.
-      PluginLog.warning(
-        "stages cannot be sandboxed here: \(unsandboxedReason ?? "")"
-          + (sandboxMode == .required ? "; process.sandbox: required refuses to run them" : "; they run unsandboxed"))
-    }
+    sandboxProbe = SandboxProbe(mode: sandboxMode, bwrap: settings.bwrap)
     configuredAgent = settings.agent
     stateDir = context.stateDir ?? context.projectRoot.map { $0 + "/.goldfish" }
+    // A missing bubblewrap is said when the backend opens (a `goldfish run` that does not wait
+    // sees it too); namespaces that do not work, once the probe says so. Again with each run.
+    if let missing = sandboxProbe.knownFailure { warnUnsandboxed(missing.reason) }
+  }
+
+  private func warnUnsandboxed(_ reason: String) {
+    guard sandboxMode != .off else { return }
+    let first = sandboxWarning.withLock {
+      defer { sandboxWarned = true }
+      return !sandboxWarned
+    }
+    guard first else { return }
+    PluginLog.warning(
+      "stages cannot be sandboxed here: \(reason)"
+        + (sandboxMode == .required ? "; process.sandbox: required refuses to run them" : "; they run unsandboxed"))
   }
 
   func launch(_ spec: RunSpec) throws(PluginError) -> JSONValue {

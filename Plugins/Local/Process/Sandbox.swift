@@ -31,6 +31,11 @@ struct Sandbox: Sendable {
 
   /// The sandbox, or why there is none (a sentence naming the fix).
   static func detect(mode: SandboxMode, bwrap configured: String?) -> Result<Sandbox, Unavailable> {
+    SandboxProbe(mode: mode, bwrap: configured).result
+  }
+
+  /// Where bubblewrap is, or why the sandbox is off or missing (known without running anything).
+  static func locate(mode: SandboxMode, bwrap configured: String?) -> Result<String, Unavailable> {
     if mode == .off { return .failure(Unavailable(reason: "process.sandbox is off in goldfish.yaml")) }
     let candidates = configured.map { [$0] } ?? searched
     guard let bwrap = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -38,10 +43,16 @@ struct Sandbox: Sendable {
         Unavailable(
           reason: "bubblewrap is not installed (looked for \(candidates.joined(separator: ", "))): \(installHint)"))
     }
-    guard
-      let pid = try? Spawn.start([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], environment: [:]),
-      Spawn.wait(pid) == 0
-    else {
+    return .success(bwrap)
+  }
+
+  /// Starts bubblewrap creating every namespace a run gets around `/bin/true`; `verdict` waits for it.
+  static func startProbe(_ bwrap: String) -> pid_t? {
+    try? Spawn.start([bwrap, "--ro-bind", "/", "/", "--unshare-all", "--", "/bin/true"], environment: [:])
+  }
+
+  static func verdict(bwrap: String, probe: pid_t?) -> Result<Sandbox, Unavailable> {
+    guard let probe, Spawn.wait(probe) == 0 else {
       return .failure(
         Unavailable(
           reason:
@@ -88,6 +99,51 @@ struct Sandbox: Sendable {
       let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
       guard resolved.hasPrefix("/tmp/"), seen.insert(resolved).inserted else { return nil }
       return resolved
+    }
+  }
+}
+
+/// Whether bubblewrap works here, found out beside the caller's own work: the probe (a bwrap
+/// process creating every namespace a run gets) starts when the backend opens, a thread of its
+/// own reaps it, and only a run that needs the answer waits for it; so a `run` versions its
+/// workspace and stages inputs while the kernel builds and tears down the probe's namespaces on
+/// the other core. The same probe as before, once per process, and every launch still has its
+/// verdict before it starts anything.
+final class SandboxProbe: @unchecked Sendable {
+  private let condition = NSCondition()
+  private var resolved: Result<Sandbox, Sandbox.Unavailable>?
+
+  init(mode: SandboxMode, bwrap configured: String?) {
+    switch Sandbox.locate(mode: mode, bwrap: configured) {
+    case .failure(let unavailable):
+      resolved = .failure(unavailable)
+    case .success(let bwrap):
+      let probe = Sandbox.startProbe(bwrap)
+      Thread.detachNewThread { [self] in
+        let verdict = Sandbox.verdict(bwrap: bwrap, probe: probe)
+        condition.withLock {
+          resolved = verdict
+          condition.broadcast()
+        }
+      }
+    }
+  }
+
+  /// Known without waiting: the sandbox is off or bubblewrap is missing (nil while the probe runs).
+  var knownFailure: Sandbox.Unavailable? {
+    condition.withLock {
+      if case .failure(let unavailable)? = resolved { return unavailable }
+      return nil
+    }
+  }
+
+  /// The verdict, waiting for the probe if it is still running.
+  var result: Result<Sandbox, Sandbox.Unavailable> {
+    condition.withLock {
+      while true {
+        if let resolved { return resolved }
+        condition.wait()
+      }
     }
   }
 }

@@ -57,11 +57,26 @@ public final class FolderWatch: @unchecked Sendable {
     #endif
   }
 
-  /// The project database's folder, woken by every commit (its `-wal` file, or the file itself).
+  /// The project database's folder, woken by every commit (its `-wal` file, or the file itself)
+  /// and by `announceCommit`.
   public func watchDatabase(_ path: String) {
     let url = URL(fileURLWithPath: path)
     let name = url.lastPathComponent
-    watch(url.deletingLastPathComponent().path, names: [name, name + "-wal"])
+    watch(url.deletingLastPathComponent().path, names: [name, name + "-wal", name + Self.commitNoticeSuffix])
+  }
+
+  static let commitNoticeSuffix = "-moved"
+
+  /// Says "a run moved on" to every waiter on the database at `path`, after the commit that moved
+  /// it. SQLite writes a commit's pages to the `-wal` file before its fsync and makes them visible
+  /// after, in shared memory that inotify does not see: a waiter woken by those writes reads the
+  /// old state, and nothing else would wake it until the next commit. Opening and closing a file
+  /// beside the database (IN_CLOSE_WRITE, no data, no fsync) is the signal that comes after.
+  public static func announceCommit(database path: String) {
+    #if os(Linux)
+      let fd = open(path + commitNoticeSuffix, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+      if fd >= 0 { close(fd) }
+    #endif
   }
 
   /// Stops watching folders not in `keep` (runs that ended).

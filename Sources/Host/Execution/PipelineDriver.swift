@@ -103,6 +103,7 @@ public struct PipelineDriver: Sendable {
           error: failed.isEmpty
             ? nil
             : "stages not completed: " + failed.map { "\($0.stage) (\($0.state.rawValue))" }.joined(separator: ", "))
+        FolderWatch.announceCommit(database: store.path)
         FaultPoint.hit(.afterFinalStateBeforeStateMD)
         try project.journal.regenerateStateMD()
         return try store.pipelineRun(pipelineRunID) ?? pipelineRun
@@ -139,7 +140,11 @@ public struct PipelineDriver: Sendable {
       // A stage that moved on in this pass (launched, settled, finished) is looked at again at
       // once; otherwise the driver sleeps until a watched run ends or the poll interval passes.
       let after = try store.stageRuns(ofPipelineRun: pipelineRunID)
-      if after.contains(where: { lastStates[$0.id] != $0.state }) { continue }
+      if after.contains(where: { lastStates[$0.id] != $0.state }) {
+        // Committed: a waiter on a stage run (MCP `wait`) may read its end now.
+        FolderWatch.announceCommit(database: store.path)
+        continue
+      }
       events.retain(only: Set(after.filter(\.state.isActive).compactMap(\.workDir)))
       events.wait(timeout: pause)
     }

@@ -58,23 +58,40 @@ struct DirectoryScanner {
     self.maxFileBytes = maxFileBytes
   }
 
+  /// Folders at most this deep keep their descriptor open while their entries are looked at, so
+  /// each entry is an `fstatat` against the folder instead of a walk of its whole path; deeper
+  /// ones (rare) fall back to paths, so a deep tree never runs out of descriptors.
+  static let descriptorDepth = 64
+
   /// One folder being walked: its sorted names, how far the walk got, and what it found so far.
   private struct Frame {
     let name: String
     let relative: String
     let absolute: String
     let names: [String]
+    /// The open folder (entries are looked at relative to it), or -1 past `descriptorDepth`.
+    let fd: Int32
     var next = 0
     var entries: [ScannedEntry] = []
   }
 
   func scan() throws(GoldfishError) -> [ScannedEntry] {
-    var stack = [Frame(name: "", relative: "", absolute: realRoot, names: try names(in: realRoot, relative: "") ?? [])]
+    guard let (rootFD, rootNames) = try list(realRoot, parent: -1, name: realRoot, relative: "", keep: true) else {
+      return []
+    }
+    var stack = [Frame(name: "", relative: "", absolute: realRoot, names: rootNames, fd: rootFD)]
+    defer { for frame in stack where frame.fd >= 0 { close(frame.fd) } }
     var info = stat()
+    // An excluded path of n slashes can only be met n folders deep.
+    let excludedDepth = excluding.map { $0.utf8.filter { $0 == UInt8(ascii: "/") }.count }.max() ?? -1
+    // The relative path's bytes for the ignore rules, in one buffer reused for every entry.
+    var relBytes: [UInt8] = []
+    relBytes.reserveCapacity(4096)
     while true {
       let depth = stack.count - 1
       guard stack[depth].next < stack[depth].names.count else {
         let done = stack.removeLast()
+        if done.fd >= 0 { close(done.fd) }
         guard !stack.isEmpty else { return done.entries }
         stack[stack.count - 1].entries.append(ScannedEntry(name: done.name, kind: .directory(done.entries)))
         continue
@@ -83,14 +100,19 @@ struct DirectoryScanner {
       stack[depth].next += 1
       let relative = stack[depth].relative
       let rel = relative.isEmpty ? name : relative + "/" + name
-      if excluding.contains(rel) { continue }
-      let path = stack[depth].absolute + "/" + name
-      guard lstat(path, &info) == 0 else {
+      if depth <= excludedDepth && excluding.contains(rel) { continue }
+      let folderFD = stack[depth].fd
+      let found =
+        folderFD >= 0
+        ? fstatat(folderFD, name, &info, AT_SYMLINK_NOFOLLOW) : lstat(stack[depth].absolute + "/" + name, &info)
+      guard found == 0 else {
         if errno == ENOENT { continue }  // deleted while we walked: it is simply not there
-        throw GitFailure.io("read", path: WorkspaceLinks.shown(path))
+        throw GitFailure.io("read", path: WorkspaceLinks.shown(stack[depth].absolute + "/" + name))
       }
       let type = info.st_mode & S_IFMT
-      if ignore.matches(Array(rel.utf8)[...], isDirectory: type == S_IFDIR) { continue }
+      relBytes.removeAll(keepingCapacity: true)
+      relBytes.append(contentsOf: rel.utf8)
+      if ignore.matches(relBytes[...], isDirectory: type == S_IFDIR) { continue }
       switch type {
       case S_IFREG:
         let size = Int64(info.st_size)
@@ -102,10 +124,15 @@ struct DirectoryScanner {
             name: name, kind: .file(size: size, executable: info.st_mode & 0o100 != 0, stamp: FileStamp(info))))
       case S_IFDIR:
         guard depth + 1 <= Self.maxDepth else { throw WorkspaceLinks.tooDeep(rel, limit: Self.maxDepth) }
+        let path = stack[depth].absolute + "/" + name
         // Removed since its parent was listed: simply not there.
-        guard let children = try names(in: path, relative: rel) else { continue }
-        stack.append(Frame(name: name, relative: rel, absolute: path, names: children))
+        guard
+          let (fd, children) = try list(
+            path, parent: folderFD, name: name, relative: rel, keep: depth + 1 <= Self.descriptorDepth)
+        else { continue }
+        stack.append(Frame(name: name, relative: rel, absolute: path, names: children, fd: fd))
       case S_IFLNK:
+        let path = stack[depth].absolute + "/" + name
         if let target = try linkTargetInside(path: path, relative: rel, relativeDirectory: relative) {
           stack[depth].entries.append(ScannedEntry(name: name, kind: .symlink(target: target)))
         }
@@ -115,14 +142,26 @@ struct DirectoryScanner {
     }
   }
 
-  /// The names in one folder, sorted by bytes; nil when it vanished since its parent was listed.
-  private func names(in absolute: String, relative: String) throws(GoldfishError) -> [String]? {
+  /// The names in one folder, sorted by bytes, and the folder's descriptor when `keep` (else -1);
+  /// nil when it vanished since its parent was listed. The folder is opened relative to its
+  /// parent's descriptor when there is one (`name`), else by its whole path.
+  private func list(
+    _ absolute: String, parent: Int32, name: String, relative: String, keep: Bool
+  ) throws(GoldfishError) -> (Int32, [String])? {
     // O_NOFOLLOW: a folder swapped for a link after it was looked at is not entered.
-    let fd = open(absolute, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-    guard fd >= 0, let dir = fdopendir(fd) else {
+    let flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+    let fd = parent >= 0 ? openat(parent, name, flags) : open(absolute, flags)
+    guard fd >= 0 else {
       let code = errno
-      if fd >= 0 { close(fd) }
       if !relative.isEmpty && code == ENOENT { return nil }
+      throw GitFailure.io("read the directory", path: WorkspaceLinks.shown(absolute), errno: code)
+    }
+    // fdopendir owns the descriptor it is given: the walk keeps a duplicate of its own.
+    let kept = keep ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1
+    guard let dir = fdopendir(fd) else {
+      let code = errno
+      close(fd)
+      if kept >= 0 { close(kept) }
       throw GitFailure.io("read the directory", path: WorkspaceLinks.shown(absolute), errno: code)
     }
     defer { closedir(dir) }
@@ -132,6 +171,7 @@ struct DirectoryScanner {
         $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(validatingCString: $0) }
       }
       guard let name else {
+        if kept >= 0 { close(kept) }
         throw GoldfishError(
           .invalidArgument, "A file name in '\(absolute)' is not valid UTF-8; rename it to save the workspace.",
           detail: ["path": .string(absolute)])
@@ -141,7 +181,7 @@ struct DirectoryScanner {
       names.append(name)
     }
     names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    return names
+    return (kept, names)
   }
 
   /// The link's text when it resolves inside the root (links are stored as links, never followed);

@@ -70,10 +70,21 @@ final class TreeWriter {
     let name: String
     let mode: git_filemode_t
     let source: Source
+    /// The entry of the same name in the previous version's folder, if any.
+    var base: BaseEntry? = nil
+  }
+
+  /// What the previous version's folder says about one name.
+  private struct BaseEntry {
+    let id: git_oid
+    let rawMode: git_filemode_t
   }
 
   private struct PlannedFolder {
     let relative: String
+    /// The previous version's tree for this folder (its id and how many entries it has): when
+    /// every entry resolves to exactly what that tree holds, it is that tree (git's cache-tree).
+    var base: (id: git_oid, count: Int)? = nil
     var entries: [PlannedEntry] = []
   }
 
@@ -94,7 +105,7 @@ final class TreeWriter {
   /// Folders are walked from an explicit stack rather than by recursion, so the depth of a tree
   /// never reaches the thread's stack.
   func writeRoot(_ entries: [ScannedEntry], directory: String, base: OpaquePointer?) throws(GoldfishError) -> git_oid {
-    var folders = [PlannedFolder(relative: "")]
+    var folders = [PlannedFolder(relative: "", base: base.map { Self.identity(of: $0) })]
     var jobs: [FileJob] = []
     var stack = [Frame(entries: entries, absolute: directory, relative: "", base: base, ownsBase: false, folder: 0)]
     defer { for frame in stack where frame.ownsBase { git_tree_free(frame.base) } }
@@ -106,9 +117,11 @@ final class TreeWriter {
       }
       let entry = top.entries[top.next]
       stack[stack.count - 1].next += 1
-      let path = top.absolute + "/" + entry.name
       let rel = top.relative.isEmpty ? entry.name : top.relative + "/" + entry.name
       let baseEntry = top.base.flatMap { git_tree_entry_byname($0, entry.name) }
+      let base = baseEntry.map {
+        BaseEntry(id: git_tree_entry_id($0).pointee, rawMode: git_tree_entry_filemode_raw($0))
+      }
       switch entry.kind {
       case .file(let size, let executable, let stamp):
         let fileMode = executable ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB
@@ -127,9 +140,10 @@ final class TreeWriter {
           source = .id(cached)
         } else {
           source = .file(jobs.count)
-          jobs.append(FileJob(path: path, relative: rel, size: size, baseID: baseID, stamp: stamp))
+          jobs.append(
+            FileJob(path: top.absolute + "/" + entry.name, relative: rel, size: size, baseID: baseID, stamp: stamp))
         }
-        folders[top.folder].entries.append(PlannedEntry(name: entry.name, mode: fileMode, source: source))
+        folders[top.folder].entries.append(PlannedEntry(name: entry.name, mode: fileMode, source: source, base: base))
       case .symlink(let target):
         var oid = git_oid()
         let rc = target.withCString { text in
@@ -138,23 +152,29 @@ final class TreeWriter {
             : git_odb_hash(&oid, text, strlen(text), GIT_OBJECT_BLOB)
         }
         try Git.check(rc, "saving the link '\(rel)'")
-        folders[top.folder].entries.append(PlannedEntry(name: entry.name, mode: GIT_FILEMODE_LINK, source: .id(oid)))
+        folders[top.folder].entries.append(
+          PlannedEntry(name: entry.name, mode: GIT_FILEMODE_LINK, source: .id(oid), base: base))
       case .directory(let children):
+        let path = top.absolute + "/" + entry.name
         var subtree: OpaquePointer?
         if let baseEntry, git_tree_entry_type(baseEntry) == GIT_OBJECT_TREE {
           _ = git_tree_lookup(&subtree, repo, git_tree_entry_id(baseEntry))  // no base: everything is new
         }
         folders[top.folder].entries.append(
-          PlannedEntry(name: entry.name, mode: GIT_FILEMODE_TREE, source: .folder(folders.count)))
+          PlannedEntry(name: entry.name, mode: GIT_FILEMODE_TREE, source: .folder(folders.count), base: base))
         stack.append(
           Frame(
             entries: children, absolute: path, relative: rel, base: subtree, ownsBase: subtree != nil,
             folder: folders.count))
-        folders.append(PlannedFolder(relative: rel))
+        folders.append(PlannedFolder(relative: rel, base: subtree.map { Self.identity(of: $0) }))
       }
     }
     let ids = try readFiles(jobs)
     return try writeTrees(folders, files: ids)
+  }
+
+  private static func identity(of tree: OpaquePointer) -> (id: git_oid, count: Int) {
+    (git_tree_id(tree).pointee, git_tree_entrycount(tree))
   }
 
   /// A cached id may stand for a stored blob when it is the previous version's (which is stored) or
@@ -221,6 +241,10 @@ final class TreeWriter {
     var written = [git_oid?](repeating: nil, count: folders.count)
     for index in folders.indices.reversed() {
       let folder = folders[index]
+      if let unchanged = Self.unchangedTree(folder, files: files, written: written) {
+        written[index] = unchanged
+        continue
+      }
       var builder: OpaquePointer?
       try Git.check(git_treebuilder_new(&builder, repo, nil), "preparing a folder listing")
       defer { git_treebuilder_free(builder) }
@@ -249,6 +273,29 @@ final class TreeWriter {
     }
     guard let root = written[0] else { throw Git.failure(-1, "saving the workspace") }
     return root
+  }
+
+  /// The previous version's tree id when this folder resolves to exactly its entries: the same
+  /// names (same count, each found by name), modes and ids make the same tree bytes, so the same id.
+  /// It is the object the builder would write, already stored: no serialising, hashing or freshening
+  /// of an unchanged folder.
+  private static func unchangedTree(
+    _ folder: PlannedFolder, files: [git_oid?], written: [git_oid?]
+  ) -> git_oid? {
+    guard let base = folder.base else { return nil }
+    var count = 0
+    for entry in folder.entries {
+      let id: git_oid?
+      switch entry.source {
+      case .id(let known): id = known
+      case .file(let job): id = files[job]
+      case .folder(let child): id = written[child]
+      }
+      guard let id else { continue }  // not in the tree the builder would write either
+      guard let previous = entry.base, previous.rawMode == entry.mode, Git.equal(previous.id, id) else { return nil }
+      count += 1
+    }
+    return count == base.count ? base.id : nil
   }
 
   // MARK: one file at a time

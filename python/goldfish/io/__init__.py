@@ -22,12 +22,36 @@ Contract with the host (set by the backend that starts the stage):
   GOLDFISH_METRICS_MAX_NAMES (default 10000)
 """
 
-from ._checkpoints import checkpoint, list_checkpoints, load_checkpoint, save_checkpoint
-from ._context import GoldfishIOError, get_config
-from ._heartbeat import get_heartbeat_age, heartbeat, read_heartbeat, runtime_log, should_stop
-from ._inputs import get_input_path, load_input
-from ._metrics import finish_metrics, flush_metrics, log_artifact, log_metric, log_metrics
-from ._outputs import get_output_path, save_output
+from importlib import import_module
+
+# Each name is imported from its module the first time it is used (PEP 562): a stage that only
+# logs metrics never pays for the csv, zipfile and statistics code behind outputs and
+# contracts, nor for checkpoints. `from goldfish.io import x` and `import *` work as before.
+_HOME = {
+    "checkpoint": "_checkpoints", "list_checkpoints": "_checkpoints", "load_checkpoint": "_checkpoints",
+    "save_checkpoint": "_checkpoints",
+    "GoldfishIOError": "_context", "get_config": "_context",
+    "get_heartbeat_age": "_heartbeat", "heartbeat": "_heartbeat", "read_heartbeat": "_heartbeat",
+    "runtime_log": "_heartbeat", "should_stop": "_heartbeat",
+    "get_input_path": "_inputs", "load_input": "_inputs",
+    "finish_metrics": "_metrics", "flush_metrics": "_metrics", "log_artifact": "_metrics", "log_metric": "_metrics",
+    "log_metrics": "_metrics",
+    "get_output_path": "_outputs", "save_output": "_outputs",
+}
+
+
+def __getattr__(name):
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'goldfish.io' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "GoldfishIOError",

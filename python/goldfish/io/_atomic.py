@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, Callable
 
@@ -16,10 +15,10 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     that ignores dotfiles never picks it up; it is removed if `write` fails.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _create_temporary(path)
     try:
-        # mkstemp makes the file 0600; the host may read outputs as another user
-        # (a container runs as uid 1000), so give it the usual 0644.
+        # The host may read outputs as another user (a container runs as uid 1000), so the
+        # usual 0644 whatever the umask.
         os.fchmod(fd, 0o644)
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -32,6 +31,18 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """A new file beside `path` under a random name, created exclusively (as tempfile.mkstemp
+    does, without importing tempfile, shutil and random into every stage's start)."""
+    for _ in range(100):
+        tmp = os.path.join(path.parent, f".{path.name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no unused temporary name beside {path}")
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -15,7 +15,6 @@ import runpy
 import signal
 import sys
 import threading
-import traceback
 
 from goldfish.io import _heartbeat, _metrics
 from goldfish.io._context import GoldfishIOError
@@ -81,6 +80,8 @@ def _exit_code(e: SystemExit) -> int:
 
 
 def _print_traceback(e: BaseException) -> None:
+    import traceback  # only a failing stage needs it: not imported on every start
+
     # Start the traceback at the stage's code: runpy and bootstrap frames are noise to the user.
     tb = e.__traceback__
     skip = {os.path.abspath(__file__), os.path.abspath(runpy.__file__), "<frozen runpy>"}
