@@ -1,8 +1,8 @@
-import Host
 import PluginKit
 import Testing
 
 @testable import GoldfishTestSupport
+@testable import Host
 
 @Suite("compute profiles: built-ins, overrides and custom profiles")
 struct ResourceProfileTests {
@@ -103,7 +103,36 @@ struct ResourceProfileTests {
     #expect(try config.profiles.resolve("h100-spot").agentRunner == nil)
     let error = configError(
       "project_name: demo\ngce:\n  profile_overrides:\n    cpu-small: {agent_runner: podman}\n")
-    #expect(error?.message.contains("agent_runner") == true && error?.message.contains("podman") == true, "\(String(describing: error))")
+    #expect(
+      error?.message.contains("agent_runner") == true && error?.message.contains("podman") == true,
+      "\(String(describing: error))")
+  }
+
+  @Test("a stage's image recipe follows its profile: gpu kind for a GPU profile, the profile's base_image first")
+  func imageRecipeFollowsTheProfile() throws {
+    let config = try loadConfig(
+      """
+      project_name: demo
+      docker:
+        base_images: {cpu: "lab/cpu:1", gpu: "lab/gpu:1"}
+        extra_packages: {base: [numpy], cpu: [scipy], gpu: [torch]}
+      gce:
+        profile_overrides:
+          a100-spot: {base_image: "lab/a100:2"}
+      """)
+    let definitions = config.profiles.definitions
+    let cpu = StageImage.Recipe(config.docker, profile: definitions["cpu-small"])
+    #expect(cpu.kind == .cpu && cpu.base == "lab/cpu:1" && cpu.extraPackages == ["numpy", "scipy"])
+    let h100 = StageImage.Recipe(config.docker, profile: definitions["h100-spot"])
+    #expect(h100.kind == .gpu && h100.base == "lab/gpu:1" && h100.extraPackages == ["numpy", "torch"])
+    let a100 = StageImage.Recipe(config.docker, profile: definitions["a100-spot"])
+    #expect(a100.kind == .gpu && a100.base == "lab/a100:2")
+    // Another image may give other results: each recipe is its own fingerprint environment.
+    #expect(Set([cpu.identity, h100.identity, a100.identity]).count == 3)
+    // Without a gpu base the GPU profile keeps the cpu base, with the gpu packages.
+    let plain = try loadConfig("project_name: demo\n")
+    let fallback = StageImage.Recipe(plain.docker, profile: plain.profiles.definitions["h100-spot"])
+    #expect(fallback.base == StageImage.defaultBase && fallback.kind == .gpu)
   }
 
   @Test("profile keys are checked like any other")

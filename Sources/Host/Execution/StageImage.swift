@@ -16,10 +16,24 @@ struct StageImage {
   struct Recipe: Equatable {
     var base: String
     var extraPackages: [String]
+    var kind: ImageKind = .cpu
 
     init(_ docker: DockerConfig) {
       base = docker.baseImages.cpu ?? StageImage.defaultBase
       extraPackages = docker.extraPackages.base + docker.extraPackages.cpu
+    }
+
+    /// The recipe of a stage run with this compute profile: a GPU profile gets the gpu kind
+    /// (`docker.base_images.gpu`, else the cpu base; `docker.extra_packages.gpu`), and a profile's
+    /// own `base_image` wins over both.
+    init(_ docker: DockerConfig, profile: ResourceProfileDefinition?) {
+      self.init(docker)
+      if let profile, profile.gpu.count > 0, profile.gpu.type != "none" {
+        kind = .gpu
+        base = docker.baseImages.gpu ?? base
+        extraPackages = docker.extraPackages.base + docker.extraPackages.gpu
+      }
+      if let own = profile?.baseImage, !own.isEmpty { base = own }
     }
 
     var identity: String {
@@ -56,8 +70,8 @@ struct StageImage {
   /// registry (`services.imageRegistry`) gets the registry's reference, pushed first. Every
   /// build is a row of `image_builds`; its output is kept in `<workDir>/build.log` and in
   /// storage next to the run's logs.
-  func prepare(codeDir: String, workDir: String, runID: String) throws(GoldfishError) -> String {
-    let recipe = Recipe(project.config.docker)
+  func prepare(codeDir: String, workDir: String, runID: String, profile: String?) throws(GoldfishError) -> String {
+    let recipe = Recipe(project.config.docker, profile: project.config.profiles.definitions[profile ?? "cpu-small"])
     let base = recipe.base
     let requirements = FileManager.default.contents(atPath: codeDir + "/requirements.txt")
       .flatMap { Self.isEffectivelyEmpty($0) ? nil : $0 }
@@ -111,7 +125,7 @@ struct StageImage {
   ) throws(GoldfishError) {
     let builds = ImageBuilds(project: project)
     let view = try builds.buildNow(
-      kind: .cpu, target: .project, tag: tag, recipeHash: hash, reason: "build the stage image of run \(runID)",
+      kind: recipe.kind, target: .project, tag: tag, recipeHash: hash, reason: "build the stage image of run \(runID)",
       builder: builder, write: write)
     let log = builds.log(view.buildId)
     keepLog(log, workDir: workDir, runID: runID)

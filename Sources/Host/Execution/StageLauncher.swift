@@ -40,7 +40,9 @@ struct StageLauncher {
     let workDir = project.paths.runLayout.folder(run.id)
     let inputs = try InputResolver(services: services, pipelineRun: pipelineRun, run: run)
       .resolve(stage, stagingDir: RunLayout.inputsDir(workDir: workDir))
-    let environment = services.builderClient == nil ? "" : StageImage.Recipe(project.config.docker).identity
+    let profile = project.config.profiles.definitions[config.profileName ?? "cpu-small"]
+    let environment =
+      services.builderClient == nil ? "" : StageImage.Recipe(project.config.docker, profile: profile).identity
     let fingerprint = Fingerprint.of(
       stage: stage, definition: definition, codeDir: codeDir, config: config.values, inputs: inputs,
       environment: environment)
@@ -60,7 +62,8 @@ struct StageLauncher {
     try store.recordSignals(inputs.map(\.lineage))
     // Backends that run stages in containers get the stage image built (or reused) here.
     let image = try services.builderClient.map { builder throws(GoldfishError) in
-      try StageImage(services: services, builder: builder).prepare(codeDir: codeDir, workDir: workDir, runID: run.id)
+      try StageImage(services: services, builder: builder).prepare(
+        codeDir: codeDir, workDir: workDir, runID: run.id, profile: config.profileName)
     }
     try store.transition(run.id, .buildOK, TransitionContext(source: "executor", reason: image.map { "image \($0)" }))
 
