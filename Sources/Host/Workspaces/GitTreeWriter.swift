@@ -249,13 +249,7 @@ final class TreeWriter {
       try Git.check(git_treebuilder_new(&builder, repo, nil), "preparing a folder listing")
       defer { git_treebuilder_free(builder) }
       for entry in folder.entries {
-        let id: git_oid?
-        switch entry.source {
-        case .id(let known): id = known
-        case .file(let job): id = files[job]
-        case .folder(let child): id = written[child]
-        }
-        guard var id else { continue }
+        guard var id = Self.resolvedID(entry, files: files, written: written) else { continue }
         if git_treebuilder_insert(nil, builder, entry.name, &id, entry.mode) < 0 {
           let rel = folder.relative.isEmpty ? entry.name : folder.relative + "/" + entry.name
           throw GoldfishError(
@@ -275,6 +269,16 @@ final class TreeWriter {
     return root
   }
 
+  /// The id an entry gets in its folder's tree: known, hashed from its file, or its subfolder's
+  /// tree; nil for a file that could not be stored or a folder left out as empty.
+  private static func resolvedID(_ entry: PlannedEntry, files: [git_oid?], written: [git_oid?]) -> git_oid? {
+    switch entry.source {
+    case .id(let known): known
+    case .file(let job): files[job]
+    case .folder(let child): written[child]
+    }
+  }
+
   /// The previous version's tree id when this folder resolves to exactly its entries: the same
   /// names (same count, each found by name), modes and ids make the same tree bytes, so the same id.
   /// It is the object the builder would write, already stored: no serialising, hashing or freshening
@@ -285,13 +289,8 @@ final class TreeWriter {
     guard let base = folder.base else { return nil }
     var count = 0
     for entry in folder.entries {
-      let id: git_oid?
-      switch entry.source {
-      case .id(let known): id = known
-      case .file(let job): id = files[job]
-      case .folder(let child): id = written[child]
-      }
-      guard let id else { continue }  // not in the tree the builder would write either
+      // Not in the tree the builder would write either.
+      guard let id = resolvedID(entry, files: files, written: written) else { continue }
       guard let previous = entry.base, previous.rawMode == entry.mode, Git.equal(previous.id, id) else { return nil }
       count += 1
     }
