@@ -37,6 +37,8 @@ struct GCERunLifecycleTests {
           + "gce:\n  project_id: \(cloud)\n  api_endpoint: \(GCESupport.endpoint ?? "")\n  zones: [us-central1-a]\n"
           + "  gcs_bucket: \(GCSSupport.bucket)\n  mailbox_prefix: \(prefix)/mailbox\n  storage_endpoint: \(storage)\n"
           + "  operation_poll_seconds: 0.05\n"
+          // A short stage limit: the wait for the VM is held to the launch budget, not to this.
+          + "defaults:\n  timeout_seconds: 8\n"
       }
       let store = fixture.project.store
       let services = try ExecutionServices.open(fixture.project)
@@ -50,9 +52,11 @@ struct GCERunLifecycleTests {
       #expect(try GCESupport.waitUntil { try run()?.backendHandle?.contains("\"instance\"") == true })
       let launched = try #require(try run())
       #expect(launched.state == .launching, "\(launched.state) \(launched.error ?? "")")
-      // The driver keeps asking the backend, which keeps answering pending: still launching.
-      Thread.sleep(forTimeInterval: 3)
-      #expect(try run()?.state == .launching)
+      // The driver keeps asking the backend, which keeps answering pending: still launching, also
+      // past the stage's own 8 s limit and its 10 s grace (a VM may take minutes to boot).
+      Thread.sleep(forTimeInterval: 20)
+      let waiting = try run()
+      #expect(waiting?.state == .launching, "\(waiting?.error ?? "")")
 
       let harness = try VMHarness(project: cloud)
       #expect(try GCESupport.waitUntil { try run()?.state.isSettled == true }, "\(harness.log)")

@@ -94,14 +94,16 @@ struct StageFinalizer {
   /// A backend that still says `running` well past the run's own timeout (it did not enforce
   /// it) does not keep the run forever: goldfish stops it, keeps its log and releases it.
   private func stopIfOverdue(_ run: StageRunRecord, handle: JSONValue) throws(GoldfishError) {
-    let limit = timeout(of: run)
+    // A machine still booting is held to the launch budget, not the stage's own time limit: a
+    // 60 s stage must not be stopped because its VM took two minutes to start.
+    let limit = run.state == .launching ? launchTimeout(of: run) : timeout(of: run)
     let grace = PollWatch.grace(forTimeout: limit)
     // A launch still waiting for its machine counts too: a VM that never starts the job is not waited on forever.
     guard [.running, .launching].contains(run.state),
       run.stateEnteredAt < Timestamp.format(Date().addingTimeInterval(-(limit + grace)))
     else { return }
     let message =
-      "stage \(run.stage) ran past its timeout of \(Int(limit)) s by more than \(Int(grace)) s while the "
+      "stage \(run.stage) ran past its \(run.state == .launching ? "launch " : "")timeout of \(Int(limit)) s by more than \(Int(grace)) s while the "
       + "\(services.backend.info.name) backend still reported it \(run.state == .launching ? "not started" : "running"): "
       + "goldfish stopped it"
     PollWatch.logger.error("run \(run.id): \(message)")
@@ -121,6 +123,13 @@ struct StageFinalizer {
       update: ["error": message])
     try? services.backendClient.cleanup(handle: handle)
     WarmRunEnd(pool: WarmPool(services: services)).runEnded(run.id, state: .terminated, source: "executor")
+  }
+
+  /// How long a launched job may wait for its machine: the profile's launch_timeout_seconds, else
+  /// defaults.launch_timeout_seconds.
+  private func launchTimeout(of run: StageRunRecord) -> TimeInterval {
+    let profile = run.profile.flatMap { project.config.profiles.definitions[$0] }
+    return TimeInterval(profile?.launchTimeoutSeconds ?? project.config.defaults.launchTimeoutSeconds)
   }
 
   /// The run's own limit (compute.max_runtime_seconds, else defaults.timeout_seconds).
