@@ -32,6 +32,7 @@ from speed_run import bench_speed_run
 from speed_core import bench_core
 from web import bench_web
 from gce import bench_gce
+from targets import target_lines
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -678,6 +679,8 @@ def main():
     print("|---|---:|---|---:|---:|")
     for row in rows:
         print("| " + " | ".join(row.cells()) + " |")
+    print()
+    print("\n".join(target_lines(rows)))
 
 
 if __name__ == "__main__":
