@@ -88,9 +88,9 @@ def bench_gce(goldfish, repeat):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=dict(os.environ, STORAGE_EMULATOR_HOST=storage))
     try:
         harness.stdout.readline()  # "ready"
-        project = make_project(goldfish, work / "p", config)
+        project = make_project(goldfish, work / "p", config, "gce")
         text = (project / "goldfish.yaml").read_text()
-        text = text.replace("  backend: file", "  backend: gcs").replace("  backend: process", "  backend: gce")
+        text = text.replace("  backend: file", "  backend: gcs")
         (project / "goldfish.yaml").write_text(text)
 
         cold_claims = []

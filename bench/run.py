@@ -33,6 +33,7 @@ from speed_core import bench_core
 from web import bench_web
 from gce import bench_gce
 from targets import target_lines
+from projects import pin_backend
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENV = Path(os.environ.get("GOLDFISH_BENCH_VENV", Path.home() / ".cache" / "goldfish" / "bench-venv"))
@@ -113,6 +114,7 @@ REASON = ["--reason", "benchmark setup for timings"]
 def make_project(goldfish, parent):
     subprocess.run([goldfish, "init", "bench", "--path", str(parent / "bench")], check=True, stdout=subprocess.DEVNULL)
     project = parent / "bench"
+    pin_backend(project / "goldfish.yaml")
     subprocess.run([goldfish, "workspace", "create", "w", "--goal", "bench", *REASON], cwd=project, check=True,
                    stdout=subprocess.DEVNULL)
     subprocess.run([goldfish, "workspace", "mount", "w", "w1", *REASON], cwd=project, check=True,

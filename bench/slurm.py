@@ -102,9 +102,7 @@ def bench_slurm(goldfish, repeat):
         section = (f"\nslurm:\n  url: {env['GOLDFISH_SLURM_URL']}\n  user: {env.get('GOLDFISH_SLURM_USER', 'root')}\n"
                    f"  token_file: {env['GOLDFISH_SLURM_TOKEN_FILE']}\n  partition: debug\n"
                    "  profiles:\n    cpu-small: {cpus: 1, memory_mb: 100}\n")
-        project = make_project(goldfish, work, section)
-        config = project / "goldfish.yaml"
-        config.write_text(config.read_text().replace("  backend: process", "  backend: slurm"))
+        project = make_project(goldfish, work, section, "slurm")
         (project / "workspaces/w1/modules/probe.py").write_text(PROBE + "\n")
         env = {**cli_env(), **{k: v for k, v in env.items() if k.startswith(("SLURM_", "GOLDFISH_SLURM"))}}
         goldfish_sample(goldfish, project, env)  # the first run also versions the workspace

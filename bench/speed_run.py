@@ -14,8 +14,9 @@ seconds, as bench/run.py prints them:
   with the time of each phase taken from the run's own state transitions (printed to stderr).
 * the same trivial stage on the docker backend (image cached) against `docker run --rm` of the
   stage image, when `docker` answers (scripts/docker-engine.sh).
-* warm dispatch on the process backend: from the run entering `launching` to the stage's first
-  line, on a warm goldfish-agent, against `python3` starting the same file.
+* warm dispatch on the process backend (a warm goldfish-agent) and the docker backend (a warm
+  container running goldfish-agent): from the run entering `launching` to the stage's first line,
+  against `python3` starting the same file.
 * a 20-stage DAG (4 independent chains of 5 stages sleeping 1 s) against its critical path.
 """
 import argparse
@@ -30,6 +31,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from projects import pin_backend
 
 ROOT = Path(__file__).resolve().parent.parent
 REASON = "benchmark the run path of issue 17"
@@ -63,17 +66,17 @@ def call(goldfish, project, *args):
                           text=True).stdout
 
 
-def make_project(goldfish, parent, stage, extra="", configure=None):
-    """A project (no finalization gate, so runs can follow each other) whose pipeline has one
-    stage, `probe`, the file `stage`."""
+def make_project(goldfish, parent, stage, extra="", backend="process"):
+    """A project on `backend` (no finalization gate, so runs can follow each other) whose
+    pipeline has one stage, `probe`, the file `stage`."""
     project = parent / "bench"
     subprocess.run([goldfish, "init", "bench", "--path", str(project)], check=True, stdout=subprocess.DEVNULL,
                    env=env())
     config = project / "goldfish.yaml"
-    text = config.read_text().replace("  min_reason_length: 15",
-                                      "  min_reason_length: 15\n  finalization_gate: false\n"
-                                      "  require_results_spec: false")
-    config.write_text((configure(text) if configure else text) + extra)
+    config.write_text(config.read_text().replace("  min_reason_length: 15",
+                                                 "  min_reason_length: 15\n  finalization_gate: false\n"
+                                                 "  require_results_spec: false"))
+    pin_backend(config, backend, extra)
     call(goldfish, project, "workspace", "create", "w", "--goal", "bench", "--reason", REASON)
     call(goldfish, project, "workspace", "mount", "w", "w1", "--reason", REASON)
     slot = project / "workspaces" / "w1"
@@ -217,10 +220,10 @@ def trivial_run(goldfish, project):
     return phases
 
 
-def bench_trivial(goldfish, repeat, label, extra, baseline, configure=None):
+def bench_trivial(goldfish, repeat, label, extra, baseline, backend="process"):
     work = Path(tempfile.mkdtemp(prefix="gf-bench-speedrun-"))
     try:
-        project = make_project(goldfish, work, LAST, extra, configure)
+        project = make_project(goldfish, work, LAST, extra, backend)
         trivial_run(goldfish, project)  # first run: caches, image
         samples = [trivial_run(goldfish, project) for _ in range(repeat)]
         medians = {key: statistics.median(s[key] for s in samples) for key in samples[0]}
@@ -262,10 +265,6 @@ def docker_baseline(repeat):
     return measure
 
 
-def on_docker(text):
-    return text.replace("  backend: process", "  backend: docker")
-
-
 def docker_section():
     """The engine at $DOCKER_HOST (scripts/docker-engine.sh) and its cached python image."""
     socket = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock").removeprefix("unix://")
@@ -281,6 +280,7 @@ def docker_answers():
 # ---------------------------------------------------------------- warm dispatch
 
 POOL = "\nprocess:\n  warm_pool:\n    enabled: true\n    max_instances: 2\n    idle_timeout_seconds: 600\n"
+DOCKER_POOL = "  warm_pool:\n    enabled: true\n    max_instances: 2\n    idle_timeout_seconds: 600\n"
 
 
 def dispatch_time(goldfish, project):
@@ -292,18 +292,31 @@ def dispatch_time(goldfish, project):
     return marker(goldfish, project, run_id, "GF_STARTED") - launching
 
 
-def bench_warm(goldfish, repeat):
+def warm_dispatch(goldfish, project, repeat):
+    dispatch_time(goldfish, project)  # leaves a worker idle
+    try:
+        return statistics.median(dispatch_time(goldfish, project) for _ in range(repeat))
+    finally:
+        call(goldfish, project, "pool", "cleanup", "--json")
+
+
+def bench_warm(goldfish, repeat, docker=True):
     work = Path(tempfile.mkdtemp(prefix="gf-bench-speedrun-"))
     try:
         warm = make_project(goldfish, work / "warm", FIRST, POOL)
         fresh = make_project(goldfish, work / "fresh", FIRST)
-        dispatch_time(goldfish, warm)  # leaves a worker idle
-        ours = statistics.median(dispatch_time(goldfish, warm) for _ in range(repeat))
+        ours = warm_dispatch(goldfish, warm, repeat)
         cold = statistics.median(dispatch_time(goldfish, fresh) for _ in range(repeat))
         floor = python_start_floor(repeat, warm / "workspaces" / "w1" / "modules" / "probe.py")
-        call(goldfish, warm, "pool", "cleanup", "--json")
-        return [("launch → stage's first line, process: warm agent", ours, "`python3` start → first line", floor),
+        rows = [("launch → stage's first line, process: warm agent", ours, "`python3` start → first line", floor),
                 ("launch → stage's first line, process: fresh process", cold, "`python3` start → first line", floor)]
+        if not (docker and docker_answers()):
+            return rows + [("launch → stage's first line, docker: warm container", None,
+                            "no docker engine answers here", None)]
+        container = make_project(goldfish, work / "docker", FIRST, docker_section() + DOCKER_POOL, "docker")
+        rows.append(("launch → stage's first line, docker: warm container", warm_dispatch(goldfish, container, repeat),
+                     "`python3` start → first line", floor))
+        return rows
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -368,9 +381,9 @@ def bench_speed_run(goldfish, repeat, docker=True, only=None):
         "wait": lambda: bench_run_wait(goldfish, max(repeat, 5)),
         "trivial": lambda: bench_trivial(goldfish, repeat, "process backend", "", python_baseline(repeat)),
         "docker": lambda: bench_trivial(goldfish, repeat, "docker backend, image cached", docker_section(),
-                                        docker_baseline(repeat), on_docker) if docker and docker_answers() else
+                                        docker_baseline(repeat), "docker") if docker and docker_answers() else
         [("trivial stage, `run --wait` (docker backend)", None, "no docker engine answers here", None)],
-        "warm": lambda: bench_warm(goldfish, repeat),
+        "warm": lambda: bench_warm(goldfish, repeat, docker),
         "dag": lambda: bench_dag(goldfish, min(repeat, 3)),
     }
     rows = []

@@ -31,6 +31,8 @@ import time
 import uuid
 from pathlib import Path
 
+from projects import pin_backend
+
 ROOT = Path(__file__).resolve().parent.parent
 REASON = "benchmark the warm pool"
 STAGE = "import time\nprint(f'GF_STARTED {time.time():.6f}', flush=True)\n"
@@ -57,12 +59,11 @@ def goldfish_call(goldfish, project, *args):
     return done.stdout
 
 
-def make_project(goldfish, parent, extra_config=""):
+def make_project(goldfish, parent, extra_config="", backend="process"):
     """A project whose pipeline has one stage, `probe`, printing the moment it starts."""
     project = parent / "bench"
     subprocess.run([goldfish, "init", "bench", "--path", str(project)], check=True, stdout=subprocess.DEVNULL)
-    config = project / "goldfish.yaml"
-    config.write_text(config.read_text() + extra_config)
+    pin_backend(project / "goldfish.yaml", backend, extra_config)
     goldfish_call(goldfish, project, "workspace", "create", "w", "--goal", "bench", "--reason", REASON)
     goldfish_call(goldfish, project, "workspace", "mount", "w", "w1", "--reason", REASON)
     slot = project / "workspaces" / "w1"
@@ -143,9 +144,9 @@ def bench_start_gce(goldfish, repeat, boot_delay):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=dict(os.environ, STORAGE_EMULATOR_HOST=storage))
     try:
         harness.stdout.readline()  # "ready"
-        project = make_project(goldfish, work / "p", config)
+        project = make_project(goldfish, work / "p", config, "gce")
         text = (project / "goldfish.yaml").read_text()
-        text = text.replace("  backend: file", "  backend: gcs").replace("  backend: process", "  backend: gce")
+        text = text.replace("  backend: file", "  backend: gcs")
         (project / "goldfish.yaml").write_text(text)
 
         def empty_pool():
