@@ -23,4 +23,6 @@ source scripts/gcplocal.sh
 gcplocal_start
 source scripts/slurm-local.sh
 slurm_local_start
+# The stage IO library of this checkout, wherever the measured binary was built (--scratch-path).
+export GOLDFISH_PYTHON_PATH=${GOLDFISH_PYTHON_PATH:-$PWD/python}
 python3 bench/run.py "$@"

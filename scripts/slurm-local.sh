@@ -115,7 +115,7 @@ NodeName=$H-spare NodeHostname=$H NodeAddr=127.0.0.1 Port=$spare_port CPUs=2 Rea
 PartitionName=debug Nodes=$H Default=YES MaxTime=INFINITE State=UP
 PartitionName=held Nodes=$H Default=NO MaxTime=INFINITE State=DOWN
 PartitionName=spare Nodes=$H-spare Default=NO MaxTime=INFINITE State=UP PriorityTier=1
-# A job here takes the spare node from a job of `spare` (PREEMPTED): only the spare node has two tiers.
+# A job here takes the spare node from a job of the spare partition (PREEMPTED): only the spare node has two tiers.
 PartitionName=spare-urgent Nodes=$H-spare Default=NO MaxTime=INFINITE State=UP PriorityTier=2
 CONF
   export SLURM_CONF=$T/slurm.conf
