@@ -84,7 +84,8 @@ extension ExecutionTools {
     // The preflight `run` does before launch: modules that compile, outputs the code names.
     var warnings = loaded.issues.warnings.map(\.json)
     if let definition = loaded.definition {
-      let preflight = Preflight(workspaceDirectory: project.paths.slot(slot))
+      let preflight = Preflight(
+        workspaceDirectory: project.paths.slot(slot), compiledCache: project.paths.compiledModules)
         .check(definition, stages: toRun.filter(known.contains), issues: [])
       for (stage, findings) in preflight.sorted(by: { $0.key < $1.key }) {
         for finding in findings {

@@ -20,6 +20,8 @@ public struct ProjectPaths: Sendable, Equatable {
   public var database: String { devDir + "/goldfish.db" }
   public var locks: String { devDir + "/locks" }
   public var runs: String { devDir + "/runs" }
+  /// Stage modules known to compile (the preflight's `CompiledModules`).
+  public var compiledModules: String { devDir + "/cache/compiled" }
   /// Each run's folders under `runs`.
   public var runLayout: RunLayout { RunLayout(runsRoot: runs) }
 

@@ -15,8 +15,13 @@ public struct Preflight: Sendable {
   public let workspaceDirectory: String
   /// The interpreter that compiles modules; the one stages run with.
   public var python = "python3"
+  /// Where modules known to compile are noted (`CompiledModules`); nil compiles every time.
+  public var compiledCache: String?
 
-  public init(workspaceDirectory: String) { self.workspaceDirectory = workspaceDirectory }
+  public init(workspaceDirectory: String, compiledCache: String? = nil) {
+    self.workspaceDirectory = workspaceDirectory
+    self.compiledCache = compiledCache
+  }
 
   /// Findings per selected stage, errors and warnings together; validator issues that concern no
   /// stage are reported under the empty name.
@@ -85,6 +90,17 @@ public struct Preflight: Sendable {
 
   /// Compiles without writing a .pyc into the workspace; nil when it compiles.
   private func compileProblem(_ path: String, shown: String) -> String? {
+    let known = compiledCache.map(CompiledModules.init(folder:))
+    let key = known.flatMap { cache in
+      (try? Data(contentsOf: URL(fileURLWithPath: path))).flatMap { cache.key(python: python, shown: shown, source: $0) }
+    }
+    if let known, let key, known.compiled(key) { return nil }
+    let problem = compile(path, shown: shown)
+    if problem == nil, let known, let key { known.remember(key) }
+    return problem
+  }
+
+  private func compile(_ path: String, shown: String) -> String? {
     let script = "import sys\nsource = open(sys.argv[1], 'rb').read()\ncompile(source, sys.argv[2], 'exec')\n"
     guard let outcome = try? ReviewerProcess.run([python, "-B", "-c", script, path, shown], timeout: 60) else {
       return nil  // No interpreter here: the stage's own run reports that better than a guess.

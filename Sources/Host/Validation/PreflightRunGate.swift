@@ -19,7 +19,8 @@ struct PreflightRunGate {
   ) throws(GoldfishError) -> [String: [SVSReview]] {
     let directory = project.paths.slot(slot)
     let started = Date()
-    let findings = Preflight(workspaceDirectory: directory).check(definition, stages: selected, issues: [])
+    let findings = Preflight(workspaceDirectory: directory, compiledCache: project.paths.compiledModules)
+      .check(definition, stages: selected, issues: [])
     if let failure = Preflight.failure(findings) { throw failure }
     let elapsed = Int(Date().timeIntervalSince(started) * 1000)
     var reviews: [String: [SVSReview]] = [:]

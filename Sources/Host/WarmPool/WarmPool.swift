@@ -99,12 +99,3 @@ public struct WarmPool: Sendable {
     return true
   }
 }
-
-extension Timestamp {
-  /// The instant a stored timestamp names; nil for text that is not one.
-  static func parse(_ text: String) -> Date? {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.date(from: text)
-  }
-}
