@@ -19,6 +19,7 @@ enum Migrations {
     migrator.registerMigration("v11-backups", migrate: BackupOutcomeMigration.v11)
     migrator.registerMigration("v12-pending-counts", migrate: PendingFinalizationMigration.v12)
     migrator.registerMigration("v13-metric-rollups", migrate: MetricRollups.v13)
+    migrator.registerMigration("v14-run-state-time", migrate: v14RunStateTime)
     return migrator
   }()
 
@@ -232,5 +233,19 @@ enum Migrations {
   /// Why a stage run had no sandbox (null: it had one, or its backend isolates by itself).
   static func unsandboxedRuns(_ db: Database) throws {
     try db.execute(sql: "ALTER TABLE stage_runs ADD COLUMN unsandboxed TEXT")
+  }
+}
+
+extension Migrations {
+  /// A state's newest runs (status's recent failures, the active runs) were found through
+  /// stage_runs_by_state and then sorted: every failed run, each status. Ordered by
+  /// (state, created_at, id), they are read newest first and stop after the page; the new index
+  /// begins with the old one's column, so that one goes.
+  static func v14RunStateTime(_ db: Database) throws {
+    try db.execute(
+      sql: """
+        CREATE INDEX stage_runs_by_state_time ON stage_runs(state, created_at, id);
+        DROP INDEX IF EXISTS stage_runs_by_state;
+        """)
   }
 }

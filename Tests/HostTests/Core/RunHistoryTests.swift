@@ -116,4 +116,30 @@ struct RunHistoryTests {
     #expect(details.contains { $0.contains("stage_runs_by_time") })
     #expect(!details.contains { $0.contains("TEMP B-TREE") })
   }
+
+  @Test("the newest failed runs come from each state's own (state, created_at, id) range, not a sort of them all")
+  func newestInFewStates() throws {
+    let fixture = try ProjectFixture()
+    try fixture.mountedWorkspace()
+    let runs = try Self.seed(fixture.project.store, workspace: "w", count: 120)
+    let store = fixture.project.store
+    try store.write { db in
+      try db.execute(
+        sql: "UPDATE stage_runs SET state = 'terminated' WHERE id IN (?, ?)", arguments: [runs[118].id, runs[7].id])
+    }
+    let expected = runs.filter { $0.state == .failed || [runs[118].id, runs[7].id].contains($0.id) }
+      .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(5).map(\.id)
+    #expect(try store.stageRuns(states: [.failed, .terminated], limit: 5).map(\.id) == Array(expected))
+    #expect(expected.first == runs[118].id)
+    #expect(try store.stageRuns(workspace: "w", stage: "train", states: [.failed], limit: 3).map(\.id)
+      == runs.filter { $0.state == .failed && $0.stage == "train" }.reversed().prefix(3).map(\.id))
+    let details = try store.read { db in
+      let statement = try ProjectStore.newestRuns(in: .failed, workspace: nil, stage: nil, limit: 5)
+        .makePreparedRequest(db, forSingleResult: false).statement
+      return try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + statement.sql, arguments: statement.arguments)
+        .map { $0["detail"] as String }
+    }
+    #expect(details.contains { $0.contains("stage_runs_by_state_time") }, "\(details)")
+    #expect(!details.contains { $0.contains("TEMP B-TREE") }, "\(details)")
+  }
 }

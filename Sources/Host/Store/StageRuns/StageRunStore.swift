@@ -37,25 +37,43 @@ extension ProjectStore {
     throws(GoldfishError) -> [StageRunRecord]
   {
     try read { db in
-      var request = StageRunRecord.all()
-      if let workspace { request = request.filter(StageRunRecord.CodingKeys.workspace == workspace) }
-      if let stage { request = request.filter(StageRunRecord.CodingKeys.stage == stage) }
-      if let states {
-        let names = states.map(\.rawValue)
-        if states.contains(where: \.succeeded) {
-          // Finished runs are nearly all of the table: reading newest-first along
-          // stage_runs_by_time and stopping at `limit` beats fetching every finished run through
-          // the state index and sorting them all. The unary + keeps SQLite off the state index.
-          let marks = names.map { _ in "?" }.joined(separator: ", ")
-          request = request.filter(sql: "+state IN (\(marks))", arguments: StatementArguments(names))
-        } else {
-          // Active or failed runs are few: the state index finds them and sorting them is cheap.
-          request = request.filter(names.contains(StageRunRecord.CodingKeys.state))
+      if let states, !states.contains(where: \.succeeded) {
+        // Active, failed or canceled runs: each state's newest `limit` along
+        // stage_runs_by_state_time (v14), merged. One IN over the states fetched and sorted every
+        // run in them: 120 ms at 100,000 failed runs.
+        var runs: [StageRunRecord] = []
+        for state in Set(states) {
+          runs += try Self.newestRuns(in: state, workspace: workspace, stage: stage, limit: limit).fetchAll(db)
         }
+        return Array(runs.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit))
+      }
+      var request = Self.runs(workspace: workspace, stage: stage)
+      if let states {
+        // Finished runs are nearly all of the table: reading newest-first along
+        // stage_runs_by_time and stopping at `limit` beats fetching every finished run through
+        // the state index and sorting them all. The unary + keeps SQLite off the state index.
+        let names = states.map(\.rawValue)
+        let marks = names.map { _ in "?" }.joined(separator: ", ")
+        request = request.filter(sql: "+state IN (\(marks))", arguments: StatementArguments(names))
       }
       return try request.order(StageRunRecord.CodingKeys.createdAt.desc, StageRunRecord.CodingKeys.id.desc)
         .limit(limit).fetchAll(db)
     }
+  }
+
+  /// One state's newest runs, newest first.
+  static func newestRuns(
+    in state: StageRunState, workspace: String?, stage: String?, limit: Int
+  ) -> QueryInterfaceRequest<StageRunRecord> {
+    runs(workspace: workspace, stage: stage).filter(StageRunRecord.CodingKeys.state == state.rawValue)
+      .order(StageRunRecord.CodingKeys.createdAt.desc, StageRunRecord.CodingKeys.id.desc).limit(limit)
+  }
+
+  private static func runs(workspace: String?, stage: String?) -> QueryInterfaceRequest<StageRunRecord> {
+    var request = StageRunRecord.all()
+    if let workspace { request = request.filter(StageRunRecord.CodingKeys.workspace == workspace) }
+    if let stage { request = request.filter(StageRunRecord.CodingKeys.stage == stage) }
+    return request
   }
 
   /// Applies `event` to a run as one compare-and-swap on its state, recording the transition
