@@ -74,7 +74,7 @@ public struct Preflight: Sendable {
       let source = try? String(contentsOfFile: path, encoding: .utf8)
     else { return [] }  // A missing module is already the validator's error.
     var findings: [SVSFinding] = []
-    if let problem = compileProblem(path, shown: module) {
+    if let problem = compileProblem(path, source: Data(source.utf8), shown: module) {
       findings.append(SVSFinding(check: "compile", severity: .error, message: problem, subject: module))
     }
     for output in stage.outputs where !Self.mentions(source, output.name) {
@@ -89,11 +89,9 @@ public struct Preflight: Sendable {
   }
 
   /// Compiles without writing a .pyc into the workspace; nil when it compiles.
-  private func compileProblem(_ path: String, shown: String) -> String? {
+  private func compileProblem(_ path: String, source: Data, shown: String) -> String? {
     let known = compiledCache.map(CompiledModules.init(folder:))
-    let key = known.flatMap { cache in
-      (try? Data(contentsOf: URL(fileURLWithPath: path))).flatMap { cache.key(python: python, shown: shown, source: $0) }
-    }
+    let key = known.flatMap { $0.key(python: python, shown: shown, source: source) }
     if let known, let key, known.compiled(key) { return nil }
     let problem = compile(path, shown: shown)
     if problem == nil, let known, let key { known.remember(key) }
