@@ -194,34 +194,37 @@ final class DockerBackend: WarmReuseBackend, @unchecked Sendable {
   }
 
   /// Copies the container's whole log, demultiplexed, into output.log (atomically, so a
-  /// concurrent reader sees the previous copy or the new one).
+  /// concurrent reader sees the previous copy or the new one). Callers racing on the same run
+  /// (status and logs from several threads or host processes) each write their own temporary
+  /// file and rename it over output.log: the last complete copy wins, no caller fails.
   private func syncLogs(id: String, record: ContainerRecord) throws(PluginError) {
     let request = HTTPRequest("GET", engine.url("/containers/\(id)/logs?stdout=1&stderr=1"), timeoutSeconds: 300)
     var demuxer = LogDemuxer()
     var status = 0
-    var failure: PluginError?
-    try POSIXFile.atomicWrite(to: record.logPath + ".sync") { (fd) throws(PluginError) in
-      let response = try engine.stream(request) { chunk in
-        do {
-          try POSIXFile.writeAll(fd, demuxer.feed(chunk), record.logPath)
-          return true
-        } catch let error as PluginError {
-          failure = error
-          return false
-        } catch {
-          return false
+    do {
+      try POSIXFile.atomicWrite(to: record.logPath) { (fd) throws(PluginError) in
+        var failure: PluginError?
+        let response = try engine.stream(request) { chunk in
+          do {
+            try POSIXFile.writeAll(fd, demuxer.feed(chunk), record.logPath)
+            return true
+          } catch let error as PluginError {
+            failure = error
+            return false
+          } catch {
+            return false
+          }
         }
+        status = response.status
+        if let failure { throw failure }
+        // Not a log: keep the copy output.log already holds.
+        if status != 200 { throw PluginError(.unavailable, "") }
       }
-      status = response.status
+    } catch {
+      if status == 200 || status == 0 { throw error }
     }
-    if let failure { throw failure }
-    guard status == 200 else {
-      unlink(record.logPath + ".sync")
-      if status == 404 { return }
+    guard status == 200 || status == 404 else {
       throw PluginError(.unavailable, "the Docker engine did not return the logs of \(id) (status \(status))")
-    }
-    guard rename(record.logPath + ".sync", record.logPath) == 0 else {
-      throw POSIXFile.error(errno, "cannot move into place", record.logPath)
     }
   }
 

@@ -100,6 +100,44 @@ struct DockerBackendTests {
     _ = try backend.call("cleanup", ["handle": handle])
   }
 
+  @Test("status and logs called at once on a job that just ended all answer, from every caller")
+  func concurrentCallsAtTheEnd() throws {
+    // Each call that finds the container ended copies its log into the run folder; callers that
+    // copied through one shared temporary name lost the race with "cannot move into place".
+    for round in 0..<6 {
+      let handle = try launch("ended-\(round)", ["/bin/sh", "-c", "echo line-\(round)"])
+      let id = try #require(handle["container_id"]?.stringValue)
+      let waited = Command.run(
+        [
+          "/usr/bin/curl", "-sS", "--unix-socket", DockerSupport.socket, "-X", "POST",
+          "http://engine/containers/\(id)/wait",
+        ])
+      #expect(waited.status == 0, "\(waited.stderr)")
+      let failures = ConcurrentFailures()
+      let group = DispatchGroup()
+      let backend = self.backend
+      for caller in 0..<12 {
+        DispatchQueue.global().async(group: group) {
+          do {
+            if caller.isMultiple(of: 2) {
+              let status = try JSONCoding.convert(try backend.call("status", ["handle": handle]), to: RunStatus.self)
+              if status.state != .completed { failures.add("caller \(caller) saw \(status.state.rawValue)") }
+            } else {
+              let logs = try JSONCoding.convert(
+                try backend.call("logs", ["handle": handle, "offset": 0]), to: LogChunk.self)
+              if !logs.text.contains("line-\(round)") { failures.add("caller \(caller) read \(logs.text)") }
+            }
+          } catch {
+            failures.add("caller \(caller): \(error)")
+          }
+        }
+      }
+      group.wait()
+      #expect(failures.all.isEmpty, "round \(round): \(failures.all)")
+      _ = try backend.call("cleanup", ["handle": handle])
+    }
+  }
+
   @Test("recover finds the container by its run id label when the handle has no container id")
   func recoverByLabel() throws {
     let handle = try launch("recover", ["/bin/sh", "-c", "echo hi"])
@@ -112,4 +150,12 @@ struct DockerBackendTests {
     _ = try waitFinal(recovered.handle)
     _ = try backend.call("cleanup", ["handle": recovered.handle])
   }
+}
+
+/// What the concurrent callers of a test saw go wrong.
+private final class ConcurrentFailures: @unchecked Sendable {
+  private let lock = NSLock()
+  private var items: [String] = []
+  func add(_ item: String) { lock.withLock { items.append(item) } }
+  var all: [String] { lock.withLock { items } }
 }
