@@ -46,7 +46,18 @@ slurm_local_start
 source scripts/registry.sh
 registry_start
 swift build --build-tests
-swift test --skip-build "$@"
+# CI shows only the end of this script's output, and a parallel run prints a failure long before
+# it ends: the issues are repeated after the summary, each with the lines of its message.
+test_log=$(mktemp)
+trap 'rm -f "$test_log"; services_stop' EXIT
+if ! swift test --skip-build "$@" 2>&1 | tee "$test_log"; then
+  echo
+  echo "The issues recorded above, again:"
+  awk '/recorded an issue/ { show = 1; print; next }
+       /^(◇|✔|✘)/ { show = 0 }
+       show { print }' "$test_log" | cut -c1-1500 | head -90
+  exit 1
+fi
 # The out-of-tree Swift plugin package: its build, its own swift test (GoldfishTesting), plugins
 # check on its .so and the sample pipeline on it.
 scripts/example-package.sh
