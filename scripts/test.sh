@@ -53,9 +53,8 @@ trap 'rm -f "$test_log"; services_stop' EXIT
 if ! swift test --skip-build "$@" 2>&1 | tee "$test_log"; then
   echo
   echo "The issues recorded above, again:"
-  awk '/recorded an issue/ { show = 1; print; next }
-       /^(◇|✔|✘)/ { show = 0 }
-       show { print }' "$test_log" | cut -c1-1500 | head -90
+  issue_lines='/recorded an issue/ { show = 1; print; next } /^(◇|✔|✘)/ { show = 0 } show { print }'
+  awk "$issue_lines" "$test_log" | cut -c1-1500 | head -90
   exit 1
 fi
 # The out-of-tree Swift plugin package: its build, its own swift test (GoldfishTesting), plugins

@@ -61,7 +61,7 @@ struct DependencyScriptsTests {
     "kill", "dpkg-query", "apt-get", "sudo", "setsid", "wc", "tr", "date", "ls", "touch", "xargs", "nproc", "dirname",
     "basename", "printf", "test", "timeout", "stat", "uname", "install", "pwd", "unshare", "pivot_root", "compgen",
     "dd", "chown", "hostname",
-    "mkfifo",
+    "mkfifo", "tee", "awk",
   ]
 
   /// Words in a command position that are not programs: shell keywords and builtins.
