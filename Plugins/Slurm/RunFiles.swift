@@ -20,6 +20,8 @@ struct RunFiles: Sendable {
   var timeoutMarker: String { workDir + "/slurm-timeout" }
   /// The final state Slurm reported, kept by `status` for after the job is purged.
   var finalRecord: String { workDir + "/slurm-final.json" }
+  /// Made by `cancel` before it asks Slurm to end the job (see `SlurmBackend.finished`).
+  var cancelRequest: String { workDir + "/slurm-cancel-requested" }
   /// Made by `cleanup`: list_runs leaves the job out from then on.
   var cleanedMarker: String { workDir + "/slurm-cleaned" }
 

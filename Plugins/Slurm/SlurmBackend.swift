@@ -165,6 +165,15 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     let started = exit["started_at"]?.stringValue
     let finished = exit["finished_at"]?.stringValue
     let job = "Slurm job \(handle.jobId)"
+    // Slurm signals every process of a canceled job at once. When the stage dies of it before
+    // the script's trap has run, the script takes the signal's exit code for the stage's own
+    // and writes a record; the cancel asked for just before says what really ended it.
+    if code > 128, exit["cause"]?.stringValue == "exit", handle.files.exists(handle.files.cancelRequest) {
+      return RunStatus(
+        state: .canceled, exitCode: code, terminationCause: .user,
+        message: "\(job) was canceled (the stage ended on signal \(code - 128))", startedAt: started,
+        finishedAt: finished)
+    }
     switch exit["cause"]?.stringValue {
     case "timeout":
       return RunStatus(
@@ -211,6 +220,7 @@ final class SlurmBackend: RunListingBackend, @unchecked Sendable {
     {
       return
     }
+    handle.files.touch(handle.files.cancelRequest)
     do {
       _ = try client.call("DELETE", "/job/\(handle.jobId)")
     } catch  where error.code == .notFound {

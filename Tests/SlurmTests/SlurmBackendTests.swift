@@ -125,6 +125,35 @@ struct SlurmBackendTests {
     #expect(status.state == .failed && status.exitCode == 3, "\(status)")
   }
 
+  @Test("a stage that dies of the cancel's signal before the script's trap runs still ends canceled")
+  func cancelSignalReachesTheStageFirst() throws {
+    // Slurm signals the script and the stage together; when the stage dies first, the script
+    // writes an exit record with code 143 as if the stage had failed. The stage here sends
+    // itself SIGTERM, which leaves exactly that record.
+    let backend = try SlurmSupport.backend()
+    let spec = SlurmSupport.spec("cancel-first", command: ["/bin/sh", "-c", "kill -TERM $$"])
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    let own = try SlurmSupport.wait(backend, handle) { $0.state.isFinal }
+    #expect(own.state == .failed && own.exitCode == 143, "a stage killing itself is its own failure: \(own)")
+    // What cancel leaves before it asks Slurm to end the job, had it come first.
+    let workDir = try #require(handle["work_dir"]?.stringValue)
+    #expect(FileManager.default.createFile(atPath: workDir + "/slurm-cancel-requested", contents: nil))
+    let status = try SlurmSupport.status(backend, handle)
+    #expect(status.state == .canceled && status.terminationCause == .user && status.exitCode == 143, "\(status)")
+  }
+
+  @Test("cancel leaves its request in the run folder before Slurm ends the job")
+  func cancelLeavesItsRequest() throws {
+    let backend = try SlurmSupport.backend()
+    let spec = SlurmSupport.spec("cancel-request", command: ["/bin/sleep", "120"])
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    _ = try backend.call("cancel", ["handle": handle, "reason": "user"])
+    let workDir = try #require(handle["work_dir"]?.stringValue)
+    #expect(FileManager.default.fileExists(atPath: workDir + "/slurm-cancel-requested"))
+    let status = try SlurmSupport.wait(backend, handle) { $0.state.isFinal }
+    #expect(status.state == .canceled, "\(status)")
+  }
+
   @Test("list_runs finds a job by its launch labels")
   func listRunsByLabel() throws {
     let backend = try SlurmSupport.backend()
