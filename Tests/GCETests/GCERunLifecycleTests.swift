@@ -69,9 +69,13 @@ struct GCERunLifecycleTests {
       let recorded = try store.signals(of: ended.id).filter { $0.direction == "output" }
       #expect(!recorded.isEmpty)
       #expect(try !Self.objects("\(prefix)/storage/").isEmpty)
+      // The run's cleanup clears the mailbox just after the run is recorded, so wait for it.
+      #expect(
+        try GCESupport.waitUntil {
+          try Self.objects("\(prefix)/mailbox/retention/").contains { $0.hasSuffix("-" + ended.id) }
+        }, "the run's cleanup never left its retention marker")
       #expect(try Self.objects("\(prefix)/mailbox/runs/\(ended.id)/outputs/").isEmpty)
       #expect(try !Self.objects("\(prefix)/mailbox/runs/\(ended.id)/logs/").isEmpty)
-      #expect(try Self.objects("\(prefix)/mailbox/retention/").contains { $0.hasSuffix("-" + ended.id) })
     }
   }
 
