@@ -241,26 +241,42 @@ struct StageFinalizer {
   }
 
   /// Copies the job's log into storage (runs/<id>/logs/output.log) and returns its last lines.
+  /// A cancel and the run's driver may both do this at a run's end: each writes its own copy and
+  /// uploads that before renaming it over the local log, so no one reads or stores a torn copy.
+  /// A backend that gives no log at all leaves the earlier copies as they were.
   func storeLogs(_ run: StageRunRecord, handle: JSONValue) -> String {
     guard let workDir = run.workDir else { return "" }
     let local = RunLayout.runLog(workDir: workDir)
+    let copy = "\(local).part-\(UUID().uuidString)"
+    guard FileManager.default.createFile(atPath: copy, contents: nil),
+      let file = FileHandle(forWritingAtPath: copy)
+    else { return Self.lastLines(of: local) }
+    defer { unlink(copy) }
     var offset: Int64 = 0
-    FileManager.default.createFile(atPath: local, contents: nil)
-    guard let file = FileHandle(forWritingAtPath: local) else { return "" }
+    var answered = false
     for _ in 0..<10_000 {
       guard
         let chunk = try? services.backendClient.logs(RunLogsRequest(handle: handle, offset: offset, maxBytes: 1 << 20))
       else { break }
+      answered = true
       file.write(Data(chunk.text.utf8))
       if chunk.nextOffset <= offset || chunk.complete { break }
       offset = chunk.nextOffset
     }
     try? file.close()
+    guard answered else { return Self.lastLines(of: local) }
     if let uri = try? services.storageClient.uriFor(key: RunLayout.logKey(run.id)) {
-      _ = try? services.storageClient.putFile(uri: uri, path: local)
+      _ = try? services.storageClient.putFile(uri: uri, path: copy)
     }
-    let text = (try? String(contentsOfFile: local, encoding: .utf8)) ?? ""
+    let lines = Self.lastLines(of: copy)
+    rename(copy, local)
+    return lines
+  }
+
+  private static func lastLines(of path: String) -> String {
+    let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(15).joined(separator: "\n")
       .trimmingCharacters(in: .whitespacesAndNewlines)
   }
+
 }

@@ -39,6 +39,49 @@ struct RunEndingTests {
     #expect(try Self.storedLog(faulty.project, run.id)?.contains("faultrun log of \(run.id)") == true)
   }
 
+  /// The cancel and the run's driver both store the log of a run that ends by cancel. Neither
+  /// may ever leave, or upload, a copy the other has just emptied.
+  @Test("two parties storing one run's log at once never leave it empty or partial, locally or in storage")
+  func concurrentLogStoresStayWhole() throws {
+    let faulty = try FaultRunProject()
+    #expect(Command.goldfish(["run", "w1", "preprocess", "--reason", goodReason], cwd: faulty.root).status == 0)
+    let run = try #require(try Self.waitUntilRunning(faulty.project, "preprocess"))
+    let handle = try #require(run.backendHandle.flatMap { try? JSONCoding.parse($0) })
+    let local = RunLayout.runLog(workDir: try #require(run.workDir))
+    let whole = "faultrun log of \(run.id)\n"
+    let services = try ExecutionServices.open(faulty.project)
+    let stored = try #require(
+      try services.storage.call("uri_for", ["key": .string(RunLayout.logKey(run.id))])["uri"]?.stringValue)
+    let storedPath = String(stored.dropFirst("file://".count))
+    let seen = LockedLines()
+    let writersDone = ManagedFlag()
+    let readerDone = ManagedFlag()
+    let reader = Thread {
+      while !writersDone.isSet {
+        for path in [local, storedPath] {
+          guard let text = try? String(contentsOfFile: path, encoding: .utf8), text != whole else { continue }
+          seen.append("\(path): \(text.debugDescription)")
+        }
+      }
+      readerDone.set()
+    }
+    reader.start()
+    let tails = LockedLines()
+    DispatchQueue.concurrentPerform(iterations: 8) { _ in
+      let finalizer = StageFinalizer(services: services)
+      for _ in 0..<40 { tails.append(finalizer.storeLogs(run, handle: handle)) }
+    }
+    writersDone.set()
+    while !readerDone.isSet { usleep(1_000) }
+    let torn = seen.lines
+    #expect(torn.count == 0, "read emptied or partial copies, e.g. \(torn.prefix(3))")
+    let expectedTail = whole.trimmingCharacters(in: .newlines)
+    let wrongTails = tails.lines.filter { $0 != expectedTail }
+    #expect(wrongTails.count == 0, "storeLogs answered other last lines, e.g. \(wrongTails.prefix(3))")
+    #expect(try String(contentsOfFile: storedPath, encoding: .utf8) == whole)
+    _ = Command.goldfish(["cancel", run.id, "--reason", goodReason], cwd: faulty.root)
+  }
+
   @Test("cancel on the process backend stores the job's log in storage")
   func cancelStoresTheProcessLog() throws {
     let fixture = try SamplePipeline.project()
@@ -133,4 +176,12 @@ struct RunEndingTests {
     let mcpInspect = "\(session.responses[2] ?? [:])"
     #expect(mcpInspect.contains("was reused from \(origin)"), "\(mcpInspect)")
   }
+}
+
+/// Lines several threads append to.
+final class LockedLines: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: [String] = []
+  var lines: [String] { lock.withLock { stored } }
+  func append(_ line: String) { lock.withLock { stored.append(line) } }
 }
