@@ -37,6 +37,12 @@ enum JobScript {
       code=$?
       while kill -0 "$child" 2>/dev/null; do wait "$child"; code=$?; done
       [ -n "$watchdog" ] && kill -- "-$watchdog" 2>/dev/null
+      # A scancel's signal may reach the stage before this script: a stage that died of a signal
+      # gives the script's own a moment to arrive (the trap ends the wait at once), so a cancel
+      # from outside goldfish is not recorded as the stage's failure.
+      if [ -z "$stopping" ] && [ "$code" -gt 128 ] && [ ! -e \(quote(files.timeoutMarker)) ]; then
+        sleep 2 </dev/null >/dev/null 2>&1 & wait $!
+      fi
       [ -n "$stopping" ] && exit "$code"
       if [ -e \(quote(files.timeoutMarker)) ]; then record "$code" timeout; else record "$code" exit; fi
       exit "$code"

@@ -142,6 +142,22 @@ struct SlurmBackendTests {
     #expect(status.state == .canceled && status.terminationCause == .user && status.exitCode == 143, "\(status)")
   }
 
+  @Test("a job-wide signal that reaches the script just after the stage died of it leaves the ending to Slurm")
+  func jobWideSignalAfterTheStageDied() throws {
+    // A scancel from outside goldfish leaves no request marker. Slurm signals every process
+    // of the job; when the stage dies first, the script must still see its own signal before
+    // it writes an exit record that would call the cancel the stage's failure. The stage
+    // here dies of SIGTERM and the script gets its SIGTERM a moment later, as from scancel.
+    let backend = try SlurmSupport.backend()
+    let spec = SlurmSupport.spec(
+      "signal-late", command: ["/bin/sh", "-c", "(sleep 0.2; kill -TERM $PPID) & kill -TERM $$"])
+    let handle = try backend.call("launch", try JSONCoding.value(of: spec))
+    let status = try SlurmSupport.wait(backend, handle) { $0.state.isFinal }
+    let workDir = try #require(handle["work_dir"]?.stringValue)
+    let record = try? String(contentsOfFile: workDir + "/slurm-exit.json", encoding: .utf8)
+    #expect(record == nil, "the script recorded the signal as the stage's own exit: \(record ?? "") \(status)")
+  }
+
   @Test("cancel leaves its request in the run folder before Slurm ends the job")
   func cancelLeavesItsRequest() throws {
     let backend = try SlurmSupport.backend()
