@@ -21,8 +21,41 @@ struct RestTransport: Sendable {
   let timeoutSeconds: Int
 
   /// One request. `headers` may carry the token: it is never part of an error or a log line.
+  /// slurmrestd drops a connection now and then under parallel requests ("connection invalid"
+  /// in its log; "Failure when receiving data from the peer" here). A request that is safe to
+  /// repeat (GET, DELETE) is tried again, twice at most; a submit only when nothing was sent,
+  /// so a dropped answer never submits the job twice.
   func send(
     _ method: String, _ path: String, headers: [(String, String)], body: [UInt8]? = nil
+  ) throws(PluginError)
+    -> Response
+  {
+    var attempt = 0
+    while true {
+      attempt += 1
+      do {
+        return try sendOnce(method, path, headers: headers, body: body)
+      } catch {
+        guard attempt < Self.attempts, Self.mayRepeat(method, after: error) else { throw error }
+        PluginLog.debug("\(error.message); trying again (attempt \(attempt + 1) of \(Self.attempts))")
+        usleep(UInt32(100_000 * attempt * attempt))
+      }
+    }
+  }
+
+  static let attempts = 3
+
+  /// Connection failures only: an HTTP answer, even an error, is slurmrestd's word and stands.
+  static func mayRepeat(_ method: String, after error: PluginError) -> Bool {
+    guard let code = error.detail["curl_code"]?.intValue else { return false }
+    if code == Int64(CURLE_COULDNT_CONNECT.rawValue) { return true }
+    let dropped = [CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE]
+      .contains { Int64($0.rawValue) == code }
+    return dropped && ["GET", "HEAD", "DELETE"].contains(method)
+  }
+
+  private func sendOnce(
+    _ method: String, _ path: String, headers: [(String, String)], body: [UInt8]?
   ) throws(PluginError)
     -> Response
   {
