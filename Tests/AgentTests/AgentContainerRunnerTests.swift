@@ -115,8 +115,8 @@ struct AgentContainerRunnerTests {
 
 /// 127.0.0.1:PORT in front of the engine's unix socket: an engine reached over TCP.
 final class EngineTCPProxy {
-  let process = Process()
-  let port: Int
+  let helper: PortPrintingProcess
+  var port: Int { helper.port }
 
   init(socket: String) throws {
     let script = """
@@ -140,20 +140,6 @@ final class EngineTCPProxy {
           for a, b in ((client, upstream), (upstream, client)):
               threading.Thread(target=pump, args=(a, b), daemon=True).start()
       """
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script, socket]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    var line = Data()
-    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) {
-      line.append(byte)
-    }
-    port = Int(String(decoding: line, as: UTF8.self)) ?? 0
-  }
-
-  deinit {
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    helper = try PortPrintingProcess(["python3", "-c", script, socket])
   }
 }

@@ -114,25 +114,16 @@ extension JSONValue {
 
 /// tests/Fixtures/gce/capacity_proxy.py in front of gcplocal, failing inserts per zone.
 final class CapacityProxy {
-  let process = Process()
-  let port: Int
+  let helper: PortPrintingProcess
+  var port: Int { helper.port }
   var apiRoot: String { "http://127.0.0.1:\(port)/compute/v1" }
 
   init(_ faults: [String: String]) throws {
     let script = TestEnvironment.packageRoot + "/Tests/Fixtures/gce/capacity_proxy.py"
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [
+    helper = try PortPrintingProcess([
       "python3", script, String(GCESupport.port),
       try JSONCoding.encode(JSONValue.object(faults.mapValues { .string($0) })),
-    ]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    var line = Data()
-    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) {
-      line.append(byte)
-    }
-    port = Int(String(decoding: line, as: UTF8.self)) ?? 0
+    ])
   }
 
   /// Every insert the proxy saw, in order: zone, name, the fault it answered (or null), body.
@@ -145,10 +136,5 @@ final class CapacityProxy {
   func operationPolls() throws -> Int {
     let body = try HTTPClient().send(HTTPRequest("GET", "http://127.0.0.1:\(port)/_operation_polls")).json()
     return Int(body["count"]?.intValue ?? 0)
-  }
-
-  deinit {
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
   }
 }

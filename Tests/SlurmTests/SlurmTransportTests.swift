@@ -52,8 +52,8 @@ struct SlurmTransportTests {
 
 /// drop_proxy.py in front of the local slurmrestd (TCP), for the life of one test.
 final class DropProxy {
-  let process = Process()
-  let port: Int
+  let helper: PortPrintingProcess
+  var port: Int { helper.port }
   let log = TestEnvironment.temporaryFolder("slurm-drop") + "/fates.log"
   var url: String { "http://127.0.0.1:\(port)" }
   /// "dropped <request line>" or "forwarded <request line>", in order.
@@ -64,21 +64,6 @@ final class DropProxy {
   init(pattern: String, count: Int) throws {
     let target = try #require(URL(string: SlurmSupport.url)?.port)
     let script = TestEnvironment.packageRoot + "/Tests/Fixtures/slurm/drop_proxy.py"
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, String(target), pattern, String(count), log]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    var line = Data()
-    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) {
-      line.append(byte)
-    }
-    port = try #require(Int(String(decoding: line, as: UTF8.self)))
-  }
-
-  deinit {
-    // SIGKILL: the test runner's threads block SIGTERM and the child inherits that mask.
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    helper = try PortPrintingProcess(["python3", script, String(target), pattern, String(count), log])
   }
 }

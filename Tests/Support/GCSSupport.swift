@@ -83,27 +83,12 @@ enum GCSSupport {
 
 /// fault_proxy.py in front of the emulator, for the life of one test.
 final class FaultProxy {
-  let process = Process()
-  let port: Int
+  let helper: PortPrintingProcess
+  var port: Int { helper.port }
   var endpoint: String { "http://127.0.0.1:\(port)" }
 
   init(_ mode: String, count: Int = 0) throws {
     let script = TestEnvironment.packageRoot + "/Tests/Fixtures/gcs/fault_proxy.py"
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", script, String(GCSSupport.emulatorPort), mode, String(count)]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    var line = Data()
-    while let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data([10]) {
-      line.append(byte)
-    }
-    port = Int(String(decoding: line, as: UTF8.self)) ?? 0
-  }
-
-  deinit {
-    // SIGKILL: the test runner's threads block SIGTERM and the child inherits that mask.
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
+    helper = try PortPrintingProcess(["python3", script, String(GCSSupport.emulatorPort), mode, String(count)])
   }
 }
