@@ -278,5 +278,4 @@ struct StageFinalizer {
     return text.split(separator: "\n", omittingEmptySubsequences: false).suffix(15).joined(separator: "\n")
       .trimmingCharacters(in: .whitespacesAndNewlines)
   }
-
 }
